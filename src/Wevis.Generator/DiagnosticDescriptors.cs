@@ -1,0 +1,130 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+
+namespace Wevis.Generator
+{
+    /// <summary>
+    /// Every diagnostic the generator reports. Ids are stable: once released, an id keeps its meaning
+    /// (docs/definitions.md lists them).
+    /// </summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "Wevis";
+        private const string HelpLink = "https://github.com/wevis/wevis-dotnet/blob/main/docs/definitions.md#diagnostics";
+
+        public static readonly DiagnosticDescriptor UnknownType = Error(
+            "WEVIS001",
+            "Unknown argument type",
+            "Unknown type '{0}' for argument '{1}'; the types are: int, long, float, bool, str, bytes, ?f, ?d");
+
+        public static readonly DiagnosticDescriptor MissingType = Error(
+            "WEVIS002",
+            "Argument without a type",
+            "Argument '{0}' has no type; write it as name=type, without spaces (for example {0}=int)");
+
+        public static readonly DiagnosticDescriptor InvalidMessageName = Error(
+            "WEVIS003",
+            "Invalid message name",
+            "'{0}' is not a valid message name: it must start with a letter or '_' followed by letters, digits or '_'");
+
+        public static readonly DiagnosticDescriptor InvalidArgumentName = Error(
+            "WEVIS004",
+            "Invalid argument name",
+            "'{0}' is not a valid argument name: it must start with a letter followed by letters, digits or '_'");
+
+        public static readonly DiagnosticDescriptor DuplicateMessage = Error(
+            "WEVIS005",
+            "Duplicate message name",
+            "Message '{0}' is already defined at {1}; message names must be unique in a program");
+
+        public static readonly DiagnosticDescriptor DuplicateArgument = Error(
+            "WEVIS006",
+            "Duplicate argument",
+            "Argument '{0}' of message '{1}' has the same C# name '{2}' as an earlier argument");
+
+        public static readonly DiagnosticDescriptor ReservedName = Error(
+            "WEVIS007",
+            "Reserved name",
+            "'{0}' is reserved: {1}");
+
+        public static readonly DiagnosticDescriptor ArgumentNamedLikeMessage = Error(
+            "WEVIS008",
+            "Argument named like its message",
+            "Argument '{0}' would become property '{1}' of record '{1}', and C# forbids a member named like its type; rename the argument");
+
+        public static readonly DiagnosticDescriptor KeywordName = Error(
+            "WEVIS009",
+            "C# keyword used as a name",
+            "'{0}' is a C# keyword and cannot name a message");
+
+        public static readonly DiagnosticDescriptor ArgumentNamedLikeRecordMember = Error(
+            "WEVIS010",
+            "Argument named like a record member",
+            "Argument '{0}' would become property '{1}', which clashes with the member every record has; rename the argument");
+
+        public static readonly DiagnosticDescriptor WireIdCollision = Error(
+            "WEVIS011",
+            "Wire id collision",
+            "Messages '{0}' and '{1}' hash to the same wire id {2}; rename one of them");
+
+        public static readonly DiagnosticDescriptor InvalidNamespace = Error(
+            "WEVIS012",
+            "Invalid namespace",
+            "'{0}' is not a valid C# namespace for the messages of this file");
+
+        public static readonly DiagnosticDescriptor RuntimeNotReferenced = Error(
+            "WEVIS013",
+            "Wevis.Runtime not referenced",
+            "Messages are defined, but Wevis.Runtime is not referenced; add the Wevis.Runtime package");
+
+        public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
+            "WEVIS020",
+            "Message must be a partial record",
+            "'{0}' must be declared as a 'partial record' (a record class) to be a Wevis message");
+
+        public static readonly DiagnosticDescriptor UnsupportedArgumentType = Error(
+            "WEVIS021",
+            "Unsupported argument type",
+            "Parameter '{0}' of message '{1}' has type '{2}', which Wevis cannot send; the types are: int, long, double, bool, string, byte[], float[], double[]");
+
+        public static readonly DiagnosticDescriptor CodeMessageShape = Error(
+            "WEVIS022",
+            "Unsupported message declaration",
+            "Message '{0}' cannot be {1}");
+
+        public static readonly DiagnosticDescriptor PropertyNotSent = new(
+            "WEVIS023",
+            "Property is not sent",
+            "Property '{0}' of message '{1}' is not a primary constructor parameter, so it is not sent",
+            Category,
+            DiagnosticSeverity.Warning,
+            isEnabledByDefault: true,
+            helpLinkUri: HelpLink);
+
+        private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
+        {
+            [UnknownType.Id] = UnknownType,
+            [MissingType.Id] = MissingType,
+            [InvalidMessageName.Id] = InvalidMessageName,
+            [InvalidArgumentName.Id] = InvalidArgumentName,
+            [DuplicateMessage.Id] = DuplicateMessage,
+            [DuplicateArgument.Id] = DuplicateArgument,
+            [ReservedName.Id] = ReservedName,
+            [ArgumentNamedLikeMessage.Id] = ArgumentNamedLikeMessage,
+            [KeywordName.Id] = KeywordName,
+            [ArgumentNamedLikeRecordMember.Id] = ArgumentNamedLikeRecordMember,
+            [WireIdCollision.Id] = WireIdCollision,
+            [InvalidNamespace.Id] = InvalidNamespace,
+            [RuntimeNotReferenced.Id] = RuntimeNotReferenced,
+            [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
+            [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
+            [CodeMessageShape.Id] = CodeMessageShape,
+            [PropertyNotSent.Id] = PropertyNotSent,
+        };
+
+        public static DiagnosticDescriptor ById(string id) => s_byId[id];
+
+        private static DiagnosticDescriptor Error(string id, string title, string messageFormat) =>
+            new(id, title, messageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+    }
+}

@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Wevis.Generator.Model;
+
+namespace Wevis.Generator
+{
+    /// <summary>
+    /// Turns <c>.wevis</c> definitions files (AdditionalFiles) and <c>[WevisMessage]</c> records into message
+    /// records, MessagePack formatters and one message registry per compilation.
+    /// </summary>
+    /// <remarks>
+    /// The pipeline: each file is parsed on its own into a value-equatable model; all models are collected
+    /// into one registry model, where checks across files happen; each message and the registry are then
+    /// emitted from that model. An edit to C# code leaves every step cached; an edit to one definitions
+    /// file re-parses only that file.
+    /// </remarks>
+    [Generator(LanguageNames.CSharp)]
+    public sealed class WevisGenerator : IIncrementalGenerator
+    {
+        /// <summary>Item metadata naming the namespace for one file's messages.</summary>
+        public const string NamespaceMetadata = "build_metadata.AdditionalFiles.Namespace";
+
+        /// <summary>The project's root namespace, the default namespace for messages and the registry's namespace.</summary>
+        public const string RootNamespaceProperty = "build_property.RootNamespace";
+
+        /// <summary>Set only by Wevis.Runtime: allows the reserved <c>_</c> names that make up the protocol.</summary>
+        public const string ProtocolAssemblyProperty = "build_property.WevisProtocolAssembly";
+
+        /// <inheritdoc/>
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            IncrementalValueProvider<bool> runtimeReferenced = context.CompilationProvider
+                .Select(static (compilation, _) => compilation.GetTypeByMetadataName("Wevis.IMessage") is not null);
+
+            IncrementalValueProvider<GenerationOptionsSpec> options = context.AnalyzerConfigOptionsProvider
+                .Combine(runtimeReferenced)
+                .Select(static (input, _) => ReadOptions(input.Left.GlobalOptions, input.Right))
+                .WithTrackingName(TrackingNames.Options);
+
+            IncrementalValuesProvider<DefinitionsFileSpec> files = context.AdditionalTextsProvider
+                .Where(static text => text.Path.EndsWith(".wevis", StringComparison.OrdinalIgnoreCase))
+                .WithTrackingName(TrackingNames.DefinitionsFiles)
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Select(static (input, cancellationToken) => ParseFile(input.Left, input.Right, cancellationToken))
+                .WithTrackingName(TrackingNames.ParsedDefinitions);
+
+            IncrementalValuesProvider<CodeMessageSpec> codeMessages = context.SyntaxProvider
+                .ForAttributeWithMetadataName(CodeMessageParser.AttributeMetadataName, CodeMessageParser.IsCandidate, CodeMessageParser.Parse)
+                .WithTrackingName(TrackingNames.CodeMessages);
+
+            IncrementalValueProvider<RegistrySpec> registry = files.Collect()
+                .Combine(codeMessages.Collect())
+                .Combine(options)
+                .Select(static (input, _) => RegistryBuilder.Build(input.Left.Left, input.Left.Right, input.Right))
+                .WithTrackingName(TrackingNames.Registry);
+
+            IncrementalValueProvider<ImmutableEquatableArray<DiagnosticInfo>> diagnostics = registry
+                .Select(static (spec, _) => spec.Diagnostics)
+                .WithTrackingName(TrackingNames.Diagnostics);
+            context.RegisterSourceOutput(diagnostics, static (output, found) =>
+            {
+                foreach (DiagnosticInfo diagnostic in found)
+                {
+                    output.ReportDiagnostic(diagnostic.ToDiagnostic());
+                }
+            });
+
+            IncrementalValuesProvider<MessageEmitSpec> messages = registry
+                .SelectMany(static (spec, _) => spec.Messages
+                    .Select(message => new MessageEmitSpec(message, spec.Namespace, spec.IsProtocolAssembly))
+                    .ToImmutableArray())
+                .WithTrackingName(TrackingNames.MessagesToEmit);
+            context.RegisterSourceOutput(messages, static (output, message) =>
+                output.AddSource(Emitter.MessageHintName(message.Message), Emitter.EmitMessage(message)));
+
+            IncrementalValueProvider<RegistrySpec?> registryToEmit = registry
+                .Select(static (spec, _) => spec.Messages.Count == 0 ? null : spec with { Diagnostics = ImmutableEquatableArray<DiagnosticInfo>.Empty })
+                .WithTrackingName(TrackingNames.RegistryToEmit);
+            context.RegisterSourceOutput(registryToEmit, static (output, spec) =>
+            {
+                if (spec is not null)
+                {
+                    output.AddSource(Emitter.RegistryHintName, Emitter.EmitRegistry(spec));
+                }
+            });
+        }
+
+        private static GenerationOptionsSpec ReadOptions(AnalyzerConfigOptions globalOptions, bool runtimeReferenced)
+        {
+            globalOptions.TryGetValue(RootNamespaceProperty, out string? rootNamespace);
+            globalOptions.TryGetValue(ProtocolAssemblyProperty, out string? protocol);
+            return new GenerationOptionsSpec(
+                rootNamespace?.Trim() ?? string.Empty,
+                string.Equals(protocol?.Trim(), "true", StringComparison.OrdinalIgnoreCase),
+                runtimeReferenced);
+        }
+
+        private static DefinitionsFileSpec ParseFile(AdditionalText file, AnalyzerConfigOptionsProvider optionsProvider, CancellationToken cancellationToken)
+        {
+            AnalyzerConfigOptions fileOptions = optionsProvider.GetOptions(file);
+            string? @namespace = fileOptions.TryGetValue(NamespaceMetadata, out string? fromMetadata) && !string.IsNullOrWhiteSpace(fromMetadata)
+                ? fromMetadata
+                : optionsProvider.GlobalOptions.TryGetValue(RootNamespaceProperty, out string? root) ? root : null;
+            optionsProvider.GlobalOptions.TryGetValue(ProtocolAssemblyProperty, out string? protocol);
+            bool allowReserved = string.Equals(protocol?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+
+            Microsoft.CodeAnalysis.Text.SourceText? text = file.GetText(cancellationToken);
+            if (text is null)
+            {
+                return new DefinitionsFileSpec(file.Path, ImmutableEquatableArray<MessageSpec>.Empty, ImmutableEquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            return DefinitionsParser.Parse(text, file.Path, @namespace?.Trim() ?? string.Empty, allowReserved, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.ObjectModel;
+using MessagePack;
+
+namespace Wevis;
+
+/// <summary>
+/// Describes one message type (its name, wire id and arguments) and reads and writes its MessagePack body.
+/// The generator writes one sealed subclass per message type, which is also that type's MessagePack formatter.
+/// </summary>
+/// <remarks>
+/// A message body is a MessagePack array: the wire id, then each argument in definition order
+/// (docs/protocol.md). <see cref="Write"/> writes all of it; <see cref="ReadArguments"/> reads what follows
+/// the wire id, once the reader has found the type by its id.
+/// </remarks>
+public abstract class MessageDescriptor
+{
+    /// <summary>Creates the descriptor of one message type; called by generated code.</summary>
+    /// <param name="name">The message's name as defined.</param>
+    /// <param name="wireId">The message's wire id (FNV-1a of the name; see docs/protocol.md).</param>
+    /// <param name="messageType">The record type that holds the message.</param>
+    /// <param name="arguments">The arguments, in definition order.</param>
+    protected MessageDescriptor(string name, int wireId, Type messageType, MessageArgument[] arguments)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(messageType);
+        ArgumentNullException.ThrowIfNull(arguments);
+        Name = name;
+        WireId = wireId;
+        MessageType = messageType;
+        Arguments = new ReadOnlyCollection<MessageArgument>((MessageArgument[])arguments.Clone());
+        Definition = arguments.Length == 0 ? name : name + " " + string.Join(' ', arguments.Select(a => a.ToString()));
+    }
+
+    /// <summary>The message's name as defined, which is also its name on the wire (<c>ItIs</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The number that identifies this message type on the wire.</summary>
+    public int WireId { get; }
+
+    /// <summary>The record type that holds this message.</summary>
+    public Type MessageType { get; }
+
+    /// <summary>The arguments, in definition order.</summary>
+    public IReadOnlyList<MessageArgument> Arguments { get; }
+
+    /// <summary>The definition as a definitions-file line: <c>ItIs hours=int minutes=int</c>.</summary>
+    public string Definition { get; }
+
+    /// <summary>Whether this is one of the Wevis protocol's own messages (a name starting with '_').</summary>
+    public bool IsProtocolMessage => Name.StartsWith('_');
+
+    /// <summary>Writes <paramref name="message"/>'s whole body: the array header, the wire id and every argument.</summary>
+    /// <exception cref="InvalidCastException"><paramref name="message"/> is not of this descriptor's type.</exception>
+    /// <exception cref="ArgumentNullException">A reference-typed argument is null (possible only in a <c>[WevisMessage]</c> record).</exception>
+    public abstract void Write(ref MessagePackWriter writer, IMessage message);
+
+    /// <summary>
+    /// Reads the arguments that follow the wire id and builds the message. The caller has already read the
+    /// array header, checked that it holds <c>1 + Arguments.Count</c> items, and read the wire id.
+    /// </summary>
+    /// <exception cref="ProtocolException">The data is not this message's arguments.</exception>
+    public abstract IMessage ReadArguments(ref MessagePackReader reader);
+
+    /// <summary>Reads and checks the array header and wire id of a body of this type, before its arguments.</summary>
+    /// <exception cref="ProtocolException">The header is not this message type's.</exception>
+    protected void ReadHeader(ref MessagePackReader reader)
+    {
+        int count = Serialization.WireFormat.ReadBodyHeader(ref reader);
+        int wireId = Serialization.WireFormat.ReadWireId(ref reader);
+        if (wireId != WireId)
+        {
+            throw new ProtocolException($"Expected a {Name} message (wire id {WireId}) but found wire id {wireId}.");
+        }
+
+        CheckArgumentCount(count - 1);
+    }
+
+    /// <summary>Throws unless <paramref name="count"/> is this message type's number of arguments.</summary>
+    /// <exception cref="ProtocolException">The count is wrong.</exception>
+    public void CheckArgumentCount(int count)
+    {
+        if (count != Arguments.Count)
+        {
+            throw new ProtocolException(
+                $"A {Name} message has {Arguments.Count} argument(s) ({Definition}) but the data holds {count}.",
+                Name);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Definition;
+}

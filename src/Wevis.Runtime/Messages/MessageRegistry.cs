@@ -1,0 +1,168 @@
+using System.Collections.Frozen;
+using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Wevis;
+
+/// <summary>
+/// A set of message types, found by wire id or by type, with a fingerprint of their definitions. The generator
+/// writes one per assembly (<c>WevisRegistry.Messages</c>); servers and clients use <see cref="Default"/>, the
+/// union of every assembly's, unless given another.
+/// </summary>
+/// <remarks>
+/// Two programs whose registries have the same <see cref="Fingerprint"/> agree on every message's name, wire
+/// id, arguments and types. The login handshake compares fingerprints and refuses a peer whose differ.
+/// </remarks>
+public sealed class MessageRegistry
+{
+    private static readonly Lock s_registrationLock = new();
+    private static List<MessageRegistry> s_registered = [];
+    private static MessageRegistry? s_default;
+
+    private readonly FrozenDictionary<int, MessageDescriptor> _byWireId;
+    private readonly FrozenDictionary<Type, MessageDescriptor> _byType;
+    private readonly FrozenDictionary<string, MessageDescriptor> _byName;
+    private string? _fingerprint;
+
+    /// <summary>Creates a registry of the given message types.</summary>
+    /// <exception cref="InvalidOperationException">Two different types share a name or a wire id.</exception>
+    public MessageRegistry(IEnumerable<MessageDescriptor> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var byName = new Dictionary<string, MessageDescriptor>(StringComparer.Ordinal);
+        var byWireId = new Dictionary<int, MessageDescriptor>();
+        foreach (MessageDescriptor message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+            if (byName.TryGetValue(message.Name, out MessageDescriptor? sameName))
+            {
+                if (ReferenceEquals(sameName, message))
+                {
+                    continue;
+                }
+
+                throw new InvalidOperationException(
+                    $"Message '{message.Name}' is defined twice: as {Describe(sameName)} and as {Describe(message)}. "
+                    + "Define each message in one assembly and reference it from the others.");
+            }
+
+            if (byWireId.TryGetValue(message.WireId, out MessageDescriptor? sameId))
+            {
+                throw new InvalidOperationException(
+                    $"Messages '{sameId.Name}' ({Describe(sameId)}) and '{message.Name}' ({Describe(message)}) have the same wire id {message.WireId}; rename one.");
+            }
+
+            byName.Add(message.Name, message);
+            byWireId.Add(message.WireId, message);
+        }
+
+        Messages = byName.Values.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+        _byName = byName.ToFrozenDictionary(StringComparer.Ordinal);
+        _byWireId = byWireId.ToFrozenDictionary();
+        _byType = byName.Values.ToFrozenDictionary(m => m.MessageType);
+    }
+
+    /// <summary>A registry with no message types.</summary>
+    public static MessageRegistry Empty { get; } = new([]);
+
+    /// <summary>
+    /// Every message type of every loaded assembly that defines messages: each generated registry adds itself
+    /// when its assembly is loaded. A referenced assembly loads when first used, so a program whose messages
+    /// live in a library it has not touched yet should pass that library's <c>WevisRegistry.Messages</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Two assemblies define the same message name or wire id differently.</exception>
+    public static MessageRegistry Default
+    {
+        get
+        {
+            MessageRegistry? current = Volatile.Read(ref s_default);
+            if (current is not null)
+            {
+                return current;
+            }
+
+            lock (s_registrationLock)
+            {
+                return s_default ??= Combine(s_registered);
+            }
+        }
+    }
+
+    /// <summary>The message types, ordered by name.</summary>
+    public IReadOnlyList<MessageDescriptor> Messages { get; }
+
+    /// <summary>
+    /// A digest of every message's name, argument names and types, in order: the first 16 bytes of SHA-256, in
+    /// lowercase hex. Equal fingerprints mean compatible definitions (docs/protocol.md gives the exact text hashed).
+    /// </summary>
+    public string Fingerprint => _fingerprint ??= ComputeFingerprint(Messages);
+
+    /// <summary>Adds an assembly's registry to <see cref="Default"/>. Called by generated module initializers.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void Register(MessageRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        lock (s_registrationLock)
+        {
+            if (s_registered.Contains(registry))
+            {
+                return;
+            }
+
+            s_registered = [.. s_registered, registry];
+            s_default = null;
+        }
+    }
+
+    /// <summary>The union of several registries.</summary>
+    /// <exception cref="InvalidOperationException">Two registries define the same message name or wire id differently.</exception>
+    public static MessageRegistry Combine(IEnumerable<MessageRegistry> registries)
+    {
+        ArgumentNullException.ThrowIfNull(registries);
+        return new MessageRegistry(registries.SelectMany(r => r.Messages));
+    }
+
+    /// <summary>The union of several registries.</summary>
+    /// <exception cref="InvalidOperationException">Two registries define the same message name or wire id differently.</exception>
+    public static MessageRegistry Combine(params MessageRegistry[] registries) => Combine((IEnumerable<MessageRegistry>)registries);
+
+    /// <summary>Finds a message type by its wire id.</summary>
+    public bool TryGetByWireId(int wireId, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
+        _byWireId.TryGetValue(wireId, out descriptor);
+
+    /// <summary>Finds a message type by its name as defined.</summary>
+    public bool TryGetByName(string name, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
+        _byName.TryGetValue(name, out descriptor);
+
+    /// <summary>Finds a message type by the record type that holds it.</summary>
+    public bool TryGetByType(Type messageType, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
+        _byType.TryGetValue(messageType, out descriptor);
+
+    /// <summary>Whether this registry holds exactly this message type (not merely one of the same name).</summary>
+    public bool Contains(MessageDescriptor descriptor) =>
+        _byWireId.TryGetValue(descriptor.WireId, out MessageDescriptor? found) && ReferenceEquals(found, descriptor);
+
+    /// <summary>The text whose hash is the fingerprint: one line per message, <c>Name Property=type …</c>, sorted.</summary>
+    public static string FingerprintText(IEnumerable<MessageDescriptor> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        IEnumerable<string> lines = messages
+            .Select(m => m.Name + string.Concat(m.Arguments.Select(a => " " + a.PropertyName + "=" + a.TypeKeyword)))
+            .Order(StringComparer.Ordinal);
+        return string.Join('\n', lines);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Messages.Count} message type(s), fingerprint {Fingerprint}";
+
+    private static string ComputeFingerprint(IEnumerable<MessageDescriptor> messages)
+    {
+        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(FingerprintText(messages)));
+        return Convert.ToHexStringLower(hash.AsSpan(0, 16));
+    }
+
+    private static string Describe(MessageDescriptor message) =>
+        $"{message.MessageType.FullName} in {message.MessageType.Assembly.GetName().Name}";
+}

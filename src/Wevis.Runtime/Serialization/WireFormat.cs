@@ -1,0 +1,274 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using MessagePack;
+
+namespace Wevis.Serialization;
+
+/// <summary>
+/// Reads and writes message arguments in Wevis's MessagePack form, with errors that name the message and
+/// argument. Generated formatters call these; application code does not need them.
+/// </summary>
+/// <remarks>
+/// Float arrays (<c>?f</c>, <c>?d</c>) are written as MessagePack <c>bin</c> holding the values in little-endian
+/// IEEE 754, which copies at memory speed; a MessagePack array of numbers is also accepted when reading, for
+/// peers that find that easier to write. Lengths are checked against the bytes actually present before
+/// anything is allocated.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class WireFormat
+{
+    /// <summary>Reads a body's array header: the number of items, wire id included.</summary>
+    /// <exception cref="ProtocolException">The data does not start with a non-empty array header.</exception>
+    public static int ReadBodyHeader(ref MessagePackReader reader)
+    {
+        if (reader.End || reader.NextMessagePackType != MessagePackType.Array)
+        {
+            throw new ProtocolException("A message body must be a MessagePack array of the wire id and the arguments.");
+        }
+
+        int count = reader.ReadArrayHeader();
+        if (count < 1)
+        {
+            throw new ProtocolException("A message body must start with its wire id, but the array is empty.");
+        }
+
+        return count;
+    }
+
+    /// <summary>Reads the wire id that starts a body.</summary>
+    /// <exception cref="ProtocolException">The next item is not a 32-bit integer.</exception>
+    public static int ReadWireId(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Integer)
+        {
+            throw new ProtocolException($"A message body must start with an integer wire id, but found {Describe(ref reader)}.");
+        }
+
+        return reader.ReadInt32();
+    }
+
+    /// <summary>Reads an <c>int</c> argument.</summary>
+    public static int ReadInt32(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        Expect(ref reader, MessagePackType.Integer, message, argument);
+        return reader.ReadInt32();
+    }
+
+    /// <summary>Reads a <c>long</c> argument.</summary>
+    public static long ReadInt64(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        Expect(ref reader, MessagePackType.Integer, message, argument);
+        return reader.ReadInt64();
+    }
+
+    /// <summary>Reads a <c>float</c> argument; an integer is accepted too.</summary>
+    public static double ReadDouble(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        MessagePackType type = reader.NextMessagePackType;
+        if (type != MessagePackType.Float && type != MessagePackType.Integer)
+        {
+            throw Mismatch(ref reader, message, argument);
+        }
+
+        return reader.ReadDouble();
+    }
+
+    /// <summary>Reads a <c>bool</c> argument.</summary>
+    public static bool ReadBoolean(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        Expect(ref reader, MessagePackType.Boolean, message, argument);
+        return reader.ReadBoolean();
+    }
+
+    /// <summary>Reads a <c>str</c> argument.</summary>
+    public static string ReadString(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        Expect(ref reader, MessagePackType.String, message, argument);
+        return reader.ReadString()!;
+    }
+
+    /// <summary>Reads a <c>bytes</c> argument.</summary>
+    public static byte[] ReadBytes(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        Expect(ref reader, MessagePackType.Binary, message, argument);
+        ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
+        return bytes.IsEmpty ? [] : bytes.ToArray();
+    }
+
+    /// <summary>Reads a <c>?f</c> argument: <c>bin</c> of little-endian float32, or an array of numbers.</summary>
+    public static float[] ReadSingleArray(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        MessagePackType type = reader.NextMessagePackType;
+        if (type == MessagePackType.Binary)
+        {
+            ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
+            if (bytes.Length % sizeof(float) != 0)
+            {
+                throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float32 values");
+            }
+
+            var values = new float[bytes.Length / sizeof(float)];
+            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            if (!BitConverter.IsLittleEndian)
+            {
+                ReverseEndianness(MemoryMarshal.Cast<float, int>(values.AsSpan()));
+            }
+
+            return values;
+        }
+
+        if (type == MessagePackType.Array)
+        {
+            int count = reader.ReadArrayHeader();
+            var values = new float[count];
+            for (int i = 0; i < values.Length; i++)
+            {
+                MessagePackType element = reader.NextMessagePackType;
+                if (element != MessagePackType.Float && element != MessagePackType.Integer)
+                {
+                    throw Invalid(message, argument, $"holds {Describe(ref reader)} at index {i}, where a number belongs");
+                }
+
+                values[i] = reader.ReadSingle();
+            }
+
+            return values;
+        }
+
+        throw Mismatch(ref reader, message, argument);
+    }
+
+    /// <summary>Reads a <c>?d</c> argument: <c>bin</c> of little-endian float64, or an array of numbers.</summary>
+    public static double[] ReadDoubleArray(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    {
+        MessagePackType type = reader.NextMessagePackType;
+        if (type == MessagePackType.Binary)
+        {
+            ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
+            if (bytes.Length % sizeof(double) != 0)
+            {
+                throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float64 values");
+            }
+
+            var values = new double[bytes.Length / sizeof(double)];
+            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            if (!BitConverter.IsLittleEndian)
+            {
+                ReverseEndianness(MemoryMarshal.Cast<double, long>(values.AsSpan()));
+            }
+
+            return values;
+        }
+
+        if (type == MessagePackType.Array)
+        {
+            int count = reader.ReadArrayHeader();
+            var values = new double[count];
+            for (int i = 0; i < values.Length; i++)
+            {
+                MessagePackType element = reader.NextMessagePackType;
+                if (element != MessagePackType.Float && element != MessagePackType.Integer)
+                {
+                    throw Invalid(message, argument, $"holds {Describe(ref reader)} at index {i}, where a number belongs");
+                }
+
+                values[i] = reader.ReadDouble();
+            }
+
+            return values;
+        }
+
+        throw Mismatch(ref reader, message, argument);
+    }
+
+    /// <summary>Writes a <c>str</c> argument.</summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public static void WriteString(ref MessagePackWriter writer, string? value, MessageDescriptor message, int argument)
+    {
+        writer.Write(value ?? throw NullArgument(message, argument));
+    }
+
+    /// <summary>Writes a <c>bytes</c> argument.</summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public static void WriteBytes(ref MessagePackWriter writer, byte[]? value, MessageDescriptor message, int argument)
+    {
+        writer.Write((value ?? throw NullArgument(message, argument)).AsSpan());
+    }
+
+    /// <summary>Writes a <c>?f</c> argument as <c>bin</c> of little-endian float32.</summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public static void WriteSingleArray(ref MessagePackWriter writer, float[]? value, MessageDescriptor message, int argument)
+    {
+        ReadOnlySpan<float> values = value ?? throw NullArgument(message, argument);
+        if (BitConverter.IsLittleEndian)
+        {
+            writer.Write(MemoryMarshal.AsBytes(values));
+            return;
+        }
+
+        writer.WriteBinHeader(values.Length * sizeof(float));
+        foreach (float v in values)
+        {
+            Span<byte> span = writer.GetSpan(sizeof(float));
+            BinaryPrimitives.WriteSingleLittleEndian(span, v);
+            writer.Advance(sizeof(float));
+        }
+    }
+
+    /// <summary>Writes a <c>?d</c> argument as <c>bin</c> of little-endian float64.</summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public static void WriteDoubleArray(ref MessagePackWriter writer, double[]? value, MessageDescriptor message, int argument)
+    {
+        ReadOnlySpan<double> values = value ?? throw NullArgument(message, argument);
+        if (BitConverter.IsLittleEndian)
+        {
+            writer.Write(MemoryMarshal.AsBytes(values));
+            return;
+        }
+
+        writer.WriteBinHeader(values.Length * sizeof(double));
+        foreach (double v in values)
+        {
+            Span<byte> span = writer.GetSpan(sizeof(double));
+            BinaryPrimitives.WriteDoubleLittleEndian(span, v);
+            writer.Advance(sizeof(double));
+        }
+    }
+
+    private static void ReverseEndianness(Span<int> values) => BinaryPrimitives.ReverseEndianness(values, values);
+
+    private static void ReverseEndianness(Span<long> values) => BinaryPrimitives.ReverseEndianness(values, values);
+
+    private static void Expect(ref MessagePackReader reader, MessagePackType expected, MessageDescriptor message, int argument)
+    {
+        if (reader.NextMessagePackType != expected)
+        {
+            throw Mismatch(ref reader, message, argument);
+        }
+    }
+
+    private static ProtocolException Mismatch(ref MessagePackReader reader, MessageDescriptor message, int argument) =>
+        Invalid(message, argument, $"must be {message.Arguments[argument].TypeKeyword}, but the data holds {Describe(ref reader)}");
+
+    private static ProtocolException Invalid(MessageDescriptor message, int argument, string problem) =>
+        new($"Malformed {message.Name} message: argument '{message.Arguments[argument].Name}' {problem}.", message.Name);
+
+    private static ArgumentNullException NullArgument(MessageDescriptor message, int argument) =>
+        new(message.Arguments[argument].PropertyName, $"{message.Name}.{message.Arguments[argument].PropertyName} is null; Wevis messages cannot carry null.");
+
+    private static string Describe(ref MessagePackReader reader) => reader.NextMessagePackType switch
+    {
+        MessagePackType.Integer => "an integer",
+        MessagePackType.Nil => "nil",
+        MessagePackType.Boolean => "a boolean",
+        MessagePackType.Float => "a float",
+        MessagePackType.String => "a string",
+        MessagePackType.Binary => "binary data",
+        MessagePackType.Array => "an array",
+        MessagePackType.Map => "a map",
+        MessagePackType.Extension => "an extension value",
+        _ => "an unknown MessagePack type",
+    };
+}

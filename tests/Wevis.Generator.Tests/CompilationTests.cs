@@ -1,0 +1,119 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Wevis.Generator.Tests.Infrastructure;
+
+namespace Wevis.Generator.Tests;
+
+/// <summary>What users meet: generated types compile cleanly, a wrong argument does not compile, patterns work.</summary>
+public class CompilationTests
+{
+    private static readonly string s_example = File.ReadAllText("example.wevis");
+
+    private static GeneratorRun RunExample(string source, LanguageVersion version = LanguageVersion.Latest) => GeneratorHarness.Run(
+        [new DefinitionsFile("/project/example.wevis", s_example, "Example")],
+        [source],
+        version: version);
+
+    [Theory]
+    [InlineData(LanguageVersion.CSharp9)]
+    [InlineData(LanguageVersion.Latest)]
+    public void GeneratedCodeCompilesWithoutWarnings(LanguageVersion version)
+    {
+        GeneratorRun run = RunExample("namespace TestApp { }", version);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(8, run.Output.SyntaxTrees.Count() - run.Input.SyntaxTrees.Count());
+    }
+
+    [Fact]
+    public void AWrongArgumentTypeDoesNotCompile()
+    {
+        const string source = """
+            namespace TestApp
+            {
+                static class Use
+                {
+                    static object Make() => new Example.ItIs(Hours: "x", Minutes: 1);
+                }
+            }
+            """;
+        GeneratorRun run = RunExample(source);
+
+        Diagnostic error = Assert.Single(run.CompilationProblems);
+        Assert.Equal("CS1503", error.Id);
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        Assert.Equal(4, error.Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Equal("/src/Source0.cs", error.Location.GetLineSpan().Path);
+    }
+
+    [Fact]
+    public void RecordPatternsAndPropertyPatternsCompile()
+    {
+        const string source = """
+            using Example;
+            using Wevis;
+
+            namespace TestApp
+            {
+                static class Use
+                {
+                    static string Describe(IMessage message) => message switch
+                    {
+                        ItIs { Hours: > 12 } => "afternoon",
+                        ItIs(var h, var m) => $"{h}:{m}",
+                        YouAre(var name) => name,
+                        SomeFloats { Singles.Length: 0 } => "no singles",
+                        SomeFloats(var singles, var doubles) => $"{singles.Length} and {doubles.Length}",
+                        ServerReady or WhatTimeIsIt or WhoAmI => "no arguments",
+                        PleaseMayIHaveSomeFloats request => request.ToString(),
+                        _ => "something else",
+                    };
+
+                    static int Deconstruct()
+                    {
+                        var (hours, minutes) = new ItIs(1, 2);
+                        return hours + minutes;
+                    }
+                }
+            }
+            """;
+        GeneratorRun run = RunExample(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void NullForAStringArgumentIsANullableWarning()
+    {
+        GeneratorRun run = RunExample("namespace TestApp { static class Use { static object M() => new Example.YouAre(null); } }");
+
+        Assert.Contains(run.CompilationProblems, d => d.Id == "CS8625");
+    }
+
+    [Fact]
+    public void CodeDefinedMessageCanBeUsedLikeAFileDefinedOne()
+    {
+        const string source = """
+            using Wevis;
+
+            namespace Game
+            {
+                [WevisMessage]
+                public partial record Move(int X, int Y);
+
+                static class Use
+                {
+                    static MessageDescriptor Descriptor() => ((IMessage)new Move(1, 2)).Descriptor;
+                    static MessageRegistry Registry() => WevisRegistry.Messages;
+                    static bool Sealed() => typeof(Move).IsSealed;
+                }
+            }
+            """;
+        GeneratorRun run = GeneratorHarness.Run([], [source], rootNamespace: "Game");
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+}

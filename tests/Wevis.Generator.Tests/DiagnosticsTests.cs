@@ -1,0 +1,253 @@
+using Microsoft.CodeAnalysis;
+using Wevis.Generator.Tests.Infrastructure;
+
+namespace Wevis.Generator.Tests;
+
+/// <summary>
+/// Every class of error in definitions and in <c>[WevisMessage]</c> records: the id, the file, the line and column
+/// span of the offending text, and that the rest of the compilation is left without a cascade of errors.
+/// </summary>
+public class DiagnosticsTests
+{
+    private const string File = "/project/messages.wevis";
+
+    /// <summary>Asserts one diagnostic with the id at the one-based line and column span, and nothing else broken.</summary>
+    private static Diagnostic AssertSingle(GeneratorRun run, string id, string path, int line, int column, int endColumn)
+    {
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        FileLinePositionSpan span = diagnostic.Location.GetLineSpan();
+        Assert.Equal(path, span.Path);
+        Assert.Equal((line, column, line, endColumn), (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1, span.EndLinePosition.Line + 1, span.EndLinePosition.Character + 1));
+        Assert.Empty(run.CompilationProblems);
+        return diagnostic;
+    }
+
+    /// <summary>Asserts one diagnostic in the one-line C# source, spanning the first occurrence of <paramref name="token"/>.</summary>
+    private static Diagnostic AssertSingleAt(GeneratorRun run, string id, string source, string token, int? length = null)
+    {
+        int column = source.IndexOf(token, StringComparison.Ordinal) + 1;
+        return AssertSingle(run, id, "/src/Source0.cs", 1, column, column + (length ?? token.Length));
+    }
+
+    [Fact]
+    public void UnknownTypeNamesTheTypesThatExist()
+    {
+        GeneratorRun run = GeneratorHarness.RunDefinitions("# times\nItIs hours=integer minutes=int");
+
+        Diagnostic d = AssertSingle(run, "WEVIS001", File, 2, 12, 19);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        string text = d.GetMessage();
+        Assert.Contains("'integer'", text, StringComparison.Ordinal);
+        Assert.Contains("int, long, float, bool, str, bytes, ?f, ?d", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ArgumentWithoutType()
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions("ItIs hours minutes=int"), "WEVIS002", File, 1, 6, 11);
+        AssertSingle(GeneratorHarness.RunDefinitions("ItIs hours="), "WEVIS002", File, 1, 6, 12);
+    }
+
+    [Theory]
+    [InlineData("1Bad", 1, 5)]
+    [InlineData("It-Is x=int", 1, 6)]
+    [InlineData("Café", 1, 5)]
+    public void InvalidMessageName(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS003", File, 1, column, endColumn);
+    }
+
+    [Theory]
+    [InlineData("ItIs 2hours=int", 6, 12)]
+    [InlineData("ItIs _hours=int", 6, 12)]
+    [InlineData("ItIs ho-urs=int", 6, 12)]
+    [InlineData("ItIs =int", 6, 7)]
+    public void InvalidArgumentName(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS004", File, 1, column, endColumn);
+    }
+
+    [Fact]
+    public void DuplicateMessageInOneFilePointsAtTheSecondAndNamesTheFirst()
+    {
+        GeneratorRun run = GeneratorHarness.RunDefinitions("ItIs hours=int\nWhoAmI\n  ItIs minutes=int");
+
+        Diagnostic d = AssertSingle(run, "WEVIS005", File, 3, 3, 7);
+        Assert.Contains("messages.wevis line 1", d.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal(1, d.AdditionalLocations.Single().GetLineSpan().StartLinePosition.Line + 1);
+        Assert.Contains("ItIs.g.cs", run.Sources.Keys.Single(k => k.Contains("ItIs", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DuplicateMessageAcrossFilesEvenInDifferentNamespaces()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+        [
+            new DefinitionsFile("/project/b/second.wevis", "Other\nItIs minutes=int", "B"),
+            new DefinitionsFile("/project/a/first.wevis", "ItIs hours=int", "A"),
+        ]);
+
+        Diagnostic d = AssertSingle(run, "WEVIS005", "/project/b/second.wevis", 2, 1, 5);
+        Assert.Contains("first.wevis line 1", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DuplicateMessageBetweenAFileAndARecord()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            [new DefinitionsFile(File, "Move x=int")],
+            ["namespace App { [Wevis.WevisMessage] public partial record Move(int X, int Y); }"]);
+
+        AssertSingleAt(run, "WEVIS005", "namespace App { [Wevis.WevisMessage] public partial record Move(int X, int Y); }", "Move");
+    }
+
+    [Theory]
+    [InlineData("ItIs hours=int hours=int", 16, 21)]
+    [InlineData("ItIs hours_left=int hoursLeft=int", 21, 30)]
+    public void DuplicateArgument(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS006", File, 1, column, endColumn);
+    }
+
+    [Theory]
+    [InlineData("_Secret x=int", 1, 8)]
+    [InlineData("WevisRegistry", 1, 14)]
+    public void ReservedName(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS007", File, 1, column, endColumn);
+    }
+
+    [Fact]
+    public void ArgumentNamedLikeItsMessageIsReportedNotRenamed()
+    {
+        Diagnostic d = AssertSingle(GeneratorHarness.RunDefinitions("Name name=str"), "WEVIS008", File, 1, 6, 10);
+        Assert.Contains("'Name'", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("class")]
+    [InlineData("record")]
+    [InlineData("var")]
+    [InlineData("int")]
+    public void KeywordAsMessageName(string name)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(name + " x=int"), "WEVIS009", File, 1, 1, name.Length + 1);
+    }
+
+    [Fact]
+    public void KeywordsAsArgumentNamesAreFineBecausePropertiesArePascalCase()
+    {
+        GeneratorRun run = GeneratorHarness.RunDefinitions("Thing class=int string=str");
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Theory]
+    [InlineData("Thing to_string=int", 7, 16)]
+    [InlineData("Thing equality_contract=int", 7, 24)]
+    [InlineData("Thing deconstruct=int", 7, 18)]
+    public void ArgumentNamedLikeARecordMember(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS010", File, 1, column, endColumn);
+    }
+
+    [Fact]
+    public void WireIdCollision()
+    {
+        (string first, string second) = FindCollidingNames();
+        GeneratorRun run = GeneratorHarness.RunDefinitions($"{first}\n{second}");
+
+        Diagnostic d = AssertSingle(run, "WEVIS011", File, 2, 1, second.Length + 1);
+        Assert.Contains(first, d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidNamespaceMetadata()
+    {
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile(File, "ItIs hours=int", "My Messages")]);
+        AssertSingle(run, "WEVIS012", File, 1, 1, 1);
+    }
+
+    [Fact]
+    public void RuntimeNotReferenced()
+    {
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile(File, "ItIs hours=int")], referenceRuntime: false);
+
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("WEVIS013", d.Id);
+        Assert.Empty(run.Sources);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Theory]
+    [InlineData("[Wevis.WevisMessage] public record Move(int X);")]
+    [InlineData("[Wevis.WevisMessage] public partial class Move { }")]
+    public void CodeMessageMustBeAPartialRecordClass(string declaration)
+    {
+        GeneratorRun run = GeneratorHarness.Run([], [declaration]);
+        AssertSingleAt(run, "WEVIS020", declaration, "Move");
+    }
+
+    [Theory]
+    [InlineData("System.Collections.Generic.List<int>")]
+    [InlineData("string?")]
+    [InlineData("float")]
+    [InlineData("decimal")]
+    public void UnsupportedArgumentType(string type)
+    {
+        string source = "[Wevis.WevisMessage] public partial record M(" + type + " Value);";
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        Diagnostic d = AssertSingleAt(run, "WEVIS021", source, type);
+        Assert.Contains("int, long, double, bool, string, byte[], float[], double[]", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CodeMessageCannotBeGenericOrNested()
+    {
+        const string generic = "[Wevis.WevisMessage] public partial record M<T>(int X);";
+        AssertSingleAt(GeneratorHarness.Run([], [generic]), "WEVIS022", generic, "M<", length: 1);
+        const string nested = "public partial class Outer { [Wevis.WevisMessage] public partial record M(int X); }";
+        AssertSingleAt(GeneratorHarness.Run([], [nested]), "WEVIS022", nested, "M(", length: 1);
+    }
+
+    [Fact]
+    public void PropertyOutsideThePrimaryConstructorIsAWarning()
+    {
+        GeneratorRun run = GeneratorHarness.Run([], ["[Wevis.WevisMessage] public partial record M(int X) { public int Y { get; init; } }"]);
+
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("WEVIS023", d.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Contains("M.g.cs", run.Sources.Keys);
+    }
+
+    [Fact]
+    public void ValidMessagesOfAFileWithErrorsAreStillGeneratedAndUsable()
+    {
+        GeneratorRun run = GeneratorHarness.RunDefinitions(
+            "Good x=int\nBad y=nope\nAlsoGood",
+            "namespace TestApp { static class Use { static object M() => new Good(1) with { X = 2 }; static object N() => new AlsoGood(); } }");
+
+        Assert.Equal("WEVIS001", Assert.Single(run.GeneratorDiagnostics).Id);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    /// <summary>Two distinct message names with the same 31-bit FNV-1a hash, found by the birthday bound.</summary>
+    private static (string First, string Second) FindCollidingNames()
+    {
+        var seen = new Dictionary<int, string>();
+        for (int i = 0; ; i++)
+        {
+            string name = "M" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            int id = WireNames.WireId(name);
+            if (seen.TryGetValue(id, out string? first))
+            {
+                return string.CompareOrdinal(first, name) < 0 ? (first, name) : (name, first);
+            }
+
+            seen.Add(id, name);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using Wevis.Generator.Tests.Infrastructure;
+
+namespace Wevis.Generator.Tests;
+
+/// <summary>Golden-file tests of the generated source (see <see cref="Snapshot"/> to accept new output).</summary>
+public class EmitterTests
+{
+    [Fact]
+    public void ExampleDefinitions()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            [new DefinitionsFile("/project/definitions/example.wevis", File.ReadAllText("example.wevis"), "Example")]);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(
+            [
+                "WevisRegistry.g.cs",
+                "example.ItIs.g.cs",
+                "example.PleaseMayIHaveSomeFloats.g.cs",
+                "example.ServerReady.g.cs",
+                "example.SomeFloats.g.cs",
+                "example.WhatTimeIsIt.g.cs",
+                "example.WhoAmI.g.cs",
+                "example.YouAre.g.cs",
+            ],
+            run.Sources.Keys.Order(StringComparer.Ordinal));
+        foreach ((string hintName, string source) in run.Sources)
+        {
+            Snapshot.Match(source, "Example#" + hintName);
+        }
+    }
+
+    [Fact]
+    public void CodeDefinedMessages()
+    {
+        const string source = """
+            using Wevis;
+
+            namespace Game.Messages;
+
+            /// <summary>A move on the board.</summary>
+            [WevisMessage]
+            public partial record Move(int X, int Y);
+
+            [WevisMessage]
+            public partial record Heights(double[] Values, string Label);
+            """;
+        GeneratorRun run = GeneratorHarness.Run([], [source], rootNamespace: "Game");
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(["Heights.g.cs", "Move.g.cs", "WevisRegistry.g.cs"], run.Sources.Keys.Order(StringComparer.Ordinal));
+        foreach ((string hintName, string generated) in run.Sources)
+        {
+            Snapshot.Match(generated, "Code#" + hintName);
+        }
+    }
+
+    [Fact]
+    public void MessagesWithoutANamespaceGoInTheGlobalNamespace()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            [new DefinitionsFile("/p/m.wevis", "Hello name=str")],
+            ["static class Use { static string M() => new Hello(\"x\").Name; static object R() => WevisRegistry.Messages; }"],
+            rootNamespace: null);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void NoMessagesMeansNoRegistry()
+    {
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile("/p/empty.wevis", "# nothing yet\n")]);
+        Assert.Empty(run.Sources);
+        Assert.Empty(run.GeneratorDiagnostics);
+    }
+
+    [Fact]
+    public void ProtocolAssemblyMessagesAreInternalAndNotSelfRegistering()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            [new DefinitionsFile("/p/protocol.wevis", "_Ping\n_Hello name=str", "Proto")],
+            rootNamespace: "Wevis.Fake",
+            protocolAssembly: true);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Contains("internal sealed partial record Ping()", run.Sources["protocol.Ping.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("internal static partial class WevisRegistry", run.Sources["WevisRegistry.g.cs"], StringComparison.Ordinal);
+        Assert.DoesNotContain("ModuleInitializer", run.Sources["WevisRegistry.g.cs"], StringComparison.Ordinal);
+    }
+}

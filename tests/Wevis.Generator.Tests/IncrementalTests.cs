@@ -1,0 +1,151 @@
+using System.Collections;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Text;
+using Wevis.Generator.Tests.Infrastructure;
+
+namespace Wevis.Generator.Tests;
+
+/// <summary>
+/// The generator's caching: an unrelated C# edit leaves every step cached, an edit to one definitions file
+/// re-parses that file alone and regenerates only what changed, and no step output holds Roslyn objects.
+/// </summary>
+public class IncrementalTests
+{
+    private static readonly string[] s_modelSteps =
+    [
+        TrackingNames.ParsedDefinitions,
+        TrackingNames.Options,
+        TrackingNames.Registry,
+        TrackingNames.Diagnostics,
+        TrackingNames.MessagesToEmit,
+        TrackingNames.RegistryToEmit,
+    ];
+
+    private static (GeneratorDriver Driver, CSharpCompilation Compilation) FirstRun(params DefinitionsFile[] files)
+    {
+        CSharpCompilation compilation = GeneratorHarness.CreateCompilation(
+            ["namespace TestApp { [Wevis.WevisMessage] public partial record Move(int X, int Y); class Program { } }"]);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(files);
+        GeneratorRun run = GeneratorHarness.Run(driver, compilation);
+        Assert.Empty(run.GeneratorDiagnostics);
+        return (run.Driver, compilation);
+    }
+
+    private static IReadOnlyList<IncrementalStepRunReason> Reasons(GeneratorDriverRunResult result, string step) =>
+        result.Results.Single().TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
+
+    [Fact]
+    public void AnUnrelatedCSharpEditLeavesEveryStepCached()
+    {
+        (GeneratorDriver driver, CSharpCompilation compilation) = FirstRun(
+            new DefinitionsFile("/p/example.wevis", "ItIs hours=int minutes=int\nYouAre name=str"));
+
+        CSharpCompilation edited = compilation.AddSyntaxTrees(
+            CSharpSyntaxTree.ParseText("namespace TestApp { class Unrelated { int x = 1; } }", GeneratorHarness.ParseOptions()));
+        GeneratorDriverRunResult result = driver.RunGenerators(edited).GetRunResult();
+
+        Assert.All(Reasons(result, TrackingNames.ParsedDefinitions), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        // The attribute step re-runs its semantic transform on a new compilation; its output must compare equal.
+        Assert.All(Reasons(result, TrackingNames.CodeMessages), r => Assert.True(
+            r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"CodeMessages was {r}"));
+        foreach (string step in new[] { TrackingNames.Options, TrackingNames.Registry, TrackingNames.Diagnostics, TrackingNames.RegistryToEmit })
+        {
+            Assert.All(Reasons(result, step), r => Assert.True(
+                r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step} was {r}"));
+        }
+
+        Assert.All(Reasons(result, TrackingNames.MessagesToEmit), r => Assert.True(
+            r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"MessagesToEmit was {r}"));
+        Assert.All(
+            result.Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"an output step was {o.Reason}"));
+    }
+
+    [Fact]
+    public void EditingADefinitionsFileRegeneratesOnlyWhatChanged()
+    {
+        var first = new DefinitionsFile("/p/a.wevis", "ItIs hours=int minutes=int\nYouAre name=str");
+        var second = new DefinitionsFile("/p/b.wevis", "Other x=int");
+        (GeneratorDriver driver, CSharpCompilation compilation) = FirstRun(first, second);
+
+        AdditionalText oldText = driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.DefinitionsFiles]
+            .SelectMany(s => s.Outputs).Select(o => (AdditionalText)o.Value).Single(t => t.Path == first.Path);
+        var newText = new GeneratorHarness.InMemoryAdditionalText(first.Path, "ItIs hours=int minutes=int\nYouAre name=str\nWhoAmI");
+        driver = driver.ReplaceAdditionalText(oldText, newText);
+        GeneratorDriverRunResult result = driver.RunGenerators(compilation).GetRunResult();
+
+        // a.wevis is parsed again; b.wevis is not.
+        Assert.Equal(
+            [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Cached],
+            Reasons(result, TrackingNames.ParsedDefinitions).Order());
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(result, TrackingNames.Registry));
+
+        // Messages are emitted in name order and compared by position: those before the new one are unchanged,
+        // so their sources are not rewritten; the new one (and any after it) are emitted.
+        var emitted = result.Results.Single().TrackedSteps[TrackingNames.MessagesToEmit]
+            .SelectMany(s => s.Outputs)
+            .ToDictionary(o => ((Model.MessageEmitSpec)o.Value).Message.Name, o => o.Reason);
+        Assert.Equal(["ItIs", "Move", "Other", "WhoAmI", "YouAre"], emitted.Keys.Order(StringComparer.Ordinal));
+        Assert.All(["ItIs", "Move", "Other"], name => Assert.True(
+            emitted[name] is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, $"{name} was {emitted[name]}"));
+        Assert.True(emitted["WhoAmI"] is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified);
+        Assert.Contains("a.WhoAmI.g.cs", result.Results.Single().GeneratedSources.Select(s => s.HintName));
+    }
+
+    [Fact]
+    public void NoStepOutputHoldsASymbolSyntaxOrCompilation()
+    {
+        (GeneratorDriver driver, _) = FirstRun(new DefinitionsFile("/p/example.wevis", File.ReadAllText("example.wevis")));
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+
+        // Our named steps only: Roslyn's own steps inside ForAttributeWithMetadataName hold syntax by design.
+        foreach ((string step, var runs) in result.TrackedSteps.Where(s => s_modelSteps.Contains(s.Key)))
+        {
+            foreach ((object value, _) in runs.SelectMany(r => r.Outputs))
+            {
+                AssertHoldsNoRoslynObjects(value, step, new HashSet<object>(ReferenceEqualityComparer.Instance));
+            }
+        }
+
+        Assert.All(s_modelSteps, step => Assert.True(result.TrackedSteps.ContainsKey(step), $"step {step} is not tracked"));
+    }
+
+    private static void AssertHoldsNoRoslynObjects(object? value, string path, HashSet<object> visited)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || !visited.Add(value))
+        {
+            return;
+        }
+
+        Assert.False(
+            value is ISymbol or SyntaxNode or SyntaxTree or Compilation or SemanticModel or Location,
+            $"{path} holds a {value.GetType().Name}, which defeats caching");
+
+        Type type = value.GetType();
+        if (value is ITuple tuple)
+        {
+            for (int i = 0; i < tuple.Length; i++)
+            {
+                AssertHoldsNoRoslynObjects(tuple[i], $"{path}.Item{i + 1}", visited);
+            }
+        }
+        else if (value is IEnumerable items)
+        {
+            int i = 0;
+            foreach (object? item in items)
+            {
+                AssertHoldsNoRoslynObjects(item, $"{path}[{i++}]", visited);
+            }
+        }
+        else if (type.Namespace == "Wevis.Generator.Model")
+        {
+            foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
+            {
+                AssertHoldsNoRoslynObjects(property.GetValue(value), $"{path}.{property.Name}", visited);
+            }
+        }
+    }
+}
