@@ -5,7 +5,7 @@ namespace Wevis;
 /// a body that is not MessagePack or not the shape its message type defines. This is the one exception
 /// decoding raises for bad input; a server that catches it closes that connection and logs the reason.
 /// </summary>
-public sealed class ProtocolException : Exception
+public sealed class ProtocolException : WevisException
 {
     /// <summary>Creates the exception with a reason.</summary>
     public ProtocolException(string message)

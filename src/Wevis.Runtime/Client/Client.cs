@@ -1,0 +1,526 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wevis.Protocol;
+using Wevis.Transport;
+
+namespace Wevis;
+
+/// <summary>
+/// A Wevis client: connects to a server, logs in, then sends messages and receives the server's, in order. It
+/// runs in the background (answering the server's pings by itself) and can be used in two styles:
+/// </summary>
+/// <remarks>
+/// <para><b>Blocking</b>, as the original: <see cref="StartBlocking"/>, <see cref="Send"/>, <see cref="ReceiveBlocking{T}"/>, <see cref="Stop"/>.</para>
+/// <para><b>Async</b>: <see cref="ConnectAsync"/>, <see cref="Send"/>, <see cref="ReceiveAsync{T}"/> or <see cref="ReadAllAsync"/>, <see cref="DisposeAsync"/>.</para>
+/// <para>A lost connection ends a waiting receive with <see cref="ConnectionClosedException"/>, never a hang.</para>
+/// <para>Continuations of <see cref="ReceiveAsync(CancellationToken)"/> may run on the client's receive loop; replies sent
+/// there go out together when the loop's current batch of messages is done. Do not block in such code.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// using var client = new Client("michael", "mypassword", "1.0.0", "localhost", 12121);
+/// client.StartBlocking();
+/// client.ReceiveBlocking&lt;ServerReady&gt;();
+/// client.Send(new WhoAmI());
+/// Console.WriteLine($"Username: {client.ReceiveBlocking&lt;YouAre&gt;().Name}");
+/// </code>
+/// </example>
+public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
+{
+    private readonly string _password;
+    private readonly ClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<IMessage> _inbox = Channel.CreateUnbounded<IMessage>(new UnboundedChannelOptions
+    {
+        SingleWriter = true,
+        // The receiver's continuation runs on the receive loop, so its replies join the loop's batched flush.
+        AllowSynchronousContinuations = true,
+    });
+
+    private readonly TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly FlushBatch _batch = new();
+    private readonly Lock _lifecycleLock = new();
+    private MessageRegistry _messages = MessageRegistry.Empty;
+    private MessageConnection? _transport;
+    private Task _receiveLoop = Task.CompletedTask;
+    private Timer? _watchdog;
+    private int _phase; // a Phase
+    private bool _stoppedLocally;
+    private Exception? _loginFailure;
+
+    /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
+    /// <param name="username">The name to log in as.</param>
+    /// <param name="password">The password; only its salted hash (<see cref="Credentials.Encrypt"/>) is sent.</param>
+    /// <param name="version">This program's version, passed to the server's validator.</param>
+    /// <param name="host">The server's host name or address.</param>
+    /// <param name="port">The server's port.</param>
+    /// <param name="options">Further settings.</param>
+    public Client(string username, string password, string version, string host = "localhost", int port = ServerOptions.DefaultPort, ClientOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(username);
+        ArgumentNullException.ThrowIfNull(password);
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        Username = username;
+        _password = password;
+        Version = version;
+        Host = host;
+        Port = port;
+        _options = options ?? new ClientOptions();
+        _logger = _options.LoggerFactory?.CreateLogger("Wevis.Client") ?? NullLogger.Instance;
+    }
+
+    private enum Phase
+    {
+        New,
+        AwaitingWelcome,
+        AwaitingLoginResult,
+        LoggedIn,
+        Closed,
+    }
+
+    /// <summary>The name this client logs in as.</summary>
+    public string Username { get; }
+
+    /// <summary>This program's version, as sent to the server.</summary>
+    public string Version { get; }
+
+    /// <summary>The server's host.</summary>
+    public string Host { get; }
+
+    /// <summary>The server's port.</summary>
+    public int Port { get; }
+
+    /// <summary>Whether the client is logged in and the connection is open.</summary>
+    public bool IsConnected => Volatile.Read(ref _phase) == (int)Phase.LoggedIn && _transport is { IsClosing: false };
+
+    /// <summary>Why the connection closed, once it has.</summary>
+    public string? CloseReason => _transport?.CloseReason;
+
+    /// <summary>The message types this client speaks (without the protocol's own).</summary>
+    public MessageRegistry Messages => _messages;
+
+    /// <summary>Connects, logs in, and returns once logged in.</summary>
+    /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
+    /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lifecycleLock)
+        {
+            if (_phase != (int)Phase.New)
+            {
+                throw new InvalidOperationException("This client has already connected; create a new one to connect again.");
+            }
+
+            _phase = (int)Phase.AwaitingWelcome;
+        }
+
+        _options.Validate();
+        _messages = _options.Messages ?? MessageRegistry.Default;
+        ClientLog.Connecting(_logger, Host, Port, Username);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await OpenAsync(timeout.Token).ConfigureAwait(false);
+            await _loggedIn.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var failure = new ConnectionFailedException(
+                $"Could not connect and log in to {Host}:{Port} within {_options.ConnectTimeout.TotalSeconds:0.###} s.");
+            Fail(failure.Message);
+            throw failure;
+        }
+        catch (OperationCanceledException)
+        {
+            Fail("connecting was cancelled");
+            throw;
+        }
+        catch (Exception ex) when (ex is not WevisException)
+        {
+            string reason = ex is System.Security.Authentication.AuthenticationException
+                ? $"TLS with {Host}:{Port} failed: {ex.Message}{(ex.InnerException is null ? string.Empty : " " + ex.InnerException.Message)}"
+                : $"Could not connect to {Host}:{Port}: {ex.Message}";
+            Fail(reason);
+            throw new ConnectionFailedException(reason, ex);
+        }
+        catch (WevisException ex)
+        {
+            Fail(ex.Message);
+            throw;
+        }
+
+        ClientLog.LoggedIn(_logger, Host, Port, Username);
+    }
+
+    /// <summary>Connects and logs in, blocking until done, as the original's <c>start_blocking()</c>.</summary>
+    /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
+    /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
+    public void StartBlocking() => ConnectAsync().GetAwaiter().GetResult();
+
+    /// <summary>Sends <paramref name="message"/> to the server; messages arrive in the order they were sent.</summary>
+    /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
+    /// <exception cref="ConnectionClosedException">The connection is closed.</exception>
+    /// <exception cref="ArgumentException">The message is not one of the client's message types, or is over the frame limit.</exception>
+    public void Send(IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        MessageConnection transport = LoggedInTransport();
+        if (!transport.TrySend(message))
+        {
+            throw new ConnectionClosedException(transport.CloseReason ?? "the connection was closed");
+        }
+    }
+
+    /// <summary>Waits for the next message from the server.</summary>
+    /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
+    public async ValueTask<IMessage> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        LoggedInTransport();
+        if (_inbox.Reader.TryRead(out IMessage? message))
+        {
+            return message;
+        }
+
+        try
+        {
+            return await _inbox.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw Closed(ex);
+        }
+    }
+
+    /// <summary>Waits for the next message, which must be a <typeparamref name="T"/>.</summary>
+    /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
+    public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
+        where T : IMessage
+    {
+        IMessage message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        return message is T expected ? expected : throw new UnexpectedMessageException(typeof(T), message);
+    }
+
+    /// <summary>Blocks until the next message arrives, as the original's <c>receive_blocking()</c>.</summary>
+    /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
+    /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
+    public IMessage ReceiveBlocking(TimeSpan? timeout = null)
+    {
+        LoggedInTransport();
+        if (_inbox.Reader.TryRead(out IMessage? message))
+        {
+            return message;
+        }
+
+        if (FlushBatch.Current == _batch)
+        {
+            throw new InvalidOperationException(
+                "ReceiveBlocking was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync there.");
+        }
+
+        using var cancel = new CancellationTokenSource();
+        if (timeout is { } limit)
+        {
+            cancel.CancelAfter(limit);
+        }
+
+        try
+        {
+            return _inbox.Reader.ReadAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No message arrived from the server within {timeout!.Value.TotalSeconds:0.###} s.");
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw Closed(ex);
+        }
+    }
+
+    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>.</summary>
+    /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
+    /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
+    /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
+    public T ReceiveBlocking<T>(TimeSpan? timeout = null)
+        where T : IMessage
+    {
+        IMessage message = ReceiveBlocking(timeout);
+        return message is T expected ? expected : throw new UnexpectedMessageException(typeof(T), message);
+    }
+
+    /// <summary>Takes the next message if one has arrived, without waiting.</summary>
+    public bool TryReceive([NotNullWhen(true)] out IMessage? message) => _inbox.Reader.TryRead(out message);
+
+    /// <summary>
+    /// Every message from the server, in order, as they arrive. Ends when this client is stopped; throws
+    /// <see cref="ConnectionClosedException"/> if the server closes the connection or it is lost.
+    /// </summary>
+    public async IAsyncEnumerable<IMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        LoggedInTransport();
+        while (true)
+        {
+            IMessage message;
+            try
+            {
+                message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConnectionClosedException) when (_stoppedLocally)
+            {
+                yield break;
+            }
+
+            yield return message;
+        }
+    }
+
+    /// <summary>Closes the connection, after the messages already sent have gone out, and waits for it to close.</summary>
+    public void Stop() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc/>
+    public void Dispose() => Stop();
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lifecycleLock)
+        {
+            if (_phase == (int)Phase.New)
+            {
+                _phase = (int)Phase.Closed;
+                return;
+            }
+        }
+
+        _stoppedLocally = true;
+        _transport?.Close("the client was stopped", new Closing("the client was stopped"));
+        await _receiveLoop.ConfigureAwait(false);
+    }
+
+    ValueTask IMessageBatchHandler.HandleBatchAsync(MessageConnection transport, List<IMessage> messages)
+    {
+        try
+        {
+            foreach (IMessage message in messages)
+            {
+                if (transport.IsClosing)
+                {
+                    break;
+                }
+
+                switch ((Phase)Volatile.Read(ref _phase))
+                {
+                    case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage:
+                        using (_batch.Enter())
+                        {
+                            _inbox.Writer.TryWrite(message);
+                        }
+
+                        break;
+                    case Phase.LoggedIn:
+                        HandleProtocolMessage(transport, message);
+                        break;
+                    case Phase.AwaitingWelcome:
+                        HandleWelcome(transport, message);
+                        break;
+                    case Phase.AwaitingLoginResult:
+                        HandleLoginResult(transport, message);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            _batch.FlushAll();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
+        try
+        {
+            await socket.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
+            stream = new NetworkStream(socket, ownsSocket: true);
+            if (_options.UseTls)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(
+                    new SslClientAuthenticationOptions
+                    {
+                        TargetHost = _options.TlsTargetHost ?? Host,
+                        RemoteCertificateValidationCallback = _options.ServerCertificateValidation,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            socket.Dispose();
+            throw;
+        }
+
+        MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
+        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes));
+        _transport = transport;
+        transport.Start();
+        _receiveLoop = ReceiveLoopAsync(transport);
+        if (_options.ServerTimeout != Timeout.InfiniteTimeSpan)
+        {
+            TimeSpan period = _options.ServerTimeout / 4;
+            _watchdog = new Timer(static state => ((Client)state!).CheckServerSilence(), this, period, period);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(MessageConnection transport)
+    {
+        ReceiveOutcome outcome = await transport.ReceiveAsync(this).ConfigureAwait(false);
+        if (outcome.IsProtocolViolation)
+        {
+            ClientLog.ProtocolViolation(_logger, Host, Port, outcome.Reason);
+            transport.Close(outcome.Reason, new Closing(outcome.Reason));
+        }
+        else
+        {
+            transport.Close(outcome.Reason);
+        }
+
+        string reason = transport.CloseReason ?? outcome.Reason;
+        ClientLog.Closed(_logger, Host, Port, reason);
+        Volatile.Write(ref _phase, (int)Phase.Closed);
+        _loggedIn.TrySetException(_loginFailure ?? new ConnectionFailedException($"The connection to {Host}:{Port} closed before the login finished: {reason}"));
+        if (_stoppedLocally)
+        {
+            _inbox.Writer.TryComplete();
+        }
+        else
+        {
+            _inbox.Writer.TryComplete(new ConnectionClosedException(reason));
+        }
+
+        if (_watchdog is not null)
+        {
+            await _watchdog.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    private void HandleWelcome(MessageConnection transport, IMessage message)
+    {
+        switch (message)
+        {
+            case Welcome { Protocol: not WireProtocol.Version } welcome:
+                _loginFailure = new ConnectionFailedException(
+                    $"The server speaks Wevis protocol version {welcome.Protocol}; this client speaks version {WireProtocol.Version}.");
+                transport.Close(_loginFailure.Message, new Closing(_loginFailure.Message));
+                break;
+            case Welcome welcome:
+                Volatile.Write(ref _phase, (int)Phase.AwaitingLoginResult);
+                transport.TrySend(new Login(Username, Credentials.Encrypt(_password, welcome.Salt), Version, _messages.Fingerprint));
+                break;
+            case Closing closing:
+                _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
+                transport.Close("the server closed the connection: " + closing.Reason);
+                break;
+            default:
+                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of its welcome");
+                break;
+        }
+    }
+
+    private void HandleLoginResult(MessageConnection transport, IMessage message)
+    {
+        switch (message)
+        {
+            case LoginAccepted:
+                Volatile.Write(ref _phase, (int)Phase.LoggedIn);
+                _loggedIn.TrySetResult();
+                break;
+            case LoginRejected rejected:
+                ClientLog.LoginRejected(_logger, Host, Port, Username, rejected.Reason);
+                _loginFailure = new LoginRejectedException(rejected.Reason);
+                transport.Close("the login was rejected: " + rejected.Reason);
+                break;
+            case Closing closing:
+                _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
+                transport.Close("the server closed the connection: " + closing.Reason);
+                break;
+            default:
+                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of the login's result");
+                break;
+        }
+    }
+
+    private void HandleProtocolMessage(MessageConnection transport, IMessage message)
+    {
+        switch (message)
+        {
+            case Ping:
+                transport.TrySend(new Pong());
+                break;
+            case Pong:
+                break;
+            case Closing closing:
+                transport.Close("the server closed the connection: " + closing.Reason);
+                break;
+            default:
+                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} after the login");
+                break;
+        }
+    }
+
+    private void BreakProtocol(MessageConnection transport, string reason)
+    {
+        ClientLog.ProtocolViolation(_logger, Host, Port, reason);
+        _loginFailure ??= new ConnectionFailedException("The server broke the Wevis protocol: " + reason);
+        transport.Close(reason, new Closing(reason));
+    }
+
+    private void CheckServerSilence()
+    {
+        if (_transport is { IsClosing: false } transport
+            && Environment.TickCount64 - transport.LastReceivedTicks > (long)_options.ServerTimeout.TotalMilliseconds)
+        {
+            transport.Abort($"nothing arrived from the server for {_options.ServerTimeout.TotalSeconds:0.###} s");
+        }
+    }
+
+    private void Fail(string reason) => _transport?.Abort(reason);
+
+    private MessageConnection LoggedInTransport()
+    {
+        MessageConnection? transport = _transport;
+        if (transport is null || (Volatile.Read(ref _phase) < (int)Phase.LoggedIn && !_loggedIn.Task.IsCompleted))
+        {
+            throw new InvalidOperationException("The client has not logged in; call ConnectAsync or StartBlocking first.");
+        }
+
+        return transport;
+    }
+
+    private ConnectionClosedException Closed(ChannelClosedException ex) =>
+        ex.InnerException as ConnectionClosedException
+        ?? new ConnectionClosedException(CloseReason ?? "the client was stopped");
+}

@@ -1,0 +1,57 @@
+using System.Net.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Wevis;
+
+/// <summary>Settings for a <see cref="Client"/>. Every setting has a default; they are checked when the client connects.</summary>
+public sealed class ClientOptions
+{
+    /// <summary>The message types the client speaks. Default null: <see cref="MessageRegistry.Default"/> when it connects.</summary>
+    public MessageRegistry? Messages { get; set; }
+
+    /// <summary>How long connecting, TLS and logging in may take together. Default 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// If nothing at all arrives from the server for this long, the connection is taken as lost (the server pings
+    /// quiet connections, so a live one is never silent this long). Default 30 seconds; <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// </summary>
+    public TimeSpan ServerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The largest message body, in bytes, accepted from or sent to the server. Default 1 MiB.</summary>
+    public int MaxFrameSize { get; set; } = 1024 * 1024;
+
+    /// <summary>The most bytes that may wait to be sent before the connection is dropped. Default 16 MiB.</summary>
+    public long MaxQueuedBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Whether to speak TLS (the server must have <see cref="ServerOptions.Certificate"/>). Default false.</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>The name the server's certificate must carry. Default null: the host the client connects to.</summary>
+    public string? TlsTargetHost { get; set; }
+
+    /// <summary>
+    /// Decides whether to trust the server's certificate. Default null: the system's validation (a trusted chain
+    /// and a matching name). Set it to pin a self-signed certificate, for example.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
+    /// <summary>Where the client logs. Default null: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    internal void Validate()
+    {
+        Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
+        Require(ServerTimeout > TimeSpan.Zero || ServerTimeout == Timeout.InfiniteTimeSpan, nameof(ServerTimeout), "must be positive or infinite");
+        Require(MaxFrameSize >= 64, nameof(MaxFrameSize), "must be at least 64 bytes");
+        Require(MaxQueuedBytes >= MaxFrameSize + 4L, nameof(MaxQueuedBytes), "must be at least MaxFrameSize + 4");
+    }
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentOutOfRangeException(name, $"ClientOptions.{name} {rule}.");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Net;
+using Wevis.Protocol;
+using Wevis.Transport;
+
+namespace Wevis;
+
+/// <summary>
+/// A client's connection to the server, as the room sees it: who is on it (<see cref="User"/>), and a way to reply
+/// (<see cref="Send"/>). Messages sent on one connection arrive in the order they were sent.
+/// </summary>
+public sealed class Connection : IMessageBatchHandler
+{
+    private readonly Server _server;
+    private readonly FlushBatch _batch = new();
+    private User? _user;
+    private int _state; // a ConnectionState
+
+    internal Connection(long id, MessageConnection transport, Server server, string salt)
+    {
+        Id = id;
+        Transport = transport;
+        _server = server;
+        Salt = salt;
+    }
+
+    private enum ConnectionState
+    {
+        LoggingIn,
+        LoggedIn,
+        Closed,
+    }
+
+    /// <summary>A number that identifies this connection in the server's logs.</summary>
+    public long Id { get; }
+
+    /// <summary>The logged-in user, as the validator returned them (cast to your <see cref="Wevis.User"/> subclass).</summary>
+    /// <exception cref="InvalidOperationException">The connection has not logged in (rooms only see logged-in connections).</exception>
+    public User User => _user ?? throw new InvalidOperationException("This connection has not logged in.");
+
+    /// <summary>The client's address.</summary>
+    public EndPoint? RemoteEndPoint => Transport.RemoteEndPoint;
+
+    /// <summary>Whether the connection is still open for sending.</summary>
+    public bool IsOpen => !Transport.IsClosing;
+
+    /// <summary>Why the connection closed, once it has.</summary>
+    public string? CloseReason => Transport.CloseReason;
+
+    internal MessageConnection Transport { get; }
+
+    internal string Salt { get; }
+
+    internal bool IsLoggedIn => Volatile.Read(ref _state) == (int)ConnectionState.LoggedIn;
+
+    internal bool IsLoggingIn => Volatile.Read(ref _state) == (int)ConnectionState.LoggingIn;
+
+    internal string UserName => _user?.Name ?? "not logged in";
+
+    /// <summary>When the server last pinged this connection without an answer yet (0: no ping outstanding).</summary>
+    internal long PingSentTicks { get; set; }
+
+    /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
+    internal bool BrokeProtocol { get; private set; }
+
+    internal FlushBatch Batch => _batch;
+
+    /// <summary>
+    /// Sends <paramref name="message"/> to this client. It is queued and goes out promptly: in a handler, together
+    /// with the handler's other replies when it returns. Sending on a closed connection does nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit.</exception>
+    /// <exception cref="ArgumentNullException">A reference-typed argument of a <c>[WevisMessage]</c> record is null.</exception>
+    public void Send(IMessage message) => Transport.TrySend(message);
+
+    /// <summary>Closes the connection: the client is told <paramref name="reason"/>, after the messages already queued.</summary>
+    public void Close(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        Transport.Close(reason, new Closing(reason));
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"#{Id} {UserName} ({RemoteEndPoint})";
+
+    internal void MarkLoggedIn(User user)
+    {
+        _user = user;
+        Volatile.Write(ref _state, (int)ConnectionState.LoggedIn);
+    }
+
+    /// <summary>Marks the connection closed; true for the one caller that found it logged in.</summary>
+    internal bool MarkClosed() => Interlocked.Exchange(ref _state, (int)ConnectionState.Closed) == (int)ConnectionState.LoggedIn;
+
+    /// <summary>Closes because the peer broke the protocol; the peer is told why.</summary>
+    internal void CloseForViolation(string reason)
+    {
+        BrokeProtocol = true;
+        Transport.Close(reason, new Closing(reason));
+    }
+
+    async ValueTask IMessageBatchHandler.HandleBatchAsync(MessageConnection transport, List<IMessage> messages)
+    {
+        Room room = _server.Room;
+        bool hasTurn = false;
+        try
+        {
+            for (int i = 0; i < messages.Count && !transport.IsClosing; i++)
+            {
+                IMessage message = messages[i];
+                if (!IsLoggedIn)
+                {
+                    if (message is not Login login)
+                    {
+                        CloseForViolation($"expected a login message but received {message.Descriptor.Name}");
+                        break;
+                    }
+
+                    ValueTask loggingIn;
+                    using (_batch.Enter())
+                    {
+                        loggingIn = _server.LoginAsync(this, login);
+                    }
+
+                    if (!loggingIn.IsCompletedSuccessfully)
+                    {
+                        _batch.FlushAll();
+                        await loggingIn.ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                if (message.Descriptor.IsProtocolMessage)
+                {
+                    HandleProtocolMessage(message);
+                    continue;
+                }
+
+                if (!hasTurn)
+                {
+                    Task turn = room.Turn.WaitAsync();
+                    if (!turn.IsCompletedSuccessfully)
+                    {
+                        _batch.FlushAll();
+                        await turn.ConfigureAwait(false);
+                    }
+
+                    hasTurn = true;
+                }
+
+                ValueTask handled;
+                using (_batch.Enter())
+                {
+                    handled = room.DispatchAsync(this, message);
+                }
+
+                if (!handled.IsCompletedSuccessfully)
+                {
+                    _batch.FlushAll();
+                    await handled.ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            if (hasTurn)
+            {
+                room.Turn.Release();
+            }
+
+            _batch.FlushAll();
+        }
+    }
+
+    private void HandleProtocolMessage(IMessage message)
+    {
+        switch (message)
+        {
+            case Pong:
+                // Any frame counts as an answer; the keep-alive sees the connection's last receive time.
+                break;
+            case Ping:
+                Transport.TrySend(new Pong());
+                break;
+            case Closing closing:
+                Transport.Close("the client closed the connection: " + closing.Reason);
+                break;
+            default:
+                CloseForViolation($"sent the protocol message {message.Descriptor.Name} after logging in");
+                break;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Wevis.Transport;
+
+/// <summary>
+/// Takes whole frames off the front of received bytes. A frame is a 4-byte big-endian length, then that many
+/// bytes of message body (docs/protocol.md). The length is checked against the limit as soon as its four bytes
+/// have arrived, before any of the body is waited for, so a huge length costs nothing.
+/// </summary>
+internal static class FrameReader
+{
+    /// <summary>The size of the length prefix.</summary>
+    public const int HeaderSize = 4;
+
+    /// <summary>
+    /// Takes one whole frame's body off the front of <paramref name="buffer"/>, or returns false if the frame
+    /// has not fully arrived yet (leaving <paramref name="buffer"/> as it was).
+    /// </summary>
+    /// <exception cref="ProtocolException">The length is zero or over <paramref name="maxFrameSize"/>.</exception>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> body)
+    {
+        if (buffer.Length < HeaderSize)
+        {
+            body = default;
+            return false;
+        }
+
+        uint length = ReadLength(buffer);
+        if (length == 0)
+        {
+            throw new ProtocolException("Received a frame of length 0; every frame must hold a message.");
+        }
+
+        if (length > (uint)maxFrameSize)
+        {
+            throw new ProtocolException($"Received a frame of {length} bytes, over the limit of {maxFrameSize} bytes.");
+        }
+
+        if (buffer.Length - HeaderSize < length)
+        {
+            body = default;
+            return false;
+        }
+
+        body = buffer.Slice(HeaderSize, length);
+        buffer = buffer.Slice(body.End);
+        return true;
+    }
+
+    private static uint ReadLength(in ReadOnlySequence<byte> buffer)
+    {
+        ReadOnlySpan<byte> first = buffer.FirstSpan;
+        if (first.Length >= HeaderSize)
+        {
+            return BinaryPrimitives.ReadUInt32BigEndian(first);
+        }
+
+        Span<byte> header = stackalloc byte[HeaderSize];
+        buffer.Slice(0, HeaderSize).CopyTo(header);
+        return BinaryPrimitives.ReadUInt32BigEndian(header);
+    }
+}

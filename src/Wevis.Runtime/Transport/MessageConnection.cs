@@ -1,0 +1,443 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using Wevis.Serialization;
+
+namespace Wevis.Transport;
+
+/// <summary>
+/// One TCP (or TLS) connection carrying Wevis frames both ways: a receive loop that decodes whole frames and
+/// hands them to a handler in batches, and an outgoing queue with its own send loop. Shared by the server's
+/// connections and the client.
+/// </summary>
+/// <remarks>
+/// <para>Receiving reads the socket through a <see cref="PipeReader"/> with zero-byte reads, so an idle connection
+/// holds no receive buffer, and reads only when the previous batch is handled, so a slow handler pushes back on
+/// the peer through TCP instead of growing memory.</para>
+/// <para>Sending encodes into the outgoing <see cref="Pipe"/> under a lock and flushes; the send loop, scheduled
+/// inline, writes to the socket on the flushing thread when it is idle and otherwise picks up everything queued
+/// when its current write ends. Bytes queued but not yet written are capped: a peer that does not read is
+/// disconnected rather than allowed to grow the queue.</para>
+/// </remarks>
+internal sealed class MessageConnection : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly Socket? _socket;
+    private readonly Socket? _gatherSocket;
+    private readonly PipeReader _input;
+    private readonly Pipe _output;
+    private readonly MessageRegistry _registry;
+    private readonly Lock _sendLock = new();
+    private readonly List<IMessage> _batch = [];
+    private readonly List<ArraySegment<byte>> _segments = [];
+    private readonly CancellationTokenSource _receiveStop = new();
+    private Task _sendLoop = Task.CompletedTask;
+    private long _queuedBytes;
+    private bool _flushPending;
+    private bool _outputCompleted;
+    private int _closing;
+    private string? _closeReason;
+
+    public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits)
+    {
+        _stream = stream;
+        _socket = socket;
+        // Gathered socket writes only when the stream is the socket itself; TLS goes through the stream.
+        _gatherSocket = stream is NetworkStream ? socket : null;
+        RemoteEndPoint = socket?.RemoteEndPoint;
+        _registry = registry;
+        Limits = limits;
+        MaxIncomingFrameSize = limits.MaxFrameSize;
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(
+            pool: MemoryPool<byte>.Shared,
+            bufferSize: 16 * 1024,
+            minimumReadSize: 4 * 1024,
+            leaveOpen: true,
+            useZeroByteReads: true));
+        _output = new Pipe(new PipeOptions(
+            pool: MemoryPool<byte>.Shared,
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: 0,
+            resumeWriterThreshold: 0,
+            minimumSegmentSize: 16 * 1024,
+            useSynchronizationContext: false));
+        LastReceivedTicks = Environment.TickCount64;
+    }
+
+    /// <summary>The limits this connection enforces.</summary>
+    public ConnectionLimits Limits { get; }
+
+    /// <summary>The largest frame accepted from the peer now; smaller until the peer has logged in.</summary>
+    public int MaxIncomingFrameSize { get; set; }
+
+    /// <summary>The peer's address.</summary>
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>When a batch of frames last arrived, as <see cref="Environment.TickCount64"/>.</summary>
+    public long LastReceivedTicks { get; private set; }
+
+    /// <summary>Whether <see cref="Close"/> or <see cref="Abort"/> has been called.</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Why the connection is closing, once it is.</summary>
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Bytes queued for sending that the socket has not taken yet.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>Starts the send loop.</summary>
+    public void Start() => _sendLoop = SendLoopAsync();
+
+    /// <summary>
+    /// Queues <paramref name="message"/> for sending; it is flushed at once, or at the end of the current dispatch
+    /// batch. Returns false if the connection is closing (the message is dropped).
+    /// </summary>
+    /// <exception cref="ArgumentException">The message is not in this connection's registry or is over the frame limit.</exception>
+    public bool TrySend(IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        MessageDescriptor descriptor = message.Descriptor;
+        if (!_registry.Contains(descriptor))
+        {
+            throw new ArgumentException(
+                $"{descriptor.Name} ({descriptor.MessageType.FullName}) is not one of this connection's message types; "
+                + "pass the registry that defines it in the options.",
+                nameof(message));
+        }
+
+        FrameBuffer frame = FrameBuffer.Encode(message);
+        try
+        {
+            if (frame.BodyLength > Limits.MaxFrameSize)
+            {
+                throw new ArgumentException(
+                    $"The {descriptor.Name} message is {frame.BodyLength} bytes, over the frame limit of {Limits.MaxFrameSize} bytes.",
+                    nameof(message));
+            }
+
+            return TrySendFrame(frame.Frame);
+        }
+        finally
+        {
+            FrameBuffer.Return(frame);
+        }
+    }
+
+    /// <summary>Queues an encoded frame (prefix included), as <see cref="TrySend"/> does.</summary>
+    public bool TrySendFrame(ReadOnlySpan<byte> frame)
+    {
+        bool overLimit;
+        lock (_sendLock)
+        {
+            if (_outputCompleted)
+            {
+                return false;
+            }
+
+            _output.Writer.Write(frame);
+            overLimit = Interlocked.Add(ref _queuedBytes, frame.Length) > Limits.MaxQueuedBytes;
+            if (!overLimit && !_flushPending)
+            {
+                FlushBatch? batch = FlushBatch.Current;
+                if (batch is not null)
+                {
+                    _flushPending = true;
+                    batch.Add(this);
+                }
+                else
+                {
+                    FlushLocked();
+                }
+            }
+        }
+
+        if (overLimit)
+        {
+            Abort($"more than {Limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Hands everything queued to the send loop.</summary>
+    public void Flush()
+    {
+        lock (_sendLock)
+        {
+            FlushLocked();
+        }
+    }
+
+    private void FlushLocked()
+    {
+        _flushPending = false;
+        if (_outputCompleted)
+        {
+            return;
+        }
+
+        // Never pauses (pauseWriterThreshold is 0); with the inline scheduler an idle send loop writes right here.
+        ValueTask<FlushResult> flush = _output.Writer.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            _ = flush.AsTask();
+        }
+    }
+
+    /// <summary>
+    /// Receives until the peer closes, the connection is closed, or the peer breaks the protocol, handing each
+    /// read's whole frames to <paramref name="handler"/>. Returns why it stopped; never throws for network errors.
+    /// </summary>
+    public async Task<ReceiveOutcome> ReceiveAsync(IMessageBatchHandler handler)
+    {
+        CancellationToken stop = _receiveStop.Token;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await _input.ReadAsync(stop).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                ProtocolException? violation = null;
+                try
+                {
+                    while (FrameReader.TryReadFrame(ref buffer, MaxIncomingFrameSize, out ReadOnlySequence<byte> body))
+                    {
+                        _batch.Add(MessageSerializer.Read(body, _registry));
+                    }
+
+                    if (result.IsCompleted && !buffer.IsEmpty)
+                    {
+                        throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length} byte(s) of it arrived).");
+                    }
+                }
+                catch (ProtocolException ex)
+                {
+                    // Frames before the bad one were valid: they are still handled, in order, before closing.
+                    violation = ex;
+                }
+                finally
+                {
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (_batch.Count > 0)
+                {
+                    LastReceivedTicks = Environment.TickCount64;
+                    try
+                    {
+                        await handler.HandleBatchAsync(this, _batch).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _batch.Clear();
+                    }
+                }
+
+                if (violation is not null)
+                {
+                    return new ReceiveOutcome(violation.Message, IsProtocolViolation: true);
+                }
+
+                if (IsClosing)
+                {
+                    return new ReceiveOutcome(CloseReason ?? "the connection was closed");
+                }
+
+                if (result.IsCompleted)
+                {
+                    return new ReceiveOutcome("the peer closed the connection");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return new ReceiveOutcome(CloseReason ?? "the connection was closed");
+        }
+        catch (Exception ex) when (IsNetworkError(ex))
+        {
+            return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Closes gracefully, once: queues <paramref name="farewell"/> (if any), lets everything queued go out, then
+    /// ends the connection. The receive loop stops. The first reason given is the one kept.
+    /// </summary>
+    public void Close(string reason, IMessage? farewell = null)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null | Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_sendLock)
+        {
+            if (!_outputCompleted)
+            {
+                if (farewell is not null)
+                {
+                    FrameBuffer frame = FrameBuffer.Encode(farewell);
+                    _output.Writer.Write(frame.Frame);
+                    Interlocked.Add(ref _queuedBytes, frame.Frame.Length);
+                    FrameBuffer.Return(frame);
+                }
+
+                _outputCompleted = true;
+                _output.Writer.Complete();
+            }
+        }
+
+        _receiveStop.Cancel();
+    }
+
+    /// <summary>Ends the connection at once, dropping whatever is queued. The first reason given is the one kept.</summary>
+    public void Abort(string reason)
+    {
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
+        Volatile.Write(ref _closing, 1);
+        lock (_sendLock)
+        {
+            if (!_outputCompleted)
+            {
+                _outputCompleted = true;
+                _output.Writer.Complete();
+            }
+        }
+
+        _output.Reader.CancelPendingRead();
+        _receiveStop.Cancel();
+        try
+        {
+            _socket?.Close(0);
+            _stream.Dispose();
+        }
+        catch (Exception ex) when (IsNetworkError(ex))
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for queued output to go out, then releases the connection.</summary>
+    public async ValueTask CloseAndDisposeAsync(TimeSpan timeout)
+    {
+        Close(CloseReason ?? "the connection was closed");
+        try
+        {
+            await _sendLoop.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Abort($"queued output did not go out within {timeout.TotalSeconds:0.#} s");
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        Abort(CloseReason ?? "the connection was disposed");
+        try
+        {
+            await _sendLoop.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsNetworkError(ex))
+        {
+            // The send loop reports its own errors by aborting.
+        }
+
+        await _input.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        PipeReader reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    break;
+                }
+
+                if (!buffer.IsEmpty)
+                {
+                    await WriteAsync(buffer).ConfigureAwait(false);
+                    Interlocked.Add(ref _queuedBytes, -buffer.Length);
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    // Everything queued is written: say so to the peer, which then sees the end of the stream.
+                    await ShutdownSendAsync().ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (IsNetworkError(ex))
+        {
+            Abort("the connection was lost while sending: " + ex.Message);
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask WriteAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment || _gatherSocket is null)
+        {
+            foreach (ReadOnlyMemory<byte> segment in buffer)
+            {
+                await _stream.WriteAsync(segment).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // Several segments: one gathered send instead of one system call each.
+        _segments.Clear();
+        foreach (ReadOnlyMemory<byte> segment in buffer)
+        {
+            if (!MemoryMarshal.TryGetArray(segment, out ArraySegment<byte> array))
+            {
+                array = segment.ToArray();
+            }
+
+            _segments.Add(array);
+        }
+
+        int sent = await _gatherSocket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
+        if (sent < buffer.Length)
+        {
+            foreach (ReadOnlyMemory<byte> rest in buffer.Slice(sent))
+            {
+                await _stream.WriteAsync(rest).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask ShutdownSendAsync()
+    {
+        if (_stream is SslStream ssl)
+        {
+            await ssl.ShutdownAsync().ConfigureAwait(false);
+        }
+
+        _socket?.Shutdown(SocketShutdown.Send);
+    }
+
+    private static bool IsNetworkError(Exception ex) =>
+        ex is IOException or SocketException or ObjectDisposedException or AuthenticationException or InvalidOperationException or OperationCanceledException;
+}

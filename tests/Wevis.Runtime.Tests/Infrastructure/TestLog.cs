@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.Runtime.Tests.Infrastructure;
+
+/// <summary>One captured log entry.</summary>
+internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
+
+/// <summary>
+/// A logger factory that keeps every entry, so tests can assert what was logged and wait for an entry to appear
+/// (woken by each new entry, not by polling).
+/// </summary>
+internal sealed class TestLog : ILoggerFactory, ILoggerProvider
+{
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IReadOnlyList<LogEntry> Entries => [.. _entries];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>Waits until an entry matching <paramref name="match"/> has been logged, or fails after <paramref name="timeout"/>.</summary>
+    public async Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match, TimeSpan? timeout = null)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                changed = _changed.Task;
+            }
+
+            if (_entries.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+
+            try
+            {
+                await changed.WaitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new Xunit.Sdk.XunitException(
+                    "The expected log entry did not appear. Logged:\n" + string.Join("\n", _entries.Select(e => $"  {e.Level} {e.Category}: {e.Message}")));
+            }
+        }
+    }
+
+    private void Add(LogEntry entry)
+    {
+        _entries.Enqueue(entry);
+        TaskCompletionSource changed;
+        lock (_lock)
+        {
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    private sealed class Logger(TestLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            log.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception));
+    }
+}

@@ -1,0 +1,206 @@
+using Example;
+using Microsoft.Extensions.Logging;
+using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
+
+namespace Wevis.Runtime.Tests.Networking;
+
+/// <summary>Stopping, failing handlers, broadcasting, and the ways of running a server.</summary>
+public class LifecycleTests
+{
+    [Fact]
+    public async Task StoppingEndsEveryPendingReceiveAndRunsEachLeaveHookOnce()
+    {
+        TestServer server = await TestServer.StartAsync(o => o.MaxConnectionsPerUser = 5);
+        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => server.ConnectAsync($"user{i}", "pw")));
+        Task<IMessage>[] pending = clients.Select(c => c.ReceiveAsync().AsTask()).ToArray();
+
+        await server.Server.StopAsync();
+
+        foreach (Task<IMessage> receive in pending)
+        {
+            ConnectionClosedException ex = await Assert.ThrowsAsync<ConnectionClosedException>(() => receive.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("the server is stopping", ex.Reason, StringComparison.Ordinal);
+        }
+
+        for (int i = 0; i < clients.Length; i++)
+        {
+            Assert.Equal(1, server.Room.LeftCount($"user{i}"));
+            Assert.False(clients[i].IsConnected);
+            Assert.Throws<ConnectionClosedException>(() => clients[i].Send(new WhoAmI()));
+            await clients[i].DisposeAsync();
+        }
+
+        Assert.Equal(0, server.Server.ConnectionCount);
+        await server.Server.Completion;
+    }
+
+    [Fact]
+    public async Task MessagesQueuedBeforeStoppingStillGoOut()
+    {
+        TestServer server = await TestServer.StartAsync();
+        await using Client client = await server.ConnectAsync();
+        client.Send(new PleaseMayIHaveSomeFloats(50_000, 50_000));
+        await server.Log.WaitForAsync(e => e.Message.Contains("logged in as michael", StringComparison.Ordinal));
+
+        // The reply is in flight or queued as the server stops: it arrives before the close.
+        await Task.Delay(50);
+        await server.Server.StopAsync();
+        SomeFloats floats = await client.ReceiveAsync<SomeFloats>();
+
+        Assert.Equal(50_000, floats.Doubles.Length);
+        await Assert.ThrowsAsync<ConnectionClosedException>(async () => await client.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task AHandlerThatThrowsIsLoggedAndTheConnectionLivesOn()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client client = await server.ConnectAsync();
+
+        client.Send(new Explode("kaboom"));
+        client.Send(new WhoAmI());
+
+        Assert.Equal("michael", (await client.ReceiveAsync<YouAre>()).Name);
+        LogEntry entry = await server.Log.WaitForAsync(e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException);
+        Assert.Equal("kaboom", entry.Exception!.Message);
+        Assert.Contains("michael", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("Explode { Reason = \"kaboom\" }", entry.Message, StringComparison.Ordinal);
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task TheRoomCanBroadcastToEveryone()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client a = await server.ConnectAsync("user1", "pw");
+        await using Client b = await server.ConnectAsync("user2", "pw");
+        await using Client c = await server.ConnectAsync("user3", "pw");
+
+        a.Send(new Move(3, 4));
+
+        foreach (Client client in new[] { a, b, c })
+        {
+            Assert.Equal(new Move(3, 4), await client.ReceiveAsync<Move>());
+        }
+    }
+
+    [Fact]
+    public async Task AnAsyncHandlerStillHandlesOneMessageAtATimeInOrder()
+    {
+        var room = new SlowRoom();
+        await using TestServer server = await TestServer.StartAsync(room: room);
+        await using Client a = await server.ConnectAsync("user1", "pw");
+        await using Client b = await server.ConnectAsync("user2", "pw");
+
+        for (int i = 0; i < 20; i++)
+        {
+            a.Send(new Numbered(i));
+            b.Send(new Numbered(i));
+        }
+
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(i, (await a.ReceiveAsync<NumberedReply>()).Sequence);
+            Assert.Equal(i, (await b.ReceiveAsync<NumberedReply>()).Sequence);
+        }
+
+        Assert.Equal(0, room.Overlaps);
+        Assert.Equal(0, room.OutOfOrder);
+    }
+
+    [Fact]
+    public async Task RunAsyncRunsUntilCancelled()
+    {
+        var room = new TimeRoom();
+        var server = new Server(TestServer.Validate, room, new ServerOptions { Host = "127.0.0.1", Port = 0 });
+        using var cancel = new CancellationTokenSource();
+        Task running = server.RunAsync(cancel.Token);
+        await ExampleExchangeTests.WaitUntilAsync(() => server.EndPoint is not null);
+        await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", server.Port);
+        await client.ConnectAsync();
+
+        cancel.Cancel();
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(server.Completion.IsCompletedSuccessfully);
+        await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+        {
+            while (true)
+            {
+                await client.ReceiveAsync();
+            }
+        });
+        Assert.Equal(1, room.LeftCount("michael"));
+    }
+
+    [Fact]
+    public async Task LaunchBlocksUntilStoppedAndTheRoomCanRunCodeInItsTurn()
+    {
+        var room = new TimeRoom();
+        var server = new Server(TestServer.Validate, room, new ServerOptions { Host = "127.0.0.1", Port = 0 });
+        Task launched = Task.Run(server.Launch);
+        await ExampleExchangeTests.WaitUntilAsync(() => server.IsRunning && server.EndPoint is not null);
+        await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", server.Port);
+        await client.ConnectAsync();
+        await client.ReceiveAsync<ServerReady>();
+
+        await room.InvokeAsync(() => room.Broadcast(new YouAre("everyone")));
+        Assert.Equal("everyone", (await client.ReceiveAsync<YouAre>()).Name);
+        Assert.False(launched.IsCompleted);
+
+        await server.StopAsync();
+        await launched.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task AServerThatCannotListenSaysWhy()
+    {
+        await using TestServer first = await TestServer.StartAsync();
+        var second = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "127.0.0.1", Port = first.Port });
+
+        await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => second.StartAsync());
+    }
+
+    [Fact]
+    public async Task OptionsAreCheckedWhenTheServerStarts()
+    {
+        var server = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Port = 0, MaxFrameSize = 1024, MaxQueuedBytesPerConnection = 10 });
+        ArgumentOutOfRangeException ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => server.StartAsync());
+        Assert.Contains("MaxQueuedBytesPerConnection", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AClientThatStopsLeavesTheRoomOnce()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        Client client = await server.ConnectAsync();
+        client.Stop();
+
+        Connection left = await server.Room.FirstLeave.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("michael", left.User.Name);
+        Assert.Contains("the client was stopped", left.CloseReason, StringComparison.Ordinal);
+        Assert.Equal(1, server.Room.LeftCount("michael"));
+        Assert.Equal(1, server.Room.EnteredCount("michael"));
+    }
+
+    /// <summary>A room whose handler awaits, and which checks that handlers never overlap.</summary>
+    private sealed class SlowRoom : TimeRoom
+    {
+        private int _running;
+
+        public int Overlaps { get; private set; }
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            if (Interlocked.Increment(ref _running) != 1)
+            {
+                Overlaps++;
+            }
+
+            await Task.Delay(1);
+            base.Handle(connection, message);
+            Interlocked.Decrement(ref _running);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using Example;
+using Wevis.Protocol;
+using Wevis.Runtime.Tests.Infrastructure;
+
+namespace Wevis.Runtime.Tests.Networking;
+
+/// <summary>The login: each way it can fail gives the client the right reason, and the server keeps serving others.</summary>
+public class LoginTests
+{
+    private static async Task AssertServerStillServesAsync(TestServer server)
+    {
+        await using Client healthy = await server.ConnectAsync("user1", "pw");
+        healthy.Send(new WhoAmI());
+        Assert.Equal("user1", (await healthy.ReceiveAsync<YouAre>()).Name);
+    }
+
+    private static async Task<LoginRejectedException> RejectedAsync(Client client) =>
+        await Assert.ThrowsAsync<LoginRejectedException>(() => client.ConnectAsync());
+
+    [Fact]
+    public async Task WrongPasswordGetsTheGenericReason()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client client = server.CreateClient(password: "wrong");
+
+        LoginRejectedException ex = await RejectedAsync(client);
+
+        Assert.Equal("Unknown user or wrong password.", ex.Reason);
+        Assert.False(client.IsConnected);
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task UnknownUserGetsTheSameReasonAsAWrongPassword()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client unknown = server.CreateClient(username: "nobody");
+        await using Client wrong = server.CreateClient(password: "wrong");
+
+        Assert.Equal((await RejectedAsync(wrong)).Reason, (await RejectedAsync(unknown)).Reason);
+    }
+
+    [Fact]
+    public async Task TheValidatorsOwnReasonReachesTheClient()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client client = server.CreateClient(username: "banned");
+
+        Assert.Equal("This account is banned.", (await RejectedAsync(client)).Reason);
+        await server.Log.WaitForAsync(e => e.Message.Contains("login as 'banned' rejected: This account is banned.", StringComparison.Ordinal));
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task ABadVersionIsRejectedByTheValidator()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client client = server.CreateClient(version: "0.9");
+
+        Assert.Equal("Client version 0.9 is not supported; please upgrade to 1.0.0.", (await RejectedAsync(client)).Reason);
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task MismatchedDefinitionsAreRejectedWithAReasonThatSaysSo()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var fewer = new MessageRegistry(WevisRegistry.Messages.Messages.Where(m => m.Name != "Explode"));
+        await using Client client = server.CreateClient(configure: o => o.Messages = fewer);
+
+        LoginRejectedException ex = await RejectedAsync(client);
+
+        Assert.Contains("message definitions differ", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains(fewer.Fingerprint, ex.Reason, StringComparison.Ordinal);
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task ASecondConnectionOverThePerUserLimitIsRejectedAndTheFirstLivesOn()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Client first = await server.ConnectAsync();
+        await using Client second = server.CreateClient();
+
+        Assert.Equal("User michael already has the most connections allowed (1).", (await RejectedAsync(second)).Reason);
+        first.Send(new WhoAmI());
+        Assert.IsType<YouAre>(await first.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task ThePerUserLimitIsConfigurableAndCountsReturnToZero()
+    {
+        await using TestServer server = await TestServer.StartAsync(o => o.MaxConnectionsPerUser = 2);
+        Client first = await server.ConnectAsync();
+        await using Client second = await server.ConnectAsync();
+        Assert.Equal(2, server.Server.ConnectionsOf("michael"));
+
+        await first.DisposeAsync();
+        await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionsOf("michael") == 1);
+        await second.DisposeAsync();
+        await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionsOf("michael") == 0);
+
+        await using Client again = await server.ConnectAsync();
+        Assert.True(again.IsConnected);
+    }
+
+    [Fact]
+    public async Task NoLoginWithinTheTimeoutClosesTheConnection()
+    {
+        await using TestServer server = await TestServer.StartAsync(o => o.LoginTimeout = TimeSpan.FromMilliseconds(300));
+        using RawPeer silent = server.CreateRawPeer();
+
+        List<IMessage> received = await silent.ReceiveUntilClosedAsync();
+
+        Assert.IsType<Welcome>(received[0]);
+        Assert.Equal("did not log in within 0.3 s", Assert.IsType<Closing>(received[^1]).Reason);
+        await server.Log.WaitForAsync(e => e.Message.Contains("did not log in within 0.3 s", StringComparison.Ordinal));
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task AMessageBeforeLoginClosesTheConnection()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RawPeer peer = server.CreateRawPeer();
+        Assert.IsType<Welcome>(await peer.ReceiveAsync());
+
+        await peer.SendAsync(new WhoAmI());
+        List<IMessage> rest = await peer.ReceiveUntilClosedAsync();
+
+        Assert.Equal("expected a login message but received WhoAmI", Assert.IsType<Closing>(Assert.Single(rest)).Reason);
+        await server.Log.WaitForAsync(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("broke the protocol", StringComparison.Ordinal));
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task EveryConnectionGetsAFreshSalt()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var salts = new HashSet<string>();
+        for (int i = 0; i < 20; i++)
+        {
+            using RawPeer peer = server.CreateRawPeer();
+            var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
+            Assert.Matches("^[0-9a-f]{32}$", welcome.Salt);
+            Assert.Equal(WevisRegistry.Messages.Fingerprint, welcome.Fingerprint);
+            Assert.Equal(1, welcome.Protocol);
+            salts.Add(welcome.Salt);
+        }
+
+        Assert.Equal(20, salts.Count);
+    }
+
+    [Fact]
+    public async Task AnAsyncValidatorCanLookUsersUp()
+    {
+        var store = new Dictionary<string, string> { ["ada"] = "lovelace" };
+        AsyncLoginValidator validator = async (username, password, salt, version, cancellationToken) =>
+        {
+            await Task.Delay(20, cancellationToken);
+            return store.TryGetValue(username, out string? expected) && Credentials.Verify(password, expected, salt)
+                ? new User(username)
+                : LoginResult.Reject("No such user.");
+        };
+        await using TestServer server = await TestServer.StartAsync(validator: validator);
+
+        await using Client ada = server.CreateClient("ada", "lovelace");
+        await ada.ConnectAsync();
+        await using Client eve = server.CreateClient("eve", "x");
+        Assert.Equal("No such user.", (await RejectedAsync(eve)).Reason);
+    }
+
+    [Fact]
+    public async Task AValidatorThatThrowsRejectsWithoutCrashing()
+    {
+        await using TestServer server = await TestServer.StartAsync(validator: (_, _, _, _, _) => throw new InvalidOperationException("store is down"));
+        await using Client client = server.CreateClient();
+
+        Assert.Equal("The server could not check the login.", (await RejectedAsync(client)).Reason);
+        LogEntry entry = await server.Log.WaitForAsync(e => e.Exception is InvalidOperationException);
+        Assert.Equal("store is down", entry.Exception!.Message);
+    }
+
+    [Fact]
+    public async Task AnUnreachableServerFailsClearly()
+    {
+        int port;
+        await using (TestServer server = await TestServer.StartAsync())
+        {
+            port = server.Port;
+        }
+
+        await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port);
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync());
+        Assert.Contains($"Could not connect to 127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
+    }
+}
