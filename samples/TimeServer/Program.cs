@@ -11,12 +11,15 @@ const string Usage = "Usage: TimeServer [--host localhost] [--port 12121] [--use
     + "  --host  the address or name to listen on; * for every interface\n"
     + "  --port  the TCP port; 0 picks a free one (the log says which)";
 
-CommandLine options;
+string host, user, password;
 int port;
 try
 {
-    options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password"]);
+    CommandLine options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password"]);
+    host = options.Get("--host", "localhost");
     port = options.GetInt("--port", ServerOptions.DefaultPort, min: 0, max: 65535);
+    user = options.Get("--user", TimeProtocol.DefaultUser);
+    password = options.Get("--password", TimeProtocol.DefaultPassword);
 }
 catch (CommandLineException ex)
 {
@@ -29,27 +32,23 @@ using ILoggerFactory logging = LoggerFactory.Create(builder => builder
     .SetMinimumLevel(LogLevel.Debug)
     .AddSimpleConsole(console => console.SingleLine = true));
 
-var server = new Server(
-    TimeLogin.Validator(options.Get("--user", TimeProtocol.DefaultUser), options.Get("--password", TimeProtocol.DefaultPassword)),
-    new TimeRoom(),
-    new ServerOptions
-    {
-        Host = options.Get("--host", "localhost"),
-        Port = port,
-        // The messages live in a library: name its registry, as the library may not have loaded yet when the
-        // server starts (MessageRegistry.Default holds only the registries of assemblies already loaded).
-        Messages = TimeMessages.WevisRegistry.Messages,
-        LoggerFactory = logging,
-    });
+var server = new Server(TimeLogin.Validator(user, password), new TimeRoom(), new ServerOptions
+{
+    Host = host,
+    Port = port,
+    // The messages live in a library: name its registry, as the library may not have loaded yet when the
+    // server starts (MessageRegistry.Default holds only the registries of assemblies already loaded).
+    Messages = TimeMessages.WevisRegistry.Messages,
+    LoggerFactory = logging,
+});
 
 try
 {
-    // Logs "Wevis server listening on <address>:<port>", then blocks until Ctrl+C or SIGTERM.
-    server.Launch();
+    server.Launch(); // Logs "Wevis server listening on <address>:<port>", then runs until Ctrl+C or SIGTERM.
 }
 catch (SocketException ex)
 {
-    Console.Error.WriteLine($"Cannot listen on {options.Get("--host", "localhost")}:{port}: {ex.Message}");
+    Console.Error.WriteLine($"Cannot listen on {host}:{port}: {ex.Message}");
     return 1;
 }
 
