@@ -21,7 +21,7 @@ catch (CommandLineException ex)
     return 2;
 }
 
-using var client = new Client(
+await using var client = new Client(
     options.Get("--user", TimeProtocol.DefaultUser),
     options.Get("--password", TimeProtocol.DefaultPassword),
     TimeProtocol.Version,
