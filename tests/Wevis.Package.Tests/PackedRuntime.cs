@@ -15,7 +15,8 @@ public sealed class PackedRuntime : IAsyncLifetime
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>The package's version: unique to this run.</summary>
-    public string Version { get; } = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+    public string Version { get; } = string.Create(
+        CultureInfo.InvariantCulture, $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}.{Environment.ProcessId}");
 
     /// <summary>The temporary folder that holds the package and the projects.</summary>
     public string Workspace { get; } = Path.Combine(Path.GetTempPath(), "wevis-package-tests-" + Guid.NewGuid().ToString("N")[..12]);
