@@ -76,10 +76,16 @@ public sealed class PackedRuntime : IAsyncLifetime
             string globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } folder
                 ? folder
                 : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            string extracted = Path.Combine(globalPackages, "wevis.runtime", Version.ToLowerInvariant());
+            string id = Path.Combine(globalPackages, "wevis.runtime");
+            string extracted = Path.Combine(id, Version.ToLowerInvariant());
             if (Directory.Exists(extracted))
             {
                 Directory.Delete(extracted, recursive: true);
+            }
+
+            if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any())
+            {
+                Directory.Delete(id);
             }
         }
         catch (IOException)
