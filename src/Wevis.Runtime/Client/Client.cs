@@ -286,8 +286,21 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Closes the connection, after the messages already sent have gone out, and waits for it to close.</summary>
-    public void Stop() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// Closes the connection, after the messages already sent have gone out, and waits for it to close. Called from
+    /// code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it cannot wait
+    /// for that loop: it closes, and the loop finishes closing when that code returns.
+    /// </summary>
+    public void Stop()
+    {
+        if (FlushBatch.Current == _batch)
+        {
+            _ = DisposeAsync().AsTask();
+            return;
+        }
+
+        DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 
     /// <inheritdoc/>
     public void Dispose() => Stop();

@@ -184,6 +184,29 @@ public class LifecycleTests
         Assert.Equal(1, server.Room.EnteredCount("michael"));
     }
 
+    [Fact]
+    public async Task StoppingInCodeContinuingFromReceiveAsyncDoesNotWaitForItself()
+    {
+        // A program that awaits ReceiveAsync and then disposes the client with `using` (not `await using`) does
+        // this: the code after the await can run on the client's receive loop, which Stop must not wait for.
+        await using TestServer server = await TestServer.StartAsync();
+        Client client = await server.ConnectAsync();
+
+        Task<YouAre> receivedAndStopped = ReceiveThenStopAsync(client);
+        client.Send(new WhoAmI());
+
+        Assert.Equal(new YouAre("michael"), await receivedAndStopped.WaitAsync(TimeSpan.FromSeconds(10)));
+        await server.Room.FirstLeave.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(client.IsConnected);
+
+        static async Task<YouAre> ReceiveThenStopAsync(Client client)
+        {
+            YouAre answer = await client.ReceiveAsync<YouAre>().ConfigureAwait(false); // Nothing has arrived yet: this waits.
+            client.Stop();
+            return answer;
+        }
+    }
+
     /// <summary>A room whose handler awaits, and which checks that handlers never overlap.</summary>
     private sealed class SlowRoom : TimeRoom
     {

@@ -1,0 +1,53 @@
+using TimeClient;
+using TimeMessages;
+using Wevis;
+using Wevis.Samples;
+
+// The original example's client: logs in, then prints who it is, the time, and some floats.
+const string Usage = "Usage: TimeClient [--host localhost] [--port 12121] [--user michael] [--password mypassword] [--async]\n"
+    + "  --async  use the async client style instead of the blocking one";
+
+CommandLine options;
+int port;
+try
+{
+    options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password"], ["--async"]);
+    port = options.GetInt("--port", ServerOptions.DefaultPort, min: 1, max: 65535);
+}
+catch (CommandLineException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+await using var client = new Client(
+    options.Get("--user", TimeProtocol.DefaultUser),
+    options.Get("--password", TimeProtocol.DefaultPassword),
+    TimeProtocol.Version,
+    options.Get("--host", "localhost"),
+    port,
+    new ClientOptions { Messages = TimeMessages.WevisRegistry.Messages }); // The messages' library, as the server names it.
+try
+{
+    if (options.Has("--async"))
+    {
+        await TimeConversation.RunAsync(client, Console.Out);
+    }
+    else
+    {
+        TimeConversation.RunBlocking(client, Console.Out);
+    }
+
+    return 0;
+}
+catch (LoginRejectedException ex)
+{
+    Console.Error.WriteLine($"Login rejected: {ex.Reason}");
+    return 1;
+}
+catch (WevisException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}

@@ -1,0 +1,55 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using TimeMessages;
+using TimeServer;
+using Wevis;
+using Wevis.Samples;
+
+// The original example's server: checks logins, says ServerReady to each user, and answers the time, the user's
+// name and requests for floats. It logs everything, at debug level, to the console, and runs until Ctrl+C.
+const string Usage = "Usage: TimeServer [--host localhost] [--port 12121] [--user michael] [--password mypassword]\n"
+    + "  --host  the address or name to listen on; * for every interface\n"
+    + "  --port  the TCP port; 0 picks a free one (the log says which)";
+
+string host, user, password;
+int port;
+try
+{
+    CommandLine options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password"]);
+    host = options.Get("--host", "localhost");
+    port = options.GetInt("--port", ServerOptions.DefaultPort, min: 0, max: 65535);
+    user = options.Get("--user", TimeProtocol.DefaultUser);
+    password = options.Get("--password", TimeProtocol.DefaultPassword);
+}
+catch (CommandLineException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+using ILoggerFactory logging = LoggerFactory.Create(builder => builder
+    .SetMinimumLevel(LogLevel.Debug)
+    .AddSimpleConsole(console => console.SingleLine = true));
+
+var server = new Server(TimeLogin.Validator(user, password), new TimeRoom(), new ServerOptions
+{
+    Host = host,
+    Port = port,
+    // The messages live in a library: name its registry, as the library may not have loaded yet when the
+    // server starts (MessageRegistry.Default holds only the registries of assemblies already loaded).
+    Messages = TimeMessages.WevisRegistry.Messages,
+    LoggerFactory = logging,
+});
+
+try
+{
+    server.Launch(); // Logs "Wevis server listening on <address>:<port>", then runs until Ctrl+C or SIGTERM.
+}
+catch (SocketException ex)
+{
+    Console.Error.WriteLine($"Cannot listen on {host}:{port}: {ex.Message}");
+    return 1;
+}
+
+return 0;
