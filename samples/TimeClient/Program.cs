@@ -26,8 +26,7 @@ await using var client = new Client(
     options.Get("--password", TimeProtocol.DefaultPassword),
     TimeProtocol.Version,
     options.Get("--host", "localhost"),
-    port,
-    new ClientOptions { Messages = TimeMessages.WevisRegistry.Messages }); // The messages' library, as the server names it.
+    port);
 try
 {
     if (options.Has("--async"))

@@ -8,12 +8,11 @@ using Wevis;
 await using var server = new Server(
     TimeLogin.Validator(TimeProtocol.DefaultUser, TimeProtocol.DefaultPassword),
     new TimeRoom(),
-    new ServerOptions { Host = "127.0.0.1", Port = 0, Messages = WevisRegistry.Messages });
+    new ServerOptions { Host = "127.0.0.1", Port = 0 });
 await server.StartAsync();
 Console.WriteLine($"TimeServer is listening on {server.EndPoint}. TimeClient says:");
 
-var clientOptions = new ClientOptions { Messages = WevisRegistry.Messages };
-using (var client = new Client(TimeProtocol.DefaultUser, TimeProtocol.DefaultPassword, TimeProtocol.Version, "127.0.0.1", server.Port, clientOptions))
+using (var client = new Client(TimeProtocol.DefaultUser, TimeProtocol.DefaultPassword, TimeProtocol.Version, "127.0.0.1", server.Port))
 {
     TimeConversation.RunBlocking(client, Console.Out);
 }

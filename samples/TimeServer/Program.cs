@@ -36,9 +36,6 @@ var server = new Server(TimeLogin.Validator(user, password), new TimeRoom(), new
 {
     Host = host,
     Port = port,
-    // The messages live in a library: name its registry, as the library may not have loaded yet when the
-    // server starts (MessageRegistry.Default holds only the registries of assemblies already loaded).
-    Messages = TimeMessages.WevisRegistry.Messages,
     LoggerFactory = logging,
 });
 

@@ -11,5 +11,6 @@ namespace Wevis.Generator
         public const string Diagnostics = nameof(Diagnostics);
         public const string MessagesToEmit = nameof(MessagesToEmit);
         public const string RegistryToEmit = nameof(RegistryToEmit);
+        public const string ReferencedRegistries = nameof(ReferencedRegistries);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
@@ -26,6 +27,9 @@ namespace Wevis.Generator
 
         /// <summary>The project's root namespace, the default namespace for messages and the registry's namespace.</summary>
         public const string RootNamespaceProperty = "build_property.RootNamespace";
+
+        /// <summary>The assembly attribute each generated registry carries, found in references.</summary>
+        private const string RegistryAttributeName = "Wevis.WevisRegistryAttribute";
 
         /// <summary>Set only by Wevis.Runtime: allows the reserved <c>_</c> names that make up the protocol.</summary>
         public const string ProtocolAssemblyProperty = "build_property.WevisProtocolAssembly";
@@ -87,6 +91,48 @@ namespace Wevis.Generator
                     output.AddSource(Emitter.RegistryHintName, Emitter.EmitRegistry(spec));
                 }
             });
+
+            IncrementalValueProvider<ReferencedRegistriesSpec?> referenced = context.CompilationProvider
+                .Select(static (compilation, cancellationToken) => FindReferencedRegistries(compilation, cancellationToken))
+                .Combine(options)
+                .Select(static (input, _) => input.Left.Count == 0 || !input.Right.RuntimeReferenced || input.Right.IsProtocolAssembly
+                    ? null
+                    : new ReferencedRegistriesSpec(input.Right.RootNamespace, input.Left))
+                .WithTrackingName(TrackingNames.ReferencedRegistries);
+            context.RegisterSourceOutput(referenced, static (output, spec) =>
+            {
+                if (spec is not null)
+                {
+                    output.AddSource(Emitter.ReferencedRegistriesHintName, Emitter.EmitReferencedRegistries(spec));
+                }
+            });
+        }
+
+        /// <summary>Finds referenced assemblies that carry <c>[assembly: WevisRegistry(typeof(...))]</c>.</summary>
+        private static ImmutableEquatableArray<string> FindReferencedRegistries(Compilation compilation, CancellationToken cancellationToken)
+        {
+            var registries = new List<string>();
+            foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!assembly.TypeNames.Contains(WireNames.RegistryClassName))
+                {
+                    continue;
+                }
+
+                foreach (AttributeData attribute in assembly.GetAttributes())
+                {
+                    if (attribute.AttributeClass?.ToDisplayString() == RegistryAttributeName
+                        && attribute.ConstructorArguments.Length == 1
+                        && attribute.ConstructorArguments[0].Value is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public } registry)
+                    {
+                        registries.Add(registry.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+                    }
+                }
+            }
+
+            registries.Sort(StringComparer.Ordinal);
+            return registries.ToImmutableEquatableArray();
         }
 
         private static GenerationOptionsSpec ReadOptions(AnalyzerConfigOptions globalOptions, bool runtimeReferenced)

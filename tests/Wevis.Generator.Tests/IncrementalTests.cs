@@ -22,6 +22,7 @@ public class IncrementalTests
         TrackingNames.Diagnostics,
         TrackingNames.MessagesToEmit,
         TrackingNames.RegistryToEmit,
+        TrackingNames.ReferencedRegistries,
     ];
 
     private static (GeneratorDriver Driver, CSharpCompilation Compilation) FirstRun(params DefinitionsFile[] files)
@@ -51,7 +52,7 @@ public class IncrementalTests
         // The attribute step re-runs its semantic transform on a new compilation; its output must compare equal.
         Assert.All(Reasons(result, TrackingNames.CodeMessages), r => Assert.True(
             r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"CodeMessages was {r}"));
-        foreach (string step in new[] { TrackingNames.Options, TrackingNames.Registry, TrackingNames.Diagnostics, TrackingNames.RegistryToEmit })
+        foreach (string step in new[] { TrackingNames.Options, TrackingNames.Registry, TrackingNames.Diagnostics, TrackingNames.RegistryToEmit, TrackingNames.ReferencedRegistries })
         {
             Assert.All(Reasons(result, step), r => Assert.True(
                 r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step} was {r}"));

@@ -27,4 +27,7 @@ namespace Wevis.Generator.Model
 
     /// <summary>One message to emit, with what it needs to know of its registry.</summary>
     internal sealed record MessageEmitSpec(MessageSpec Message, string RegistryNamespace, bool IsProtocolAssembly);
+
+    /// <summary>The registries of referenced assemblies (fully qualified type names, sorted) and where to register them from.</summary>
+    internal sealed record ReferencedRegistriesSpec(string Namespace, ImmutableEquatableArray<string> RegistryTypes);
 }

@@ -48,7 +48,10 @@ internal static class GeneratorHarness
         CSharpParseOptions.Default.WithLanguageVersion(version);
 
     public static CSharpCompilation CreateCompilation(
-        IEnumerable<string> sources, bool referenceRuntime = true, LanguageVersion version = LanguageVersion.Latest)
+        IEnumerable<string> sources,
+        bool referenceRuntime = true,
+        LanguageVersion version = LanguageVersion.Latest,
+        IEnumerable<MetadataReference>? extraReferences = null)
     {
         CSharpParseOptions parseOptions = ParseOptions(version);
         IEnumerable<SyntaxTree> trees = sources.Select((source, i) =>
@@ -56,6 +59,7 @@ internal static class GeneratorHarness
         IEnumerable<MetadataReference> references = referenceRuntime
             ? s_references
             : Basic.Reference.Assemblies.Net100.References.All;
+        references = references.Concat(extraReferences ?? []);
         return CSharpCompilation.Create(
             "TestAssembly",
             trees,
@@ -86,9 +90,10 @@ internal static class GeneratorHarness
         string? rootNamespace = RootNamespace,
         bool referenceRuntime = true,
         bool protocolAssembly = false,
-        LanguageVersion version = LanguageVersion.Latest)
+        LanguageVersion version = LanguageVersion.Latest,
+        IEnumerable<MetadataReference>? extraReferences = null)
     {
-        CSharpCompilation compilation = CreateCompilation(sources ?? [], referenceRuntime, version);
+        CSharpCompilation compilation = CreateCompilation(sources ?? [], referenceRuntime, version, extraReferences);
         GeneratorDriver driver = CreateDriver(files, rootNamespace, protocolAssembly, version);
         return Run(driver, compilation);
     }

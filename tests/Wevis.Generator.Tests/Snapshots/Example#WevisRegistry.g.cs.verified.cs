@@ -3,6 +3,8 @@
 #nullable enable
 #pragma warning disable CA2255 // the module initializer is how the runtime finds messages without reflection
 
+[assembly: global::Wevis.WevisRegistryAttribute(typeof(global::TestApp.WevisRegistry))]
+
 namespace TestApp
 {
     /// <summary>
