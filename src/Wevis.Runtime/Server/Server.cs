@@ -308,6 +308,9 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
+    /// <summary>How many connections are open and not yet logged in (for tests and diagnostics).</summary>
+    internal int PendingLogins => Volatile.Read(ref _pendingLogins);
+
     /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
     internal int ConnectionsOf(string name)
     {
