@@ -378,7 +378,6 @@ public sealed class Server : IAsyncDisposable
         // Leave the accept loop at once: the TLS handshake and the login happen on their own.
         await Task.Yield();
         Connection? connection = null;
-        bool stillPending = true;
         try
         {
             socket.NoDelay = true;
@@ -409,7 +408,6 @@ public sealed class Server : IAsyncDisposable
             }, (connection, _options.LoginTimeout.TotalSeconds));
 
             ReceiveOutcome outcome = await transport.ReceiveAsync(connection).ConfigureAwait(false);
-            stillPending = connection.IsLoggingIn;
             if (outcome.IsProtocolViolation)
             {
                 connection.CloseForViolation(outcome.Reason);
@@ -432,9 +430,17 @@ public sealed class Server : IAsyncDisposable
             ServerLog.TlsFailed(_logger, id, SafeRemoteEndPoint(socket), ex.Message);
             socket.Dispose();
         }
+        catch (Exception ex)
+        {
+            // A bug (in a hand-written message descriptor, say), not the peer's doing: log it and drop only this connection.
+            ServerLog.ConnectionFailed(_logger, ex, id, connection?.UserName ?? "not logged in");
+            connection?.Transport.Abort("the server failed while handling the connection");
+            socket.Dispose();
+        }
         finally
         {
-            if (stillPending)
+            // A connection that logged in gave its pending-login slot back then.
+            if (connection?.IsLoggingIn ?? true)
             {
                 Interlocked.Decrement(ref _pendingLogins);
             }

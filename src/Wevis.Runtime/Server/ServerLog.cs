@@ -33,6 +33,9 @@ internal static partial class ServerLog
     [LoggerMessage(14, LogLevel.Warning, "Connection #{ConnectionId} from {RemoteEndPoint}: TLS handshake failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, long connectionId, EndPoint? remoteEndPoint, string reason);
 
+    [LoggerMessage(15, LogLevel.Error, "Connection #{ConnectionId} ({User}) failed and was closed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, string user);
+
     [LoggerMessage(20, LogLevel.Information, "Connection #{ConnectionId} logged in as {User} (version {Version}); {LoggedIn} user connection(s)")]
     public static partial void LoginAccepted(ILogger logger, long connectionId, string user, string version, int loggedIn);
 
