@@ -14,6 +14,8 @@ public sealed class Connection : IMessageBatchHandler
     private readonly FlushBatch _batch = new();
     private User? _user;
     private int _state; // a ConnectionState
+    private bool _dispatching;
+    private long _dispatchEndedTicks;
 
     internal Connection(long id, MessageConnection transport, Server server, string salt)
     {
@@ -59,6 +61,15 @@ public sealed class Connection : IMessageBatchHandler
     /// <summary>When the server last pinged this connection without an answer yet (0: no ping outstanding).</summary>
     internal long PingSentTicks { get; set; }
 
+    /// <summary>
+    /// Whether the server is handling a batch from this connection (waiting for the room's turn included). The
+    /// connection's socket is not read meanwhile, so its silence then is the server's doing, not the peer's.
+    /// </summary>
+    internal bool IsDispatching => Volatile.Read(ref _dispatching);
+
+    /// <summary>When the server last finished handling a batch from this connection, as <see cref="Environment.TickCount64"/>.</summary>
+    internal long DispatchEndedTicks => Volatile.Read(ref _dispatchEndedTicks);
+
     /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
     internal bool BrokeProtocol { get; private set; }
 
@@ -102,6 +113,7 @@ public sealed class Connection : IMessageBatchHandler
     {
         Room room = _server.Room;
         bool hasTurn = false;
+        Volatile.Write(ref _dispatching, true);
         try
         {
             for (int i = 0; i < messages.Count && !transport.IsClosing; i++)
@@ -169,6 +181,8 @@ public sealed class Connection : IMessageBatchHandler
             }
 
             _batch.FlushAll();
+            Volatile.Write(ref _dispatchEndedTicks, Environment.TickCount64);
+            Volatile.Write(ref _dispatching, false);
         }
     }
 

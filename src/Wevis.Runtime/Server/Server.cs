@@ -498,14 +498,16 @@ public sealed class Server : IAsyncDisposable
                         continue;
                     }
 
-                    long lastReceived = connection.Transport.LastReceivedTicks;
+                    // Time the server spent handling this connection's messages (or waiting for the room, held by
+                    // a slow handler) is not the peer's silence: its answers wait unread in the socket meanwhile.
+                    long lastReceived = Math.Max(connection.Transport.LastReceivedTicks, connection.DispatchEndedTicks);
                     if (connection.PingSentTicks != 0)
                     {
                         if (lastReceived >= connection.PingSentTicks)
                         {
                             connection.PingSentTicks = 0;
                         }
-                        else if (now - connection.PingSentTicks >= timeout)
+                        else if (now - connection.PingSentTicks >= timeout && !connection.IsDispatching)
                         {
                             connection.Close($"no answer to a ping within {_options.PingTimeout.TotalSeconds:0.###} s");
                         }

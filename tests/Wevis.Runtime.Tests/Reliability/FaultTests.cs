@@ -154,6 +154,45 @@ public class FaultTests(ITestOutputHelper output)
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AHandlerThatBlocksDelaysOthersButLosesNothingAndDropsNoOne(bool blockThread)
+    {
+        // The block lasts several ping intervals plus timeouts: waiting on the room is not the peers' silence.
+        var room = new BlockingRoom(TimeSpan.FromMilliseconds(1200), blockThread);
+        await using TestServer server = await TestServer.StartAsync(
+            o =>
+            {
+                o.PingInterval = TimeSpan.FromMilliseconds(150);
+                o.PingTimeout = TimeSpan.FromMilliseconds(200);
+            },
+            room);
+        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.ConnectAsync($"user{i}", "pw")));
+
+        clients[0].Send(new Explode("block"));
+        await room.Blocking.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(clients.Select(async client =>
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                client.Send(new Numbered(i));
+            }
+
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().AsTask().WaitAsync(TimeSpan.FromSeconds(20))).Sequence);
+            }
+        }));
+
+        Assert.True(room.Unblocked, "replies arrived before the blocking handler returned: it did not hold the room");
+        Assert.All(clients, c => Assert.True(c.IsConnected, c.CloseReason));
+        Assert.Equal(0, server.Room.TotalLeft);
+        Assert.Equal(400, server.Room.NumberedHandled);
+        Assert.Equal(0, server.Room.OutOfOrder);
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+    }
+
     [Fact]
     public async Task AnUnexpectedErrorInAConnectionIsLoggedAndCleanedUp()
     {
@@ -224,6 +263,36 @@ public class FaultTests(ITestOutputHelper output)
         }
 
         peer.Kill();
+    }
+
+    /// <summary>A room whose <c>Explode("block")</c> handler holds the room for a while, asynchronously or by blocking its thread.</summary>
+    private sealed class BlockingRoom(TimeSpan blockFor, bool blockThread) : TimeRoom
+    {
+        public TaskCompletionSource Blocking { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Unblocked { get; private set; }
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            if (message is Explode { Reason: "block" })
+            {
+                Blocking.TrySetResult();
+                if (blockThread)
+                {
+                    Thread.Sleep(blockFor);
+                }
+                else
+                {
+                    await Task.Delay(blockFor);
+                }
+
+                Unblocked = true;
+                return;
+            }
+
+            Assert.True(Unblocked || message is not Numbered, "a message was handled while the room was held");
+            Handle(connection, message);
+        }
     }
 
     /// <summary>A message type whose reading always fails with a non-protocol exception, as a buggy hand-written descriptor might.</summary>
