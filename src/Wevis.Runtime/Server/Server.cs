@@ -422,6 +422,10 @@ public sealed class Server : IAsyncDisposable
             {
                 ServerLog.ProtocolViolation(_logger, id, connection.UserName, transport.RemoteEndPoint, reason);
             }
+            else if (transport.QueueLimitExceeded)
+            {
+                ServerLog.NotReading(_logger, id, connection.UserName, transport.RemoteEndPoint, reason);
+            }
 
             ServerLog.ConnectionClosed(_logger, id, connection.UserName, reason, _connections.Count - 1);
         }

@@ -36,6 +36,9 @@ internal static partial class ServerLog
     [LoggerMessage(15, LogLevel.Error, "Connection #{ConnectionId} ({User}) failed and was closed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, string user);
 
+    [LoggerMessage(16, LogLevel.Warning, "Connection #{ConnectionId} ({User}) from {RemoteEndPoint} was dropped: {Reason}")]
+    public static partial void NotReading(ILogger logger, long connectionId, string user, EndPoint? remoteEndPoint, string reason);
+
     [LoggerMessage(20, LogLevel.Information, "Connection #{ConnectionId} logged in as {User} (version {Version}); {LoggedIn} user connection(s)")]
     public static partial void LoginAccepted(ILogger logger, long connectionId, string user, string version, int loggedIn);
 

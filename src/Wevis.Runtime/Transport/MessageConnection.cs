@@ -40,6 +40,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     private bool _flushPending;
     private bool _outputCompleted;
     private int _closing;
+    private bool _queueLimitExceeded;
     private string? _closeReason;
 
     public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits)
@@ -86,6 +87,9 @@ internal sealed class MessageConnection : IAsyncDisposable
 
     /// <summary>Why the connection is closing, once it is.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Whether the connection was dropped because more than <see cref="ConnectionLimits.MaxQueuedBytes"/> waited to be sent.</summary>
+    public bool QueueLimitExceeded => Volatile.Read(ref _queueLimitExceeded);
 
     /// <summary>Bytes queued for sending that the socket has not taken yet.</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
@@ -158,6 +162,7 @@ internal sealed class MessageConnection : IAsyncDisposable
 
         if (overLimit)
         {
+            Volatile.Write(ref _queueLimitExceeded, true);
             Abort($"more than {Limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
             return false;
         }
