@@ -22,6 +22,9 @@ namespace Wevis;
 /// </example>
 public sealed class Server : IAsyncDisposable
 {
+    /// <summary>What a connection turned away by <see cref="ServerOptions.MaxPendingLogins"/> is told.</summary>
+    private static readonly byte[] s_busyFrame = EncodeFrame(new Closing("the server is busy: too many connections are logging in; try again later"));
+
     private readonly AsyncLoginValidator _validator;
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
@@ -343,7 +346,7 @@ public sealed class Server : IAsyncDisposable
                 if (Volatile.Read(ref _pendingLogins) >= _options.MaxPendingLogins)
                 {
                     ServerLog.TooManyPendingLogins(_logger, socket.RemoteEndPoint, _options.MaxPendingLogins);
-                    socket.Close(0);
+                    RefuseBusy(socket);
                     continue;
                 }
 
@@ -371,6 +374,31 @@ public sealed class Server : IAsyncDisposable
                 _stopTask ??= StopCoreAsync(ex);
             }
         }
+    }
+
+    /// <summary>
+    /// Turns a connection away without serving it. Without TLS the client is told why, in a <c>_Closing</c> it
+    /// reads in place of the welcome (one small write into an empty socket buffer, which does not block).
+    /// </summary>
+    private void RefuseBusy(Socket socket)
+    {
+        try
+        {
+            if (_options.Certificate is null)
+            {
+                socket.Blocking = false;
+                socket.Send(s_busyFrame, SocketFlags.None, out _);
+                socket.Shutdown(SocketShutdown.Send);
+                socket.Close();
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The peer has gone already.
+        }
+
+        socket.Close(0);
     }
 
     private async Task RunConnectionAsync(long id, Socket socket)
@@ -596,6 +624,14 @@ public sealed class Server : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    private static byte[] EncodeFrame(IMessage message)
+    {
+        FrameBuffer frame = FrameBuffer.Encode(message);
+        byte[] bytes = frame.Frame.ToArray();
+        FrameBuffer.Return(frame);
+        return bytes;
     }
 
     private static AsyncLoginValidator Wrap(LoginValidator validator) =>

@@ -15,6 +15,8 @@ namespace Wevis.Runtime.Tests.Reliability;
 /// </summary>
 public class SlowPeerTests(ITestOutputHelper output)
 {
+    private const string Busy = "the server is busy: too many connections are logging in; try again later";
+
     private static readonly TimeSpan LoginTimeout = TimeSpan.FromMilliseconds(300);
 
     [Fact]
@@ -81,12 +83,12 @@ public class SlowPeerTests(ITestOutputHelper output)
         });
         await using Client healthy = await server.ConnectAsync("user1", "pw");
 
-        // Thirty idle sockets: the first ten get a welcome, the rest are closed at once.
+        // Thirty idle sockets: the first ten get a welcome, the rest are told the server is busy and closed at once.
         RawPeer[] idle = [.. Enumerable.Range(0, 30).Select(_ => server.CreateRawPeer())];
         IMessage?[] first = await Task.WhenAll(idle.Select(p => p.ReceiveAsync(TimeSpan.FromSeconds(10))));
 
         Assert.Equal(cap, first.Count(m => m is Welcome));
-        Assert.Equal(30 - cap, first.Count(m => m is null));
+        Assert.Equal(30 - cap, first.Count(m => m is Closing { Reason: Busy }));
         Assert.Equal(30 - cap, server.Log.Entries.Count(e => e.Level == LogLevel.Warning && e.EventId.Id == 13));
         Assert.Equal(cap, server.Server.PendingLogins);
 
@@ -95,6 +97,7 @@ public class SlowPeerTests(ITestOutputHelper output)
         await using (Client refused = server.CreateClient("user2", "pw"))
         {
             ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => refused.ConnectAsync());
+            Assert.Equal("The server closed the connection: " + Busy, ex.Message);
             output.WriteLine($"refused while the cap is full: {ex.Message}");
         }
 
