@@ -249,7 +249,11 @@ public sealed class Server : IAsyncDisposable
 
         if (result.User is not { } user)
         {
-            _throttle.RecordFailure(address);
+            if (_throttle.RecordFailure(address))
+            {
+                ServerLog.AddressThrottled(_logger, address!, _options.MaxFailedLoginsPerAddress, _options.FailedLoginWindow.TotalSeconds);
+            }
+
             Reject(connection, login.Username, result.RejectionReason ?? LoginValidation.GenericRejection);
             return;
         }

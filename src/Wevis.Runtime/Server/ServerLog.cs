@@ -48,6 +48,9 @@ internal static partial class ServerLog
     [LoggerMessage(22, LogLevel.Error, "The login validator failed for '{Username}'")]
     public static partial void ValidatorFailed(ILogger logger, Exception exception, string username);
 
+    [LoggerMessage(23, LogLevel.Warning, "Refusing logins from {Address}: {Failures} failed logins within {WindowSeconds} s")]
+    public static partial void AddressThrottled(ILogger logger, IPAddress address, int failures, double windowSeconds);
+
     [LoggerMessage(30, LogLevel.Error, "The room's handler failed for {User}'s message {Message}")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string user, IMessage message);
 
