@@ -51,6 +51,16 @@ public class LoginSecurityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void VerifyWithNoSuchUserDoesTheSameWorkAndSaysNo()
+    {
+        string salt = Credentials.NewSalt();
+
+        Assert.False(Credentials.Verify(Credentials.Encrypt(string.Empty, salt), expectedPassword: null, salt));
+        Assert.False(Credentials.Verify("anything", expectedPassword: null, salt));
+        Assert.True(Credentials.Verify(Credentials.Encrypt("pw", salt), "pw", salt));
+    }
+
+    [Fact]
     public async Task AFailedLoginLooksTheSameWhetherTheUserExistsOrIsOnline()
     {
         await using TestServer server = await TestServer.StartAsync();
