@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
@@ -412,11 +414,19 @@ public sealed class Server : IAsyncDisposable
         Connection? connection = null;
         try
         {
+            // One clock for the TLS handshake and the login together, started at the accept.
+            using var loginTimeout = new CancellationTokenSource(_options.LoginTimeout);
             socket.NoDelay = true;
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_options.Certificate is { } certificate)
             {
-                stream = await AuthenticateAsync(id, socket, stream, certificate).ConfigureAwait(false);
+                Stream? secured = await AuthenticateAsync(id, socket, stream, certificate, loginTimeout.Token).ConfigureAwait(false);
+                if (secured is null)
+                {
+                    return;
+                }
+
+                stream = secured;
             }
 
             var transport = new MessageConnection(stream, socket, _wireMessages, _limits)
@@ -429,7 +439,6 @@ public sealed class Server : IAsyncDisposable
             transport.Start();
             transport.TrySend(new Welcome(WireProtocol.Version, connection.Salt, _messages.Fingerprint));
 
-            using var loginTimeout = new CancellationTokenSource(_options.LoginTimeout);
             using CancellationTokenRegistration timeoutRegistration = loginTimeout.Token.Register(static state =>
             {
                 var (c, seconds) = ((Connection, double))state!;
@@ -497,22 +506,27 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
-    private async Task<Stream> AuthenticateAsync(long id, Socket socket, Stream stream, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    /// <summary>Does the server's side of the TLS handshake; null (logged, and the connection closed) if it fails.</summary>
+    private async Task<Stream?> AuthenticateAsync(long id, Socket socket, Stream stream, X509Certificate2 certificate, CancellationToken loginTimeout)
     {
+        EndPoint? remote = SafeRemoteEndPoint(socket);
         var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_options.LoginTimeout);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, loginTimeout);
         try
         {
             await ssl.AuthenticateAsServerAsync(
                 new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
-                timeout.Token).ConfigureAwait(false);
+                cancel.Token).ConfigureAwait(false);
             return ssl;
         }
-        catch
+        catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException or OperationCanceledException)
         {
+            string reason = loginTimeout.IsCancellationRequested ? $"did not finish the TLS handshake within {_options.LoginTimeout.TotalSeconds:0.###} s"
+                : _stopping.IsCancellationRequested ? "the server is stopping"
+                : ex.Message;
+            ServerLog.TlsFailed(_logger, id, remote, reason);
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
+            return null;
         }
     }
 
