@@ -14,6 +14,7 @@ public sealed class Connection : IMessageBatchHandler
     private readonly FlushBatch _batch = new();
     private User? _user;
     private int _state; // a ConnectionState
+    private int _userReleased;
     private bool _dispatching;
     private long _dispatchEndedTicks;
 
@@ -87,6 +88,7 @@ public sealed class Connection : IMessageBatchHandler
     public void Close(string reason)
     {
         ArgumentNullException.ThrowIfNull(reason);
+        ReleaseUser();
         Transport.Close(reason, new Closing(reason));
     }
 
@@ -99,6 +101,18 @@ public sealed class Connection : IMessageBatchHandler
         Volatile.Write(ref _state, (int)ConnectionState.LoggedIn);
     }
 
+    /// <summary>
+    /// Gives back the user's place under <see cref="ServerOptions.MaxConnectionsPerUser"/>, once. Called before the
+    /// peer can see the connection close, so a client that disconnects and at once logs in again is not refused.
+    /// </summary>
+    internal void ReleaseUser()
+    {
+        if (_user is { } user && Interlocked.Exchange(ref _userReleased, 1) == 0)
+        {
+            _server.ReleaseUserConnection(user.Name);
+        }
+    }
+
     /// <summary>Marks the connection closed; true for the one caller that found it logged in.</summary>
     internal bool MarkClosed() => Interlocked.Exchange(ref _state, (int)ConnectionState.Closed) == (int)ConnectionState.LoggedIn;
 
@@ -106,6 +120,7 @@ public sealed class Connection : IMessageBatchHandler
     internal void CloseForViolation(string reason)
     {
         BrokeProtocol = true;
+        ReleaseUser();
         Transport.Close(reason, new Closing(reason));
     }
 
@@ -197,6 +212,7 @@ public sealed class Connection : IMessageBatchHandler
                 Transport.TrySend(new Pong());
                 break;
             case Closing closing:
+                ReleaseUser();
                 Transport.Close("the client closed the connection: " + closing.Reason);
                 break;
             default:

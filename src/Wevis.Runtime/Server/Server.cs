@@ -299,6 +299,13 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts one connection of user <paramref name="name"/> as gone (see <see cref="Connection.ReleaseUser"/>).</summary>
+    internal void ReleaseUserConnection(string name)
+    {
+        Interlocked.Decrement(ref _loggedIn);
+        RemoveUserConnection(name);
+    }
+
     private void RemoveUserConnection(string name)
     {
         lock (_userConnectionsLock)
@@ -495,8 +502,7 @@ public sealed class Server : IAsyncDisposable
                 _connections.TryRemove(id, out _);
                 if (connection.MarkClosed())
                 {
-                    Interlocked.Decrement(ref _loggedIn);
-                    RemoveUserConnection(connection.User.Name);
+                    connection.ReleaseUser();
                     await Room.LeaveAsync(connection, connection.Batch).ConfigureAwait(false);
                 }
 
