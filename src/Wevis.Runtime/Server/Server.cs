@@ -274,7 +274,9 @@ public sealed class Server : IAsyncDisposable
         connection.Transport.MaxIncomingFrameSize = _options.MaxFrameSize;
         connection.Transport.TrySend(new LoginAccepted());
         ServerLog.LoginAccepted(_logger, connection.Id, user.Name, login.Version, loggedIn);
-        await Room.EnterAsync(connection, connection.Batch).ConfigureAwait(false);
+        // A batch of its own: when the room is busy this continues on another thread while the connection's
+        // receive loop flushes its own batch (the acceptance), and a batch is not safe to share between threads.
+        await Room.EnterAsync(connection, new FlushBatch()).ConfigureAwait(false);
     }
 
     private void Reject(Connection connection, string username, string reason)
