@@ -79,7 +79,7 @@ public class LoginSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task RepeatedFailuresFromOneAddressAreRefusedUntilTheWindowPasses()
     {
-        var window = TimeSpan.FromMilliseconds(800);
+        var window = TimeSpan.FromMilliseconds(1500);
         int validations = 0;
         await using TestServer server = await TestServer.StartAsync(
             o =>

@@ -177,7 +177,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task ATlsHandshakeAndLoginTogetherMustFinishWithinTheLoginTimeout()
     {
-        var timeout = TimeSpan.FromMilliseconds(600);
+        var timeout = TimeSpan.FromSeconds(1);
         await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = timeout);
 
         // Dawdles for most of the timeout before the TLS handshake, then says nothing: the one clock, started when
@@ -185,7 +185,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
         DateTime accepted = DateTime.UtcNow;
-        await Task.Delay(timeout * 0.75);
+        await Task.Delay(timeout * 0.8);
         await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
         await ssl.AuthenticateAsClientAsync("localhost");
         byte[] buffer = new byte[4096];
@@ -195,8 +195,8 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
 
         TimeSpan open = DateTime.UtcNow - accepted;
         output.WriteLine($"dropped {open.TotalMilliseconds:0} ms after connecting (login timeout {timeout.TotalMilliseconds} ms)");
-        await server.Log.WaitForAsync(e => e.Message.Contains("did not log in within 0.6 s", StringComparison.Ordinal));
-        Assert.True(open < timeout * 1.6, $"the connection stayed open {open.TotalMilliseconds:0} ms: the handshake's time was not counted");
+        await server.Log.WaitForAsync(e => e.Message.Contains("did not log in within 1 s", StringComparison.Ordinal));
+        Assert.True(open < timeout * 1.5, $"the connection stayed open {open.TotalMilliseconds:0} ms: the handshake's time was not counted");
     }
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
