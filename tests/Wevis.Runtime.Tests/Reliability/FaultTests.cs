@@ -160,12 +160,12 @@ public class FaultTests(ITestOutputHelper output)
     public async Task AHandlerThatBlocksDelaysOthersButLosesNothingAndDropsNoOne(bool blockThread)
     {
         // The block lasts several ping intervals plus timeouts: waiting on the room is not the peers' silence.
-        var room = new BlockingRoom(TimeSpan.FromMilliseconds(1200), blockThread);
+        var room = new BlockingRoom(TimeSpan.FromMilliseconds(1500), blockThread);
         await using TestServer server = await TestServer.StartAsync(
             o =>
             {
-                o.PingInterval = TimeSpan.FromMilliseconds(150);
-                o.PingTimeout = TimeSpan.FromMilliseconds(200);
+                o.PingInterval = TimeSpan.FromMilliseconds(200);
+                o.PingTimeout = TimeSpan.FromMilliseconds(400);
             },
             room);
         Client[] clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.ConnectAsync($"user{i}", "pw")));

@@ -177,26 +177,34 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task ATlsHandshakeAndLoginTogetherMustFinishWithinTheLoginTimeout()
     {
-        var timeout = TimeSpan.FromSeconds(1);
+        var timeout = TimeSpan.FromSeconds(2);
         await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = timeout);
 
         // Dawdles for most of the timeout before the TLS handshake, then says nothing: the one clock, started when
-        // the connection was accepted, runs out soon after the handshake (not a whole timeout later).
+        // the connection was accepted, runs out soon after the handshake (or during it, on a slow machine), not a
+        // whole timeout after it.
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
         DateTime accepted = DateTime.UtcNow;
-        await Task.Delay(timeout * 0.8);
+        await Task.Delay(timeout * 0.75);
         await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
-        await ssl.AuthenticateAsClientAsync("localhost");
-        byte[] buffer = new byte[4096];
-        while (await ssl.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) > 0)
+        try
         {
+            await ssl.AuthenticateAsClientAsync("localhost");
+            byte[] buffer = new byte[4096];
+            while (await ssl.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            // Dropped during the handshake or reset after it: either way the clock ran out.
         }
 
         TimeSpan open = DateTime.UtcNow - accepted;
-        output.WriteLine($"dropped {open.TotalMilliseconds:0} ms after connecting (login timeout {timeout.TotalMilliseconds} ms)");
-        await server.Log.WaitForAsync(e => e.Message.Contains("did not log in within 1 s", StringComparison.Ordinal));
-        Assert.True(open < timeout * 1.5, $"the connection stayed open {open.TotalMilliseconds:0} ms: the handshake's time was not counted");
+        LogEntry logged = await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.Message.Contains("within 2 s", StringComparison.Ordinal));
+        output.WriteLine($"dropped {open.TotalMilliseconds:0} ms after connecting (login timeout {timeout.TotalMilliseconds} ms): {logged.Message}");
+        Assert.True(open < timeout * 1.45, $"the connection stayed open {open.TotalMilliseconds:0} ms: the handshake's time was not counted");
     }
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
