@@ -29,13 +29,21 @@ public static class Credentials
     /// <paramref name="expectedPassword"/> and <paramref name="salt"/>. The comparison takes the same time
     /// whatever the input, so timing reveals nothing about how close a guess was.
     /// </summary>
-    public static bool Verify(string received, string expectedPassword, string salt)
+    /// <param name="received">The hash the client sent.</param>
+    /// <param name="expectedPassword">
+    /// The user's real password; or null when there is no such user, in which case the same work is done and the
+    /// answer is false, so that an unknown user takes as long to refuse as a wrong password.
+    /// </param>
+    /// <param name="salt">The salt the server sent this connection.</param>
+    public static bool Verify(string received, string? expectedPassword, string salt)
     {
         ArgumentNullException.ThrowIfNull(received);
-        byte[] expected = Encoding.ASCII.GetBytes(Encrypt(expectedPassword, salt));
+        ArgumentNullException.ThrowIfNull(salt);
+        byte[] expected = Encoding.ASCII.GetBytes(Encrypt(expectedPassword ?? string.Empty, salt));
         byte[] actual = Encoding.UTF8.GetBytes(received);
         // Unequal lengths return at once, which reveals only the length of a hash: public knowledge.
-        return CryptographicOperations.FixedTimeEquals(actual, expected);
+        bool equal = CryptographicOperations.FixedTimeEquals(actual, expected);
+        return equal & expectedPassword is not null;
     }
 
     /// <summary>A new salt: 16 bytes from the operating system's cryptographic random generator, in lowercase hex.</summary>

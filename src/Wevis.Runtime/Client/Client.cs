@@ -32,6 +32,9 @@ namespace Wevis;
 /// </example>
 public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 {
+    /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
+    private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
+
     private readonly string _password;
     private readonly ClientOptions _options;
     private readonly ILogger _logger;
@@ -287,9 +290,10 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Closes the connection, after the messages already sent have gone out, and waits for it to close. Called from
-    /// code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it cannot wait
-    /// for that loop: it closes, and the loop finishes closing when that code returns.
+    /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
+    /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
+    /// Called from code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it
+    /// cannot wait for that loop: it closes, and the loop finishes closing when that code returns.
     /// </summary>
     public void Stop()
     {
@@ -318,7 +322,20 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         }
 
         _stoppedLocally = true;
-        _transport?.Close("the client was stopped", new Closing("the client was stopped"));
+        if (_transport is { } transport)
+        {
+            // The server lets go of the user before it closes its side, so waiting for that makes a new login safe.
+            transport.Close("the client was stopped", new Closing("the client was stopped"), awaitPeerClose: true);
+            try
+            {
+                await _receiveLoop.WaitAsync(PeerCloseTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                transport.Abort($"the server did not close the connection within {PeerCloseTimeout.TotalSeconds:0.#} s");
+            }
+        }
+
         await _receiveLoop.ConfigureAwait(false);
     }
 

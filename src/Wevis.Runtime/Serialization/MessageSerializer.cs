@@ -57,8 +57,10 @@ public static class MessageSerializer
 
             return message;
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
+            // ArgumentOutOfRangeException: MessagePackReader takes a str32/bin32 length of 2^31 or more as a negative
+            // int and fails slicing with it, instead of reporting the missing bytes.
             string what = descriptor is null ? "message" : descriptor.Name + " message";
             throw new ProtocolException($"Malformed {what}: {ex.Message}", descriptor?.Name, ex);
         }

@@ -14,6 +14,9 @@ public sealed class Connection : IMessageBatchHandler
     private readonly FlushBatch _batch = new();
     private User? _user;
     private int _state; // a ConnectionState
+    private int _userReleased;
+    private bool _dispatching;
+    private long _dispatchEndedTicks;
 
     internal Connection(long id, MessageConnection transport, Server server, string salt)
     {
@@ -59,6 +62,15 @@ public sealed class Connection : IMessageBatchHandler
     /// <summary>When the server last pinged this connection without an answer yet (0: no ping outstanding).</summary>
     internal long PingSentTicks { get; set; }
 
+    /// <summary>
+    /// Whether the server is handling a batch from this connection (waiting for the room's turn included). The
+    /// connection's socket is not read meanwhile, so its silence then is the server's doing, not the peer's.
+    /// </summary>
+    internal bool IsDispatching => Volatile.Read(ref _dispatching);
+
+    /// <summary>When the server last finished handling a batch from this connection, as <see cref="Environment.TickCount64"/>.</summary>
+    internal long DispatchEndedTicks => Volatile.Read(ref _dispatchEndedTicks);
+
     /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
     internal bool BrokeProtocol { get; private set; }
 
@@ -76,6 +88,7 @@ public sealed class Connection : IMessageBatchHandler
     public void Close(string reason)
     {
         ArgumentNullException.ThrowIfNull(reason);
+        ReleaseUser();
         Transport.Close(reason, new Closing(reason));
     }
 
@@ -88,6 +101,18 @@ public sealed class Connection : IMessageBatchHandler
         Volatile.Write(ref _state, (int)ConnectionState.LoggedIn);
     }
 
+    /// <summary>
+    /// Gives back the user's place under <see cref="ServerOptions.MaxConnectionsPerUser"/>, once. Called before the
+    /// peer can see the connection close, so a client that disconnects and at once logs in again is not refused.
+    /// </summary>
+    internal void ReleaseUser()
+    {
+        if (_user is { } user && Interlocked.Exchange(ref _userReleased, 1) == 0)
+        {
+            _server.ReleaseUserConnection(user.Name);
+        }
+    }
+
     /// <summary>Marks the connection closed; true for the one caller that found it logged in.</summary>
     internal bool MarkClosed() => Interlocked.Exchange(ref _state, (int)ConnectionState.Closed) == (int)ConnectionState.LoggedIn;
 
@@ -95,6 +120,7 @@ public sealed class Connection : IMessageBatchHandler
     internal void CloseForViolation(string reason)
     {
         BrokeProtocol = true;
+        ReleaseUser();
         Transport.Close(reason, new Closing(reason));
     }
 
@@ -102,6 +128,7 @@ public sealed class Connection : IMessageBatchHandler
     {
         Room room = _server.Room;
         bool hasTurn = false;
+        Volatile.Write(ref _dispatching, true);
         try
         {
             for (int i = 0; i < messages.Count && !transport.IsClosing; i++)
@@ -169,6 +196,8 @@ public sealed class Connection : IMessageBatchHandler
             }
 
             _batch.FlushAll();
+            Volatile.Write(ref _dispatchEndedTicks, Environment.TickCount64);
+            Volatile.Write(ref _dispatching, false);
         }
     }
 
@@ -183,6 +212,7 @@ public sealed class Connection : IMessageBatchHandler
                 Transport.TrySend(new Pong());
                 break;
             case Closing closing:
+                ReleaseUser();
                 Transport.Close("the client closed the connection: " + closing.Reason);
                 break;
             default:

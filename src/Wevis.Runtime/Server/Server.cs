@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
@@ -22,6 +24,9 @@ namespace Wevis;
 /// </example>
 public sealed class Server : IAsyncDisposable
 {
+    /// <summary>What a connection turned away by <see cref="ServerOptions.MaxPendingLogins"/> is told.</summary>
+    private static readonly byte[] s_busyFrame = EncodeFrame(new Closing("the server is busy: too many connections are logging in; try again later"));
+
     private readonly AsyncLoginValidator _validator;
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
@@ -246,7 +251,11 @@ public sealed class Server : IAsyncDisposable
 
         if (result.User is not { } user)
         {
-            _throttle.RecordFailure(address);
+            if (_throttle.RecordFailure(address))
+            {
+                ServerLog.AddressThrottled(_logger, address!, _options.MaxFailedLoginsPerAddress, _options.FailedLoginWindow.TotalSeconds);
+            }
+
             Reject(connection, login.Username, result.RejectionReason ?? LoginValidation.GenericRejection);
             return;
         }
@@ -265,7 +274,9 @@ public sealed class Server : IAsyncDisposable
         connection.Transport.MaxIncomingFrameSize = _options.MaxFrameSize;
         connection.Transport.TrySend(new LoginAccepted());
         ServerLog.LoginAccepted(_logger, connection.Id, user.Name, login.Version, loggedIn);
-        await Room.EnterAsync(connection, connection.Batch).ConfigureAwait(false);
+        // A batch of its own: when the room is busy this continues on another thread while the connection's
+        // receive loop flushes its own batch (the acceptance), and a batch is not safe to share between threads.
+        await Room.EnterAsync(connection, new FlushBatch()).ConfigureAwait(false);
     }
 
     private void Reject(Connection connection, string username, string reason)
@@ -290,6 +301,13 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts one connection of user <paramref name="name"/> as gone (see <see cref="Connection.ReleaseUser"/>).</summary>
+    internal void ReleaseUserConnection(string name)
+    {
+        Interlocked.Decrement(ref _loggedIn);
+        RemoveUserConnection(name);
+    }
+
     private void RemoveUserConnection(string name)
     {
         lock (_userConnectionsLock)
@@ -307,6 +325,9 @@ public sealed class Server : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>How many connections are open and not yet logged in (for tests and diagnostics).</summary>
+    internal int PendingLogins => Volatile.Read(ref _pendingLogins);
 
     /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
     internal int ConnectionsOf(string name)
@@ -340,7 +361,7 @@ public sealed class Server : IAsyncDisposable
                 if (Volatile.Read(ref _pendingLogins) >= _options.MaxPendingLogins)
                 {
                     ServerLog.TooManyPendingLogins(_logger, socket.RemoteEndPoint, _options.MaxPendingLogins);
-                    socket.Close(0);
+                    RefuseBusy(socket);
                     continue;
                 }
 
@@ -370,19 +391,51 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Turns a connection away without serving it. Without TLS the client is told why, in a <c>_Closing</c> it
+    /// reads in place of the welcome (one small write into an empty socket buffer, which does not block).
+    /// </summary>
+    private void RefuseBusy(Socket socket)
+    {
+        try
+        {
+            if (_options.Certificate is null)
+            {
+                socket.Blocking = false;
+                socket.Send(s_busyFrame, SocketFlags.None, out _);
+                socket.Shutdown(SocketShutdown.Send);
+                socket.Close();
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The peer has gone already.
+        }
+
+        socket.Close(0);
+    }
+
     private async Task RunConnectionAsync(long id, Socket socket)
     {
         // Leave the accept loop at once: the TLS handshake and the login happen on their own.
         await Task.Yield();
         Connection? connection = null;
-        bool stillPending = true;
         try
         {
+            // One clock for the TLS handshake and the login together, started at the accept.
+            using var loginTimeout = new CancellationTokenSource(_options.LoginTimeout);
             socket.NoDelay = true;
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_options.Certificate is { } certificate)
             {
-                stream = await AuthenticateAsync(id, socket, stream, certificate).ConfigureAwait(false);
+                Stream? secured = await AuthenticateAsync(id, socket, stream, certificate, loginTimeout.Token).ConfigureAwait(false);
+                if (secured is null)
+                {
+                    return;
+                }
+
+                stream = secured;
             }
 
             var transport = new MessageConnection(stream, socket, _wireMessages, _limits)
@@ -395,7 +448,6 @@ public sealed class Server : IAsyncDisposable
             transport.Start();
             transport.TrySend(new Welcome(WireProtocol.Version, connection.Salt, _messages.Fingerprint));
 
-            using var loginTimeout = new CancellationTokenSource(_options.LoginTimeout);
             using CancellationTokenRegistration timeoutRegistration = loginTimeout.Token.Register(static state =>
             {
                 var (c, seconds) = ((Connection, double))state!;
@@ -406,7 +458,6 @@ public sealed class Server : IAsyncDisposable
             }, (connection, _options.LoginTimeout.TotalSeconds));
 
             ReceiveOutcome outcome = await transport.ReceiveAsync(connection).ConfigureAwait(false);
-            stillPending = connection.IsLoggingIn;
             if (outcome.IsProtocolViolation)
             {
                 connection.CloseForViolation(outcome.Reason);
@@ -421,6 +472,10 @@ public sealed class Server : IAsyncDisposable
             {
                 ServerLog.ProtocolViolation(_logger, id, connection.UserName, transport.RemoteEndPoint, reason);
             }
+            else if (transport.QueueLimitExceeded)
+            {
+                ServerLog.NotReading(_logger, id, connection.UserName, transport.RemoteEndPoint, reason);
+            }
 
             ServerLog.ConnectionClosed(_logger, id, connection.UserName, reason, _connections.Count - 1);
         }
@@ -429,9 +484,17 @@ public sealed class Server : IAsyncDisposable
             ServerLog.TlsFailed(_logger, id, SafeRemoteEndPoint(socket), ex.Message);
             socket.Dispose();
         }
+        catch (Exception ex)
+        {
+            // A bug (in a hand-written message descriptor, say), not the peer's doing: log it and drop only this connection.
+            ServerLog.ConnectionFailed(_logger, ex, id, connection?.UserName ?? "not logged in");
+            connection?.Transport.Abort("the server failed while handling the connection");
+            socket.Dispose();
+        }
         finally
         {
-            if (stillPending)
+            // A connection that logged in gave its pending-login slot back then.
+            if (connection?.IsLoggingIn ?? true)
             {
                 Interlocked.Decrement(ref _pendingLogins);
             }
@@ -441,8 +504,7 @@ public sealed class Server : IAsyncDisposable
                 _connections.TryRemove(id, out _);
                 if (connection.MarkClosed())
                 {
-                    Interlocked.Decrement(ref _loggedIn);
-                    RemoveUserConnection(connection.User.Name);
+                    connection.ReleaseUser();
                     await Room.LeaveAsync(connection, connection.Batch).ConfigureAwait(false);
                 }
 
@@ -452,22 +514,27 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
-    private async Task<Stream> AuthenticateAsync(long id, Socket socket, Stream stream, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    /// <summary>Does the server's side of the TLS handshake; null (logged, and the connection closed) if it fails.</summary>
+    private async Task<Stream?> AuthenticateAsync(long id, Socket socket, Stream stream, X509Certificate2 certificate, CancellationToken loginTimeout)
     {
+        EndPoint? remote = SafeRemoteEndPoint(socket);
         var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_options.LoginTimeout);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, loginTimeout);
         try
         {
             await ssl.AuthenticateAsServerAsync(
                 new SslServerAuthenticationOptions { ServerCertificate = certificate, ClientCertificateRequired = false },
-                timeout.Token).ConfigureAwait(false);
+                cancel.Token).ConfigureAwait(false);
             return ssl;
         }
-        catch
+        catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException or OperationCanceledException)
         {
+            string reason = loginTimeout.IsCancellationRequested ? $"did not finish the TLS handshake within {_options.LoginTimeout.TotalSeconds:0.###} s"
+                : _stopping.IsCancellationRequested ? "the server is stopping"
+                : ex.Message;
+            ServerLog.TlsFailed(_logger, id, remote, reason);
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
+            return null;
         }
     }
 
@@ -489,14 +556,16 @@ public sealed class Server : IAsyncDisposable
                         continue;
                     }
 
-                    long lastReceived = connection.Transport.LastReceivedTicks;
+                    // Time the server spent handling this connection's messages (or waiting for the room, held by
+                    // a slow handler) is not the peer's silence: its answers wait unread in the socket meanwhile.
+                    long lastReceived = Math.Max(connection.Transport.LastReceivedTicks, connection.DispatchEndedTicks);
                     if (connection.PingSentTicks != 0)
                     {
                         if (lastReceived >= connection.PingSentTicks)
                         {
                             connection.PingSentTicks = 0;
                         }
-                        else if (now - connection.PingSentTicks >= timeout)
+                        else if (now - connection.PingSentTicks >= timeout && !connection.IsDispatching)
                         {
                             connection.Close($"no answer to a ping within {_options.PingTimeout.TotalSeconds:0.###} s");
                         }
@@ -581,6 +650,14 @@ public sealed class Server : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    private static byte[] EncodeFrame(IMessage message)
+    {
+        FrameBuffer frame = FrameBuffer.Encode(message);
+        byte[] bytes = frame.Frame.ToArray();
+        FrameBuffer.Return(frame);
+        return bytes;
     }
 
     private static AsyncLoginValidator Wrap(LoginValidator validator) =>

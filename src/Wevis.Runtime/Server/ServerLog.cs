@@ -33,6 +33,12 @@ internal static partial class ServerLog
     [LoggerMessage(14, LogLevel.Warning, "Connection #{ConnectionId} from {RemoteEndPoint}: TLS handshake failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, long connectionId, EndPoint? remoteEndPoint, string reason);
 
+    [LoggerMessage(15, LogLevel.Error, "Connection #{ConnectionId} ({User}) failed and was closed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, string user);
+
+    [LoggerMessage(16, LogLevel.Warning, "Connection #{ConnectionId} ({User}) from {RemoteEndPoint} was dropped: {Reason}")]
+    public static partial void NotReading(ILogger logger, long connectionId, string user, EndPoint? remoteEndPoint, string reason);
+
     [LoggerMessage(20, LogLevel.Information, "Connection #{ConnectionId} logged in as {User} (version {Version}); {LoggedIn} user connection(s)")]
     public static partial void LoginAccepted(ILogger logger, long connectionId, string user, string version, int loggedIn);
 
@@ -41,6 +47,9 @@ internal static partial class ServerLog
 
     [LoggerMessage(22, LogLevel.Error, "The login validator failed for '{Username}'")]
     public static partial void ValidatorFailed(ILogger logger, Exception exception, string username);
+
+    [LoggerMessage(23, LogLevel.Warning, "Refusing logins from {Address}: {Failures} failed logins within {WindowSeconds} s")]
+    public static partial void AddressThrottled(ILogger logger, IPAddress address, int failures, double windowSeconds);
 
     [LoggerMessage(30, LogLevel.Error, "The room's handler failed for {User}'s message {Message}")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string user, IMessage message);

@@ -40,6 +40,8 @@ internal sealed class MessageConnection : IAsyncDisposable
     private bool _flushPending;
     private bool _outputCompleted;
     private int _closing;
+    private bool _queueLimitExceeded;
+    private bool _awaitingPeerClose;
     private string? _closeReason;
 
     public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits)
@@ -86,6 +88,9 @@ internal sealed class MessageConnection : IAsyncDisposable
 
     /// <summary>Why the connection is closing, once it is.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Whether the connection was dropped because more than <see cref="ConnectionLimits.MaxQueuedBytes"/> waited to be sent.</summary>
+    public bool QueueLimitExceeded => Volatile.Read(ref _queueLimitExceeded);
 
     /// <summary>Bytes queued for sending that the socket has not taken yet.</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
@@ -158,6 +163,7 @@ internal sealed class MessageConnection : IAsyncDisposable
 
         if (overLimit)
         {
+            Volatile.Write(ref _queueLimitExceeded, true);
             Abort($"more than {Limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
             return false;
         }
@@ -244,7 +250,7 @@ internal sealed class MessageConnection : IAsyncDisposable
                     return new ReceiveOutcome(violation.Message, IsProtocolViolation: true);
                 }
 
-                if (IsClosing)
+                if (IsClosing && !Volatile.Read(ref _awaitingPeerClose))
                 {
                     return new ReceiveOutcome(CloseReason ?? "the connection was closed");
                 }
@@ -267,9 +273,10 @@ internal sealed class MessageConnection : IAsyncDisposable
 
     /// <summary>
     /// Closes gracefully, once: queues <paramref name="farewell"/> (if any), lets everything queued go out, then
-    /// ends the connection. The receive loop stops. The first reason given is the one kept.
+    /// ends the connection. The receive loop stops, at once or, with <paramref name="awaitPeerClose"/>, when the
+    /// peer has closed its side too (what arrives meanwhile is ignored). The first reason given is the one kept.
     /// </summary>
-    public void Close(string reason, IMessage? farewell = null)
+    public void Close(string reason, IMessage? farewell = null, bool awaitPeerClose = false)
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null | Interlocked.Exchange(ref _closing, 1) != 0)
         {
@@ -291,6 +298,12 @@ internal sealed class MessageConnection : IAsyncDisposable
                 _outputCompleted = true;
                 _output.Writer.Complete();
             }
+        }
+
+        if (awaitPeerClose)
+        {
+            Volatile.Write(ref _awaitingPeerClose, true);
+            return;
         }
 
         _receiveStop.Cancel();

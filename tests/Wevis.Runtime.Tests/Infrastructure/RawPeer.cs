@@ -19,9 +19,15 @@ internal sealed class RawPeer : IDisposable
 
     private RawPeer(Socket socket) => _socket = socket;
 
-    public static RawPeer Connect(int port)
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/>, from <paramref name="from"/> (another loopback address, say) if given.</summary>
+    public static RawPeer Connect(int port, System.Net.IPAddress? from = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (from is not null)
+        {
+            socket.Bind(new System.Net.IPEndPoint(from, 0));
+        }
+
         socket.Connect("127.0.0.1", port);
         return new RawPeer(socket);
     }

@@ -1,0 +1,403 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using CsCheck;
+using MessagePack;
+using Wevis.Serialization;
+using Wevis.Transport;
+using Xunit.Abstractions;
+
+namespace Wevis.Runtime.Tests.Reliability;
+
+/// <summary>
+/// Fuzzes the frame decoder (<see cref="FrameReader.TryReadFrame"/>) and every message type's generated
+/// deserializer (through <see cref="MessageSerializer.Read(ReadOnlySequence{byte}, MessageRegistry)"/>): every
+/// input either decodes to a message that encodes back to a body that decodes the same, or raises
+/// <see cref="ProtocolException"/>; never another exception, a hang, or an allocation out of proportion to the
+/// input.
+/// </summary>
+/// <remarks>
+/// In CI each test draws a fixed number of cases from a fixed seed, so a failure reproduces exactly. Set
+/// <c>WEVIS_FUZZ_SECONDS</c> to run each test for that many seconds from fresh random seeds instead, on every
+/// core, with CsCheck shrinking a failure to a small input (docs/reliability.md).
+/// </remarks>
+public class DecoderFuzzTests(ITestOutputHelper output)
+{
+    public const string LongModeVariable = "WEVIS_FUZZ_SECONDS";
+
+    private const int MaxFrameSize = 4096;
+
+    /// <summary>
+    /// The allocation allowed for decoding an input of n bytes: 16n + 64 KiB. The largest legitimate growth is an
+    /// <c>?d</c> argument sent as an array of 1-byte integers, which becomes 8 bytes per element; the constant
+    /// covers the message object and a <see cref="ProtocolException"/> with its message and stack trace.
+    /// </summary>
+    private static long AllocationAllowance(long inputLength) => (16 * inputLength) + (64 * 1024);
+
+    private static readonly MessageRegistry s_wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
+
+    private static readonly MessageDescriptor[] s_descriptors = [.. s_wire.Messages];
+
+    /// <summary>MessagePack headers that claim much more data than follows, and type codes no argument accepts.</summary>
+    private static readonly byte[][] s_hostileTokens =
+    [
+        [0xdb, 0xff, 0xff, 0xff, 0xff], [0xdb, 0x7f, 0xff, 0xff, 0xff], [0xda, 0xff, 0xff], [0xd9, 0xff],
+        [0xc6, 0xff, 0xff, 0xff, 0xfc], [0xc6, 0x80, 0x00, 0x00, 0x00], [0xc6, 0x7f, 0xff, 0xff, 0xf8], [0xc5, 0xff, 0xff], [0xc4, 0xff],
+        [0xdd, 0xff, 0xff, 0xff, 0xff], [0xdd, 0x80, 0x00, 0x00, 0x00], [0xdd, 0x7f, 0xff, 0xff, 0xff], [0xdc, 0xff, 0xff],
+        [0xdf, 0xff, 0xff, 0xff, 0xff], [0xde, 0xff, 0xff], [0xc9, 0xff, 0xff, 0xff, 0xff, 0x01], [0xc8, 0xff, 0xff, 0x01], [0xd8, 0x01],
+        [0xc1], [0xc0], [0xc2], [0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0],
+        [0xce, 0xff, 0xff, 0xff, 0xff], [0xca, 0x7f, 0xc0, 0, 0], [0xcb, 0xff, 0xf8, 0, 0, 0, 0, 0, 0], [0x9f], [0x80], [0xa5, 0xff, 0xfe, 0xed, 0xa0, 0x80],
+    ];
+
+    /// <summary>Frame lengths worth trying: the edges of the limit, and lengths that must never be allocated.</summary>
+    private static readonly uint[] s_hostileLengths = [0, 1, MaxFrameSize - 1, MaxFrameSize, MaxFrameSize + 1, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF];
+
+    private static readonly Gen<string> s_strings = Gen.OneOf(Gen.Const(string.Empty), Gen.String, Gen.Char.Array[0, 40].Select(c => new string(c)));
+
+    /// <summary>A valid body for <paramref name="message"/>: its wire id and random arguments, encoded as Wevis writes them.</summary>
+    private static Gen<byte[]> ValidBody(MessageDescriptor message)
+    {
+        Gen<List<object>> arguments = Gen.Const(() => new List<object>());
+        foreach (MessageArgument argument in message.Arguments)
+        {
+            Gen<object> value = ArgumentValue(argument.Type);
+            arguments = from list in arguments from v in value select Append(list, v);
+        }
+
+        return arguments.Select(values => Encode(message, values));
+    }
+
+    private static List<object> Append(List<object> list, object value) => [.. list, value];
+
+    private static Gen<object> ArgumentValue(ArgumentType type) => type switch
+    {
+        ArgumentType.Int32 => Gen.OneOf(Gen.Int, Gen.Int[-40, 300]).Select(v => (object)v),
+        ArgumentType.Int64 => Gen.OneOf(Gen.Long, Gen.Long[-40, 70_000]).Select(v => (object)v),
+        ArgumentType.Double => Gen.OneOf(Gen.Double, Gen.Double.Special).Select(v => (object)v),
+        ArgumentType.Boolean => Gen.Bool.Select(v => (object)v),
+        ArgumentType.String => s_strings.Select(v => (object)v),
+        ArgumentType.Bytes => Gen.Byte.Array[0, 64].Select(v => (object)v),
+        ArgumentType.SingleArray => Gen.OneOf(Gen.Float, Gen.Float.Special).Array[0, 16].Select(v => (object)v),
+        ArgumentType.DoubleArray => Gen.OneOf(Gen.Double, Gen.Double.Special).Array[0, 16].Select(v => (object)v),
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    private static byte[] Encode(MessageDescriptor message, List<object> values)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(1 + values.Count);
+        writer.Write(message.WireId);
+        for (int i = 0; i < values.Count; i++)
+        {
+            switch (values[i])
+            {
+                case int v: writer.Write(v); break;
+                case long v: writer.Write(v); break;
+                case double v: writer.Write(v); break;
+                case bool v: writer.Write(v); break;
+                case string v: writer.Write(v); break;
+                case byte[] v: writer.Write(v.AsSpan()); break;
+                case float[] v: writer.Write(MemoryMarshal.AsBytes(v.AsSpan())); break;
+                case double[] v: writer.Write(MemoryMarshal.AsBytes(v.AsSpan())); break;
+            }
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static readonly Gen<MessageDescriptor> s_descriptor = Gen.OneOf(s_descriptors);
+
+    private static readonly Gen<(MessageDescriptor Message, byte[] Body)> s_validBodies =
+        from message in s_descriptor
+        from body in ValidBody(message)
+        select (message, body);
+
+    /// <summary>One structure-aware change to a body.</summary>
+    private sealed record Mutation(int Kind, int Position, int Length, byte[] Bytes, int Token, int OtherMessage)
+    {
+        public byte[] ApplyTo(byte[] body)
+        {
+            int at = body.Length == 0 ? 0 : Position % (body.Length + 1);
+            List<byte> bytes = [.. body];
+            switch (Kind)
+            {
+                case 0 when at < bytes.Count: // change one byte
+                    bytes[at] = Bytes.Length > 0 ? Bytes[0] : (byte)~bytes[at];
+                    break;
+                case 1: // cut off
+                    bytes.RemoveRange(at, bytes.Count - at);
+                    break;
+                case 2: // insert random bytes
+                    bytes.InsertRange(at, Bytes);
+                    break;
+                case 3: // delete a run
+                    bytes.RemoveRange(at, Math.Min(Length, bytes.Count - at));
+                    break;
+                case 4: // overwrite with a hostile MessagePack token
+                    byte[] token = s_hostileTokens[Token % s_hostileTokens.Length];
+                    bytes.RemoveRange(at, Math.Min(token.Length, bytes.Count - at));
+                    bytes.InsertRange(at, token);
+                    break;
+                case 5 when bytes.Count >= 6 && bytes[1] == 0xce: // another message's wire id over these arguments
+                    BinaryPrimitives.WriteInt32BigEndian(CollectionsMarshal.AsSpan(bytes)[2..], s_descriptors[OtherMessage % s_descriptors.Length].WireId);
+                    break;
+                case 6 when bytes.Count > 0: // a different argument count
+                    bytes[0] = (byte)(0x90 | (Length & 0x0f));
+                    break;
+                default: // append
+                    bytes.AddRange(Bytes);
+                    break;
+            }
+
+            return [.. bytes];
+        }
+    }
+
+    private static readonly Gen<Mutation> s_mutation =
+        from kind in Gen.Int[0, 7]
+        from position in Gen.Int[0, int.MaxValue]
+        from length in Gen.Int[0, 40]
+        from bytes in Gen.Byte.Array[0, 12]
+        from token in Gen.Int[0, int.MaxValue]
+        from other in Gen.Int[0, int.MaxValue]
+        select new Mutation(kind, position, length, bytes, token, other);
+
+    private static readonly Gen<byte[]> s_mutatedBodies =
+        from valid in s_validBodies
+        from mutations in s_mutation.Array[1, 4]
+        select mutations.Aggregate(valid.Body, (body, mutation) => mutation.ApplyTo(body));
+
+    private static readonly Gen<byte[]> s_randomBodies = Gen.OneOf(
+        Gen.Byte.Array[0, 300],
+        from header in Gen.Byte[0x90, 0x9f]
+        from rest in Gen.Byte.Array[0, 64]
+        select (byte[])[header, .. rest]);
+
+    /// <summary>A received byte stream: frames of valid, mutated or random bodies, some with lying length prefixes, cut into segments at random.</summary>
+    private static readonly Gen<(byte[] Stream, int[] Cuts)> s_streams =
+        from frames in Gen.Frequency(
+            (3, s_validBodies.Select(v => Frame((uint)v.Body.Length, v.Body))),
+            (3, s_mutatedBodies.Select(b => Frame((uint)b.Length, b))),
+            (1, s_randomBodies.Select(b => Frame((uint)b.Length, b))),
+            (1, from length in Gen.OneOf(s_hostileLengths) from body in Gen.Byte.Array[0, 40] select Frame(length, body)),
+            (1, Gen.Byte.Array[0, 40])).Array[1, 6]
+        from cuts in Gen.Int[0, 1000].Array[0, 5]
+        select ((byte[])[.. frames.SelectMany(f => f)], cuts);
+
+    private static byte[] Frame(uint length, byte[] body)
+    {
+        byte[] frame = new byte[4 + body.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(frame, length);
+        body.CopyTo(frame, 4);
+        return frame;
+    }
+
+    [Fact]
+    public void EveryValidBodyOfEveryMessageTypeDecodesAndEncodesBackToTheSameBytes()
+    {
+        Run(s_validBodies, valid =>
+        {
+            IMessage message = MessageSerializer.Read(valid.Body, s_wire);
+            Assert.Same(valid.Message, message.Descriptor);
+            Assert.Equal(valid.Body, MessageSerializer.ToBytes(message));
+            return true;
+        }, v => v.Body.Length, cases: 3_000, print: v => $"{v.Message.Name}: {Convert.ToHexString(v.Body)}");
+    }
+
+    [Fact]
+    public void MutatedBodiesDecodeOrRaiseOnlyProtocolException()
+    {
+        int decoded = Run(s_mutatedBodies, DecodeBody, b => b.Length, cases: 10_000, print: Convert.ToHexString);
+        output.WriteLine($"{decoded} of the mutated bodies still decoded to a valid message");
+    }
+
+    [Fact]
+    public void RandomBodiesDecodeOrRaiseOnlyProtocolException()
+    {
+        Run(s_randomBodies, DecodeBody, b => b.Length, cases: 5_000, print: Convert.ToHexString);
+    }
+
+    [Fact]
+    public void TheFrameDecoderTakesWholeFramesOrRaisesOnlyProtocolException()
+    {
+        Run(s_streams, input => DecodeStream(input.Stream, input.Cuts), i => i.Stream.Length, cases: 5_000, print: i => $"{Convert.ToHexString(i.Stream)} cut at [{string.Join(", ", i.Cuts)}]");
+    }
+
+    /// <summary>Decodes one body; true if it was a message. Checks the outcome is a message that round-trips, or a <see cref="ProtocolException"/>.</summary>
+    private static bool DecodeBody(byte[] body) => DecodeBody(new ReadOnlySequence<byte>(body));
+
+    private static bool DecodeBody(ReadOnlySequence<byte> body)
+    {
+        IMessage message;
+        try
+        {
+            message = MessageSerializer.Read(body, s_wire);
+        }
+        catch (ProtocolException ex)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+            return false;
+        }
+
+        // What decodes must be a whole, valid message: it encodes, and what it encodes to decodes to the same.
+        byte[] again = MessageSerializer.ToBytes(message);
+        Assert.Equal(again, MessageSerializer.ToBytes(MessageSerializer.Read(again, s_wire)));
+        return true;
+    }
+
+    private static bool DecodeStream(byte[] stream, int[] cuts)
+    {
+        ReadOnlySequence<byte> buffer = Segmented(stream, cuts);
+        int decoded = 0;
+        try
+        {
+            while (true)
+            {
+                ReadOnlySequence<byte> before = buffer;
+                if (!FrameReader.TryReadFrame(ref buffer, MaxFrameSize, out ReadOnlySequence<byte> body))
+                {
+                    Assert.Equal(before.Length, buffer.Length);
+                    break;
+                }
+
+                Assert.InRange(body.Length, 1, MaxFrameSize);
+                Assert.Equal(before.Length - 4 - body.Length, buffer.Length);
+                if (DecodeBody(body))
+                {
+                    decoded++;
+                }
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+        }
+
+        return decoded > 0;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="property"/> for <paramref name="cases"/> inputs from a fixed seed, or, with
+    /// <c>WEVIS_FUZZ_SECONDS</c> set, for that many seconds from random seeds on every core. Each input must finish
+    /// without an exception other than <see cref="ProtocolException"/> (which the property handles) and without
+    /// allocating more than <see cref="AllocationAllowance"/>; the whole run must finish in bounded time. Returns
+    /// how many inputs the property reported as decoded.
+    /// </summary>
+    private int Run<T>(Gen<T> gen, Func<T, bool> property, Func<T, int> size, int cases, Func<T, string> print, ulong seed = 20261125)
+    {
+        int decoded = 0;
+        long largestAllocation = 0;
+        long slowestTicks = 0;
+
+        void Case(T input)
+        {
+            long start = Stopwatch.GetTimestamp();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            bool ok = property(input);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            int length = size(input);
+            if (allocated > AllocationAllowance(length))
+            {
+                throw new Xunit.Sdk.XunitException($"Decoding allocated {allocated:N0} bytes for an input of about {length} bytes.");
+            }
+
+            if (ok)
+            {
+                Interlocked.Increment(ref decoded);
+            }
+
+            InterlockedMax(ref largestAllocation, allocated);
+            InterlockedMax(ref slowestTicks, elapsed);
+        }
+
+        void Body(T input) => Case(input);
+
+        int seconds = int.TryParse(Environment.GetEnvironmentVariable(LongModeVariable), out int s) && s > 0 ? s : 0;
+        Task run = Task.Factory.StartNew(
+            () =>
+            {
+                if (seconds > 0)
+                {
+                    gen.Sample(Body, writeLine: output.WriteLine, time: seconds, print: print);
+                    return;
+                }
+
+                var pcg = new PCG(1, seed);
+                for (int i = 0; i < cases; i++)
+                {
+                    T input = gen.Generate(pcg, null, out _);
+                    try
+                    {
+                        Body(input);
+                    }
+                    catch (Exception ex)
+                    {
+                        throw new Xunit.Sdk.XunitException($"Case {i} (seed {seed}) failed for input {print(input)}: {ex.GetType().Name}: {ex.Message}", ex);
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+        // A decoder stuck in a loop would hang here; fail instead (generously bounded for a busy 2-core machine).
+        if (!run.Wait(TimeSpan.FromSeconds(seconds + 60)))
+        {
+            throw new Xunit.Sdk.XunitException("The fuzz run did not finish: some input made the decoder hang.");
+        }
+
+        run.GetAwaiter().GetResult();
+        output.WriteLine($"{(seconds > 0 ? $"{seconds} s of random cases" : $"{cases} cases from seed {seed}")}: {decoded} decoded; "
+            + $"largest allocation for one input {largestAllocation:N0} bytes; slowest input {Stopwatch.GetElapsedTime(0, slowestTicks).TotalMilliseconds:0.###} ms");
+        return decoded;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current = Volatile.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+            current = Volatile.Read(ref target);
+        }
+    }
+
+    /// <summary>The bytes as a sequence of several segments, split at the given points, as a socket might deliver them.</summary>
+    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int[] cuts)
+    {
+        int[] points = [.. cuts.Select(c => bytes.Length == 0 ? 0 : c % bytes.Length).Where(p => p > 0).Distinct().Order()];
+        if (points.Length == 0)
+        {
+            return new ReadOnlySequence<byte>(bytes);
+        }
+
+        var first = new Segment(bytes.AsMemory(0, points[0]), 0);
+        Segment last = first;
+        for (int i = 0; i < points.Length; i++)
+        {
+            int end = i + 1 < points.Length ? points[i + 1] : bytes.Length;
+            last = last.Append(bytes.AsMemory(points[i], end - points[i]));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
