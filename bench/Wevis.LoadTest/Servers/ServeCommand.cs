@@ -1,0 +1,46 @@
+using System.Runtime;
+
+namespace Wevis.LoadTest.Servers;
+
+/// <summary>
+/// <c>serve &lt;system&gt; [--port N] [--lifetime SECONDS]</c>: runs one system's server in this process, prints
+/// <c>port N</c> on stdout, then follows commands on stdin until it closes (or the lifetime runs out):
+/// <c>gc</c> runs a full compacting collection and answers <c>ok</c>.
+/// </summary>
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(SystemKind system, int port, TimeSpan lifetime)
+    {
+        await using IBenchServer server = system switch
+        {
+            SystemKind.Raw => new RawServer(),
+            SystemKind.Wevis => new WevisBenchServer(),
+            SystemKind.SignalR => SignalRBenchServer.Create(),
+            SystemKind.Grpc => GrpcBenchServer.Create(),
+            _ => throw new ArgumentOutOfRangeException(nameof(system)),
+        };
+        await server.StartAsync(port);
+
+        // Bounded: a server whose driver vanished stops by itself.
+        using var deadline = new Timer(static _ => Environment.Exit(3), null, lifetime, Timeout.InfiniteTimeSpan);
+        Console.Out.WriteLine($"port {server.Port}");
+        Console.Out.Flush();
+
+        await Task.Run(() =>
+        {
+            while (Console.In.ReadLine() is { } command)
+            {
+                if (command == "gc")
+                {
+                    GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    GC.WaitForPendingFinalizers();
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    Console.Out.WriteLine("ok");
+                    Console.Out.Flush();
+                }
+            }
+        });
+        return 0;
+    }
+}
