@@ -4,6 +4,7 @@ using Wevis.LoadTest.Servers;
 
 // dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N]
 // Internally: serve <system> [--port N] [--lifetime SECONDS] runs one system's server (see ServeCommand).
+// For profiling: single <system> <rtt|pipelined|clients> [--seconds N] runs one scenario (see SingleScenario).
 if (args is ["serve", string name, .. string[] serveOptions])
 {
     if (!SystemNames.TryParse(name, out SystemKind system))
@@ -15,6 +16,11 @@ if (args is ["serve", string name, .. string[] serveOptions])
     int port = int.Parse(Option(serveOptions, "--port") ?? "0");
     TimeSpan lifetime = TimeSpan.FromSeconds(int.Parse(Option(serveOptions, "--lifetime") ?? "600"));
     return await ServeCommand.RunAsync(system, port, lifetime);
+}
+
+if (args is ["single", string singleName, string scenario, .. string[] singleOptions] && SystemNames.TryParse(singleName, out SystemKind singleSystem))
+{
+    return await SingleScenario.RunAsync(singleSystem, scenario, TimeSpan.FromSeconds(int.Parse(Option(singleOptions, "--seconds") ?? "10")));
 }
 
 LoadTestSettings settings = args.Contains("--quick") ? LoadTestSettings.QuickRun : LoadTestSettings.Full;

@@ -165,7 +165,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         log.WriteLine($"  c) {system.DisplayName(),-8} {settings.Clients} clients {perSecond,10:N0} round trips/s  p99 {p99 / 1000,6:N2} ms  d) server peak RSS {figures.ServerPeakBytes / 1048576.0,6:N1} MiB");
     }
 
-    private async Task<(double PerSecond, double P99)> ActiveClientsAsync(SystemKind system, int port, string namePrefix)
+    public async Task<(double PerSecond, double P99)> ActiveClientsAsync(SystemKind system, int port, string namePrefix)
     {
         IBenchClient[] clients = await ConnectManyAsync(system, port, namePrefix, settings.Clients).ConfigureAwait(false);
         try

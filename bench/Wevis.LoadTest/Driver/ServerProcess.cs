@@ -23,6 +23,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task<ServerProcess> StartAsync(SystemKind system, TimeSpan lifetime)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
