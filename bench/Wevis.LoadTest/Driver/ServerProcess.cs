@@ -25,6 +25,16 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>The server's CPU time so far (user and system).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static async Task<ServerProcess> StartAsync(SystemKind system, TimeSpan lifetime)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");

@@ -50,8 +50,13 @@ internal static class SingleScenario
             case "clients":
             {
                 var settings = LoadTestSettings.Full with { ClientsWarmup = TimeSpan.FromSeconds(1), ClientsMeasure = duration };
+                TimeSpan serverCpu = server.ProcessorTime;
+                TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
                 (double perSecond, double p99) = await new Scenarios(settings, new RunResults(), Console.Out).ActiveClientsAsync(system, server.Port, "active");
-                Console.WriteLine($"{perSecond:N0} round trips/s, p99 {p99:N0} µs, server peak RSS {server.PeakResidentBytes / 1048576.0:N1} MiB");
+                double roundTrips = perSecond * (duration.TotalSeconds + 1);
+                Console.WriteLine($"{perSecond:N0} round trips/s, p99 {p99:N0} µs, server peak RSS {server.PeakResidentBytes / 1048576.0:N1} MiB; "
+                    + $"CPU per round trip (approx.): server {(server.ProcessorTime - serverCpu).TotalMicroseconds / roundTrips:N1} µs, "
+                    + $"clients {(Process.GetCurrentProcess().TotalProcessorTime - driverCpu).TotalMicroseconds / roundTrips:N1} µs");
                 break;
             }
 
