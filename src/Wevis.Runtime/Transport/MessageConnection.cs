@@ -214,10 +214,8 @@ internal sealed class MessageConnection : IAsyncDisposable
                 // No cancellation token: closing shuts the socket's receive side, which ends a pending read.
                 int read = await socket.ReceiveAsync(received.GetReadSpace(MaxIncomingFrameSize), SocketFlags.None).ConfigureAwait(false);
                 received.Received(read);
-                ReadOnlySequence<byte> buffer = received.Unconsumed;
-                long before = buffer.Length;
-                ProtocolException? violation = TakeFrames(ref buffer, ended: read == 0);
-                received.Consume((int)(before - buffer.Length));
+                ProtocolException? violation = TakeFrames(received.Unconsumed, ended: read == 0, out int consumed);
+                received.Consume(consumed);
                 if (await HandleFramesAsync(handler, violation, ended: read == 0).ConfigureAwait(false) is { } outcome)
                 {
                     return outcome;
@@ -284,6 +282,35 @@ internal sealed class MessageConnection : IAsyncDisposable
             if (ended && !buffer.IsEmpty)
             {
                 throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length} byte(s) of it arrived).");
+            }
+
+            return null;
+        }
+        catch (ProtocolException ex)
+        {
+            // Frames before the bad one were valid: they are still handled, in order, before closing.
+            return ex;
+        }
+    }
+
+    /// <summary>
+    /// Decodes the whole frames at the front of contiguous <paramref name="buffer"/> into the batch, as the
+    /// sequence overload does, without slicing sequences; <paramref name="consumed"/> is how many bytes they took.
+    /// </summary>
+    private ProtocolException? TakeFrames(ReadOnlyMemory<byte> buffer, bool ended, out int consumed)
+    {
+        consumed = 0;
+        try
+        {
+            while (FrameReader.TryReadFrame(buffer.Span[consumed..], MaxIncomingFrameSize, out int bodyLength))
+            {
+                _batch.Add(MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), _registry));
+                consumed += FrameReader.HeaderSize + bodyLength;
+            }
+
+            if (ended && consumed < buffer.Length)
+            {
+                throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length - consumed} byte(s) of it arrived).");
             }
 
             return null;

@@ -7,7 +7,8 @@ namespace Wevis.Transport;
 /// The receive buffer of a plain (not TLS) socket connection. A quiet connection holds only a small resident
 /// array, which is also enough for a typical request: one <c>recv</c> per message, with no wait-then-read pair.
 /// A read that fills the space it was given means a burst: the next reads go into a larger array from the shared
-/// pool, which goes back to the pool once everything received has been consumed and the socket was drained.
+/// pool, which goes back to the pool once everything received has been consumed and a read has brought no more
+/// than the resident array holds (the burst is over).
 /// </summary>
 internal sealed class SocketReceiveBuffer
 {
@@ -22,11 +23,12 @@ internal sealed class SocketReceiveBuffer
     private int _start;
     private int _end;
     private bool _lastReadFilled;
+    private int _lastReadSize;
 
     public SocketReceiveBuffer() => _buffer = _resident;
 
-    /// <summary>The bytes received and not yet consumed.</summary>
-    public ReadOnlySequence<byte> Unconsumed => new(_buffer, _start, _end - _start);
+    /// <summary>The bytes received and not yet consumed, which are contiguous.</summary>
+    public ReadOnlyMemory<byte> Unconsumed => new(_buffer, _start, _end - _start);
 
     /// <summary>
     /// Room for the next read: at least the rest of a frame whose length has arrived (up to
@@ -74,6 +76,7 @@ internal sealed class SocketReceiveBuffer
     {
         _end += count;
         _lastReadFilled = _end == _buffer.Length;
+        _lastReadSize = count;
     }
 
     /// <summary>Drops <paramref name="count"/> bytes from the front of <see cref="Unconsumed"/>.</summary>
@@ -84,7 +87,7 @@ internal sealed class SocketReceiveBuffer
         {
             _start = 0;
             _end = 0;
-            if (!_lastReadFilled && !ReferenceEquals(_buffer, _resident))
+            if (_lastReadSize <= ResidentSize && !ReferenceEquals(_buffer, _resident))
             {
                 // The burst is over: back to the resident array.
                 ReturnPooled();
