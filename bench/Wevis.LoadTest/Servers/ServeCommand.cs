@@ -11,6 +11,8 @@ internal static class ServeCommand
 {
     public static async Task<int> RunAsync(SystemKind system, int port, TimeSpan lifetime)
     {
+        // A failure inside a server that closes a connection without a trace would otherwise go unseen.
+        TaskScheduler.UnobservedTaskException += (_, e) => Console.Error.WriteLine($"{system} server: unobserved task exception: {e.Exception}");
         await using IBenchServer server = system switch
         {
             SystemKind.Raw => new RawServer(),
