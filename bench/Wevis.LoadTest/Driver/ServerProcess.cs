@@ -91,6 +91,15 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The bytes the server has allocated on the managed heap so far.</summary>
+    public async Task<long> AllocatedBytesAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("allocated").ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+        string? answer = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return long.Parse(answer ?? throw new InvalidOperationException($"The {System} server did not answer 'allocated'."));
+    }
+
     /// <summary>Closes the server's stdin, which stops it; kills it if it has not exited within <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {

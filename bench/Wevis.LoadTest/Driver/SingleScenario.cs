@@ -37,13 +37,21 @@ internal static class SingleScenario
                 await using IBenchClient client = await BenchClients.ConnectAsync(system, server.Port, "single");
                 var replies = new ReplyCounter();
                 using var stop = new CancellationTokenSource();
+                TimeSpan serverCpu = server.ProcessorTime;
+                TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                long serverAllocated = await server.AllocatedBytesAsync();
                 Task running = client.PipelineAsync(1_000, replies, stop.Token);
                 long start = Stopwatch.GetTimestamp();
                 await Task.Delay(duration);
-                double perSecond = replies.Value / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                long count = replies.Value;
+                double perSecond = count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                Console.WriteLine($"{perSecond:N0} replies/s; CPU per reply: server {(server.ProcessorTime - serverCpu).TotalNanoseconds / count:N0} ns, "
+                    + $"client {(Process.GetCurrentProcess().TotalProcessorTime - driverCpu).TotalNanoseconds / count:N0} ns; "
+                    + $"allocations per reply: client {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count:N0} B, "
+                    + $"server {(await server.AllocatedBytesAsync() - serverAllocated) / (double)count:N0} B");
                 stop.Cancel();
                 await Task.WhenAny(running, Task.Delay(5_000));
-                Console.WriteLine($"{perSecond:N0} replies/s");
                 break;
             }
 

@@ -5,7 +5,7 @@ namespace Wevis.LoadTest.Servers;
 /// <summary>
 /// <c>serve &lt;system&gt; [--port N] [--lifetime SECONDS]</c>: runs one system's server in this process, prints
 /// <c>port N</c> on stdout, then follows commands on stdin until it closes (or the lifetime runs out):
-/// <c>gc</c> runs a full compacting collection and answers <c>ok</c>.
+/// <c>gc</c> runs a full compacting collection and answers <c>ok</c>; <c>allocated</c> answers the bytes allocated so far.
 /// </summary>
 internal static class ServeCommand
 {
@@ -39,6 +39,11 @@ internal static class ServeCommand
                     GC.WaitForPendingFinalizers();
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     Console.Out.WriteLine("ok");
+                    Console.Out.Flush();
+                }
+                else if (command == "allocated")
+                {
+                    Console.Out.WriteLine(GC.GetTotalAllocatedBytes(precise: true));
                     Console.Out.Flush();
                 }
             }
