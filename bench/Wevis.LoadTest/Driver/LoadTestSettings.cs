@@ -14,8 +14,11 @@ internal sealed record LoadTestSettings
     /// <summary>a) Round trips per block.</summary>
     public int BlockSize { get; init; } = 500;
 
-    /// <summary>a) Round trips each system makes before any is recorded.</summary>
-    public int LatencyWarmup { get; init; } = 5_000;
+    /// <summary>
+    /// a) How long each system makes round trips before any is recorded: long enough for tiered compilation to
+    /// have optimised the hot paths of client and server.
+    /// </summary>
+    public TimeSpan LatencyWarmup { get; init; } = TimeSpan.FromSeconds(1.5);
 
     /// <summary>b) Requests in flight at most.</summary>
     public int PipelineWindow { get; init; } = 1_000;
@@ -48,7 +51,7 @@ internal sealed record LoadTestSettings
         Rounds = 1,
         LatencyCycles = 2,
         BlockSize = 200,
-        LatencyWarmup = 500,
+        LatencyWarmup = TimeSpan.FromMilliseconds(300),
         PipelineWarmup = TimeSpan.FromMilliseconds(300),
         PipelineMeasure = TimeSpan.FromMilliseconds(700),
         ClientsWarmup = TimeSpan.FromMilliseconds(300),

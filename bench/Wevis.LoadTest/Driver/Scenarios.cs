@@ -68,7 +68,8 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
             foreach (SystemKind system in order)
             {
                 clients[system] = await BenchClients.ConnectAsync(system, servers[system].Port, "latency").WaitAsync(Bound).ConfigureAwait(false);
-                for (int i = 0; i < settings.LatencyWarmup; i++)
+                long warmUntil = Stopwatch.GetTimestamp() + (long)(settings.LatencyWarmup.TotalSeconds * Stopwatch.Frequency);
+                while (Stopwatch.GetTimestamp() < warmUntil)
                 {
                     await clients[system].RoundTripAsync().ConfigureAwait(false);
                 }
