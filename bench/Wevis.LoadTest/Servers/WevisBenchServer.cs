@@ -1,4 +1,5 @@
 using Example;
+using Microsoft.Extensions.Logging;
 
 namespace Wevis.LoadTest.Servers;
 
@@ -24,6 +25,7 @@ internal sealed class WevisBenchServer : IBenchServer
                 ListenBacklog = 4096,
                 // The idle-clients scenario logs thousands in at once from one address.
                 MaxPendingLogins = 4096,
+                LoggerFactory = CreateLoggerFactory(),
             });
         await _server.StartAsync().ConfigureAwait(false);
     }
@@ -35,6 +37,12 @@ internal sealed class WevisBenchServer : IBenchServer
             await _server.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>With WEVIS_BENCH_LOG set to a level (Information, Debug…), the server logs to stderr; otherwise not at all.</summary>
+    private static ILoggerFactory? CreateLoggerFactory() =>
+        Enum.TryParse(Environment.GetEnvironmentVariable("WEVIS_BENCH_LOG"), out LogLevel level)
+            ? LoggerFactory.Create(logging => logging.SetMinimumLevel(level).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
+            : null;
 
     private sealed class TimeRoom : Room
     {
