@@ -13,7 +13,7 @@ internal static class ServeCommand
     {
         // A failure inside a server that closes a connection without a trace would otherwise go unseen.
         TaskScheduler.UnobservedTaskException += (_, e) => Console.Error.WriteLine($"{system} server: unobserved task exception: {e.Exception}");
-        await using IBenchServer server = system switch
+        IBenchServer server = system switch
         {
             SystemKind.Raw => new RawServer(),
             SystemKind.Wevis => new WevisBenchServer(),
@@ -21,6 +21,22 @@ internal static class ServeCommand
             SystemKind.Grpc => GrpcBenchServer.Create(),
             _ => throw new ArgumentOutOfRangeException(nameof(system)),
         };
+        try
+        {
+            return await ServeAsync(system, server, port, lifetime);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+
+            // Connection tasks that failed unexpectedly surface as unobserved exceptions once collected.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
+
+    private static async Task<int> ServeAsync(SystemKind system, IBenchServer server, int port, TimeSpan lifetime)
+    {
         await server.StartAsync(port);
 
         // Bounded: a server whose driver vanished stops by itself.
