@@ -185,6 +185,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
     /// <summary>Waits for the next message from the server.</summary>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no allocation per message that has to be waited for
     public async ValueTask<IMessage> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         LoggedInTransport();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using MessagePack;
 
 namespace Wevis.Serialization;
@@ -39,9 +40,22 @@ public static class MessageSerializer
         MessageDescriptor? descriptor = null;
         try
         {
-            var reader = new MessagePackReader(body);
-            int count = WireFormat.ReadBodyHeader(ref reader);
-            int wireId = WireFormat.ReadWireId(ref reader);
+            MessagePackReader reader;
+            int count;
+            int wireId;
+            if (TryReadHeader(body.FirstSpan, out count, out wireId, out int headerLength))
+            {
+                // The usual case: the header (array of at most 15 items, wire id) is read straight from the
+                // first span, and the reader starts at the first argument.
+                reader = new MessagePackReader(body.Slice(headerLength));
+            }
+            else
+            {
+                reader = new MessagePackReader(body);
+                count = WireFormat.ReadBodyHeader(ref reader);
+                wireId = WireFormat.ReadWireId(ref reader);
+            }
+
             if (!registry.TryGetByWireId(wireId, out descriptor))
             {
                 throw new ProtocolException($"Unknown message wire id {wireId}: no message type in this program has it.");
@@ -52,7 +66,7 @@ public static class MessageSerializer
             if (!reader.End)
             {
                 throw new ProtocolException(
-                    $"Malformed {descriptor.Name} message: {body.Length - reader.Consumed} byte(s) follow its last argument.", descriptor.Name);
+                    $"Malformed {descriptor.Name} message: {reader.Sequence.Length - reader.Consumed} byte(s) follow its last argument.", descriptor.Name);
             }
 
             return message;
@@ -63,6 +77,55 @@ public static class MessageSerializer
             // int and fails slicing with it, instead of reporting the missing bytes.
             string what = descriptor is null ? "message" : descriptor.Name + " message";
             throw new ProtocolException($"Malformed {what}: {ex.Message}", descriptor?.Name, ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads a body's header from <paramref name="span"/> when it is in the common form: a fixarray of 1 to 15
+    /// items, then the wire id as a positive fixint, uint8, uint16 or uint32 no larger than <see cref="int.MaxValue"/>.
+    /// Anything else (including errors) is left to the general reader, which reports it.
+    /// </summary>
+    private static bool TryReadHeader(ReadOnlySpan<byte> span, out int count, out int wireId, out int length)
+    {
+        count = 0;
+        wireId = 0;
+        length = 0;
+        if (span.Length < 2 || span[0] is < 0x91 or > 0x9f)
+        {
+            return false;
+        }
+
+        count = span[0] & 0x0f;
+        byte code = span[1];
+        if (code <= 0x7f)
+        {
+            wireId = code;
+            length = 2;
+            return true;
+        }
+
+        switch (code)
+        {
+            case 0xce when span.Length >= 6:
+                uint value = BinaryPrimitives.ReadUInt32BigEndian(span[2..]);
+                if (value > int.MaxValue)
+                {
+                    return false;
+                }
+
+                wireId = (int)value;
+                length = 6;
+                return true;
+            case 0xcd when span.Length >= 4:
+                wireId = BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
+                length = 4;
+                return true;
+            case 0xcc when span.Length >= 3:
+                wireId = span[2];
+                length = 3;
+                return true;
+            default:
+                return false;
         }
     }
 

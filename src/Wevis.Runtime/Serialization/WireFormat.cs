@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MessagePack;
 
@@ -50,16 +51,26 @@ public static class WireFormat
     }
 
     /// <summary>Reads an <c>int</c> argument.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ReadInt32(ref MessagePackReader reader, MessageDescriptor message, int argument)
     {
-        Expect(ref reader, MessagePackType.Integer, message, argument);
+        if (!IsInteger(reader.NextCode))
+        {
+            throw Mismatch(ref reader, message, argument);
+        }
+
         return reader.ReadInt32();
     }
 
     /// <summary>Reads a <c>long</c> argument.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long ReadInt64(ref MessagePackReader reader, MessageDescriptor message, int argument)
     {
-        Expect(ref reader, MessagePackType.Integer, message, argument);
+        if (!IsInteger(reader.NextCode))
+        {
+            throw Mismatch(ref reader, message, argument);
+        }
+
         return reader.ReadInt64();
     }
 
@@ -109,7 +120,8 @@ public static class WireFormat
                 throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float32 values");
             }
 
-            var values = new float[bytes.Length / sizeof(float)];
+            // Every element is overwritten by the copy, so the array need not be zeroed first.
+            float[] values = GC.AllocateUninitializedArray<float>((int)(bytes.Length / sizeof(float)));
             bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
             if (!BitConverter.IsLittleEndian)
             {
@@ -152,7 +164,8 @@ public static class WireFormat
                 throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float64 values");
             }
 
-            var values = new double[bytes.Length / sizeof(double)];
+            // Every element is overwritten by the copy, so the array need not be zeroed first.
+            double[] values = GC.AllocateUninitializedArray<double>((int)(bytes.Length / sizeof(double)));
             bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
             if (!BitConverter.IsLittleEndian)
             {
@@ -236,6 +249,9 @@ public static class WireFormat
             writer.Advance(sizeof(double));
         }
     }
+
+    /// <summary>Whether a MessagePack code starts an integer: a fixint, or uint8 to int64 (0xcc to 0xd3).</summary>
+    private static bool IsInteger(byte code) => code <= MessagePackCode.MaxFixInt || code >= MessagePackCode.MinNegativeFixInt || (uint)(code - MessagePackCode.UInt8) <= MessagePackCode.Int64 - MessagePackCode.UInt8;
 
     private static void ReverseEndianness(Span<int> values) => BinaryPrimitives.ReverseEndianness(values, values);
 

@@ -27,16 +27,7 @@ internal static class FrameReader
         }
 
         uint length = ReadLength(buffer);
-        if (length == 0)
-        {
-            throw new ProtocolException("Received a frame of length 0; every frame must hold a message.");
-        }
-
-        if (length > (uint)maxFrameSize)
-        {
-            throw new ProtocolException($"Received a frame of {length} bytes, over the limit of {maxFrameSize} bytes.");
-        }
-
+        CheckLength(length, maxFrameSize);
         if (buffer.Length - HeaderSize < length)
         {
             body = default;
@@ -46,6 +37,43 @@ internal static class FrameReader
         body = buffer.Slice(HeaderSize, length);
         buffer = buffer.Slice(body.End);
         return true;
+    }
+
+    /// <summary>
+    /// Whether a whole frame is at the front of <paramref name="buffer"/> (contiguous bytes); if so,
+    /// <paramref name="bodyLength"/> is its body's length, and the body follows the 4-byte prefix.
+    /// </summary>
+    /// <exception cref="ProtocolException">The length is zero or over <paramref name="maxFrameSize"/>.</exception>
+    public static bool TryReadFrame(ReadOnlySpan<byte> buffer, int maxFrameSize, out int bodyLength)
+    {
+        bodyLength = 0;
+        if (buffer.Length < HeaderSize)
+        {
+            return false;
+        }
+
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(buffer);
+        CheckLength(length, maxFrameSize);
+        if ((uint)(buffer.Length - HeaderSize) < length)
+        {
+            return false;
+        }
+
+        bodyLength = (int)length;
+        return true;
+    }
+
+    private static void CheckLength(uint length, int maxFrameSize)
+    {
+        if (length == 0)
+        {
+            throw new ProtocolException("Received a frame of length 0; every frame must hold a message.");
+        }
+
+        if (length > (uint)maxFrameSize)
+        {
+            throw new ProtocolException($"Received a frame of {length} bytes, over the limit of {maxFrameSize} bytes.");
+        }
     }
 
     private static uint ReadLength(in ReadOnlySequence<byte> buffer)

@@ -28,20 +28,20 @@ internal sealed class MessageConnection : IAsyncDisposable
     private readonly Stream _stream;
     private readonly Socket? _socket;
     private readonly Socket? _gatherSocket;
-    private readonly PipeReader _input;
+    private readonly PipeReader? _input;
+    private readonly SocketReceiveBuffer? _receiveBuffer;
     private readonly Pipe _output;
     private readonly MessageRegistry _registry;
     private readonly Lock _sendLock = new();
     private readonly List<IMessage> _batch = [];
     private readonly List<ArraySegment<byte>> _segments = [];
-    private readonly CancellationTokenSource _receiveStop = new();
     private Task _sendLoop = Task.CompletedTask;
     private long _queuedBytes;
     private bool _flushPending;
-    private bool _outputCompleted;
-    private int _closing;
     private bool _queueLimitExceeded;
     private bool _awaitingPeerClose;
+    private bool _outputCompleted;
+    private int _closing;
     private string? _closeReason;
 
     public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits)
@@ -54,12 +54,20 @@ internal sealed class MessageConnection : IAsyncDisposable
         _registry = registry;
         Limits = limits;
         MaxIncomingFrameSize = limits.MaxFrameSize;
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(
-            pool: MemoryPool<byte>.Shared,
-            bufferSize: 16 * 1024,
-            minimumReadSize: 4 * 1024,
-            leaveOpen: true,
-            useZeroByteReads: true));
+        if (_gatherSocket is not null)
+        {
+            // A plain socket is read directly, into a buffer that stays small while the connection is quiet.
+            _receiveBuffer = new SocketReceiveBuffer();
+        }
+        else
+        {
+            _input = PipeReader.Create(stream, new StreamPipeReaderOptions(
+                pool: MemoryPool<byte>.Shared,
+                bufferSize: 16 * 1024,
+                minimumReadSize: 4 * 1024,
+                leaveOpen: true,
+                useZeroByteReads: true));
+        }
         _output = new Pipe(new PipeOptions(
             pool: MemoryPool<byte>.Shared,
             readerScheduler: PipeScheduler.Inline,
@@ -200,68 +208,61 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// Receives until the peer closes, the connection is closed, or the peer breaks the protocol, handing each
     /// read's whole frames to <paramref name="handler"/>. Returns why it stopped; never throws for network errors.
     /// </summary>
-    public async Task<ReceiveOutcome> ReceiveAsync(IMessageBatchHandler handler)
+    public Task<ReceiveOutcome> ReceiveAsync(IMessageBatchHandler handler) =>
+        _receiveBuffer is not null ? ReceiveFromSocketAsync(_gatherSocket!, _receiveBuffer, handler) : ReceiveFromStreamAsync(_input!, handler);
+
+    private async Task<ReceiveOutcome> ReceiveFromSocketAsync(Socket socket, SocketReceiveBuffer received, IMessageBatchHandler handler)
     {
-        CancellationToken stop = _receiveStop.Token;
         try
         {
             while (true)
             {
-                ReadResult result = await _input.ReadAsync(stop).ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                ProtocolException? violation = null;
-                try
+                // No cancellation token: closing shuts the socket's receive side, which ends a pending read.
+                int read = await socket.ReceiveAsync(received.GetReadSpace(MaxIncomingFrameSize), SocketFlags.None).ConfigureAwait(false);
+                received.Received(read);
+                ProtocolException? violation = TakeFrames(received.Unconsumed, ended: read == 0, out int consumed);
+                received.Consume(consumed);
+                if (await HandleFramesAsync(handler, violation, ended: read == 0).ConfigureAwait(false) is { } outcome)
                 {
-                    while (FrameReader.TryReadFrame(ref buffer, MaxIncomingFrameSize, out ReadOnlySequence<byte> body))
-                    {
-                        _batch.Add(MessageSerializer.Read(body, _registry));
-                    }
-
-                    if (result.IsCompleted && !buffer.IsEmpty)
-                    {
-                        throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length} byte(s) of it arrived).");
-                    }
-                }
-                catch (ProtocolException ex)
-                {
-                    // Frames before the bad one were valid: they are still handled, in order, before closing.
-                    violation = ex;
-                }
-                finally
-                {
-                    _input.AdvanceTo(buffer.Start, buffer.End);
-                }
-
-                if (_batch.Count > 0)
-                {
-                    LastReceivedTicks = Environment.TickCount64;
-                    try
-                    {
-                        await handler.HandleBatchAsync(this, _batch).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        _batch.Clear();
-                    }
-                }
-
-                if (violation is not null)
-                {
-                    return new ReceiveOutcome(violation.Message, IsProtocolViolation: true);
-                }
-
-                if (IsClosing && !Volatile.Read(ref _awaitingPeerClose))
-                {
-                    return new ReceiveOutcome(CloseReason ?? "the connection was closed");
-                }
-
-                if (result.IsCompleted)
-                {
-                    return new ReceiveOutcome("the peer closed the connection");
+                    return outcome;
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (IsNetworkError(ex))
+        {
+            return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
+        }
+        finally
+        {
+            received.Release();
+        }
+    }
+
+    private async Task<ReceiveOutcome> ReceiveFromStreamAsync(PipeReader input, IMessageBatchHandler handler)
+    {
+        try
+        {
+            while (true)
+            {
+                // No cancellation token: closing cancels the pending read instead (CancelPendingRead), which
+                // spares every read a token registration.
+                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return new ReceiveOutcome(CloseReason ?? "the connection was closed");
+                }
+
+                ProtocolException? violation = TakeFrames(ref buffer, result.IsCompleted);
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (await HandleFramesAsync(handler, violation, result.IsCompleted).ConfigureAwait(false) is { } outcome)
+                {
+                    return outcome;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (IsClosing)
         {
             return new ReceiveOutcome(CloseReason ?? "the connection was closed");
         }
@@ -272,9 +273,93 @@ internal sealed class MessageConnection : IAsyncDisposable
     }
 
     /// <summary>
+    /// Decodes the whole frames at the front of <paramref name="buffer"/> into the batch and takes them off it.
+    /// Returns the violation that stopped decoding, if any: a bad frame, or one cut off by the end of the stream.
+    /// </summary>
+    private ProtocolException? TakeFrames(ref ReadOnlySequence<byte> buffer, bool ended)
+    {
+        try
+        {
+            while (FrameReader.TryReadFrame(ref buffer, MaxIncomingFrameSize, out ReadOnlySequence<byte> body))
+            {
+                _batch.Add(MessageSerializer.Read(body, _registry));
+            }
+
+            if (ended && !buffer.IsEmpty)
+            {
+                throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length} byte(s) of it arrived).");
+            }
+
+            return null;
+        }
+        catch (ProtocolException ex)
+        {
+            // Frames before the bad one were valid: they are still handled, in order, before closing.
+            return ex;
+        }
+    }
+
+    /// <summary>
+    /// Decodes the whole frames at the front of contiguous <paramref name="buffer"/> into the batch, as the
+    /// sequence overload does, without slicing sequences; <paramref name="consumed"/> is how many bytes they took.
+    /// </summary>
+    private ProtocolException? TakeFrames(ReadOnlyMemory<byte> buffer, bool ended, out int consumed)
+    {
+        consumed = 0;
+        try
+        {
+            while (FrameReader.TryReadFrame(buffer.Span[consumed..], MaxIncomingFrameSize, out int bodyLength))
+            {
+                _batch.Add(MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), _registry));
+                consumed += FrameReader.HeaderSize + bodyLength;
+            }
+
+            if (ended && consumed < buffer.Length)
+            {
+                throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length - consumed} byte(s) of it arrived).");
+            }
+
+            return null;
+        }
+        catch (ProtocolException ex)
+        {
+            // Frames before the bad one were valid: they are still handled, in order, before closing.
+            return ex;
+        }
+    }
+
+    /// <summary>Hands the batch to the handler; returns why receiving ends, or null to read on.</summary>
+    private async ValueTask<ReceiveOutcome?> HandleFramesAsync(IMessageBatchHandler handler, ProtocolException? violation, bool ended)
+    {
+        if (_batch.Count > 0)
+        {
+            LastReceivedTicks = Environment.TickCount64;
+            try
+            {
+                await handler.HandleBatchAsync(this, _batch).ConfigureAwait(false);
+            }
+            finally
+            {
+                _batch.Clear();
+            }
+        }
+
+        if (violation is not null)
+        {
+            return new ReceiveOutcome(violation.Message, IsProtocolViolation: true);
+        }
+
+        if (IsClosing && !Volatile.Read(ref _awaitingPeerClose))
+        {
+            return new ReceiveOutcome(CloseReason ?? "the connection was closed");
+        }
+
+        return ended ? new ReceiveOutcome("the peer closed the connection") : null;
+    }
+
+    /// <summary>
     /// Closes gracefully, once: queues <paramref name="farewell"/> (if any), lets everything queued go out, then
-    /// ends the connection. The receive loop stops, at once or, with <paramref name="awaitPeerClose"/>, when the
-    /// peer has closed its side too (what arrives meanwhile is ignored). The first reason given is the one kept.
+    /// ends the connection. The receive loop stops. The first reason given is the one kept.
     /// </summary>
     public void Close(string reason, IMessage? farewell = null, bool awaitPeerClose = false)
     {
@@ -306,7 +391,7 @@ internal sealed class MessageConnection : IAsyncDisposable
             return;
         }
 
-        _receiveStop.Cancel();
+        StopReceiving();
     }
 
     /// <summary>Ends the connection at once, dropping whatever is queued. The first reason given is the one kept.</summary>
@@ -324,7 +409,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
 
         _output.Reader.CancelPendingRead();
-        _receiveStop.Cancel();
+        StopReceiving();
         try
         {
             _socket?.Close(0);
@@ -365,7 +450,30 @@ internal sealed class MessageConnection : IAsyncDisposable
             // The send loop reports its own errors by aborting.
         }
 
-        await _input.CompleteAsync().ConfigureAwait(false);
+        if (_input is not null)
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends a pending read, so the receive loop sees the connection closing.</summary>
+    private void StopReceiving()
+    {
+        if (_input is not null)
+        {
+            _input.CancelPendingRead();
+            return;
+        }
+
+        try
+        {
+            // A pending receive then completes with 0 bytes; data still arriving is not read.
+            _gatherSocket?.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
     }
 
     private async Task SendLoopAsync()

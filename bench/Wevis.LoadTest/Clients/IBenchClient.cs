@@ -1,0 +1,40 @@
+using Wevis.LoadTest.Servers;
+
+namespace Wevis.LoadTest.Clients;
+
+/// <summary>One connection to one system's server, driven by the scenarios.</summary>
+internal interface IBenchClient : IAsyncDisposable
+{
+    /// <summary>Sends one request and waits for its reply.</summary>
+    ValueTask RoundTripAsync();
+
+    /// <summary>
+    /// Keeps up to <paramref name="window"/> requests in flight, sending a new one for each reply, and adds every
+    /// reply to <paramref name="replies"/>, until <paramref name="stop"/> is cancelled. The connection is not
+    /// reused afterwards.
+    /// </summary>
+    Task PipelineAsync(int window, ReplyCounter replies, CancellationToken stop);
+}
+
+/// <summary>A count written by one client's receiving code and read by the driver.</summary>
+internal sealed class ReplyCounter
+{
+    private long _value;
+
+    public long Value => Volatile.Read(ref _value);
+
+    /// <summary>Adds replies; called by one receiving loop at a time.</summary>
+    public void Add(long count) => Volatile.Write(ref _value, _value + count);
+}
+
+internal static class BenchClients
+{
+    public static async Task<IBenchClient> ConnectAsync(SystemKind system, int port, string name) => system switch
+    {
+        SystemKind.Raw => await RawBenchClient.ConnectAsync(port).ConfigureAwait(false),
+        SystemKind.Wevis => await WevisBenchClient.ConnectAsync(port, name).ConfigureAwait(false),
+        SystemKind.SignalR => await SignalRBenchClient.ConnectAsync(port).ConfigureAwait(false),
+        SystemKind.Grpc => await GrpcBenchClient.ConnectAsync(port).ConfigureAwait(false),
+        _ => throw new ArgumentOutOfRangeException(nameof(system)),
+    };
+}

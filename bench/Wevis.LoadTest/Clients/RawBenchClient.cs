@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using Wevis.LoadTest.Servers;
+
+namespace Wevis.LoadTest.Clients;
+
+/// <summary>The floor's client: plain async socket calls, 16-byte frames.</summary>
+internal sealed class RawBenchClient : IBenchClient
+{
+    private readonly Socket _socket;
+    private readonly byte[] _request = new byte[RawFrames.FrameSize];
+    private readonly byte[] _input = new byte[64 * 1024];
+
+    private RawBenchClient(Socket socket)
+    {
+        _socket = socket;
+        RawFrames.WriteRequest(_request);
+    }
+
+    public static async Task<RawBenchClient> ConnectAsync(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).ConfigureAwait(false);
+        return new RawBenchClient(socket);
+    }
+
+    public async ValueTask RoundTripAsync()
+    {
+        await _socket.SendAsync(_request, SocketFlags.None).ConfigureAwait(false);
+        int received = 0;
+        while (received < RawFrames.FrameSize)
+        {
+            int read = await _socket.ReceiveAsync(_input.AsMemory(received, RawFrames.FrameSize - received), SocketFlags.None).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new IOException("The raw server closed the connection.");
+            }
+
+            received += read;
+        }
+    }
+
+    public async Task PipelineAsync(int window, ReplyCounter replies, CancellationToken stop)
+    {
+        // Requests go out as the replies come back: all of one read's worth in one write (writes coalesced).
+        byte[] burst = new byte[window * RawFrames.FrameSize];
+        for (int i = 0; i < window; i++)
+        {
+            RawFrames.WriteRequest(burst.AsSpan(i * RawFrames.FrameSize));
+        }
+
+        await _socket.SendAsync(burst, SocketFlags.None).ConfigureAwait(false);
+        long outstanding = window;
+        int filled = 0;
+        while (outstanding > 0)
+        {
+            int read = await _socket.ReceiveAsync(_input.AsMemory(filled), SocketFlags.None).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new IOException("The raw server closed the connection.");
+            }
+
+            filled += read;
+            int frames = RawFrames.CountWholeFrames(_input.AsSpan(0, filled));
+            int consumed = frames * RawFrames.FrameSize;
+            _input.AsSpan(consumed, filled - consumed).CopyTo(_input);
+            filled -= consumed;
+            replies.Add(frames);
+            outstanding -= frames;
+            if (frames > 0 && !stop.IsCancellationRequested)
+            {
+                await _socket.SendAsync(burst.AsMemory(0, consumed), SocketFlags.None).ConfigureAwait(false);
+                outstanding += frames;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,58 @@
+using Example;
+using Wevis.LoadTest.Servers;
+
+namespace Wevis.LoadTest.Clients;
+
+/// <summary>A Wevis <see cref="Client"/> asking <c>WhatTimeIsIt</c> and receiving <c>ItIs</c>.</summary>
+internal sealed class WevisBenchClient : IBenchClient
+{
+    private static readonly WhatTimeIsIt Request = new();
+    private readonly Client _client;
+
+    private WevisBenchClient(Client client) => _client = client;
+
+    public static async Task<WevisBenchClient> ConnectAsync(int port, string name)
+    {
+        var client = new Client(name, WevisBenchServer.Password, WevisBenchServer.Version, "127.0.0.1", port);
+        await client.ConnectAsync().ConfigureAwait(false);
+        return new WevisBenchClient(client);
+    }
+
+    public async ValueTask RoundTripAsync()
+    {
+        _client.Send(Request);
+        if (await _client.ReceiveAsync().ConfigureAwait(false) is not ItIs)
+        {
+            throw new InvalidDataException("Expected ItIs.");
+        }
+    }
+
+    public async Task PipelineAsync(int window, ReplyCounter replies, CancellationToken stop)
+    {
+        for (int i = 0; i < window; i++)
+        {
+            _client.Send(Request);
+        }
+
+        // Each reply's continuation runs on the client's receive loop, so the requests sent here for one batch
+        // of replies go out together when the batch is done (the client's documented batching).
+        long outstanding = window;
+        while (outstanding > 0)
+        {
+            if (await _client.ReceiveAsync().ConfigureAwait(false) is not ItIs)
+            {
+                throw new InvalidDataException("Expected ItIs.");
+            }
+
+            replies.Add(1);
+            outstanding--;
+            if (!stop.IsCancellationRequested)
+            {
+                _client.Send(Request);
+                outstanding++;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+}

@@ -1,0 +1,62 @@
+namespace Wevis.LoadTest.Driver;
+
+/// <summary>How long and how big each scenario is: the full run, or <c>--quick</c> (CI: a few seconds, figures not checked).</summary>
+internal sealed record LoadTestSettings
+{
+    public bool Quick { get; init; }
+
+    /// <summary>Interleaved rounds; each figure is the median over rounds.</summary>
+    public int Rounds { get; init; } = 3;
+
+    /// <summary>a) Cycles per round; each cycle runs one block of each system (raw and Wevis back to back).</summary>
+    public int LatencyCycles { get; init; } = 20;
+
+    /// <summary>a) Round trips per block.</summary>
+    public int BlockSize { get; init; } = 500;
+
+    /// <summary>
+    /// a) How long each system makes round trips before any is recorded: long enough for tiered compilation to
+    /// have optimised the hot paths of client and server.
+    /// </summary>
+    public TimeSpan LatencyWarmup { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>b) Requests in flight at most.</summary>
+    public int PipelineWindow { get; init; } = 1_000;
+
+    public TimeSpan PipelineWarmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan PipelineMeasure { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>c) Concurrent clients, each in strict request/response.</summary>
+    public int Clients { get; init; } = 100;
+
+    public TimeSpan ClientsWarmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ClientsMeasure { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>e) Idle logged-in Wevis clients.</summary>
+    public int IdleClients { get; init; } = 10_000;
+
+    /// <summary>e) Logins in progress at once.</summary>
+    public int LoginConcurrency { get; init; } = 200;
+
+    /// <summary>How long a server process may live before it stops by itself.</summary>
+    public TimeSpan ServerLifetime { get; init; } = TimeSpan.FromMinutes(10);
+
+    public static LoadTestSettings Full { get; } = new();
+
+    public static LoadTestSettings QuickRun { get; } = new()
+    {
+        Quick = true,
+        Rounds = 1,
+        LatencyCycles = 2,
+        BlockSize = 200,
+        LatencyWarmup = TimeSpan.FromMilliseconds(300),
+        PipelineWarmup = TimeSpan.FromMilliseconds(300),
+        PipelineMeasure = TimeSpan.FromMilliseconds(700),
+        ClientsWarmup = TimeSpan.FromMilliseconds(300),
+        ClientsMeasure = TimeSpan.FromMilliseconds(700),
+        IdleClients = 300,
+        ServerLifetime = TimeSpan.FromMinutes(2),
+    };
+}

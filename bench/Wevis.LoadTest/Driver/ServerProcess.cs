@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Reflection;
+using Wevis.LoadTest.Servers;
+
+namespace Wevis.LoadTest.Driver;
+
+/// <summary>
+/// One system's server in a child process (this executable with <c>serve &lt;system&gt; --port 0</c>), with its
+/// memory read from <c>/proc/&lt;pid&gt;/status</c>.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(SystemKind system, Process process, int port)
+    {
+        System = system;
+        _process = process;
+        Port = port;
+    }
+
+    public SystemKind System { get; }
+
+    public int Port { get; }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>The server's CPU time so far (user and system).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(SystemKind system, TimeSpan lifetime)
+    {
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+
+        foreach (string argument in (string[])["serve", system.CommandName(), "--port", "0", "--lifetime", ((int)lifetime.TotalSeconds).ToString()])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start a server process.");
+        try
+        {
+            string? line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            if (line is null || !line.StartsWith("port ", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"The {system} server did not report its port (it said: {line ?? "nothing"}).");
+            }
+
+            return new ServerProcess(system, process, int.Parse(line.AsSpan(5)));
+        }
+        catch
+        {
+            process.Kill();
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The resident set size now, in bytes.</summary>
+    public long ResidentBytes => ReadStatus("VmRSS:");
+
+    /// <summary>The peak resident set size since start (or the last <see cref="ResetPeak"/>), in bytes.</summary>
+    public long PeakResidentBytes => ReadStatus("VmHWM:");
+
+    /// <summary>Asks the server for a full compacting collection and waits for it.</summary>
+    public async Task CollectGarbageAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("gc").ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+        string? answer = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        if (answer != "ok")
+        {
+            throw new InvalidOperationException($"The {System} server answered '{answer}' to gc.");
+        }
+    }
+
+    /// <summary>The bytes the server has allocated on the managed heap so far.</summary>
+    public async Task<long> AllocatedBytesAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("allocated").ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+        string? answer = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return long.Parse(answer ?? throw new InvalidOperationException($"The {System} server did not answer 'allocated'."));
+    }
+
+    /// <summary>Closes the server's stdin, which stops it; kills it if it has not exited within <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            await _process.WaitForExitAsync().WaitAsync(grace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+    }
+
+    private long ReadStatus(string field)
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                // "VmRSS:     12345 kB"
+                return long.Parse(line.AsSpan(field.Length).Trim().TrimEnd("kB").Trim()) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"/proc/{_process.Id}/status has no {field}.");
+    }
+}

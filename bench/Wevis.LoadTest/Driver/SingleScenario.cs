@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using Wevis.LoadTest.Clients;
+using Wevis.LoadTest.Servers;
+
+namespace Wevis.LoadTest.Driver;
+
+/// <summary>
+/// <c>single &lt;system&gt; &lt;rtt|pipelined|clients&gt; [--seconds N]</c>: one scenario against one system's server,
+/// for as long as asked, printing its figure; for profiling (attach a profiler to the printed server pid).
+/// </summary>
+internal static class SingleScenario
+{
+    public static async Task<int> RunAsync(SystemKind system, string scenario, TimeSpan duration)
+    {
+        await using ServerProcess server = await ServerProcess.StartAsync(system, duration + TimeSpan.FromMinutes(1));
+        Console.WriteLine($"server pid {server.ProcessId}, port {server.Port}");
+        switch (scenario)
+        {
+            case "rtt":
+            {
+                await using IBenchClient client = await BenchClients.ConnectAsync(system, server.Port, "single");
+                var samples = new LatencySamples(1 << 16);
+                long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+                while (Stopwatch.GetTimestamp() < end)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    await client.RoundTripAsync();
+                    samples.Add(Stopwatch.GetTimestamp() - start);
+                }
+
+                Console.WriteLine($"{samples.Count:N0} round trips: p50 {samples.PercentileMicroseconds(50):N1} µs, p99 {samples.PercentileMicroseconds(99):N1} µs");
+                break;
+            }
+
+            case "pipelined":
+            {
+                await using IBenchClient client = await BenchClients.ConnectAsync(system, server.Port, "single");
+                var replies = new ReplyCounter();
+                using var stop = new CancellationTokenSource();
+                TimeSpan serverCpu = server.ProcessorTime;
+                TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                long serverAllocated = await server.AllocatedBytesAsync();
+                Task running = client.PipelineAsync(1_000, replies, stop.Token);
+                long start = Stopwatch.GetTimestamp();
+                await Task.Delay(duration);
+                long count = replies.Value;
+                double perSecond = count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                Console.WriteLine($"{perSecond:N0} replies/s; CPU per reply: server {(server.ProcessorTime - serverCpu).TotalNanoseconds / count:N0} ns, "
+                    + $"client {(Process.GetCurrentProcess().TotalProcessorTime - driverCpu).TotalNanoseconds / count:N0} ns; "
+                    + $"allocations per reply: client {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count:N0} B, "
+                    + $"server {(await server.AllocatedBytesAsync() - serverAllocated) / (double)count:N0} B");
+                stop.Cancel();
+                await Task.WhenAny(running, Task.Delay(5_000));
+                break;
+            }
+
+            case "clients":
+            {
+                var settings = LoadTestSettings.Full with { ClientsWarmup = TimeSpan.FromSeconds(1), ClientsMeasure = duration };
+                TimeSpan serverCpu = server.ProcessorTime;
+                TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                long serverAllocated = await server.AllocatedBytesAsync();
+                (double perSecond, double p99) = await new Scenarios(settings, new RunResults(), Console.Out).ActiveClientsAsync(system, server.Port, "active");
+                double roundTrips = perSecond * (duration.TotalSeconds + 1);
+                Console.WriteLine($"server allocations per round trip (approx.): {(await server.AllocatedBytesAsync() - serverAllocated) / roundTrips:N0} B");
+                Console.WriteLine($"{perSecond:N0} round trips/s, p99 {p99:N0} µs, server peak RSS {server.PeakResidentBytes / 1048576.0:N1} MiB; "
+                    + $"CPU per round trip (approx.): server {(server.ProcessorTime - serverCpu).TotalMicroseconds / roundTrips:N1} µs, "
+                    + $"clients {(Process.GetCurrentProcess().TotalProcessorTime - driverCpu).TotalMicroseconds / roundTrips:N1} µs");
+                break;
+            }
+
+            default:
+                Console.Error.WriteLine($"Unknown scenario '{scenario}': rtt, pipelined or clients.");
+                return 2;
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Wevis.LoadTest.Servers;
+
+/// <summary>SignalR with the MessagePack hub protocol: a hub method that answers with a server-to-client message.</summary>
+internal static class SignalRBenchServer
+{
+    public const string Path = "/time";
+
+    public static IBenchServer Create() => new KestrelHost(
+        HttpProtocols.Http1,
+        services => services.AddSignalR().AddMessagePackProtocol(),
+        app => app.MapHub<TimeHub>(Path));
+}
+
+/// <summary>Answers <c>WhatTimeIsIt</c> by sending <c>ItIs(hours, minutes)</c> to the caller, as a Wevis room does.</summary>
+public sealed class TimeHub : Hub
+{
+    /// <summary>The request.</summary>
+    public Task WhatTimeIsIt()
+    {
+        DateTime now = DateTime.UtcNow;
+        return Clients.Caller.SendAsync("ItIs", now.Hour, now.Minute);
+    }
+}

@@ -1,0 +1,58 @@
+using Example;
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.LoadTest.Servers;
+
+/// <summary>A Wevis server whose one room answers <c>WhatTimeIsIt</c> with <c>ItIs</c>; any user logs in with password "pw".</summary>
+internal sealed class WevisBenchServer : IBenchServer
+{
+    public const string Password = "pw";
+    public const string Version = "bench";
+
+    private Server? _server;
+
+    public int Port => _server?.Port ?? 0;
+
+    public async Task StartAsync(int port)
+    {
+        _server = new Server(
+            static (username, password, salt, _) => Credentials.Verify(password, Password, salt) ? new User(username) : "wrong password",
+            new TimeRoom(),
+            new ServerOptions
+            {
+                Host = "127.0.0.1",
+                Port = port,
+                ListenBacklog = 4096,
+                // The idle-clients scenario logs thousands in at once from one address.
+                MaxPendingLogins = 4096,
+                LoggerFactory = CreateLoggerFactory(),
+            });
+        await _server.StartAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>With WEVIS_BENCH_LOG set to a level (Information, Debug…), the server logs to stderr; otherwise not at all.</summary>
+    private static ILoggerFactory? CreateLoggerFactory() =>
+        Enum.TryParse(Environment.GetEnvironmentVariable("WEVIS_BENCH_LOG"), out LogLevel level)
+            ? LoggerFactory.Create(logging => logging.SetMinimumLevel(level).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
+            : null;
+
+    private sealed class TimeRoom : Room
+    {
+        protected override void Handle(Connection connection, IMessage message)
+        {
+            if (message is WhatTimeIsIt)
+            {
+                DateTime now = DateTime.UtcNow;
+                connection.Send(new ItIs(now.Hour, now.Minute));
+            }
+        }
+    }
+}
