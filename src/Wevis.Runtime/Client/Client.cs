@@ -326,7 +326,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         if (_transport is { } transport)
         {
             // The server lets go of the user before it closes its side, so waiting for that makes a new login safe.
-            transport.Close("the client was stopped", new Closing("the client was stopped"), awaitPeerClose: true);
+            transport.Close("the client was stopped", new Closing("the client was stopped"));
             try
             {
                 await _receiveLoop.WaitAsync(PeerCloseTimeout).ConfigureAwait(false);

@@ -121,7 +121,7 @@ public sealed class Connection : IMessageBatchHandler
     {
         BrokeProtocol = true;
         ReleaseUser();
-        Transport.Close(reason, new Closing(reason));
+        Transport.Close(reason, new Closing(reason), MessageConnection.MisbehaviourLingerTimeout);
     }
 
     async ValueTask IMessageBatchHandler.HandleBatchAsync(MessageConnection transport, List<IMessage> messages)

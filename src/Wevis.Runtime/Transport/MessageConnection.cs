@@ -22,9 +22,19 @@ namespace Wevis.Transport;
 /// inline, writes to the socket on the flushing thread when it is idle and otherwise picks up everything queued
 /// when its current write ends. Bytes queued but not yet written are capped: a peer that does not read is
 /// disconnected rather than allowed to grow the queue.</para>
+/// <para>Closing is graceful unless aborted: everything queued is written, then the send side is shut (FIN), and
+/// the connection reads and ignores whatever still arrives until the peer closes its side too, at most
+/// <see cref="LingerTimeout"/>. Only then is the socket closed, so the peer receives all of it: closing a socket
+/// with unread input or unsent output would reset the connection and lose what the peer had not yet read.</para>
 /// </remarks>
 internal sealed class MessageConnection : IAsyncDisposable
 {
+    /// <summary>How long a graceful close waits for the peer to close its side before cutting the connection.</summary>
+    public static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>The shorter wait for a peer that is being closed for misbehaving: enough to deliver the reason.</summary>
+    public static readonly TimeSpan MisbehaviourLingerTimeout = TimeSpan.FromMilliseconds(500);
+
     private readonly Stream _stream;
     private readonly Socket? _socket;
     private readonly Socket? _gatherSocket;
@@ -39,8 +49,11 @@ internal sealed class MessageConnection : IAsyncDisposable
     private long _queuedBytes;
     private bool _flushPending;
     private bool _queueLimitExceeded;
-    private bool _awaitingPeerClose;
     private bool _outputCompleted;
+    private bool _sentEnd;
+    private bool _receivedEnd;
+    private Timer? _lingerTimer;
+    private TimeSpan _linger = LingerTimeout;
     private int _closing;
     private string? _closeReason;
 
@@ -217,7 +230,8 @@ internal sealed class MessageConnection : IAsyncDisposable
         {
             while (true)
             {
-                // No cancellation token: closing shuts the socket's receive side, which ends a pending read.
+                // No cancellation token: aborting closes the socket, which ends a pending read; a graceful close
+                // reads on until the peer closes its side.
                 int read = await socket.ReceiveAsync(received.GetReadSpace(MaxIncomingFrameSize), SocketFlags.None).ConfigureAwait(false);
                 received.Received(read);
                 ProtocolException? violation = TakeFrames(received.Unconsumed, ended: read == 0, out int consumed);
@@ -244,8 +258,8 @@ internal sealed class MessageConnection : IAsyncDisposable
         {
             while (true)
             {
-                // No cancellation token: closing cancels the pending read instead (CancelPendingRead), which
-                // spares every read a token registration.
+                // No cancellation token: aborting cancels the pending read instead (CancelPendingRead), which
+                // spares every read a token registration; a graceful close reads on until the peer closes.
                 ReadResult result = await input.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 if (result.IsCanceled)
@@ -328,15 +342,26 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Hands the batch to the handler; returns why receiving ends, or null to read on.</summary>
+    /// <summary>
+    /// Hands the batch to the handler; returns why receiving ends, or null to read on. Once the connection is
+    /// closing, what arrives is dropped and receiving goes on until the peer closes its side.
+    /// </summary>
     private async ValueTask<ReceiveOutcome?> HandleFramesAsync(IMessageBatchHandler handler, ProtocolException? violation, bool ended)
     {
+        if (ended)
+        {
+            Volatile.Write(ref _receivedEnd, true);
+        }
+
         if (_batch.Count > 0)
         {
             LastReceivedTicks = Environment.TickCount64;
             try
             {
-                await handler.HandleBatchAsync(this, _batch).ConfigureAwait(false);
+                if (!IsClosing)
+                {
+                    await handler.HandleBatchAsync(this, _batch).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -344,24 +369,26 @@ internal sealed class MessageConnection : IAsyncDisposable
             }
         }
 
-        if (violation is not null)
+        if (violation is not null && !IsClosing)
         {
             return new ReceiveOutcome(violation.Message, IsProtocolViolation: true);
         }
 
-        if (IsClosing && !Volatile.Read(ref _awaitingPeerClose))
+        if (ended || violation is not null)
         {
-            return new ReceiveOutcome(CloseReason ?? "the connection was closed");
+            return new ReceiveOutcome(IsClosing ? CloseReason ?? "the connection was closed" : "the peer closed the connection");
         }
 
-        return ended ? new ReceiveOutcome("the peer closed the connection") : null;
+        return null;
     }
 
     /// <summary>
     /// Closes gracefully, once: queues <paramref name="farewell"/> (if any), lets everything queued go out, then
-    /// ends the connection. The receive loop stops. The first reason given is the one kept.
+    /// shuts the send side. The receive loop stops handing messages on and ends when the peer closes its side; a
+    /// peer that does not within <paramref name="linger"/> (default <see cref="LingerTimeout"/>) is cut off. The
+    /// first reason given is the one kept.
     /// </summary>
-    public void Close(string reason, IMessage? farewell = null, bool awaitPeerClose = false)
+    public void Close(string reason, IMessage? farewell = null, TimeSpan? linger = null)
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null | Interlocked.Exchange(ref _closing, 1) != 0)
         {
@@ -385,13 +412,12 @@ internal sealed class MessageConnection : IAsyncDisposable
             }
         }
 
-        if (awaitPeerClose)
-        {
-            Volatile.Write(ref _awaitingPeerClose, true);
-            return;
-        }
-
-        StopReceiving();
+        _linger = linger ?? LingerTimeout;
+        _lingerTimer = new Timer(
+            static state => ((MessageConnection)state!).Abort("the peer did not close the connection"),
+            this,
+            _linger,
+            Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Ends the connection at once, dropping whatever is queued. The first reason given is the one kept.</summary>
@@ -421,10 +447,14 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits up to <paramref name="timeout"/> for queued output to go out, then releases the connection.</summary>
+    /// <summary>
+    /// Closes gracefully if not already closing, waits up to <paramref name="timeout"/> for queued output to go out
+    /// and for the peer to close its side, then releases the connection. Call it once the receive loop has ended.
+    /// </summary>
     public async ValueTask CloseAndDisposeAsync(TimeSpan timeout)
     {
         Close(CloseReason ?? "the connection was closed");
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         try
         {
             await _sendLoop.WaitAsync(timeout).ConfigureAwait(false);
@@ -434,13 +464,38 @@ internal sealed class MessageConnection : IAsyncDisposable
             Abort($"queued output did not go out within {timeout.TotalSeconds:0.#} s");
         }
 
+        if (Volatile.Read(ref _sentEnd) && !Volatile.Read(ref _receivedEnd))
+        {
+            // The receive loop ended early (the peer broke the protocol): read on until the peer closes, so the
+            // farewell is not lost to a reset.
+            long left = Math.Min(deadline - Environment.TickCount64, (long)_linger.TotalMilliseconds);
+            await DrainUntilPeerClosesAsync(TimeSpan.FromMilliseconds(Math.Max(left, 0))).ConfigureAwait(false);
+        }
+
         await DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Releases the connection: closes the socket normally if both sides have closed, else cuts it.</summary>
     public async ValueTask DisposeAsync()
     {
-        Abort(CloseReason ?? "the connection was disposed");
+        if (Volatile.Read(ref _sentEnd) && Volatile.Read(ref _receivedEnd))
+        {
+            try
+            {
+                _stream.Dispose();
+                _socket?.Dispose();
+            }
+            catch (Exception ex) when (IsNetworkError(ex))
+            {
+                // Already gone.
+            }
+        }
+        else
+        {
+            Abort(CloseReason ?? "the connection was disposed");
+        }
+
+        _lingerTimer?.Dispose();
         try
         {
             await _sendLoop.ConfigureAwait(false);
@@ -453,6 +508,40 @@ internal sealed class MessageConnection : IAsyncDisposable
         if (_input is not null)
         {
             await _input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads and ignores input until the peer closes its side or <paramref name="timeout"/> passes.</summary>
+    private async ValueTask DrainUntilPeerClosesAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            if (_gatherSocket is not null)
+            {
+                byte[] scratch = new byte[1024];
+                while (await _gatherSocket.ReceiveAsync(scratch, SocketFlags.None, cancel.Token).ConfigureAwait(false) > 0)
+                {
+                }
+            }
+            else if (_input is not null)
+            {
+                while (true)
+                {
+                    ReadResult result = await _input.ReadAsync(cancel.Token).ConfigureAwait(false);
+                    _input.AdvanceTo(result.Buffer.End);
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            Volatile.Write(ref _receivedEnd, true);
+        }
+        catch (Exception ex) when (IsNetworkError(ex))
+        {
+            // Not closed in time, or reset: the connection is cut instead.
         }
     }
 
@@ -501,6 +590,7 @@ internal sealed class MessageConnection : IAsyncDisposable
                 {
                     // Everything queued is written: say so to the peer, which then sees the end of the stream.
                     await ShutdownSendAsync().ConfigureAwait(false);
+                    Volatile.Write(ref _sentEnd, true);
                     break;
                 }
             }

@@ -78,6 +78,9 @@ internal sealed class RawPeer : IDisposable
 
             if (read == 0)
             {
+                // The server has closed its side: close ours too, as any client would, so the server need not
+                // wait out its linger for this peer.
+                ShutdownQuietly();
                 return null;
             }
 
@@ -106,4 +109,16 @@ internal sealed class RawPeer : IDisposable
     }
 
     public void Dispose() => _socket.Dispose();
+
+    private void ShutdownQuietly()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
 }

@@ -20,6 +20,9 @@ internal class TimeRoom : Room
 
     public TaskCompletionSource<Connection> FirstLeave { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completes once a <c>SomeFloats</c> reply has been queued for sending.</summary>
+    public TaskCompletionSource FloatsQueued { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public int EnteredCount(string user) => _entered.GetValueOrDefault(user);
 
     public int LeftCount(string user) => _left.GetValueOrDefault(user);
@@ -41,6 +44,7 @@ internal class TimeRoom : Room
                 connection.Send(new SomeFloats(
                     Enumerable.Range(0, singles).Select(i => i * 0.1f).ToArray(),
                     Enumerable.Range(0, doubles).Select(i => i * 0.1).ToArray()));
+                FloatsQueued.TrySetResult();
                 break;
             case Numbered(int sequence):
                 int expected = _nextSequence.GetValueOrDefault(connection);

@@ -41,10 +41,10 @@ public class LifecycleTests
         TestServer server = await TestServer.StartAsync();
         await using Client client = await server.ConnectAsync();
         client.Send(new PleaseMayIHaveSomeFloats(50_000, 50_000));
-        await server.Log.WaitForAsync(e => e.Message.Contains("logged in as michael", StringComparison.Ordinal));
 
-        // The reply is in flight or queued as the server stops: it arrives before the close.
-        await Task.Delay(50);
+        // The 600 KB reply has been queued (and is perhaps still going out) as the server stops: it arrives whole
+        // before the close.
+        await server.Room.FloatsQueued.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await server.Server.StopAsync();
         SomeFloats floats = await client.ReceiveAsync<SomeFloats>();
 
