@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
@@ -38,12 +37,8 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     private readonly string _password;
     private readonly ClientOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<IMessage> _inbox = Channel.CreateUnbounded<IMessage>(new UnboundedChannelOptions
-    {
-        SingleWriter = true,
-        // The receiver's continuation runs on the receive loop, so its replies join the loop's batched flush.
-        AllowSynchronousContinuations = true,
-    });
+    private readonly MessageInbox _inbox = new();
+    private readonly List<IMessage> _arrived = [];
 
     private readonly TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly FlushBatch _batch = new();
@@ -185,23 +180,11 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
     /// <summary>Waits for the next message from the server.</summary>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no allocation per message that has to be waited for
-    public async ValueTask<IMessage> ReceiveAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">Another receive is already waiting: receive one message at a time.</exception>
+    public ValueTask<IMessage> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         LoggedInTransport();
-        if (_inbox.Reader.TryRead(out IMessage? message))
-        {
-            return message;
-        }
-
-        try
-        {
-            return await _inbox.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw Closed(ex);
-        }
+        return _inbox.DequeueAsync(cancellationToken);
     }
 
     /// <summary>Waits for the next message, which must be a <typeparamref name="T"/>.</summary>
@@ -221,9 +204,9 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     public IMessage ReceiveBlocking(TimeSpan? timeout = null)
     {
         LoggedInTransport();
-        if (_inbox.Reader.TryRead(out IMessage? message))
+        if (_inbox.TryDequeue(out IMessage? message))
         {
-            return message;
+            return message!;
         }
 
         if (FlushBatch.Current == _batch)
@@ -240,15 +223,11 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
         try
         {
-            return _inbox.Reader.ReadAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
+            return _inbox.DequeueAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             throw new TimeoutException($"No message arrived from the server within {timeout!.Value.TotalSeconds:0.###} s.");
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw Closed(ex);
         }
     }
 
@@ -265,7 +244,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     }
 
     /// <summary>Takes the next message if one has arrived, without waiting.</summary>
-    public bool TryReceive([NotNullWhen(true)] out IMessage? message) => _inbox.Reader.TryRead(out message);
+    public bool TryReceive([NotNullWhen(true)] out IMessage? message) => _inbox.TryDequeue(out message);
 
     /// <summary>
     /// Every message from the server, in order, as they arrive. Ends when this client is stopped; throws
@@ -354,11 +333,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
                 switch ((Phase)Volatile.Read(ref _phase))
                 {
                     case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage:
-                        using (_batch.Enter())
-                        {
-                            _inbox.Writer.TryWrite(message);
-                        }
-
+                        _arrived.Add(message);
                         break;
                     case Phase.LoggedIn:
                         HandleProtocolMessage(transport, message);
@@ -371,9 +346,19 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
                         break;
                 }
             }
+
+            if (_arrived.Count > 0)
+            {
+                // The receiver's continuation runs here, inside the batch: its replies go out together below.
+                using (_batch.Enter())
+                {
+                    _inbox.EnqueueRange(_arrived);
+                }
+            }
         }
         finally
         {
+            _arrived.Clear();
             _batch.FlushAll();
         }
 
@@ -443,11 +428,11 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         _loggedIn.TrySetException(_loginFailure ?? new ConnectionFailedException($"The connection to {Host}:{Port} closed before the login finished: {reason}"));
         if (_stoppedLocally)
         {
-            _inbox.Writer.TryComplete();
+            _inbox.Complete(new ConnectionClosedException("the client was stopped"));
         }
         else
         {
-            _inbox.Writer.TryComplete(new ConnectionClosedException(reason));
+            _inbox.Complete(new ConnectionClosedException(reason));
         }
 
         if (_watchdog is not null)
@@ -550,8 +535,4 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
         return transport;
     }
-
-    private ConnectionClosedException Closed(ChannelClosedException ex) =>
-        ex.InnerException as ConnectionClosedException
-        ?? new ConnectionClosedException(CloseReason ?? "the client was stopped");
 }
