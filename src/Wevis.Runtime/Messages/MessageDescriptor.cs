@@ -29,6 +29,7 @@ public abstract class MessageDescriptor
         MessageType = messageType;
         Arguments = new ReadOnlyCollection<MessageArgument>((MessageArgument[])arguments.Clone());
         Definition = arguments.Length == 0 ? name : name + " " + string.Join(' ', arguments.Select(a => a.ToString()));
+        IsProtocolMessage = name.StartsWith('_');
     }
 
     /// <summary>The message's name as defined, which is also its name on the wire (<c>ItIs</c>).</summary>
@@ -47,7 +48,7 @@ public abstract class MessageDescriptor
     public string Definition { get; }
 
     /// <summary>Whether this is one of the Wevis protocol's own messages (a name starting with '_').</summary>
-    public bool IsProtocolMessage => Name.StartsWith('_');
+    public bool IsProtocolMessage { get; }
 
     /// <summary>Writes <paramref name="message"/>'s whole body: the array header, the wire id and every argument.</summary>
     /// <exception cref="InvalidCastException"><paramref name="message"/> is not of this descriptor's type.</exception>
