@@ -457,8 +457,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
                 transport.TrySend(new Login(Username, Credentials.Encrypt(_password, welcome.Salt), Version, _messages.Fingerprint));
                 break;
             case Closing closing:
-                _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
-                transport.Close("the server closed the connection: " + closing.Reason);
+                FailBeforeLogin(transport, closing);
                 break;
             default:
                 BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of its welcome");
@@ -480,13 +479,19 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
                 transport.Close("the login was rejected: " + rejected.Reason);
                 break;
             case Closing closing:
-                _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
-                transport.Close("the server closed the connection: " + closing.Reason);
+                FailBeforeLogin(transport, closing);
                 break;
             default:
                 BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of the login's result");
                 break;
         }
+    }
+
+    /// <summary>The server said why it is closing before the login finished: that is why connecting failed.</summary>
+    private void FailBeforeLogin(MessageConnection transport, Closing closing)
+    {
+        _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
+        transport.Close("the server closed the connection: " + closing.Reason);
     }
 
     private void HandleProtocolMessage(MessageConnection transport, IMessage message)

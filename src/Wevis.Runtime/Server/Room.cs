@@ -208,37 +208,33 @@ public abstract class Room
     }
 
     /// <summary>Adds a newly logged-in connection and runs the enter hook, in the room's turn.</summary>
-    internal async ValueTask EnterAsync(Connection connection, FlushBatch batch)
-    {
-        await _turn.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            lock (_connectionsLock)
-            {
-                _connections.Add(connection);
-            }
-
-            await RunHookAsync(static (room, c) => room.OnUserEnterAsync(c), connection, batch, "enter").ConfigureAwait(false);
-        }
-        finally
-        {
-            _turn.Release();
-            batch.FlushAll();
-        }
-    }
+    internal ValueTask EnterAsync(Connection connection, FlushBatch batch) => ChangeMembershipAsync(connection, batch, entering: true);
 
     /// <summary>Removes a closed connection and runs the leave hook, in the room's turn.</summary>
-    internal async ValueTask LeaveAsync(Connection connection, FlushBatch batch)
+    internal ValueTask LeaveAsync(Connection connection, FlushBatch batch) => ChangeMembershipAsync(connection, batch, entering: false);
+
+    private async ValueTask ChangeMembershipAsync(Connection connection, FlushBatch batch, bool entering)
     {
         await _turn.WaitAsync().ConfigureAwait(false);
         try
         {
             lock (_connectionsLock)
             {
-                _connections.Remove(connection);
+                if (entering)
+                {
+                    _connections.Add(connection);
+                }
+                else
+                {
+                    _connections.Remove(connection);
+                }
             }
 
-            await RunHookAsync(static (room, c) => room.OnUserLeaveAsync(c), connection, batch, "leave").ConfigureAwait(false);
+            await RunHookAsync(
+                entering ? static (room, c) => room.OnUserEnterAsync(c) : static (room, c) => room.OnUserLeaveAsync(c),
+                connection,
+                batch,
+                entering ? "enter" : "leave").ConfigureAwait(false);
         }
         finally
         {
