@@ -340,6 +340,7 @@ public sealed class Server : IAsyncDisposable
 
     private async Task AcceptLoopAsync(Socket listener)
     {
+        TimeSpan backoff = TimeSpan.Zero;
         try
         {
             while (true)
@@ -348,6 +349,7 @@ public sealed class Server : IAsyncDisposable
                 try
                 {
                     socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                    backoff = TimeSpan.Zero;
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
@@ -355,6 +357,23 @@ public sealed class Server : IAsyncDisposable
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
                 {
+                    continue;
+                }
+                catch (SocketException ex)
+                {
+                    // Out of file descriptors or buffers, say: a condition that passes as connections close. Keep
+                    // serving those already open, and try again after a pause that grows while it lasts.
+                    backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
+                    ServerLog.AcceptFailed(_logger, ex.SocketErrorCode, ex.Message, (long)backoff.TotalMilliseconds);
+                    try
+                    {
+                        await Task.Delay(backoff, _stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
                     continue;
                 }
 

@@ -18,6 +18,9 @@ internal static partial class ServerLog
     [LoggerMessage(4, LogLevel.Critical, "Wevis server failed and stopped")]
     public static partial void Failed(ILogger logger, Exception exception);
 
+    [LoggerMessage(5, LogLevel.Error, "Cannot accept connections ({Error}: {Reason}); trying again in {DelayMilliseconds} ms")]
+    public static partial void AcceptFailed(ILogger logger, System.Net.Sockets.SocketError error, string reason, long delayMilliseconds);
+
     [LoggerMessage(10, LogLevel.Debug, "Connection #{ConnectionId} opened from {RemoteEndPoint}; {OpenConnections} open")]
     public static partial void ConnectionOpened(ILogger logger, long connectionId, EndPoint? remoteEndPoint, int openConnections);
 
