@@ -35,6 +35,15 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>The shorter wait for a peer that is being closed for misbehaving: enough to deliver the reason.</summary>
     public static readonly TimeSpan MisbehaviourLingerTimeout = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Within a batch, queued frames are flushed early after this many (as Netty's flush consolidation does), so
+    /// a long batch of replies overlaps with the peer's handling of them.
+    /// </summary>
+    internal const int FlushEveryFrames = 256;
+
+    /// <summary>Within a batch, queued frames are flushed early once they reach this many bytes.</summary>
+    internal const int FlushEveryBytes = 64 * 1024;
+
     private readonly Stream _stream;
     private readonly Socket? _socket;
     private readonly Socket? _gatherSocket;
@@ -48,6 +57,8 @@ internal sealed class MessageConnection : IAsyncDisposable
     private Task _sendLoop = Task.CompletedTask;
     private long _queuedBytes;
     private bool _flushPending;
+    private int _framesSinceFlush;
+    private long _bytesSinceFlush;
     private bool _queueLimitExceeded;
     private bool _outputCompleted;
     private bool _sentEnd;
@@ -167,12 +178,25 @@ internal sealed class MessageConnection : IAsyncDisposable
 
             _output.Writer.Write(frame);
             overLimit = Interlocked.Add(ref _queuedBytes, frame.Length) > Limits.MaxQueuedBytes;
-            if (!overLimit && !_flushPending)
+            if (!overLimit)
             {
-                FlushBatch? batch = FlushBatch.Current;
-                if (batch is not null)
+                if (_flushPending)
+                {
+                    _framesSinceFlush++;
+                    _bytesSinceFlush += frame.Length;
+                    if (_framesSinceFlush >= FlushEveryFrames || _bytesSinceFlush >= FlushEveryBytes)
+                    {
+                        // A long batch: what is ready goes out now, so the peer starts on it while the rest of
+                        // the batch is handled, instead of both sides taking turns. The batch still flushes the
+                        // remainder at its end.
+                        FlushLocked();
+                    }
+                }
+                else if (FlushBatch.Current is { } batch)
                 {
                     _flushPending = true;
+                    _framesSinceFlush = 1;
+                    _bytesSinceFlush = frame.Length;
                     batch.Add(this);
                 }
                 else
@@ -197,13 +221,15 @@ internal sealed class MessageConnection : IAsyncDisposable
     {
         lock (_sendLock)
         {
+            _flushPending = false;
             FlushLocked();
         }
     }
 
     private void FlushLocked()
     {
-        _flushPending = false;
+        _framesSinceFlush = 0;
+        _bytesSinceFlush = 0;
         if (_outputCompleted)
         {
             return;

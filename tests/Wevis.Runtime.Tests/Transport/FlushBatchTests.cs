@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Sockets;
+using Wevis.Runtime.Tests.Messages;
+using Wevis.Serialization;
+using Wevis.Transport;
+
+namespace Wevis.Runtime.Tests.Transport;
+
+/// <summary>
+/// Flushing during a dispatch batch: sends are held until the batch ends, except that a long batch flushes
+/// early, so the peer can start on the first replies while the rest are still being made.
+/// </summary>
+public class FlushBatchTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task SendsInABatchWaitForItsEnd()
+    {
+        await using var pair = await ConnectedPair.CreateAsync();
+        var batch = new FlushBatch();
+        using (batch.Enter())
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.True(pair.Connection.TrySend(new Numbered(i)));
+            }
+        }
+
+        // Nothing is written until the batch flushes.
+        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
+
+        batch.FlushAll();
+        Assert.Equal(10 * NumberedFrameSize(0), await pair.ReceiveExactlyAsync(10 * NumberedFrameSize(0)));
+    }
+
+    [Fact]
+    public async Task ALongBatchFlushesEveryFewHundredFramesBeforeItEnds()
+    {
+        await using var pair = await ConnectedPair.CreateAsync();
+        var batch = new FlushBatch();
+        int frames = MessageConnection.FlushEveryFrames + 10;
+        using (batch.Enter())
+        {
+            for (int i = 0; i < frames; i++)
+            {
+                // Small sequence numbers, so every frame has the same size.
+                Assert.True(pair.Connection.TrySend(new Numbered(i % 100)));
+            }
+        }
+
+        // The first FlushEveryFrames frames went out while the batch was still open; the last 10 wait for its end.
+        int early = MessageConnection.FlushEveryFrames * NumberedFrameSize(0);
+        Assert.Equal(early, await pair.ReceiveExactlyAsync(early));
+        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
+
+        batch.FlushAll();
+        Assert.Equal(10 * NumberedFrameSize(0), await pair.ReceiveExactlyAsync(10 * NumberedFrameSize(0)));
+    }
+
+    [Fact]
+    public async Task ALongBatchOfLargeFramesFlushesByBytes()
+    {
+        await using var pair = await ConnectedPair.CreateAsync();
+        var batch = new FlushBatch();
+        var big = new Explode(new string('x', 10_000));
+        int frameSize = MessageSerializer.ToBytes(big).Length + FrameReader.HeaderSize;
+        int framesPerFlush = (MessageConnection.FlushEveryBytes + frameSize - 1) / frameSize;
+        using (batch.Enter())
+        {
+            for (int i = 0; i < framesPerFlush + 1; i++)
+            {
+                Assert.True(pair.Connection.TrySend(big));
+            }
+        }
+
+        Assert.Equal(framesPerFlush * frameSize, await pair.ReceiveExactlyAsync(framesPerFlush * frameSize));
+        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
+
+        batch.FlushAll();
+        Assert.Equal(frameSize, await pair.ReceiveExactlyAsync(frameSize));
+    }
+
+    private static int NumberedFrameSize(int sequence) =>
+        MessageSerializer.ToBytes(new Numbered(sequence)).Length + FrameReader.HeaderSize;
+
+    /// <summary>A <see cref="MessageConnection"/> on one end of a loopback TCP connection, and a plain socket on the other.</summary>
+    private sealed class ConnectedPair : IAsyncDisposable
+    {
+        private readonly Socket _peer;
+        private readonly byte[] _scratch = new byte[256 * 1024];
+
+        private ConnectedPair(MessageConnection connection, Socket peer)
+        {
+            Connection = connection;
+            _peer = peer;
+        }
+
+        public MessageConnection Connection { get; }
+
+        public static async Task<ConnectedPair> CreateAsync()
+        {
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(1);
+            var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await peer.ConnectAsync(listener.LocalEndPoint!);
+            Socket accepted = await listener.AcceptAsync();
+            var connection = new MessageConnection(
+                new NetworkStream(accepted, ownsSocket: false),
+                accepted,
+                WevisRegistry.Messages,
+                new ConnectionLimits(MaxFrameSize: 1024 * 1024, MaxQueuedBytes: 16 * 1024 * 1024));
+            connection.Start();
+            return new ConnectedPair(connection, peer);
+        }
+
+        /// <summary>Reads exactly <paramref name="count"/> bytes (failing after a while), and returns how many arrived.</summary>
+        public async Task<int> ReceiveExactlyAsync(int count)
+        {
+            using var timeout = new CancellationTokenSource(Wait);
+            int received = 0;
+            while (received < count)
+            {
+                int read = await _peer.ReceiveAsync(_scratch.AsMemory(0, Math.Min(_scratch.Length, count - received)), SocketFlags.None, timeout.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received += read;
+            }
+
+            return received;
+        }
+
+        /// <summary>Reads whatever arrives within <paramref name="wait"/>.</summary>
+        public async Task<int> ReceiveAvailableAsync(TimeSpan wait)
+        {
+            using var timeout = new CancellationTokenSource(wait);
+            int received = 0;
+            try
+            {
+                while (true)
+                {
+                    int read = await _peer.ReceiveAsync(_scratch, SocketFlags.None, timeout.Token);
+                    if (read == 0)
+                    {
+                        return received;
+                    }
+
+                    received += read;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return received;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Connection.Abort("the test ended");
+            await Connection.DisposeAsync();
+            _peer.Dispose();
+        }
+    }
+}
