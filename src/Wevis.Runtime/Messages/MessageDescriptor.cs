@@ -30,6 +30,7 @@ public abstract class MessageDescriptor
         Arguments = new ReadOnlyCollection<MessageArgument>((MessageArgument[])arguments.Clone());
         Definition = arguments.Length == 0 ? name : name + " " + string.Join(' ', arguments.Select(a => a.ToString()));
         IsProtocolMessage = name.StartsWith('_');
+        MaxBodySize = MaxFixedBodySize(arguments);
     }
 
     /// <summary>The message's name as defined, which is also its name on the wire (<c>ItIs</c>).</summary>
@@ -49,6 +50,13 @@ public abstract class MessageDescriptor
 
     /// <summary>Whether this is one of the Wevis protocol's own messages (a name starting with '_').</summary>
     public bool IsProtocolMessage { get; }
+
+    /// <summary>
+    /// The most bytes a body of this type can take, when every argument has a fixed size (<c>int</c>, <c>long</c>,
+    /// <c>float</c>, <c>bool</c>); <see cref="int.MaxValue"/> when one has not. Lets a sender encode straight into
+    /// its output, knowing the frame cannot go over the limit.
+    /// </summary>
+    internal int MaxBodySize { get; }
 
     /// <summary>Writes <paramref name="message"/>'s whole body: the array header, the wire id and every argument.</summary>
     /// <exception cref="InvalidCastException"><paramref name="message"/> is not of this descriptor's type.</exception>
@@ -90,4 +98,35 @@ public abstract class MessageDescriptor
 
     /// <inheritdoc/>
     public override string ToString() => Definition;
+
+    private static int MaxFixedBodySize(MessageArgument[] arguments)
+    {
+        // Array header (fixarray up to 15 items, else array16), the wire id as int32 (at most 5 bytes), then each argument.
+        if (arguments.Length + 1 > ushort.MaxValue)
+        {
+            return int.MaxValue;
+        }
+
+        int size = (arguments.Length + 1 <= 15 ? 1 : 3) + 5;
+        foreach (MessageArgument argument in arguments)
+        {
+            switch (argument.Type)
+            {
+                case ArgumentType.Int32:
+                    size += 5;
+                    break;
+                case ArgumentType.Int64:
+                case ArgumentType.Double:
+                    size += 9;
+                    break;
+                case ArgumentType.Boolean:
+                    size += 1;
+                    break;
+                default:
+                    return int.MaxValue;
+            }
+        }
+
+        return size;
+    }
 }

@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
+using MessagePack;
 using Wevis.Serialization;
 
 namespace Wevis.Transport;
@@ -147,6 +149,11 @@ internal sealed class MessageConnection : IAsyncDisposable
                 nameof(message));
         }
 
+        if (descriptor.MaxBodySize <= Limits.MaxFrameSize)
+        {
+            return TrySendBounded(message, descriptor);
+        }
+
         FrameBuffer frame = FrameBuffer.Encode(message);
         try
         {
@@ -165,6 +172,46 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Queues a message whose body cannot exceed the frame limit (only fixed-size arguments), encoding it straight
+    /// into the outgoing pipe: no intermediate buffer and no copy.
+    /// </summary>
+    private bool TrySendBounded(IMessage message, MessageDescriptor descriptor)
+    {
+        bool overLimit;
+        lock (_sendLock)
+        {
+            if (_outputCompleted)
+            {
+                return false;
+            }
+
+            PipeWriter output = _output.Writer;
+            long start = output.UnflushedBytes;
+            // One contiguous span holds the whole frame, so the prefix can be filled in once the body's length is known.
+            Memory<byte> frame = output.GetMemory(FrameReader.HeaderSize + descriptor.MaxBodySize);
+            output.Advance(FrameReader.HeaderSize);
+            try
+            {
+                var writer = new MessagePackWriter(output);
+                descriptor.Write(ref writer, message);
+                writer.Flush();
+            }
+            catch
+            {
+                // Part of a frame is in the pipe: the stream can no longer be trusted.
+                Abort($"encoding a {descriptor.Name} message failed");
+                throw;
+            }
+
+            int frameLength = (int)(output.UnflushedBytes - start);
+            BinaryPrimitives.WriteInt32BigEndian(frame.Span, frameLength - FrameReader.HeaderSize);
+            overLimit = QueuedLocked(frameLength);
+        }
+
+        return !overLimit || DropForQueueLimit();
+    }
+
     /// <summary>Queues an encoded frame (prefix included), as <see cref="TrySend"/> does.</summary>
     public bool TrySendFrame(ReadOnlySpan<byte> frame)
     {
@@ -177,43 +224,55 @@ internal sealed class MessageConnection : IAsyncDisposable
             }
 
             _output.Writer.Write(frame);
-            overLimit = Interlocked.Add(ref _queuedBytes, frame.Length) > Limits.MaxQueuedBytes;
-            if (!overLimit)
+            overLimit = QueuedLocked(frame.Length);
+        }
+
+        return !overLimit || DropForQueueLimit();
+    }
+
+    /// <summary>
+    /// Accounts for a frame just written to the pipe and flushes it now, or at the end of the current batch (or
+    /// early, in a long batch). Returns whether the queue is over its limit. Call under the send lock.
+    /// </summary>
+    private bool QueuedLocked(int frameLength)
+    {
+        bool overLimit = Interlocked.Add(ref _queuedBytes, frameLength) > Limits.MaxQueuedBytes;
+        if (!overLimit)
+        {
+            if (_flushPending)
             {
-                if (_flushPending)
+                _framesSinceFlush++;
+                _bytesSinceFlush += frameLength;
+                if (_framesSinceFlush >= FlushEveryFrames || _bytesSinceFlush >= FlushEveryBytes)
                 {
-                    _framesSinceFlush++;
-                    _bytesSinceFlush += frame.Length;
-                    if (_framesSinceFlush >= FlushEveryFrames || _bytesSinceFlush >= FlushEveryBytes)
-                    {
-                        // A long batch: what is ready goes out now, so the peer starts on it while the rest of
-                        // the batch is handled, instead of both sides taking turns. The batch still flushes the
-                        // remainder at its end.
-                        FlushLocked();
-                    }
-                }
-                else if (FlushBatch.Current is { } batch)
-                {
-                    _flushPending = true;
-                    _framesSinceFlush = 1;
-                    _bytesSinceFlush = frame.Length;
-                    batch.Add(this);
-                }
-                else
-                {
+                    // A long batch: what is ready goes out now, so the peer starts on it while the rest of
+                    // the batch is handled, instead of both sides taking turns. The batch still flushes the
+                    // remainder at its end.
                     FlushLocked();
                 }
             }
+            else if (FlushBatch.Current is { } batch)
+            {
+                _flushPending = true;
+                _framesSinceFlush = 1;
+                _bytesSinceFlush = frameLength;
+                batch.Add(this);
+            }
+            else
+            {
+                FlushLocked();
+            }
         }
 
-        if (overLimit)
-        {
-            Volatile.Write(ref _queueLimitExceeded, true);
-            Abort($"more than {Limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
-            return false;
-        }
+        return overLimit;
+    }
 
-        return true;
+    /// <summary>Drops the connection whose send queue went over its limit; returns false (the message is dropped).</summary>
+    private bool DropForQueueLimit()
+    {
+        Volatile.Write(ref _queueLimitExceeded, true);
+        Abort($"more than {Limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
+        return false;
     }
 
     /// <summary>Hands everything queued to the send loop.</summary>
