@@ -11,9 +11,16 @@ internal sealed class WevisBenchClient : IBenchClient
 
     private WevisBenchClient(Client client) => _client = client;
 
-    public static async Task<WevisBenchClient> ConnectAsync(int port, string name)
+    /// <param name="dedicatedReceiveThread">The client setting for the lowest single-client latency (<see cref="ClientOptions.DedicatedReceiveThread"/>).</param>
+    public static async Task<WevisBenchClient> ConnectAsync(int port, string name, bool dedicatedReceiveThread = false)
     {
-        var client = new Client(name, WevisBenchServer.Password, WevisBenchServer.Version, "127.0.0.1", port);
+        var client = new Client(
+            name,
+            WevisBenchServer.Password,
+            WevisBenchServer.Version,
+            "127.0.0.1",
+            port,
+            new ClientOptions { DedicatedReceiveThread = dedicatedReceiveThread });
         await client.ConnectAsync().ConfigureAwait(false);
         return new WevisBenchClient(client);
     }
