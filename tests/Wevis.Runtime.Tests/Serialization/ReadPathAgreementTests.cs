@@ -181,6 +181,15 @@ public class ReadPathAgreementTests
         Assert.Same(MessageSerializer.Read(body.AsSpan(), s_wire), MessageSerializer.Read(DecoderFuzzTests.Segmented(body, [1]), s_wire));
     }
 
+    [Fact]
+    public void AMessageWithoutArgumentsWhoseRecordHoldsStateIsMadeAfreshForEachRead()
+    {
+        byte[] body = MessageSerializer.ToBytes(new Messages.Stamped());
+
+        Assert.NotSame(MessageSerializer.Read(body.AsSpan(), s_wire), MessageSerializer.Read(body.AsSpan(), s_wire));
+        Assert.NotSame(MessageSerializer.Read(DecoderFuzzTests.Segmented(body, [1]), s_wire), MessageSerializer.Read(DecoderFuzzTests.Segmented(body, [1]), s_wire));
+    }
+
     private delegate void Writes(ref MessagePackWriter writer);
 
     private static byte[] Encode(Writes write)
