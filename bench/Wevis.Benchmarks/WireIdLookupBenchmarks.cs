@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 
 namespace Wevis.Benchmarks;
 
@@ -9,6 +10,9 @@ namespace Wevis.Benchmarks;
 /// own open-addressing table. Each call looks up every wire id of the registry once, then one unknown id.
 /// </summary>
 [MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+[BenchmarkCategory("Wire id lookup")]
 public class WireIdLookupBenchmarks
 {
     private readonly MessageRegistry _registry = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
