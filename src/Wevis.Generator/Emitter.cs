@@ -18,6 +18,7 @@ namespace Wevis.Generator
         private const string MessageText = "global::Wevis.Serialization.MessageText";
         private const string MessagePackWriter = "global::MessagePack.MessagePackWriter";
         private const string MessagePackReader = "global::MessagePack.MessagePackReader";
+        private const string WireReader = "global::Wevis.Serialization.WireReader";
         private const string SerializerOptions = "global::MessagePack.MessagePackSerializerOptions";
 
         public static string MessageHintName(MessageSpec message)
@@ -225,6 +226,16 @@ namespace Wevis.Generator
             writer.CloseBlock();
             writer.WriteLine();
 
+            bool hasArguments = message.Arguments.Count > 0;
+            if (!hasArguments)
+            {
+                // Records are immutable, so every read of a message without arguments can return one instance,
+                // unless the user's part of the partial record gave it state (HoldsNoState looks, once).
+                writer.WriteLine("/// <summary>The instance every read returns, or null if the record holds state and each read needs its own.</summary>");
+                writer.WriteLine("private static readonly " + type + "? s_shared = HoldsNoState(typeof(" + type + ")) ? new " + type + "() : null;");
+                writer.WriteLine();
+            }
+
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine("public void Serialize(ref " + MessagePackWriter + " writer, " + type + "? value, " + SerializerOptions + " options)");
             writer.OpenBlock();
@@ -273,6 +284,29 @@ namespace Wevis.Generator
             writer.WriteLine("public override global::Wevis.IMessage ReadArguments(ref " + MessagePackReader + " reader) => ReadMessage(ref reader);");
             writer.WriteLine();
 
+            string constructorArguments = string.Join(", ", Enumerable.Range(0, message.Arguments.Count).Select(i => "arg" + i.ToString(CultureInfo.InvariantCulture)));
+            string construct = hasArguments ? "new " + type + "(" + constructorArguments + ")" : "s_shared ?? new " + type + "()";
+            writer.WriteLine("/// <inheritdoc/>");
+            if (hasArguments)
+            {
+                writer.WriteLine("public override global::Wevis.IMessage ReadArguments(ref " + WireReader + " reader)");
+                writer.OpenBlock();
+                for (int i = 0; i < message.Arguments.Count; i++)
+                {
+                    ArgumentSpec argument = message.Arguments[i];
+                    string index = i.ToString(CultureInfo.InvariantCulture);
+                    writer.WriteLine("var arg" + index + " = reader." + ReadMethod(argument.Type) + "(this, " + index + ");");
+                }
+
+                writer.WriteLine("return " + construct + ";");
+                writer.CloseBlock();
+            }
+            else
+            {
+                writer.WriteLine("public override global::Wevis.IMessage ReadArguments(ref " + WireReader + " reader) => " + construct + ";");
+            }
+
+            writer.WriteLine();
             writer.WriteLine("private static " + type + " ReadMessage(ref " + MessagePackReader + " reader)");
             writer.OpenBlock();
             for (int i = 0; i < message.Arguments.Count; i++)
@@ -282,8 +316,7 @@ namespace Wevis.Generator
                 writer.WriteLine("var arg" + index + " = " + WireFormat + "." + ReadMethod(argument.Type) + "(ref reader, Instance, " + index + ");");
             }
 
-            string constructorArguments = string.Join(", ", Enumerable.Range(0, message.Arguments.Count).Select(i => "arg" + i.ToString(CultureInfo.InvariantCulture)));
-            writer.WriteLine("return new " + type + "(" + constructorArguments + ");");
+            writer.WriteLine("return " + construct + ";");
             writer.CloseBlock();
 
             writer.CloseBlock();

@@ -1,5 +1,8 @@
 using System.Collections.ObjectModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using MessagePack;
+using Wevis.Serialization;
 
 namespace Wevis;
 
@@ -9,8 +12,9 @@ namespace Wevis;
 /// </summary>
 /// <remarks>
 /// A message body is a MessagePack array: the wire id, then each argument in definition order
-/// (docs/protocol.md). <see cref="Write"/> writes all of it; <see cref="ReadArguments"/> reads what follows
-/// the wire id, once the reader has found the type by its id.
+/// (docs/protocol.md). <see cref="Write"/> writes all of it; <see cref="ReadArguments(ref WireReader)"/> reads what
+/// follows the wire id, once the reader has found the type by its id. <see cref="ReadArguments(ref MessagePackReader)"/>
+/// does the same from a <see cref="MessagePackReader"/>, for bodies not in one contiguous span and for MessagePack-CSharp.
 /// </remarks>
 public abstract class MessageDescriptor
 {
@@ -28,6 +32,7 @@ public abstract class MessageDescriptor
         WireId = wireId;
         MessageType = messageType;
         Arguments = new ReadOnlyCollection<MessageArgument>((MessageArgument[])arguments.Clone());
+        ArgumentCount = arguments.Length;
         Definition = arguments.Length == 0 ? name : name + " " + string.Join(' ', arguments.Select(a => a.ToString()));
         IsProtocolMessage = name.StartsWith('_');
         MaxBodySize = MaxFixedBodySize(arguments);
@@ -44,6 +49,9 @@ public abstract class MessageDescriptor
 
     /// <summary>The arguments, in definition order.</summary>
     public IReadOnlyList<MessageArgument> Arguments { get; }
+
+    /// <summary>The number of arguments, kept apart from <see cref="Arguments"/> so that reading does not go through an interface.</summary>
+    internal int ArgumentCount { get; }
 
     /// <summary>The definition as a definitions-file line: <c>ItIs hours=int minutes=int</c>.</summary>
     public string Definition { get; }
@@ -70,6 +78,44 @@ public abstract class MessageDescriptor
     /// <exception cref="ProtocolException">The data is not this message's arguments.</exception>
     public abstract IMessage ReadArguments(ref MessagePackReader reader);
 
+    /// <summary>
+    /// Reads the arguments that follow the wire id from a span and builds the message: the fast path of
+    /// <see cref="MessageSerializer.Read(ReadOnlySpan{byte}, MessageRegistry)"/>. The caller has already read the
+    /// array header, checked that it holds <c>1 + Arguments.Count</c> items, and read the wire id. Generated
+    /// descriptors override it; this implementation, for descriptors written by hand, copies the rest of the
+    /// body and reads it with <see cref="ReadArguments(ref MessagePackReader)"/>.
+    /// </summary>
+    /// <exception cref="ProtocolException">The data is not this message's arguments.</exception>
+    public virtual IMessage ReadArguments(ref WireReader reader)
+    {
+        var messagePackReader = new MessagePackReader(reader.UnreadSpan.ToArray());
+        IMessage message;
+        try
+        {
+            message = ReadArguments(ref messagePackReader);
+        }
+        catch (Exception ex) when (MessageSerializer.IsMessagePackFailure(ex))
+        {
+            throw MessageSerializer.Malformed(this, ex);
+        }
+
+        reader.Advance((int)messagePackReader.Consumed);
+        return message;
+    }
+
+    /// <summary>
+    /// Whether a message type without arguments holds no state at all (no instance fields), so that one instance
+    /// can stand for every message of the type that is read. Generated descriptors ask once per type: records are
+    /// <c>partial</c> and their users may add members, and a record given a field (a time stamp set when it is
+    /// made, say) must get a new instance per read.
+    /// </summary>
+    protected static bool HoldsNoState(
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields)] Type messageType)
+    {
+        ArgumentNullException.ThrowIfNull(messageType);
+        return messageType.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length == 0;
+    }
+
     /// <summary>Reads and checks the array header and wire id of a body of this type, before its arguments.</summary>
     /// <exception cref="ProtocolException">The header is not this message type's.</exception>
     protected void ReadHeader(ref MessagePackReader reader)
@@ -88,10 +134,10 @@ public abstract class MessageDescriptor
     /// <exception cref="ProtocolException">The count is wrong.</exception>
     public void CheckArgumentCount(int count)
     {
-        if (count != Arguments.Count)
+        if (count != ArgumentCount)
         {
             throw new ProtocolException(
-                $"A {Name} message has {Arguments.Count} argument(s) ({Definition}) but the data holds {count}.",
+                $"A {Name} message has {ArgumentCount} argument(s) ({Definition}) but the data holds {count}.",
                 Name);
         }
     }

@@ -21,7 +21,7 @@ public sealed class MessageRegistry
     private static List<MessageRegistry> s_registered = [];
     private static MessageRegistry? s_default;
 
-    private readonly FrozenDictionary<int, MessageDescriptor> _byWireId;
+    private readonly WireIdTable _byWireId;
     private readonly FrozenDictionary<Type, MessageDescriptor> _byType;
     private readonly FrozenDictionary<string, MessageDescriptor> _byName;
     private string? _fingerprint;
@@ -60,7 +60,7 @@ public sealed class MessageRegistry
 
         Messages = byName.Values.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
         _byName = byName.ToFrozenDictionary(StringComparer.Ordinal);
-        _byWireId = byWireId.ToFrozenDictionary();
+        _byWireId = new WireIdTable(byWireId.Values);
         _byType = byName.Values.ToFrozenDictionary(m => m.MessageType);
     }
 
@@ -130,7 +130,7 @@ public sealed class MessageRegistry
 
     /// <summary>Finds a message type by its wire id.</summary>
     public bool TryGetByWireId(int wireId, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
-        _byWireId.TryGetValue(wireId, out descriptor);
+        _byWireId.TryGet(wireId, out descriptor);
 
     /// <summary>Finds a message type by its name as defined.</summary>
     public bool TryGetByName(string name, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
@@ -142,7 +142,7 @@ public sealed class MessageRegistry
 
     /// <summary>Whether this registry holds exactly this message type (not merely one of the same name).</summary>
     public bool Contains(MessageDescriptor descriptor) =>
-        _byWireId.TryGetValue(descriptor.WireId, out MessageDescriptor? found) && ReferenceEquals(found, descriptor);
+        _byWireId.TryGet(descriptor.WireId, out MessageDescriptor? found) && ReferenceEquals(found, descriptor);
 
     /// <summary>The text whose hash is the fingerprint: one line per message, <c>Name Property=type …</c>, sorted.</summary>
     public static string FingerprintText(IEnumerable<MessageDescriptor> messages)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using MessagePack;
 
 namespace Wevis.Serialization;
@@ -34,19 +33,76 @@ public static class MessageSerializer
     /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
     /// thrown for bad input.
     /// </exception>
-    public static IMessage Read(ReadOnlySequence<byte> body, MessageRegistry registry)
+    public static IMessage Read(ReadOnlySpan<byte> body, MessageRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var reader = new WireReader(body);
+        int count = reader.ReadBodyHeader(out int wireId);
+        if (!registry.TryGetByWireId(wireId, out MessageDescriptor? descriptor))
+        {
+            throw UnknownWireId(wireId);
+        }
+
+        if (count - 1 != descriptor.ArgumentCount)
+        {
+            descriptor.CheckArgumentCount(count - 1);
+        }
+
+        IMessage message = descriptor.ReadArguments(ref reader);
+        if (!reader.End)
+        {
+            throw TrailingBytes(descriptor, body.Length - reader.Consumed);
+        }
+
+        return message;
+    }
+
+    /// <summary>Reads one message body that spans the whole of <paramref name="body"/>.</summary>
+    /// <exception cref="ProtocolException">
+    /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
+    /// thrown for bad input.
+    /// </exception>
+    public static IMessage Read(ReadOnlyMemory<byte> body, MessageRegistry registry) => Read(body.Span, registry);
+
+    /// <summary>Reads one message body that spans the whole of <paramref name="body"/>.</summary>
+    /// <exception cref="ProtocolException">
+    /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
+    /// thrown for bad input.
+    /// </exception>
+    /// <remarks>
+    /// A body in one segment is read from its span (<see cref="Read(ReadOnlySpan{byte}, MessageRegistry)"/>); one
+    /// spread over several is read in place with a <see cref="MessagePackReader"/>, which accepts and refuses
+    /// exactly the same bodies with the same errors.
+    /// </remarks>
+    public static IMessage Read(ReadOnlySequence<byte> body, MessageRegistry registry) =>
+        body.IsSingleSegment ? Read(body.FirstSpan, registry) : ReadSegmented(body, registry);
+
+    /// <summary>Whether an exception from <see cref="MessagePackReader"/> means the data was bad (and not a bug).</summary>
+    /// <remarks>
+    /// ArgumentOutOfRangeException: MessagePackReader takes a str32/bin32 length of 2^31 or more as a negative
+    /// int and fails slicing with it, instead of reporting the missing bytes.
+    /// </remarks>
+    internal static bool IsMessagePackFailure(Exception ex) =>
+        ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException;
+
+    /// <summary>The error for a failure of <see cref="MessagePackReader"/>, naming the message type if known.</summary>
+    internal static ProtocolException Malformed(MessageDescriptor? descriptor, Exception ex) =>
+        new($"Malformed {(descriptor is null ? "message" : descriptor.Name + " message")}: {ex.Message}", descriptor?.Name, ex);
+
+    private static IMessage ReadSegmented(ReadOnlySequence<byte> body, MessageRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
         MessageDescriptor? descriptor = null;
         try
         {
+            // The header is judged from its first bytes as the span path judges it, so both report the same errors.
+            Span<byte> head = stackalloc byte[6];
+            head = head[..(int)Math.Min(head.Length, body.Length)];
+            body.Slice(0, head.Length).CopyTo(head);
+
             MessagePackReader reader;
-            int count;
-            int wireId;
-            if (TryReadHeader(body.FirstSpan, out count, out wireId, out int headerLength))
+            if (WireReader.TryReadCommonHeader(head, out int count, out int wireId, out int headerLength))
             {
-                // The usual case: the header (array of at most 15 items, wire id) is read straight from the
-                // first span, and the reader starts at the first argument.
                 reader = new MessagePackReader(body.Slice(headerLength));
             }
             else
@@ -58,78 +114,27 @@ public static class MessageSerializer
 
             if (!registry.TryGetByWireId(wireId, out descriptor))
             {
-                throw new ProtocolException($"Unknown message wire id {wireId}: no message type in this program has it.");
+                throw UnknownWireId(wireId);
             }
 
             descriptor.CheckArgumentCount(count - 1);
             IMessage message = descriptor.ReadArguments(ref reader);
             if (!reader.End)
             {
-                throw new ProtocolException(
-                    $"Malformed {descriptor.Name} message: {reader.Sequence.Length - reader.Consumed} byte(s) follow its last argument.", descriptor.Name);
+                throw TrailingBytes(descriptor, reader.Sequence.Length - reader.Consumed);
             }
 
             return message;
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (IsMessagePackFailure(ex))
         {
-            // ArgumentOutOfRangeException: MessagePackReader takes a str32/bin32 length of 2^31 or more as a negative
-            // int and fails slicing with it, instead of reporting the missing bytes.
-            string what = descriptor is null ? "message" : descriptor.Name + " message";
-            throw new ProtocolException($"Malformed {what}: {ex.Message}", descriptor?.Name, ex);
+            throw Malformed(descriptor, ex);
         }
     }
 
-    /// <summary>
-    /// Reads a body's header from <paramref name="span"/> when it is in the common form: a fixarray of 1 to 15
-    /// items, then the wire id as a positive fixint, uint8, uint16 or uint32 no larger than <see cref="int.MaxValue"/>.
-    /// Anything else (including errors) is left to the general reader, which reports it.
-    /// </summary>
-    private static bool TryReadHeader(ReadOnlySpan<byte> span, out int count, out int wireId, out int length)
-    {
-        count = 0;
-        wireId = 0;
-        length = 0;
-        if (span.Length < 2 || span[0] is < 0x91 or > 0x9f)
-        {
-            return false;
-        }
+    private static ProtocolException UnknownWireId(int wireId) =>
+        new($"Unknown message wire id {wireId}: no message type in this program has it.");
 
-        count = span[0] & 0x0f;
-        byte code = span[1];
-        if (code <= 0x7f)
-        {
-            wireId = code;
-            length = 2;
-            return true;
-        }
-
-        switch (code)
-        {
-            case 0xce when span.Length >= 6:
-                uint value = BinaryPrimitives.ReadUInt32BigEndian(span[2..]);
-                if (value > int.MaxValue)
-                {
-                    return false;
-                }
-
-                wireId = (int)value;
-                length = 6;
-                return true;
-            case 0xcd when span.Length >= 4:
-                wireId = BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
-                length = 4;
-                return true;
-            case 0xcc when span.Length >= 3:
-                wireId = span[2];
-                length = 3;
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>Reads one message body that spans the whole of <paramref name="body"/>.</summary>
-    /// <exception cref="ProtocolException">The bytes are not one whole message of a type in <paramref name="registry"/>.</exception>
-    public static IMessage Read(ReadOnlyMemory<byte> body, MessageRegistry registry) => Read(new ReadOnlySequence<byte>(body), registry);
+    private static ProtocolException TrailingBytes(MessageDescriptor descriptor, long count) =>
+        new($"Malformed {descriptor.Name} message: {count} byte(s) follow its last argument.", descriptor.Name);
 }

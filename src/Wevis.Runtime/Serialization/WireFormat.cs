@@ -274,7 +274,10 @@ public static class WireFormat
     private static ArgumentNullException NullArgument(MessageDescriptor message, int argument) =>
         new(message.Arguments[argument].PropertyName, $"{message.Name}.{message.Arguments[argument].PropertyName} is null; Wevis messages cannot carry null.");
 
-    private static string Describe(ref MessagePackReader reader) => reader.NextMessagePackType switch
+    private static string Describe(ref MessagePackReader reader) => Describe(reader.NextMessagePackType);
+
+    /// <summary>How errors name a MessagePack type: <c>a string</c>, <c>nil</c>, …</summary>
+    internal static string Describe(MessagePackType type) => type switch
     {
         MessagePackType.Integer => "an integer",
         MessagePackType.Nil => "nil",

@@ -80,6 +80,14 @@ namespace TestApp
             /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
+            /// <inheritdoc/>
+            public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader)
+            {
+                var arg0 = reader.ReadInt32(this, 0);
+                var arg1 = reader.ReadInt32(this, 1);
+                return new global::Example.ItIs(arg0, arg1);
+            }
+
             private static global::Example.ItIs ReadMessage(ref global::MessagePack.MessagePackReader reader)
             {
                 var arg0 = global::Wevis.Serialization.WireFormat.ReadInt32(ref reader, Instance, 0);

@@ -32,6 +32,9 @@ namespace TestApp
             {
             }
 
+            /// <summary>The instance every read returns, or null if the record holds state and each read needs its own.</summary>
+            private static readonly global::Example.ServerReady? s_shared = HoldsNoState(typeof(global::Example.ServerReady)) ? new global::Example.ServerReady() : null;
+
             /// <inheritdoc/>
             public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Example.ServerReady? value, global::MessagePack.MessagePackSerializerOptions options)
             {
@@ -63,9 +66,12 @@ namespace TestApp
             /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
+            /// <inheritdoc/>
+            public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader) => s_shared ?? new global::Example.ServerReady();
+
             private static global::Example.ServerReady ReadMessage(ref global::MessagePack.MessagePackReader reader)
             {
-                return new global::Example.ServerReady();
+                return s_shared ?? new global::Example.ServerReady();
             }
         }
     }

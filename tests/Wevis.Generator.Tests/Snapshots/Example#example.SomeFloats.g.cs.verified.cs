@@ -120,6 +120,14 @@ namespace TestApp
             /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
+            /// <inheritdoc/>
+            public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader)
+            {
+                var arg0 = reader.ReadSingleArray(this, 0);
+                var arg1 = reader.ReadDoubleArray(this, 1);
+                return new global::Example.SomeFloats(arg0, arg1);
+            }
+
             private static global::Example.SomeFloats ReadMessage(ref global::MessagePack.MessagePackReader reader)
             {
                 var arg0 = global::Wevis.Serialization.WireFormat.ReadSingleArray(ref reader, Instance, 0);

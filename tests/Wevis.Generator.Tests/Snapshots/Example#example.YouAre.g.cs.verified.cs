@@ -84,6 +84,13 @@ namespace TestApp
             /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
+            /// <inheritdoc/>
+            public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader)
+            {
+                var arg0 = reader.ReadString(this, 0);
+                return new global::Example.YouAre(arg0);
+            }
+
             private static global::Example.YouAre ReadMessage(ref global::MessagePack.MessagePackReader reader)
             {
                 var arg0 = global::Wevis.Serialization.WireFormat.ReadString(ref reader, Instance, 0);

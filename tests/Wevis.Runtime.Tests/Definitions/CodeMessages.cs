@@ -7,3 +7,11 @@ public partial record Move(int X, int Y);
 /// <summary>A code-defined message with reference-typed arguments.</summary>
 [WevisMessage]
 public partial record Tagged(string Tag, double[] Values);
+
+/// <summary>A message without arguments whose record holds state of its own, so each read must make a new one.</summary>
+[WevisMessage]
+public partial record Stamped
+{
+    /// <summary>When this instance was made: state of the record's own, not sent.</summary>
+    internal readonly long MadeAt = System.Diagnostics.Stopwatch.GetTimestamp();
+}

@@ -35,12 +35,12 @@ public class DecoderFuzzTests(ITestOutputHelper output)
     /// </summary>
     private static long AllocationAllowance(long inputLength) => (16 * inputLength) + (64 * 1024);
 
-    private static readonly MessageRegistry s_wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
+    internal static readonly MessageRegistry s_wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
 
     private static readonly MessageDescriptor[] s_descriptors = [.. s_wire.Messages];
 
     /// <summary>MessagePack headers that claim much more data than follows, and type codes no argument accepts.</summary>
-    private static readonly byte[][] s_hostileTokens =
+    internal static readonly byte[][] s_hostileTokens =
     [
         [0xdb, 0xff, 0xff, 0xff, 0xff], [0xdb, 0x7f, 0xff, 0xff, 0xff], [0xda, 0xff, 0xff], [0xd9, 0xff],
         [0xc6, 0xff, 0xff, 0xff, 0xfc], [0xc6, 0x80, 0x00, 0x00, 0x00], [0xc6, 0x7f, 0xff, 0xff, 0xf8], [0xc5, 0xff, 0xff], [0xc4, 0xff],
@@ -110,13 +110,13 @@ public class DecoderFuzzTests(ITestOutputHelper output)
 
     private static readonly Gen<MessageDescriptor> s_descriptor = Gen.OneOf(s_descriptors);
 
-    private static readonly Gen<(MessageDescriptor Message, byte[] Body)> s_validBodies =
+    internal static readonly Gen<(MessageDescriptor Message, byte[] Body)> s_validBodies =
         from message in s_descriptor
         from body in ValidBody(message)
         select (message, body);
 
     /// <summary>One structure-aware change to a body.</summary>
-    private sealed record Mutation(int Kind, int Position, int Length, byte[] Bytes, int Token, int OtherMessage)
+    internal sealed record Mutation(int Kind, int Position, int Length, byte[] Bytes, int Token, int OtherMessage)
     {
         public byte[] ApplyTo(byte[] body)
         {
@@ -156,7 +156,7 @@ public class DecoderFuzzTests(ITestOutputHelper output)
         }
     }
 
-    private static readonly Gen<Mutation> s_mutation =
+    internal static readonly Gen<Mutation> s_mutation =
         from kind in Gen.Int[0, 7]
         from position in Gen.Int[0, int.MaxValue]
         from length in Gen.Int[0, 40]
@@ -165,12 +165,12 @@ public class DecoderFuzzTests(ITestOutputHelper output)
         from other in Gen.Int[0, int.MaxValue]
         select new Mutation(kind, position, length, bytes, token, other);
 
-    private static readonly Gen<byte[]> s_mutatedBodies =
+    internal static readonly Gen<byte[]> s_mutatedBodies =
         from valid in s_validBodies
         from mutations in s_mutation.Array[1, 4]
         select mutations.Aggregate(valid.Body, (body, mutation) => mutation.ApplyTo(body));
 
-    private static readonly Gen<byte[]> s_randomBodies = Gen.OneOf(
+    internal static readonly Gen<byte[]> s_randomBodies = Gen.OneOf(
         Gen.Byte.Array[0, 300],
         from header in Gen.Byte[0x90, 0x9f]
         from rest in Gen.Byte.Array[0, 64]
@@ -366,7 +366,7 @@ public class DecoderFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>The bytes as a sequence of several segments, split at the given points, as a socket might deliver them.</summary>
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int[] cuts)
+    internal static ReadOnlySequence<byte> Segmented(byte[] bytes, int[] cuts)
     {
         int[] points = [.. cuts.Select(c => bytes.Length == 0 ? 0 : c % bytes.Length).Where(p => p > 0).Distinct().Order()];
         if (points.Length == 0)
