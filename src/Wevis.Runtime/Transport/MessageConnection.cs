@@ -464,7 +464,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         {
             while (FrameReader.TryReadFrame(buffer.Span[consumed..], MaxIncomingFrameSize, out int bodyLength))
             {
-                _batch.Add(MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), _registry));
+                _batch.Add(MessageSerializer.Read(buffer.Span.Slice(consumed + FrameReader.HeaderSize, bodyLength), _registry));
                 consumed += FrameReader.HeaderSize + bodyLength;
             }
 

@@ -85,16 +85,22 @@ public class DedicatedReceiveThreadTests
         Client client = server.CreateClient(configure: o => o.DedicatedReceiveThread = true);
         await client.ConnectAsync();
         await client.ReceiveAsync<ServerReady>();
-        Thread receiveThread = await Task.Run(async () =>
+        async Task<Thread> StopOnTheReceiveThread(ValueTask<YouAre> reply)
         {
-            ValueTask<YouAre> reply = client.ReceiveAsync<YouAre>();
-            client.Send(new WhoAmI());
             await reply;
 
             // Now on the receive thread: stopping here must not wait for this thread to finish.
             Assert.StartsWith("Wevis client", Thread.CurrentThread.Name);
             client.Stop();
             return Thread.CurrentThread;
+        }
+
+        Thread receiveThread = await Task.Run(() =>
+        {
+            // The wait is registered before the request goes out, so the reply resumes it where it arrives.
+            Task<Thread> stopped = StopOnTheReceiveThread(client.ReceiveAsync<YouAre>());
+            client.Send(new WhoAmI());
+            return stopped;
         });
 
         Assert.True(await Task.Run(() => receiveThread.Join(Wait)), "the receive thread should end after Stop");
@@ -110,18 +116,22 @@ public class DedicatedReceiveThreadTests
     /// <summary>Waits for one message on the receive thread and returns that thread.</summary>
     private static Thread FindReceiveThread(Client client)
     {
-        Thread? found = null;
-        using var seen = new ManualResetEventSlim();
-        ValueTask<YouAre> reply = client.ReceiveAsync<YouAre>();
-        _ = Task.Run(async () =>
+        static async Task<Thread> ThreadResumedOn(ValueTask<YouAre> reply)
         {
             await reply;
-            found = Thread.CurrentThread;
-            seen.Set();
+            return Thread.CurrentThread;
+        }
+
+        // Off the test framework's context; the wait is registered before the request goes out.
+        Task<Thread> resumed = Task.Run(() =>
+        {
+            Task<Thread> waiting = ThreadResumedOn(client.ReceiveAsync<YouAre>());
+            client.Send(new WhoAmI());
+            return waiting;
         });
-        client.Send(new WhoAmI());
-        Assert.True(seen.Wait(Wait));
-        Assert.StartsWith("Wevis client", found!.Name);
+        Assert.True(resumed.Wait(Wait));
+        Thread found = resumed.Result;
+        Assert.StartsWith("Wevis client", found.Name);
         return found;
     }
 }
