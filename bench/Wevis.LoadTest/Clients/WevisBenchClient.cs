@@ -11,16 +11,9 @@ internal sealed class WevisBenchClient : IBenchClient
 
     private WevisBenchClient(Client client) => _client = client;
 
-    /// <param name="dedicatedReceiveThread">The client setting for the lowest single-client latency (<see cref="ClientOptions.DedicatedReceiveThread"/>).</param>
-    public static async Task<WevisBenchClient> ConnectAsync(int port, string name, bool dedicatedReceiveThread = false)
+    public static async Task<WevisBenchClient> ConnectAsync(int port, string name)
     {
-        var client = new Client(
-            name,
-            WevisBenchServer.Password,
-            WevisBenchServer.Version,
-            "127.0.0.1",
-            port,
-            new ClientOptions { DedicatedReceiveThread = dedicatedReceiveThread });
+        var client = new Client(name, WevisBenchServer.Password, WevisBenchServer.Version, "127.0.0.1", port);
         await client.ConnectAsync().ConfigureAwait(false);
         return new WevisBenchClient(client);
     }

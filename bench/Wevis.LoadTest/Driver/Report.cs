@@ -35,8 +35,6 @@ internal static class Report
         Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
         text.AppendLine();
         text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
-        text.AppendLine();
-        text.AppendLine(Invariant($"a) the same Wevis server through a client with `ClientOptions.DedicatedReceiveThread` (its own receive thread, the setting for single-client latency), measured in the same cycles right after the default client's block: p50 {Microseconds(results.DedicatedLatency.PercentileMicroseconds(50))}, p99 {Microseconds(results.DedicatedLatency.PercentileMicroseconds(99))}, p99.9 {Microseconds(results.DedicatedLatency.PercentileMicroseconds(99.9))}; paired blocks: ÷ raw TCP **{Statistics.Median(results.DedicatedOverRawBlockRatios):0.00}**, ÷ SignalR **{Statistics.Median(results.DedicatedOverSignalRBlockRatios):0.00}**."));
 
         if (results.Idle is { } idle)
         {
@@ -85,8 +83,6 @@ internal static class Report
         double signalROverBlocks = Statistics.Median(results.WevisOverSignalRBlockRatios);
         yield return Target.AtMost("a) Wevis RTT p50 ÷ raw TCP (paired blocks)", rawOverBlocks, 1.25);
         yield return Target.AtMost("a) Wevis RTT p50 ÷ SignalR (paired blocks)", signalROverBlocks, 0.6);
-        yield return Target.AtMost("a) Wevis RTT p50 ÷ raw TCP, client with its own receive thread", Statistics.Median(results.DedicatedOverRawBlockRatios), 1.25);
-        yield return Target.AtMost("a) Wevis RTT p50 ÷ SignalR, client with its own receive thread", Statistics.Median(results.DedicatedOverSignalRBlockRatios), 0.6);
         double pipelined = Median(SystemKind.Wevis, r => r.PipelinedPerSecond);
         yield return Target.AtLeast("b) Wevis pipelined replies/s", pipelined, 3_000_000, Count);
         yield return Target.AtLeast("b) Wevis pipelined ÷ SignalR", pipelined / Median(SystemKind.SignalR, r => r.PipelinedPerSecond), 5);

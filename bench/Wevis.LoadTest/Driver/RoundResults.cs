@@ -27,15 +27,6 @@ internal sealed class RunResults
     /// <summary>a) Per cycle: Wevis block p50 ÷ the same cycle's SignalR block p50.</summary>
     public List<double> WevisOverSignalRBlockRatios { get; } = [];
 
-    /// <summary>a) Round trips of a Wevis client with its own receive thread, against the same Wevis server.</summary>
-    public LatencySamples DedicatedLatency { get; } = new(16 * 1024);
-
-    /// <summary>a) Per cycle: that client's block p50 ÷ the same cycle's raw block p50.</summary>
-    public List<double> DedicatedOverRawBlockRatios { get; } = [];
-
-    /// <summary>a) Per cycle: that client's block p50 ÷ the same cycle's SignalR block p50.</summary>
-    public List<double> DedicatedOverSignalRBlockRatios { get; } = [];
-
     public IdleResults? Idle { get; set; }
 
     public List<string> Notes { get; } = [];

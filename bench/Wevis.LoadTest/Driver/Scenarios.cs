@@ -63,18 +63,17 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
     private async Task LatencyAsync(SystemKind[] order, Dictionary<SystemKind, ServerProcess> servers, Dictionary<SystemKind, SystemRound> figures)
     {
         var clients = new Dictionary<SystemKind, IBenchClient>();
-        IBenchClient? dedicated = null;
         try
         {
             foreach (SystemKind system in order)
             {
                 clients[system] = await BenchClients.ConnectAsync(system, servers[system].Port, "latency").WaitAsync(Bound).ConfigureAwait(false);
-                await WarmUpAsync(clients[system]).ConfigureAwait(false);
+                long warmUntil = Stopwatch.GetTimestamp() + (long)(settings.LatencyWarmup.TotalSeconds * Stopwatch.Frequency);
+                while (Stopwatch.GetTimestamp() < warmUntil)
+                {
+                    await clients[system].RoundTripAsync().ConfigureAwait(false);
+                }
             }
-
-            // The same Wevis server, through a client set for single-client latency (its own receive thread).
-            dedicated = await WevisBenchClient.ConnectAsync(servers[SystemKind.Wevis].Port, "latency-dedicated", dedicatedReceiveThread: true).WaitAsync(Bound).ConfigureAwait(false);
-            await WarmUpAsync(dedicated).ConfigureAwait(false);
 
             for (int cycle = 0; cycle < settings.LatencyCycles; cycle++)
             {
@@ -82,20 +81,25 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
                     ? [SystemKind.Raw, SystemKind.Wevis, SystemKind.SignalR, SystemKind.Grpc]
                     : [SystemKind.Wevis, SystemKind.Raw, SystemKind.Grpc, SystemKind.SignalR];
                 var p50 = new Dictionary<SystemKind, double>();
-                double dedicatedP50 = double.NaN;
                 foreach (SystemKind system in cycleOrder)
                 {
-                    p50[system] = await MeasureBlockAsync(clients[system], figures[system].Latency).ConfigureAwait(false);
-                    if (system == SystemKind.Wevis)
+                    var block = new LatencySamples(settings.BlockSize);
+                    IBenchClient client = clients[system];
+                    LatencySamples all = figures[system].Latency;
+                    for (int i = 0; i < settings.BlockSize; i++)
                     {
-                        dedicatedP50 = await MeasureBlockAsync(dedicated!, results.DedicatedLatency).ConfigureAwait(false);
+                        long start = Stopwatch.GetTimestamp();
+                        await client.RoundTripAsync().ConfigureAwait(false);
+                        long elapsed = Stopwatch.GetTimestamp() - start;
+                        block.Add(elapsed);
+                        all.Add(elapsed);
                     }
+
+                    p50[system] = block.PercentileMicroseconds(50);
                 }
 
                 results.WevisOverRawBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.Raw]);
                 results.WevisOverSignalRBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.SignalR]);
-                results.DedicatedOverRawBlockRatios.Add(dedicatedP50 / p50[SystemKind.Raw]);
-                results.DedicatedOverSignalRBlockRatios.Add(dedicatedP50 / p50[SystemKind.SignalR]);
             }
 
             foreach (SystemKind system in order)
@@ -103,8 +107,6 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
                 LatencySamples all = figures[system].Latency;
                 log.WriteLine($"  a) {system.DisplayName(),-8} p50 {all.PercentileMicroseconds(50),7:N1} µs  p99 {all.PercentileMicroseconds(99),8:N1} µs  p99.9 {all.PercentileMicroseconds(99.9),8:N1} µs");
             }
-
-            log.WriteLine($"  a) Wevis, dedicated receive thread: p50 {results.DedicatedLatency.PercentileMicroseconds(50),7:N1} µs  p99 {results.DedicatedLatency.PercentileMicroseconds(99),8:N1} µs (all rounds so far)");
         }
         finally
         {
@@ -112,37 +114,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
             {
                 await client.DisposeAsync().ConfigureAwait(false);
             }
-
-            if (dedicated is not null)
-            {
-                await dedicated.DisposeAsync().ConfigureAwait(false);
-            }
         }
-    }
-
-    private async Task WarmUpAsync(IBenchClient client)
-    {
-        long warmUntil = Stopwatch.GetTimestamp() + (long)(settings.LatencyWarmup.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < warmUntil)
-        {
-            await client.RoundTripAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Runs one block of round trips, adding each to <paramref name="all"/>; returns the block's p50 in µs.</summary>
-    private async Task<double> MeasureBlockAsync(IBenchClient client, LatencySamples all)
-    {
-        var block = new LatencySamples(settings.BlockSize);
-        for (int i = 0; i < settings.BlockSize; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            await client.RoundTripAsync().ConfigureAwait(false);
-            long elapsed = Stopwatch.GetTimestamp() - start;
-            block.Add(elapsed);
-            all.Add(elapsed);
-        }
-
-        return block.PercentileMicroseconds(50);
     }
 
     /// <summary>b) One client with up to the window of requests in flight: replies per second.</summary>

@@ -411,9 +411,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
     private async Task ReceiveLoopAsync(MessageConnection transport)
     {
-        ReceiveOutcome outcome = await (_options.DedicatedReceiveThread
-            ? transport.ReceiveOnDedicatedThread(this, $"Wevis client {Username}@{Host}:{Port}")
-            : transport.ReceiveAsync(this)).ConfigureAwait(false);
+        ReceiveOutcome outcome = await transport.ReceiveAsync(this).ConfigureAwait(false);
         if (outcome.IsProtocolViolation)
         {
             ClientLog.ProtocolViolation(_logger, Host, Port, outcome.Reason);

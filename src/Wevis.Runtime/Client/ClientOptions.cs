@@ -36,16 +36,6 @@ public sealed class ClientOptions
     /// </summary>
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
 
-    /// <summary>
-    /// Whether the client receives on a thread of its own, which sleeps in the kernel until the server's data
-    /// arrives, instead of on the shared thread pool. Default false. Set it for the lowest latency when a process
-    /// has one or a few clients (a game client, say): each reply then wakes one thread instead of passing through the
-    /// runtime's socket thread and the thread pool (bench/README.md has the figures). Leave it off
-    /// for many clients in one process, where a thread each would cost more than it saves. Continuations of
-    /// <see cref="Client.ReceiveAsync(CancellationToken)"/> then run on that thread. No effect over TLS.
-    /// </summary>
-    public bool DedicatedReceiveThread { get; set; }
-
     /// <summary>Where the client logs. Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

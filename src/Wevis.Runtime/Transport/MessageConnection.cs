@@ -309,61 +309,6 @@ internal sealed class MessageConnection : IAsyncDisposable
     public Task<ReceiveOutcome> ReceiveAsync(IMessageBatchHandler handler) =>
         _receiveBuffer is not null ? ReceiveFromSocketAsync(_gatherSocket!, _receiveBuffer, handler) : ReceiveFromStreamAsync(_input!, handler);
 
-    /// <summary>
-    /// As <see cref="ReceiveAsync"/>, but on a thread of its own that waits for data in the kernel (<c>poll</c>)
-    /// rather than through the runtime's socket event loop and the thread pool: one wake-up per arrival instead of
-    /// two, for the lowest latency, at the cost of a thread. The handler runs on that thread. Over TLS this is
-    /// <see cref="ReceiveAsync"/>.
-    /// </summary>
-    public Task<ReceiveOutcome> ReceiveOnDedicatedThread(IMessageBatchHandler handler, string threadName)
-    {
-        if (_receiveBuffer is null)
-        {
-            return ReceiveAsync(handler);
-        }
-
-        var outcome = new TaskCompletionSource<ReceiveOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() => outcome.SetResult(ReceiveBlocking(_gatherSocket!, _receiveBuffer, handler)))
-        {
-            IsBackground = true,
-            Name = threadName,
-        };
-        thread.Start();
-        return outcome.Task;
-    }
-
-    private ReceiveOutcome ReceiveBlocking(Socket socket, SocketReceiveBuffer received, IMessageBatchHandler handler)
-    {
-        try
-        {
-            while (true)
-            {
-                Memory<byte> space = received.GetReadSpace(MaxIncomingFrameSize);
-                // Sleeps in the kernel until data or the end arrives (closing shuts the socket, which ends the
-                // wait); the read then completes at once.
-                socket.Poll(-1, SelectMode.SelectRead);
-                int read = socket.Receive(space.Span, SocketFlags.None);
-                received.Received(read);
-                ProtocolException? violation = TakeFrames(received.Unconsumed, ended: read == 0, out int consumed);
-                received.Consume(consumed);
-                ValueTask<ReceiveOutcome?> handled = HandleFramesAsync(handler, violation, ended: read == 0);
-                ReceiveOutcome? outcome = handled.IsCompletedSuccessfully ? handled.Result : handled.AsTask().GetAwaiter().GetResult();
-                if (outcome is { } ended)
-                {
-                    return ended;
-                }
-            }
-        }
-        catch (Exception ex) when (IsNetworkError(ex))
-        {
-            return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
-        }
-        finally
-        {
-            received.Release();
-        }
-    }
-
     private async Task<ReceiveOutcome> ReceiveFromSocketAsync(Socket socket, SocketReceiveBuffer received, IMessageBatchHandler handler)
     {
         try
