@@ -109,32 +109,42 @@ public static class WireFormat
     }
 
     /// <summary>Reads a <c>?f</c> argument: <c>bin</c> of little-endian float32, or an array of numbers.</summary>
-    public static float[] ReadSingleArray(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    public static float[] ReadSingleArray(ref MessagePackReader reader, MessageDescriptor message, int argument) =>
+        ReadFloatArray<float>(ref reader, message, argument, "float32");
+
+    /// <summary>Reads a <c>?d</c> argument: <c>bin</c> of little-endian float64, or an array of numbers.</summary>
+    public static double[] ReadDoubleArray(ref MessagePackReader reader, MessageDescriptor message, int argument) =>
+        ReadFloatArray<double>(ref reader, message, argument, "float64");
+
+    /// <summary>The values of a float array's <c>bin</c> form (little-endian <typeparamref name="T"/>), checked to be whole.</summary>
+    internal static T[] FromLittleEndian<T>(ReadOnlySpan<byte> bytes, MessageDescriptor message, int argument, string elementName)
+        where T : unmanaged
+    {
+        T[] values = NewFloatArray<T>(bytes.Length, message, argument, elementName);
+        bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+        return ToHostOrder(values);
+    }
+
+    private static T[] FromLittleEndian<T>(in ReadOnlySequence<byte> bytes, MessageDescriptor message, int argument, string elementName)
+        where T : unmanaged
+    {
+        T[] values = NewFloatArray<T>(bytes.Length, message, argument, elementName);
+        bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+        return ToHostOrder(values);
+    }
+
+    private static T[] ReadFloatArray<T>(ref MessagePackReader reader, MessageDescriptor message, int argument, string elementName)
+        where T : unmanaged
     {
         MessagePackType type = reader.NextMessagePackType;
         if (type == MessagePackType.Binary)
         {
-            ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
-            if (bytes.Length % sizeof(float) != 0)
-            {
-                throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float32 values");
-            }
-
-            // Every element is overwritten by the copy, so the array need not be zeroed first.
-            float[] values = GC.AllocateUninitializedArray<float>((int)(bytes.Length / sizeof(float)));
-            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-            if (!BitConverter.IsLittleEndian)
-            {
-                ReverseEndianness(MemoryMarshal.Cast<float, int>(values.AsSpan()));
-            }
-
-            return values;
+            return FromLittleEndian<T>(reader.ReadBytes()!.Value, message, argument, elementName);
         }
 
         if (type == MessagePackType.Array)
         {
-            int count = reader.ReadArrayHeader();
-            var values = new float[count];
+            var values = new T[reader.ReadArrayHeader()];
             for (int i = 0; i < values.Length; i++)
             {
                 MessagePackType element = reader.NextMessagePackType;
@@ -143,7 +153,8 @@ public static class WireFormat
                     throw Invalid(message, argument, $"holds {Describe(ref reader)} at index {i}, where a number belongs");
                 }
 
-                values[i] = reader.ReadSingle();
+                // The type tests are constants for each T, so the JIT keeps one branch and no boxing.
+                values[i] = typeof(T) == typeof(float) ? (T)(object)reader.ReadSingle() : (T)(object)reader.ReadDouble();
             }
 
             return values;
@@ -152,48 +163,39 @@ public static class WireFormat
         throw Mismatch(ref reader, message, argument);
     }
 
-    /// <summary>Reads a <c>?d</c> argument: <c>bin</c> of little-endian float64, or an array of numbers.</summary>
-    public static double[] ReadDoubleArray(ref MessagePackReader reader, MessageDescriptor message, int argument)
+    /// <summary>An array for <paramref name="byteLength"/> bytes of <typeparamref name="T"/>, which the caller fills completely.</summary>
+    private static T[] NewFloatArray<T>(long byteLength, MessageDescriptor message, int argument, string elementName)
+        where T : unmanaged
     {
-        MessagePackType type = reader.NextMessagePackType;
-        if (type == MessagePackType.Binary)
+        int size = Unsafe.SizeOf<T>();
+        if (byteLength % size != 0)
         {
-            ReadOnlySequence<byte> bytes = reader.ReadBytes()!.Value;
-            if (bytes.Length % sizeof(double) != 0)
-            {
-                throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float64 values");
-            }
-
-            // Every element is overwritten by the copy, so the array need not be zeroed first.
-            double[] values = GC.AllocateUninitializedArray<double>((int)(bytes.Length / sizeof(double)));
-            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-            if (!BitConverter.IsLittleEndian)
-            {
-                ReverseEndianness(MemoryMarshal.Cast<double, long>(values.AsSpan()));
-            }
-
-            return values;
+            throw Invalid(message, argument, $"holds {byteLength} bytes, which is not a whole number of {elementName} values");
         }
 
-        if (type == MessagePackType.Array)
+        // Every element is overwritten by the copy, so the array need not be zeroed first.
+        return GC.AllocateUninitializedArray<T>((int)(byteLength / size));
+    }
+
+    /// <summary>Turns little-endian values into this machine's order (nothing to do on little-endian machines).</summary>
+    private static T[] ToHostOrder<T>(T[] values)
+        where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian)
         {
-            int count = reader.ReadArrayHeader();
-            var values = new double[count];
-            for (int i = 0; i < values.Length; i++)
+            if (Unsafe.SizeOf<T>() == sizeof(int))
             {
-                MessagePackType element = reader.NextMessagePackType;
-                if (element != MessagePackType.Float && element != MessagePackType.Integer)
-                {
-                    throw Invalid(message, argument, $"holds {Describe(ref reader)} at index {i}, where a number belongs");
-                }
-
-                values[i] = reader.ReadDouble();
+                Span<int> bits = MemoryMarshal.Cast<T, int>(values.AsSpan());
+                BinaryPrimitives.ReverseEndianness(bits, bits);
             }
-
-            return values;
+            else
+            {
+                Span<long> bits = MemoryMarshal.Cast<T, long>(values.AsSpan());
+                BinaryPrimitives.ReverseEndianness(bits, bits);
+            }
         }
 
-        throw Mismatch(ref reader, message, argument);
+        return values;
     }
 
     /// <summary>Writes a <c>str</c> argument.</summary>
@@ -252,10 +254,6 @@ public static class WireFormat
 
     /// <summary>Whether a MessagePack code starts an integer: a fixint, or uint8 to int64 (0xcc to 0xd3).</summary>
     private static bool IsInteger(byte code) => code <= MessagePackCode.MaxFixInt || code >= MessagePackCode.MinNegativeFixInt || (uint)(code - MessagePackCode.UInt8) <= MessagePackCode.Int64 - MessagePackCode.UInt8;
-
-    private static void ReverseEndianness(Span<int> values) => BinaryPrimitives.ReverseEndianness(values, values);
-
-    private static void ReverseEndianness(Span<long> values) => BinaryPrimitives.ReverseEndianness(values, values);
 
     private static void Expect(ref MessagePackReader reader, MessagePackType expected, MessageDescriptor message, int argument)
     {

@@ -229,77 +229,25 @@ public ref struct WireReader
 
     /// <summary>Reads a <c>?f</c> argument: <c>bin</c> of little-endian float32, or an array of numbers.</summary>
     /// <exception cref="ProtocolException">The next item is neither, or is cut off.</exception>
-    public float[] ReadSingleArray(MessageDescriptor message, int argument)
-    {
-        byte code = PeekCode(message);
-        if (IsBinary(code))
-        {
-            ReadOnlySpan<byte> bytes = ReadBinary(code, message);
-            if (bytes.Length % sizeof(float) != 0)
-            {
-                throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float32 values");
-            }
-
-            // Every element is overwritten by the copy, so the array need not be zeroed first.
-            float[] values = GC.AllocateUninitializedArray<float>(bytes.Length / sizeof(float));
-            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-            if (!BitConverter.IsLittleEndian)
-            {
-                Span<int> bits = MemoryMarshal.Cast<float, int>(values.AsSpan());
-                BinaryPrimitives.ReverseEndianness(bits, bits);
-            }
-
-            return values;
-        }
-
-        if (IsArray(code))
-        {
-            var values = new float[ReadArrayHeader(code, message)];
-            for (int i = 0; i < values.Length; i++)
-            {
-                byte element = PeekCode(message);
-                if (!IsNumber(element))
-                {
-                    throw Invalid(message, argument, $"holds {Describe(element)} at index {i}, where a number belongs");
-                }
-
-                values[i] = ReadSingleNumber(message);
-            }
-
-            return values;
-        }
-
-        throw Mismatch(code, message, argument);
-    }
+    public float[] ReadSingleArray(MessageDescriptor message, int argument) => ReadFloatArray<float>(message, argument, "float32");
 
     /// <summary>Reads a <c>?d</c> argument: <c>bin</c> of little-endian float64, or an array of numbers.</summary>
     /// <exception cref="ProtocolException">The next item is neither, or is cut off.</exception>
-    public double[] ReadDoubleArray(MessageDescriptor message, int argument)
+    public double[] ReadDoubleArray(MessageDescriptor message, int argument) => ReadFloatArray<double>(message, argument, "float64");
+
+    /// <summary>Reads a float array of <typeparamref name="T"/> (<see cref="float"/> or <see cref="double"/>).</summary>
+    private T[] ReadFloatArray<T>(MessageDescriptor message, int argument, string elementName)
+        where T : unmanaged
     {
         byte code = PeekCode(message);
         if (IsBinary(code))
         {
-            ReadOnlySpan<byte> bytes = ReadBinary(code, message);
-            if (bytes.Length % sizeof(double) != 0)
-            {
-                throw Invalid(message, argument, $"holds {bytes.Length} bytes, which is not a whole number of float64 values");
-            }
-
-            // Every element is overwritten by the copy, so the array need not be zeroed first.
-            double[] values = GC.AllocateUninitializedArray<double>(bytes.Length / sizeof(double));
-            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-            if (!BitConverter.IsLittleEndian)
-            {
-                Span<long> bits = MemoryMarshal.Cast<double, long>(values.AsSpan());
-                BinaryPrimitives.ReverseEndianness(bits, bits);
-            }
-
-            return values;
+            return WireFormat.FromLittleEndian<T>(ReadBinary(code, message), message, argument, elementName);
         }
 
         if (IsArray(code))
         {
-            var values = new double[ReadArrayHeader(code, message)];
+            var values = new T[ReadArrayHeader(code, message)];
             for (int i = 0; i < values.Length; i++)
             {
                 byte element = PeekCode(message);
@@ -308,7 +256,8 @@ public ref struct WireReader
                     throw Invalid(message, argument, $"holds {Describe(element)} at index {i}, where a number belongs");
                 }
 
-                values[i] = ReadNumber(message);
+                // The type tests are constants for each T, so the JIT keeps one branch and no boxing.
+                values[i] = typeof(T) == typeof(float) ? (T)(object)ReadSingleNumber(message) : (T)(object)ReadNumber(message);
             }
 
             return values;
