@@ -22,8 +22,9 @@ namespace Wevis.Transport;
 /// the peer through TCP instead of growing memory.</para>
 /// <para>Sending encodes into the outgoing <see cref="Pipe"/> under a lock and flushes; the send loop, scheduled
 /// inline, writes to the socket on the flushing thread when it is idle and otherwise picks up everything queued
-/// when its current write ends. Bytes queued but not yet written are capped: a peer that does not read is
-/// disconnected rather than allowed to grow the queue.</para>
+/// when its current write ends. Within a dispatch batch, flushing waits for the batch's end, or for 256 frames or
+/// 64 KiB, whichever comes first (<see cref="FlushBatch"/>). Bytes queued but not yet written are capped: a peer
+/// that does not read is disconnected rather than allowed to grow the queue.</para>
 /// <para>Closing is graceful unless aborted: everything queued is written, then the send side is shut (FIN), and
 /// the connection reads and ignores whatever still arrives until the peer closes its side too, at most
 /// <see cref="LingerTimeout"/>. Only then is the socket closed, so the peer receives all of it: closing a socket
@@ -60,7 +61,6 @@ internal sealed class MessageConnection : IAsyncDisposable
     private long _queuedBytes;
     private bool _flushPending;
     private int _framesSinceFlush;
-    private long _bytesSinceFlush;
     private bool _queueLimitExceeded;
     private bool _outputCompleted;
     private bool _sentEnd;
@@ -242,8 +242,7 @@ internal sealed class MessageConnection : IAsyncDisposable
             if (_flushPending)
             {
                 _framesSinceFlush++;
-                _bytesSinceFlush += frameLength;
-                if (_framesSinceFlush >= FlushEveryFrames || _bytesSinceFlush >= FlushEveryBytes)
+                if (_framesSinceFlush >= FlushEveryFrames || _output.Writer.UnflushedBytes >= FlushEveryBytes)
                 {
                     // A long batch: what is ready goes out now, so the peer starts on it while the rest of
                     // the batch is handled, instead of both sides taking turns. The batch still flushes the
@@ -255,7 +254,6 @@ internal sealed class MessageConnection : IAsyncDisposable
             {
                 _flushPending = true;
                 _framesSinceFlush = 1;
-                _bytesSinceFlush = frameLength;
                 batch.Add(this);
             }
             else
@@ -288,7 +286,6 @@ internal sealed class MessageConnection : IAsyncDisposable
     private void FlushLocked()
     {
         _framesSinceFlush = 0;
-        _bytesSinceFlush = 0;
         if (_outputCompleted)
         {
             return;
