@@ -74,3 +74,17 @@ public sealed class UnexpectedMessageException : WevisException
     /// <summary>The message that arrived instead (it has been taken off the queue).</summary>
     public IMessage Received { get; }
 }
+
+/// <summary>The server refused a client's request to join, create or leave a room; <see cref="Reason"/> says why.</summary>
+public sealed class JoinRefusedException : WevisException
+{
+    /// <summary>Creates the exception with the server's reason.</summary>
+    public JoinRefusedException(string reason)
+        : base("The server refused the room request: " + reason)
+    {
+        Reason = reason;
+    }
+
+    /// <summary>Why the server refused (the room is full, locked, closed or unknown…).</summary>
+    public string Reason { get; }
+}

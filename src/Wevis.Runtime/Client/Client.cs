@@ -1,10 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
+using Wevis.Sessions;
 using Wevis.Transport;
 
 namespace Wevis;
@@ -18,7 +18,8 @@ namespace Wevis;
 /// <para><b>Async</b>: <see cref="ConnectAsync"/>, <see cref="Send"/>, <see cref="ReceiveAsync{T}"/> or <see cref="ReadAllAsync"/>, <see cref="DisposeAsync"/>.</para>
 /// <para>A lost connection ends a waiting receive with <see cref="ConnectionClosedException"/>, never a hang.</para>
 /// <para>Continuations of <see cref="ReceiveAsync(CancellationToken)"/> may run on the client's receive loop; replies sent
-/// there go out together when the loop's current batch of messages is done. Do not block in such code.</para>
+/// there go out together when the loop's current batch of messages is done. Do not block in such code. Sends on
+/// other clients from there are not held back.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -29,7 +30,7 @@ namespace Wevis;
 /// Console.WriteLine($"Username: {client.ReceiveBlocking&lt;YouAre&gt;().Name}");
 /// </code>
 /// </example>
-public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
+public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
 {
     /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
     private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
@@ -39,17 +40,16 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly MessageInbox _inbox = new();
     private readonly List<IMessage> _arrived = [];
-
-    private readonly TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly FlushBatch _batch = new();
+    private readonly Dictionary<int, TaskCompletionSource<ClientRoom>> _roomRequests = [];
     private readonly Lock _lifecycleLock = new();
     private MessageRegistry _messages = MessageRegistry.Empty;
     private MessageConnection? _transport;
+    private ClientSession? _session;
     private Task _receiveLoop = Task.CompletedTask;
-    private Timer? _watchdog;
-    private int _phase; // a Phase
+    private ClientRoom? _room;
+    private int _nextRequest;
+    private bool _started;
     private bool _stoppedLocally;
-    private Exception? _loginFailure;
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
     /// <param name="username">The name to log in as.</param>
@@ -75,15 +75,6 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         _logger = _options.LoggerFactory?.CreateLogger("Wevis.Client") ?? NullLogger.Instance;
     }
 
-    private enum Phase
-    {
-        New,
-        AwaitingWelcome,
-        AwaitingLoginResult,
-        LoggedIn,
-        Closed,
-    }
-
     /// <summary>The name this client logs in as.</summary>
     public string Username { get; }
 
@@ -97,7 +88,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     public int Port { get; }
 
     /// <summary>Whether the client is logged in and the connection is open.</summary>
-    public bool IsConnected => Volatile.Read(ref _phase) == (int)Phase.LoggedIn && _transport is { IsClosing: false };
+    public bool IsConnected => _session is { IsLoggedIn: true } && _transport is { IsClosing: false };
 
     /// <summary>Why the connection closed, once it has.</summary>
     public string? CloseReason => _transport?.CloseReason;
@@ -105,30 +96,37 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// <summary>The message types this client speaks (without the protocol's own).</summary>
     public MessageRegistry Messages => _messages;
 
+    /// <summary>
+    /// The room the user is in, as the server last said: the entry room (<c>lobby</c>) soon after logging in, then
+    /// whatever room requests or the server's moves made it. Null until the server has said.
+    /// </summary>
+    public ClientRoom? Room => Volatile.Read(ref _room);
+
     /// <summary>Connects, logs in, and returns once logged in.</summary>
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
+    /// <exception cref="InvalidOperationException">This client has connected before; make a new one to connect again.</exception>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
         lock (_lifecycleLock)
         {
-            if (_phase != (int)Phase.New)
+            if (_started)
             {
                 throw new InvalidOperationException("This client has already connected; create a new one to connect again.");
             }
 
-            _phase = (int)Phase.AwaitingWelcome;
+            _started = true;
         }
 
         _options.Validate();
         _messages = _options.Messages ?? MessageRegistry.Default;
         ClientLog.Connecting(_logger, Host, Port, Username);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ConnectTimeout);
+        using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            await OpenAsync(timeout.Token).ConfigureAwait(false);
-            await _loggedIn.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            await OpenAsync(linked.Token).ConfigureAwait(false);
+            await _session!.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -201,6 +199,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
+    /// <exception cref="InvalidOperationException">Called on this client's own receive loop (in code continuing from <see cref="ReceiveAsync(CancellationToken)"/>), where it would wait forever.</exception>
     public IMessage ReceiveBlocking(TimeSpan? timeout = null)
     {
         LoggedInTransport();
@@ -209,18 +208,13 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
             return message!;
         }
 
-        if (FlushBatch.Current == _batch)
+        if (FlushBatch.Current is { } batch && ReferenceEquals(batch, _session!.Batch))
         {
             throw new InvalidOperationException(
                 "ReceiveBlocking was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync there.");
         }
 
-        using var cancel = new CancellationTokenSource();
-        if (timeout is { } limit)
-        {
-            cancel.CancelAfter(limit);
-        }
-
+        using var cancel = timeout is { } limit ? new CancellationTokenSource(limit, _options.TimeProvider) : new CancellationTokenSource();
         try
         {
             return _inbox.DequeueAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
@@ -270,6 +264,42 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Asks the server to move the user into the room <paramref name="roomId"/>; completes when they are in it. The
+    /// room's enter hook has run by then, so what it sent is already in the inbox, ahead of what follows.
+    /// </summary>
+    /// <exception cref="JoinRefusedException">The server refused: no such room, full, locked, closed, or the room turned the user away.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> JoinRoomAsync(string roomId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(roomId);
+        return RequestRoomAsync(request => new JoinRoom(request, roomId), cancellationToken);
+    }
+
+    /// <summary>Asks the server for a place in a room of <paramref name="type"/> that has one, or in a new one; completes when the user is in it.</summary>
+    /// <exception cref="JoinRefusedException">The server refused: no such type, or clients may not join or create its rooms.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> JoinOrCreateRoomAsync(string type, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        return RequestRoomAsync(request => new JoinOrCreateRoom(request, type), cancellationToken);
+    }
+
+    /// <summary>Asks the server for a new room of <paramref name="type"/>, and moves the user into it.</summary>
+    /// <exception cref="JoinRefusedException">The server refused: no such type, clients may not create its rooms, or there are too many rooms.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> CreateRoomAsync(string type, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        return RequestRoomAsync(request => new CreateRoom(request, type), cancellationToken);
+    }
+
+    /// <summary>Asks the server to move the user back to the entry room.</summary>
+    /// <exception cref="JoinRefusedException">The user is in the entry room already.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> LeaveRoomAsync(CancellationToken cancellationToken = default) =>
+        RequestRoomAsync(request => new LeaveRoom(request), cancellationToken);
+
+    /// <summary>
     /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
     /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
     /// Called from code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it
@@ -277,7 +307,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// </summary>
     public void Stop()
     {
-        if (FlushBatch.Current == _batch)
+        if (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
         {
             _ = DisposeAsync().AsTask();
             return;
@@ -294,9 +324,9 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     {
         lock (_lifecycleLock)
         {
-            if (_phase == (int)Phase.New)
+            if (!_started)
             {
-                _phase = (int)Phase.Closed;
+                _started = true;
                 return;
             }
         }
@@ -319,221 +349,136 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         await _receiveLoop.ConfigureAwait(false);
     }
 
-    ValueTask IMessageBatchHandler.HandleBatchAsync(MessageConnection transport, List<IMessage> messages)
+    void IClientReceiver.Receive(List<IMessage> messages, int start, int end)
     {
+        for (int i = start; i < end; i++)
+        {
+            IMessage message = messages[i];
+            if (message.Descriptor.IsProtocolMessage)
+            {
+                HandleRoomNotice(message);
+            }
+            else
+            {
+                _arrived.Add(message);
+            }
+        }
+
+        if (_arrived.Count > 0)
+        {
+            // The receiver's continuation runs here: the session has entered its batch, so replies go out together.
+            _inbox.EnqueueRange(_arrived);
+            _arrived.Clear();
+        }
+    }
+
+    private void HandleRoomNotice(IMessage message)
+    {
+        switch (message)
+        {
+            case RoomChanged changed:
+                var room = new ClientRoom(changed.Room, changed.Type);
+                Volatile.Write(ref _room, room);
+                TakeRoomRequest(changed.Request)?.TrySetResult(room);
+                break;
+            case JoinRefused refused:
+                TakeRoomRequest(refused.Request)?.TrySetException(new JoinRefusedException(refused.Reason));
+                break;
+            default:
+                string reason = $"the server sent {message.Descriptor.Name} after the login";
+                ClientLog.ProtocolViolation(_logger, Host, Port, reason);
+                _transport?.Close(reason, new Closing(reason));
+                break;
+        }
+    }
+
+    private async Task<ClientRoom> RequestRoomAsync(Func<int, IMessage> makeRequest, CancellationToken cancellationToken)
+    {
+        MessageConnection transport = LoggedInTransport();
+        var answer = new TaskCompletionSource<ClientRoom>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int request;
+        lock (_roomRequests)
+        {
+            request = ++_nextRequest;
+            _roomRequests[request] = answer;
+        }
+
         try
         {
-            foreach (IMessage message in messages)
+            if (!transport.TrySend(makeRequest(request)))
             {
-                if (transport.IsClosing)
-                {
-                    break;
-                }
-
-                switch ((Phase)Volatile.Read(ref _phase))
-                {
-                    case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage:
-                        _arrived.Add(message);
-                        break;
-                    case Phase.LoggedIn:
-                        HandleProtocolMessage(transport, message);
-                        break;
-                    case Phase.AwaitingWelcome:
-                        HandleWelcome(transport, message);
-                        break;
-                    case Phase.AwaitingLoginResult:
-                        HandleLoginResult(transport, message);
-                        break;
-                }
+                throw new ConnectionClosedException(transport.CloseReason ?? "the connection was closed");
             }
 
-            if (_arrived.Count > 0)
-            {
-                // The receiver's continuation runs here, inside the batch: its replies go out together below.
-                using (_batch.Enter())
-                {
-                    _inbox.EnqueueRange(_arrived);
-                }
-            }
+            return await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _arrived.Clear();
-            _batch.FlushAll();
+            TakeRoomRequest(request);
         }
+    }
 
-        return ValueTask.CompletedTask;
+    private TaskCompletionSource<ClientRoom>? TakeRoomRequest(int request)
+    {
+        lock (_roomRequests)
+        {
+            return _roomRequests.Remove(request, out TaskCompletionSource<ClientRoom>? answer) ? answer : null;
+        }
     }
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Stream? stream = null;
-        try
-        {
-            await socket.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
-            if (_options.UseTls)
+        SslClientAuthenticationOptions? tls = _options.UseTls
+            ? new SslClientAuthenticationOptions
             {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                stream = ssl;
-                await ssl.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions
-                    {
-                        TargetHost = _options.TlsTargetHost ?? Host,
-                        RemoteCertificateValidationCallback = _options.ServerCertificateValidation,
-                    },
-                    cancellationToken).ConfigureAwait(false);
+                TargetHost = _options.TlsTargetHost ?? Host,
+                RemoteCertificateValidationCallback = _options.ServerCertificateValidation,
             }
-        }
-        catch
-        {
-            if (stream is not null)
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-
-            socket.Dispose();
-            throw;
-        }
-
+            : null;
+        (var socket, Stream stream) = await TcpConnector.ConnectAsync(Host, Port, tls, cancellationToken).ConfigureAwait(false);
         MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
-        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes));
+        var batch = new FlushBatch(this);
+        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes), batch.Group, _options.TimeProvider);
+        var session = new ClientSession(
+            transport,
+            new LoginRequest(Username, _password, Version, _messages.Fingerprint),
+            this,
+            batch,
+            _options.TimeProvider,
+            _options.ServerTimeout,
+            _logger,
+            Host,
+            Port);
         _transport = transport;
-        transport.Start();
-        _receiveLoop = ReceiveLoopAsync(transport);
-        if (_options.ServerTimeout != Timeout.InfiniteTimeSpan)
-        {
-            TimeSpan period = _options.ServerTimeout / 4;
-            _watchdog = new Timer(static state => ((Client)state!).CheckServerSilence(), this, period, period);
-        }
+        _session = session;
+        session.Start();
+        _receiveLoop = ReceiveLoopAsync(transport, session);
     }
 
-    private async Task ReceiveLoopAsync(MessageConnection transport)
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session)
     {
-        ReceiveOutcome outcome = await transport.ReceiveAsync(this).ConfigureAwait(false);
-        if (outcome.IsProtocolViolation)
-        {
-            ClientLog.ProtocolViolation(_logger, Host, Port, outcome.Reason);
-            transport.Close(outcome.Reason, new Closing(outcome.Reason));
-        }
-        else
-        {
-            transport.Close(outcome.Reason);
-        }
-
-        string reason = transport.CloseReason ?? outcome.Reason;
+        string reason = await session.RunAsync().ConfigureAwait(false);
         ClientLog.Closed(_logger, Host, Port, reason);
-        Volatile.Write(ref _phase, (int)Phase.Closed);
-        _loggedIn.TrySetException(_loginFailure ?? new ConnectionFailedException($"The connection to {Host}:{Port} closed before the login finished: {reason}"));
-        if (_stoppedLocally)
+        var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
+        _inbox.Complete(closed);
+        lock (_roomRequests)
         {
-            _inbox.Complete(new ConnectionClosedException("the client was stopped"));
-        }
-        else
-        {
-            _inbox.Complete(new ConnectionClosedException(reason));
-        }
+            foreach (TaskCompletionSource<ClientRoom> answer in _roomRequests.Values)
+            {
+                answer.TrySetException(closed);
+            }
 
-        if (_watchdog is not null)
-        {
-            await _watchdog.DisposeAsync().ConfigureAwait(false);
+            _roomRequests.Clear();
         }
 
         await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-    }
-
-    private void HandleWelcome(MessageConnection transport, IMessage message)
-    {
-        switch (message)
-        {
-            case Welcome { Protocol: not WireProtocol.Version } welcome:
-                _loginFailure = new ConnectionFailedException(
-                    $"The server speaks Wevis protocol version {welcome.Protocol}; this client speaks version {WireProtocol.Version}.");
-                transport.Close(_loginFailure.Message, new Closing(_loginFailure.Message));
-                break;
-            case Welcome welcome:
-                Volatile.Write(ref _phase, (int)Phase.AwaitingLoginResult);
-                transport.TrySend(new Login(Username, Credentials.Encrypt(_password, welcome.Salt), Version, _messages.Fingerprint));
-                break;
-            case Closing closing:
-                FailBeforeLogin(transport, closing);
-                break;
-            default:
-                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of its welcome");
-                break;
-        }
-    }
-
-    private void HandleLoginResult(MessageConnection transport, IMessage message)
-    {
-        switch (message)
-        {
-            case LoginAccepted:
-                Volatile.Write(ref _phase, (int)Phase.LoggedIn);
-                _loggedIn.TrySetResult();
-                break;
-            case LoginRejected rejected:
-                ClientLog.LoginRejected(_logger, Host, Port, Username, rejected.Reason);
-                _loginFailure = new LoginRejectedException(rejected.Reason);
-                transport.Close("the login was rejected: " + rejected.Reason);
-                break;
-            case Closing closing:
-                FailBeforeLogin(transport, closing);
-                break;
-            default:
-                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of the login's result");
-                break;
-        }
-    }
-
-    /// <summary>The server said why it is closing before the login finished: that is why connecting failed.</summary>
-    private void FailBeforeLogin(MessageConnection transport, Closing closing)
-    {
-        _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
-        transport.Close("the server closed the connection: " + closing.Reason);
-    }
-
-    private void HandleProtocolMessage(MessageConnection transport, IMessage message)
-    {
-        switch (message)
-        {
-            case Ping:
-                transport.TrySend(new Pong());
-                break;
-            case Pong:
-                break;
-            case Closing closing:
-                transport.Close("the server closed the connection: " + closing.Reason);
-                break;
-            default:
-                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} after the login");
-                break;
-        }
-    }
-
-    private void BreakProtocol(MessageConnection transport, string reason)
-    {
-        ClientLog.ProtocolViolation(_logger, Host, Port, reason);
-        _loginFailure ??= new ConnectionFailedException("The server broke the Wevis protocol: " + reason);
-        transport.Close(reason, new Closing(reason));
-    }
-
-    private void CheckServerSilence()
-    {
-        if (_transport is { IsClosing: false } transport
-            && Environment.TickCount64 - transport.LastReceivedTicks > (long)_options.ServerTimeout.TotalMilliseconds)
-        {
-            transport.Abort($"nothing arrived from the server for {_options.ServerTimeout.TotalSeconds:0.###} s");
-        }
     }
 
     private void Fail(string reason) => _transport?.Abort(reason);
 
     private MessageConnection LoggedInTransport()
     {
-        MessageConnection? transport = _transport;
-        if (transport is null || (Volatile.Read(ref _phase) < (int)Phase.LoggedIn && !_loggedIn.Task.IsCompleted))
+        if (_transport is not { } transport || _session is not { } session || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
         {
             throw new InvalidOperationException("The client has not logged in; call ConnectAsync or StartBlocking first.");
         }

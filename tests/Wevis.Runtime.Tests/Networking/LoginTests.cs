@@ -144,7 +144,7 @@ public class LoginTests
             var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
             Assert.Matches("^[0-9a-f]{32}$", welcome.Salt);
             Assert.Equal(WevisRegistry.Messages.Fingerprint, welcome.Fingerprint);
-            Assert.Equal(1, welcome.Protocol);
+            Assert.Equal(WireProtocol.Version, welcome.Protocol);
             salts.Add(welcome.Salt);
         }
 

@@ -1,3 +1,4 @@
+using Wevis.Sessions;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -136,7 +137,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         await client.DisposeAsync();
         await server.Server.StopAsync();
 
-        Connection session = await server.Room.FirstLeave.Task;
+        ServerSession session = ((LocalConnection)await server.Room.FirstLeave.Task).Session;
         byte[] wire = relay.Recorded;
         string[] secrets = ["michael", "a secret only the room should read", session.Salt, Credentials.Encrypt("mypassword", session.Salt)];
         int visible = secrets.Count(s => Contains(wire, Encoding.UTF8.GetBytes(s)));

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Wevis;
+namespace Wevis.Sessions;
 
 /// <summary>
 /// Counts failed logins per IP address and refuses an address that failed too often within a window, until the
@@ -14,7 +14,7 @@ namespace Wevis;
 /// frees up. Addresses already tracked stay refused, so a flood from many addresses cannot grow memory or lift a
 /// refusal; it only leaves its own newest addresses uncounted.
 /// </remarks>
-internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
+internal sealed class LoginThrottle(int maxFailures, TimeSpan window, TimeProvider time)
 {
     /// <summary>The most addresses counted at once.</summary>
     public const int MaxTrackedAddresses = 10_000;
@@ -22,6 +22,7 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, (int Failures, long WindowStart)> _failures = [];
     private readonly long _windowMilliseconds = (long)window.TotalMilliseconds;
+    private readonly long _start = time.GetTimestamp();
     private long _earliestExpiry;
 
     /// <summary>How many addresses are being counted now.</summary>
@@ -49,7 +50,7 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
         {
             return _failures.TryGetValue(key, out var entry)
                 && entry.Failures >= maxFailures
-                && Environment.TickCount64 - entry.WindowStart < _windowMilliseconds;
+                && Now() - entry.WindowStart < _windowMilliseconds;
         }
     }
 
@@ -62,7 +63,7 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
         }
 
         IPAddress key = KeyOf(address);
-        long now = Environment.TickCount64;
+        long now = Now();
         lock (_lock)
         {
             bool tracked = _failures.TryGetValue(key, out var entry);
@@ -85,6 +86,9 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
             return failures == maxFailures;
         }
     }
+
+    /// <summary>Milliseconds since the throttle was made, on its clock.</summary>
+    private long Now() => (long)time.GetElapsedTime(_start).TotalMilliseconds;
 
     private void RemoveExpired(long now)
     {

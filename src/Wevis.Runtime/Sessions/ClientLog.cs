@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Wevis;
+namespace Wevis.Sessions;
 
 /// <summary>The client's log messages, in one place.</summary>
 internal static partial class ClientLog
