@@ -102,6 +102,13 @@ public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
     /// </summary>
     public ClientRoom? Room => Volatile.Read(ref _room);
 
+    /// <summary>
+    /// Raised when the server says the user is in another room: after the login (the entry room), after a room
+    /// request, and when the server moves the user (a room closed, say). Raised on the client's receive loop,
+    /// before the messages that follow the change are received: do not block in it.
+    /// </summary>
+    public event EventHandler<RoomChangedEventArgs>? RoomChanged;
+
     /// <summary>Connects, logs in, and returns once logged in.</summary>
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
@@ -379,6 +386,7 @@ public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
             case RoomChanged changed:
                 var room = new ClientRoom(changed.Room, changed.Type);
                 Volatile.Write(ref _room, room);
+                RoomChanged?.Invoke(this, new RoomChangedEventArgs(room, changed.Reason));
                 TakeRoomRequest(changed.Request)?.TrySetResult(room);
                 break;
             case JoinRefused refused:

@@ -470,6 +470,10 @@ public abstract class Room
             {
                 _members.Leave(connection);
             }
+            else
+            {
+                _members.Used = true;
+            }
 
             return refusal;
         }

@@ -303,6 +303,8 @@ public sealed class RoomDirectory
             return (null, refusal);
         }
 
+        // Made for a user to join: if they cannot enter after all, it goes when its seat is given back.
+        room.Members.Used = true;
         refusal = room.Members.TryHoldSeat(force: false);
         return refusal is null ? (room, null) : (null, refusal);
     }

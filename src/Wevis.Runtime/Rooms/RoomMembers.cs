@@ -16,9 +16,25 @@ internal sealed class RoomMembers
     private Connection[] _snapshot = [];
     private int _held;
     private RoomState _state;
+    private bool _used;
 
     /// <summary>The most members plus held seats; null: no limit.</summary>
     public int? Capacity { get; set; }
+
+    /// <summary>
+    /// Whether the room counts as used, so that becoming empty disposes it: a user has entered it, or it was made
+    /// for a user to join. A room made by code stays until someone has been in it.
+    /// </summary>
+    public bool Used
+    {
+        set
+        {
+            lock (_lock)
+            {
+                _used = value;
+            }
+        }
+    }
 
     /// <summary>Whether new users are refused.</summary>
     public bool IsLocked { get; set; }
@@ -164,7 +180,7 @@ internal sealed class RoomMembers
 
     private bool DisposeIfEmptyLocked(bool autoDispose)
     {
-        if (_members.Count == 0 && _held == 0 && _state != RoomState.Disposed && (autoDispose || _state == RoomState.Closing))
+        if (_members.Count == 0 && _held == 0 && _state != RoomState.Disposed && ((autoDispose && _used) || _state == RoomState.Closing))
         {
             _state = RoomState.Disposed;
             return true;
