@@ -37,10 +37,15 @@ public class TwoClientsTests
     {
         using var bound = new CancellationTokenSource(Bound);
 
-        // The receive waits before its answer is asked for, so the code after it runs on the receive loop.
-        ValueTask<YouAre> pending = looping.ReceiveAsync<YouAre>(bound.Token);
+        // The continuation is attached before the answer is asked for, so it runs on the receive loop that delivers it.
+        Task<ItIs> asked = AskWhenAnsweredAsync(looping.ReceiveAsync<YouAre>(bound.Token), blocking);
         looping.Send(new WhoAmI());
-        await pending.ConfigureAwait(false);
+        return await asked.ConfigureAwait(false);
+    }
+
+    private static async Task<ItIs> AskWhenAnsweredAsync(ValueTask<YouAre> answer, Client blocking)
+    {
+        await answer.ConfigureAwait(false);
         Assert.NotNull(FlushBatch.Current);
 
         blocking.Send(new WhatTimeIsIt());
