@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using Wevis.Rooms;
 using Wevis.Transport;
@@ -15,6 +16,10 @@ namespace Wevis;
 /// </remarks>
 public abstract class Connection
 {
+    private readonly Lock _holdLock = new();
+    private ArrayBufferWriter<byte>? _held;
+    private volatile bool _holding;
+
     /// <summary>For the server's own connection types.</summary>
     private protected Connection()
     {
@@ -57,6 +62,11 @@ public abstract class Connection
     public void Send(IMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (_holding && TryHold(message))
+        {
+            return;
+        }
+
         SendMessage(message);
     }
 
@@ -73,5 +83,81 @@ public abstract class Connection
     internal abstract void CloseForViolation(string reason);
 
     /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>
-    internal abstract void SendFrame(ReadOnlySpan<byte> frame);
+    internal void SendEncoded(ReadOnlySpan<byte> frame)
+    {
+        if (_holding && TryHold(frame))
+        {
+            return;
+        }
+
+        SendFrame(frame);
+    }
+
+    /// <summary>
+    /// Holds what is sent to this user from now on, until <see cref="ReleaseHeld"/>: while a room's enter hook runs,
+    /// so that the client hears of its new room before anything the room sends it, and hears nothing from a room
+    /// that turns it away.
+    /// </summary>
+    internal void HoldSends()
+    {
+        lock (_holdLock)
+        {
+            _holding = true;
+        }
+    }
+
+    /// <summary>
+    /// Ends holding: with <paramref name="notice"/>, sends it and then what was held, in order; without, drops what was
+    /// held (the room turned the user away).
+    /// </summary>
+    internal void ReleaseHeld(IMessage? notice)
+    {
+        lock (_holdLock)
+        {
+            if (notice is not null)
+            {
+                SendMessage(notice);
+                if (_held is { WrittenCount: > 0 } held)
+                {
+                    SendFrame(held.WrittenSpan);
+                }
+            }
+
+            _held?.ResetWrittenCount();
+            _holding = false;
+        }
+    }
+
+    /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>
+    private protected abstract void SendFrame(ReadOnlySpan<byte> frame);
+
+    private bool TryHold(IMessage message)
+    {
+        lock (_holdLock)
+        {
+            if (!_holding)
+            {
+                return false;
+            }
+
+            FrameBuffer frame = Directory.Encode(message);
+            (_held ??= new ArrayBufferWriter<byte>()).Write(frame.Frame);
+            FrameBuffer.Return(frame);
+            return true;
+        }
+    }
+
+    private bool TryHold(ReadOnlySpan<byte> frame)
+    {
+        lock (_holdLock)
+        {
+            if (!_holding)
+            {
+                return false;
+            }
+
+            (_held ??= new ArrayBufferWriter<byte>()).Write(frame);
+            return true;
+        }
+    }
 }

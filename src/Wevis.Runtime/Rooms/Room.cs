@@ -142,7 +142,7 @@ public abstract class Room
             {
                 if (!ReferenceEquals(connection, except))
                 {
-                    connection.SendFrame(frame.Frame);
+                    connection.SendEncoded(frame.Frame);
                 }
             }
         }
@@ -163,7 +163,7 @@ public abstract class Room
         {
             foreach (Connection connection in recipients)
             {
-                connection.SendFrame(frame.Frame);
+                connection.SendEncoded(frame.Frame);
             }
         }
         finally
@@ -317,13 +317,25 @@ public abstract class Room
     }
 
     /// <summary>Runs <paramref name="action"/> once, in the room's turn, after <paramref name="delay"/> on the server's clock. Dispose the result to cancel it.</summary>
-    protected IDisposable Schedule(TimeSpan delay, Action action) => AddTimer(delay, Timeout.InfiniteTimeSpan, action);
+    protected IDisposable Schedule(TimeSpan delay, Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return AddTimer(delay, Timeout.InfiniteTimeSpan, Wrap(action));
+    }
+
+    /// <summary>Runs <paramref name="action"/> once, in the room's turn, after <paramref name="delay"/>; the turn is held until it completes.</summary>
+    protected IDisposable Schedule(TimeSpan delay, Func<ValueTask> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return AddTimer(delay, Timeout.InfiniteTimeSpan, action);
+    }
 
     /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, in the room's turn, until the result is disposed or the room is.</summary>
     protected IDisposable ScheduleRepeating(TimeSpan period, Action action)
     {
+        ArgumentNullException.ThrowIfNull(action);
         ArgumentOutOfRangeException.ThrowIfLessThan(period, TimeSpan.FromMilliseconds(1));
-        return AddTimer(period, period, action);
+        return AddTimer(period, period, Wrap(action));
     }
 
     /// <summary>
@@ -450,11 +462,12 @@ public abstract class Room
     }
 
     /// <summary>
-    /// Lets a user in, in the room's turn: their held seat becomes a place, and the enter hook runs. Returns null,
-    /// or why they were refused (the room closed meanwhile, or the hook refused or failed): their seat is then
-    /// still held, for the caller to give back.
+    /// Lets a user in, in the room's turn: their held seat becomes a place, and the enter hook runs. The client is
+    /// sent <paramref name="notice"/> (its new room) before anything the hook sends it. Returns null, or why they
+    /// were refused (the room closed meanwhile, or the hook refused or failed): the client is then sent nothing from
+    /// this room, and their seat is still held, for the caller to give back.
     /// </summary>
-    internal async ValueTask<string?> EnterAsync(Connection connection, FlushBatch batch)
+    internal async ValueTask<string?> EnterAsync(Connection connection, FlushBatch batch, IMessage notice)
     {
         await _created.ConfigureAwait(false);
         await _turn.EnterAsync(batch).ConfigureAwait(false);
@@ -465,7 +478,17 @@ public abstract class Room
                 return "the room is closed";
             }
 
-            string? refusal = await RunEnterHookAsync(connection, batch).ConfigureAwait(false);
+            connection.HoldSends();
+            string? refusal = null;
+            try
+            {
+                refusal = await RunEnterHookAsync(connection, batch).ConfigureAwait(false);
+            }
+            finally
+            {
+                connection.ReleaseHeld(refusal is null ? notice : null);
+            }
+
             if (refusal is not null)
             {
                 _members.Leave(connection);
@@ -608,7 +631,7 @@ public abstract class Room
     }
 
     /// <summary>Runs a timer's action in the room's turn; called by the timer.</summary>
-    internal async ValueTask RunTimerAsync(Action action)
+    internal async ValueTask RunTimerAsync(Func<ValueTask> action)
     {
         var batch = new FlushBatch(Directory.FlushGroup);
         await _turn.EnterAsync(null).ConfigureAwait(false);
@@ -616,9 +639,16 @@ public abstract class Room
         {
             if (_members.State != RoomState.Disposed)
             {
+                ValueTask task;
                 using (batch.Enter())
                 {
-                    action();
+                    task = action();
+                }
+
+                if (!task.IsCompletedSuccessfully)
+                {
+                    batch.FlushAll();
+                    await task.ConfigureAwait(false);
                 }
             }
         }
@@ -641,9 +671,14 @@ public abstract class Room
         }
     }
 
-    private IDisposable AddTimer(TimeSpan due, TimeSpan period, Action action)
+    private static Func<ValueTask> Wrap(Action action) => () =>
     {
-        ArgumentNullException.ThrowIfNull(action);
+        action();
+        return ValueTask.CompletedTask;
+    };
+
+    private IDisposable AddTimer(TimeSpan due, TimeSpan period, Func<ValueTask> action)
+    {
         var timer = new RoomTimer(this, due, period, action, Time);
         lock (_timers)
         {
@@ -769,8 +804,12 @@ public abstract class Room
         }
     }
 
-    private void ScheduleDispose() =>
+    /// <summary>The room is marked disposed: it leaves the directory at once (so no one finds it), and its hook runs off this stack.</summary>
+    private void ScheduleDispose()
+    {
+        Directory.Remove(this);
         ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(), this, preferLocal: false);
+    }
 
     private async Task RunDisposeAsync()
     {

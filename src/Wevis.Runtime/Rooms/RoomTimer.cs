@@ -4,12 +4,12 @@ namespace Wevis.Rooms;
 internal sealed class RoomTimer : IDisposable
 {
     private readonly Room _room;
-    private readonly Action _action;
+    private readonly Func<ValueTask> _action;
     private readonly bool _repeats;
     private readonly ITimer _timer;
     private int _disposed;
 
-    public RoomTimer(Room room, TimeSpan due, TimeSpan period, Action action, TimeProvider time)
+    public RoomTimer(Room room, TimeSpan due, TimeSpan period, Func<ValueTask> action, TimeProvider time)
     {
         _room = room;
         _action = action;

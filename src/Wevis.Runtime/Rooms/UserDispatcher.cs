@@ -42,7 +42,7 @@ internal sealed class UserDispatcher(Connection connection)
                 return;
             }
 
-            refusal = await lobby.EnterAsync(connection, connection.Batch).ConfigureAwait(false);
+            refusal = await lobby.EnterAsync(connection, connection.Batch, Notice(0, lobby, string.Empty)).ConfigureAwait(false);
             if (refusal is not null)
             {
                 lobby.ReleaseSeat();
@@ -51,7 +51,6 @@ internal sealed class UserDispatcher(Connection connection)
             }
 
             Volatile.Write(ref _room, lobby);
-            TellRoomChanged(0, lobby, string.Empty);
         }
         finally
         {
@@ -335,12 +334,11 @@ internal sealed class UserDispatcher(Connection connection)
     private async ValueTask<bool> CompleteMoveAsync(PendingMove move)
     {
         FlushBatch batch = connection.Batch;
-        string? refusal = await move.Target.EnterAsync(connection, batch).ConfigureAwait(false);
+        string? refusal = await move.Target.EnterAsync(connection, batch, Notice(move.Request, move.Target, move.Reason)).ConfigureAwait(false);
         if (refusal is null)
         {
             move.From?.ReleaseSeat();
             Volatile.Write(ref _room, move.Target);
-            TellRoomChanged(move.Request, move.Target, move.Reason);
             return true;
         }
 
@@ -349,7 +347,8 @@ internal sealed class UserDispatcher(Connection connection)
         RoomLog.MoveFailed(connection.Directory.Logger, connection.User.Name, move.From?.Id ?? "nowhere", move.Target.Id, refusal);
         if (move.From is { } back)
         {
-            if (await back.EnterAsync(connection, batch).ConfigureAwait(false) is null)
+            // Back in the old room, whose enter hook runs again: the client hears of it, with why (but not as the answer to its request).
+            if (await back.EnterAsync(connection, batch, Notice(0, back, refusal)).ConfigureAwait(false) is null)
             {
                 Volatile.Write(ref _room, back);
                 return false;
@@ -361,10 +360,9 @@ internal sealed class UserDispatcher(Connection connection)
         Room lobby = connection.Directory.EntryRoom;
         if (!ReferenceEquals(lobby, move.From) && lobby.Members.TryHoldSeat(force: true) is null)
         {
-            if (await lobby.EnterAsync(connection, batch).ConfigureAwait(false) is null)
+            if (await lobby.EnterAsync(connection, batch, Notice(0, lobby, refusal)).ConfigureAwait(false) is null)
             {
                 Volatile.Write(ref _room, lobby);
-                TellRoomChanged(move.Request, lobby, refusal);
                 return false;
             }
 
@@ -375,7 +373,8 @@ internal sealed class UserDispatcher(Connection connection)
         return false;
     }
 
-    private void TellRoomChanged(int request, Room room, string reason) => connection.Send(new RoomChanged(request, room.Id, room.Type, reason));
+    /// <summary>What tells the client it is in <paramref name="room"/>: sent before anything the room's enter hook sends it.</summary>
+    private static RoomChanged Notice(int request, Room room, string reason) => new(request, room.Id, room.Type, reason);
 
     private static void ReleaseSeatsOf(PendingMove? move)
     {

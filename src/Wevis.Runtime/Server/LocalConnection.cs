@@ -36,7 +36,7 @@ internal sealed class LocalConnection(ServerSession session, RoomDirectory direc
 
     internal override void CloseForViolation(string reason) => session.CloseForViolation(reason);
 
-    internal override void SendFrame(ReadOnlySpan<byte> frame) => session.Transport.TrySendFrame(frame);
+    private protected override void SendFrame(ReadOnlySpan<byte> frame) => session.Transport.TrySendFrame(frame);
 
     private protected override void SendMessage(IMessage message) => session.Transport.TrySend(message);
 

@@ -149,6 +149,28 @@ public class MoveTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task TheClientHearsOfItsNewRoomBeforeAnythingTheRoomSendsItAndNothingFromARoomThatRefusesIt()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        server.Server.Rooms.Define("greeting", () => new GreetingRoom(refuse: false));
+        server.Server.Rooms.Define("teasing", () => new GreetingRoom(refuse: true));
+        await server.Server.Rooms.CreateAsync("greeting", "hello");
+        await server.Server.Rooms.CreateAsync("teasing", "tease");
+        await using Client client = await server.ConnectAsync();
+
+        // Not awaited: the greeting may be received before the join's answer is looked at.
+        Task<ClientRoom> joining = client.JoinRoomAsync("hello");
+        Said greeting = await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound);
+        Assert.Equal(new Said("hello", "welcome"), greeting);
+        Assert.Equal("hello", client.Room?.Id);
+        await joining.WaitAsync(Bound);
+
+        await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync("tease"));
+        Assert.Equal(new Said("hello", "welcome"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+        Assert.False(client.TryReceive(out IMessage? extra), $"the refusing room's greeting was sent: {extra}");
+    }
+
     private static async Task<int> ReadRepliesAsync(Client client, int expected)
     {
         int received = 0;
@@ -173,6 +195,19 @@ public class MoveTests(ITestOutputHelper output)
             lock (events)
             {
                 events.Add($"{what} {Id}");
+            }
+        }
+    }
+
+    /// <summary>Greets each user who enters, naming itself; with <c>refuse</c>, then turns them away.</summary>
+    private sealed class GreetingRoom(bool refuse) : Room
+    {
+        protected override void OnUserEnter(Connection connection)
+        {
+            connection.Send(new Said(Id, "welcome"));
+            if (refuse)
+            {
+                throw new RoomEntryRefusedException("only teasing");
             }
         }
     }
