@@ -29,7 +29,7 @@ namespace Wevis;
 /// Console.WriteLine($"Username: {client.ReceiveBlocking&lt;YouAre&gt;().Name}");
 /// </code>
 /// </example>
-public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
+public sealed partial class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 {
     /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
     private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
@@ -188,6 +188,10 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     }
 
     /// <summary>Waits for the next message, which must be a <typeparamref name="T"/>.</summary>
+    /// <remarks>
+    /// A message of another type is taken off the queue and thrown back in <see cref="UnexpectedMessageException.Received"/>.
+    /// To wait for a <typeparamref name="T"/> and keep the messages that arrive before it, use <see cref="WaitForAsync{T}"/>.
+    /// </remarks>
     /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
     public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
@@ -201,38 +205,15 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
-    public IMessage ReceiveBlocking(TimeSpan? timeout = null)
-    {
-        LoggedInTransport();
-        if (_inbox.TryDequeue(out IMessage? message))
-        {
-            return message!;
-        }
+    public IMessage ReceiveBlocking(TimeSpan? timeout = null) => TakeBlocking(null, null, timeout);
 
-        if (FlushBatch.Current == _batch)
-        {
-            throw new InvalidOperationException(
-                "ReceiveBlocking was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync there.");
-        }
-
-        using var cancel = new CancellationTokenSource();
-        if (timeout is { } limit)
-        {
-            cancel.CancelAfter(limit);
-        }
-
-        try
-        {
-            return _inbox.DequeueAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No message arrived from the server within {timeout!.Value.TotalSeconds:0.###} s.");
-        }
-    }
-
-    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>.</summary>
+    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>, as the original's <c>receive_blocking(name)</c>.</summary>
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
+    /// <remarks>
+    /// A message of another type is taken off the queue and thrown back in <see cref="UnexpectedMessageException.Received"/>,
+    /// as the original does. To wait for a <typeparamref name="T"/> and keep the messages that arrive before it, in
+    /// order, for later receives, use <see cref="WaitForBlocking{T}"/>.
+    /// </remarks>
     /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
