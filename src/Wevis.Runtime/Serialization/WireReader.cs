@@ -476,7 +476,7 @@ public ref struct WireReader
 
     /// <summary>The code at the current position, where an argument (or, when <paramref name="message"/> is null, the wire id) starts.</summary>
     private readonly byte PeekCode(MessageDescriptor? message, int argument) =>
-        _position < _data.Length ? _data[_position] : throw (message is null ? ReadErrors.WireIdMissing() : ReadErrors.Missing(message, argument));
+        _position < _data.Length ? _data[_position] : throw Missing(message, argument);
 
     private static bool IsInteger(byte code) =>
         code <= MessagePackCode.MaxFixInt || code >= MessagePackCode.MinNegativeFixInt || (uint)(code - MessagePackCode.UInt8) <= MessagePackCode.Int64 - MessagePackCode.UInt8;
@@ -488,6 +488,10 @@ public ref struct WireReader
     private static bool IsArray(byte code) =>
         (uint)(code - MessagePackCode.MinFixArray) <= MessagePackCode.MaxFixArray - MessagePackCode.MinFixArray
         || code is MessagePackCode.Array16 or MessagePackCode.Array32;
+
+    /// <summary>The data ends where an argument (or, when <paramref name="message"/> is null, the wire id) should start.</summary>
+    private static ProtocolException Missing(MessageDescriptor? message, int argument) =>
+        message is null ? ReadErrors.WireIdMissing() : ReadErrors.Missing(message, argument);
 
     /// <summary>An integer outside its type's range: an argument's (int or long), or the wire id's (when <paramref name="message"/> is null).</summary>
     private static ProtocolException OutOfRange(MessageDescriptor? message, int argument, string value) =>
