@@ -356,15 +356,7 @@ public sealed partial class Client : IMessageBatchHandler, IAsyncDisposable, IDi
             stream = new NetworkStream(socket, ownsSocket: true);
             if (_options.UseTls)
             {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                stream = ssl;
-                await ssl.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions
-                    {
-                        TargetHost = _options.TlsTargetHost ?? Host,
-                        RemoteCertificateValidationCallback = _options.ServerCertificateValidation,
-                    },
-                    cancellationToken).ConfigureAwait(false);
+                stream = await ClientTls.AuthenticateAsync(stream, _options, Host, Port, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -382,6 +374,9 @@ public sealed partial class Client : IMessageBatchHandler, IAsyncDisposable, IDi
         var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes));
         _transport = transport;
         transport.Start();
+
+        // Speaking first lets a TLS server tell at once that this client is plain (docs/protocol.md).
+        transport.TrySend(new Hello(WireProtocol.Version));
         _receiveLoop = ReceiveLoopAsync(transport);
         if (_options.ServerTimeout != Timeout.InfiniteTimeSpan)
         {

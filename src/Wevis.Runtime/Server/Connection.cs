@@ -136,6 +136,17 @@ public sealed class Connection : IMessageBatchHandler
                 IMessage message = messages[i];
                 if (!IsLoggedIn)
                 {
+                    if (message is Hello hello)
+                    {
+                        if (hello.Protocol != WireProtocol.Version)
+                        {
+                            CloseForViolation($"the client speaks Wevis protocol version {hello.Protocol}; this server speaks version {WireProtocol.Version}");
+                            break;
+                        }
+
+                        continue;
+                    }
+
                     if (message is not Login login)
                     {
                         CloseForViolation($"expected a login message but received {message.Descriptor.Name}");

@@ -22,7 +22,7 @@ namespace Wevis;
 /// server.Launch(); // until Ctrl+C
 /// </code>
 /// </example>
-public sealed class Server : IAsyncDisposable
+public sealed partial class Server : IAsyncDisposable
 {
     /// <summary>What a connection turned away by <see cref="ServerOptions.MaxPendingLogins"/> is told.</summary>
     private static readonly byte[] s_busyFrame = EncodeFrame(new Closing("the server is busy: too many connections are logging in; try again later"));
@@ -448,6 +448,11 @@ public sealed class Server : IAsyncDisposable
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_options.Certificate is { } certificate)
             {
+                if (!await ClientStartsTlsAsync(id, socket, stream, loginTimeout.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 Stream? secured = await AuthenticateAsync(id, socket, stream, certificate, loginTimeout.Token).ConfigureAwait(false);
                 if (secured is null)
                 {
@@ -686,6 +691,9 @@ public sealed class Server : IAsyncDisposable
 /// <summary>Facts about the wire protocol itself.</summary>
 internal static class WireProtocol
 {
-    /// <summary>The protocol version in the welcome; a client refuses a server that speaks another.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// The protocol version in the client's hello and the server's welcome; each side refuses a peer that speaks
+    /// another. Version 2 added the client's <c>_Hello</c>.
+    /// </summary>
+    public const int Version = 2;
 }
