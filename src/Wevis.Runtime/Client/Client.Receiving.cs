@@ -149,7 +149,7 @@ public sealed partial class Client
         if (FlushBatch.Current == _batch)
         {
             throw new InvalidOperationException(
-                "ReceiveBlocking was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync there.");
+                "A blocking receive (ReceiveBlocking or WaitForBlocking) was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync or WaitForAsync there.");
         }
 
         using var cancel = new CancellationTokenSource();
