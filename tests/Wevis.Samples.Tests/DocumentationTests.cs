@@ -18,6 +18,7 @@ public class DocumentationTests
         "README.md",
         "docs/definitions.md",
         "docs/protocol.md",
+        "docs/receiving.md",
         "samples/BenNevis/README.md",
     ];
 

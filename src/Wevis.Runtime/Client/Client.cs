@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Net.Security;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,7 +29,7 @@ namespace Wevis;
 /// Console.WriteLine($"Username: {client.ReceiveBlocking&lt;YouAre&gt;().Name}");
 /// </code>
 /// </example>
-public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
+public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposable
 {
     /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
     private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
@@ -193,6 +192,10 @@ public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
     }
 
     /// <summary>Waits for the next message, which must be a <typeparamref name="T"/>.</summary>
+    /// <remarks>
+    /// A message of another type is taken off the queue and thrown back in <see cref="UnexpectedMessageException.Received"/>.
+    /// To wait for a <typeparamref name="T"/> and keep the messages that arrive before it, use <see cref="WaitForAsync{T}"/>.
+    /// </remarks>
     /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
     public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
@@ -207,33 +210,15 @@ public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
     /// <exception cref="InvalidOperationException">Called on this client's own receive loop (in code continuing from <see cref="ReceiveAsync(CancellationToken)"/>), where it would wait forever.</exception>
-    public IMessage ReceiveBlocking(TimeSpan? timeout = null)
-    {
-        LoggedInTransport();
-        if (_inbox.TryDequeue(out IMessage? message))
-        {
-            return message!;
-        }
+    public IMessage ReceiveBlocking(TimeSpan? timeout = null) => TakeBlocking(null, null, timeout);
 
-        if (FlushBatch.Current is { } batch && ReferenceEquals(batch, _session!.Batch))
-        {
-            throw new InvalidOperationException(
-                "ReceiveBlocking was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync there.");
-        }
-
-        using var cancel = timeout is { } limit ? new CancellationTokenSource(limit, _options.TimeProvider) : new CancellationTokenSource();
-        try
-        {
-            return _inbox.DequeueAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No message arrived from the server within {timeout!.Value.TotalSeconds:0.###} s.");
-        }
-    }
-
-    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>.</summary>
+    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>, as the original's <c>receive_blocking(name)</c>.</summary>
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
+    /// <remarks>
+    /// A message of another type is taken off the queue and thrown back in <see cref="UnexpectedMessageException.Received"/>,
+    /// as the original does. To wait for a <typeparamref name="T"/> and keep the messages that arrive before it, in
+    /// order, for later receives, use <see cref="WaitForBlocking{T}"/>.
+    /// </remarks>
     /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
@@ -436,14 +421,20 @@ public sealed class Client : IClientReceiver, IAsyncDisposable, IDisposable
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        SslClientAuthenticationOptions? tls = _options.UseTls
-            ? new SslClientAuthenticationOptions
+        (var socket, Stream stream) = await TcpConnector.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
+        if (_options.UseTls)
+        {
+            try
             {
-                TargetHost = _options.TlsTargetHost ?? Host,
-                RemoteCertificateValidationCallback = _options.ServerCertificateValidation,
+                stream = await ClientTls.AuthenticateAsync(stream, _options, Host, Port, cancellationToken).ConfigureAwait(false);
             }
-            : null;
-        (var socket, Stream stream) = await TcpConnector.ConnectAsync(Host, Port, tls, cancellationToken).ConfigureAwait(false);
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
         MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
         var batch = new FlushBatch(this);
         var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes), batch.Group, _options.TimeProvider);

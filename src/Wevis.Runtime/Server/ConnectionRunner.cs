@@ -26,6 +26,7 @@ internal sealed class ConnectionRunner(
     CancellationToken stopping)
 {
     private readonly ConnectionLimits _limits = new(options.MaxFrameSize, options.MaxQueuedBytesPerConnection);
+    private readonly TlsGate _tlsGate = new(options, wireMessages, logger, stopping);
 
     public async Task RunAsync(long id, Socket socket)
     {
@@ -41,6 +42,11 @@ internal sealed class ConnectionRunner(
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (options.Certificate is { } certificate)
             {
+                if (!await _tlsGate.ClientStartsTlsAsync(id, socket, stream, loginTimeout.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 Stream? secured = await AuthenticateAsync(id, socket, stream, certificate, loginTimeout.Token).ConfigureAwait(false);
                 if (secured is null)
                 {

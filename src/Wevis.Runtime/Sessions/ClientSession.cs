@@ -54,10 +54,13 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// <summary>Whether the login has been accepted and the session has not ended.</summary>
     public bool IsLoggedIn => Volatile.Read(ref _phase) == (int)Phase.LoggedIn;
 
-    /// <summary>Starts sending, and the watch for a silent server.</summary>
+    /// <summary>Starts sending (the hello first), and the watch for a silent server.</summary>
     public void Start()
     {
         _transport.Start();
+
+        // Speaking first lets a TLS server tell at once that this client is plain (docs/protocol.md).
+        _transport.TrySend(new Hello(WireProtocol.Version));
         if (_serverTimeout != Timeout.InfiniteTimeSpan)
         {
             TimeSpan period = _serverTimeout / 4;
@@ -141,7 +144,7 @@ internal sealed class ClientSession : IMessageBatchHandler
     }
 
     private static bool IsSessionMessage(IMessage message) =>
-        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Login or Welcome or LoginAccepted or LoginRejected;
+        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected;
 
     private void HandleSessionMessage(IMessage message)
     {

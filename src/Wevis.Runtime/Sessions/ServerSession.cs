@@ -186,6 +186,19 @@ internal sealed class ServerSession : IMessageBatchHandler
             {
                 if (!IsLoggedIn)
                 {
+                    if (messages[i] is Hello hello)
+                    {
+                        // The client speaks first, so that a TLS server can tell a plain client at once (TlsGate).
+                        if (hello.Protocol != WireProtocol.Version)
+                        {
+                            CloseForViolation($"the client speaks Wevis protocol version {hello.Protocol}; this server speaks version {WireProtocol.Version}");
+                            return;
+                        }
+
+                        i++;
+                        continue;
+                    }
+
                     if (messages[i] is not Login login)
                     {
                         CloseForViolation($"expected a login message but received {messages[i].Descriptor.Name}");
@@ -225,7 +238,7 @@ internal sealed class ServerSession : IMessageBatchHandler
 
     /// <summary>Whether this layer handles <paramref name="message"/> itself: keep-alive, closing, and login messages out of place.</summary>
     private static bool IsSessionMessage(IMessage message) =>
-        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Login or Welcome or LoginAccepted or LoginRejected;
+        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected;
 
     private void HandleSessionMessage(IMessage message)
     {

@@ -89,7 +89,7 @@ public class RegistryTests
     {
         Assert.All(Wevis.WevisRegistry.Messages.Messages, m => Assert.True(m.IsProtocolMessage));
         Assert.Equal(
-            ["_Closing", "_CreateRoom", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_RoomChanged", "_Welcome"],
+            ["_Closing", "_CreateRoom", "_Hello", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_RoomChanged", "_Welcome"],
             Wevis.WevisRegistry.Messages.Messages.Select(m => m.Name));
     }
 
