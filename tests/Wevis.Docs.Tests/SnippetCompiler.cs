@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using Wevis.Generator;
+using Wevis.Tests.Shared;
 
 namespace Wevis.Docs.Tests;
 

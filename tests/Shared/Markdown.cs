@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Wevis.Docs.Tests;
+namespace Wevis.Tests.Shared;
 
 /// <summary>A fenced code block of a Markdown page.</summary>
 /// <param name="Language">The first word of the info string (<c>csharp</c>, <c>sh</c>, …), or empty.</param>
