@@ -165,8 +165,8 @@ internal sealed class SnippetCompiler
         // The page: type blocks, member and statement fragments, and the hidden context, in one compilation.
         var trees = new List<SyntaxTree>
         {
-            Tree(Usings([.. ConsoleUsings, .. FragmentUsings, .. page.MessagesNamespace is { } ns ? [ns] : Array.Empty<string>()]), "PageUsings.g.cs"),
-            Tree(ContextSource(page), "SnippetContext.g.cs"),
+            Tree(Usings([.. ConsoleUsings, .. FragmentUsings, .. page.MessagesNamespace is { } ns ? [ns] : Array.Empty<string>()]), "PageUsings.cs"),
+            Tree(ContextSource(page), "SnippetContext.cs"),
         };
         foreach ((CodeBlock block, SnippetKind kind) in kinds)
         {
@@ -179,7 +179,7 @@ internal sealed class SnippetCompiler
             };
             if (source is not null)
             {
-                trees.Add(Tree(source, $"Snippet_L{block.Line}.g.cs"));
+                trees.Add(Tree(source, $"Snippet_L{block.Line}.cs"));
             }
         }
 
@@ -193,7 +193,7 @@ internal sealed class SnippetCompiler
         {
             string name = $"{Sanitize(page.RelativePath)}_L{block.Line}";
             Compilation program = RunGenerator(
-                CreateCompilation(name, [Tree(Usings(ConsoleUsings), "ConsoleUsings.g.cs"), Tree(Mapped(page, block.Line, block.Lines), "Program.cs")], OutputKind.ConsoleApplication),
+                CreateCompilation(name, [Tree(Usings(ConsoleUsings), "ConsoleUsings.cs"), Tree(Mapped(page, block.Line, block.Lines), "Program.cs")], OutputKind.ConsoleApplication),
                 page,
                 definitions,
                 problems: null); // Reported once, with the page.
