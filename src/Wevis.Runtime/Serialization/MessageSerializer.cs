@@ -64,6 +64,14 @@ public static class MessageSerializer
     /// </exception>
     public static IMessage Read(ReadOnlyMemory<byte> body, MessageRegistry registry) => Read(body.Span, registry);
 
+    /// <summary>Reads one message body that spans the whole of <paramref name="body"/> (what <see cref="ToBytes"/> made, say).</summary>
+    /// <exception cref="ProtocolException">
+    /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
+    /// thrown for bad input.
+    /// </exception>
+    /// <remarks>An array converts to both a span and a memory; this overload spares callers the ambiguity.</remarks>
+    public static IMessage Read(byte[] body, MessageRegistry registry) => Read(new ReadOnlySpan<byte>(body ?? throw new ArgumentNullException(nameof(body))), registry);
+
     /// <summary>Reads one message body that spans the whole of <paramref name="body"/>.</summary>
     /// <exception cref="ProtocolException">
     /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
