@@ -17,7 +17,7 @@ public interface IHeightQueries
 
     /// <summary>The height at (<paramref name="x"/>, <paramref name="y"/>), with the gradient if <paramref name="gradient"/>.</summary>
     /// <returns>The answer, or null if the match refused it (out of budget or time, or the match is over).</returns>
-    ValueTask<Answer?> AskAsync(double x, double y, bool gradient = false, CancellationToken cancellationToken = default);
+    ValueTask<QueryAnswer?> AskAsync(double x, double y, bool gradient = false, CancellationToken cancellationToken = default);
 
     /// <summary>Says that this player will ask for nothing more.</summary>
     ValueTask FinishAsync(CancellationToken cancellationToken = default);

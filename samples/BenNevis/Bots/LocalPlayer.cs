@@ -14,8 +14,8 @@ public sealed class LocalPlayer(Match match, string name) : IHeightQueries
     public int Remaining => match.Remaining(name);
 
     /// <inheritdoc/>
-    public ValueTask<Answer?> AskAsync(double x, double y, bool gradient = false, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(match.TryAsk(name, x, y, gradient, out Answer answer, out _) ? answer : (Answer?)null);
+    public ValueTask<QueryAnswer?> AskAsync(double x, double y, bool gradient = false, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(match.TryAsk(name, x, y, gradient, out QueryAnswer answer, out _) ? answer : (QueryAnswer?)null);
 
     /// <inheritdoc/>
     public ValueTask FinishAsync(CancellationToken cancellationToken = default)

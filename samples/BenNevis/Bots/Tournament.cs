@@ -3,10 +3,10 @@ using BenNevis.Matches;
 
 namespace BenNevis.Bots;
 
-/// <summary>A bot: a name and the strategy it plays.</summary>
+/// <summary>A bot in a tournament: its name and the strategy it plays.</summary>
 /// <param name="Name">Its player name.</param>
 /// <param name="Strategy">How it searches.</param>
-public sealed record Bot(string Name, Strategy Strategy);
+public sealed record Contender(string Name, Strategy Strategy);
 
 /// <summary>
 /// Matches between bots run in this process, without a server: each match is a <see cref="Match"/> whose players are
@@ -17,7 +17,7 @@ public static class Tournament
 {
     /// <summary>Plays one match between <paramref name="bots"/> on <paramref name="map"/> and returns how it went.</summary>
     public static async Task<MatchResult> PlayMatchAsync(
-        int id, HeightGrid map, MatchRules rules, IReadOnlyList<Bot> bots, ulong seed, TimeProvider time, CancellationToken cancellationToken = default)
+        int id, HeightGrid map, MatchRules rules, IReadOnlyList<Contender> bots, ulong seed, TimeProvider time, CancellationToken cancellationToken = default)
     {
         var match = new Match(id, map, rules, [.. bots.Select(bot => bot.Name)], time);
         for (int seat = 0; seat < bots.Count && !match.IsOver; seat++)
@@ -35,7 +35,7 @@ public static class Tournament
     /// (bot i plays in match i mod <paramref name="matches"/>), and records each in <paramref name="leaderboard"/>.
     /// </summary>
     public static async Task<IReadOnlyList<MatchResult>> PlayAsync(
-        HeightGrid map, MatchRules rules, IReadOnlyList<Bot> bots, int matches, ulong seed, TimeProvider time, Leaderboard leaderboard,
+        HeightGrid map, MatchRules rules, IReadOnlyList<Contender> bots, int matches, ulong seed, TimeProvider time, Leaderboard leaderboard,
         int firstMatch = 1, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(matches, 1);
@@ -43,7 +43,7 @@ public static class Tournament
         var results = new List<MatchResult>(matches);
         for (int m = 0; m < matches; m++)
         {
-            Bot[] seated = [.. bots.Where((_, i) => i % matches == m)];
+            Contender[] seated = [.. bots.Where((_, i) => i % matches == m)];
             MatchResult result = await PlayMatchAsync(firstMatch + m, map, rules, seated, seed, time, cancellationToken);
             leaderboard.Record(result);
             results.Add(result);

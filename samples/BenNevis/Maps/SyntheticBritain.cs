@@ -146,9 +146,11 @@ public static class SyntheticBritain
             double halfWidth = _halfWidth[k] + ((_halfWidth[k + 1] - _halfWidth[k]) * f);
             double inland = 1 - (Math.Abs(x - spine) / halfWidth) + (1.3 * _coast.Fractal(x, y, 130, 6));
 
-            // Sea along the map's edges: land fades out within 60 km of them.
+            // Sea along the map's edges: land fades out within 60 km of them, and is gone at the edge itself (where
+            // the rest cannot exceed 1 + 1.3 = 2.3).
             double edge = Math.Min(Math.Min(x, Width - x), Math.Min(y, Length - y));
-            return edge < 60 ? inland - (0.9 * (60 - edge) / 60) : inland;
+            double fade = edge < 60 ? (60 - edge) / 60 : 0;
+            return inland - (2.5 * fade * fade);
         }
 
         private static double SmoothStep(double low, double high, double value)

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using BenNevis.Maps;
 
 namespace BenNevis.Matches;
@@ -87,7 +88,7 @@ public sealed class Match
     /// </summary>
     /// <returns>True with the answer; false with the reason it was refused (nothing is charged then).</returns>
     /// <exception cref="ArgumentException">Not a player of this match.</exception>
-    public bool TryAsk(string player, double x, double y, bool gradient, out Answer answer, [NotNullWhen(false)] out string? refusal)
+    public bool TryAsk(string player, double x, double y, bool gradient, out QueryAnswer answer, [NotNullWhen(false)] out string? refusal)
     {
         PlayerState state = Get(player);
         answer = default;
@@ -99,7 +100,7 @@ public sealed class Match
 
         Measurement measured = gradient ? _map.Measure(x, y) : new Measurement(_map.HeightAt(x, y), double.NaN, double.NaN);
         Record(state, x, y, measured.Metres, cost);
-        answer = new Answer(x, y, measured.Metres, measured.East, measured.North, state.Remaining);
+        answer = new QueryAnswer(x, y, measured.Metres, measured.East, measured.North, state.Remaining);
         EndIfEveryoneIsDone();
         return true;
     }
@@ -177,7 +178,7 @@ public sealed class Match
     private bool CanAsk(PlayerState state, int cost, string what, [NotNullWhen(false)] out string? refusal)
     {
         CheckTime();
-        refusal = _result is { End: MatchEnd.TimeUp } ? $"Time is up: match {Id} lasted its {Rules.TimeLimit.TotalSeconds:0.###} s."
+        refusal = _result is { End: MatchEnd.TimeUp } ? string.Create(CultureInfo.InvariantCulture, $"Time is up: match {Id} lasted its {Rules.TimeLimit.TotalSeconds:0.###} s.")
             : _result is not null ? $"Match {Id} is over."
             : state.Left ? "You have left this match."
             : state.Done ? "You said you were done in this match."
@@ -189,7 +190,7 @@ public sealed class Match
     private bool CheckOnMap(double x, double y, [NotNullWhen(false)] out string? refusal)
     {
         refusal = _map.Contains(x, y) ? null
-            : $"({x}, {y}) is not on the map, which runs from 0 to {_map.Width} km east (x) and 0 to {_map.Length} km north (y).";
+            : string.Create(CultureInfo.InvariantCulture, $"({x}, {y}) is not on the map, which runs from 0 to {_map.Width} km east (x) and 0 to {_map.Length} km north (y).");
         return refusal is null;
     }
 
@@ -274,4 +275,4 @@ public sealed class Match
 public sealed record MatchOpening(int Match, double Width, double Length, int Budget, int GradientCost, TimeSpan TimeLimit, IReadOnlyList<string> Players);
 
 /// <summary>The answer to a query: the place, its height (m), the gradient (m per km; NaN unless asked for), and the evaluations left.</summary>
-public readonly record struct Answer(double X, double Y, double Metres, double East, double North, int Remaining);
+public readonly record struct QueryAnswer(double X, double Y, double Metres, double East, double North, int Remaining);
