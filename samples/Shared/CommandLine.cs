@@ -75,6 +75,23 @@ internal sealed class CommandLine
         return value;
     }
 
+    /// <summary>The value of <paramref name="option"/>, a number of seconds (decimals allowed) from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    /// <exception cref="CommandLineException">The value is not such a number.</exception>
+    public TimeSpan GetSeconds(string option, TimeSpan defaultValue, double min, double max)
+    {
+        if (!_values.TryGetValue(option, out string? text))
+        {
+            return defaultValue;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !(seconds >= min && seconds <= max))
+        {
+            throw new CommandLineException($"{option} must be a number of seconds from {min} to {max}, not '{text}'.");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+
     /// <summary>Whether <paramref name="flag"/> was given.</summary>
     public bool Has(string flag) => _flags.Contains(flag);
 }
