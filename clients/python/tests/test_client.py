@@ -1,5 +1,6 @@
 """The client against the C# TimeServer sample, started as a process: the original's example and the protocol's edges."""
 import math
+import re
 import time
 import unittest
 
@@ -110,7 +111,7 @@ class TimeServerTests(unittest.TestCase):
         with self.assertRaises(wevis.ConnectionClosedError):
             client.q('WhoAmI')
 
-    def test_after_stop_the_same_user_logs_in_again_at_once(self):
+    def test_stop_tells_the_server_why_and_the_same_user_logs_in_again_at_once(self):
         # The server lets michael have one connection: a new login succeeds only if stop() closed the old one fully.
         for _ in range(3):
             client = self.client()
@@ -118,6 +119,9 @@ class TimeServerTests(unittest.TestCase):
             client.receive_blocking('ServerReady', timeout=TIMEOUT)
             client.stop()
             self.assertFalse(client.is_connected)
+
+        # And the server heard why (the _Closing), rather than seeing the socket drop.
+        self.server.wait_for(re.compile(r'\(michael\) closed: .*the client was stopped'), TIMEOUT)
 
     def test_arguments_are_checked_before_sending(self):
         client = self.client()
