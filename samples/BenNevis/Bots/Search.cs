@@ -1,5 +1,4 @@
 using BenNevis.Maps;
-using BenNevis.Matches;
 
 namespace BenNevis.Bots;
 
@@ -9,6 +8,8 @@ namespace BenNevis.Bots;
 /// </summary>
 public sealed class Search(IHeightQueries match, CancellationToken cancellationToken)
 {
+    private bool _stopped; // The match refused a query: out of budget or time, or over.
+
     /// <summary>The map's extent west to east, km.</summary>
     public double Width => match.Opening.Width;
 
@@ -20,8 +21,6 @@ public sealed class Search(IHeightQueries match, CancellationToken cancellationT
 
     /// <summary>The highest point found so far; null before the first answer.</summary>
     public Point? Best { get; private set; }
-
-    private bool _stopped;
 
     /// <summary>The height at the point of the map nearest to (<paramref name="x"/>, <paramref name="y"/>).</summary>
     /// <returns>The point asked for and its height; null once the match refuses (budget or time gone).</returns>

@@ -50,7 +50,7 @@ public sealed class Match
         Rules = rules;
         Players = [.. players];
         StartedAt = time.GetUtcNow();
-        Opening = new MatchOpening(id, map.Width, map.Length, rules.Budget, rules.GradientCost, rules.TimeLimit, Players);
+        Opening = new MatchOpening(id, map.Width, map.Length, rules.Budget, rules.GradientCost, rules.TimeLimit, Players.Count);
     }
 
     /// <summary>The match's number.</summary>
@@ -271,8 +271,8 @@ public sealed class Match
 /// <param name="Budget">Evaluations each player may spend.</param>
 /// <param name="GradientCost">Evaluations a gradient costs on top of its height's 1.</param>
 /// <param name="TimeLimit">How long the match lasts at most.</param>
-/// <param name="Players">Who plays, in the order they joined.</param>
-public sealed record MatchOpening(int Match, double Width, double Length, int Budget, int GradientCost, TimeSpan TimeLimit, IReadOnlyList<string> Players);
+/// <param name="Players">How many play.</param>
+public sealed record MatchOpening(int Match, double Width, double Length, int Budget, int GradientCost, TimeSpan TimeLimit, int Players);
 
 /// <summary>The answer to a query: the place, its height (m), the gradient (m per km; NaN unless asked for), and the evaluations left.</summary>
 public readonly record struct QueryAnswer(double X, double Y, double Metres, double East, double North, int Remaining);

@@ -22,8 +22,14 @@ public static class MatchProtocol
     public static MatchStarted Started(Match match)
     {
         ArgumentNullException.ThrowIfNull(match);
-        MatchOpening opening = match.Opening;
-        return new MatchStarted(opening.Match, opening.Width, opening.Length, opening.Budget, opening.GradientCost, opening.TimeLimit.TotalSeconds, opening.Players.Count);
+        return Started(match.Opening);
+    }
+
+    /// <summary>The <see cref="MatchStarted"/> message of <paramref name="opening"/>.</summary>
+    public static MatchStarted Started(MatchOpening opening)
+    {
+        ArgumentNullException.ThrowIfNull(opening);
+        return new MatchStarted(opening.Match, opening.Width, opening.Length, opening.Budget, opening.GradientCost, opening.TimeLimit.TotalSeconds, opening.Players);
     }
 
     /// <summary>
@@ -51,6 +57,13 @@ public static class MatchProtocol
             default:
                 return new Refused($"In a match, players send Ask, AskMany or Done, not {message.Descriptor.Name}.");
         }
+    }
+
+    /// <summary>The <see cref="MatchOpening"/> that <paramref name="started"/> tells of: the other way from <see cref="Started(MatchOpening)"/>.</summary>
+    public static MatchOpening Opening(MatchStarted started)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        return new MatchOpening(started.Match, started.Width, started.Length, started.Budget, started.GradientCost, TimeSpan.FromSeconds(started.Seconds), started.Players);
     }
 
     /// <summary>What to send the players when the match is over: <see cref="MatchOver"/>, then a <see cref="PlayerScore"/> per player, best first.</summary>

@@ -4,7 +4,7 @@ import queue
 import threading
 
 from . import _protocol
-from ._definitions import Message, MessageDefinition, instantiated_definitions
+from ._definitions import Message, instantiated_definitions
 from ._errors import ClientError, ConnectionClosedError, UnexpectedMessageError
 
 _CLOSED = object()  # In the incoming queue: the connection has closed; nothing follows.
@@ -186,5 +186,3 @@ class Client(threading.Thread):
         definition = self._definitions.get(name)
         return Message(definition, **values)
 
-
-__all__ = ['Client', 'Message', 'MessageDefinition']
