@@ -67,9 +67,12 @@ public partial class BenNevisTests
         using DotnetProcess play = DotnetProcess.Start([Repository.SampleDll("BenNevis"), "play", "--bots", "3"]);
 
         Assert.True(await play.WaitForExitAsync(Timeout) == 0, play.Transcript);
-        Assert.Equal(
-            string.Create(CultureInfo.InvariantCulture, $"A 50 km map; its highest point is 1345 m at ({Map.Peak.X:0.00} km east, {Map.Peak.Y:0.00} km north)."),
-            play.Output[0]);
+        Assert.Matches(@"^3 bot\(s\) are looking for the highest point of a 50 km map on 127\.0\.0\.1:\d+\.$", play.Output[0]);
+        // Where the top is comes last, once the game is over, never before.
+        string summit = string.Create(CultureInfo.InvariantCulture, $"The highest point is 1345 m at ({Map.Peak.X:0.00} km east, {Map.Peak.Y:0.00} km north).");
+        Assert.Equal(summit, play.Output[^1]);
+        string east = string.Create(CultureInfo.InvariantCulture, $"{Map.Peak.X:0.00} km east");
+        Assert.Single(play.Output, line => line.Contains(east, StringComparison.Ordinal) && !line.StartsWith("bot", StringComparison.Ordinal));
         Assert.Equal(["bot1", "bot2", "bot3"], play.Output.Select(line => LeaderboardLine().Match(line)).Where(m => m.Success).Select(m => m.Groups["name"].Value).Order());
     }
 
