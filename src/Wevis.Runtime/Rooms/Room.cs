@@ -196,27 +196,7 @@ public abstract class Room
     public async Task InvokeAsync(Func<ValueTask> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        var batch = new FlushBatch(Directory.FlushGroup);
-        await _turn.EnterAsync(null).ConfigureAwait(false);
-        try
-        {
-            ValueTask task;
-            using (batch.Enter())
-            {
-                task = action();
-            }
-
-            if (!task.IsCompletedSuccessfully)
-            {
-                batch.FlushAll();
-                await task.ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _turn.Exit();
-            batch.FlushAll();
-        }
+        await RunInTurnAsync(static action => action(), action).ConfigureAwait(false);
     }
 
     /// <summary>Handles a message from a logged-in user. The default logs a warning that nothing handles it.</summary>
@@ -440,17 +420,7 @@ public abstract class Room
                     continue;
                 }
 
-                ValueTask handled;
-                using (batch.Enter())
-                {
-                    handled = RunHandler(connection, message);
-                }
-
-                if (!handled.IsCompletedSuccessfully)
-                {
-                    batch.FlushAll();
-                    await handled.ConfigureAwait(false);
-                }
+                await batch.RunAsync(static s => s.Room.RunHandler(s.Connection, s.Message), (Room: this, Connection: connection, Message: message)).ConfigureAwait(false);
             }
         }
         finally
@@ -585,81 +555,18 @@ public abstract class Room
     }
 
     /// <summary>Runs one tick in the room's turn; called by the ticker.</summary>
-    internal async ValueTask RunTickAsync(RoomTick tick)
-    {
-        var batch = new FlushBatch(Directory.FlushGroup);
-        await _turn.EnterAsync(null).ConfigureAwait(false);
-        try
-        {
-            if (_members.State == RoomState.Disposed)
-            {
-                return;
-            }
-
-            List<ReceivedMessage> held = _tickInbox;
-            _tickInbox = _tickInboxSpare;
-            tick = tick with { Messages = held };
-            try
-            {
-                ValueTask task;
-                using (batch.Enter())
-                {
-                    task = OnTickAsync(tick);
-                }
-
-                if (!task.IsCompletedSuccessfully)
-                {
-                    batch.FlushAll();
-                    await task.ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex)
-            {
-                RoomLog.TickFailed(Logger, ex, Id, tick.Number);
-            }
-            finally
-            {
-                held.Clear();
-                _tickInboxSpare = held;
-            }
-        }
-        finally
-        {
-            _turn.Exit();
-            batch.FlushAll();
-        }
-    }
+    internal ValueTask RunTickAsync(RoomTick tick) => RunInTurnAsync(static s => s.Room.TickInTurnAsync(s.Tick), (Room: this, Tick: tick));
 
     /// <summary>Runs a timer's action in the room's turn; called by the timer.</summary>
     internal async ValueTask RunTimerAsync(Func<ValueTask> action)
     {
-        var batch = new FlushBatch(Directory.FlushGroup);
-        await _turn.EnterAsync(null).ConfigureAwait(false);
         try
         {
-            if (_members.State != RoomState.Disposed)
-            {
-                ValueTask task;
-                using (batch.Enter())
-                {
-                    task = action();
-                }
-
-                if (!task.IsCompletedSuccessfully)
-                {
-                    batch.FlushAll();
-                    await task.ConfigureAwait(false);
-                }
-            }
+            await RunInTurnAsync(static s => s.Room._members.State == RoomState.Disposed ? ValueTask.CompletedTask : s.Action(), (Room: this, Action: action)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             RoomLog.TimerFailed(Logger, ex, Id);
-        }
-        finally
-        {
-            _turn.Exit();
-            batch.FlushAll();
         }
     }
 
@@ -668,6 +575,50 @@ public abstract class Room
         lock (_timers)
         {
             _timers.Remove(timer);
+        }
+    }
+
+    /// <summary>
+    /// Runs room code that is not a user's message (an invoke, a tick, a timer, the disposed hook): takes the turn,
+    /// runs <paramref name="code"/> with a batch of its own, so what it sends goes out together, and gives the turn back.
+    /// </summary>
+    private async ValueTask RunInTurnAsync<TState>(Func<TState, ValueTask> code, TState state)
+    {
+        var batch = new FlushBatch(Directory.FlushGroup);
+        await _turn.EnterAsync(null).ConfigureAwait(false);
+        try
+        {
+            await batch.RunAsync(code, state).ConfigureAwait(false);
+        }
+        finally
+        {
+            _turn.Exit();
+            batch.FlushAll();
+        }
+    }
+
+    /// <summary>One tick, in the turn: hands the tick the messages held for it, then keeps the list for the one after next.</summary>
+    private async ValueTask TickInTurnAsync(RoomTick tick)
+    {
+        if (_members.State == RoomState.Disposed)
+        {
+            return;
+        }
+
+        List<ReceivedMessage> held = _tickInbox;
+        _tickInbox = _tickInboxSpare;
+        try
+        {
+            await OnTickAsync(tick with { Messages = held }).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RoomLog.TickFailed(Logger, ex, Id, tick.Number);
+        }
+        finally
+        {
+            held.Clear();
+            _tickInboxSpare = held;
         }
     }
 
@@ -730,18 +681,7 @@ public abstract class Room
     {
         try
         {
-            ValueTask task;
-            using (batch.Enter())
-            {
-                task = OnUserEnterAsync(connection);
-            }
-
-            if (!task.IsCompletedSuccessfully)
-            {
-                batch.FlushAll();
-                await task.ConfigureAwait(false);
-            }
-
+            await batch.RunAsync(static s => s.Room.OnUserEnterAsync(s.Connection), (Room: this, Connection: connection)).ConfigureAwait(false);
             return null;
         }
         catch (RoomEntryRefusedException refused)
@@ -759,17 +699,7 @@ public abstract class Room
     {
         try
         {
-            ValueTask task;
-            using (batch.Enter())
-            {
-                task = hook(this, connection);
-            }
-
-            if (!task.IsCompletedSuccessfully)
-            {
-                batch.FlushAll();
-                await task.ConfigureAwait(false);
-            }
+            await batch.RunAsync(static s => s.Hook(s.Room, s.Connection), (Hook: hook, Room: this, Connection: connection)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -783,13 +713,7 @@ public abstract class Room
         var batch = new FlushBatch(Directory.FlushGroup);
         try
         {
-            ValueTask task;
-            using (batch.Enter())
-            {
-                task = OnCreatedAsync();
-            }
-
-            await task.ConfigureAwait(false);
+            await batch.RunAsync(static room => room.OnCreatedAsync(), this).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -826,26 +750,13 @@ public abstract class Room
         }
 
         Directory.Remove(this);
-        var batch = new FlushBatch(Directory.FlushGroup);
-        await _turn.EnterAsync(null).ConfigureAwait(false);
         try
         {
-            ValueTask task;
-            using (batch.Enter())
-            {
-                task = OnDisposedAsync();
-            }
-
-            await task.ConfigureAwait(false);
+            await RunInTurnAsync(static room => room.OnDisposedAsync(), this).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             RoomLog.LifecycleHookFailed(Logger, ex, Id, "disposed");
-        }
-        finally
-        {
-            _turn.Exit();
-            batch.FlushAll();
         }
 
         RoomLog.Disposed(Logger, Id);

@@ -42,6 +42,28 @@ internal sealed class FlushBatch(object group)
         return new Scope(previous);
     }
 
+    /// <summary>
+    /// Runs <paramref name="code"/> with this batch current while it runs synchronously, so what it sends waits for
+    /// the batch's flush; if it goes async, what it sent so far is flushed before it is awaited (the rest of it runs
+    /// elsewhere and sends with immediate flushes).
+    /// </summary>
+    public ValueTask RunAsync<TState>(Func<TState, ValueTask> code, TState state)
+    {
+        ValueTask task;
+        using (Enter())
+        {
+            task = code(state);
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        FlushAll();
+        return task;
+    }
+
     /// <summary>Remembers a connection that has output waiting for this batch's flush.</summary>
     public void Add(SendQueue queue) => _dirty.Add(queue);
 

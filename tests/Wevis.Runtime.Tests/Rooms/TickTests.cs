@@ -108,11 +108,81 @@ public class TickTests
         await using Client client = await server.ConnectAsync();
         await client.JoinRoomAsync("clock").WaitAsync(Bound);
 
-        clock.Advance(Interval * 3);
-
+        // One interval at a time, each tick's outcome awaited: a tick due while the room is busy would be skipped.
+        clock.Advance(Interval);
         Assert.Equal(1, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
-        Assert.Equal(3, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
+        clock.Advance(Interval);
         await server.Log.WaitForAsync(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("tick 2 failed", StringComparison.Ordinal), Bound);
+        clock.Advance(Interval);
+        Assert.Equal(3, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
+    }
+
+    [Fact]
+    public async Task TicksDueWhileATickStillRunsAreSkippedAndCountedNotPiledUp()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("slow", () => new SlowTickRoom());
+        var room = (SlowTickRoom)await server.Server.Rooms.CreateAsync("slow", "slow");
+
+        clock.Advance(Interval);
+        await room.FirstTickStarted.Task.WaitAsync(Bound);
+
+        // Three more ticks fall due while the first is still running: none runs, each is counted.
+        clock.Advance(Interval * 3);
+        Assert.Equal(1, room.TicksStarted);
+        room.ReleaseFirstTick.SetResult();
+
+        // The next tick that runs says how many were skipped (the first tick ends on another thread, so the clock
+        // is moved until it has); the one after it, none.
+        for (int i = 0; !room.SecondTick.Task.IsCompleted; i++)
+        {
+            Assert.True(i < 500, "no tick ran after the slow one ended");
+            clock.Advance(Interval);
+            await Task.Delay(10);
+        }
+
+        RoomTick second = await room.SecondTick.Task;
+        clock.Advance(Interval);
+        RoomTick third = await room.ThirdTick.Task.WaitAsync(Bound);
+
+        Assert.Equal(2, second.Number);
+        Assert.InRange(second.Skipped, 3, 500);
+        Assert.Equal(3, third.Number);
+        Assert.Equal(0, third.Skipped);
+    }
+
+    private sealed class SlowTickRoom : Room
+    {
+        public TaskCompletionSource FirstTickStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource ReleaseFirstTick { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<RoomTick> SecondTick { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<RoomTick> ThirdTick { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int TicksStarted { get; private set; }
+
+        protected override void OnCreated() => StartTicking(Interval);
+
+        protected override async ValueTask OnTickAsync(RoomTick tick)
+        {
+            TicksStarted++;
+            switch (tick.Number)
+            {
+                case 1:
+                    FirstTickStarted.SetResult();
+                    await ReleaseFirstTick.Task;
+                    break;
+                case 2:
+                    SecondTick.SetResult(tick);
+                    break;
+                case 3:
+                    ThirdTick.SetResult(tick);
+                    break;
+            }
+        }
     }
 
     private sealed class TickingRoom(bool holdMessages) : Room
