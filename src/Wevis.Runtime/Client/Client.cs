@@ -46,7 +46,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     private MessageRegistry _messages = MessageRegistry.Empty;
     private MessageConnection? _transport;
     private Task _receiveLoop = Task.CompletedTask;
-    private Timer? _watchdog;
+    private ITimer? _watchdog;
     private int _phase; // a Phase
     private bool _stoppedLocally;
     private Exception? _loginFailure;
@@ -123,8 +123,8 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         _options.Validate();
         _messages = _options.Messages ?? MessageRegistry.Default;
         ClientLog.Connecting(_logger, Host, Port, Username);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ConnectTimeout);
+        using var expiry = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         try
         {
             await OpenAsync(timeout.Token).ConfigureAwait(false);
@@ -308,7 +308,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
             transport.Close("the client was stopped", new Closing("the client was stopped"));
             try
             {
-                await _receiveLoop.WaitAsync(PeerCloseTimeout).ConfigureAwait(false);
+                await _receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -398,14 +398,14 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         }
 
         MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
-        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes));
+        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes), _options.TimeProvider);
         _transport = transport;
         transport.Start();
         _receiveLoop = ReceiveLoopAsync(transport);
         if (_options.ServerTimeout != Timeout.InfiniteTimeSpan)
         {
             TimeSpan period = _options.ServerTimeout / 4;
-            _watchdog = new Timer(static state => ((Client)state!).CheckServerSilence(), this, period, period);
+            _watchdog = _options.TimeProvider.CreateTimer(static state => ((Client)state!).CheckServerSilence(), this, period, period);
         }
     }
 
@@ -522,7 +522,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     private void CheckServerSilence()
     {
         if (_transport is { IsClosing: false } transport
-            && Environment.TickCount64 - transport.LastReceivedTicks > (long)_options.ServerTimeout.TotalMilliseconds)
+            && transport.Time.GetTickCount64() - transport.LastReceivedTicks > (long)_options.ServerTimeout.TotalMilliseconds)
         {
             transport.Abort($"nothing arrived from the server for {_options.ServerTimeout.TotalSeconds:0.###} s");
         }

@@ -39,12 +39,21 @@ public sealed class ClientOptions
     /// <summary>Where the client logs. Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// The clock the client's timeouts run on: <see cref="ConnectTimeout"/>, <see cref="ServerTimeout"/>, and the
+    /// wait for the server to close its side when the client stops. Default <see cref="TimeProvider.System"/>; a test
+    /// can pass a fake one (Microsoft.Extensions.TimeProvider.Testing) and move time on by hand. A timeout passed
+    /// to <see cref="Client.ReceiveBlocking(TimeSpan?)"/> is the caller's own and runs on the system clock.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     internal void Validate()
     {
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Require(ServerTimeout > TimeSpan.Zero || ServerTimeout == Timeout.InfiniteTimeSpan, nameof(ServerTimeout), "must be positive or infinite");
         Require(MaxFrameSize >= 64, nameof(MaxFrameSize), "must be at least 64 bytes");
         Require(MaxQueuedBytes >= MaxFrameSize + 4L, nameof(MaxQueuedBytes), "must be at least MaxFrameSize + 4");
+        Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
     }
 
     private static void Require(bool condition, string name, string rule)

@@ -68,7 +68,7 @@ public sealed class Connection : IMessageBatchHandler
     /// </summary>
     internal bool IsDispatching => Volatile.Read(ref _dispatching);
 
-    /// <summary>When the server last finished handling a batch from this connection, as <see cref="Environment.TickCount64"/>.</summary>
+    /// <summary>When the server last finished handling a batch from this connection, in milliseconds on the server's clock.</summary>
     internal long DispatchEndedTicks => Volatile.Read(ref _dispatchEndedTicks);
 
     /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
@@ -196,7 +196,7 @@ public sealed class Connection : IMessageBatchHandler
             }
 
             _batch.FlushAll();
-            Volatile.Write(ref _dispatchEndedTicks, Environment.TickCount64);
+            Volatile.Write(ref _dispatchEndedTicks, Transport.Time.GetTickCount64());
             Volatile.Write(ref _dispatching, false);
         }
     }

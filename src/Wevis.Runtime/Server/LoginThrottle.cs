@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Wevis.Transport;
 
 namespace Wevis;
 
@@ -14,7 +15,7 @@ namespace Wevis;
 /// frees up. Addresses already tracked stay refused, so a flood from many addresses cannot grow memory or lift a
 /// refusal; it only leaves its own newest addresses uncounted.
 /// </remarks>
-internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
+internal sealed class LoginThrottle(int maxFailures, TimeSpan window, TimeProvider? time = null)
 {
     /// <summary>The most addresses counted at once.</summary>
     public const int MaxTrackedAddresses = 10_000;
@@ -22,6 +23,7 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, (int Failures, long WindowStart)> _failures = [];
     private readonly long _windowMilliseconds = (long)window.TotalMilliseconds;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _earliestExpiry;
 
     /// <summary>How many addresses are being counted now.</summary>
@@ -49,7 +51,7 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
         {
             return _failures.TryGetValue(key, out var entry)
                 && entry.Failures >= maxFailures
-                && Environment.TickCount64 - entry.WindowStart < _windowMilliseconds;
+                && _time.GetTickCount64() - entry.WindowStart < _windowMilliseconds;
         }
     }
 
@@ -62,7 +64,7 @@ internal sealed class LoginThrottle(int maxFailures, TimeSpan window)
         }
 
         IPAddress key = KeyOf(address);
-        long now = Environment.TickCount64;
+        long now = _time.GetTickCount64();
         lock (_lock)
         {
             bool tracked = _failures.TryGetValue(key, out var entry);

@@ -109,7 +109,7 @@ public sealed class Server : IAsyncDisposable
         _messages = _options.Messages ?? MessageRegistry.Default;
         _wireMessages = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
         _limits = new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytesPerConnection);
-        _throttle = new LoginThrottle(_options.MaxFailedLoginsPerAddress, _options.FailedLoginWindow);
+        _throttle = new LoginThrottle(_options.MaxFailedLoginsPerAddress, _options.FailedLoginWindow, _options.TimeProvider);
         Room.Attach(this, _options.LoggerFactory?.CreateLogger(Room.GetType().FullName ?? "Wevis.Room") ?? NullLogger.Instance);
 
         IPEndPoint endPoint = await ResolveAsync(_options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
@@ -224,9 +224,9 @@ public sealed class Server : IAsyncDisposable
         }
 
         LoginResult result;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        using (var expiry = new CancellationTokenSource(_options.LoginTimeout, _options.TimeProvider))
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, expiry.Token))
         {
-            timeout.CancelAfter(_options.LoginTimeout);
             try
             {
                 result = await _validator(login.Username, login.Password, connection.Salt, login.Version, timeout.Token).ConfigureAwait(false);
@@ -367,7 +367,7 @@ public sealed class Server : IAsyncDisposable
                     ServerLog.AcceptFailed(_logger, ex.SocketErrorCode, ex.Message, (long)backoff.TotalMilliseconds);
                     try
                     {
-                        await Task.Delay(backoff, _stopping.Token).ConfigureAwait(false);
+                        await Task.Delay(backoff, _options.TimeProvider, _stopping.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -443,7 +443,7 @@ public sealed class Server : IAsyncDisposable
         try
         {
             // One clock for the TLS handshake and the login together, started at the accept.
-            using var loginTimeout = new CancellationTokenSource(_options.LoginTimeout);
+            using var loginTimeout = new CancellationTokenSource(_options.LoginTimeout, _options.TimeProvider);
             socket.NoDelay = true;
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_options.Certificate is { } certificate)
@@ -457,7 +457,7 @@ public sealed class Server : IAsyncDisposable
                 stream = secured;
             }
 
-            var transport = new MessageConnection(stream, socket, _wireMessages, _limits)
+            var transport = new MessageConnection(stream, socket, _wireMessages, _limits, _options.TimeProvider)
             {
                 MaxIncomingFrameSize = _options.MaxLoginFrameSize,
             };
@@ -562,12 +562,12 @@ public sealed class Server : IAsyncDisposable
         long interval = (long)_options.PingInterval.TotalMilliseconds;
         long timeout = (long)_options.PingTimeout.TotalMilliseconds;
         TimeSpan tick = TimeSpan.FromMilliseconds(Math.Clamp(Math.Min(interval, timeout) / 4, 10, 1000));
-        using var timer = new PeriodicTimer(tick);
+        using var timer = new PeriodicTimer(tick, _options.TimeProvider);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
-                long now = Environment.TickCount64;
+                long now = _options.TimeProvider.GetTickCount64();
                 foreach (Connection connection in _connections.Values)
                 {
                     if (!connection.IsLoggedIn || connection.Transport.IsClosing)
@@ -619,7 +619,7 @@ public sealed class Server : IAsyncDisposable
         Task all = Task.WhenAll(_connectionTasks.Values);
         try
         {
-            await all.WaitAsync(_options.StopTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await all.WaitAsync(_options.StopTimeout + TimeSpan.FromSeconds(1), _options.TimeProvider).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -73,6 +73,14 @@ public sealed class ServerOptions
     /// <summary>Where the server logs. Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// The clock the server's timeouts run on: <see cref="LoginTimeout"/>, the pings (<see cref="PingInterval"/>,
+    /// <see cref="PingTimeout"/>), <see cref="FailedLoginWindow"/>, the wait for a closing peer to close its side,
+    /// <see cref="StopTimeout"/>, and the pause after a failed accept. Default <see cref="TimeProvider.System"/>; a
+    /// test can pass a fake one (Microsoft.Extensions.TimeProvider.Testing) and move time on by hand.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Throws if a setting is out of range.</summary>
     internal void Validate()
     {
@@ -90,6 +98,7 @@ public sealed class ServerOptions
         Require(StopTimeout >= TimeSpan.Zero, nameof(StopTimeout), "must not be negative");
         Require(ListenBacklog >= 1, nameof(ListenBacklog), "must be at least 1");
         Require(Certificate is null || Certificate.HasPrivateKey, nameof(Certificate), "must have its private key");
+        Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
     }
 
     private static void Require(bool condition, string name, string rule)

@@ -65,13 +65,14 @@ internal sealed class MessageConnection : IAsyncDisposable
     private bool _outputCompleted;
     private bool _sentEnd;
     private bool _receivedEnd;
-    private Timer? _lingerTimer;
+    private ITimer? _lingerTimer;
     private TimeSpan _linger = LingerTimeout;
     private int _closing;
     private string? _closeReason;
 
-    public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits)
+    public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits, TimeProvider? time = null)
     {
+        Time = time ?? TimeProvider.System;
         _stream = stream;
         _socket = socket;
         // Gathered socket writes only when the stream is the socket itself; TLS goes through the stream.
@@ -102,8 +103,11 @@ internal sealed class MessageConnection : IAsyncDisposable
             resumeWriterThreshold: 0,
             minimumSegmentSize: 16 * 1024,
             useSynchronizationContext: false));
-        LastReceivedTicks = Environment.TickCount64;
+        LastReceivedTicks = Time.GetTickCount64();
     }
+
+    /// <summary>The clock of this connection's timeouts and of <see cref="LastReceivedTicks"/>.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>The limits this connection enforces.</summary>
     public ConnectionLimits Limits { get; }
@@ -114,7 +118,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>The peer's address.</summary>
     public EndPoint? RemoteEndPoint { get; }
 
-    /// <summary>When a batch of frames last arrived, as <see cref="Environment.TickCount64"/>.</summary>
+    /// <summary>When a batch of frames last arrived, in milliseconds on <see cref="Time"/> (<see cref="TimeProviderExtensions.GetTickCount64"/>).</summary>
     public long LastReceivedTicks { get; private set; }
 
     /// <summary>Whether <see cref="Close"/> or <see cref="Abort"/> has been called.</summary>
@@ -437,7 +441,7 @@ internal sealed class MessageConnection : IAsyncDisposable
 
         if (_batch.Count > 0)
         {
-            LastReceivedTicks = Environment.TickCount64;
+            LastReceivedTicks = Time.GetTickCount64();
             try
             {
                 if (!IsClosing)
@@ -495,7 +499,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
 
         _linger = linger ?? LingerTimeout;
-        _lingerTimer = new Timer(
+        _lingerTimer = Time.CreateTimer(
             static state => ((MessageConnection)state!).Abort("the peer did not close the connection"),
             this,
             _linger,
@@ -536,10 +540,10 @@ internal sealed class MessageConnection : IAsyncDisposable
     public async ValueTask CloseAndDisposeAsync(TimeSpan timeout)
     {
         Close(CloseReason ?? "the connection was closed");
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        long deadline = Time.GetTickCount64() + (long)timeout.TotalMilliseconds;
         try
         {
-            await _sendLoop.WaitAsync(timeout).ConfigureAwait(false);
+            await _sendLoop.WaitAsync(timeout, Time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -550,7 +554,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         {
             // The receive loop ended early (the peer broke the protocol): read on until the peer closes, so the
             // farewell is not lost to a reset.
-            long left = Math.Min(deadline - Environment.TickCount64, (long)_linger.TotalMilliseconds);
+            long left = Math.Min(deadline - Time.GetTickCount64(), (long)_linger.TotalMilliseconds);
             await DrainUntilPeerClosesAsync(TimeSpan.FromMilliseconds(Math.Max(left, 0))).ConfigureAwait(false);
         }
 
@@ -596,7 +600,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Reads and ignores input until the peer closes its side or <paramref name="timeout"/> passes.</summary>
     private async ValueTask DrainUntilPeerClosesAsync(TimeSpan timeout)
     {
-        using var cancel = new CancellationTokenSource(timeout);
+        using var cancel = new CancellationTokenSource(timeout, Time);
         try
         {
             if (_gatherSocket is not null)
