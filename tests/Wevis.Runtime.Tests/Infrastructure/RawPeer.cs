@@ -51,7 +51,8 @@ internal sealed class RawPeer : IDisposable
     /// <summary>Reads the next message, or null when the server closes the connection.</summary>
     public async Task<IMessage?> ReceiveAsync(TimeSpan? timeout = null)
     {
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        TimeSpan limit = timeout ?? Bounded.DefaultTimeout;
+        using var cancel = new CancellationTokenSource(limit);
         while (true)
         {
             if (_buffered >= 4)
@@ -74,6 +75,10 @@ internal sealed class RawPeer : IDisposable
             catch (SocketException)
             {
                 return null;
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Waited {limit.TotalSeconds:0.###} s for a message (or the end of the connection) from the server; {_buffered} byte(s) of a frame arrived.");
             }
 
             if (read == 0)

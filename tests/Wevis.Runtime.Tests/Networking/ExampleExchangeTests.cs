@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Example;
 using Wevis.Runtime.Tests.Infrastructure;
 
@@ -119,13 +120,14 @@ public class ExampleExchangeTests
         }
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
+    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, [CallerArgumentExpression(nameof(condition))] string what = "")
     {
         // For state that has no event to wait on; bounded and short-stepped, used only in tests.
-        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        TimeSpan limit = timeout ?? Bounded.DefaultTimeout;
+        DateTime deadline = DateTime.UtcNow + limit;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true in time.");
+            Assert.True(DateTime.UtcNow < deadline, $"Waited {limit.TotalSeconds:0.###} s for {what} to become true; it did not.");
             await Task.Delay(10);
         }
     }
