@@ -100,6 +100,18 @@ internal sealed class TestServer : IAsyncDisposable
         await stopping.Within(what: "the server to stop");
     }
 
+    /// <summary>
+    /// The connection of <paramref name="user"/> in the room, once the server has finished handling its login: from
+    /// then on, on a fake clock, the connection's quiet time is what the test makes it.
+    /// </summary>
+    public async Task<Connection> SettledConnectionAsync(string user = "michael")
+    {
+        Connection? connection = null;
+        await Networking.ExampleExchangeTests.WaitUntilAsync(() =>
+            (connection = Room.Connections.FirstOrDefault(c => c.User.Name == user)) is not null && !IsDispatching(connection));
+        return connection!;
+    }
+
     /// <summary>When the server last heard anything from <paramref name="connection"/>, in milliseconds on its clock.</summary>
     public static long LastHeardFrom(Connection connection) => connection.Transport.LastReceivedTicks;
 

@@ -23,6 +23,7 @@ public class KeepAliveTests
         using RawPeer peer = server.CreateRawPeer();
         Assert.IsType<LoginAccepted>(await peer.LoginAsync().Within());
         Assert.IsType<ServerReady>(await peer.ReceiveAsync().Within());
+        await server.SettledConnectionAsync();
 
         // Reads, but never answers. Quiet for the ping interval: pinged, after exactly that much quiet.
         clock.Advance(s_defaults.PingInterval - TimeSpan.FromSeconds(1));
@@ -49,7 +50,7 @@ public class KeepAliveTests
         var clock = new TestClock();
         await using TestServer server = await TestServer.StartAsync(clock: clock);
         await using Client client = await server.ConnectAsync();
-        Connection connection = Assert.Single(server.Room.Connections);
+        Connection connection = await server.SettledConnectionAsync();
 
         // Three rounds of an interval's quiet and a ping timeout more: the client's own pong answers each ping.
         for (int round = 1; round <= 3; round++)
@@ -78,12 +79,12 @@ public class KeepAliveTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         Task serving = Task.Run(async () =>
         {
-            using Socket socket = await listener.AcceptSocketAsync();
-            await socket.SendAsync(RawPeer.Frame(new Welcome(1, "salt", WevisRegistry.Messages.Fingerprint)));
+            using Socket socket = await listener.AcceptSocketAsync().Within();
+            await socket.SendAsync(RawPeer.Frame(new Welcome(1, "salt", WevisRegistry.Messages.Fingerprint))).Within();
             byte[] buffer = new byte[4096];
-            await socket.ReceiveAsync(buffer);
-            await socket.SendAsync(RawPeer.Frame(new LoginAccepted()));
-            while (await socket.ReceiveAsync(buffer) > 0)
+            await socket.ReceiveAsync(buffer).Within();
+            await socket.SendAsync(RawPeer.Frame(new LoginAccepted())).Within();
+            while (await socket.ReceiveAsync(buffer).Within() > 0)
             {
             }
         });

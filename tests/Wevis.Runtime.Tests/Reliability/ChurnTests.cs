@@ -54,7 +54,7 @@ public class ChurnTests(ITestOutputHelper output)
                     errors.Enqueue($"user{i}: {ex.GetType().Name}: {ex.Message}");
                 }
             }
-        })));
+        }))).Within(duration + TimeSpan.FromSeconds(60));
 
         string[] serverErrors = [.. server.Log.Entries
             .Where(e => e.Message.Contains("connection was lost", StringComparison.Ordinal) || e.Level >= LogLevel.Warning)

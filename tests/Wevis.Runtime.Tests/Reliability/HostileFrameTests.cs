@@ -84,7 +84,7 @@ public class HostileFrameTests(ITestOutputHelper output)
 
         (List<IMessage> received, LogEntry warning) = await AttackAsync(server, attack, peer);
         attacking.Cancel();
-        int roundTrips = await alongside;
+        int roundTrips = await alongside.Within();
         await RoundTripAsync(healthy);
         long allocated = AllocationMeasurement.AllocatedBytes() - before;
 
@@ -108,12 +108,12 @@ public class HostileFrameTests(ITestOutputHelper output)
         RawPeer peer = server.CreateRawPeer();
         if (attack.AfterLogin)
         {
-            Assert.IsType<LoginAccepted>(await peer.LoginAsync());
-            Assert.IsType<ServerReady>(await peer.ReceiveAsync());
+            Assert.IsType<LoginAccepted>(await peer.LoginAsync().Within());
+            Assert.IsType<ServerReady>(await peer.ReceiveAsync().Within());
         }
         else
         {
-            Assert.IsType<Welcome>(await peer.ReceiveAsync());
+            Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
         }
 
         return peer;
@@ -130,13 +130,13 @@ public class HostileFrameTests(ITestOutputHelper output)
     private static async Task<(List<IMessage> Received, LogEntry Warning)> AttackAsync(TestServer server, Attack attack, RawPeer peer)
     {
         HashSet<LogEntry> earlier = [.. server.Log.Entries.Where(IsViolation)];
-        await peer.SendRawAsync(attack.Bytes);
+        await peer.SendRawAsync(attack.Bytes).Within();
         if (attack.HangUp)
         {
             peer.EndSending();
         }
 
-        List<IMessage> received = await peer.ReceiveUntilClosedAsync(TimeSpan.FromSeconds(10));
+        List<IMessage> received = await peer.ReceiveUntilClosedAsync(TimeSpan.FromSeconds(10)).Within();
         LogEntry warning = await server.Log.WaitForAsync(e => IsViolation(e) && !earlier.Contains(e));
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionCount == 1 && server.Server.PendingLogins == 0);
         return (received, warning);
@@ -172,13 +172,13 @@ public class HostileFrameTests(ITestOutputHelper output)
             }
 
             await peer.ReceiveUntilClosedAsync(TimeSpan.FromSeconds(10));
-        }));
+        })).Within();
 
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionCount == healthy.Length && server.Server.PendingLogins == 0);
         foreach (Client client in healthy)
         {
             await RoundTripAsync(client);
-            await client.DisposeAsync();
+            await client.DisposeAsync().Within();
         }
 
         Assert.Equal(60, server.Log.Entries.Count(e => e.EventId.Id == 12));
@@ -188,7 +188,7 @@ public class HostileFrameTests(ITestOutputHelper output)
     private static async Task RoundTripAsync(Client client)
     {
         client.Send(new WhoAmI());
-        Assert.Equal(client.Username, (await client.ReceiveAsync<YouAre>().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Name);
+        Assert.Equal(client.Username, (await client.ReceiveAsync<YouAre>().Within()).Name);
     }
 
     private static async Task<int> KeepRoundTrippingAsync(Client client, CancellationToken stop)

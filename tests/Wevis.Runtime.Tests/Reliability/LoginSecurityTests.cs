@@ -21,7 +21,7 @@ public class LoginSecurityTests(ITestOutputHelper output)
     {
         await using TestServer server = await TestServer.StartAsync();
         RawPeer[] peers = [.. Enumerable.Range(0, 200).Select(_ => server.CreateRawPeer())];
-        string[] salts = [.. (await Task.WhenAll(peers.Select(p => p.ReceiveAsync()))).Select(m => Assert.IsType<Welcome>(m).Salt)];
+        string[] salts = [.. (await Task.WhenAll(peers.Select(p => p.ReceiveAsync())).Within()).Select(m => Assert.IsType<Welcome>(m).Salt)];
 
         Assert.Equal(200, salts.Distinct().Count());
         Assert.All(salts, s => Assert.Matches("^[0-9a-f]{32}$", s));
@@ -110,7 +110,7 @@ public class LoginSecurityTests(ITestOutputHelper output)
         // Another address is not affected.
         using (RawPeer elsewhere = RawPeer.Connect(server.Port, from: IPAddress.Parse("127.0.0.2")))
         {
-            Assert.IsType<LoginAccepted>(await elsewhere.LoginAsync());
+            Assert.IsType<LoginAccepted>(await elsewhere.LoginAsync().Within());
         }
 
         // Once the window has passed, the address may try again.
@@ -191,8 +191,8 @@ public class LoginSecurityTests(ITestOutputHelper output)
     private static async Task<List<IMessage>> FailedLoginAsync(TestServer server, string username, string password)
     {
         using RawPeer peer = server.CreateRawPeer();
-        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
-        await peer.SendAsync(new Login(username, Credentials.Encrypt(password, welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
-        return await peer.ReceiveUntilClosedAsync();
+        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
+        await peer.SendAsync(new Login(username, Credentials.Encrypt(password, welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint)).Within();
+        return await peer.ReceiveUntilClosedAsync().Within();
     }
 }

@@ -81,6 +81,7 @@ public class SlowPeerTests(ITestOutputHelper output)
         using RawPeer peer = server.CreateRawPeer();
         Assert.IsType<LoginAccepted>(await peer.LoginAsync().Within());
         Assert.IsType<ServerReady>(await peer.ReceiveAsync().Within());
+        await server.SettledConnectionAsync();
 
         // A byte a second: bytes that never make a whole frame are not an answer to the ping that comes after
         // the ping interval, so the peer is dropped once the ping timeout has passed as well.
@@ -195,10 +196,10 @@ public class SlowPeerTests(ITestOutputHelper output)
         Socket? serverSide = null;
         Task serving = Task.Run(async () =>
         {
-            serverSide = await listener.AcceptSocketAsync();
-            await serverSide.SendAsync(RawPeer.Frame(new Welcome(1, "salt", WevisRegistry.Messages.Fingerprint)));
-            await serverSide.ReceiveAsync(new byte[4096]);
-            await serverSide.SendAsync(RawPeer.Frame(new LoginAccepted()));
+            serverSide = await listener.AcceptSocketAsync().Within();
+            await serverSide.SendAsync(RawPeer.Frame(new Welcome(1, "salt", WevisRegistry.Messages.Fingerprint))).Within();
+            await serverSide.ReceiveAsync(new byte[4096]).Within();
+            await serverSide.SendAsync(RawPeer.Frame(new LoginAccepted())).Within();
         });
         await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port, new ClientOptions
         {

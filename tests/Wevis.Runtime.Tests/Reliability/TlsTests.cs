@@ -46,10 +46,10 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         await using TestServer server = await StartTlsServerAsync();
         await using Client client = server.CreateClient(configure: TrustingTheCertificate());
 
-        await client.ConnectAsync();
-        await client.ReceiveAsync<ServerReady>().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await client.ConnectAsync().Within();
+        await client.ReceiveAsync<ServerReady>().Within();
         client.Send(new WhoAmI());
-        Assert.Equal("michael", (await client.ReceiveAsync<YouAre>().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Name);
+        Assert.Equal("michael", (await client.ReceiveAsync<YouAre>().Within()).Name);
         for (int i = 0; i < 1000; i++)
         {
             client.Send(new Numbered(i));
@@ -57,12 +57,12 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
 
         for (int i = 0; i < 1000; i++)
         {
-            Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Sequence);
+            Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().Within()).Sequence);
         }
 
         // A big message (600 KB) crosses many TLS records.
         client.Send(new PleaseMayIHaveSomeFloats(50_000, 50_000));
-        SomeFloats floats = await client.ReceiveAsync<SomeFloats>().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        SomeFloats floats = await client.ReceiveAsync<SomeFloats>().Within();
         Assert.Equal(50_000, floats.Doubles.Length);
         Assert.Equal(49_999 * 0.1, floats.Doubles[^1]);
     }
@@ -78,7 +78,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
             o.UseTls = true;
             o.TlsTargetHost = "localhost";
         });
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => untrusting.ConnectAsync());
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => untrusting.ConnectAsync()).Within();
 
         output.WriteLine(ex.Message);
         Assert.StartsWith($"TLS with 127.0.0.1:{server.Port} failed:", ex.Message, StringComparison.Ordinal);
@@ -90,7 +90,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
 
         // The server is unharmed: a client that trusts the certificate still gets in.
         await using Client trusting = server.CreateClient(configure: TrustingTheCertificate());
-        await trusting.ConnectAsync();
+        await trusting.ConnectAsync().Within();
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.PendingLogins == 0);
     }
 
@@ -106,7 +106,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
             o.ServerCertificateValidation = (_, certificate, _, _) => certificate?.GetCertHashString(HashAlgorithmName.SHA256) == pinned;
         });
 
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync());
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync()).Within();
 
         output.WriteLine(ex.Message);
         Assert.StartsWith($"TLS with 127.0.0.1:{server.Port} failed:", ex.Message, StringComparison.Ordinal);
@@ -119,7 +119,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
     public async Task WithTlsNothingOfTheLoginOrTheMessagesCanBeReadOnTheWire(bool tls)
     {
         await using TestServer server = await TestServer.StartAsync(o => o.Certificate = tls ? _certificate : null);
-        await using var relay = await RecordingRelay.StartAsync(server.Port);
+        await using var relay = await RecordingRelay.StartAsync(server.Port).Within();
         var options = new ClientOptions { LoggerFactory = server.Log };
         if (tls)
         {
@@ -128,15 +128,15 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
 
         await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", relay.Port, options);
 
-        await client.ConnectAsync();
-        await client.ReceiveAsync<ServerReady>();
+        await client.ConnectAsync().Within();
+        await client.ReceiveAsync<ServerReady>().Within();
         client.Send(new Explode("a secret only the room should read"));
         client.Send(new WhoAmI());
-        await client.ReceiveAsync<YouAre>();
-        await client.DisposeAsync();
-        await server.Server.StopAsync();
+        await client.ReceiveAsync<YouAre>().Within();
+        await client.DisposeAsync().Within();
+        await server.Server.StopAsync().Within();
 
-        Connection session = await server.Room.FirstLeave.Task;
+        Connection session = await server.Room.FirstLeave.Task.Within();
         byte[] wire = relay.Recorded;
         string[] secrets = ["michael", "a secret only the room should read", session.Salt, Credentials.Encrypt("mypassword", session.Salt)];
         int visible = secrets.Count(s => Contains(wire, Encoding.UTF8.GetBytes(s)));
@@ -152,7 +152,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = TimeSpan.FromMilliseconds(300));
         await using Client plain = server.CreateClient(configure: o => o.ConnectTimeout = TimeSpan.FromSeconds(5));
 
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => plain.ConnectAsync());
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => plain.ConnectAsync()).Within();
 
         output.WriteLine(ex.Message);
         LogEntry logged = await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.EventId.Id == 14);
@@ -167,7 +167,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         await using TestServer server = await TestServer.StartAsync();
         await using Client client = server.CreateClient(configure: TrustingTheCertificate());
 
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync());
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync()).Within();
 
         output.WriteLine(ex.Message);
         Assert.StartsWith($"TLS with 127.0.0.1:{server.Port} failed:", ex.Message, StringComparison.Ordinal);
@@ -184,15 +184,15 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         // the connection was accepted, runs out soon after the handshake (or during it, on a slow machine), not a
         // whole timeout after it.
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
+        await tcp.ConnectAsync(IPAddress.Loopback, server.Port).Within();
         DateTime accepted = DateTime.UtcNow;
         await Task.Delay(timeout * 0.75);
         await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
         try
         {
-            await ssl.AuthenticateAsClientAsync("localhost");
+            await ssl.AuthenticateAsClientAsync("localhost").Within();
             byte[] buffer = new byte[4096];
-            while (await ssl.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) > 0)
+            while (await ssl.ReadAsync(buffer).Within() > 0)
             {
             }
         }
@@ -245,7 +245,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         public async ValueTask DisposeAsync()
         {
             _listener.Stop();
-            await _relaying.WaitAsync(TimeSpan.FromSeconds(10));
+            await _relaying.Within();
         }
 
         private async Task RelayAsync(int serverPort)

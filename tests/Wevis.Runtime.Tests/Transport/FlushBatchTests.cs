@@ -17,7 +17,7 @@ public class FlushBatchTests
     [Fact]
     public async Task SendsInABatchWaitForItsEnd()
     {
-        await using var pair = await ConnectedPair.CreateAsync();
+        await using var pair = await ConnectedPair.CreateAsync().Within();
         var batch = new FlushBatch();
         using (batch.Enter())
         {
@@ -28,16 +28,16 @@ public class FlushBatchTests
         }
 
         // Nothing is written until the batch flushes.
-        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)).Within());
 
         batch.FlushAll();
-        Assert.Equal(10 * NumberedFrameSize(0), await pair.ReceiveExactlyAsync(10 * NumberedFrameSize(0)));
+        Assert.Equal(10 * NumberedFrameSize(0), await pair.ReceiveExactlyAsync(10 * NumberedFrameSize(0)).Within());
     }
 
     [Fact]
     public async Task ALongBatchFlushesEveryFewHundredFramesBeforeItEnds()
     {
-        await using var pair = await ConnectedPair.CreateAsync();
+        await using var pair = await ConnectedPair.CreateAsync().Within();
         var batch = new FlushBatch();
         int frames = MessageConnection.FlushEveryFrames + 10;
         using (batch.Enter())
@@ -51,17 +51,17 @@ public class FlushBatchTests
 
         // The first FlushEveryFrames frames went out while the batch was still open; the last 10 wait for its end.
         int early = MessageConnection.FlushEveryFrames * NumberedFrameSize(0);
-        Assert.Equal(early, await pair.ReceiveExactlyAsync(early));
-        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(early, await pair.ReceiveExactlyAsync(early).Within());
+        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)).Within());
 
         batch.FlushAll();
-        Assert.Equal(10 * NumberedFrameSize(0), await pair.ReceiveExactlyAsync(10 * NumberedFrameSize(0)));
+        Assert.Equal(10 * NumberedFrameSize(0), await pair.ReceiveExactlyAsync(10 * NumberedFrameSize(0)).Within());
     }
 
     [Fact]
     public async Task ALongBatchOfLargeFramesFlushesByBytes()
     {
-        await using var pair = await ConnectedPair.CreateAsync();
+        await using var pair = await ConnectedPair.CreateAsync().Within();
         var batch = new FlushBatch();
         var big = new Explode(new string('x', 10_000));
         int frameSize = MessageSerializer.ToBytes(big).Length + FrameReader.HeaderSize;
@@ -74,11 +74,11 @@ public class FlushBatchTests
             }
         }
 
-        Assert.Equal(framesPerFlush * frameSize, await pair.ReceiveExactlyAsync(framesPerFlush * frameSize));
-        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(framesPerFlush * frameSize, await pair.ReceiveExactlyAsync(framesPerFlush * frameSize).Within());
+        Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)).Within());
 
         batch.FlushAll();
-        Assert.Equal(frameSize, await pair.ReceiveExactlyAsync(frameSize));
+        Assert.Equal(frameSize, await pair.ReceiveExactlyAsync(frameSize).Within());
     }
 
     private static int NumberedFrameSize(int sequence) =>
@@ -104,8 +104,8 @@ public class FlushBatchTests
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             listener.Listen(1);
             var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await peer.ConnectAsync(listener.LocalEndPoint!);
-            Socket accepted = await listener.AcceptAsync();
+            await peer.ConnectAsync(listener.LocalEndPoint!).Within();
+            Socket accepted = await listener.AcceptAsync().Within();
             var connection = new MessageConnection(
                 new NetworkStream(accepted, ownsSocket: false),
                 accepted,
@@ -161,7 +161,7 @@ public class FlushBatchTests
         public async ValueTask DisposeAsync()
         {
             Connection.Abort("the test ended");
-            await Connection.DisposeAsync();
+            await Connection.DisposeAsync().Within();
             _peer.Dispose();
         }
     }
