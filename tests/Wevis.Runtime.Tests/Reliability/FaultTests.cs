@@ -159,34 +159,43 @@ public class FaultTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task AHandlerThatBlocksDelaysOthersButLosesNothingAndDropsNoOne(bool blockThread)
     {
-        // The block lasts several ping intervals plus timeouts: waiting on the room is not the peers' silence.
-        var room = new BlockingRoom(TimeSpan.FromMilliseconds(1500), blockThread);
-        await using TestServer server = await TestServer.StartAsync(
-            o =>
-            {
-                o.PingInterval = TimeSpan.FromMilliseconds(200);
-                o.PingTimeout = TimeSpan.FromMilliseconds(400);
-            },
-            room);
-        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.ConnectAsync($"user{i}", "pw")));
+        // The room is held while the clock runs through several ping intervals and timeouts: waiting for the room
+        // is not the peers' silence.
+        var room = new BlockingRoom(blockThread);
+        var clock = new TestClock();
+        ServerOptions defaults = new();
+        await using TestServer server = await TestServer.StartAsync(room: room, clock: clock);
+        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.ConnectAsync($"user{i}", "pw"))).Within();
 
         clients[0].Send(new Explode("block"));
         await room.Blocking.Task.Within();
-        await Task.WhenAll(clients.Select(async client =>
+        foreach (Client client in clients)
         {
             for (int i = 0; i < 100; i++)
             {
                 client.Send(new Numbered(i));
             }
+        }
 
+        // Every connection is now waiting for the room, its messages unread behind it.
+        await ExampleExchangeTests.WaitUntilAsync(() => server.Room.Connections.All(TestServer.IsDispatching));
+        for (int i = 0; i < 3; i++)
+        {
+            clock.Advance(defaults.PingInterval + defaults.PingTimeout);
+        }
+
+        Assert.Equal(0, server.Room.TotalLeft);
+        room.Unblock();
+        await Task.WhenAll(clients.Select(async client =>
+        {
             for (int i = 0; i < 100; i++)
             {
-                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().AsTask().WaitAsync(TimeSpan.FromSeconds(20))).Sequence);
+                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().Within()).Sequence);
             }
         })).Within();
 
-        Assert.True(room.Unblocked, "replies arrived before the blocking handler returned: it did not hold the room");
         Assert.All(clients, c => Assert.True(c.IsConnected, c.CloseReason));
+        Assert.DoesNotContain(server.Log.Entries, e => e.Level >= LogLevel.Error);
         Assert.Equal(0, server.Room.TotalLeft);
         Assert.Equal(400, server.Room.NumberedHandled);
         Assert.Equal(0, server.Room.OutOfOrder);
@@ -265,12 +274,24 @@ public class FaultTests(ITestOutputHelper output)
         peer.Kill();
     }
 
-    /// <summary>A room whose <c>Explode("block")</c> handler holds the room for a while, asynchronously or by blocking its thread.</summary>
-    private sealed class BlockingRoom(TimeSpan blockFor, bool blockThread) : TimeRoom
+    /// <summary>
+    /// A room whose <c>Explode("block")</c> handler holds the room until <see cref="Unblock"/>, asynchronously or by
+    /// blocking its thread.
+    /// </summary>
+    private sealed class BlockingRoom(bool blockThread) : TimeRoom
     {
+        private readonly ManualResetEventSlim _released = new();
+        private readonly TaskCompletionSource _releasedAsync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public TaskCompletionSource Blocking { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Unblocked { get; private set; }
+
+        public void Unblock()
+        {
+            _released.Set();
+            _releasedAsync.TrySetResult();
+        }
 
         protected override async ValueTask HandleAsync(Connection connection, IMessage message)
         {
@@ -279,11 +300,11 @@ public class FaultTests(ITestOutputHelper output)
                 Blocking.TrySetResult();
                 if (blockThread)
                 {
-                    Thread.Sleep(blockFor);
+                    Assert.True(_released.Wait(TimeSpan.FromSeconds(30)), "the test never released the room");
                 }
                 else
                 {
-                    await Task.Delay(blockFor);
+                    await _releasedAsync.Task.WaitAsync(TimeSpan.FromSeconds(30));
                 }
 
                 Unblocked = true;

@@ -79,20 +79,17 @@ public class LoginSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task RepeatedFailuresFromOneAddressAreRefusedUntilTheWindowPasses()
     {
-        var window = TimeSpan.FromMilliseconds(1500);
+        TimeSpan window = new ServerOptions().FailedLoginWindow;
         int validations = 0;
+        var clock = new TestClock();
         await using TestServer server = await TestServer.StartAsync(
-            o =>
-            {
-                o.MaxFailedLoginsPerAddress = 3;
-                o.FailedLoginWindow = window;
-            },
+            o => o.MaxFailedLoginsPerAddress = 3,
             validator: (username, password, salt, version, _) =>
             {
                 Interlocked.Increment(ref validations);
                 return ValueTask.FromResult(TestServer.Validate(username, password, salt, version));
-            });
-        DateTime windowStart = DateTime.UtcNow;
+            },
+            clock: clock);
 
         for (int i = 0; i < 3; i++)
         {
@@ -113,11 +110,14 @@ public class LoginSecurityTests(ITestOutputHelper output)
             Assert.IsType<LoginAccepted>(await elsewhere.LoginAsync().Within());
         }
 
-        // Once the window has passed, the address may try again.
-        TimeSpan remaining = window - (DateTime.UtcNow - windowStart);
-        await Task.Delay(remaining > TimeSpan.Zero ? remaining + TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(100));
+        // The window counts from the first failure: refused until it has passed, then the address may try again.
+        clock.Advance(window - TimeSpan.FromMilliseconds(1));
+        Assert.Equal([new LoginRejected(Throttled)], await FailedLoginAsync(server, "michael", "mypassword"));
+        Assert.Equal(4, validations);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
         await using Client later = await server.ConnectAsync();
         Assert.True(later.IsConnected);
+        Assert.Equal(5, validations);
         output.WriteLine(warning.Message);
     }
 
