@@ -65,6 +65,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     private bool _outputCompleted;
     private bool _sentEnd;
     private bool _receivedEnd;
+    private bool _aborted;
     private ITimer? _lingerTimer;
     private TimeSpan _linger = LingerTimeout;
     private int _closing;
@@ -511,6 +512,9 @@ internal sealed class MessageConnection : IAsyncDisposable
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
         Volatile.Write(ref _closing, 1);
+        // Stopping the receive loop below makes its pending read end as if the peer had closed: that end must not
+        // count as the peer's, or disposing would close the socket gracefully instead of resetting it.
+        Volatile.Write(ref _aborted, true);
         lock (_sendLock)
         {
             if (!_outputCompleted)
@@ -564,7 +568,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Releases the connection: closes the socket normally if both sides have closed, else cuts it.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Volatile.Read(ref _sentEnd) && Volatile.Read(ref _receivedEnd))
+        if (Volatile.Read(ref _sentEnd) && Volatile.Read(ref _receivedEnd) && !Volatile.Read(ref _aborted))
         {
             try
             {

@@ -32,7 +32,16 @@ internal sealed class RawPeer : IDisposable
         return new RawPeer(socket);
     }
 
+    /// <summary>A peer on a socket already connected to the server.</summary>
+    public static RawPeer Wrap(Socket socket) => new(socket);
+
     public Socket Socket => _socket;
+
+    /// <summary>
+    /// Whether the peer closes its side as soon as it sees the server close its own, as any client would (default);
+    /// false to leave it open, as a peer that does not hang up.
+    /// </summary>
+    public bool HangsUpWhenTheServerDoes { get; set; } = true;
 
     public Task SendAsync(IMessage message) => SendRawAsync(Frame(message));
 
@@ -85,7 +94,11 @@ internal sealed class RawPeer : IDisposable
             {
                 // The server has closed its side: close ours too, as any client would, so the server need not
                 // wait out its linger for this peer.
-                ShutdownQuietly();
+                if (HangsUpWhenTheServerDoes)
+                {
+                    ShutdownQuietly();
+                }
+
                 return null;
             }
 

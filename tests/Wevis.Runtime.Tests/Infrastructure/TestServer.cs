@@ -115,6 +115,9 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>When the server last heard anything from <paramref name="connection"/>, in milliseconds on its clock.</summary>
     public static long LastHeardFrom(Connection connection) => connection.Transport.LastReceivedTicks;
 
+    /// <summary>Bytes queued for sending to <paramref name="connection"/> that its socket has not taken yet.</summary>
+    public static long QueuedBytes(Connection connection) => connection.Transport.QueuedBytes;
+
     /// <summary>Whether the server has pinged <paramref name="connection"/> and not yet seen an answer.</summary>
     public static bool AwaitsPong(Connection connection) => connection.PingSentTicks != 0;
 
