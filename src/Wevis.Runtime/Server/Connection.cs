@@ -92,6 +92,16 @@ public sealed class Connection : IMessageBatchHandler
         Transport.Close(reason, new Closing(reason));
     }
 
+    /// <summary>
+    /// Closes as <see cref="Close(string)"/> does, but waits up to <paramref name="linger"/> (not the usual 3 s) for
+    /// what is queued to go out and for the client to close its side: the server's stop timeout.
+    /// </summary>
+    internal void Close(string reason, TimeSpan linger)
+    {
+        ReleaseUser();
+        Transport.Close(reason, new Closing(reason), linger);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"#{Id} {UserName} ({RemoteEndPoint})";
 

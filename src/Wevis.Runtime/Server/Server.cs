@@ -613,7 +613,8 @@ public sealed class Server : IAsyncDisposable
 
         foreach (Connection connection in _connections.Values)
         {
-            connection.Close("the server is stopping");
+            // Queued output has the whole stop timeout to go out, not just a close's usual linger.
+            connection.Close("the server is stopping", _options.StopTimeout);
         }
 
         Task all = Task.WhenAll(_connectionTasks.Values);
