@@ -66,7 +66,7 @@ public class ClosingTests
     public async Task APeerThatDoesNotCloseItsSideIsResetAfterTheLingerWhichIsShorterAfterAViolation()
     {
         var clock = new TestClock();
-        var room = new ClosingRoom();
+        var room = new RoomTests.ClosingRoom();
         await using TestServer server = await TestServer.StartAsync(room: room, clock: clock);
         using RawPeer closed = server.CreateRawPeer();
         using RawPeer violating = server.CreateRawPeer();
@@ -197,20 +197,5 @@ public class ClosingTests
         }
 
         return true;
-    }
-
-    /// <summary>The test room, which also closes a connection that sends <c>Explode("close me")</c>.</summary>
-    private sealed class ClosingRoom : TimeRoom
-    {
-        protected override void Handle(Connection connection, IMessage message)
-        {
-            if (message is Explode { Reason: "close me" })
-            {
-                connection.Close("closed by the room");
-                return;
-            }
-
-            base.Handle(connection, message);
-        }
     }
 }
