@@ -54,10 +54,24 @@ public class LoginSecurityTests(ITestOutputHelper output)
     public void VerifyWithNoSuchUserDoesTheSameWorkAndSaysNo()
     {
         string salt = Credentials.NewSalt();
+        string received = Credentials.Encrypt("guess", salt);
 
         Assert.False(Credentials.Verify(Credentials.Encrypt(string.Empty, salt), expectedPassword: null, salt));
         Assert.False(Credentials.Verify("anything", expectedPassword: null, salt));
         Assert.True(Credentials.Verify(Credentials.Encrypt("pw", salt), "pw", salt));
+
+        // The same work as for a user whose password is empty: a hash computed, hexed and compared, seen in what
+        // it allocates (a shortcut for an unknown user would allocate next to nothing).
+        Assert.Equal(AllocatedBy(() => Credentials.Verify(received, string.Empty, salt)), AllocatedBy(() => Credentials.Verify(received, expectedPassword: null, salt)));
+        Assert.True(AllocatedBy(() => Credentials.Verify(received, expectedPassword: null, salt)) >= 64 + 128, "no hash was computed for an unknown user");
+
+        static long AllocatedBy(Func<bool> verify)
+        {
+            verify();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            verify();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
     }
 
     [Fact]
