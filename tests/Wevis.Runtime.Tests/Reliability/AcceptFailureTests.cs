@@ -39,12 +39,17 @@ public class AcceptFailureTests(ITestOutputHelper output)
         {
             // The sockets exist already; connecting needs no new descriptor, accepting them does.
             connecting = [.. waiting.Select(s => s.ConnectAsync(endPoint))];
+            // Each failure is logged, then the server pauses (a timer on its clock) before it tries again.
             LogEntry first = await server.Log.WaitForAsync(e => e.EventId.Id == 5);
+            await clock.WaitForTimersAsync(TimeSpan.FromMilliseconds(10), what: "the first pause");
             clock.Advance(TimeSpan.FromMilliseconds(10));
             LogEntry second = await server.Log.WaitForAsync(e => e.EventId.Id == 5 && e != first);
+            await clock.WaitForTimersAsync(TimeSpan.FromMilliseconds(20), what: "the second pause, twice the first");
             clock.Advance(TimeSpan.FromMilliseconds(20));
             LogEntry third = await server.Log.WaitForAsync(e => e.EventId.Id == 5 && e != first && e != second);
+            await clock.WaitForTimersAsync(TimeSpan.FromMilliseconds(40), what: "the third pause");
             failures = [first, second, third];
+            Assert.Equal(3, server.Log.Entries.Count(e => e.EventId.Id == 5));
 
             // The operating system completes as many connections as the backlog holds (Linux: one more), no more.
             await Task.WhenAll(connecting[..(backlog + 1)]).Within();
