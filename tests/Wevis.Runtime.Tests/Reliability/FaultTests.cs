@@ -143,7 +143,7 @@ public class FaultTests(ITestOutputHelper output)
 
             for (int i = 0; i < 200; i++)
             {
-                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>()).Sequence);
+                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().Within()).Sequence);
             }
         })).Within();
 
