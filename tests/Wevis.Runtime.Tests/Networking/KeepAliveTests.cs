@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Example;
 using Wevis.Protocol;
 using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
 
 namespace Wevis.Runtime.Tests.Networking;
 
@@ -71,6 +72,36 @@ public class KeepAliveTests
     }
 
     [Fact]
+    public async Task TimeTheRoomSpendsOnAPeersMessageIsNotThePeersSilence()
+    {
+        var clock = new TestClock();
+        var room = new HoldingRoom();
+        await using TestServer server = await TestServer.StartAsync(room: room, clock: clock);
+        using RawPeer peer = server.CreateRawPeer();
+        Assert.IsType<LoginAccepted>(await peer.LoginAsync().Within());
+        Assert.IsType<ServerReady>(await peer.ReceiveAsync().Within());
+        Connection connection = await server.SettledConnectionAsync();
+
+        // The peer (which never answers a ping) sends a message that holds the room while the clock runs past a
+        // ping interval and timeout twice over: it is pinged, but not dropped while its message is being handled.
+        await peer.SendAsync(new Explode("hold")).Within();
+        await room.Holding.Task.Within();
+        clock.Advance(s_defaults.PingInterval + s_defaults.PingTimeout);
+        clock.Advance(s_defaults.PingInterval + s_defaults.PingTimeout);
+        Assert.IsType<Ping>(await peer.ReceiveAsync().Within());
+        room.Release();
+        await ExampleExchangeTests.WaitUntilAsync(() => !TestServer.IsDispatching(connection));
+
+        // Nor right after: the end of the handling counts as the peer's last activity, so it has a whole interval
+        // until the next ping (not a drop for the ping it could not have answered), and a timeout after that.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        clock.Advance(s_defaults.PingInterval);
+        Assert.IsType<Ping>(await peer.ReceiveAsync().Within());
+        clock.Advance(s_defaults.PingTimeout);
+        Assert.Equal([new Closing("no answer to a ping within 5 s")], await peer.ReceiveUntilClosedAsync().Within());
+    }
+
+    [Fact]
     public async Task AClientNoticesAServerSilentForItsServerTimeoutAndAPendingReceiveEnds()
     {
         // A "server" that logs the client in by hand, then never sends anything again (a dead host, say).
@@ -124,5 +155,27 @@ public class KeepAliveTests
 
         ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => connecting.Within());
         Assert.Equal($"Could not connect and log in to 127.0.0.1:{port} within 10 s.", ex.Message);
+    }
+
+    /// <summary>The test room, whose handler of <c>Explode("hold")</c> holds the room until <see cref="Release"/>.</summary>
+    private sealed class HoldingRoom : TimeRoom
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _released.TrySetResult();
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            if (message is Explode { Reason: "hold" })
+            {
+                Holding.TrySetResult();
+                await _released.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                return;
+            }
+
+            Handle(connection, message);
+        }
     }
 }
