@@ -31,6 +31,22 @@ internal sealed class TestClock : FakeTimeProvider
     }
 
     /// <summary>
+    /// For a test's teardown: moves the clock on a second at a time, a few times a (real) second, until
+    /// <paramref name="task"/> ends (a client stopping, say, which waits on this clock for its peer), at most a
+    /// minute of this clock's time. A test that failed half-way then fails with its own message, not a hang.
+    /// </summary>
+    public async Task RunUntilAsync(Task task, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(task))] string what = "")
+    {
+        for (int i = 0; i < 60 && !task.IsCompleted; i++)
+        {
+            await Task.WhenAny(task, Task.Delay(20));
+            Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await task.Within(what: what);
+    }
+
+    /// <summary>
     /// Waits (bounded) until <paramref name="count"/> timers due after <paramref name="dueTime"/> have been started
     /// on this clock since it was made: a login timeout, a linger, a wait on stop.
     /// </summary>

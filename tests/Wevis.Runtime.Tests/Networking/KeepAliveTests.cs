@@ -121,8 +121,21 @@ public class KeepAliveTests
         });
         var clock = new TestClock();
         var options = new ClientOptions { TimeProvider = clock };
-        await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port, options);
-        await client.ConnectAsync().Within();
+        var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port, options);
+        try
+        {
+            await client.ConnectAsync().Within();
+            await SilentServerAsync(client, clock, options);
+            await serving.Within();
+        }
+        finally
+        {
+            await clock.RunUntilAsync(client.DisposeAsync().AsTask());
+        }
+    }
+
+    private static async Task SilentServerAsync(Client client, TestClock clock, ClientOptions options)
+    {
         Task<IMessage> receiving = client.ReceiveAsync().AsTask();
 
         // Silent for exactly the timeout: still connected (the watchdog, checking every quarter of it, runs as time moves).
@@ -133,7 +146,6 @@ public class KeepAliveTests
         clock.Advance(options.ServerTimeout / 4);
         ConnectionClosedException ex = await Assert.ThrowsAsync<ConnectionClosedException>(() => receiving.Within());
         Assert.Equal("nothing arrived from the server for 30 s", ex.Reason);
-        await serving.Within();
     }
 
     [Fact]
@@ -145,16 +157,22 @@ public class KeepAliveTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var clock = new TestClock();
         var options = new ClientOptions { TimeProvider = clock };
-        await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port, options);
-
+        var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port, options);
         Task connecting = client.ConnectAsync();
-        await clock.WaitForTimersAsync(options.ConnectTimeout, what: "the connect timeout");
-        clock.Advance(options.ConnectTimeout - TimeSpan.FromMilliseconds(1));
-        Assert.False(connecting.IsCompleted, "connecting ended before the connect timeout");
-        clock.Advance(TimeSpan.FromMilliseconds(1));
+        try
+        {
+            await clock.WaitForTimersAsync(options.ConnectTimeout, what: "the connect timeout");
+            clock.Advance(options.ConnectTimeout - TimeSpan.FromMilliseconds(1));
+            Assert.False(connecting.IsCompleted, "connecting ended before the connect timeout");
+            clock.Advance(TimeSpan.FromMilliseconds(1));
 
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => connecting.Within());
-        Assert.Equal($"Could not connect and log in to 127.0.0.1:{port} within 10 s.", ex.Message);
+            ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => connecting.Within());
+            Assert.Equal($"Could not connect and log in to 127.0.0.1:{port} within 10 s.", ex.Message);
+        }
+        finally
+        {
+            await clock.RunUntilAsync(client.DisposeAsync().AsTask());
+        }
     }
 
     /// <summary>The test room, whose handler of <c>Explode("hold")</c> holds the room until <see cref="Release"/>.</summary>

@@ -109,10 +109,24 @@ public class ClosingTests
             return await ReadFrameAsync(stream);
         });
         var clock = new TestClock();
-        await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, new ClientOptions { TimeProvider = clock });
+        var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, new ClientOptions { TimeProvider = clock });
         await client.ConnectAsync().Within();
 
         Task stopping = client.DisposeAsync().AsTask();
+        try
+        {
+            await StopsAfterTwoSecondsAsync(clock, farewell, stopping);
+            Assert.False(client.IsConnected);
+        }
+        finally
+        {
+            await clock.RunUntilAsync(stopping);
+            serverSide?.Dispose();
+        }
+    }
+
+    private static async Task StopsAfterTwoSecondsAsync(TestClock clock, Task<IMessage?> farewell, Task stopping)
+    {
         Assert.Equal(new Closing("the client was stopped"), await farewell.Within());
         await clock.WaitForTimersAsync(TimeSpan.FromSeconds(2), what: "the client's wait for the server to close its side");
         clock.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
@@ -121,8 +135,6 @@ public class ClosingTests
 
         clock.Advance(TimeSpan.FromMilliseconds(1));
         await stopping.Within();
-        Assert.False(client.IsConnected);
-        serverSide?.Dispose();
     }
 
     [Fact]
