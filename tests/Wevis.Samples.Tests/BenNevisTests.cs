@@ -20,7 +20,7 @@ public partial class BenNevisTests
         using var cancel = new CancellationTokenSource(Timeout);
 
         GameResult[] results = await Task.WhenAll(new[] { "ann", "ben", "cat" }.Select(
-            name => Bot.PlayAsync(name, "127.0.0.1", server.Port, GameRules.DefaultPassword, cancel.Token)));
+            name => Bot.PlayAsync(name, "127.0.0.1", server.Port, GameRules.DefaultPassword, cancel.Token))).Within(Timeout);
 
         Assert.Equal(1, room.GamesPlayed);
         IReadOnlyList<Standing> leaderboard = results[0].Leaderboard;
@@ -87,8 +87,8 @@ public partial class BenNevisTests
 
         foreach (Client client in new[] { watcher, player })
         {
-            Assert.Equal(new Leaderboard(1, false), await client.ReceiveAsync<Leaderboard>());
-            Standing standing = await client.ReceiveAsync<Standing>();
+            Assert.Equal(new Leaderboard(1, false), await client.ReceiveAsync<Leaderboard>().Within());
+            Standing standing = await client.ReceiveAsync<Standing>().Within();
             Assert.Equal(new Standing(1, "player", 5), standing with { Distance = Math.Round(standing.Distance, 9) });
         }
     }
@@ -102,22 +102,22 @@ public partial class BenNevisTests
         await using Client second = await ConnectAsync(server, "second");
 
         first.Send(new HeightsAt(new float[10], new float[10]));
-        Assert.Equal(0, (await first.ReceiveAsync<Heights>()).Remaining);
+        Assert.Equal(0, (await first.ReceiveAsync<Heights>().Within()).Remaining);
         first.Send(new Guess(Map.Peak.X, Map.Peak.Y));
-        Assert.Equal(new Leaderboard(1, false), await first.ReceiveAsync<Leaderboard>());
-        Assert.Equal("first", (await first.ReceiveAsync<Standing>()).Name);
+        Assert.Equal(new Leaderboard(1, false), await first.ReceiveAsync<Leaderboard>().Within());
+        Assert.Equal("first", (await first.ReceiveAsync<Standing>().Within()).Name);
 
         // Only once the first guess is in (the two clients' messages are not ordered with each other).
         second.Send(new Guess(0, 0));
-        Assert.Equal(new Leaderboard(2, true), await first.ReceiveAsync<Leaderboard>());
-        Assert.Equal(new Standing(1, "first", 0), await first.ReceiveAsync<Standing>());
-        Assert.Equal("second", (await first.ReceiveAsync<Standing>()).Name);
-        Assert.Equal(new NewGame(Map.Size, 10, 2), await first.ReceiveAsync<NewGame>());
+        Assert.Equal(new Leaderboard(2, true), await first.ReceiveAsync<Leaderboard>().Within());
+        Assert.Equal(new Standing(1, "first", 0), await first.ReceiveAsync<Standing>().Within());
+        Assert.Equal("second", (await first.ReceiveAsync<Standing>().Within()).Name);
+        Assert.Equal(new NewGame(Map.Size, 10, 2), await first.ReceiveAsync<NewGame>().Within());
         Assert.Equal(1, room.GamesPlayed);
 
         // The new game gives back the budget and a guess.
         first.Send(new HeightAt(1, 1));
-        Assert.Equal(new Height(1, 1, Map.HeightAt(1, 1)), await first.ReceiveAsync<Height>());
+        Assert.Equal(new Height(1, 1, Map.HeightAt(1, 1)), await first.ReceiveAsync<Height>().Within());
     }
 
     [Fact]
@@ -127,23 +127,23 @@ public partial class BenNevisTests
         await using Client player = await ConnectAsync(server, "player");
 
         player.Send(new HeightsAt(new float[6], new float[6]));
-        Assert.Equal(new Refused("Asked for 6 heights with 5 left in your budget."), await player.ReceiveAsync());
+        Assert.Equal(new Refused("Asked for 6 heights with 5 left in your budget."), await player.ReceiveAsync().Within());
         player.Send(new HeightsAt(new float[2], new float[3]));
-        Assert.Equal(new Refused("Asked for 2 x and 3 y coordinates; give one of each per point."), await player.ReceiveAsync());
+        Assert.Equal(new Refused("Asked for 2 x and 3 y coordinates; give one of each per point."), await player.ReceiveAsync().Within());
         player.Send(new HeightAt(double.NaN, 1));
-        Assert.Equal(new Refused("(NaN, 1) is not on the map, which runs from 0 to 50 km each way."), await player.ReceiveAsync());
+        Assert.Equal(new Refused("(NaN, 1) is not on the map, which runs from 0 to 50 km each way."), await player.ReceiveAsync().Within());
         player.Send(new HeightsAt([1, 2, 51], [1, 2, 3]));
-        Assert.IsType<Refused>(await player.ReceiveAsync());
+        Assert.IsType<Refused>(await player.ReceiveAsync().Within());
 
         // Nothing refused was charged: the whole budget is still there.
         player.Send(new HeightsAt(new float[5], new float[5]));
-        Assert.Equal(0, (await player.ReceiveAsync<Heights>()).Remaining);
+        Assert.Equal(0, (await player.ReceiveAsync<Heights>().Within()).Remaining);
 
         player.Send(new Guess(1, 1));
-        Assert.IsType<Leaderboard>(await player.ReceiveAsync());
-        Assert.IsType<Standing>(await player.ReceiveAsync());
+        Assert.IsType<Leaderboard>(await player.ReceiveAsync().Within());
+        Assert.IsType<Standing>(await player.ReceiveAsync().Within());
         player.Send(new Guess(2, 2));
-        Assert.Equal(new Refused("You have already guessed in this game."), await player.ReceiveAsync());
+        Assert.Equal(new Refused("You have already guessed in this game."), await player.ReceiveAsync().Within());
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public partial class BenNevisTests
         await using Server server = await StartAsync(new GameRoom(Map, new GameRules()));
 
         LoginRejectedException ex = await Assert.ThrowsAsync<LoginRejectedException>(
-            () => Bot.PlayAsync("intruder", "127.0.0.1", server.Port, "guess"));
+            () => Bot.PlayAsync("intruder", "127.0.0.1", server.Port, "guess")).Within();
 
         Assert.Equal("Wrong game password.", ex.Reason);
     }
@@ -223,15 +223,15 @@ public partial class BenNevisTests
             Port = 0,
             Messages = BenNevis.WevisRegistry.Messages,
         });
-        await server.StartAsync();
+        await server.StartAsync().Within();
         return server;
     }
 
     private static async Task<Client> ConnectAsync(Server server, string name)
     {
         var client = new Client(name, GameRules.DefaultPassword, GameRules.Version, "127.0.0.1", server.Port, new ClientOptions { Messages = BenNevis.WevisRegistry.Messages });
-        await client.ConnectAsync();
-        await client.ReceiveAsync<NewGame>();
+        await client.ConnectAsync().Within();
+        await client.ReceiveAsync<NewGame>().Within();
         return client;
     }
 }

@@ -330,7 +330,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             transport.Close("the client was stopped", new Closing("the client was stopped"));
             try
             {
-                await _receiveLoop.WaitAsync(PeerCloseTimeout).ConfigureAwait(false);
+                await _receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

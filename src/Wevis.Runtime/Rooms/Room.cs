@@ -278,8 +278,9 @@ public abstract class Room
 
     /// <summary>
     /// Starts calling <see cref="OnTick"/> every <paramref name="interval"/>, in the room's turn, on the server's
-    /// clock. A tick that is due while the previous one still runs is skipped (and counted in <see cref="RoomTick.Skipped"/>),
-    /// so a slow room falls behind rather than piling ticks up. Calling it again changes the interval.
+    /// clock. Ticks never overlap: when ticks fall due while one still runs, one more runs as soon as it ends and the
+    /// rest are counted in <see cref="RoomTick.Skipped"/>, so a slow room falls behind rather than piling ticks up.
+    /// Calling it again changes the interval.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is shorter than 1 ms.</exception>
     protected void StartTicking(TimeSpan interval)

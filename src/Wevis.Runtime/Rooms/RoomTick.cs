@@ -4,7 +4,7 @@ namespace Wevis;
 /// <param name="Number">The tick's number: 1 for the first after ticking started.</param>
 /// <param name="Interval">The time between ticks asked for.</param>
 /// <param name="Elapsed">The time since the previous tick ran (or since ticking started), on the server's clock.</param>
-/// <param name="Skipped">How many ticks were skipped since the previous one because it was still running.</param>
+/// <param name="Skipped">How many ticks were skipped since the previous one: those that fell due while it ran, but one (this one).</param>
 public readonly record struct RoomTick(long Number, TimeSpan Interval, TimeSpan Elapsed, long Skipped)
 {
     /// <summary>

@@ -1,8 +1,9 @@
 namespace Wevis.Rooms;
 
 /// <summary>
-/// Calls a room's tick at a fixed rate on the server's clock. A tick that falls due while the previous one is still
-/// waiting for the room or running is skipped and counted, so a slow room falls behind instead of piling ticks up.
+/// Calls a room's tick at a fixed rate on the server's clock. Ticks never overlap and never pile up: when ticks
+/// fall due while one is still running (waiting for the room, or slow), one more tick runs as soon as it ends, and
+/// the others are counted as skipped, so a slow room falls behind instead of queueing ticks without end.
 /// </summary>
 internal sealed class RoomTicker : IDisposable
 {
@@ -10,10 +11,11 @@ internal sealed class RoomTicker : IDisposable
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
+    private readonly Lock _lock = new();
     private long _number;
-    private long _skipped;
     private long _last;
-    private int _running;
+    private bool _running;
+    private long _dueWhileRunning;
     private bool _disposed;
 
     public RoomTicker(Room room, TimeSpan interval)
@@ -27,34 +29,54 @@ internal sealed class RoomTicker : IDisposable
 
     public void Dispose()
     {
-        Volatile.Write(ref _disposed, true);
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
         _timer.Dispose();
     }
 
     private void OnTimer()
     {
-        if (Volatile.Read(ref _disposed))
+        lock (_lock)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_running)
+            {
+                _dueWhileRunning++;
+                return;
+            }
+
+            _running = true;
         }
 
-        if (Interlocked.Exchange(ref _running, 1) != 0)
-        {
-            Interlocked.Increment(ref _skipped);
-            return;
-        }
+        RunFrom(skipped: 0);
+    }
 
-        long now = _time.GetTimestamp();
-        var tick = new RoomTick(++_number, _interval, _time.GetElapsedTime(_last, now), Interlocked.Exchange(ref _skipped, 0));
-        _last = now;
-        ValueTask running = _room.RunTickAsync(tick);
-        if (running.IsCompletedSuccessfully)
+    /// <summary>Runs ticks while they keep falling due during the one before; <paramref name="skipped"/> is the first one's count.</summary>
+    private void RunFrom(long skipped)
+    {
+        while (true)
         {
-            Volatile.Write(ref _running, 0);
-        }
-        else
-        {
-            _ = FinishAsync(running);
+            long now = _time.GetTimestamp();
+            var tick = new RoomTick(++_number, _interval, _time.GetElapsedTime(_last, now), skipped);
+            _last = now;
+            ValueTask running = _room.RunTickAsync(tick);
+            if (!running.IsCompletedSuccessfully)
+            {
+                _ = FinishAsync(running);
+                return;
+            }
+
+            if (!TakeDue(out skipped))
+            {
+                return;
+            }
         }
     }
 
@@ -64,9 +86,36 @@ internal sealed class RoomTicker : IDisposable
         {
             await running.ConfigureAwait(false);
         }
-        finally
+        catch (Exception)
         {
-            Volatile.Write(ref _running, 0);
+            // RunTickAsync logs what a tick throws; nothing else reaches here but a stop.
+        }
+
+        if (TakeDue(out long skipped))
+        {
+            RunFrom(skipped);
+        }
+    }
+
+    /// <summary>
+    /// After a tick: whether another must run at once because ticks fell due meanwhile (all but one of them
+    /// <paramref name="skipped"/>); if not, the ticker is idle again.
+    /// </summary>
+    private bool TakeDue(out long skipped)
+    {
+        lock (_lock)
+        {
+            long due = _dueWhileRunning;
+            _dueWhileRunning = 0;
+            if (due == 0 || _disposed)
+            {
+                _running = false;
+                skipped = 0;
+                return false;
+            }
+
+            skipped = due - 1;
+            return true;
         }
     }
 }

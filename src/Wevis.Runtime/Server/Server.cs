@@ -225,14 +225,14 @@ public sealed class Server : IAsyncDisposable, ISessionHost
 
         foreach (ServerSession session in _connections.Sessions)
         {
-            session.Close("the server is stopping");
+            // Queued output has the whole stop timeout to go out, not just a close's usual linger.
+            session.Close("the server is stopping", _options.StopTimeout);
         }
 
         Task all = Task.WhenAll(_connections.Tasks);
         try
         {
-            // On the real clock: a fake one in a test would otherwise never let a stuck connection go.
-            await all.WaitAsync(_options.StopTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await all.WaitAsync(_options.StopTimeout + TimeSpan.FromSeconds(1), _options.TimeProvider).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

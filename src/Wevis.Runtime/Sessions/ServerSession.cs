@@ -72,6 +72,12 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// <summary>Whether the login was accepted (the session may have closed since).</summary>
     public bool HasLoggedIn => Volatile.Read(ref _receiver) is not null;
 
+    /// <summary>Whether the server has pinged the peer and not yet heard anything since.</summary>
+    public bool AwaitsPong => _pingOutstanding;
+
+    /// <summary>Whether the server is handling a batch from this connection, waiting for a room's turn included.</summary>
+    public bool IsDispatching => Volatile.Read(ref _dispatching);
+
     /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
     public bool BrokeProtocol { get; private set; }
 
@@ -124,10 +130,12 @@ internal sealed class ServerSession : IMessageBatchHandler
     }
 
     /// <summary>Closes the connection: the client is told <paramref name="reason"/>, after the messages already queued.</summary>
-    public void Close(string reason)
+    /// <param name="reason">Why, for the client and the log.</param>
+    /// <param name="linger">How long queued output and the client's own close may take; null: the usual linger.</param>
+    public void Close(string reason, TimeSpan? linger = null)
     {
         ReleaseUser();
-        Transport.Close(reason, new Closing(reason));
+        Transport.Close(reason, new Closing(reason), linger);
     }
 
     /// <summary>Closes because the peer broke the protocol; the peer is told why.</summary>

@@ -37,6 +37,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     private readonly SendQueue _output;
     private readonly TimeProvider _time;
     private bool _receivedEnd;
+    private bool _aborted;
     private ITimer? _lingerTimer;
     private TimeSpan _linger = LingerTimeout;
     private int _closing;
@@ -259,6 +260,10 @@ internal sealed class MessageConnection : IAsyncDisposable
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
         Volatile.Write(ref _closing, 1);
+
+        // Stopping the receive loop below makes its pending read end as if the peer had closed: that end must not
+        // count as the peer's, or disposing would close the socket gracefully instead of resetting it.
+        Volatile.Write(ref _aborted, true);
         _output.Cancel();
         StopReceiving();
         try
@@ -303,7 +308,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Releases the connection: closes the socket normally if both sides have closed, else cuts it.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_output.SentEnd && Volatile.Read(ref _receivedEnd))
+        if (_output.SentEnd && Volatile.Read(ref _receivedEnd) && !Volatile.Read(ref _aborted))
         {
             try
             {

@@ -32,7 +32,16 @@ internal sealed class RawPeer : IDisposable
         return new RawPeer(socket);
     }
 
+    /// <summary>A peer on a socket already connected to the server.</summary>
+    public static RawPeer Wrap(Socket socket) => new(socket);
+
     public Socket Socket => _socket;
+
+    /// <summary>
+    /// Whether the peer closes its side as soon as it sees the server close its own, as any client would (default);
+    /// false to leave it open, as a peer that does not hang up.
+    /// </summary>
+    public bool HangsUpWhenTheServerDoes { get; set; } = true;
 
     public Task SendAsync(IMessage message) => SendRawAsync(Frame(message));
 
@@ -51,7 +60,8 @@ internal sealed class RawPeer : IDisposable
     /// <summary>Reads the next message, or null when the server closes the connection.</summary>
     public async Task<IMessage?> ReceiveAsync(TimeSpan? timeout = null)
     {
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        TimeSpan limit = timeout ?? Bounded.DefaultTimeout;
+        using var cancel = new CancellationTokenSource(limit);
         while (true)
         {
             if (_buffered >= 4)
@@ -75,12 +85,20 @@ internal sealed class RawPeer : IDisposable
             {
                 return null;
             }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Waited {limit.TotalSeconds:0.###} s for a message (or the end of the connection) from the server; {_buffered} byte(s) of a frame arrived.");
+            }
 
             if (read == 0)
             {
                 // The server has closed its side: close ours too, as any client would, so the server need not
                 // wait out its linger for this peer.
-                ShutdownQuietly();
+                if (HangsUpWhenTheServerDoes)
+                {
+                    ShutdownQuietly();
+                }
+
                 return null;
             }
 

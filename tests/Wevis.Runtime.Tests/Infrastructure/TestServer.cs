@@ -10,11 +10,12 @@ internal sealed class TestServer : IAsyncDisposable
 {
     public const string Version = "1.0.0";
 
-    private TestServer(Server server, TimeRoom room, TestLog log)
+    private TestServer(Server server, TimeRoom room, TestLog log, TestClock? clock)
     {
         Server = server;
         Room = room;
         Log = log;
+        Clock = clock;
     }
 
     public Server Server { get; }
@@ -22,6 +23,9 @@ internal sealed class TestServer : IAsyncDisposable
     public TimeRoom Room { get; }
 
     public TestLog Log { get; }
+
+    /// <summary>The fake clock the server runs on, if it was given one; null: the system clock.</summary>
+    public TestClock? Clock { get; }
 
     public int Port => Server.Port;
 
@@ -42,7 +46,8 @@ internal sealed class TestServer : IAsyncDisposable
         return expected is not null && Credentials.Verify(password, expected, salt) ? new User(username) : null;
     }
 
-    public static async Task<TestServer> StartAsync(Action<ServerOptions>? configure = null, TimeRoom? room = null, AsyncLoginValidator? validator = null)
+    public static async Task<TestServer> StartAsync(
+        Action<ServerOptions>? configure = null, TimeRoom? room = null, AsyncLoginValidator? validator = null, TestClock? clock = null)
     {
         var log = new TestLog();
         var options = new ServerOptions
@@ -51,27 +56,29 @@ internal sealed class TestServer : IAsyncDisposable
             Port = 0,
             LoggerFactory = log,
             StopTimeout = TimeSpan.FromSeconds(2),
+            TimeProvider = clock ?? TimeProvider.System,
         };
         configure?.Invoke(options);
         room ??= new TimeRoom();
         Server server = validator is null ? new Server(Validate, room, options) : new Server(validator, room, options);
-        await server.StartAsync();
-        return new TestServer(server, room, log);
+        await server.StartAsync().Within();
+        return new TestServer(server, room, log, clock);
     }
 
-    public Client CreateClient(string username = "michael", string password = "mypassword", string version = Version, Action<ClientOptions>? configure = null)
+    public Client CreateClient(
+        string username = "michael", string password = "mypassword", string version = Version, Action<ClientOptions>? configure = null, TimeProvider? time = null)
     {
-        var options = new ClientOptions { LoggerFactory = Log, ConnectTimeout = TimeSpan.FromSeconds(10) };
+        var options = new ClientOptions { LoggerFactory = Log, ConnectTimeout = TimeSpan.FromSeconds(10), TimeProvider = time ?? TimeProvider.System };
         configure?.Invoke(options);
         return new Client(username, password, version, "127.0.0.1", Port, options);
     }
 
     /// <summary>A client that has logged in and received the room's <c>ServerReady</c>.</summary>
-    public async Task<Client> ConnectAsync(string username = "michael", string password = "mypassword")
+    public async Task<Client> ConnectAsync(string username = "michael", string password = "mypassword", TimeProvider? time = null)
     {
-        Client client = CreateClient(username, password);
-        await client.ConnectAsync();
-        await client.ReceiveAsync<Example.ServerReady>();
+        Client client = CreateClient(username, password, time: time);
+        await client.ConnectAsync().Within();
+        await client.ReceiveAsync<Example.ServerReady>().Within();
         return client;
     }
 
@@ -79,8 +86,46 @@ internal sealed class TestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Server.StopAsync();
+        Task stopping = Server.StopAsync();
+        if (Clock is not null)
+        {
+            // Teardown only: a connection still lingering waits on the fake clock, so let the clock run until it ends.
+            for (int i = 0; i < 60 && !stopping.IsCompleted; i++)
+            {
+                await Task.WhenAny(stopping, Task.Delay(50));
+                Clock.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        await stopping.Within(what: "the server to stop");
     }
+
+    /// <summary>
+    /// The connection of <paramref name="user"/> in the room, once the server has finished handling its login: from
+    /// then on, on a fake clock, the connection's quiet time is what the test makes it.
+    /// </summary>
+    public async Task<Connection> SettledConnectionAsync(string user = "michael")
+    {
+        Connection? connection = null;
+        await Networking.ExampleExchangeTests.WaitUntilAsync(() =>
+            (connection = Room.Connections.FirstOrDefault(c => c.User.Name == user)) is not null && !IsDispatching(connection));
+        return connection!;
+    }
+
+    /// <summary>When the server last heard anything from <paramref name="connection"/>, as a time stamp of its clock.</summary>
+    public static long LastHeardFrom(Connection connection) => SessionOf(connection).Transport.LastReceivedTimestamp;
+
+    /// <summary>Bytes queued for sending to <paramref name="connection"/> that its socket has not taken yet.</summary>
+    public static long QueuedBytes(Connection connection) => SessionOf(connection).Transport.QueuedBytes;
+
+    /// <summary>Whether the server has pinged <paramref name="connection"/> and not yet seen an answer.</summary>
+    public static bool AwaitsPong(Connection connection) => SessionOf(connection).AwaitsPong;
+
+    /// <summary>Whether the server is handling a batch from <paramref name="connection"/>, or waiting for the room's turn to.</summary>
+    public static bool IsDispatching(Connection connection) => SessionOf(connection).IsDispatching;
+
+    /// <summary>The session under a connection of this machine's server.</summary>
+    public static Sessions.ServerSession SessionOf(Connection connection) => ((LocalConnection)connection).Session;
 
     public IEnumerable<LogEntry> Warnings => Log.Entries.Where(e => e.Level >= LogLevel.Warning);
 }

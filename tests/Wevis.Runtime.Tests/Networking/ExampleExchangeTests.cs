@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Example;
 using Wevis.Runtime.Tests.Infrastructure;
 
@@ -29,7 +30,7 @@ public class ExampleExchangeTests
             SomeFloats floats = client.ReceiveBlocking<SomeFloats>(TimeSpan.FromSeconds(10));
             Assert.Equal([0f, 0.1f, 0.2f], floats.Singles);
             Assert.Equal([0, 0.1, 0.2, 0.30000000000000004], floats.Doubles);
-        });
+        }).Within();
     }
 
     [Fact]
@@ -37,14 +38,14 @@ public class ExampleExchangeTests
     {
         await using TestServer server = await TestServer.StartAsync();
         await using Client client = server.CreateClient();
-        await client.ConnectAsync();
+        await client.ConnectAsync().Within();
         Assert.True(client.IsConnected);
-        await client.ReceiveAsync<ServerReady>();
+        await client.ReceiveAsync<ServerReady>().Within();
 
         client.Send(new WhoAmI());
         client.Send(new PleaseMayIHaveSomeFloats(0, 2));
-        Assert.Equal(new YouAre("michael"), await client.ReceiveAsync());
-        Assert.Equal(new SomeFloats([], [0, 0.1]), await client.ReceiveAsync<SomeFloats>());
+        Assert.Equal(new YouAre("michael"), await client.ReceiveAsync().Within());
+        Assert.Equal(new SomeFloats([], [0, 0.1]), await client.ReceiveAsync<SomeFloats>().Within());
 
         client.Send(new WhatTimeIsIt());
         await foreach (IMessage message in client.ReadAllAsync())
@@ -61,7 +62,7 @@ public class ExampleExchangeTests
         await using Client client = await server.ConnectAsync();
 
         client.Send(new WhoAmI());
-        UnexpectedMessageException ex = await Assert.ThrowsAsync<UnexpectedMessageException>(async () => await client.ReceiveAsync<ItIs>());
+        UnexpectedMessageException ex = await Assert.ThrowsAsync<UnexpectedMessageException>(async () => await client.ReceiveAsync<ItIs>()).Within();
 
         Assert.Equal(typeof(ItIs), ex.Expected);
         Assert.Equal(new YouAre("michael"), ex.Received);
@@ -78,7 +79,7 @@ public class ExampleExchangeTests
         Assert.Throws<TimeoutException>(() => client.ReceiveBlocking(TimeSpan.FromMilliseconds(100)));
 
         client.Send(new WhoAmI());
-        Assert.IsType<YouAre>(await client.ReceiveAsync());
+        Assert.IsType<YouAre>(await client.ReceiveAsync().Within());
         client.Send(new WhoAmI());
         IMessage? received = null;
         await WaitUntilAsync(() => client.TryReceive(out received));
@@ -119,13 +120,14 @@ public class ExampleExchangeTests
         }
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
+    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, [CallerArgumentExpression(nameof(condition))] string what = "")
     {
         // For state that has no event to wait on; bounded and short-stepped, used only in tests.
-        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        TimeSpan limit = timeout ?? Bounded.DefaultTimeout;
+        DateTime deadline = DateTime.UtcNow + limit;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true in time.");
+            Assert.True(DateTime.UtcNow < deadline, $"Waited {limit.TotalSeconds:0.###} s for {what} to become true; it did not.");
             await Task.Delay(10);
         }
     }

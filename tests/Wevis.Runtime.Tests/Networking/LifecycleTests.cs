@@ -15,11 +15,11 @@ public class LifecycleTests
         Client[] clients = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => server.ConnectAsync($"user{i}", "pw")));
         Task<IMessage>[] pending = clients.Select(c => c.ReceiveAsync().AsTask()).ToArray();
 
-        await server.Server.StopAsync();
+        await server.Server.StopAsync().Within();
 
         foreach (Task<IMessage> receive in pending)
         {
-            ConnectionClosedException ex = await Assert.ThrowsAsync<ConnectionClosedException>(() => receive.WaitAsync(TimeSpan.FromSeconds(10)));
+            ConnectionClosedException ex = await Assert.ThrowsAsync<ConnectionClosedException>(() => receive.WaitAsync(TimeSpan.FromSeconds(10))).Within();
             Assert.Contains("the server is stopping", ex.Reason, StringComparison.Ordinal);
         }
 
@@ -28,11 +28,11 @@ public class LifecycleTests
             Assert.Equal(1, server.Room.LeftCount($"user{i}"));
             Assert.False(clients[i].IsConnected);
             Assert.Throws<ConnectionClosedException>(() => clients[i].Send(new WhoAmI()));
-            await clients[i].DisposeAsync();
+            await clients[i].DisposeAsync().Within();
         }
 
         Assert.Equal(0, server.Server.ConnectionCount);
-        await server.Server.Completion;
+        await server.Server.Completion.Within();
     }
 
     [Fact]
@@ -44,12 +44,12 @@ public class LifecycleTests
 
         // The 600 KB reply has been queued (and is perhaps still going out) as the server stops: it arrives whole
         // before the close.
-        await server.Room.FloatsQueued.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await server.Server.StopAsync();
-        SomeFloats floats = await client.ReceiveAsync<SomeFloats>();
+        await server.Room.FloatsQueued.Task.Within();
+        await server.Server.StopAsync().Within();
+        SomeFloats floats = await client.ReceiveAsync<SomeFloats>().Within();
 
         Assert.Equal(50_000, floats.Doubles.Length);
-        await Assert.ThrowsAsync<ConnectionClosedException>(async () => await client.ReceiveAsync());
+        await Assert.ThrowsAsync<ConnectionClosedException>(async () => await client.ReceiveAsync()).Within();
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class LifecycleTests
         client.Send(new Explode("kaboom"));
         client.Send(new WhoAmI());
 
-        Assert.Equal("michael", (await client.ReceiveAsync<YouAre>()).Name);
+        Assert.Equal("michael", (await client.ReceiveAsync<YouAre>().Within()).Name);
         LogEntry entry = await server.Log.WaitForAsync(e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException);
         Assert.Equal("kaboom", entry.Exception!.Message);
         Assert.Contains("michael", entry.Message, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public class LifecycleTests
 
         foreach (Client client in new[] { a, b, c })
         {
-            Assert.Equal(new Move(3, 4), await client.ReceiveAsync<Move>());
+            Assert.Equal(new Move(3, 4), await client.ReceiveAsync<Move>().Within());
         }
     }
 
@@ -101,8 +101,8 @@ public class LifecycleTests
 
         for (int i = 0; i < 20; i++)
         {
-            Assert.Equal(i, (await a.ReceiveAsync<NumberedReply>()).Sequence);
-            Assert.Equal(i, (await b.ReceiveAsync<NumberedReply>()).Sequence);
+            Assert.Equal(i, (await a.ReceiveAsync<NumberedReply>().Within()).Sequence);
+            Assert.Equal(i, (await b.ReceiveAsync<NumberedReply>().Within()).Sequence);
         }
 
         Assert.Equal(0, room.Overlaps);
@@ -118,10 +118,10 @@ public class LifecycleTests
         Task running = server.RunAsync(cancel.Token);
         await ExampleExchangeTests.WaitUntilAsync(() => server.EndPoint is not null);
         await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", server.Port);
-        await client.ConnectAsync();
+        await client.ConnectAsync().Within();
 
         cancel.Cancel();
-        await running.WaitAsync(TimeSpan.FromSeconds(10));
+        await running.Within();
 
         Assert.True(server.Completion.IsCompletedSuccessfully);
         await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
@@ -130,7 +130,7 @@ public class LifecycleTests
             {
                 await client.ReceiveAsync();
             }
-        });
+        }).Within();
         Assert.Equal(1, room.LeftCount("michael"));
     }
 
@@ -142,15 +142,15 @@ public class LifecycleTests
         Task launched = Task.Run(server.Launch);
         await ExampleExchangeTests.WaitUntilAsync(() => server.IsRunning && server.EndPoint is not null);
         await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", server.Port);
-        await client.ConnectAsync();
-        await client.ReceiveAsync<ServerReady>();
+        await client.ConnectAsync().Within();
+        await client.ReceiveAsync<ServerReady>().Within();
 
-        await room.InvokeAsync(() => room.Broadcast(new YouAre("everyone")));
-        Assert.Equal("everyone", (await client.ReceiveAsync<YouAre>()).Name);
+        await room.InvokeAsync(() => room.Broadcast(new YouAre("everyone"))).Within();
+        Assert.Equal("everyone", (await client.ReceiveAsync<YouAre>().Within()).Name);
         Assert.False(launched.IsCompleted);
 
-        await server.StopAsync();
-        await launched.WaitAsync(TimeSpan.FromSeconds(10));
+        await server.StopAsync().Within();
+        await launched.Within();
     }
 
     [Fact]
@@ -159,14 +159,14 @@ public class LifecycleTests
         await using TestServer first = await TestServer.StartAsync();
         var second = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "127.0.0.1", Port = first.Port });
 
-        await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => second.StartAsync());
+        await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => second.StartAsync()).Within();
     }
 
     [Fact]
     public async Task OptionsAreCheckedWhenTheServerStarts()
     {
         var server = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Port = 0, MaxFrameSize = 1024, MaxQueuedBytesPerConnection = 10 });
-        ArgumentOutOfRangeException ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => server.StartAsync());
+        ArgumentOutOfRangeException ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => server.StartAsync()).Within();
         Assert.Contains("MaxQueuedBytesPerConnection", ex.Message, StringComparison.Ordinal);
     }
 
@@ -177,9 +177,12 @@ public class LifecycleTests
         Client client = await server.ConnectAsync();
         client.Stop();
 
-        Connection left = await server.Room.FirstLeave.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Connection left = await server.Room.FirstLeave.Task.Within();
         Assert.Equal("michael", left.User.Name);
         Assert.Contains("the client was stopped", left.CloseReason, StringComparison.Ordinal);
+
+        // Once the server has stopped, every clean-up has run: a second leave would be counted by now.
+        await server.Server.StopAsync().Within();
         Assert.Equal(1, server.Room.LeftCount("michael"));
         Assert.Equal(1, server.Room.EnteredCount("michael"));
     }
@@ -195,8 +198,8 @@ public class LifecycleTests
         Task<YouAre> receivedAndStopped = ReceiveThenStopAsync(client);
         client.Send(new WhoAmI());
 
-        Assert.Equal(new YouAre("michael"), await receivedAndStopped.WaitAsync(TimeSpan.FromSeconds(10)));
-        await server.Room.FirstLeave.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new YouAre("michael"), await receivedAndStopped.Within());
+        await server.Room.FirstLeave.Task.Within();
         Assert.False(client.IsConnected);
 
         static async Task<YouAre> ReceiveThenStopAsync(Client client)

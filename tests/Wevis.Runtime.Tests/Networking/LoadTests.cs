@@ -23,10 +23,10 @@ public class LoadTests(ITestOutputHelper output)
                 client.Send(new WhoAmI());
                 Assert.Equal($"user{i}", (await client.ReceiveAsync<YouAre>()).Name);
             }
-        }));
+        })).Within(TimeSpan.FromSeconds(60));
 
         Assert.Equal(clients, server.Room.Count);
-        await Task.WhenAll(connected.Select(c => c.DisposeAsync().AsTask()));
+        await Task.WhenAll(connected.Select(c => c.DisposeAsync().AsTask())).Within();
         await ExampleExchangeTests.WaitUntilAsync(() => server.Room.TotalLeft == clients);
         output.WriteLine($"{clients} clients x {roundTrips} round trips: all answered correctly, {server.Room.TotalLeft} left.");
     }
@@ -43,7 +43,7 @@ public class LoadTests(ITestOutputHelper output)
             int expected = 0;
             while (expected < count)
             {
-                NumberedReply reply = await client.ReceiveAsync<NumberedReply>();
+                NumberedReply reply = await client.ReceiveAsync<NumberedReply>().Within();
                 Assert.Equal(expected, reply.Sequence);
                 expected++;
             }
@@ -55,7 +55,7 @@ public class LoadTests(ITestOutputHelper output)
             client.Send(new Numbered(i));
         }
 
-        Assert.Equal(count, await replies.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(count, await replies.Within(TimeSpan.FromSeconds(60)));
         Assert.Equal(0, server.Room.OutOfOrder);
         Assert.Equal(count, server.Room.NumberedHandled);
         output.WriteLine($"{count} messages handled in order by the room; {count} replies received in order.");

@@ -11,11 +11,11 @@ public class LoginTests
     {
         await using Client healthy = await server.ConnectAsync("user1", "pw");
         healthy.Send(new WhoAmI());
-        Assert.Equal("user1", (await healthy.ReceiveAsync<YouAre>()).Name);
+        Assert.Equal("user1", (await healthy.ReceiveAsync<YouAre>().Within()).Name);
     }
 
     private static async Task<LoginRejectedException> RejectedAsync(Client client) =>
-        await Assert.ThrowsAsync<LoginRejectedException>(() => client.ConnectAsync());
+        await Assert.ThrowsAsync<LoginRejectedException>(() => client.ConnectAsync()).Within();
 
     [Fact]
     public async Task WrongPasswordGetsTheGenericReason()
@@ -84,7 +84,7 @@ public class LoginTests
 
         Assert.Equal("User michael already has the most connections allowed (1).", (await RejectedAsync(second)).Reason);
         first.Send(new WhoAmI());
-        Assert.IsType<YouAre>(await first.ReceiveAsync());
+        Assert.IsType<YouAre>(await first.ReceiveAsync().Within());
     }
 
     [Fact]
@@ -95,9 +95,9 @@ public class LoginTests
         await using Client second = await server.ConnectAsync();
         Assert.Equal(2, server.Server.ConnectionsOf("michael"));
 
-        await first.DisposeAsync();
+        await first.DisposeAsync().Within();
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionsOf("michael") == 1);
-        await second.DisposeAsync();
+        await second.DisposeAsync().Within();
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionsOf("michael") == 0);
 
         await using Client again = await server.ConnectAsync();
@@ -107,14 +107,16 @@ public class LoginTests
     [Fact]
     public async Task NoLoginWithinTheTimeoutClosesTheConnection()
     {
-        await using TestServer server = await TestServer.StartAsync(o => o.LoginTimeout = TimeSpan.FromMilliseconds(300));
+        var clock = new TestClock();
+        await using TestServer server = await TestServer.StartAsync(clock: clock);
         using RawPeer silent = server.CreateRawPeer();
+        Assert.IsType<Welcome>(await silent.ReceiveAsync().Within());
 
-        List<IMessage> received = await silent.ReceiveUntilClosedAsync();
+        clock.Advance(new ServerOptions().LoginTimeout);
+        List<IMessage> received = await silent.ReceiveUntilClosedAsync().Within();
 
-        Assert.IsType<Welcome>(received[0]);
-        Assert.Equal("did not log in within 0.3 s", Assert.IsType<Closing>(received[^1]).Reason);
-        await server.Log.WaitForAsync(e => e.Message.Contains("did not log in within 0.3 s", StringComparison.Ordinal));
+        Assert.Equal("did not log in within 5 s", Assert.IsType<Closing>(Assert.Single(received)).Reason);
+        await server.Log.WaitForAsync(e => e.Message.Contains("did not log in within 5 s", StringComparison.Ordinal));
         await AssertServerStillServesAsync(server);
     }
 
@@ -123,10 +125,10 @@ public class LoginTests
     {
         await using TestServer server = await TestServer.StartAsync();
         using RawPeer peer = server.CreateRawPeer();
-        Assert.IsType<Welcome>(await peer.ReceiveAsync());
+        Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
 
-        await peer.SendAsync(new WhoAmI());
-        List<IMessage> rest = await peer.ReceiveUntilClosedAsync();
+        await peer.SendAsync(new WhoAmI()).Within();
+        List<IMessage> rest = await peer.ReceiveUntilClosedAsync().Within();
 
         Assert.Equal("expected a login message but received WhoAmI", Assert.IsType<Closing>(Assert.Single(rest)).Reason);
         await server.Log.WaitForAsync(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("broke the protocol", StringComparison.Ordinal));
@@ -154,7 +156,7 @@ public class LoginTests
         for (int i = 0; i < 20; i++)
         {
             using RawPeer peer = server.CreateRawPeer();
-            var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
+            var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
             Assert.Matches("^[0-9a-f]{32}$", welcome.Salt);
             Assert.Equal(WevisRegistry.Messages.Fingerprint, welcome.Fingerprint);
             Assert.Equal(WireProtocol.Version, welcome.Protocol);
@@ -178,7 +180,7 @@ public class LoginTests
         await using TestServer server = await TestServer.StartAsync(validator: validator);
 
         await using Client ada = server.CreateClient("ada", "lovelace");
-        await ada.ConnectAsync();
+        await ada.ConnectAsync().Within();
         await using Client eve = server.CreateClient("eve", "x");
         Assert.Equal("No such user.", (await RejectedAsync(eve)).Reason);
     }
@@ -204,7 +206,7 @@ public class LoginTests
         }
 
         await using var client = new Client("michael", "mypassword", TestServer.Version, "127.0.0.1", port);
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync());
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync()).Within();
         Assert.Contains($"Could not connect to 127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
     }
 }

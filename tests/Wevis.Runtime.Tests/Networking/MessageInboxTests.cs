@@ -43,7 +43,7 @@ public class MessageInboxTests
         Assert.True(receiving.IsCompletedSuccessfully);
         Assert.Equal(s_messages, received);
         Assert.Equal(1, wakes);
-        await receiving;
+        await receiving.Within();
     }
 
     [Fact]
@@ -53,12 +53,12 @@ public class MessageInboxTests
         inbox.EnqueueRange([.. s_messages]);
         inbox.Complete(new ConnectionClosedException("gone"));
 
-        Assert.Equal(s_messages[0], await inbox.DequeueAsync(CancellationToken.None));
+        Assert.Equal(s_messages[0], await inbox.DequeueAsync(CancellationToken.None).Within());
         Assert.True(inbox.TryDequeue(out IMessage? second));
         Assert.Equal(s_messages[1], second);
-        Assert.Equal(s_messages[2], await inbox.DequeueAsync(CancellationToken.None));
+        Assert.Equal(s_messages[2], await inbox.DequeueAsync(CancellationToken.None).Within());
         Assert.False(inbox.TryDequeue(out _));
-        ConnectionClosedException ex = await Assert.ThrowsAsync<ConnectionClosedException>(async () => await inbox.DequeueAsync(CancellationToken.None));
+        ConnectionClosedException ex = await Assert.ThrowsAsync<ConnectionClosedException>(async () => await inbox.DequeueAsync(CancellationToken.None)).Within();
         Assert.Equal("gone", ex.Reason);
     }
 
@@ -70,7 +70,7 @@ public class MessageInboxTests
 
         inbox.Complete(new ConnectionClosedException("gone"));
 
-        await Assert.ThrowsAsync<ConnectionClosedException>(async () => await waiting);
+        await Assert.ThrowsAsync<ConnectionClosedException>(async () => await waiting).Within();
     }
 
     [Fact]
@@ -82,10 +82,10 @@ public class MessageInboxTests
 
         cancel.Cancel();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting).Within();
         ValueTask<IMessage> next = inbox.DequeueAsync(CancellationToken.None);
         inbox.EnqueueRange([s_messages[0]]);
-        Assert.Equal(s_messages[0], await next);
+        Assert.Equal(s_messages[0], await next.Within());
     }
 
     [Fact]

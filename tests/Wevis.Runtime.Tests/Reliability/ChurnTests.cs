@@ -34,7 +34,7 @@ public class ChurnTests(ITestOutputHelper output)
                 try
                 {
                     await using Client client = server.CreateClient($"user{i}", "pw");
-                    await client.ConnectAsync();
+                    await client.ConnectAsync().Within();
                     int count = random.Next(1, 100);
                     for (int n = 0; n < count; n++)
                     {
@@ -43,7 +43,7 @@ public class ChurnTests(ITestOutputHelper output)
 
                     for (int n = 0; n < count; n++)
                     {
-                        Assert.Equal(n, (await client.ReceiveAsync<NumberedReply>().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Sequence);
+                        Assert.Equal(n, (await client.ReceiveAsync<NumberedReply>().Within()).Sequence);
                     }
 
                     Interlocked.Add(ref messages, count);
@@ -54,7 +54,7 @@ public class ChurnTests(ITestOutputHelper output)
                     errors.Enqueue($"user{i}: {ex.GetType().Name}: {ex.Message}");
                 }
             }
-        })));
+        }))).Within(duration + TimeSpan.FromSeconds(60));
 
         string[] serverErrors = [.. server.Log.Entries
             .Where(e => e.Message.Contains("connection was lost", StringComparison.Ordinal) || e.Level >= LogLevel.Warning)

@@ -11,11 +11,13 @@ using Xunit.Abstractions;
 namespace Wevis.Runtime.Tests.Reliability;
 
 /// <summary>
-/// Fuzzes the frame decoder (<see cref="FrameReader.TryReadFrame"/>) and every message type's generated
-/// deserializer (through <see cref="MessageSerializer.Read(ReadOnlySequence{byte}, MessageRegistry)"/>): every
-/// input either decodes to a message that encodes back to a body that decodes the same, or raises
-/// <see cref="ProtocolException"/>; never another exception, a hang, or an allocation out of proportion to the
-/// input.
+/// Fuzzes the frame decoder (both <c>FrameReader.TryReadFrame</c> overloads: the span one a plain socket uses and
+/// the sequence one TLS uses) and every message type's generated deserializer (<see cref="MessageSerializer"/>,
+/// from a span and from a sequence of segments): valid input decodes, to what it was made from; any other input
+/// either decodes to a message that encodes back to a body that decodes the same, or raises
+/// <see cref="ProtocolException"/>, the same on both paths; never another exception, a hang, or an allocation out
+/// of proportion to the input. The counts of each outcome are asserted, so a decoder that refused everything (or
+/// nothing) fails.
 /// </summary>
 /// <remarks>
 /// In CI each test draws a fixed number of cases from a fixed seed, so a failure reproduces exactly. Set
@@ -176,16 +178,31 @@ public class DecoderFuzzTests(ITestOutputHelper output)
         from rest in Gen.Byte.Array[0, 64]
         select (byte[])[header, .. rest]);
 
-    /// <summary>A received byte stream: frames of valid, mutated or random bodies, some with lying length prefixes, cut into segments at random.</summary>
-    private static readonly Gen<(byte[] Stream, int[] Cuts)> s_streams =
-        from frames in Gen.Frequency(
-            (3, s_validBodies.Select(v => Frame((uint)v.Body.Length, v.Body))),
-            (3, s_mutatedBodies.Select(b => Frame((uint)b.Length, b))),
-            (1, s_randomBodies.Select(b => Frame((uint)b.Length, b))),
-            (1, from length in Gen.OneOf(s_hostileLengths) from body in Gen.Byte.Array[0, 40] select Frame(length, body)),
-            (1, Gen.Byte.Array[0, 40])).Array[1, 6]
+    /// <summary>What a generated frame is: a valid message, a mutated or random body, a lying length, or bytes that are not a frame.</summary>
+    internal enum FrameKind
+    {
+        Valid,
+        Mutated,
+        Random,
+        HostileLength,
+        Garbage,
+    }
+
+    /// <summary>One frame of a generated stream, with the body it was made from if it is valid.</summary>
+    internal sealed record GeneratedFrame(FrameKind Kind, byte[] Bytes, byte[]? ValidBody);
+
+    private static readonly Gen<GeneratedFrame> s_frames = Gen.Frequency(
+        (3, s_validBodies.Select(v => new GeneratedFrame(FrameKind.Valid, Frame((uint)v.Body.Length, v.Body), v.Body))),
+        (3, s_mutatedBodies.Select(b => new GeneratedFrame(FrameKind.Mutated, Frame((uint)b.Length, b), null))),
+        (1, s_randomBodies.Select(b => new GeneratedFrame(FrameKind.Random, Frame((uint)b.Length, b), null))),
+        (1, from length in Gen.OneOf(s_hostileLengths) from body in Gen.Byte.Array[0, 40] select new GeneratedFrame(FrameKind.HostileLength, Frame(length, body), null)),
+        (1, Gen.Byte.Array[0, 40].Select(b => new GeneratedFrame(FrameKind.Garbage, b, null))));
+
+    /// <summary>A received byte stream: one to six generated frames, cut into segments at random (for the sequence path).</summary>
+    private static readonly Gen<(GeneratedFrame[] Frames, int[] Cuts)> s_streams =
+        from frames in s_frames.Array[1, 6]
         from cuts in Gen.Int[0, 1000].Array[0, 5]
-        select ((byte[])[.. frames.SelectMany(f => f)], cuts);
+        select (frames, cuts);
 
     private static byte[] Frame(uint length, byte[] body)
     {
@@ -196,87 +213,192 @@ public class DecoderFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void EveryValidBodyOfEveryMessageTypeDecodesAndEncodesBackToTheSameBytes()
+    public void EveryValidBodyOfEveryMessageTypeDecodesOnBothPathsAndEncodesBackToTheSameBytes()
     {
-        Run(s_validBodies, valid =>
+        (int decoded, int total) = Run(s_validBodies, valid =>
         {
-            IMessage message = MessageSerializer.Read(valid.Body, s_wire);
-            Assert.Same(valid.Message, message.Descriptor);
-            Assert.Equal(valid.Body, MessageSerializer.ToBytes(message));
+            Assert.True(DecodeBody(valid.Body, out string? encoded), $"a valid {valid.Message.Name} body did not decode");
+            Assert.Equal(Convert.ToHexString(valid.Body), encoded);
+            Assert.Same(valid.Message, MessageSerializer.Read(valid.Body, s_wire).Descriptor);
             return true;
         }, v => v.Body.Length, cases: 3_000, print: v => $"{v.Message.Name}: {Convert.ToHexString(v.Body)}");
+
+        Assert.Equal(total, decoded);
     }
 
     [Fact]
-    public void MutatedBodiesDecodeOrRaiseOnlyProtocolException()
+    public void MutatedBodiesDecodeOrRaiseOnlyProtocolExceptionAlikeOnBothPaths()
     {
-        int decoded = Run(s_mutatedBodies, DecodeBody, b => b.Length, cases: 10_000, print: Convert.ToHexString);
-        output.WriteLine($"{decoded} of the mutated bodies still decoded to a valid message");
+        (int decoded, int total) = Run(s_mutatedBodies, b => DecodeBody(b, out _), b => b.Length, cases: 10_000, print: Convert.ToHexString);
+
+        // Both outcomes must occur, or the mutations are not reaching the decoder's checks (or its successes).
+        output.WriteLine($"{decoded} of the {total} mutated bodies still decoded to a valid message");
+        Assert.InRange(decoded, 1, total - 1);
     }
 
     [Fact]
-    public void RandomBodiesDecodeOrRaiseOnlyProtocolException()
+    public void RandomBodiesDecodeOrRaiseOnlyProtocolExceptionAlikeOnBothPaths()
     {
-        Run(s_randomBodies, DecodeBody, b => b.Length, cases: 5_000, print: Convert.ToHexString);
+        (int decoded, int total) = Run(s_randomBodies, b => DecodeBody(b, out _), b => b.Length, cases: 5_000, print: Convert.ToHexString);
+
+        output.WriteLine($"{decoded} of the {total} random bodies decoded");
+        Assert.True(decoded < total, "every random body decoded: the decoder refuses nothing");
     }
 
     [Fact]
-    public void TheFrameDecoderTakesWholeFramesOrRaisesOnlyProtocolException()
+    public void TheFrameDecoderTakesValidFramesAndRaisesOnlyProtocolExceptionAlikeOnTheSpanAndSequencePaths()
     {
-        Run(s_streams, input => DecodeStream(input.Stream, input.Cuts), i => i.Stream.Length, cases: 5_000, print: i => $"{Convert.ToHexString(i.Stream)} cut at [{string.Join(", ", i.Cuts)}]");
+        int validFrames = 0, wholeStreams = 0, mutatedDecoded = 0, mutatedRefused = 0, hostileRefused = 0, incomplete = 0;
+        Run(
+            s_streams,
+            input =>
+            {
+                byte[] stream = [.. input.Frames.SelectMany(f => f.Bytes)];
+                StreamOutcome fromSpan = DecodeStreamFromSpan(stream);
+                StreamOutcome fromSegments = DecodeStreamFromSegments(stream, input.Cuts);
+                Assert.Equal(fromSpan.Messages, fromSegments.Messages);
+                Assert.Equal(fromSpan.Error, fromSegments.Error);
+                Assert.Equal(fromSpan.Left, fromSegments.Left);
+
+                // The valid frames before the first other one decode, each to the message it was made from.
+                GeneratedFrame[] leading = [.. input.Frames.TakeWhile(f => f.Kind == FrameKind.Valid)];
+                Assert.True(fromSpan.Messages.Count >= leading.Length, $"{fromSpan.Messages.Count} of {leading.Length} valid frames decoded; then: {fromSpan.Error}");
+                for (int i = 0; i < leading.Length; i++)
+                {
+                    Assert.Equal(Convert.ToHexString(leading[i].ValidBody!), fromSpan.Messages[i]);
+                }
+
+                Interlocked.Add(ref validFrames, leading.Length);
+                if (leading.Length == input.Frames.Length)
+                {
+                    // Nothing but valid frames: all of them, and nothing left over.
+                    Assert.Equal(leading.Length, fromSpan.Messages.Count);
+                    Assert.Null(fromSpan.Error);
+                    Assert.Equal(0, fromSpan.Left);
+                    Interlocked.Increment(ref wholeStreams);
+                }
+                else
+                {
+                    FrameKind next = input.Frames[leading.Length].Kind;
+                    bool nextDecoded = fromSpan.Messages.Count > leading.Length;
+                    if (next == FrameKind.Mutated)
+                    {
+                        Interlocked.Increment(ref nextDecoded ? ref mutatedDecoded : ref mutatedRefused);
+                    }
+                    else if (next == FrameKind.HostileLength && fromSpan.Error is not null && !nextDecoded)
+                    {
+                        Interlocked.Increment(ref hostileRefused);
+                    }
+                }
+
+                if (fromSpan.Left > 0)
+                {
+                    Interlocked.Increment(ref incomplete);
+                }
+
+                return fromSpan.Messages.Count > 0;
+            },
+            i => i.Frames.Sum(f => f.Bytes.Length),
+            cases: 5_000,
+            print: i => $"[{string.Join(", ", i.Frames.Select(f => $"{f.Kind} {Convert.ToHexString(f.Bytes)}"))}] cut at [{string.Join(", ", i.Cuts)}]");
+
+        output.WriteLine($"{validFrames} valid frames decoded, {wholeStreams} streams of valid frames only; mutated frames decoded {mutatedDecoded}, refused {mutatedRefused}; "
+            + $"{hostileRefused} hostile lengths refused; {incomplete} streams ended in an incomplete frame");
+        Assert.True(validFrames > 0 && wholeStreams > 0, "no stream of valid frames was decoded");
+        Assert.True(mutatedDecoded > 0 && mutatedRefused > 0, "mutated frames were not both decoded and refused");
+        Assert.True(hostileRefused > 0, "no hostile length was refused");
+        Assert.True(incomplete > 0, "no stream ended in an incomplete frame");
     }
 
-    /// <summary>Decodes one body; true if it was a message. Checks the outcome is a message that round-trips, or a <see cref="ProtocolException"/>.</summary>
-    private static bool DecodeBody(byte[] body) => DecodeBody(new ReadOnlySequence<byte>(body));
+    /// <summary>What decoding a body or a stream came to: messages (re-encoded, in hex), the error that stopped it, the bytes left.</summary>
+    private sealed record StreamOutcome(List<string> Messages, string? Error, long Left);
 
-    private static bool DecodeBody(ReadOnlySequence<byte> body)
+    /// <summary>
+    /// Decodes one body from its span and from a sequence of three segments; checks both come to the same message
+    /// (which must encode back to bytes that decode the same) or the same <see cref="ProtocolException"/>. True if
+    /// it was a message; <paramref name="encoded"/> is the message encoded again, in hex.
+    /// </summary>
+    private static bool DecodeBody(byte[] body, out string? encoded)
     {
-        IMessage message;
+        string? fromSpan = ReadBody(() => MessageSerializer.Read(body.AsSpan(), s_wire), out string? spanError);
+        ReadOnlySequence<byte> segmented = Segmented(body, [body.Length / 3, 2 * body.Length / 3]);
+        string? fromSegments = ReadBody(() => MessageSerializer.Read(segmented, s_wire), out string? segmentsError);
+        Assert.Equal(fromSpan, fromSegments);
+        Assert.Equal(spanError, segmentsError);
+        encoded = fromSpan;
+        return fromSpan is not null;
+    }
+
+    private static string? ReadBody(Func<IMessage> read, out string? error)
+    {
         try
         {
-            message = MessageSerializer.Read(body, s_wire);
+            error = null;
+            return Encoded(read());
         }
         catch (ProtocolException ex)
         {
             Assert.False(string.IsNullOrWhiteSpace(ex.Message));
-            return false;
+            error = ex.Message;
+            return null;
         }
-
-        // What decodes must be a whole, valid message: it encodes, and what it encodes to decodes to the same.
-        byte[] again = MessageSerializer.ToBytes(message);
-        Assert.Equal(again, MessageSerializer.ToBytes(MessageSerializer.Read(again, s_wire)));
-        return true;
     }
 
-    private static bool DecodeStream(byte[] stream, int[] cuts)
+    /// <summary>A decoded message encoded again, in hex; what it encodes to must decode to the same.</summary>
+    private static string Encoded(IMessage message)
     {
+        byte[] again = MessageSerializer.ToBytes(message);
+        Assert.Equal(again, MessageSerializer.ToBytes(MessageSerializer.Read(again, s_wire)));
+        return Convert.ToHexString(again);
+    }
+
+    /// <summary>Decodes a stream as a plain socket's receive loop does: frames and bodies from one span.</summary>
+    private static StreamOutcome DecodeStreamFromSpan(byte[] stream)
+    {
+        var messages = new List<string>();
+        int consumed = 0;
+        try
+        {
+            while (FrameReader.TryReadFrame(stream.AsSpan(consumed), MaxFrameSize, out int bodyLength))
+            {
+                Assert.InRange(bodyLength, 1, MaxFrameSize);
+                messages.Add(Encoded(MessageSerializer.Read(stream.AsSpan(consumed + FrameReader.HeaderSize, bodyLength), s_wire)));
+                consumed += FrameReader.HeaderSize + bodyLength;
+            }
+
+            return new StreamOutcome(messages, null, stream.Length - consumed);
+        }
+        catch (ProtocolException ex)
+        {
+            return new StreamOutcome(messages, ex.Message, -1);
+        }
+    }
+
+    /// <summary>Decodes a stream as a TLS connection's receive loop does: frames and bodies from a sequence of segments.</summary>
+    private static StreamOutcome DecodeStreamFromSegments(byte[] stream, int[] cuts)
+    {
+        var messages = new List<string>();
         ReadOnlySequence<byte> buffer = Segmented(stream, cuts);
-        int decoded = 0;
         try
         {
             while (true)
             {
-                ReadOnlySequence<byte> before = buffer;
+                long before = buffer.Length;
                 if (!FrameReader.TryReadFrame(ref buffer, MaxFrameSize, out ReadOnlySequence<byte> body))
                 {
-                    Assert.Equal(before.Length, buffer.Length);
-                    break;
+                    Assert.Equal(before, buffer.Length);
+                    return new StreamOutcome(messages, null, buffer.Length);
                 }
 
                 Assert.InRange(body.Length, 1, MaxFrameSize);
-                Assert.Equal(before.Length - 4 - body.Length, buffer.Length);
-                if (DecodeBody(body))
-                {
-                    decoded++;
-                }
+                Assert.Equal(before - FrameReader.HeaderSize - body.Length, buffer.Length);
+                messages.Add(Encoded(MessageSerializer.Read(body, s_wire)));
             }
         }
         catch (ProtocolException ex)
         {
-            Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+            return new StreamOutcome(messages, ex.Message, -1);
         }
-
-        return decoded > 0;
     }
 
     /// <summary>
@@ -284,11 +406,12 @@ public class DecoderFuzzTests(ITestOutputHelper output)
     /// <c>WEVIS_FUZZ_SECONDS</c> set, for that many seconds from random seeds on every core. Each input must finish
     /// without an exception other than <see cref="ProtocolException"/> (which the property handles) and without
     /// allocating more than <see cref="AllocationAllowance"/>; the whole run must finish in bounded time. Returns
-    /// how many inputs the property reported as decoded.
+    /// how many inputs the property reported as decoded, and how many inputs were tried.
     /// </summary>
-    private int Run<T>(Gen<T> gen, Func<T, bool> property, Func<T, int> size, int cases, Func<T, string> print, ulong seed = 20261125)
+    private (int Decoded, int Total) Run<T>(Gen<T> gen, Func<T, bool> property, Func<T, int> size, int cases, Func<T, string> print, ulong seed = 20261125)
     {
         int decoded = 0;
+        int total = 0;
         long largestAllocation = 0;
         long slowestTicks = 0;
 
@@ -309,6 +432,8 @@ public class DecoderFuzzTests(ITestOutputHelper output)
             {
                 Interlocked.Increment(ref decoded);
             }
+
+            Interlocked.Increment(ref total);
 
             InterlockedMax(ref largestAllocation, allocated);
             InterlockedMax(ref slowestTicks, elapsed);
@@ -353,7 +478,7 @@ public class DecoderFuzzTests(ITestOutputHelper output)
         run.GetAwaiter().GetResult();
         output.WriteLine($"{(seconds > 0 ? $"{seconds} s of random cases" : $"{cases} cases from seed {seed}")}: {decoded} decoded; "
             + $"largest allocation for one input {largestAllocation:N0} bytes; slowest input {Stopwatch.GetElapsedTime(0, slowestTicks).TotalMilliseconds:0.###} ms");
-        return decoded;
+        return (decoded, total);
     }
 
     private static void InterlockedMax(ref long target, long value)

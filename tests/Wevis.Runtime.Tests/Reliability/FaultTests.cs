@@ -44,14 +44,14 @@ public class FaultTests(ITestOutputHelper output)
         await using (Client again = await server.ConnectAsync("user7", "pw"))
         {
             again.Send(new WhoAmI());
-            Assert.Equal("user7", (await again.ReceiveAsync<YouAre>()).Name);
+            Assert.Equal("user7", (await again.ReceiveAsync<YouAre>().Within()).Name);
         }
 
         healthy.Send(new WhoAmI());
-        Assert.Equal("user1", (await healthy.ReceiveAsync<YouAre>()).Name);
+        Assert.Equal("user1", (await healthy.ReceiveAsync<YouAre>().Within()).Name);
 
         // Once the server has stopped, every connection's clean-up has run: each enter has exactly one leave.
-        await server.Server.StopAsync();
+        await server.Server.StopAsync().Within();
         int entered = server.Room.EnteredCount("user7");
         Assert.Equal(point >= KillPoint.DuringLoginCheck ? 2 : 1, entered);
         Assert.Equal(entered, server.Room.LeftCount("user7"));
@@ -68,7 +68,7 @@ public class FaultTests(ITestOutputHelper output)
         Client[] healthy = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => server.ConnectAsync($"user{i}", "pw")));
         KillPoint[] points = Enum.GetValues<KillPoint>();
 
-        await Task.WhenAll(Enumerable.Range(0, peers).Select(i => KillAsync(server, $"user{100 + i}", points[i % points.Length])));
+        await Task.WhenAll(Enumerable.Range(0, peers).Select(i => KillAsync(server, $"user{100 + i}", points[i % points.Length]))).Within();
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.ConnectionCount == healthy.Length && server.Server.PendingLogins == 0);
 
         for (int i = 0; i < peers; i++)
@@ -79,13 +79,13 @@ public class FaultTests(ITestOutputHelper output)
         foreach (Client client in healthy)
         {
             client.Send(new WhoAmI());
-            Assert.Equal(client.Username, (await client.ReceiveAsync<YouAre>()).Name);
+            Assert.Equal(client.Username, (await client.ReceiveAsync<YouAre>().Within()).Name);
         }
 
         // Everyone can log in again at once.
         Client[] again = await Task.WhenAll(Enumerable.Range(0, peers).Select(i => server.ConnectAsync($"user{100 + i}", "pw")));
-        await Task.WhenAll(again.Select(c => c.DisposeAsync().AsTask()));
-        await server.Server.StopAsync();
+        await Task.WhenAll(again.Select(c => c.DisposeAsync().AsTask())).Within();
+        await server.Server.StopAsync().Within();
         for (int i = 0; i < peers; i++)
         {
             string user = $"user{100 + i}";
@@ -109,15 +109,15 @@ public class FaultTests(ITestOutputHelper output)
             foreach (Client client in clients)
             {
                 client.Send(new WhoAmI());
-                Assert.Equal(client.Username, (await client.ReceiveAsync<YouAre>()).Name);
+                Assert.Equal(client.Username, (await client.ReceiveAsync<YouAre>().Within()).Name);
             }
 
             // The server closes first, so its side of each connection is left in TIME_WAIT: the next bind must not mind.
-            await server.Server.StopAsync();
+            await server.Server.StopAsync().Within();
             foreach (Client client in clients)
             {
-                await Assert.ThrowsAsync<ConnectionClosedException>(async () => await client.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-                await client.DisposeAsync();
+                await Assert.ThrowsAsync<ConnectionClosedException>(async () => await client.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Within();
+                await client.DisposeAsync().Within();
             }
 
             Assert.Equal(5, server.Room.TotalLeft);
@@ -143,15 +143,15 @@ public class FaultTests(ITestOutputHelper output)
 
             for (int i = 0; i < 200; i++)
             {
-                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>()).Sequence);
+                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().Within()).Sequence);
             }
-        }));
+        })).Within();
 
         Assert.Equal(20, server.Log.Entries.Count(e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException));
         Assert.All(clients, c => Assert.True(c.IsConnected));
         Assert.Equal(0, server.Room.TotalLeft);
         Assert.Equal(0, server.Room.OutOfOrder);
-        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).Within();
     }
 
     [Theory]
@@ -159,38 +159,47 @@ public class FaultTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task AHandlerThatBlocksDelaysOthersButLosesNothingAndDropsNoOne(bool blockThread)
     {
-        // The block lasts several ping intervals plus timeouts: waiting on the room is not the peers' silence.
-        var room = new BlockingRoom(TimeSpan.FromMilliseconds(1500), blockThread);
-        await using TestServer server = await TestServer.StartAsync(
-            o =>
-            {
-                o.PingInterval = TimeSpan.FromMilliseconds(200);
-                o.PingTimeout = TimeSpan.FromMilliseconds(400);
-            },
-            room);
-        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.ConnectAsync($"user{i}", "pw")));
+        // The room is held while the clock runs through several ping intervals and timeouts: waiting for the room
+        // is not the peers' silence.
+        var room = new BlockingRoom(blockThread);
+        var clock = new TestClock();
+        ServerOptions defaults = new();
+        await using TestServer server = await TestServer.StartAsync(room: room, clock: clock);
+        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.ConnectAsync($"user{i}", "pw"))).Within();
 
         clients[0].Send(new Explode("block"));
-        await room.Blocking.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await Task.WhenAll(clients.Select(async client =>
+        await room.Blocking.Task.Within();
+        foreach (Client client in clients)
         {
             for (int i = 0; i < 100; i++)
             {
                 client.Send(new Numbered(i));
             }
+        }
 
+        // Every connection is now waiting for the room, its messages unread behind it.
+        await ExampleExchangeTests.WaitUntilAsync(() => server.Room.Connections.All(TestServer.IsDispatching));
+        for (int i = 0; i < 3; i++)
+        {
+            clock.Advance(defaults.PingInterval + defaults.PingTimeout);
+        }
+
+        Assert.Equal(0, server.Room.TotalLeft);
+        room.Unblock();
+        await Task.WhenAll(clients.Select(async client =>
+        {
             for (int i = 0; i < 100; i++)
             {
-                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().AsTask().WaitAsync(TimeSpan.FromSeconds(20))).Sequence);
+                Assert.Equal(i, (await client.ReceiveAsync<NumberedReply>().Within()).Sequence);
             }
-        }));
+        })).Within();
 
-        Assert.True(room.Unblocked, "replies arrived before the blocking handler returned: it did not hold the room");
         Assert.All(clients, c => Assert.True(c.IsConnected, c.CloseReason));
+        Assert.DoesNotContain(server.Log.Entries, e => e.Level >= LogLevel.Error);
         Assert.Equal(0, server.Room.TotalLeft);
         Assert.Equal(400, server.Room.NumberedHandled);
         Assert.Equal(0, server.Room.OutOfOrder);
-        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).Within();
     }
 
     [Fact]
@@ -200,12 +209,12 @@ public class FaultTests(ITestOutputHelper output)
         MessageRegistry messages = MessageRegistry.Combine(WevisRegistry.Messages, new MessageRegistry([BrokenDescriptor.Instance]));
         await using TestServer server = await TestServer.StartAsync(o => o.Messages = messages);
         using RawPeer peer = server.CreateRawPeer();
-        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
-        await peer.SendAsync(new Login("user3", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, messages.Fingerprint));
-        Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
+        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
+        await peer.SendAsync(new Login("user3", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, messages.Fingerprint)).Within();
+        Assert.IsType<LoginAccepted>(await peer.ReceiveAsync().Within());
 
-        await peer.SendRawAsync(RawPeerFaults.Prefixed(6, [0x91, 0xce, .. BitConverter.GetBytes(BrokenDescriptor.Id).Reverse()]));
-        await peer.ReceiveUntilClosedAsync();
+        await peer.SendRawAsync(RawPeerFaults.Prefixed(6, [0x91, 0xce, .. BitConverter.GetBytes(BrokenDescriptor.Id).Reverse()])).Within();
+        await peer.ReceiveUntilClosedAsync().Within();
 
         LogEntry error = await server.Log.WaitForAsync(e => e.Level == LogLevel.Error && e.Exception is NotSupportedException);
         Assert.Contains("user3", error.Message, StringComparison.Ordinal);
@@ -225,24 +234,24 @@ public class FaultTests(ITestOutputHelper output)
     private static async Task KillAsync(TestServer server, string user, KillPoint point)
     {
         using RawPeer peer = server.CreateRawPeer();
-        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
+        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
         byte[] login = RawPeer.Frame(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
         switch (point)
         {
             case KillPoint.AfterWelcome:
                 break;
             case KillPoint.MidLoginFrame:
-                await peer.SendRawAsync(login[..(login.Length / 2)]);
+                await peer.SendRawAsync(login[..(login.Length / 2)]).Within();
                 break;
             case KillPoint.DuringLoginCheck:
                 // The validator takes 50 ms: the reset arrives while it runs.
-                await peer.SendRawAsync(login);
+                await peer.SendRawAsync(login).Within();
                 break;
             default:
-                await peer.SendRawAsync(login);
-                Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
-                Assert.IsType<RoomChanged>(await peer.ReceiveAsync());
-                Assert.IsType<ServerReady>(await peer.ReceiveAsync());
+                await peer.SendRawAsync(login).Within();
+                Assert.IsType<LoginAccepted>(await peer.ReceiveAsync().Within());
+                Assert.IsType<RoomChanged>(await peer.ReceiveAsync().Within());
+                Assert.IsType<ServerReady>(await peer.ReceiveAsync().Within());
                 break;
         }
 
@@ -250,28 +259,40 @@ public class FaultTests(ITestOutputHelper output)
         {
             case KillPoint.MidFrame:
                 byte[] frame = RawPeer.Frame(new PleaseMayIHaveSomeFloats(1, 1));
-                await peer.SendRawAsync(frame[..^3]);
+                await peer.SendRawAsync(frame[..^3]).Within();
                 break;
             case KillPoint.MidReply:
                 // Ask for an 8 MB reply, take the first bytes of it, and die while the server is still writing.
                 for (int i = 0; i < 10; i++)
                 {
-                    await peer.SendAsync(new PleaseMayIHaveSomeFloats(0, 100_000));
+                    await peer.SendAsync(new PleaseMayIHaveSomeFloats(0, 100_000)).Within();
                 }
 
-                await peer.Socket.ReceiveAsync(new byte[1000], SocketFlags.None);
+                await peer.Socket.ReceiveAsync(new byte[1000], SocketFlags.None).Within();
                 break;
         }
 
         peer.Kill();
     }
 
-    /// <summary>A room whose <c>Explode("block")</c> handler holds the room for a while, asynchronously or by blocking its thread.</summary>
-    private sealed class BlockingRoom(TimeSpan blockFor, bool blockThread) : TimeRoom
+    /// <summary>
+    /// A room whose <c>Explode("block")</c> handler holds the room until <see cref="Unblock"/>, asynchronously or by
+    /// blocking its thread.
+    /// </summary>
+    private sealed class BlockingRoom(bool blockThread) : TimeRoom
     {
+        private readonly ManualResetEventSlim _released = new();
+        private readonly TaskCompletionSource _releasedAsync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public TaskCompletionSource Blocking { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Unblocked { get; private set; }
+
+        public void Unblock()
+        {
+            _released.Set();
+            _releasedAsync.TrySetResult();
+        }
 
         protected override async ValueTask HandleAsync(Connection connection, IMessage message)
         {
@@ -280,11 +301,11 @@ public class FaultTests(ITestOutputHelper output)
                 Blocking.TrySetResult();
                 if (blockThread)
                 {
-                    Thread.Sleep(blockFor);
+                    Assert.True(_released.Wait(TimeSpan.FromSeconds(30)), "the test never released the room");
                 }
                 else
                 {
-                    await Task.Delay(blockFor);
+                    await _releasedAsync.Task.WaitAsync(TimeSpan.FromSeconds(30));
                 }
 
                 Unblocked = true;

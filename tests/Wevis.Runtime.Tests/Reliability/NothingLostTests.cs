@@ -30,7 +30,7 @@ public class NothingLostTests(ITestOutputHelper output)
 
         var sending = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(duration);
-        (int Sent, int Replies)[] results = await Task.WhenAll(connected.Select(client => RunAsync(client, window, stop.Token)));
+        (int Sent, int Replies)[] results = await Task.WhenAll(connected.Select(client => RunAsync(client, window, stop.Token))).Within(duration + TimeSpan.FromSeconds(60));
         TimeSpan elapsed = sending.Elapsed;
 
         long sent = results.Sum(r => (long)r.Sent);
@@ -51,7 +51,7 @@ public class NothingLostTests(ITestOutputHelper output)
 
         Assert.True(sent >= clients * window, $"only {sent} messages were sent: the load never filled the windows");
         Assert.Equal(clients, room.Count);
-        await Task.WhenAll(connected.Select(c => c.DisposeAsync().AsTask()));
+        await Task.WhenAll(connected.Select(c => c.DisposeAsync().AsTask())).Within();
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public class NothingLostTests(ITestOutputHelper output)
             {
                 while (true)
                 {
-                    NumberedReply reply = await client.ReceiveAsync<NumberedReply>(done.Token);
+                    NumberedReply reply = await client.ReceiveAsync<NumberedReply>(done.Token).Within();
                     Assert.Equal(replies, reply.Sequence);
                     replies++;
                     credit.Release();
@@ -85,7 +85,7 @@ public class NothingLostTests(ITestOutputHelper output)
         {
             while (true)
             {
-                await credit.WaitAsync(stop);
+                await credit.WaitAsync(stop).Within();
                 client.Send(new Numbered(sent));
                 sent++;
             }
@@ -96,10 +96,10 @@ public class NothingLostTests(ITestOutputHelper output)
 
         // Holding every credit again means every message sent has been answered.
         Task answered = TakeAllAsync(credit, window);
-        await Task.WhenAny(answered, receiving);
-        await answered.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAny(answered, receiving).Within();
+        await answered.Within(TimeSpan.FromSeconds(30));
         done.Cancel();
-        await receiving;
+        await receiving.Within();
         return (sent, replies);
     }
 
@@ -107,7 +107,7 @@ public class NothingLostTests(ITestOutputHelper output)
     {
         for (int i = 0; i < count; i++)
         {
-            await credit.WaitAsync();
+            await credit.WaitAsync().Within();
         }
     }
 
