@@ -77,6 +77,56 @@ namespace Wevis.Generator
             "Wevis.Runtime not referenced",
             "Messages are defined, but Wevis.Runtime is not referenced; add the Wevis.Runtime package");
 
+        public static readonly DiagnosticDescriptor InvalidDirection = Error(
+            "WEVIS014",
+            "Invalid direction",
+            "Invalid direction '{0}': {1}");
+
+        public static readonly DiagnosticDescriptor InvalidReplies = Error(
+            "WEVIS015",
+            "Invalid replies",
+            "The replies of '{0}' are not written as '-> Reply' or '-> Reply | OtherReply' after its arguments: {1}");
+
+        public static readonly DiagnosticDescriptor UnknownReply = Error(
+            "WEVIS016",
+            "Unknown reply",
+            "Reply '{0}' of request '{1}' is not a message defined in this project");
+
+        public static readonly DiagnosticDescriptor RequestSentByServer = Error(
+            "WEVIS017",
+            "Request sent by the server",
+            "'{0}' is a server: message, so it cannot have replies: requests are sent by clients and answered by the server");
+
+        public static readonly DiagnosticDescriptor ReplySentByClients = Error(
+            "WEVIS018",
+            "Reply sent by clients",
+            "'{0}' cannot answer '{1}': replies are sent by the server, but '{0}' is a client: message");
+
+        public static readonly DiagnosticDescriptor InvalidBound = Error(
+            "WEVIS019",
+            "Invalid bound",
+            "Invalid bound '{0}' on argument '{1}': write the type followed by a whole number from 1 to 2147483647 in parentheses, without spaces (for example {2}(32))");
+
+        public static readonly DiagnosticDescriptor BoundOnFixedSizeType = Error(
+            "WEVIS024",
+            "Bound on a fixed-size type",
+            "Argument '{0}' is {1}, which has a fixed size and takes no bound; bounds apply to str, bytes, ?f and ?d");
+
+        public static readonly DiagnosticDescriptor UnknownDirective = Error(
+            "WEVIS025",
+            "Unknown directive",
+            "Unknown directive '{0}'; the only directive is '@version N'");
+
+        public static readonly DiagnosticDescriptor InvalidVersion = Error(
+            "WEVIS026",
+            "Invalid version",
+            "Invalid definitions version: {0}");
+
+        public static readonly DiagnosticDescriptor DuplicateReply = Error(
+            "WEVIS027",
+            "Duplicate reply",
+            "'{0}' is listed twice among the replies of '{1}'");
+
         public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
             "WEVIS020",
             "Message must be a partial record",
@@ -116,6 +166,16 @@ namespace Wevis.Generator
             [WireIdCollision.Id] = WireIdCollision,
             [InvalidNamespace.Id] = InvalidNamespace,
             [RuntimeNotReferenced.Id] = RuntimeNotReferenced,
+            [InvalidDirection.Id] = InvalidDirection,
+            [InvalidReplies.Id] = InvalidReplies,
+            [UnknownReply.Id] = UnknownReply,
+            [RequestSentByServer.Id] = RequestSentByServer,
+            [ReplySentByClients.Id] = ReplySentByClients,
+            [InvalidBound.Id] = InvalidBound,
+            [BoundOnFixedSizeType.Id] = BoundOnFixedSizeType,
+            [UnknownDirective.Id] = UnknownDirective,
+            [InvalidVersion.Id] = InvalidVersion,
+            [DuplicateReply.Id] = DuplicateReply,
             [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,

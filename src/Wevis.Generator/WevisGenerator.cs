@@ -75,7 +75,8 @@ namespace Wevis.Generator
 
             IncrementalValuesProvider<MessageEmitSpec> messages = registry
                 .SelectMany(static (spec, _) => spec.Messages
-                    .Select(message => new MessageEmitSpec(message, spec.Namespace, spec.IsProtocolAssembly))
+                    .Select(registered => new MessageEmitSpec(
+                        registered.Message, spec.Namespace, spec.IsProtocolAssembly, registered.Request, registered.ReplyInterfaces))
                     .ToImmutableArray())
                 .WithTrackingName(TrackingNames.MessagesToEmit);
             context.RegisterSourceOutput(messages, static (output, message) =>
