@@ -133,7 +133,7 @@ namespace Wevis.Generator
 
             if (hasErrors)
             {
-                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray());
+                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray(), type.Name);
             }
 
             string @namespace = type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString();
@@ -153,12 +153,12 @@ namespace Wevis.Generator
                 replies.ToImmutableEquatableArray(),
                 repliesLocation,
                 0);
-            return new CodeMessageSpec(message, diagnostics.ToImmutableEquatableArray());
+            return new CodeMessageSpec(message, diagnostics.ToImmutableEquatableArray(), type.Name);
 
             CodeMessageSpec Fail(DiagnosticInfo diagnostic)
             {
                 diagnostics.Add(diagnostic);
-                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray());
+                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray(), type.Name);
             }
         }
 

@@ -32,6 +32,7 @@ namespace Wevis.Generator
             var messages = new List<MessageSpec>();
             var diagnostics = new List<DiagnosticInfo>();
             var firstDefinitions = new Dictionary<string, LocationInfo>();
+            var failedNames = new List<string>();
             string fileName = Path.GetFileName(filePath);
             var version = new VersionDeclaration();
 
@@ -75,6 +76,10 @@ namespace Wevis.Generator
                 {
                     messages.Add(message);
                 }
+                else
+                {
+                    failedNames.Add(message.Name);
+                }
             }
 
             if (version.Value != 0)
@@ -87,7 +92,12 @@ namespace Wevis.Generator
             }
 
             return new DefinitionsFileSpec(
-                filePath, messages.ToImmutableEquatableArray(), diagnostics.ToImmutableEquatableArray(), version.Value, version.Location);
+                filePath,
+                messages.ToImmutableEquatableArray(),
+                diagnostics.ToImmutableEquatableArray(),
+                version.Value,
+                version.Location,
+                failedNames.ToImmutableEquatableArray());
         }
 
         /// <summary>"file.wevis line 3", for messages that point at another definition.</summary>

@@ -151,6 +151,51 @@ namespace Wevis.Generator
             isEnabledByDefault: true,
             helpLinkUri: HelpLink);
 
+        public static readonly DiagnosticDescriptor PublishedMessageRemoved = Error(
+            "WEVIS030",
+            "Published message removed",
+            "Message '{0}' is published in {1} but no longer defined; removing a published message {2}");
+
+        public static readonly DiagnosticDescriptor PublishedMessageRenamed = Error(
+            "WEVIS031",
+            "Published message renamed",
+            "Message '{0}' looks like published message '{1}' ({2}) renamed; renaming a published message {3}");
+
+        public static readonly DiagnosticDescriptor ArgumentTypeChanged = Error(
+            "WEVIS032",
+            "Published argument's type changed",
+            "Argument '{0}' of '{1}' was {2} in {3} and is now {4}; changing an argument's type {5}");
+
+        public static readonly DiagnosticDescriptor ArgumentMoved = Error(
+            "WEVIS033",
+            "Published argument moved",
+            "Argument '{0}' of '{1}' was argument {2} in {3} and is now argument {4}; changing the order of arguments {5}");
+
+        public static readonly DiagnosticDescriptor ArgumentAddedOrRemoved = Error(
+            "WEVIS034",
+            "Published message's arguments added or removed",
+            "Message '{0}' {1} argument '{2}' since {3}; adding or removing an argument {4}");
+
+        public static readonly DiagnosticDescriptor DirectionChanged = Error(
+            "WEVIS035",
+            "Published message's direction changed",
+            "Message '{0}' was {1} in {2} and is now {3}; changing who sends a message {4}");
+
+        public static readonly DiagnosticDescriptor RepliesChanged = Error(
+            "WEVIS036",
+            "Published request's replies changed",
+            "The replies of '{0}' were {1} in {2} and are now {3}; changing what answers a request {4}");
+
+        public static readonly DiagnosticDescriptor BoundChanged = Error(
+            "WEVIS037",
+            "Published argument's bound changed",
+            "Argument '{0}' of '{1}' was {2} in {3} and is now {4}; changing a bound {5}");
+
+        public static readonly DiagnosticDescriptor VersionLowered = Error(
+            "WEVIS038",
+            "Definitions version lowered",
+            "The definitions' version is {0}, lower than version {1} in {2}; a version only goes up");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
         {
             [UnknownType.Id] = UnknownType,
@@ -180,6 +225,15 @@ namespace Wevis.Generator
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,
             [PropertyNotSent.Id] = PropertyNotSent,
+            [PublishedMessageRemoved.Id] = PublishedMessageRemoved,
+            [PublishedMessageRenamed.Id] = PublishedMessageRenamed,
+            [ArgumentTypeChanged.Id] = ArgumentTypeChanged,
+            [ArgumentMoved.Id] = ArgumentMoved,
+            [ArgumentAddedOrRemoved.Id] = ArgumentAddedOrRemoved,
+            [DirectionChanged.Id] = DirectionChanged,
+            [RepliesChanged.Id] = RepliesChanged,
+            [BoundChanged.Id] = BoundChanged,
+            [VersionLowered.Id] = VersionLowered,
         };
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

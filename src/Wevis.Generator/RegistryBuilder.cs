@@ -18,12 +18,14 @@ namespace Wevis.Generator
         {
             var diagnostics = new List<DiagnosticInfo>();
             var candidates = new List<MessageSpec>();
+            var failedNames = new HashSet<string>(StringComparer.Ordinal);
 
             // A fixed order (path, then position) so the same inputs always give the same "first" definition.
             foreach (DefinitionsFileSpec file in files.OrderBy(f => f.FilePath, StringComparer.Ordinal))
             {
                 diagnostics.AddRange(file.Diagnostics);
                 candidates.AddRange(file.Messages);
+                failedNames.UnionWith(file.FailedNames ?? ImmutableEquatableArray<string>.Empty);
             }
 
             foreach (CodeMessageSpec code in codeMessages
@@ -34,6 +36,10 @@ namespace Wevis.Generator
                 if (code.Message is not null)
                 {
                     candidates.Add(code.Message);
+                }
+                else
+                {
+                    failedNames.Add(code.Name);
                 }
             }
 
@@ -76,7 +82,7 @@ namespace Wevis.Generator
                 messages.Clear();
             }
 
-            List<RegisteredMessage> registered = ResolveReplies(messages, byName, diagnostics);
+            List<RegisteredMessage> registered = ResolveReplies(messages, byName, failedNames, diagnostics);
             registered.Sort((a, b) => StringComparer.Ordinal.Compare(a.Message.Name, b.Message.Name));
             return new RegistrySpec(
                 options.RootNamespace,
@@ -91,7 +97,7 @@ namespace Wevis.Generator
         /// its replies implements. A request whose replies are wrong is left out, with an error at the reply.
         /// </summary>
         private static List<RegisteredMessage> ResolveReplies(
-            List<MessageSpec> messages, Dictionary<string, MessageSpec> byName, List<DiagnosticInfo> diagnostics)
+            List<MessageSpec> messages, Dictionary<string, MessageSpec> byName, HashSet<string> failedNames, List<DiagnosticInfo> diagnostics)
         {
             var replyTypes = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             var rejected = new HashSet<string>(StringComparer.Ordinal);
@@ -100,7 +106,12 @@ namespace Wevis.Generator
                 var types = new List<string>();
                 foreach (ReplySpec reply in request.Replies)
                 {
-                    if (!byName.TryGetValue(reply.Name, out MessageSpec? found)
+                    if (!byName.ContainsKey(reply.Name) && failedNames.Contains(reply.Name))
+                    {
+                        // The reply has errors of its own, reported already: leave the request out without a second error.
+                        rejected.Add(request.Name);
+                    }
+                    else if (!byName.TryGetValue(reply.Name, out MessageSpec? found)
                         || (reply.TypeName is not null && reply.TypeName != found.FullTypeName))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownReply, reply.Location, reply.TypeName ?? reply.Name, request.Name));

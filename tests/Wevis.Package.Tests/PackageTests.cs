@@ -151,6 +151,36 @@ public sealed class PackageTests(PackedRuntime package) : IClassFixture<PackedRu
         Assert.DoesNotContain("error CS", build.Transcript, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ALockFileGuardsThePublishedDefinitions()
+    {
+        string project = await package.NewProjectAsync("Evolution");
+        string definitions = Path.Combine(project, "game.wevis");
+        const string Published = "@version 1\nclient: Ask question=str(32) -> Answer\nserver: Answer value=long\n";
+        await File.WriteAllTextAsync(definitions, Published);
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), "System.Console.WriteLine(new Evolution.Answer(1));\n");
+
+        // Publishing writes the lock file beside the definitions.
+        await PackedRuntime.RunAsync(project, "build", "-p:WevisUpdateLock=true");
+        Assert.Equal(Published, await File.ReadAllTextAsync(definitions + ".lock"));
+
+        // A breaking edit fails the build at its line and column...
+        string edited = Published.Replace("value=long", "value=int", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(definitions, edited);
+        CommandResult broken = await PackedRuntime.TryRunAsync(project, "build");
+        Assert.NotEqual(0, broken.ExitCode);
+        Assert.Contains(
+            "game.wevis(3,22): error WEVIS032: Argument 'value' of 'Answer' was long in game.wevis.lock line 3 and is now int",
+            broken.Transcript,
+            StringComparison.Ordinal);
+
+        // ...until the version is raised; adding a message never needs that.
+        await File.WriteAllTextAsync(definitions, edited.Replace("@version 1", "@version 2", StringComparison.Ordinal));
+        await PackedRuntime.RunAsync(project, "build");
+        await File.WriteAllTextAsync(definitions, Published + "server: News headline=str(80)\n");
+        await PackedRuntime.RunAsync(project, "build");
+    }
+
     /// <summary>Adds <paramref name="xml"/> to the end of the project file.</summary>
     private static async Task AddToProjectAsync(string project, string xml)
     {

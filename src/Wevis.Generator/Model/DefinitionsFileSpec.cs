@@ -6,15 +6,20 @@ namespace Wevis.Generator.Model
     /// <param name="Diagnostics">Errors found in this file alone.</param>
     /// <param name="Version">The version its <c>@version</c> line declares, or 0 if it has none.</param>
     /// <param name="VersionLocation">Where the version number is written; null without one.</param>
+    /// <param name="FailedNames">Messages defined with errors, and so left out: a reply naming one is not reported again.</param>
     internal sealed record DefinitionsFileSpec(
         string FilePath,
         ImmutableEquatableArray<MessageSpec> Messages,
         ImmutableEquatableArray<DiagnosticInfo> Diagnostics,
         int Version = 0,
-        LocationInfo? VersionLocation = null);
+        LocationInfo? VersionLocation = null,
+        ImmutableEquatableArray<string>? FailedNames = null);
 
     /// <summary>What one <c>[WevisMessage]</c> declaration yields: a message, or the reasons it cannot be one.</summary>
-    internal sealed record CodeMessageSpec(MessageSpec? Message, ImmutableEquatableArray<DiagnosticInfo> Diagnostics);
+    /// <param name="Message">The message, or null if it has errors.</param>
+    /// <param name="Diagnostics">Its errors and warnings.</param>
+    /// <param name="Name">The record's name, with or without errors.</param>
+    internal sealed record CodeMessageSpec(MessageSpec? Message, ImmutableEquatableArray<DiagnosticInfo> Diagnostics, string Name = "");
 
     /// <summary>Compilation-wide settings, read from MSBuild properties and the references.</summary>
     /// <param name="RootNamespace">The project's root namespace; the default for messages and the registry's namespace.</param>

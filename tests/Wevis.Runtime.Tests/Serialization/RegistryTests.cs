@@ -79,6 +79,14 @@ public class RegistryTests
     }
 
     [Fact]
+    public void TheProtocolFilesVersionIsTheWireProtocolsVersion()
+    {
+        // protocol.wevis.lock guards the protocol's own messages: a breaking change must raise protocol.wevis's
+        // @version, which is the version a client checks in the welcome.
+        Assert.Equal(WireProtocol.Version, Wevis.WevisRegistry.Messages.DefinitionsVersion);
+    }
+
+    [Fact]
     public void TwoTypesWithOneNameCannotShareARegistry()
     {
         var clash = new FakeDescriptor("ItIs", 1);
