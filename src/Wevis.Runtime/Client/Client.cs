@@ -332,6 +332,9 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
                 switch ((Phase)Volatile.Read(ref _phase))
                 {
+                    case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage && message.Descriptor.Direction == MessageDirection.ClientToServer:
+                        BreakProtocol(transport, $"the server sent {message.Descriptor.Name}, which only clients send");
+                        break;
                     case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage:
                         _arrived.Add(message);
                         break;

@@ -163,6 +163,12 @@ public sealed class Connection : IMessageBatchHandler
                     continue;
                 }
 
+                if (message.Descriptor.Direction == MessageDirection.ServerToClient)
+                {
+                    CloseForViolation($"sent {message.Descriptor.Name}, which only the server sends");
+                    break;
+                }
+
                 if (!hasTurn)
                 {
                     Task turn = room.Turn.WaitAsync();

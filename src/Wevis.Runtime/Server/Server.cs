@@ -211,9 +211,7 @@ public sealed class Server : IAsyncDisposable
         IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         if (!string.Equals(login.Fingerprint, _messages.Fingerprint, StringComparison.Ordinal))
         {
-            Reject(connection, login.Username,
-                $"The client's message definitions differ from the server's (fingerprint {login.Fingerprint}, server {_messages.Fingerprint}); "
-                + "build both from the same definitions.");
+            Reject(connection, login.Username, DefinitionsMismatch.Reason(login.Fingerprint, _messages));
             return;
         }
 

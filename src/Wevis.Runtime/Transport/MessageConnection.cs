@@ -376,7 +376,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     {
         try
         {
-            while (FrameReader.TryReadFrame(ref buffer, MaxIncomingFrameSize, out ReadOnlySequence<byte> body))
+            while (FrameReader.TryReadFrame(ref buffer, MaxIncomingFrameSize, out ReadOnlySequence<byte> body, _registry))
             {
                 _batch.Add(MessageSerializer.Read(body, _registry));
             }
@@ -404,7 +404,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         consumed = 0;
         try
         {
-            while (FrameReader.TryReadFrame(buffer.Span[consumed..], MaxIncomingFrameSize, out int bodyLength))
+            while (FrameReader.TryReadFrame(buffer.Span[consumed..], MaxIncomingFrameSize, out int bodyLength, _registry))
             {
                 _batch.Add(MessageSerializer.Read(buffer.Span.Slice(consumed + FrameReader.HeaderSize, bodyLength), _registry));
                 consumed += FrameReader.HeaderSize + bodyLength;

@@ -58,6 +58,15 @@ public class HostileFrameTests(ITestOutputHelper output)
         ["a login result from the client"] = new(true, RawPeer.Frame(new LoginAccepted()), "sent the protocol message _LoginAccepted after logging in"),
         ["an application message before login"] = new(false, RawPeer.Frame(new WhoAmI()), "expected a login message but received WhoAmI"),
         ["a malformed login"] = new(false, RawPeer.Frame(Pack(WireId(new Login("", "", "", "")), 1, 2, 3, 4)), "Malformed _Login message"),
+        ["an argument over its bound, in a small frame"] = new(
+            true,
+            RawPeer.Frame(Pack(WireId(new Lobby.Say("x")), new string('x', 201))),
+            "Received a Say message whose argument 'text' holds 201 bytes, over its bound of 200 (text=str(200))."),
+        ["a frame longer than its message's bound"] = new(
+            true,
+            RawPeerFaults.Prefixed(60_000, [0x92, 0xce, .. BigEndian(WireId(new Lobby.Join("x"))), 0xda, 0xea, 0x5a]),
+            "Received a frame of 60000 bytes for a Join message, whose body is at most 51 bytes (client: Join room=str(32) -> Joined | RoomFull)."),
+        ["a message only the server sends"] = new(true, RawPeer.Frame(new Lobby.RoomFull("lobby")), "sent RoomFull, which only the server sends"),
     };
 
     public static TheoryData<string> Attacks => [.. s_attacks.Keys];
