@@ -164,11 +164,36 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
     public void StartBlocking() => ConnectAsync().GetAwaiter().GetResult();
 
-    /// <summary>Sends <paramref name="message"/> to the server; messages arrive in the order they were sent.</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> to the server; messages arrive in the order they were sent. Only messages that
+    /// clients send (<c>client:</c>, or no direction) are <see cref="IClientMessage"/>s, so sending one of the server's
+    /// does not compile.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
     /// <exception cref="ConnectionClosedException">The connection is closed.</exception>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the message is not sent).</exception>
     /// <exception cref="ArgumentException">The message is not one of the client's message types, or is over the frame limit.</exception>
-    public void Send(IMessage message)
+    public void Send(IClientMessage message) => SendMessage(message);
+
+    /// <summary>
+    /// Sends a message whose type is known only at run time (a tool that sends messages typed in by hand, say), as
+    /// <see cref="Send"/> does. Its direction is checked here instead of by the compiler: prefer <see cref="Send"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message is one only the server sends, or as for <see cref="Send"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
+    /// <exception cref="ConnectionClosedException">The connection is closed.</exception>
+    public void SendUntyped(IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if ((message.Descriptor.Direction & MessageDirection.ClientToServer) == 0)
+        {
+            throw new ArgumentException($"{message.Descriptor.Name} is sent only by the server ({message.Descriptor.Definition}); a client cannot send it.", nameof(message));
+        }
+
+        SendMessage(message);
+    }
+
+    private void SendMessage(IMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         MessageConnection transport = LoggedInTransport();

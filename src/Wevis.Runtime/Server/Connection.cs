@@ -78,11 +78,14 @@ public sealed class Connection : IMessageBatchHandler
 
     /// <summary>
     /// Sends <paramref name="message"/> to this client. It is queued and goes out promptly: in a handler, together
-    /// with the handler's other replies when it returns. Sending on a closed connection does nothing.
+    /// with the handler's other replies when it returns. Sending on a closed connection does nothing. Only messages
+    /// the server sends (<c>server:</c>, or no direction) are <see cref="IServerMessage"/>s, so sending one of the
+    /// clients' does not compile.
     /// </summary>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the message is not sent).</exception>
     /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit.</exception>
     /// <exception cref="ArgumentNullException">A reference-typed argument of a <c>[WevisMessage]</c> record is null.</exception>
-    public void Send(IMessage message) => Transport.TrySend(message);
+    public void Send(IServerMessage message) => Transport.TrySend(message);
 
     /// <summary>Closes the connection: the client is told <paramref name="reason"/>, after the messages already queued.</summary>
     public void Close(string reason)

@@ -74,10 +74,12 @@ public abstract class Room
     internal SemaphoreSlim Turn => _turn;
 
     /// <summary>Sends <paramref name="message"/> to every connection in the room. It is encoded once.</summary>
-    public void Broadcast(IMessage message) => Broadcast(message, except: null);
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the message is not sent).</exception>
+    public void Broadcast(IServerMessage message) => Broadcast(message, except: null);
 
     /// <summary>Sends <paramref name="message"/> to every connection in the room but <paramref name="except"/>.</summary>
-    public void Broadcast(IMessage message, Connection? except)
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the message is not sent).</exception>
+    public void Broadcast(IServerMessage message, Connection? except)
     {
         ArgumentNullException.ThrowIfNull(message);
         Server server = _server ?? throw new InvalidOperationException("The room is not part of a running server.");
