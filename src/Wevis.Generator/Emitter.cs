@@ -378,6 +378,14 @@ namespace Wevis.Generator
             writer.WriteLine("public override global::Wevis.IMessage ReadArguments(ref " + MessagePackReader + " reader) => ReadMessage(ref reader);");
             writer.WriteLine();
 
+            if (spec.Request is not null)
+            {
+                // The room receives a request as a Request<T>, which answers it with a reply of a type checked at compile time.
+                writer.WriteLine("/// <inheritdoc/>");
+                writer.WriteLine("protected override global::Wevis.IncomingRequest NewRequest(int requestId, global::Wevis.IMessage message) => MakeRequest(requestId, (" + type + ")message);");
+                writer.WriteLine();
+            }
+
             string constructorArguments = string.Join(", ", Enumerable.Range(0, message.Arguments.Count).Select(i => "arg" + i.ToString(CultureInfo.InvariantCulture)));
             string construct = hasArguments ? "new " + type + "(" + constructorArguments + ")" : "s_shared ?? new " + type + "()";
             writer.WriteLine("/// <inheritdoc/>");

@@ -188,4 +188,49 @@ public class CompilationTests
 
         Assert.Empty(run.CompilationProblems);
     }
+
+    [Fact]
+    public void AReplyOfTheWrongTypeIsACompileErrorAtTheCall()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Lobby;
+            using Wevis;
+
+            static class Use
+            {
+                static void Answer(Request<Join> join, Request<Leave> leave)
+                {
+                    join.Reply(new Joined("lobby", 1));
+                    join.Reply(new RoomFull("lobby"));
+                    join.Reply(new Left("lobby"));
+                    leave.Reply(new Left("lobby"));
+                    leave.Reply(new Joined("lobby", 1));
+                }
+
+                static async Task Ask(Client client)
+                {
+                    IJoinReply reply = await client.RequestAsync(new Join("lobby"));
+                    Left left = await client.RequestAsync(new Leave());
+                    Joined wrong = await client.RequestAsync(new Leave());
+                    await client.RequestAsync(new Say("not a request"));
+                }
+
+                static void NotARequest(IMessage message)
+                {
+                    if (message is Request<Said> said)
+                    {
+                    }
+                }
+            }
+            """;
+
+        GeneratorRun run = RunLobby(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Equal([("CS0029", 20), ("CS0311", 11), ("CS0311", 13), ("CS0311", 26), ("CS0411", 21)], Errors(run));
+        Assert.Contains(
+            run.CompilationProblems,
+            d => d.Id == "CS0311" && d.GetMessage().Contains("There is no implicit reference conversion from 'Lobby.Join' to 'Wevis.IRequest<Lobby.Left>'", StringComparison.Ordinal));
+    }
 }

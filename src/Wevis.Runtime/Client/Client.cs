@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
+using Wevis.Serialization;
 using Wevis.Transport;
 
 namespace Wevis;
@@ -16,6 +17,8 @@ namespace Wevis;
 /// <remarks>
 /// <para><b>Blocking</b>, as the original: <see cref="StartBlocking"/>, <see cref="Send"/>, <see cref="ReceiveBlocking{T}"/>, <see cref="Stop"/>.</para>
 /// <para><b>Async</b>: <see cref="ConnectAsync"/>, <see cref="Send"/>, <see cref="ReceiveAsync{T}"/> or <see cref="ReadAllAsync"/>, <see cref="DisposeAsync"/>.</para>
+/// <para>A request (<c>client: WhoAmI -&gt; YouAre</c>) is sent and its reply awaited in one call, <see cref="RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/>
+/// or <see cref="RequestBlocking{TReply}"/>; other messages go to the receive methods as always.</para>
 /// <para>A lost connection ends a waiting receive with <see cref="ConnectionClosedException"/>, never a hang.</para>
 /// <para>Continuations of <see cref="ReceiveAsync(CancellationToken)"/> may run on the client's receive loop; replies sent
 /// there go out together when the loop's current batch of messages is done. Do not block in such code.</para>
@@ -38,6 +41,8 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     private readonly ClientOptions _options;
     private readonly ILogger _logger;
     private readonly MessageInbox _inbox = new();
+    private readonly PendingRequests _requests = new();
+    private readonly TimeProvider _time = TimeProvider.System;
     private readonly List<IMessage> _arrived = [];
 
     private readonly TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -203,6 +208,113 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="request"/> and waits for its reply (<c>YouAre you = await client.RequestAsync(new WhoAmI());</c>),
+    /// for at most <see cref="ClientOptions.RequestTimeout"/>. The reply's type comes from the request's definition
+    /// (<c>WhoAmI -&gt; YouAre</c>). Other messages that arrive meanwhile, broadcasts and replies to other requests, go
+    /// where they always go; many requests may be in flight at once, and each caller gets its own reply.
+    /// </summary>
+    /// <remarks>
+    /// The caller's code after the <c>await</c> may run on the client's receive loop, as after
+    /// <see cref="ReceiveAsync(CancellationToken)"/>: do not block there. A reply that arrives after the timeout or
+    /// the cancellation is dropped, with a log line.
+    /// </remarks>
+    /// <exception cref="RequestFailedException">The room answered with a failure; the exception carries its reason.</exception>
+    /// <exception cref="TimeoutException">No reply arrived in time.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before the reply arrived.</exception>
+    /// <exception cref="UnexpectedMessageException">The server answered with a message of another type.</exception>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the request is not sent).</exception>
+    /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
+    public ValueTask<TReply> RequestAsync<TReply>(IRequest<TReply> request, CancellationToken cancellationToken = default)
+        where TReply : IServerMessage =>
+        RequestAsync(request, _options.RequestTimeout, cancellationToken);
+
+    /// <summary>Sends <paramref name="request"/> and waits at most <paramref name="timeout"/> for its reply; otherwise as <see cref="RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/>.</summary>
+    /// <exception cref="RequestFailedException">The room answered with a failure; the exception carries its reason.</exception>
+    /// <exception cref="TimeoutException">No reply arrived within <paramref name="timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before the reply arrived.</exception>
+    public ValueTask<TReply> RequestAsync<TReply>(IRequest<TReply> request, TimeSpan timeout, CancellationToken cancellationToken = default)
+        where TReply : IServerMessage
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive or infinite.");
+        }
+
+        MessageConnection transport = LoggedInTransport();
+        if (!_messages.Contains(request.Descriptor))
+        {
+            throw new ArgumentException(
+                $"{request.Descriptor.Name} ({request.Descriptor.MessageType.FullName}) is not one of this connection's message types; "
+                + "pass the registry that defines it in the options.",
+                nameof(request));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TReply>(cancellationToken);
+        }
+
+        var pending = new PendingRequest<TReply>(request, timeout);
+        _requests.Add(pending);
+        FrameBuffer frame;
+        try
+        {
+            frame = FrameBuffer.Encode(pending);
+        }
+        catch
+        {
+            _requests.Remove(pending);
+            throw;
+        }
+
+        try
+        {
+            if (frame.BodyLength > _options.MaxFrameSize)
+            {
+                _requests.Remove(pending);
+                throw new ArgumentException(
+                    $"The {request.Descriptor.Name} request is {frame.BodyLength} bytes, over the frame limit of {_options.MaxFrameSize} bytes.",
+                    nameof(request));
+            }
+
+            pending.Start(_requests, _time, cancellationToken);
+            if (!transport.TrySendFrame(frame.Frame))
+            {
+                pending.TryFail(new ConnectionClosedException(transport.CloseReason ?? "the connection was closed"));
+            }
+        }
+        finally
+        {
+            FrameBuffer.Return(frame);
+        }
+
+        return new ValueTask<TReply>(pending, pending.Version);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and blocks until its reply arrives, as <see cref="RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/> waits for it.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="timeout">How long to wait; null waits <see cref="ClientOptions.RequestTimeout"/>.</param>
+    /// <exception cref="RequestFailedException">The room answered with a failure; the exception carries its reason.</exception>
+    /// <exception cref="TimeoutException">No reply arrived in time.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before the reply arrived.</exception>
+    /// <exception cref="InvalidOperationException">Called on the client's receive loop (in code continuing from an await of this client), where it would wait forever.</exception>
+    public TReply RequestBlocking<TReply>(IRequest<TReply> request, TimeSpan? timeout = null)
+        where TReply : IServerMessage
+    {
+        if (FlushBatch.Current == _batch)
+        {
+            throw new InvalidOperationException(
+                "RequestBlocking was called on the client's receive loop (in code continuing from an await of this client), where it would wait forever; use RequestAsync there.");
+        }
+
+        ValueTask<TReply> reply = RequestAsync(request, timeout ?? _options.RequestTimeout);
+        return reply.IsCompletedSuccessfully ? reply.Result : reply.AsTask().GetAwaiter().GetResult();
+    }
+
     /// <summary>Waits for the next message from the server.</summary>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
     /// <exception cref="InvalidOperationException">Another receive is already waiting: receive one message at a time.</exception>
@@ -357,6 +469,9 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
                 switch ((Phase)Volatile.Read(ref _phase))
                 {
+                    case Phase.LoggedIn when message is IncomingRequest:
+                        BreakProtocol(transport, $"the server sent a {message.Descriptor.Name} request, but only clients send requests");
+                        break;
                     case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage && message.Descriptor.Direction == MessageDirection.ClientToServer:
                         BreakProtocol(transport, $"the server sent {message.Descriptor.Name}, which only clients send");
                         break;
@@ -452,6 +567,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
         string reason = transport.CloseReason ?? outcome.Reason;
         ClientLog.Closed(_logger, Host, Port, reason);
+        _requests.CloseAll(_stoppedLocally ? "the client was stopped" : reason);
         Volatile.Write(ref _phase, (int)Phase.Closed);
         _loggedIn.TrySetException(_loginFailure ?? new ConnectionFailedException($"The connection to {Host}:{Port} closed before the login finished: {reason}"));
         if (_stoppedLocally)
@@ -526,6 +642,15 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     {
         switch (message)
         {
+            case ReplyEnvelope { Message.Descriptor.Direction: MessageDirection.ClientToServer } reply:
+                BreakProtocol(transport, $"the server answered a request with {reply.Message.Descriptor.Name}, which only clients send");
+                break;
+            case ReplyEnvelope reply:
+                Answer(reply.RequestId, reply.Message.Descriptor.Name, pending => pending.TryComplete(reply.Message));
+                break;
+            case Failed failed:
+                Answer(failed.Request, "failure", pending => pending.TryFail(new RequestFailedException(pending.Message.Descriptor.Name, failed.Reason)));
+                break;
             case Ping:
                 transport.TrySend(new Pong());
                 break;
@@ -537,6 +662,24 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
             default:
                 BreakProtocol(transport, $"the server sent {message.Descriptor.Name} after the login");
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Ends the request an answer names, on the receive loop inside its batch (what the caller sends next goes out
+    /// with the loop's other sends); an answer no request is waiting for came too late, and is dropped with a log line.
+    /// </summary>
+    private void Answer(int requestId, string answer, Action<PendingRequest> end)
+    {
+        if (_requests.Take(requestId) is not { } pending)
+        {
+            ClientLog.LateAnswer(_logger, answer, requestId, Host, Port);
+            return;
+        }
+
+        using (_batch.Enter())
+        {
+            end(pending);
         }
     }
 

@@ -16,7 +16,7 @@ public interface IRequest : IClientMessage
 /// <typeparam name="TReply">
 /// The reply's type. Contravariant, so that a request with several replies accepts each of them:
 /// <c>IRequest&lt;IJoinReply&gt;</c> is also an <c>IRequest&lt;Joined&gt;</c>, which is what lets
-/// <c>Request&lt;T&gt;.Reply</c> check the reply at compile time.
+/// <see cref="RequestReplies.Reply{TRequest, TReply}"/> check the reply at compile time.
 /// </typeparam>
 public interface IRequest<in TReply> : IRequest
     where TReply : IServerMessage

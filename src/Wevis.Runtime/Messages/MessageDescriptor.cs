@@ -163,6 +163,23 @@ public abstract class MessageDescriptor
         return messageType.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length == 0;
     }
 
+    /// <summary>
+    /// The room's view of a request of this type that arrived with id <paramref name="requestId"/>: a
+    /// <see cref="Request{TRequest}"/>. Generated descriptors of requests override it (with <see cref="MakeRequest"/>);
+    /// for other messages it is null.
+    /// </summary>
+    protected virtual IncomingRequest? NewRequest(int requestId, IMessage message) => null;
+
+    /// <summary>Makes a <see cref="Request{TRequest}"/>, for <see cref="NewRequest"/>.</summary>
+    protected static Request<TRequest> MakeRequest<TRequest>(int requestId, TRequest message)
+        where TRequest : class, IRequest => new(requestId, message);
+
+    /// <summary>The room's view of a request of this type.</summary>
+    /// <exception cref="ProtocolException">This type is not a request.</exception>
+    internal IncomingRequest CreateRequest(int requestId, IMessage message) =>
+        NewRequest(requestId, message)
+        ?? throw new ProtocolException($"{Name} was sent as a request, but it is not one: its definition names no replies ({Definition}).", Name);
+
     /// <summary>Reads and checks the array header and wire id of a body of this type, before its arguments.</summary>
     /// <exception cref="ProtocolException">The header is not this message type's.</exception>
     protected void ReadHeader(ref MessagePackReader reader)

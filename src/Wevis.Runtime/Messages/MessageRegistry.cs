@@ -48,6 +48,12 @@ public sealed class MessageRegistry
                     + "Define each message in one assembly and reference it from the others.");
             }
 
+            if (Serialization.Envelopes.Find(message.WireId) is { } envelope)
+            {
+                throw new InvalidOperationException(
+                    $"Message '{message.Name}' ({Describe(message)}) has the wire id {message.WireId} of the protocol's {envelope.Name} envelope; rename it.");
+            }
+
             if (byWireId.TryGetValue(message.WireId, out MessageDescriptor? sameId))
             {
                 throw new InvalidOperationException(

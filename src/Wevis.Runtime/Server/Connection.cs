@@ -8,7 +8,7 @@ namespace Wevis;
 /// A client's connection to the server, as the room sees it: who is on it (<see cref="User"/>), and a way to reply
 /// (<see cref="Send"/>). Messages sent on one connection arrive in the order they were sent.
 /// </summary>
-public sealed class Connection : IMessageBatchHandler
+public sealed partial class Connection : IMessageBatchHandler
 {
     private readonly Server _server;
     private readonly FlushBatch _batch = new();
@@ -184,6 +184,7 @@ public sealed class Connection : IMessageBatchHandler
                     hasTurn = true;
                 }
 
+                (message as IncomingRequest)?.Attach(this);
                 ValueTask handled;
                 using (_batch.Enter())
                 {

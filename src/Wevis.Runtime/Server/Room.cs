@@ -203,6 +203,7 @@ public abstract class Room
         catch (Exception ex)
         {
             ServerLog.HandlerFailed(Logger, ex, connection.UserName, message);
+            (message as IncomingRequest)?.FailAfterError();
             return ValueTask.CompletedTask;
         }
 
@@ -276,6 +277,7 @@ public abstract class Room
         catch (Exception ex)
         {
             ServerLog.HandlerFailed(Logger, ex, connection.UserName, message);
+            (message as IncomingRequest)?.FailAfterError();
         }
     }
 }

@@ -13,8 +13,6 @@ internal static class FrameReader
     /// <summary>The size of the length prefix.</summary>
     public const int HeaderSize = 4;
 
-    /// <summary>How much of a body's start is enough to name its message (a fixarray, then a wire id of up to 5 bytes).</summary>
-    private const int BodyStartSize = 6;
 
     /// <summary>
     /// Takes one whole frame's body off the front of <paramref name="buffer"/>, or returns false if the frame
@@ -39,8 +37,8 @@ internal static class FrameReader
         {
             if (registry is not null)
             {
-                Span<byte> start = stackalloc byte[BodyStartSize];
-                start = start[..(int)Math.Min(BodyStartSize, buffer.Length - HeaderSize)];
+                Span<byte> start = stackalloc byte[MessageFrameBound.BodyStartSize];
+                start = start[..(int)Math.Min(MessageFrameBound.BodyStartSize, buffer.Length - HeaderSize)];
                 buffer.Slice(HeaderSize, start.Length).CopyTo(start);
                 MessageFrameBound.Check(start, length, registry);
             }

@@ -86,6 +86,9 @@ namespace Game
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
             /// <inheritdoc/>
+            protected override global::Wevis.IncomingRequest NewRequest(int requestId, global::Wevis.IMessage message) => MakeRequest(requestId, (global::Game.Messages.Offer)message);
+
+            /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader)
             {
                 global::Wevis.Serialization.ArgumentBounds.CheckNext(reader.UnreadSpan, 16, this, 0);

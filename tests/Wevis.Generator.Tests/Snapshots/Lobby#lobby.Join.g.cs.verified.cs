@@ -103,6 +103,9 @@ namespace TestApp
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
             /// <inheritdoc/>
+            protected override global::Wevis.IncomingRequest NewRequest(int requestId, global::Wevis.IMessage message) => MakeRequest(requestId, (global::Lobby.Join)message);
+
+            /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader)
             {
                 global::Wevis.Serialization.ArgumentBounds.CheckNext(reader.UnreadSpan, 32, this, 0);

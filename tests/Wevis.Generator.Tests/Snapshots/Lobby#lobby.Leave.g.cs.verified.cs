@@ -75,6 +75,9 @@ namespace TestApp
             public override global::Wevis.IMessage ReadArguments(ref global::MessagePack.MessagePackReader reader) => ReadMessage(ref reader);
 
             /// <inheritdoc/>
+            protected override global::Wevis.IncomingRequest NewRequest(int requestId, global::Wevis.IMessage message) => MakeRequest(requestId, (global::Lobby.Leave)message);
+
+            /// <inheritdoc/>
             public override global::Wevis.IMessage ReadArguments(ref global::Wevis.Serialization.WireReader reader) => s_shared ?? new global::Lobby.Leave();
 
             private static global::Lobby.Leave ReadMessage(ref global::MessagePack.MessagePackReader reader)

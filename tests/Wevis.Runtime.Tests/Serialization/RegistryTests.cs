@@ -116,7 +116,7 @@ public class RegistryTests
     {
         Assert.All(Wevis.WevisRegistry.Messages.Messages, m => Assert.True(m.IsProtocolMessage));
         Assert.Equal(
-            ["_Closing", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_Welcome"],
+            ["_Closing", "_Failed", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_Welcome"],
             Wevis.WevisRegistry.Messages.Messages.Select(m => m.Name));
     }
 
