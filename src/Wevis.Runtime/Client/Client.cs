@@ -649,7 +649,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
                 Answer(reply.RequestId, reply.Message.Descriptor.Name, pending => pending.TryComplete(reply.Message));
                 break;
             case Failed failed:
-                Answer(failed.Request, "failure", pending => pending.TryFail(new RequestFailedException(pending.Message.Descriptor.Name, failed.Reason)));
+                Answer(failed.Request, "_Failed: " + failed.Reason, pending => pending.TryFail(new RequestFailedException(pending.Message.Descriptor.Name, failed.Reason)));
                 break;
             case Ping:
                 transport.TrySend(new Pong());

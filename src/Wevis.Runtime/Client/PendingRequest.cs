@@ -63,6 +63,13 @@ internal sealed class PendingRequest<TReply> : PendingRequest, IValueTaskSource<
             _cancellation = cancellationToken.UnsafeRegister(
                 static (state, token) => ((PendingRequest<TReply>)state!).TryFail(new OperationCanceledException(token)), this);
         }
+
+        if (Volatile.Read(ref _ended) != 0)
+        {
+            // It ended before the timer and the registration existed (the connection closed): let them go too.
+            _timer?.Dispose();
+            _cancellation.Unregister();
+        }
     }
 
     public override bool TryComplete(IMessage reply)

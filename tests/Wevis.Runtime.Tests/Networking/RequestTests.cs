@@ -112,7 +112,7 @@ public class RequestTests
             Assert.Equal("answer to request 2", (await Within(next, "waiting for the next caller's reply")).Text);
             LogEntry dropped = await server.Log.WaitForAsync(e => e.Category == "Wevis.Client" && e.EventId.Id == 106, Bound);
             Assert.Equal(LogLevel.Information, dropped.Level);
-            Assert.StartsWith("A Answer answering request 1 arrived from 127.0.0.1:", dropped.Message, StringComparison.Ordinal);
+            Assert.StartsWith("An answer to request 1 (Answer) arrived from 127.0.0.1:", dropped.Message, StringComparison.Ordinal);
             Assert.False(client.TryReceive(out IMessage? extra), $"unexpected {extra}");
         }
     }
