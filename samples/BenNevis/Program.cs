@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net.Sockets;
 using BenNevis;
+using BenNevis.Bots;
+using BenNevis.Maps;
+using BenNevis.Matches;
 using BenNevis.Messages;
 using Microsoft.Extensions.Logging;
 using Wevis;
@@ -16,6 +19,9 @@ const string Usage = """
           a server that runs until Ctrl+C; a game ends when --players guesses are in
       BenNevis bot [--host localhost] [--port 12121] [--password bennevis] [--name bot]
           one bot that plays a game on a server and prints the final leaderboard
+      BenNevis tournament [--bots 20] [--matches 5] [--budget 1000] [--seed 1345] [--map FILE.asc] [--maps bennevis-maps]
+          bots of three kinds (random, local, global) play matches on the Great-Britain-sized map in this process,
+          without a server; prints each match's result and the SVG map drawn of it, then the leaderboard
     """;
 
 string mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "play";
@@ -27,6 +33,7 @@ try
         "play" => await PlayAsync(CommandLine.Parse(rest, ["--bots", "--seed"])),
         "server" => Serve(CommandLine.Parse(rest, ["--host", "--port", "--password", "--players", "--budget", "--seed"])),
         "bot" => await RunBotAsync(CommandLine.Parse(rest, ["--host", "--port", "--password", "--name"])),
+        "tournament" => await RunTournamentAsync(CommandLine.Parse(rest, ["--bots", "--matches", "--budget", "--seed", "--map", "--maps"])),
         _ => throw new CommandLineException($"Unknown mode '{mode}'."),
     };
 }
@@ -46,8 +53,7 @@ static async Task<int> PlayAsync(CommandLine options)
         new GameRoom(terrain, new GameRules(Players: bots)),
         new ServerOptions { Host = "127.0.0.1", Port = 0, Messages = WevisRegistry.Messages });
     await server.StartAsync();
-    Console.WriteLine($"A {terrain.Size:0} km map; its highest point is {terrain.Peak.Height:0} m at {Place(terrain.Peak.X, terrain.Peak.Y)}.");
-    Console.WriteLine($"{bots} bot(s) are looking for it on {server.EndPoint}.");
+    Console.WriteLine($"{bots} bot(s) are looking for the highest point of a {terrain.Size:0} km map on {server.EndPoint}.");
 
     GameResult[] results = await Task.WhenAll(Enumerable.Range(1, bots).Select(
         i => Bot.PlayAsync($"bot{i}", "127.0.0.1", server.Port, GameRules.DefaultPassword)));
@@ -57,6 +63,47 @@ static async Task<int> PlayAsync(CommandLine options)
     }
 
     PrintLeaderboard(results[0].Leaderboard);
+    // Only now that the game is over: where the top was.
+    Console.WriteLine($"The highest point is {terrain.Peak.Height:0} m at {Place(terrain.Peak.X, terrain.Peak.Y)}.");
+    return 0;
+}
+
+static async Task<int> RunTournamentAsync(CommandLine options)
+{
+    int bots = options.GetInt("--bots", 20, min: 1, max: 1000);
+    int matches = options.GetInt("--matches", 5, min: 1, max: bots);
+    var rules = new MatchRules { Budget = options.GetInt("--budget", MatchRules.Default.Budget, min: 1) };
+    string maps = options.Get("--maps", "bennevis-maps");
+    HeightGrid map;
+    try
+    {
+        map = options.Get("--map", string.Empty) is { Length: > 0 } file ? EsriAsciiGrid.Read(file) : SyntheticBritain.Generate((ulong)options.GetInt("--seed", (int)SyntheticBritain.DefaultSeed, min: 0));
+        Directory.CreateDirectory(maps);
+    }
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+    {
+        Console.Error.WriteLine(ex.Message);
+        return 1;
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{bots} bots play {matches} match(es) on a {map.Width:0} x {map.Length:0} km map, {rules.Budget} evaluations each."));
+    List<Contender> players = [.. Enumerable.Range(0, bots).Select(i => Strategy.Kinds[i % Strategy.Kinds.Count]).Select((kind, i) => new Contender($"{kind}{(i / Strategy.Kinds.Count) + 1}", Strategy.Create(kind)))];
+    var leaderboard = new BenNevis.Matches.Leaderboard();
+    IReadOnlyList<MatchResult> results = await Tournament.PlayAsync(map, rules, players, matches, seed: 1, TimeProvider.System, leaderboard);
+    foreach (MatchResult result in results)
+    {
+        string path = Path.GetFullPath(Path.Combine(maps, $"match-{result.Match}.svg"));
+        MatchMap.Write(map, result, path);
+        Console.WriteLine(MatchProtocol.Describe(result));
+        Console.WriteLine($"Map: {path}");
+    }
+
+    Console.WriteLine("Leaderboard:");
+    foreach (BenNevis.Matches.LeaderboardRow row in leaderboard.Rows())
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Rank,3}. {row.Name,-12} {row.MeanMetres,6:0} m mean, {row.BestMetres,6:0} m best, {row.Wins} of {row.Matches} won"));
+    }
+
     return 0;
 }
 

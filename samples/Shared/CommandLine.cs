@@ -75,6 +75,24 @@ internal sealed class CommandLine
         return value;
     }
 
+    /// <summary>The value of <paramref name="option"/> as a positive number of seconds (fractions allowed: 0.5).</summary>
+    /// <exception cref="CommandLineException">The value is not such a number.</exception>
+    public TimeSpan GetSeconds(string option, TimeSpan defaultValue)
+    {
+        if (!_values.TryGetValue(option, out string? text))
+        {
+            return defaultValue;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds)
+            || !double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+        {
+            throw new CommandLineException($"{option} must be a positive number of seconds, not '{text}'.");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+
     /// <summary>Whether <paramref name="flag"/> was given.</summary>
     public bool Has(string flag) => _flags.Contains(flag);
 }

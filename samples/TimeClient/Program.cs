@@ -5,14 +5,20 @@ using Wevis.Samples;
 
 // The original example's client: logs in, then prints who it is, the time, and some floats.
 const string Usage = "Usage: TimeClient [--host localhost] [--port 12121] [--user michael] [--password mypassword] [--async]\n"
-    + "  --async  use the async client style instead of the blocking one";
+    + "                  [--connect-timeout 10] [--server-timeout 30]\n"
+    + "  --async            use the async client style instead of the blocking one\n"
+    + "  --connect-timeout  seconds that connecting and logging in may take together\n"
+    + "  --server-timeout   seconds of silence from the server after which the connection is taken as lost";
 
 CommandLine options;
 int port;
+var clientOptions = new ClientOptions();
 try
 {
-    options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password"], ["--async"]);
+    options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password", "--connect-timeout", "--server-timeout"], ["--async"]);
     port = options.GetInt("--port", ServerOptions.DefaultPort, min: 1, max: 65535);
+    clientOptions.ConnectTimeout = options.GetSeconds("--connect-timeout", clientOptions.ConnectTimeout);
+    clientOptions.ServerTimeout = options.GetSeconds("--server-timeout", clientOptions.ServerTimeout);
 }
 catch (CommandLineException ex)
 {
@@ -26,7 +32,8 @@ await using var client = new Client(
     options.Get("--password", TimeProtocol.DefaultPassword),
     TimeProtocol.Version,
     options.Get("--host", "localhost"),
-    port);
+    port,
+    clientOptions);
 try
 {
     if (options.Has("--async"))
@@ -44,6 +51,13 @@ catch (LoginRejectedException ex)
 {
     Console.Error.WriteLine($"Login rejected: {ex.Reason}");
     return 1;
+}
+catch (ArgumentOutOfRangeException ex)
+{
+    // The options are checked together when the client connects.
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
 }
 catch (WevisException ex)
 {

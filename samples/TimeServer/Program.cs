@@ -8,18 +8,27 @@ using Wevis.Samples;
 // The original example's server: checks logins, says ServerReady to each user, and answers the time, the user's
 // name and requests for floats. It logs everything, at debug level, to the console, and runs until Ctrl+C.
 const string Usage = "Usage: TimeServer [--host localhost] [--port 12121] [--user michael] [--password mypassword]\n"
-    + "  --host  the address or name to listen on; * for every interface\n"
-    + "  --port  the TCP port; 0 picks a free one (the log says which)";
+    + "                  [--login-timeout 5] [--ping-interval 10] [--ping-timeout 5]\n"
+    + "  --host           the address or name to listen on; * for every interface\n"
+    + "  --port           the TCP port; 0 picks a free one (the log says which)\n"
+    + "  --login-timeout  seconds a new connection has to log in\n"
+    + "  --ping-interval  seconds a connection may be quiet before the server pings it\n"
+    + "  --ping-timeout   seconds the server waits for the answer to a ping before dropping the connection";
 
 string host, user, password;
 int port;
+var defaults = new ServerOptions();
+TimeSpan loginTimeout, pingInterval, pingTimeout;
 try
 {
-    CommandLine options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password"]);
+    CommandLine options = CommandLine.Parse(args, ["--host", "--port", "--user", "--password", "--login-timeout", "--ping-interval", "--ping-timeout"]);
     host = options.Get("--host", "localhost");
     port = options.GetInt("--port", ServerOptions.DefaultPort, min: 0, max: 65535);
     user = options.Get("--user", TimeProtocol.DefaultUser);
     password = options.Get("--password", TimeProtocol.DefaultPassword);
+    loginTimeout = options.GetSeconds("--login-timeout", defaults.LoginTimeout);
+    pingInterval = options.GetSeconds("--ping-interval", defaults.PingInterval);
+    pingTimeout = options.GetSeconds("--ping-timeout", defaults.PingTimeout);
 }
 catch (CommandLineException ex)
 {
@@ -36,6 +45,9 @@ var server = new Server(TimeLogin.Validator(user, password), new TimeRoom(), new
 {
     Host = host,
     Port = port,
+    LoginTimeout = loginTimeout,
+    PingInterval = pingInterval,
+    PingTimeout = pingTimeout,
     LoggerFactory = logging,
 });
 
@@ -47,6 +59,13 @@ catch (SocketException ex)
 {
     Console.Error.WriteLine($"Cannot listen on {host}:{port}: {ex.Message}");
     return 1;
+}
+catch (ArgumentOutOfRangeException ex)
+{
+    // The server checks its options when it starts.
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
 }
 
 return 0;

@@ -135,16 +135,16 @@ public class CompilationTests
             static class Use
             {
                 static void FromAClient(Client client) => client.Send(new Joined("lobby", 1));
-                static void FromARoom(Connection connection) => connection.Send(new Say("hello"));
+                static void FromARoom(Connection connection) => connection.Send(new Talk("hello"));
                 static void ToEveryone(Room room) => room.Broadcast(new Leave());
 
                 static void TheRightWay(Client client, Connection connection, Room room)
                 {
-                    client.Send(new Say("hello"));
+                    client.Send(new Talk("hello"));
                     client.Send(new Heartbeat(1));
-                    connection.Send(new Said("ann", "hello"));
+                    connection.Send(new Talked("ann", "hello"));
                     connection.Send(new Heartbeat(1));
-                    room.Broadcast(new Said("ann", "hello"), except: connection);
+                    room.Broadcast(new Talked("ann", "hello"), except: connection);
                 }
             }
             """;
@@ -154,7 +154,7 @@ public class CompilationTests
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Equal([("CS1503", 6), ("CS1503", 7), ("CS1503", 8)], Errors(run));
         Assert.Contains(run.CompilationProblems, d => d.GetMessage().Contains("cannot convert from 'Lobby.Joined' to 'Wevis.IClientMessage'", StringComparison.Ordinal));
-        Assert.Contains(run.CompilationProblems, d => d.GetMessage().Contains("cannot convert from 'Lobby.Say' to 'Wevis.IServerMessage'", StringComparison.Ordinal));
+        Assert.Contains(run.CompilationProblems, d => d.GetMessage().Contains("cannot convert from 'Lobby.Talk' to 'Wevis.IServerMessage'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -213,12 +213,12 @@ public class CompilationTests
                     IJoinReply reply = await client.RequestAsync(new Join("lobby"));
                     Left left = await client.RequestAsync(new Leave());
                     Joined wrong = await client.RequestAsync(new Leave());
-                    await client.RequestAsync(new Say("not a request"));
+                    await client.RequestAsync(new Talk("not a request"));
                 }
 
                 static void NotARequest(IMessage message)
                 {
-                    if (message is Request<Said> said)
+                    if (message is Request<Talked> said)
                     {
                     }
                 }

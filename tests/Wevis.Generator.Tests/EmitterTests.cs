@@ -48,8 +48,8 @@ public class EmitterTests
                 "lobby.Leave.g.cs",
                 "lobby.Left.g.cs",
                 "lobby.RoomFull.g.cs",
-                "lobby.Said.g.cs",
-                "lobby.Say.g.cs",
+                "lobby.Talk.g.cs",
+                "lobby.Talked.g.cs",
                 "lobby.Terrain.g.cs",
             ],
             run.Sources.Keys.Order(StringComparer.Ordinal));

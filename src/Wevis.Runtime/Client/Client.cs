@@ -1,11 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
 using Wevis.Serialization;
+using Wevis.Sessions;
 using Wevis.Transport;
 
 namespace Wevis;
@@ -21,7 +20,8 @@ namespace Wevis;
 /// or <see cref="RequestBlocking{TReply}"/>; other messages go to the receive methods as always.</para>
 /// <para>A lost connection ends a waiting receive with <see cref="ConnectionClosedException"/>, never a hang.</para>
 /// <para>Continuations of <see cref="ReceiveAsync(CancellationToken)"/> may run on the client's receive loop; replies sent
-/// there go out together when the loop's current batch of messages is done. Do not block in such code.</para>
+/// there go out together when the loop's current batch of messages is done. Do not block in such code. Sends on
+/// other clients from there are not held back.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -32,7 +32,7 @@ namespace Wevis;
 /// Console.WriteLine($"Username: {client.ReceiveBlocking&lt;YouAre&gt;().Name}");
 /// </code>
 /// </example>
-public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
+public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposable
 {
     /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
     private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
@@ -42,19 +42,17 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly MessageInbox _inbox = new();
     private readonly PendingRequests _requests = new();
-    private readonly TimeProvider _time = TimeProvider.System;
     private readonly List<IMessage> _arrived = [];
-
-    private readonly TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly FlushBatch _batch = new();
+    private readonly Dictionary<int, TaskCompletionSource<ClientRoom>> _roomRequests = [];
     private readonly Lock _lifecycleLock = new();
     private MessageRegistry _messages = MessageRegistry.Empty;
     private MessageConnection? _transport;
+    private ClientSession? _session;
     private Task _receiveLoop = Task.CompletedTask;
-    private Timer? _watchdog;
-    private int _phase; // a Phase
+    private ClientRoom? _room;
+    private int _nextRequest;
+    private bool _started;
     private bool _stoppedLocally;
-    private Exception? _loginFailure;
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
     /// <param name="username">The name to log in as.</param>
@@ -80,15 +78,6 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         _logger = _options.LoggerFactory?.CreateLogger("Wevis.Client") ?? NullLogger.Instance;
     }
 
-    private enum Phase
-    {
-        New,
-        AwaitingWelcome,
-        AwaitingLoginResult,
-        LoggedIn,
-        Closed,
-    }
-
     /// <summary>The name this client logs in as.</summary>
     public string Username { get; }
 
@@ -102,7 +91,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     public int Port { get; }
 
     /// <summary>Whether the client is logged in and the connection is open.</summary>
-    public bool IsConnected => Volatile.Read(ref _phase) == (int)Phase.LoggedIn && _transport is { IsClosing: false };
+    public bool IsConnected => _session is { IsLoggedIn: true } && _transport is { IsClosing: false };
 
     /// <summary>Why the connection closed, once it has.</summary>
     public string? CloseReason => _transport?.CloseReason;
@@ -110,30 +99,44 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// <summary>The message types this client speaks (without the protocol's own).</summary>
     public MessageRegistry Messages => _messages;
 
+    /// <summary>
+    /// The room the user is in, as the server last said: the entry room (<c>lobby</c>) soon after logging in, then
+    /// whatever room requests or the server's moves made it. Null until the server has said.
+    /// </summary>
+    public ClientRoom? Room => Volatile.Read(ref _room);
+
+    /// <summary>
+    /// Raised when the server says the user is in another room: after the login (the entry room), after a room
+    /// request, and when the server moves the user (a room closed, say). Raised on the client's receive loop,
+    /// before the messages that follow the change are received: do not block in it.
+    /// </summary>
+    public event EventHandler<RoomChangedEventArgs>? RoomChanged;
+
     /// <summary>Connects, logs in, and returns once logged in.</summary>
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
+    /// <exception cref="InvalidOperationException">This client has connected before; make a new one to connect again.</exception>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
         lock (_lifecycleLock)
         {
-            if (_phase != (int)Phase.New)
+            if (_started)
             {
                 throw new InvalidOperationException("This client has already connected; create a new one to connect again.");
             }
 
-            _phase = (int)Phase.AwaitingWelcome;
+            _started = true;
         }
 
         _options.Validate();
         _messages = _options.Messages ?? MessageRegistry.Default;
         ClientLog.Connecting(_logger, Host, Port, Username);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ConnectTimeout);
+        using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            await OpenAsync(timeout.Token).ConfigureAwait(false);
-            await _loggedIn.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            await OpenAsync(linked.Token).ConfigureAwait(false);
+            await _session!.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -196,16 +199,6 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         }
 
         SendMessage(message);
-    }
-
-    private void SendMessage(IMessage message)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        MessageConnection transport = LoggedInTransport();
-        if (!transport.TrySend(message))
-        {
-            throw new ConnectionClosedException(transport.CloseReason ?? "the connection was closed");
-        }
     }
 
     /// <summary>
@@ -281,7 +274,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
                     nameof(request));
             }
 
-            pending.Start(_requests, _time, cancellationToken);
+            pending.Start(_requests, _options.TimeProvider, cancellationToken);
             if (!transport.TrySendFrame(frame.Frame))
             {
                 pending.TryFail(new ConnectionClosedException(transport.CloseReason ?? "the connection was closed"));
@@ -305,7 +298,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     public TReply RequestBlocking<TReply>(IRequest<TReply> request, TimeSpan? timeout = null)
         where TReply : IServerMessage
     {
-        if (FlushBatch.Current == _batch)
+        if (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
         {
             throw new InvalidOperationException(
                 "RequestBlocking was called on the client's receive loop (in code continuing from an await of this client), where it would wait forever; use RequestAsync there.");
@@ -313,6 +306,16 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
 
         ValueTask<TReply> reply = RequestAsync(request, timeout ?? _options.RequestTimeout);
         return reply.IsCompletedSuccessfully ? reply.Result : reply.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void SendMessage(IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        MessageConnection transport = LoggedInTransport();
+        if (!transport.TrySend(message))
+        {
+            throw new ConnectionClosedException(transport.CloseReason ?? "the connection was closed");
+        }
     }
 
     /// <summary>Waits for the next message from the server.</summary>
@@ -325,6 +328,10 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     }
 
     /// <summary>Waits for the next message, which must be a <typeparamref name="T"/>.</summary>
+    /// <remarks>
+    /// A message of another type is taken off the queue and thrown back in <see cref="UnexpectedMessageException.Received"/>.
+    /// To wait for a <typeparamref name="T"/> and keep the messages that arrive before it, use <see cref="WaitForAsync{T}"/>.
+    /// </remarks>
     /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
     public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
@@ -338,38 +345,16 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
-    public IMessage ReceiveBlocking(TimeSpan? timeout = null)
-    {
-        LoggedInTransport();
-        if (_inbox.TryDequeue(out IMessage? message))
-        {
-            return message!;
-        }
+    /// <exception cref="InvalidOperationException">Called on this client's own receive loop (in code continuing from <see cref="ReceiveAsync(CancellationToken)"/>), where it would wait forever.</exception>
+    public IMessage ReceiveBlocking(TimeSpan? timeout = null) => TakeBlocking(null, null, timeout);
 
-        if (FlushBatch.Current == _batch)
-        {
-            throw new InvalidOperationException(
-                "ReceiveBlocking was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync there.");
-        }
-
-        using var cancel = new CancellationTokenSource();
-        if (timeout is { } limit)
-        {
-            cancel.CancelAfter(limit);
-        }
-
-        try
-        {
-            return _inbox.DequeueAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No message arrived from the server within {timeout!.Value.TotalSeconds:0.###} s.");
-        }
-    }
-
-    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>.</summary>
+    /// <summary>Blocks until the next message arrives, which must be a <typeparamref name="T"/>, as the original's <c>receive_blocking(name)</c>.</summary>
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
+    /// <remarks>
+    /// A message of another type is taken off the queue and thrown back in <see cref="UnexpectedMessageException.Received"/>,
+    /// as the original does. To wait for a <typeparamref name="T"/> and keep the messages that arrive before it, in
+    /// order, for later receives, use <see cref="WaitForBlocking{T}"/>.
+    /// </remarks>
     /// <exception cref="UnexpectedMessageException">The next message is of another type (it is consumed).</exception>
     /// <exception cref="TimeoutException">No message arrived within <paramref name="timeout"/>.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed before a message arrived.</exception>
@@ -407,6 +392,42 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Asks the server to move the user into the room <paramref name="roomId"/>; completes when they are in it. The
+    /// room's enter hook has run by then, so what it sent is already in the inbox, ahead of what follows.
+    /// </summary>
+    /// <exception cref="JoinRefusedException">The server refused: no such room, full, locked, closed, or the room turned the user away.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> JoinRoomAsync(string roomId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(roomId);
+        return RequestRoomAsync(request => new JoinRoom(request, roomId), cancellationToken);
+    }
+
+    /// <summary>Asks the server for a place in a room of <paramref name="type"/> that has one, or in a new one; completes when the user is in it.</summary>
+    /// <exception cref="JoinRefusedException">The server refused: no such type, or clients may not join or create its rooms.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> JoinOrCreateRoomAsync(string type, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        return RequestRoomAsync(request => new JoinOrCreateRoom(request, type), cancellationToken);
+    }
+
+    /// <summary>Asks the server for a new room of <paramref name="type"/>, and moves the user into it.</summary>
+    /// <exception cref="JoinRefusedException">The server refused: no such type, clients may not create its rooms, or there are too many rooms.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> CreateRoomAsync(string type, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        return RequestRoomAsync(request => new CreateRoom(request, type), cancellationToken);
+    }
+
+    /// <summary>Asks the server to move the user back to the entry room.</summary>
+    /// <exception cref="JoinRefusedException">The user is in the entry room already.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public Task<ClientRoom> LeaveRoomAsync(CancellationToken cancellationToken = default) =>
+        RequestRoomAsync(request => new LeaveRoom(request), cancellationToken);
+
+    /// <summary>
     /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
     /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
     /// Called from code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it
@@ -414,7 +435,7 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     /// </summary>
     public void Stop()
     {
-        if (FlushBatch.Current == _batch)
+        if (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
         {
             _ = DisposeAsync().AsTask();
             return;
@@ -431,9 +452,9 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
     {
         lock (_lifecycleLock)
         {
-            if (_phase == (int)Phase.New)
+            if (!_started)
             {
-                _phase = (int)Phase.Closed;
+                _started = true;
                 return;
             }
         }
@@ -456,194 +477,52 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
         await _receiveLoop.ConfigureAwait(false);
     }
 
-    ValueTask IMessageBatchHandler.HandleBatchAsync(MessageConnection transport, List<IMessage> messages)
+    void IClientReceiver.Receive(List<IMessage> messages, int start, int end)
     {
-        try
+        for (int i = start; i < end; i++)
         {
-            foreach (IMessage message in messages)
+            IMessage message = messages[i];
+            if (message.Descriptor.IsProtocolMessage)
             {
-                if (transport.IsClosing)
-                {
-                    break;
-                }
-
-                switch ((Phase)Volatile.Read(ref _phase))
-                {
-                    case Phase.LoggedIn when message is IncomingRequest:
-                        BreakProtocol(transport, $"the server sent a {message.Descriptor.Name} request, but only clients send requests");
-                        break;
-                    case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage && message.Descriptor.Direction == MessageDirection.ClientToServer:
-                        BreakProtocol(transport, $"the server sent {message.Descriptor.Name}, which only clients send");
-                        break;
-                    case Phase.LoggedIn when !message.Descriptor.IsProtocolMessage:
-                        _arrived.Add(message);
-                        break;
-                    case Phase.LoggedIn:
-                        HandleProtocolMessage(transport, message);
-                        break;
-                    case Phase.AwaitingWelcome:
-                        HandleWelcome(transport, message);
-                        break;
-                    case Phase.AwaitingLoginResult:
-                        HandleLoginResult(transport, message);
-                        break;
-                }
+                HandleRoomNotice(message);
             }
-
-            if (_arrived.Count > 0)
+            else if (message is IncomingRequest)
             {
-                // The receiver's continuation runs here, inside the batch: its replies go out together below.
-                using (_batch.Enter())
-                {
-                    _inbox.EnqueueRange(_arrived);
-                }
+                BreakProtocol($"the server sent a {message.Descriptor.Name} request, but only clients send requests");
+            }
+            else if (message.Descriptor.Direction == MessageDirection.ClientToServer)
+            {
+                BreakProtocol($"the server sent {message.Descriptor.Name}, which only clients send");
+            }
+            else
+            {
+                _arrived.Add(message);
             }
         }
-        finally
+
+        if (_arrived.Count > 0)
         {
+            // The receiver's continuation runs here: the session has entered its batch, so replies go out together.
+            _inbox.EnqueueRange(_arrived);
             _arrived.Clear();
-            _batch.FlushAll();
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private async Task OpenAsync(CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Stream? stream = null;
-        try
-        {
-            await socket.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
-            if (_options.UseTls)
-            {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                stream = ssl;
-                await ssl.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions
-                    {
-                        TargetHost = _options.TlsTargetHost ?? Host,
-                        RemoteCertificateValidationCallback = _options.ServerCertificateValidation,
-                    },
-                    cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch
-        {
-            if (stream is not null)
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-
-            socket.Dispose();
-            throw;
-        }
-
-        MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
-        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes));
-        _transport = transport;
-        transport.Start();
-        _receiveLoop = ReceiveLoopAsync(transport);
-        if (_options.ServerTimeout != Timeout.InfiniteTimeSpan)
-        {
-            TimeSpan period = _options.ServerTimeout / 4;
-            _watchdog = new Timer(static state => ((Client)state!).CheckServerSilence(), this, period, period);
         }
     }
 
-    private async Task ReceiveLoopAsync(MessageConnection transport)
-    {
-        ReceiveOutcome outcome = await transport.ReceiveAsync(this).ConfigureAwait(false);
-        if (outcome.IsProtocolViolation)
-        {
-            ClientLog.ProtocolViolation(_logger, Host, Port, outcome.Reason);
-            transport.Close(outcome.Reason, new Closing(outcome.Reason));
-        }
-        else
-        {
-            transport.Close(outcome.Reason);
-        }
-
-        string reason = transport.CloseReason ?? outcome.Reason;
-        ClientLog.Closed(_logger, Host, Port, reason);
-        _requests.CloseAll(_stoppedLocally ? "the client was stopped" : reason);
-        Volatile.Write(ref _phase, (int)Phase.Closed);
-        _loggedIn.TrySetException(_loginFailure ?? new ConnectionFailedException($"The connection to {Host}:{Port} closed before the login finished: {reason}"));
-        if (_stoppedLocally)
-        {
-            _inbox.Complete(new ConnectionClosedException("the client was stopped"));
-        }
-        else
-        {
-            _inbox.Complete(new ConnectionClosedException(reason));
-        }
-
-        if (_watchdog is not null)
-        {
-            await _watchdog.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-    }
-
-    private void HandleWelcome(MessageConnection transport, IMessage message)
+    private void HandleRoomNotice(IMessage message)
     {
         switch (message)
         {
-            case Welcome { Protocol: not WireProtocol.Version } welcome:
-                _loginFailure = new ConnectionFailedException(
-                    $"The server speaks Wevis protocol version {welcome.Protocol}; this client speaks version {WireProtocol.Version}.");
-                transport.Close(_loginFailure.Message, new Closing(_loginFailure.Message));
+            case RoomChanged changed:
+                var room = new ClientRoom(changed.Room, changed.Type);
+                Volatile.Write(ref _room, room);
+                RoomChanged?.Invoke(this, new RoomChangedEventArgs(room, changed.Reason));
+                TakeRoomRequest(changed.Request)?.TrySetResult(room);
                 break;
-            case Welcome welcome:
-                Volatile.Write(ref _phase, (int)Phase.AwaitingLoginResult);
-                transport.TrySend(new Login(Username, Credentials.Encrypt(_password, welcome.Salt), Version, _messages.Fingerprint));
+            case JoinRefused refused:
+                TakeRoomRequest(refused.Request)?.TrySetException(new JoinRefusedException(refused.Reason));
                 break;
-            case Closing closing:
-                FailBeforeLogin(transport, closing);
-                break;
-            default:
-                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of its welcome");
-                break;
-        }
-    }
-
-    private void HandleLoginResult(MessageConnection transport, IMessage message)
-    {
-        switch (message)
-        {
-            case LoginAccepted:
-                Volatile.Write(ref _phase, (int)Phase.LoggedIn);
-                _loggedIn.TrySetResult();
-                break;
-            case LoginRejected rejected:
-                ClientLog.LoginRejected(_logger, Host, Port, Username, rejected.Reason);
-                _loginFailure = new LoginRejectedException(rejected.Reason);
-                transport.Close("the login was rejected: " + rejected.Reason);
-                break;
-            case Closing closing:
-                FailBeforeLogin(transport, closing);
-                break;
-            default:
-                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} instead of the login's result");
-                break;
-        }
-    }
-
-    /// <summary>The server said why it is closing before the login finished: that is why connecting failed.</summary>
-    private void FailBeforeLogin(MessageConnection transport, Closing closing)
-    {
-        _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
-        transport.Close("the server closed the connection: " + closing.Reason);
-    }
-
-    private void HandleProtocolMessage(MessageConnection transport, IMessage message)
-    {
-        switch (message)
-        {
             case ReplyEnvelope { Message.Descriptor.Direction: MessageDirection.ClientToServer } reply:
-                BreakProtocol(transport, $"the server answered a request with {reply.Message.Descriptor.Name}, which only clients send");
+                BreakProtocol($"the server answered a request with {reply.Message.Descriptor.Name}, which only clients send");
                 break;
             case ReplyEnvelope reply:
                 Answer(reply.RequestId, reply.Message.Descriptor.Name, pending => pending.TryComplete(reply.Message));
@@ -651,23 +530,16 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
             case Failed failed:
                 Answer(failed.Request, "_Failed: " + failed.Reason, pending => pending.TryFail(new RequestFailedException(pending.Message.Descriptor.Name, failed.Reason)));
                 break;
-            case Ping:
-                transport.TrySend(new Pong());
-                break;
-            case Pong:
-                break;
-            case Closing closing:
-                transport.Close("the server closed the connection: " + closing.Reason);
-                break;
             default:
-                BreakProtocol(transport, $"the server sent {message.Descriptor.Name} after the login");
+                BreakProtocol($"the server sent {message.Descriptor.Name} after the login");
                 break;
         }
     }
 
     /// <summary>
-    /// Ends the request an answer names, on the receive loop inside its batch (what the caller sends next goes out
-    /// with the loop's other sends); an answer no request is waiting for came too late, and is dropped with a log line.
+    /// Ends the request an answer names (on the receive loop, inside its batch, so that what the caller sends next
+    /// goes out with the loop's other sends); an answer no request is waiting for came too late, and is dropped with
+    /// a log line.
     /// </summary>
     private void Answer(int requestId, string answer, Action<PendingRequest> end)
     {
@@ -677,34 +549,109 @@ public sealed class Client : IMessageBatchHandler, IAsyncDisposable, IDisposable
             return;
         }
 
-        using (_batch.Enter())
-        {
-            end(pending);
-        }
+        end(pending);
     }
 
-    private void BreakProtocol(MessageConnection transport, string reason)
+    private void BreakProtocol(string reason)
     {
         ClientLog.ProtocolViolation(_logger, Host, Port, reason);
-        _loginFailure ??= new ConnectionFailedException("The server broke the Wevis protocol: " + reason);
-        transport.Close(reason, new Closing(reason));
+        _transport?.Close(reason, new Closing(reason));
     }
 
-    private void CheckServerSilence()
+    private async Task<ClientRoom> RequestRoomAsync(Func<int, IMessage> makeRequest, CancellationToken cancellationToken)
     {
-        if (_transport is { IsClosing: false } transport
-            && Environment.TickCount64 - transport.LastReceivedTicks > (long)_options.ServerTimeout.TotalMilliseconds)
+        MessageConnection transport = LoggedInTransport();
+        var answer = new TaskCompletionSource<ClientRoom>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int request;
+        lock (_roomRequests)
         {
-            transport.Abort($"nothing arrived from the server for {_options.ServerTimeout.TotalSeconds:0.###} s");
+            request = ++_nextRequest;
+            _roomRequests[request] = answer;
         }
+
+        try
+        {
+            if (!transport.TrySend(makeRequest(request)))
+            {
+                throw new ConnectionClosedException(transport.CloseReason ?? "the connection was closed");
+            }
+
+            return await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            TakeRoomRequest(request);
+        }
+    }
+
+    private TaskCompletionSource<ClientRoom>? TakeRoomRequest(int request)
+    {
+        lock (_roomRequests)
+        {
+            return _roomRequests.Remove(request, out TaskCompletionSource<ClientRoom>? answer) ? answer : null;
+        }
+    }
+
+    private async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        (var socket, Stream stream) = await TcpConnector.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
+        if (_options.UseTls)
+        {
+            try
+            {
+                stream = await ClientTls.AuthenticateAsync(stream, _options, Host, Port, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
+        var batch = new FlushBatch(this);
+        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes), batch.Group, _options.TimeProvider);
+        var session = new ClientSession(
+            transport,
+            new LoginRequest(Username, _password, Version, _messages.Fingerprint),
+            this,
+            batch,
+            _options.TimeProvider,
+            _options.ServerTimeout,
+            _logger,
+            Host,
+            Port);
+        _transport = transport;
+        _session = session;
+        session.Start();
+        _receiveLoop = ReceiveLoopAsync(transport, session);
+    }
+
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session)
+    {
+        string reason = await session.RunAsync().ConfigureAwait(false);
+        ClientLog.Closed(_logger, Host, Port, reason);
+        var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
+        _inbox.Complete(closed);
+        _requests.CloseAll(closed.Reason);
+        lock (_roomRequests)
+        {
+            foreach (TaskCompletionSource<ClientRoom> answer in _roomRequests.Values)
+            {
+                answer.TrySetException(closed);
+            }
+
+            _roomRequests.Clear();
+        }
+
+        await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     private void Fail(string reason) => _transport?.Abort(reason);
 
     private MessageConnection LoggedInTransport()
     {
-        MessageConnection? transport = _transport;
-        if (transport is null || (Volatile.Read(ref _phase) < (int)Phase.LoggedIn && !_loggedIn.Task.IsCompleted))
+        if (_transport is not { } transport || _session is not { } session || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
         {
             throw new InvalidOperationException("The client has not logged in; call ConnectAsync or StartBlocking first.");
         }

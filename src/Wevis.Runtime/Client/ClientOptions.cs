@@ -46,6 +46,12 @@ public sealed class ClientOptions
     /// <summary>Where the client logs. Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// The clock the connect timeout, the watch for a silent server and receive timeouts run on. Default
+    /// <see cref="TimeProvider.System"/>; tests pass a fake one to drive time without waiting.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     internal void Validate()
     {
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
@@ -53,6 +59,7 @@ public sealed class ClientOptions
         Require(RequestTimeout > TimeSpan.Zero || RequestTimeout == Timeout.InfiniteTimeSpan, nameof(RequestTimeout), "must be positive or infinite");
         Require(MaxFrameSize >= 64, nameof(MaxFrameSize), "must be at least 64 bytes");
         Require(MaxQueuedBytes >= MaxFrameSize + 4L, nameof(MaxQueuedBytes), "must be at least MaxFrameSize + 4");
+        Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
     }
 
     private static void Require(bool condition, string name, string rule)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Tasks.Sources;
 
 namespace Wevis;
@@ -6,14 +7,16 @@ namespace Wevis;
 /// The client's queue of received messages. The receive loop adds each read's messages at once and wakes a
 /// waiting receiver once; that receiver's continuation then runs on the receive loop and finds the rest of the
 /// batch already queued, so a burst of replies costs one wake-up, not one per message (and what it sends in
-/// reply goes out in one write). One receive may wait at a time.
+/// reply goes out in one write). One receive may wait at a time. A receive may take only the messages a filter
+/// accepts (<see cref="Client.WaitForAsync{T}"/>): it takes the first such, and the others stay queued, in order.
 /// </summary>
 internal sealed class MessageInbox : IValueTaskSource<IMessage>
 {
     private readonly Lock _lock = new();
-    private readonly Queue<IMessage> _queue = new();
+    private readonly MessageQueue _queue = new();
     private ManualResetValueTaskSourceCore<IMessage> _waiter; // continuations run inline, on the receive loop
     private CancellationTokenRegistration _cancellation;
+    private Func<IMessage, bool>? _accepts; // the waiting receive's filter; null takes any message
     private bool _waiting;
     private bool _completed;
     private Exception? _completion;
@@ -28,14 +31,30 @@ internal sealed class MessageInbox : IValueTaskSource<IMessage>
         }
     }
 
+    /// <summary>Takes the first message <paramref name="accepts"/> accepts, if one has arrived; the others stay queued, in order.</summary>
+    public bool TryTake(Func<IMessage, bool> accepts, [NotNullWhen(true)] out IMessage? message)
+    {
+        lock (_lock)
+        {
+            return _queue.TryTakeFirst(accepts, out message);
+        }
+    }
+
     /// <summary>The next message, now or when it arrives.</summary>
     /// <exception cref="InvalidOperationException">Another receive is already waiting.</exception>
-    public ValueTask<IMessage> DequeueAsync(CancellationToken cancellationToken)
+    public ValueTask<IMessage> DequeueAsync(CancellationToken cancellationToken) => DequeueAsync(null, cancellationToken);
+
+    /// <summary>
+    /// The first message <paramref name="accepts"/> accepts (any message if it is null), now or when it arrives;
+    /// messages it does not accept stay queued, in order, for later receives.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another receive is already waiting.</exception>
+    public ValueTask<IMessage> DequeueAsync(Func<IMessage, bool>? accepts, CancellationToken cancellationToken)
     {
         short version;
         lock (_lock)
         {
-            if (_queue.TryDequeue(out IMessage? message))
+            if (accepts is null ? _queue.TryDequeue(out IMessage? message) : _queue.TryTakeFirst(accepts, out message))
             {
                 return new ValueTask<IMessage>(message);
             }
@@ -56,6 +75,7 @@ internal sealed class MessageInbox : IValueTaskSource<IMessage>
             }
 
             _waiting = true;
+            _accepts = accepts;
             _waiter.Reset();
             version = _waiter.Version;
         }
@@ -83,10 +103,11 @@ internal sealed class MessageInbox : IValueTaskSource<IMessage>
 
             foreach (IMessage message in messages)
             {
-                if (_waiting && first is null)
+                if (_waiting && (_accepts is null || _accepts(message)))
                 {
                     first = message;
                     _waiting = false;
+                    _accepts = null;
                 }
                 else
                 {
@@ -119,6 +140,7 @@ internal sealed class MessageInbox : IValueTaskSource<IMessage>
             _completion = error;
             wake = _waiting;
             _waiting = false;
+            _accepts = null;
         }
 
         if (wake)
@@ -148,6 +170,7 @@ internal sealed class MessageInbox : IValueTaskSource<IMessage>
             }
 
             _waiting = false;
+            _accepts = null;
         }
 
         _waiter.SetException(new OperationCanceledException(token));

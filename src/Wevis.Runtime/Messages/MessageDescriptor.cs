@@ -143,11 +143,47 @@ public abstract class MessageDescriptor
         }
         catch (Exception ex) when (MessageSerializer.IsMessagePackFailure(ex))
         {
-            throw MessageSerializer.Malformed(this, ex);
+            throw ExplainArguments(reader.UnreadSpan, ex);
         }
 
         reader.Advance((int)messagePackReader.Consumed);
         return message;
+    }
+
+    /// <summary>
+    /// Why <see cref="ReadArguments(ref MessagePackReader)"/> of a descriptor written by hand refused
+    /// <paramref name="arguments"/> with one of MessagePackReader's exceptions, in Wevis's words: the arguments are
+    /// read again as <see cref="Arguments"/> defines them, which names the first one that is wrong.
+    /// </summary>
+    private ProtocolException ExplainArguments(ReadOnlySpan<byte> arguments, Exception failure)
+    {
+        var reader = new WireReader(arguments);
+        try
+        {
+            for (int i = 0; i < ArgumentCount; i++)
+            {
+                _ = Arguments[i].Type switch
+                {
+                    ArgumentType.Int32 => reader.ReadInt32(this, i),
+                    ArgumentType.Int64 => reader.ReadInt64(this, i),
+                    ArgumentType.Double => reader.ReadDouble(this, i),
+                    ArgumentType.Boolean => reader.ReadBoolean(this, i),
+                    ArgumentType.String => reader.ReadString(this, i),
+                    ArgumentType.Bytes => reader.ReadBytes(this, i),
+                    ArgumentType.SingleArray => reader.ReadSingleArray(this, i),
+                    _ => (object)reader.ReadDoubleArray(this, i),
+                };
+            }
+        }
+        catch (ProtocolException reason)
+        {
+            return new ProtocolException(reason.Message, Name, failure);
+        }
+
+        return new ProtocolException(
+            $"Malformed {Name} message: its hand-written reader refused it ({failure.GetType().Name}), although the data matches its definition ({Definition}).",
+            Name,
+            failure);
     }
 
     /// <summary>

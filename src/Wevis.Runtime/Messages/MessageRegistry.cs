@@ -48,10 +48,10 @@ public sealed class MessageRegistry
                     + "Define each message in one assembly and reference it from the others.");
             }
 
-            if (Serialization.Envelopes.Find(message.WireId) is { } envelope)
+            if (message.WireId is EnvelopeWireIds.Request or EnvelopeWireIds.Reply)
             {
                 throw new InvalidOperationException(
-                    $"Message '{message.Name}' ({Describe(message)}) has the wire id {message.WireId} of the protocol's {envelope.Name} envelope; rename it.");
+                    $"Message '{message.Name}' ({Describe(message)}) has the wire id {message.WireId}, which the protocol's request and reply envelopes use; rename it.");
             }
 
             if (byWireId.TryGetValue(message.WireId, out MessageDescriptor? sameId))

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using MessagePack;
 
 namespace Wevis.Serialization;
@@ -36,10 +35,10 @@ internal sealed class ReplyEnvelope(int requestId, IMessage message) : IMessage,
 internal static class Envelopes
 {
     /// <summary>The request envelope: client to server.</summary>
-    public static readonly EnvelopeDescriptor Request = new("_Request", MessageDirection.ClientToServer);
+    public static readonly EnvelopeDescriptor Request = new("_Request", EnvelopeWireIds.Request, MessageDirection.ClientToServer);
 
     /// <summary>The reply envelope: server to client.</summary>
-    public static readonly EnvelopeDescriptor Reply = new("_Reply", MessageDirection.ServerToClient);
+    public static readonly EnvelopeDescriptor Reply = new("_Reply", EnvelopeWireIds.Reply, MessageDirection.ServerToClient);
 
     /// <summary>The most bytes an envelope adds to its message's body: an array header (5), the wire id (9) and the id (9), in their longest forms.</summary>
     public const int MaxOverhead = 5 + 9 + 9;
@@ -89,66 +88,44 @@ internal static class Envelopes
 
         envelope.CheckItems(count);
 
-        // MessagePackReader's own failures are worded as the span path words them: naming the envelope while its
-        // id is read, no message while the inner header is, then the message inside.
-        MessageDescriptor? reading = envelope;
-        try
+        // MessagePackReader's own failures go up to MessageSerializer, which explains them by reading the body again
+        // with the span reader, so that both paths give the same reason.
+        int requestId = WireFormat.ReadInt32(ref reader, envelope, 0);
+
+        // The inner header is judged from its first bytes as the span path judges it (MessageSerializer does the same).
+        ReadOnlySequence<byte> rest = reader.Sequence.Slice(reader.Position);
+        Span<byte> head = stackalloc byte[6];
+        head = head[..(int)Math.Min(head.Length, rest.Length)];
+        rest.Slice(0, head.Length).CopyTo(head);
+        int innerCount;
+        int innerId;
+        if (WireReader.TryReadCommonHeader(head, out innerCount, out innerId, out int headerLength))
         {
-            int requestId = WireFormat.ReadInt32(ref reader, envelope, 0);
-            reading = null;
-
-            // The inner header is judged from its first bytes as the span path judges it (MessageSerializer does the same).
-            ReadOnlySequence<byte> rest = reader.Sequence.Slice(reader.Position);
-            Span<byte> head = stackalloc byte[6];
-            head = head[..(int)Math.Min(head.Length, rest.Length)];
-            rest.Slice(0, head.Length).CopyTo(head);
-            int innerCount;
-            int innerId;
-            if (WireReader.TryReadCommonHeader(head, out innerCount, out innerId, out int headerLength))
-            {
-                reader = new MessagePackReader(rest.Slice(headerLength));
-            }
-            else
-            {
-                innerCount = WireFormat.ReadBodyHeader(ref reader);
-                innerId = WireFormat.ReadWireId(ref reader);
-            }
-
-            MessageDescriptor inner = envelope.Inner(innerId, registry);
-            reading = inner;
-            inner.CheckArgumentCount(innerCount - 1);
-            IMessage message = inner.ReadArguments(ref reader);
-            if (!reader.End)
-            {
-                throw MessageSerializer.TrailingBytes(inner, reader.Sequence.Length - reader.Consumed);
-            }
-
-            return envelope.Open(requestId, message);
+            reader = new MessagePackReader(rest.Slice(headerLength));
         }
-        catch (Exception ex) when (MessageSerializer.IsMessagePackFailure(ex))
+        else
         {
-            throw MessageSerializer.Malformed(reading, ex);
-        }
-    }
-
-    /// <summary>The 32-bit FNV-1a hash of <paramref name="name"/>'s UTF-8 bytes with the top bit cleared: a wire id.</summary>
-    internal static int WireIdOf(string name)
-    {
-        uint hash = 2166136261;
-        foreach (byte b in Encoding.UTF8.GetBytes(name))
-        {
-            hash = unchecked((hash ^ b) * 16777619);
+            innerCount = WireFormat.ReadBodyHeader(ref reader);
+            innerId = WireFormat.ReadWireId(ref reader);
         }
 
-        return (int)(hash & 0x7FFFFFFF);
+        MessageDescriptor inner = envelope.Inner(innerId, registry);
+        inner.CheckArgumentCount(innerCount - 1);
+        IMessage message = inner.ReadArguments(ref reader);
+        if (!reader.End)
+        {
+            throw MessageSerializer.TrailingBytes(inner, reader.Sequence.Length - reader.Consumed);
+        }
+
+        return envelope.Open(requestId, message);
     }
 }
 
 /// <summary>Describes, writes and (with <see cref="Envelopes"/>) reads one of the two envelopes.</summary>
 internal sealed class EnvelopeDescriptor : MessageDescriptor
 {
-    public EnvelopeDescriptor(string name, MessageDirection direction)
-        : base(name, Envelopes.WireIdOf(name), typeof(IEnvelope), [new MessageArgument("request", "Request", ArgumentType.Int32)], direction, [], 0)
+    public EnvelopeDescriptor(string name, int wireId, MessageDirection direction)
+        : base(name, wireId, typeof(IEnvelope), [new MessageArgument("request", "Request", ArgumentType.Int32)], direction, [], 0)
     {
     }
 

@@ -64,6 +64,14 @@ public static class MessageSerializer
     /// </exception>
     public static IMessage Read(ReadOnlyMemory<byte> body, MessageRegistry registry) => Read(body.Span, registry);
 
+    /// <summary>Reads one message body that spans the whole of <paramref name="body"/> (what <see cref="ToBytes"/> made, say).</summary>
+    /// <exception cref="ProtocolException">
+    /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
+    /// thrown for bad input.
+    /// </exception>
+    /// <remarks>An array converts to both a span and a memory; this overload spares callers the ambiguity.</remarks>
+    public static IMessage Read(byte[] body, MessageRegistry registry) => Read(new ReadOnlySpan<byte>(body ?? throw new ArgumentNullException(nameof(body))), registry);
+
     /// <summary>Reads one message body that spans the whole of <paramref name="body"/>.</summary>
     /// <exception cref="ProtocolException">
     /// The bytes are not one whole message of a type in <paramref name="registry"/>. No other exception is
@@ -85,9 +93,36 @@ public static class MessageSerializer
     internal static bool IsMessagePackFailure(Exception ex) =>
         ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException;
 
-    /// <summary>The error for a failure of <see cref="MessagePackReader"/>, naming the message type if known.</summary>
-    internal static ProtocolException Malformed(MessageDescriptor? descriptor, Exception ex) =>
-        new($"Malformed {(descriptor is null ? "message" : descriptor.Name + " message")}: {ex.Message}", descriptor?.Name, ex);
+    /// <summary>
+    /// The reason a body that <see cref="MessagePackReader"/> refused with an exception of its own is bad, in Wevis's
+    /// words. MessagePackReader's texts ("Attempted to read past the end of the stream.") name neither the argument
+    /// nor what was wrong, so the body is read again with <see cref="WireReader"/>, which refuses exactly the same
+    /// bodies and says why; both read paths therefore give the same reason. Only refused bodies pay for the copy.
+    /// </summary>
+    internal static ProtocolException Explain(in ReadOnlySequence<byte> body, MessageRegistry registry, MessageDescriptor? descriptor, Exception failure)
+    {
+        int length = (int)body.Length; // a frame, so within the frame limit
+        byte[] copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            body.CopyTo(copy);
+            Read(copy.AsSpan(0, length), registry);
+        }
+        catch (ProtocolException reason)
+        {
+            return new ProtocolException(reason.Message, reason.MessageName, failure);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+
+        return Disagreement(descriptor, failure);
+    }
+
+    /// <summary>The reason when the two readers disagree, which is a bug in Wevis (the read-path agreement tests look for it).</summary>
+    internal static ProtocolException Disagreement(MessageDescriptor? descriptor, Exception failure) =>
+        new($"Malformed {(descriptor is null ? "message" : descriptor.Name + " message")}: MessagePack refused it ({failure.GetType().Name}) where Wevis's own reader did not; please report this.", descriptor?.Name, failure);
 
     private static IMessage ReadSegmented(ReadOnlySequence<byte> body, MessageRegistry registry)
     {
@@ -128,7 +163,7 @@ public static class MessageSerializer
         }
         catch (Exception ex) when (IsMessagePackFailure(ex))
         {
-            throw Malformed(descriptor, ex);
+            throw Explain(body, registry, descriptor, ex);
         }
     }
 

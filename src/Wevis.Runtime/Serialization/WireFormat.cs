@@ -26,13 +26,13 @@ public static class WireFormat
     {
         if (reader.End || reader.NextMessagePackType != MessagePackType.Array)
         {
-            throw new ProtocolException("A message body must be a MessagePack array of the wire id and the arguments.");
+            throw ReadErrors.NotAnArray();
         }
 
         int count = reader.ReadArrayHeader();
         if (count < 1)
         {
-            throw new ProtocolException("A message body must start with its wire id, but the array is empty.");
+            throw ReadErrors.EmptyArray();
         }
 
         return count;
@@ -44,7 +44,7 @@ public static class WireFormat
     {
         if (reader.NextMessagePackType != MessagePackType.Integer)
         {
-            throw new ProtocolException($"A message body must start with an integer wire id, but found {Describe(ref reader)}.");
+            throw ReadErrors.WireIdNotAnInteger(Describe(ref reader));
         }
 
         return reader.ReadInt32();
@@ -150,7 +150,7 @@ public static class WireFormat
                 MessagePackType element = reader.NextMessagePackType;
                 if (element != MessagePackType.Float && element != MessagePackType.Integer)
                 {
-                    throw Invalid(message, argument, $"holds {Describe(ref reader)} at index {i}, where a number belongs");
+                    throw ReadErrors.Argument(message, argument, $"holds {Describe(ref reader)} at index {i}, where a number belongs");
                 }
 
                 // The type tests are constants for each T, so the JIT keeps one branch and no boxing.
@@ -170,7 +170,7 @@ public static class WireFormat
         int size = Unsafe.SizeOf<T>();
         if (byteLength % size != 0)
         {
-            throw Invalid(message, argument, $"holds {byteLength} bytes, which is not a whole number of {elementName} values");
+            throw ReadErrors.Argument(message, argument, $"holds {byteLength} bytes, which is not a whole number of {elementName} values");
         }
 
         // Every element is overwritten by the copy, so the array need not be zeroed first.
@@ -264,28 +264,10 @@ public static class WireFormat
     }
 
     private static ProtocolException Mismatch(ref MessagePackReader reader, MessageDescriptor message, int argument) =>
-        Invalid(message, argument, $"must be {message.Arguments[argument].TypeKeyword}, but the data holds {Describe(ref reader)}");
-
-    private static ProtocolException Invalid(MessageDescriptor message, int argument, string problem) =>
-        new($"Malformed {message.Name} message: argument '{message.Arguments[argument].Name}' {problem}.", message.Name);
+        ReadErrors.Mismatch(message, argument, Describe(ref reader));
 
     private static ArgumentNullException NullArgument(MessageDescriptor message, int argument) =>
         new(message.Arguments[argument].PropertyName, $"{message.Name}.{message.Arguments[argument].PropertyName} is null; Wevis messages cannot carry null.");
 
-    private static string Describe(ref MessagePackReader reader) => Describe(reader.NextMessagePackType);
-
-    /// <summary>How errors name a MessagePack type: <c>a string</c>, <c>nil</c>, …</summary>
-    internal static string Describe(MessagePackType type) => type switch
-    {
-        MessagePackType.Integer => "an integer",
-        MessagePackType.Nil => "nil",
-        MessagePackType.Boolean => "a boolean",
-        MessagePackType.Float => "a float",
-        MessagePackType.String => "a string",
-        MessagePackType.Binary => "binary data",
-        MessagePackType.Array => "an array",
-        MessagePackType.Map => "a map",
-        MessagePackType.Extension => "an extension value",
-        _ => "an unknown MessagePack type",
-    };
+    private static string Describe(ref MessagePackReader reader) => ReadErrors.Describe(reader.NextMessagePackType);
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -156,20 +157,20 @@ public ref struct WireReader
     /// <exception cref="ProtocolException">The next item is not a number.</exception>
     public double ReadDouble(MessageDescriptor message, int argument)
     {
-        byte code = PeekCode(message);
+        byte code = PeekCode(message, argument);
         if (!IsNumber(code))
         {
             throw Mismatch(code, message, argument);
         }
 
-        return ReadNumber(message);
+        return ReadNumber(message, argument);
     }
 
     /// <summary>Reads a <c>bool</c> argument.</summary>
     /// <exception cref="ProtocolException">The next item is not a boolean.</exception>
     public bool ReadBoolean(MessageDescriptor message, int argument)
     {
-        byte code = PeekCode(message);
+        byte code = PeekCode(message, argument);
         if (code is not (MessagePackCode.True or MessagePackCode.False))
         {
             throw Mismatch(code, message, argument);
@@ -183,7 +184,7 @@ public ref struct WireReader
     /// <exception cref="ProtocolException">The next item is not a whole string.</exception>
     public string ReadString(MessageDescriptor message, int argument)
     {
-        byte code = PeekCode(message);
+        byte code = PeekCode(message, argument);
         int length;
         if ((uint)(code - MessagePackCode.MinFixStr) <= MessagePackCode.MaxFixStr - MessagePackCode.MinFixStr)
         {
@@ -192,21 +193,17 @@ public ref struct WireReader
         }
         else if (code is MessagePackCode.Str8 or MessagePackCode.Str16 or MessagePackCode.Str32)
         {
-            length = ReadLength(code, message);
-            if (length < 0)
-            {
-                // MessagePackReader takes a str32 length of 2^31 or more as negative and fails slicing with it.
-                throw Malformed(message, new ArgumentOutOfRangeException().Message);
-            }
+            length = ReadLength(code, message, argument);
         }
         else
         {
             throw Mismatch(code, message, argument);
         }
 
-        if (length > Remaining)
+        // A str32 length of 2^31 or more is negative here, and refused as too long, as MessagePackReader refuses it.
+        if ((uint)length > (uint)Remaining)
         {
-            throw EndOfData(message);
+            throw ReadErrors.ClaimsTooMuch(message, argument, ReadErrors.StringOf((uint)length), Remaining);
         }
 
         string value = length == 0 ? string.Empty : Encoding.UTF8.GetString(_data.Slice(_position, length));
@@ -218,13 +215,13 @@ public ref struct WireReader
     /// <exception cref="ProtocolException">The next item is not whole binary data.</exception>
     public byte[] ReadBytes(MessageDescriptor message, int argument)
     {
-        byte code = PeekCode(message);
+        byte code = PeekCode(message, argument);
         if (!IsBinary(code))
         {
             throw Mismatch(code, message, argument);
         }
 
-        return ReadBinary(code, message).ToArray();
+        return ReadBinary(code, message, argument).ToArray();
     }
 
     /// <summary>Reads a <c>?f</c> argument: <c>bin</c> of little-endian float32, or an array of numbers.</summary>
@@ -239,25 +236,25 @@ public ref struct WireReader
     private T[] ReadFloatArray<T>(MessageDescriptor message, int argument, string elementName)
         where T : unmanaged
     {
-        byte code = PeekCode(message);
+        byte code = PeekCode(message, argument);
         if (IsBinary(code))
         {
-            return WireFormat.FromLittleEndian<T>(ReadBinary(code, message), message, argument, elementName);
+            return WireFormat.FromLittleEndian<T>(ReadBinary(code, message, argument), message, argument, elementName);
         }
 
         if (IsArray(code))
         {
-            var values = new T[ReadArrayHeader(code, message)];
+            var values = new T[ReadArrayHeader(code, message, argument)];
             for (int i = 0; i < values.Length; i++)
             {
-                byte element = PeekCode(message);
+                byte element = PeekCode(message, argument);
                 if (!IsNumber(element))
                 {
-                    throw Invalid(message, argument, $"holds {Describe(element)} at index {i}, where a number belongs");
+                    throw ReadErrors.Argument(message, argument, $"holds {Describe(element)} at index {i}, where a number belongs");
                 }
 
                 // The type tests are constants for each T, so the JIT keeps one branch and no boxing.
-                values[i] = typeof(T) == typeof(float) ? (T)(object)ReadSingleNumber(message) : (T)(object)ReadNumber(message);
+                values[i] = typeof(T) == typeof(float) ? (T)(object)ReadSingleNumber(message, argument) : (T)(object)ReadNumber(message, argument);
             }
 
             return values;
@@ -266,24 +263,25 @@ public ref struct WireReader
         throw Mismatch(code, message, argument);
     }
 
-    /// <summary>The header in any form other than the common one, with the checks and errors of <see cref="WireFormat.ReadBodyHeader"/> and <see cref="WireFormat.ReadWireId"/>.</summary>
+    /// <summary>The header in any form other than the common one, refusing what <see cref="WireFormat.ReadBodyHeader"/> and <see cref="WireFormat.ReadWireId"/> refuse.</summary>
     private int ReadBodyHeaderSlow(out int wireId)
     {
         if (End || !IsArray(_data[_position]))
         {
-            throw new ProtocolException("A message body must be a MessagePack array of the wire id and the arguments.");
+            throw ReadErrors.NotAnArray();
         }
 
-        int count = ReadArrayHeader(_data[_position], null);
+        int count = ReadArrayHeader(_data[_position], null, 0);
         if (count < 1)
         {
-            throw new ProtocolException("A message body must start with its wire id, but the array is empty.");
+            throw ReadErrors.EmptyArray();
         }
 
-        byte code = PeekCode(null);
+        // The count was checked against the bytes left, so at least one remains.
+        byte code = _data[_position];
         if (!IsInteger(code))
         {
-            throw new ProtocolException($"A message body must start with an integer wire id, but found {Describe(code)}.");
+            throw ReadErrors.WireIdNotAnInteger(Describe(code));
         }
 
         wireId = ReadInt32Slow(null, 0);
@@ -296,24 +294,26 @@ public ref struct WireReader
         long value = ReadInt64Slow(message, argument);
         if (value is < int.MinValue or > int.MaxValue)
         {
-            throw Malformed(message, new OverflowException().Message);
+            throw OutOfRange(message, argument, value.ToString(CultureInfo.InvariantCulture));
         }
 
         return (int)value;
     }
 
-    /// <summary>Reads any integer encoding; a value outside <see cref="long"/>'s range is refused as MessagePackReader refuses it (an overflow).</summary>
+    /// <summary>Reads any integer encoding; a value outside <see cref="long"/>'s range is refused, as MessagePackReader refuses it.</summary>
+    /// <param name="message">The message whose argument this is; null for the wire id.</param>
+    /// <param name="argument">The argument's index.</param>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private long ReadInt64Slow(MessageDescriptor? message, int argument)
     {
-        byte code = PeekCode(message);
+        byte code = PeekCode(message, argument);
         if (!IsInteger(code))
         {
             // Only argument reads get here with a non-integer: the header checks the wire id's type first.
             throw Mismatch(code, message!, argument);
         }
 
-        ReadOnlySpan<byte> payload = TakePayload(code, message);
+        ReadOnlySpan<byte> payload = TakePayload(code, message, argument);
         switch (code)
         {
             case MessagePackCode.UInt8: return payload[0];
@@ -321,7 +321,7 @@ public ref struct WireReader
             case MessagePackCode.UInt32: return BinaryPrimitives.ReadUInt32BigEndian(payload);
             case MessagePackCode.UInt64:
                 ulong unsigned = BinaryPrimitives.ReadUInt64BigEndian(payload);
-                return unsigned <= long.MaxValue ? (long)unsigned : throw Malformed(message, new OverflowException().Message);
+                return unsigned <= long.MaxValue ? (long)unsigned : throw OutOfRange(message, argument, unsigned.ToString(CultureInfo.InvariantCulture));
             case MessagePackCode.Int8: return (sbyte)payload[0];
             case MessagePackCode.Int16: return BinaryPrimitives.ReadInt16BigEndian(payload);
             case MessagePackCode.Int32: return BinaryPrimitives.ReadInt32BigEndian(payload);
@@ -331,10 +331,10 @@ public ref struct WireReader
     }
 
     /// <summary>Reads a number as <see cref="MessagePackReader.ReadDouble"/> does, converting the same way.</summary>
-    private double ReadNumber(MessageDescriptor message)
+    private double ReadNumber(MessageDescriptor message, int argument)
     {
         byte code = _data[_position];
-        ReadOnlySpan<byte> payload = TakePayload(code, message);
+        ReadOnlySpan<byte> payload = TakePayload(code, message, argument);
         return code switch
         {
             MessagePackCode.Float64 => BinaryPrimitives.ReadDoubleBigEndian(payload),
@@ -352,10 +352,10 @@ public ref struct WireReader
     }
 
     /// <summary>Reads a number as <see cref="MessagePackReader.ReadSingle"/> does, converting the same way.</summary>
-    private float ReadSingleNumber(MessageDescriptor message)
+    private float ReadSingleNumber(MessageDescriptor message, int argument)
     {
         byte code = _data[_position];
-        ReadOnlySpan<byte> payload = TakePayload(code, message);
+        ReadOnlySpan<byte> payload = TakePayload(code, message, argument);
         return code switch
         {
             MessagePackCode.Float32 => BinaryPrimitives.ReadSingleBigEndian(payload),
@@ -373,7 +373,10 @@ public ref struct WireReader
     }
 
     /// <summary>Moves past a number's code and returns the bytes of its value (empty for a fixint).</summary>
-    private ReadOnlySpan<byte> TakePayload(byte code, MessageDescriptor? message)
+    /// <param name="code">The number's code, at the current position.</param>
+    /// <param name="message">The message whose argument this is; null for the wire id.</param>
+    /// <param name="argument">The argument's index.</param>
+    private ReadOnlySpan<byte> TakePayload(byte code, MessageDescriptor? message, int argument)
     {
         int size = code switch
         {
@@ -386,7 +389,7 @@ public ref struct WireReader
 
         if (size > Remaining - 1)
         {
-            throw EndOfData(message);
+            throw message is null ? ReadErrors.WireIdCutOff() : ReadErrors.CutOff(message, argument);
         }
 
         ReadOnlySpan<byte> payload = _data.Slice(_position + 1, size);
@@ -395,7 +398,7 @@ public ref struct WireReader
     }
 
     /// <summary>Reads a str8/16/32 or bin8/16/32 length after its code, as an <see cref="int"/> (a 32-bit length of 2^31 or more is negative, as MessagePackReader has it).</summary>
-    private int ReadLength(byte code, MessageDescriptor message)
+    private int ReadLength(byte code, MessageDescriptor message, int argument)
     {
         int size = code switch
         {
@@ -406,7 +409,7 @@ public ref struct WireReader
 
         if (size > Remaining - 1)
         {
-            throw EndOfData(message);
+            throw ReadErrors.CutOff(message, argument);
         }
 
         ReadOnlySpan<byte> bytes = _data.Slice(_position + 1, size);
@@ -419,19 +422,15 @@ public ref struct WireReader
         };
     }
 
-    /// <summary>Reads bin8/16/32 data with <see cref="MessagePackReader.ReadBytes"/>'s checks: the length is checked against the bytes present first.</summary>
-    private ReadOnlySpan<byte> ReadBinary(byte code, MessageDescriptor message)
+    /// <summary>Reads bin8/16/32 data, refusing what <see cref="MessagePackReader.ReadBytes"/> refuses: a length beyond the bytes present.</summary>
+    private ReadOnlySpan<byte> ReadBinary(byte code, MessageDescriptor message, int argument)
     {
-        int length = ReadLength(code, message);
-        if (length > Remaining)
-        {
-            throw EndOfData(message);
-        }
+        int length = ReadLength(code, message, argument);
 
-        if (length < 0)
+        // A bin32 length of 2^31 or more is negative here, and refused as too long, as MessagePackReader refuses it.
+        if ((uint)length > (uint)Remaining)
         {
-            // MessagePackReader takes a bin32 length of 2^31 or more as negative and fails slicing with it.
-            throw Malformed(message, new ArgumentOutOfRangeException(nameof(length)).Message);
+            throw ReadErrors.ClaimsTooMuch(message, argument, ReadErrors.BinaryOf((uint)length), Remaining);
         }
 
         ReadOnlySpan<byte> bytes = _data.Slice(_position, length);
@@ -439,8 +438,11 @@ public ref struct WireReader
         return bytes;
     }
 
-    /// <summary>Reads an array header with <see cref="MessagePackReader.ReadArrayHeader"/>'s checks: at least one byte must remain per item.</summary>
-    private int ReadArrayHeader(byte code, MessageDescriptor? message)
+    /// <summary>Reads an array header, refusing what <see cref="MessagePackReader.ReadArrayHeader"/> refuses: fewer bytes left than items.</summary>
+    /// <param name="code">The array's code, at the current position.</param>
+    /// <param name="message">The message whose argument this is; null for the body's own array.</param>
+    /// <param name="argument">The argument's index.</param>
+    private int ReadArrayHeader(byte code, MessageDescriptor? message, int argument)
     {
         int count;
         if (code == MessagePackCode.Array16 || code == MessagePackCode.Array32)
@@ -448,7 +450,7 @@ public ref struct WireReader
             int size = code == MessagePackCode.Array16 ? 2 : 4;
             if (size > Remaining - 1)
             {
-                throw EndOfData(message);
+                throw message is null ? ReadErrors.HeaderCutOff() : ReadErrors.CutOff(message, argument);
             }
 
             ReadOnlySpan<byte> bytes = _data.Slice(_position + 1, size);
@@ -461,17 +463,20 @@ public ref struct WireReader
             _position++;
         }
 
-        // An array32 count of 2^31 or more fails this check too, as it does in MessagePackReader.
+        // An array32 count of 2^31 or more is negative here, and fails this check too, as it does in MessagePackReader.
         if ((uint)count > (uint)Remaining)
         {
-            throw EndOfData(message);
+            throw message is null
+                ? ReadErrors.HeaderClaimsTooMany((uint)count, Remaining)
+                : ReadErrors.ClaimsTooMuch(message, argument, ReadErrors.ArrayOf((uint)count), Remaining);
         }
 
         return count;
     }
 
-    private readonly byte PeekCode(MessageDescriptor? message) =>
-        _position < _data.Length ? _data[_position] : throw EndOfData(message);
+    /// <summary>The code at the current position, where an argument (or, when <paramref name="message"/> is null, the wire id) starts.</summary>
+    private readonly byte PeekCode(MessageDescriptor? message, int argument) =>
+        _position < _data.Length ? _data[_position] : throw Missing(message, argument);
 
     private static bool IsInteger(byte code) =>
         code <= MessagePackCode.MaxFixInt || code >= MessagePackCode.MinNegativeFixInt || (uint)(code - MessagePackCode.UInt8) <= MessagePackCode.Int64 - MessagePackCode.UInt8;
@@ -484,17 +489,16 @@ public ref struct WireReader
         (uint)(code - MessagePackCode.MinFixArray) <= MessagePackCode.MaxFixArray - MessagePackCode.MinFixArray
         || code is MessagePackCode.Array16 or MessagePackCode.Array32;
 
-    private static ProtocolException EndOfData(MessageDescriptor? message) => Malformed(message, new EndOfStreamException().Message);
+    /// <summary>The data ends where an argument (or, when <paramref name="message"/> is null, the wire id) should start.</summary>
+    private static ProtocolException Missing(MessageDescriptor? message, int argument) =>
+        message is null ? ReadErrors.WireIdMissing() : ReadErrors.Missing(message, argument);
 
-    /// <summary>The error for a MessagePack-level failure, worded as <see cref="MessageSerializer"/> words the MessagePackReader path's.</summary>
-    internal static ProtocolException Malformed(MessageDescriptor? message, string problem) =>
-        new($"Malformed {(message is null ? "message" : message.Name + " message")}: {problem}", message?.Name);
+    /// <summary>An integer outside its type's range: an argument's (int or long), or the wire id's (when <paramref name="message"/> is null).</summary>
+    private static ProtocolException OutOfRange(MessageDescriptor? message, int argument, string value) =>
+        message is null ? ReadErrors.WireIdOutOfRange(value) : ReadErrors.OutOfRange(message, argument, value);
 
     private static ProtocolException Mismatch(byte code, MessageDescriptor message, int argument) =>
-        Invalid(message, argument, $"must be {message.Arguments[argument].TypeKeyword}, but the data holds {Describe(code)}");
+        ReadErrors.Mismatch(message, argument, Describe(code));
 
-    private static ProtocolException Invalid(MessageDescriptor message, int argument, string problem) =>
-        new($"Malformed {message.Name} message: argument '{message.Arguments[argument].Name}' {problem}.", message.Name);
-
-    private static string Describe(byte code) => WireFormat.Describe(MessagePackCode.ToMessagePackType(code));
+    private static string Describe(byte code) => ReadErrors.Describe(MessagePackCode.ToMessagePackType(code));
 }

@@ -73,6 +73,18 @@ public sealed class ServerOptions
     /// <summary>Where the server logs. Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// The most rooms the server holds at once, the entry room included; creating more is refused. Bounds what
+    /// clients asking for new rooms can make the server hold. Default 10,000.
+    /// </summary>
+    public int MaxRooms { get; set; } = 10_000;
+
+    /// <summary>
+    /// The clock the server's timeouts, keep-alive, login throttle, room ticks and room timers run on. Default
+    /// <see cref="TimeProvider.System"/>; tests pass a fake one to drive time without waiting.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Throws if a setting is out of range.</summary>
     internal void Validate()
     {
@@ -90,6 +102,8 @@ public sealed class ServerOptions
         Require(StopTimeout >= TimeSpan.Zero, nameof(StopTimeout), "must not be negative");
         Require(ListenBacklog >= 1, nameof(ListenBacklog), "must be at least 1");
         Require(Certificate is null || Certificate.HasPrivateKey, nameof(Certificate), "must have its private key");
+        Require(MaxRooms >= 1, nameof(MaxRooms), "must be at least 1");
+        Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
     }
 
     private static void Require(bool condition, string name, string rule)

@@ -49,6 +49,14 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
         return buffer;
     }
 
+    /// <summary>Throws the error for a message whose body of <paramref name="bodyLength"/> bytes is over <paramref name="maxFrameSize"/>.</summary>
+    /// <exception cref="ArgumentException">Always.</exception>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void ThrowOverLimit(MessageDescriptor descriptor, int bodyLength, int maxFrameSize) =>
+        throw new ArgumentException(
+            $"The {descriptor.Name} message is {bodyLength} bytes, over the frame limit of {maxFrameSize} bytes; nothing was sent.",
+            "message");
+
     /// <summary>Gives the buffer back to this thread for the next message.</summary>
     public static void Return(FrameBuffer buffer)
     {

@@ -94,7 +94,9 @@ internal static class FrameReader
 
         if (length > (uint)maxFrameSize)
         {
-            throw new ProtocolException($"Received a frame of {length} bytes, over the limit of {maxFrameSize} bytes.");
+            throw new ProtocolException(TlsDetection.IsTlsRecordHeader(length)
+                ? "The peer is speaking TLS (its first bytes are a TLS handshake record, not a Wevis frame), but this connection does not use TLS; turn TLS off in the client (ClientOptions.UseTls = false), or give the server a certificate."
+                : $"Received a frame of {length} bytes, over the limit of {maxFrameSize} bytes.");
         }
     }
 

@@ -1,30 +1,20 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Security.Authentication;
-using MessagePack;
-using Wevis.Serialization;
 
 namespace Wevis.Transport;
 
 /// <summary>
 /// One TCP (or TLS) connection carrying Wevis frames both ways: a receive loop that decodes whole frames and
-/// hands them to a handler in batches, and an outgoing queue with its own send loop. Shared by the server's
-/// connections and the client.
+/// hands them to a handler in batches, an outgoing <see cref="SendQueue"/>, and closing. Used by the server's
+/// sessions and by the client alike; it knows nothing of logins or rooms.
 /// </summary>
 /// <remarks>
-/// <para>Receiving reads the socket through a <see cref="PipeReader"/> with zero-byte reads, so an idle connection
-/// holds no receive buffer, and reads only when the previous batch is handled, so a slow handler pushes back on
-/// the peer through TCP instead of growing memory.</para>
-/// <para>Sending encodes into the outgoing <see cref="Pipe"/> under a lock and flushes; the send loop, scheduled
-/// inline, writes to the socket on the flushing thread when it is idle and otherwise picks up everything queued
-/// when its current write ends. Within a dispatch batch, flushing waits for the batch's end, or for 256 frames or
-/// 64 KiB, whichever comes first (<see cref="FlushBatch"/>). Bytes queued but not yet written are capped: a peer
-/// that does not read is disconnected rather than allowed to grow the queue.</para>
+/// <para>Receiving reads a plain socket directly into a <see cref="SocketReceiveBuffer"/> (small while the
+/// connection is quiet), and a TLS stream through a <see cref="PipeReader"/> with zero-byte reads. It reads only
+/// when the previous batch is handled, so a slow handler pushes back on the peer through TCP instead of growing
+/// memory.</para>
 /// <para>Closing is graceful unless aborted: everything queued is written, then the send side is shut (FIN), and
 /// the connection reads and ignores whatever still arrives until the peer closes its side too, at most
 /// <see cref="LingerTimeout"/>. Only then is the socket closed, so the peer receives all of it: closing a socket
@@ -38,49 +28,38 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>The shorter wait for a peer that is being closed for misbehaving: enough to deliver the reason.</summary>
     public static readonly TimeSpan MisbehaviourLingerTimeout = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>
-    /// Within a batch, queued frames are flushed early after this many (as Netty's flush consolidation does), so
-    /// a long batch of replies overlaps with the peer's handling of them.
-    /// </summary>
-    internal const int FlushEveryFrames = 256;
-
-    /// <summary>Within a batch, queued frames are flushed early once they reach this many bytes.</summary>
-    internal const int FlushEveryBytes = 64 * 1024;
-
     private readonly Stream _stream;
     private readonly Socket? _socket;
-    private readonly Socket? _gatherSocket;
+    private readonly Socket? _plainSocket;
     private readonly PipeReader? _input;
     private readonly SocketReceiveBuffer? _receiveBuffer;
-    private readonly Pipe _output;
-    private readonly MessageRegistry _registry;
-    private readonly Lock _sendLock = new();
-    private readonly List<IMessage> _batch = [];
-    private readonly List<ArraySegment<byte>> _segments = [];
-    private Task _sendLoop = Task.CompletedTask;
-    private long _queuedBytes;
-    private bool _flushPending;
-    private int _framesSinceFlush;
-    private bool _queueLimitExceeded;
-    private bool _outputCompleted;
-    private bool _sentEnd;
+    private readonly FrameDecoder _decoder;
+    private readonly SendQueue _output;
+    private readonly TimeProvider _time;
     private bool _receivedEnd;
-    private Timer? _lingerTimer;
+    private ITimer? _lingerTimer;
     private TimeSpan _linger = LingerTimeout;
     private int _closing;
     private string? _closeReason;
+    private long _lastReceived;
 
-    public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits)
+    /// <param name="stream">The connection's stream: the socket's, or TLS over it.</param>
+    /// <param name="socket">The socket under the stream, if there is one.</param>
+    /// <param name="registry">The message types spoken, the protocol's own included.</param>
+    /// <param name="limits">The frame and queue limits.</param>
+    /// <param name="flushGroup">Dispatch batches of this group defer this connection's flushes (<see cref="FlushBatch"/>).</param>
+    /// <param name="time">The clock for the receive time stamps and the close's linger.</param>
+    public MessageConnection(Stream stream, Socket? socket, MessageRegistry registry, ConnectionLimits limits, object flushGroup, TimeProvider time)
     {
         _stream = stream;
         _socket = socket;
-        // Gathered socket writes only when the stream is the socket itself; TLS goes through the stream.
-        _gatherSocket = stream is NetworkStream ? socket : null;
-        RemoteEndPoint = socket?.RemoteEndPoint;
-        _registry = registry;
+        _time = time;
+        _plainSocket = stream is NetworkStream ? socket : null;
+        RemoteEndPoint = SafeRemoteEndPoint(socket);
         Limits = limits;
-        MaxIncomingFrameSize = limits.MaxFrameSize;
-        if (_gatherSocket is not null)
+        _decoder = new FrameDecoder(registry, limits.MaxFrameSize);
+        _output = new SendQueue(stream, socket, registry, limits, flushGroup, Abort);
+        if (_plainSocket is not null)
         {
             // A plain socket is read directly, into a buffer that stays small while the connection is quiet.
             _receiveBuffer = new SocketReceiveBuffer();
@@ -94,28 +73,25 @@ internal sealed class MessageConnection : IAsyncDisposable
                 leaveOpen: true,
                 useZeroByteReads: true));
         }
-        _output = new Pipe(new PipeOptions(
-            pool: MemoryPool<byte>.Shared,
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0,
-            resumeWriterThreshold: 0,
-            minimumSegmentSize: 16 * 1024,
-            useSynchronizationContext: false));
-        LastReceivedTicks = Environment.TickCount64;
+
+        _lastReceived = time.GetTimestamp();
     }
 
     /// <summary>The limits this connection enforces.</summary>
     public ConnectionLimits Limits { get; }
 
     /// <summary>The largest frame accepted from the peer now; smaller until the peer has logged in.</summary>
-    public int MaxIncomingFrameSize { get; set; }
+    public int MaxIncomingFrameSize
+    {
+        get => _decoder.MaxFrameSize;
+        set => _decoder.MaxFrameSize = value;
+    }
 
     /// <summary>The peer's address.</summary>
     public EndPoint? RemoteEndPoint { get; }
 
-    /// <summary>When a batch of frames last arrived, as <see cref="Environment.TickCount64"/>.</summary>
-    public long LastReceivedTicks { get; private set; }
+    /// <summary>When a batch of frames last arrived, as a time stamp of the connection's <see cref="TimeProvider"/>.</summary>
+    public long LastReceivedTimestamp => Volatile.Read(ref _lastReceived);
 
     /// <summary>Whether <see cref="Close"/> or <see cref="Abort"/> has been called.</summary>
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
@@ -124,187 +100,33 @@ internal sealed class MessageConnection : IAsyncDisposable
     public string? CloseReason => Volatile.Read(ref _closeReason);
 
     /// <summary>Whether the connection was dropped because more than <see cref="ConnectionLimits.MaxQueuedBytes"/> waited to be sent.</summary>
-    public bool QueueLimitExceeded => Volatile.Read(ref _queueLimitExceeded);
+    public bool QueueLimitExceeded => _output.QueueLimitExceeded;
 
     /// <summary>Bytes queued for sending that the socket has not taken yet.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => _output.QueuedBytes;
 
     /// <summary>Starts the send loop.</summary>
-    public void Start() => _sendLoop = SendLoopAsync();
+    public void Start() => _output.Start();
 
     /// <summary>
     /// Queues <paramref name="message"/> for sending; it is flushed at once, or at the end of the current dispatch
     /// batch. Returns false if the connection is closing (the message is dropped).
     /// </summary>
     /// <exception cref="ArgumentException">The message is not in this connection's registry or is over the frame limit.</exception>
-    public bool TrySend(IMessage message)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        MessageDescriptor descriptor = message.Descriptor;
-        if (!_registry.Contains(descriptor))
-        {
-            throw new ArgumentException(
-                $"{descriptor.Name} ({descriptor.MessageType.FullName}) is not one of this connection's message types; "
-                + "pass the registry that defines it in the options.",
-                nameof(message));
-        }
-
-        if (descriptor.MaxBodySize <= Limits.MaxFrameSize)
-        {
-            return TrySendBounded(message, descriptor);
-        }
-
-        FrameBuffer frame = FrameBuffer.Encode(message);
-        try
-        {
-            if (frame.BodyLength > Limits.MaxFrameSize)
-            {
-                throw new ArgumentException(
-                    $"The {descriptor.Name} message is {frame.BodyLength} bytes, over the frame limit of {Limits.MaxFrameSize} bytes.",
-                    nameof(message));
-            }
-
-            return TrySendFrame(frame.Frame);
-        }
-        finally
-        {
-            FrameBuffer.Return(frame);
-        }
-    }
-
-    /// <summary>
-    /// Queues a message whose body cannot exceed the frame limit (only fixed-size arguments), encoding it straight
-    /// into the outgoing pipe: no intermediate buffer and no copy.
-    /// </summary>
-    private bool TrySendBounded(IMessage message, MessageDescriptor descriptor)
-    {
-        bool overLimit;
-        lock (_sendLock)
-        {
-            if (_outputCompleted)
-            {
-                return false;
-            }
-
-            PipeWriter output = _output.Writer;
-            long start = output.UnflushedBytes;
-            // One contiguous span holds the whole frame, so the prefix can be filled in once the body's length is known.
-            Memory<byte> frame = output.GetMemory(FrameReader.HeaderSize + descriptor.MaxBodySize);
-            output.Advance(FrameReader.HeaderSize);
-            try
-            {
-                var writer = new MessagePackWriter(output);
-                descriptor.Write(ref writer, message);
-                writer.Flush();
-            }
-            catch
-            {
-                // Part of a frame is in the pipe: the stream can no longer be trusted.
-                Abort($"encoding a {descriptor.Name} message failed");
-                throw;
-            }
-
-            int frameLength = (int)(output.UnflushedBytes - start);
-            BinaryPrimitives.WriteInt32BigEndian(frame.Span, frameLength - FrameReader.HeaderSize);
-            overLimit = QueuedLocked(frameLength);
-        }
-
-        return !overLimit || DropForQueueLimit();
-    }
+    public bool TrySend(IMessage message) => _output.TrySend(message);
 
     /// <summary>Queues an encoded frame (prefix included), as <see cref="TrySend"/> does.</summary>
-    public bool TrySendFrame(ReadOnlySpan<byte> frame)
-    {
-        bool overLimit;
-        lock (_sendLock)
-        {
-            if (_outputCompleted)
-            {
-                return false;
-            }
-
-            _output.Writer.Write(frame);
-            overLimit = QueuedLocked(frame.Length);
-        }
-
-        return !overLimit || DropForQueueLimit();
-    }
-
-    /// <summary>
-    /// Accounts for a frame just written to the pipe and flushes it now, or at the end of the current batch (or
-    /// early, in a long batch). Returns whether the queue is over its limit. Call under the send lock.
-    /// </summary>
-    private bool QueuedLocked(int frameLength)
-    {
-        bool overLimit = Interlocked.Add(ref _queuedBytes, frameLength) > Limits.MaxQueuedBytes;
-        if (!overLimit)
-        {
-            if (_flushPending)
-            {
-                _framesSinceFlush++;
-                if (_framesSinceFlush >= FlushEveryFrames || _output.Writer.UnflushedBytes >= FlushEveryBytes)
-                {
-                    // A long batch: what is ready goes out now, so the peer starts on it while the rest of
-                    // the batch is handled, instead of both sides taking turns. The batch still flushes the
-                    // remainder at its end.
-                    FlushLocked();
-                }
-            }
-            else if (FlushBatch.Current is { } batch)
-            {
-                _flushPending = true;
-                _framesSinceFlush = 1;
-                batch.Add(this);
-            }
-            else
-            {
-                FlushLocked();
-            }
-        }
-
-        return overLimit;
-    }
-
-    /// <summary>Drops the connection whose send queue went over its limit; returns false (the message is dropped).</summary>
-    private bool DropForQueueLimit()
-    {
-        Volatile.Write(ref _queueLimitExceeded, true);
-        Abort($"more than {Limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
-        return false;
-    }
+    public bool TrySendFrame(ReadOnlySpan<byte> frame) => _output.TrySendFrame(frame);
 
     /// <summary>Hands everything queued to the send loop.</summary>
-    public void Flush()
-    {
-        lock (_sendLock)
-        {
-            _flushPending = false;
-            FlushLocked();
-        }
-    }
-
-    private void FlushLocked()
-    {
-        _framesSinceFlush = 0;
-        if (_outputCompleted)
-        {
-            return;
-        }
-
-        // Never pauses (pauseWriterThreshold is 0); with the inline scheduler an idle send loop writes right here.
-        ValueTask<FlushResult> flush = _output.Writer.FlushAsync();
-        if (!flush.IsCompleted)
-        {
-            _ = flush.AsTask();
-        }
-    }
+    public void Flush() => _output.Flush();
 
     /// <summary>
     /// Receives until the peer closes, the connection is closed, or the peer breaks the protocol, handing each
     /// read's whole frames to <paramref name="handler"/>. Returns why it stopped; never throws for network errors.
     /// </summary>
     public Task<ReceiveOutcome> ReceiveAsync(IMessageBatchHandler handler) =>
-        _receiveBuffer is not null ? ReceiveFromSocketAsync(_gatherSocket!, _receiveBuffer, handler) : ReceiveFromStreamAsync(_input!, handler);
+        _receiveBuffer is not null ? ReceiveFromSocketAsync(_plainSocket!, _receiveBuffer, handler) : ReceiveFromStreamAsync(_input!, handler);
 
     private async Task<ReceiveOutcome> ReceiveFromSocketAsync(Socket socket, SocketReceiveBuffer received, IMessageBatchHandler handler)
     {
@@ -316,7 +138,7 @@ internal sealed class MessageConnection : IAsyncDisposable
                 // reads on until the peer closes its side.
                 int read = await socket.ReceiveAsync(received.GetReadSpace(MaxIncomingFrameSize), SocketFlags.None).ConfigureAwait(false);
                 received.Received(read);
-                ProtocolException? violation = TakeFrames(received.Unconsumed, ended: read == 0, out int consumed);
+                ProtocolException? violation = _decoder.TakeFrames(received.Unconsumed.Span, ended: read == 0, out int consumed);
                 received.Consume(consumed);
                 if (await HandleFramesAsync(handler, violation, ended: read == 0).ConfigureAwait(false) is { } outcome)
                 {
@@ -324,7 +146,7 @@ internal sealed class MessageConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (IsNetworkError(ex))
+        catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
             return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
         }
@@ -350,7 +172,7 @@ internal sealed class MessageConnection : IAsyncDisposable
                     return new ReceiveOutcome(CloseReason ?? "the connection was closed");
                 }
 
-                ProtocolException? violation = TakeFrames(ref buffer, result.IsCompleted);
+                ProtocolException? violation = _decoder.TakeFrames(ref buffer, result.IsCompleted);
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (await HandleFramesAsync(handler, violation, result.IsCompleted).ConfigureAwait(false) is { } outcome)
                 {
@@ -362,65 +184,9 @@ internal sealed class MessageConnection : IAsyncDisposable
         {
             return new ReceiveOutcome(CloseReason ?? "the connection was closed");
         }
-        catch (Exception ex) when (IsNetworkError(ex))
+        catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
             return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// Decodes the whole frames at the front of <paramref name="buffer"/> into the batch and takes them off it.
-    /// Returns the violation that stopped decoding, if any: a bad frame, or one cut off by the end of the stream.
-    /// </summary>
-    private ProtocolException? TakeFrames(ref ReadOnlySequence<byte> buffer, bool ended)
-    {
-        try
-        {
-            while (FrameReader.TryReadFrame(ref buffer, MaxIncomingFrameSize, out ReadOnlySequence<byte> body, _registry))
-            {
-                _batch.Add(MessageSerializer.Read(body, _registry));
-            }
-
-            if (ended && !buffer.IsEmpty)
-            {
-                throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length} byte(s) of it arrived).");
-            }
-
-            return null;
-        }
-        catch (ProtocolException ex)
-        {
-            // Frames before the bad one were valid: they are still handled, in order, before closing.
-            return ex;
-        }
-    }
-
-    /// <summary>
-    /// Decodes the whole frames at the front of contiguous <paramref name="buffer"/> into the batch, as the
-    /// sequence overload does, without slicing sequences; <paramref name="consumed"/> is how many bytes they took.
-    /// </summary>
-    private ProtocolException? TakeFrames(ReadOnlyMemory<byte> buffer, bool ended, out int consumed)
-    {
-        consumed = 0;
-        try
-        {
-            while (FrameReader.TryReadFrame(buffer.Span[consumed..], MaxIncomingFrameSize, out int bodyLength, _registry))
-            {
-                _batch.Add(MessageSerializer.Read(buffer.Span.Slice(consumed + FrameReader.HeaderSize, bodyLength), _registry));
-                consumed += FrameReader.HeaderSize + bodyLength;
-            }
-
-            if (ended && consumed < buffer.Length)
-            {
-                throw new ProtocolException($"The connection ended in the middle of a frame ({buffer.Length - consumed} byte(s) of it arrived).");
-            }
-
-            return null;
-        }
-        catch (ProtocolException ex)
-        {
-            // Frames before the bad one were valid: they are still handled, in order, before closing.
-            return ex;
         }
     }
 
@@ -435,19 +201,21 @@ internal sealed class MessageConnection : IAsyncDisposable
             Volatile.Write(ref _receivedEnd, true);
         }
 
-        if (_batch.Count > 0)
+        List<IMessage> batch = _decoder.Batch;
+        if (batch.Count > 0)
         {
-            LastReceivedTicks = Environment.TickCount64;
+            Volatile.Write(ref _lastReceived, _time.GetTimestamp());
             try
             {
+                // Frames before a bad one were valid: they are still handled, in order, before closing.
                 if (!IsClosing)
                 {
-                    await handler.HandleBatchAsync(this, _batch).ConfigureAwait(false);
+                    await handler.HandleBatchAsync(this, batch).ConfigureAwait(false);
                 }
             }
             finally
             {
-                _batch.Clear();
+                batch.Clear();
             }
         }
 
@@ -477,25 +245,9 @@ internal sealed class MessageConnection : IAsyncDisposable
             return;
         }
 
-        lock (_sendLock)
-        {
-            if (!_outputCompleted)
-            {
-                if (farewell is not null)
-                {
-                    FrameBuffer frame = FrameBuffer.Encode(farewell);
-                    _output.Writer.Write(frame.Frame);
-                    Interlocked.Add(ref _queuedBytes, frame.Frame.Length);
-                    FrameBuffer.Return(frame);
-                }
-
-                _outputCompleted = true;
-                _output.Writer.Complete();
-            }
-        }
-
+        _output.Complete(farewell);
         _linger = linger ?? LingerTimeout;
-        _lingerTimer = new Timer(
+        _lingerTimer = _time.CreateTimer(
             static state => ((MessageConnection)state!).Abort("the peer did not close the connection"),
             this,
             _linger,
@@ -507,23 +259,14 @@ internal sealed class MessageConnection : IAsyncDisposable
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
         Volatile.Write(ref _closing, 1);
-        lock (_sendLock)
-        {
-            if (!_outputCompleted)
-            {
-                _outputCompleted = true;
-                _output.Writer.Complete();
-            }
-        }
-
-        _output.Reader.CancelPendingRead();
+        _output.Cancel();
         StopReceiving();
         try
         {
             _socket?.Close(0);
             _stream.Dispose();
         }
-        catch (Exception ex) when (IsNetworkError(ex))
+        catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
             // Already gone.
         }
@@ -536,22 +279,22 @@ internal sealed class MessageConnection : IAsyncDisposable
     public async ValueTask CloseAndDisposeAsync(TimeSpan timeout)
     {
         Close(CloseReason ?? "the connection was closed");
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        long started = _time.GetTimestamp();
         try
         {
-            await _sendLoop.WaitAsync(timeout).ConfigureAwait(false);
+            await _output.Completion.WaitAsync(timeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             Abort($"queued output did not go out within {timeout.TotalSeconds:0.#} s");
         }
 
-        if (Volatile.Read(ref _sentEnd) && !Volatile.Read(ref _receivedEnd))
+        if (_output.SentEnd && !Volatile.Read(ref _receivedEnd))
         {
             // The receive loop ended early (the peer broke the protocol): read on until the peer closes, so the
             // farewell is not lost to a reset.
-            long left = Math.Min(deadline - Environment.TickCount64, (long)_linger.TotalMilliseconds);
-            await DrainUntilPeerClosesAsync(TimeSpan.FromMilliseconds(Math.Max(left, 0))).ConfigureAwait(false);
+            TimeSpan left = timeout - _time.GetElapsedTime(started);
+            await DrainUntilPeerClosesAsync(left < _linger ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : _linger).ConfigureAwait(false);
         }
 
         await DisposeAsync().ConfigureAwait(false);
@@ -560,14 +303,14 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Releases the connection: closes the socket normally if both sides have closed, else cuts it.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Volatile.Read(ref _sentEnd) && Volatile.Read(ref _receivedEnd))
+        if (_output.SentEnd && Volatile.Read(ref _receivedEnd))
         {
             try
             {
                 _stream.Dispose();
                 _socket?.Dispose();
             }
-            catch (Exception ex) when (IsNetworkError(ex))
+            catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
             {
                 // Already gone.
             }
@@ -580,9 +323,9 @@ internal sealed class MessageConnection : IAsyncDisposable
         _lingerTimer?.Dispose();
         try
         {
-            await _sendLoop.ConfigureAwait(false);
+            await _output.Completion.ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsNetworkError(ex))
+        catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
             // The send loop reports its own errors by aborting.
         }
@@ -596,13 +339,13 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Reads and ignores input until the peer closes its side or <paramref name="timeout"/> passes.</summary>
     private async ValueTask DrainUntilPeerClosesAsync(TimeSpan timeout)
     {
-        using var cancel = new CancellationTokenSource(timeout);
+        using var cancel = new CancellationTokenSource(timeout, _time);
         try
         {
-            if (_gatherSocket is not null)
+            if (_plainSocket is not null)
             {
                 byte[] scratch = new byte[1024];
-                while (await _gatherSocket.ReceiveAsync(scratch, SocketFlags.None, cancel.Token).ConfigureAwait(false) > 0)
+                while (await _plainSocket.ReceiveAsync(scratch, SocketFlags.None, cancel.Token).ConfigureAwait(false) > 0)
                 {
                 }
             }
@@ -621,7 +364,7 @@ internal sealed class MessageConnection : IAsyncDisposable
 
             Volatile.Write(ref _receivedEnd, true);
         }
-        catch (Exception ex) when (IsNetworkError(ex))
+        catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
             // Not closed in time, or reset: the connection is cut instead.
         }
@@ -639,7 +382,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         try
         {
             // A pending receive then completes with 0 bytes; data still arriving is not read.
-            _gatherSocket?.Shutdown(SocketShutdown.Receive);
+            _plainSocket?.Shutdown(SocketShutdown.Receive);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -647,90 +390,15 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
     }
 
-    private async Task SendLoopAsync()
+    private static EndPoint? SafeRemoteEndPoint(Socket? socket)
     {
-        PipeReader reader = _output.Reader;
         try
         {
-            while (true)
-            {
-                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                if (result.IsCanceled)
-                {
-                    break;
-                }
-
-                if (!buffer.IsEmpty)
-                {
-                    await WriteAsync(buffer).ConfigureAwait(false);
-                    Interlocked.Add(ref _queuedBytes, -buffer.Length);
-                }
-
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
-                {
-                    // Everything queued is written: say so to the peer, which then sees the end of the stream.
-                    await ShutdownSendAsync().ConfigureAwait(false);
-                    Volatile.Write(ref _sentEnd, true);
-                    break;
-                }
-            }
+            return socket?.RemoteEndPoint;
         }
-        catch (Exception ex) when (IsNetworkError(ex))
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            Abort("the connection was lost while sending: " + ex.Message);
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            return null;
         }
     }
-
-    private async ValueTask WriteAsync(ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsSingleSegment || _gatherSocket is null)
-        {
-            foreach (ReadOnlyMemory<byte> segment in buffer)
-            {
-                await _stream.WriteAsync(segment).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        // Several segments: one gathered send instead of one system call each.
-        _segments.Clear();
-        foreach (ReadOnlyMemory<byte> segment in buffer)
-        {
-            if (!MemoryMarshal.TryGetArray(segment, out ArraySegment<byte> array))
-            {
-                array = segment.ToArray();
-            }
-
-            _segments.Add(array);
-        }
-
-        int sent = await _gatherSocket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
-        if (sent < buffer.Length)
-        {
-            foreach (ReadOnlyMemory<byte> rest in buffer.Slice(sent))
-            {
-                await _stream.WriteAsync(rest).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async ValueTask ShutdownSendAsync()
-    {
-        if (_stream is SslStream ssl)
-        {
-            await ssl.ShutdownAsync().ConfigureAwait(false);
-        }
-
-        _socket?.Shutdown(SocketShutdown.Send);
-    }
-
-    private static bool IsNetworkError(Exception ex) =>
-        ex is IOException or SocketException or ObjectDisposedException or AuthenticationException or InvalidOperationException or OperationCanceledException;
 }

@@ -25,8 +25,8 @@ namespace TestApp
             LeaveFormatter.Instance,
             LeftFormatter.Instance,
             RoomFullFormatter.Instance,
-            SaidFormatter.Instance,
-            SayFormatter.Instance,
+            TalkFormatter.Instance,
+            TalkedFormatter.Instance,
             TerrainFormatter.Instance,
         });
 
@@ -48,8 +48,8 @@ namespace TestApp
                 if (type == typeof(global::Lobby.Leave)) return LeaveFormatter.Instance;
                 if (type == typeof(global::Lobby.Left)) return LeftFormatter.Instance;
                 if (type == typeof(global::Lobby.RoomFull)) return RoomFullFormatter.Instance;
-                if (type == typeof(global::Lobby.Said)) return SaidFormatter.Instance;
-                if (type == typeof(global::Lobby.Say)) return SayFormatter.Instance;
+                if (type == typeof(global::Lobby.Talk)) return TalkFormatter.Instance;
+                if (type == typeof(global::Lobby.Talked)) return TalkedFormatter.Instance;
                 if (type == typeof(global::Lobby.Terrain)) return TerrainFormatter.Instance;
                 return null;
             }

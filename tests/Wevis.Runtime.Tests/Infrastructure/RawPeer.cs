@@ -100,12 +100,21 @@ internal sealed class RawPeer : IDisposable
         return messages;
     }
 
-    /// <summary>Does the login handshake by hand; returns the server's answer (accepted or rejected).</summary>
+    /// <summary>
+    /// Does the login handshake by hand; returns the server's answer (accepted or rejected). After an acceptance it
+    /// also takes the notice that the user is in the entry room, which comes before anything the room sends.
+    /// </summary>
     public async Task<IMessage?> LoginAsync(string username = "michael", string password = "mypassword", string? fingerprint = null)
     {
         var welcome = (Welcome)(await ReceiveAsync())!;
         await SendAsync(new Login(username, Credentials.Encrypt(password, welcome.Salt), TestServer.Version, fingerprint ?? WevisRegistry.Messages.Fingerprint));
-        return await ReceiveAsync();
+        IMessage? answer = await ReceiveAsync();
+        if (answer is LoginAccepted)
+        {
+            Assert.Equal(new RoomChanged(0, "lobby", "lobby", string.Empty), await ReceiveAsync());
+        }
+
+        return answer;
     }
 
     public void Dispose() => _socket.Dispose();

@@ -15,9 +15,9 @@ public class DirectionTests
         await using TestServer server = await TestServer.StartAsync();
         await using Client client = await server.ConnectAsync();
 
-        ArgumentException ex = Assert.Throws<ArgumentException>(() => client.SendUntyped(new Said("ann", "hi")));
+        ArgumentException ex = Assert.Throws<ArgumentException>(() => client.SendUntyped(new Talked("ann", "hi")));
 
-        Assert.StartsWith("Said is sent only by the server (server: Said player=str(32) text=str(200)); a client cannot send it.", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Talked is sent only by the server (server: Talked player=str(32) text=str(200)); a client cannot send it.", ex.Message, StringComparison.Ordinal);
         client.SendUntyped(new Example.WhoAmI());
         Assert.Equal("michael", (await client.ReceiveAsync<Example.YouAre>().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Name);
     }
@@ -32,7 +32,7 @@ public class DirectionTests
         ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(
             () => client.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
 
-        Assert.Equal("the server sent Say, which only clients send", closed.Reason);
+        Assert.Equal("the server sent Talk, which only clients send", closed.Reason);
         await server.Log.WaitForAsync(e => e.Category == "Wevis.Client" && e.Message.Contains("which only clients send", StringComparison.Ordinal));
     }
 
@@ -43,7 +43,7 @@ public class DirectionTests
         {
             if (message is Heartbeat)
             {
-                connection.Transport.TrySend(new Say("from the server"));
+                ((LocalConnection)connection).Session.Transport.TrySend(new Talk("from the server"));
                 return;
             }
 

@@ -57,7 +57,7 @@ public class KeepAliveTests
         Task serving = Task.Run(async () =>
         {
             using System.Net.Sockets.Socket socket = await listener.AcceptSocketAsync();
-            await socket.SendAsync(RawPeer.Frame(new Welcome(1, "salt", WevisRegistry.Messages.Fingerprint)));
+            await socket.SendAsync(RawPeer.Frame(new Welcome(WireProtocol.Version, "salt", WevisRegistry.Messages.Fingerprint)));
             byte[] buffer = new byte[4096];
             await socket.ReceiveAsync(buffer);
             await socket.SendAsync(RawPeer.Frame(new LoginAccepted()));

@@ -162,6 +162,19 @@ public class LoginTests
     }
 
     [Fact]
+    public async Task AClientThatSaysHelloInAnotherProtocolVersionIsToldWhichVersionTheServerSpeaks()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RawPeer peer = server.CreateRawPeer();
+
+        await peer.SendAsync(new Hello(1));
+        List<IMessage> received = await peer.ReceiveUntilClosedAsync(TimeSpan.FromSeconds(10)).WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(2, Assert.IsType<Welcome>(received[0]).Protocol);
+        Assert.Equal(new Closing("the client speaks Wevis protocol version 1; this server speaks version 2"), received[^1]);
+    }
+
+    [Fact]
     public async Task EveryConnectionGetsAFreshSalt()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -172,7 +185,7 @@ public class LoginTests
             var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync());
             Assert.Matches("^[0-9a-f]{32}$", welcome.Salt);
             Assert.Equal(WevisRegistry.Messages.Fingerprint, welcome.Fingerprint);
-            Assert.Equal(1, welcome.Protocol);
+            Assert.Equal(WireProtocol.Version, welcome.Protocol);
             salts.Add(welcome.Salt);
         }
 

@@ -16,9 +16,9 @@ public class SizeBoundTests
         await using TestServer server = await TestServer.StartAsync();
         await using Client client = await server.ConnectAsync();
 
-        ArgumentTooLargeException ex = Assert.Throws<ArgumentTooLargeException>(() => client.Send(new Say(new string('x', 201))));
+        ArgumentTooLargeException ex = Assert.Throws<ArgumentTooLargeException>(() => client.Send(new Talk(new string('x', 201))));
 
-        Assert.Equal(("Say", "text", 201L, 200), (ex.MessageName, ex.ArgumentName, ex.Size, ex.Bound));
+        Assert.Equal(("Talk", "text", 201L, 200), (ex.MessageName, ex.ArgumentName, ex.Size, ex.Bound));
         client.Send(new Example.WhoAmI());
         Assert.Equal("michael", (await client.ReceiveAsync<Example.YouAre>().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Name);
         Assert.Empty(server.Warnings);
@@ -37,7 +37,7 @@ public class SizeBoundTests
         // The room's send threw; what follows it arrives, and nothing before it.
         Assert.IsType<Example.YouAre>(await client.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         ArgumentTooLargeException ex = Assert.IsType<ArgumentTooLargeException>(room.Failure);
-        Assert.Equal(("Said", "player", 33L, 32), (ex.MessageName, ex.ArgumentName, ex.Size, ex.Bound));
+        Assert.Equal(("Talked", "player", 33L, 32), (ex.MessageName, ex.ArgumentName, ex.Size, ex.Bound));
         Assert.True(client.IsConnected);
     }
 
@@ -56,7 +56,7 @@ public class SizeBoundTests
 
             try
             {
-                Broadcast(new Said(new string('p', 33), "hello"));
+                Broadcast(new Talked(new string('p', 33), "hello"));
             }
             catch (ArgumentTooLargeException ex)
             {

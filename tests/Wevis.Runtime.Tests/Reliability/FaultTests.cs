@@ -241,6 +241,7 @@ public class FaultTests(ITestOutputHelper output)
             default:
                 await peer.SendRawAsync(login);
                 Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
+                Assert.IsType<RoomChanged>(await peer.ReceiveAsync());
                 Assert.IsType<ServerReady>(await peer.ReceiveAsync());
                 break;
         }

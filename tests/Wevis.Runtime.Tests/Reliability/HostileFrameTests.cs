@@ -61,8 +61,8 @@ public class HostileFrameTests(ITestOutputHelper output)
         ["a malformed login"] = new(false, RawPeer.Frame(Pack(WireId(new Login("", "", "", "")), 1, 2, 3, 4)), "Malformed _Login message"),
         ["an argument over its bound, in a small frame"] = new(
             true,
-            RawPeer.Frame(Pack(WireId(new Lobby.Say("x")), new string('x', 201))),
-            "Received a Say message whose argument 'text' holds 201 bytes, over its bound of 200 (text=str(200))."),
+            RawPeer.Frame(Pack(WireId(new Lobby.Talk("x")), new string('x', 201))),
+            "Received a Talk message whose argument 'text' holds 201 bytes, over its bound of 200 (text=str(200))."),
         ["a frame longer than its message's bound"] = new(
             true,
             RawPeerFaults.Prefixed(60_000, [0x92, 0xce, .. BigEndian(WireId(new Lobby.Join("x"))), 0xda, 0xea, 0x5a]),

@@ -1,3 +1,4 @@
+using Wevis.Sessions;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Wevis.Protocol;
@@ -153,7 +154,7 @@ public class LoginSecurityTests(ITestOutputHelper output)
     [Fact]
     public void AFloodOfAddressesCannotGrowTheThrottleOrLiftARefusal()
     {
-        var throttle = new LoginThrottle(3, TimeSpan.FromMinutes(1));
+        var throttle = new LoginThrottle(3, TimeSpan.FromMinutes(1), TimeProvider.System);
         IPAddress attacker = IPAddress.Parse("192.0.2.1");
         for (int i = 0; i < 3; i++)
         {
@@ -172,7 +173,7 @@ public class LoginSecurityTests(ITestOutputHelper output)
     [Fact]
     public void AnIpv6HostCannotDodgeTheThrottleByChangingItsInterfaceId()
     {
-        var throttle = new LoginThrottle(3, TimeSpan.FromMinutes(1));
+        var throttle = new LoginThrottle(3, TimeSpan.FromMinutes(1), TimeProvider.System);
         throttle.RecordFailure(IPAddress.Parse("2001:db8:1:2::1"));
         throttle.RecordFailure(IPAddress.Parse("2001:db8:1:2::2"));
         Assert.True(throttle.RecordFailure(IPAddress.Parse("2001:db8:1:2:abcd::3")));

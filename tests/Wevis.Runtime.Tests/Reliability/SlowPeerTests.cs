@@ -163,7 +163,7 @@ public class SlowPeerTests(ITestOutputHelper output)
         Task serving = Task.Run(async () =>
         {
             serverSide = await listener.AcceptSocketAsync();
-            await serverSide.SendAsync(RawPeer.Frame(new Welcome(1, "salt", WevisRegistry.Messages.Fingerprint)));
+            await serverSide.SendAsync(RawPeer.Frame(new Welcome(WireProtocol.Version, "salt", WevisRegistry.Messages.Fingerprint)));
             await serverSide.ReceiveAsync(new byte[4096]);
             await serverSide.SendAsync(RawPeer.Frame(new LoginAccepted()));
         });
@@ -204,7 +204,7 @@ public class SlowPeerTests(ITestOutputHelper output)
         protected override void Handle(Connection connection, IMessage message)
         {
             base.Handle(connection, message);
-            long queued = connection.Transport.QueuedBytes;
+            long queued = ((LocalConnection)connection).Session.Transport.QueuedBytes;
             if (queued > _largestQueue)
             {
                 Interlocked.Exchange(ref _largestQueue, queued);

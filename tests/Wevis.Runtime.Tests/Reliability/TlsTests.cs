@@ -1,3 +1,4 @@
+using Wevis.Sessions;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -16,7 +17,7 @@ namespace Wevis.Runtime.Tests.Reliability;
 /// <summary>
 /// TLS end to end with a certificate made at run time: logging in and exchanging messages, what crosses the
 /// network (nothing readable), and the clear failures: a client that rejects the certificate, and a client and
-/// server that disagree about TLS.
+/// server that disagree about TLS, which both find out at once, not when the login times out.
 /// </summary>
 public sealed class TlsTests(ITestOutputHelper output) : IDisposable
 {
@@ -136,7 +137,7 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         await client.DisposeAsync();
         await server.Server.StopAsync();
 
-        Connection session = await server.Room.FirstLeave.Task;
+        ServerSession session = ((LocalConnection)await server.Room.FirstLeave.Task).Session;
         byte[] wire = relay.Recorded;
         string[] secrets = ["michael", "a secret only the room should read", session.Salt, Credentials.Encrypt("mypassword", session.Salt)];
         int visible = secrets.Count(s => Contains(wire, Encoding.UTF8.GetBytes(s)));
@@ -146,32 +147,101 @@ public sealed class TlsTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(tls ? 0 : secrets.Length, visible);
     }
 
+    /// <summary>Long enough that a mismatch found only when the login times out cannot pass the tests below.</summary>
+    private static readonly TimeSpan LongLoginTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How soon a mismatch must be reported: well under the login timeout, with room for a loaded machine.</summary>
+    private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(5);
+
     [Fact]
-    public async Task APlainClientAgainstATlsServerFailsAndThePeerIsDroppedAtTheLoginTimeout()
+    public async Task APlainClientAgainstATlsServerIsToldAtOnceThatTheServerRequiresTls()
     {
-        await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = TimeSpan.FromMilliseconds(300));
-        await using Client plain = server.CreateClient(configure: o => o.ConnectTimeout = TimeSpan.FromSeconds(5));
+        await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = LongLoginTimeout);
+        await using Client plain = server.CreateClient(configure: o => o.ConnectTimeout = LongLoginTimeout * 2);
 
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => plain.ConnectAsync());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => plain.ConnectAsync().WaitAsync(LongLoginTimeout * 3));
+        TimeSpan failedAfter = clock.Elapsed;
 
-        output.WriteLine(ex.Message);
-        LogEntry logged = await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.EventId.Id == 14);
+        output.WriteLine($"after {failedAfter.TotalMilliseconds:0} ms: {ex.Message}");
+        Assert.Equal("The server closed the connection: this server requires TLS; connect with TLS (in Wevis, ClientOptions.UseTls = true)", ex.Message);
+        Assert.True(failedAfter < Promptly, $"the client was told after {failedAfter.TotalSeconds:0.0} s (login timeout {LongLoginTimeout.TotalSeconds} s)");
+        LogEntry logged = await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.EventId.Id == 14).WaitAsync(Promptly);
         output.WriteLine(logged.Message);
-        Assert.Matches(@"^Connection #1 from 127\.0\.0\.1:\d+: TLS handshake failed: did not finish the TLS handshake within 0\.3 s$", logged.Message);
+        Assert.Matches(
+            @"^Connection #1 from 127\.0\.0\.1:\d+: TLS handshake failed: the client does not use TLS \(its first byte is 0x00, where a TLS handshake starts with 0x16\); it was told that this server requires TLS$",
+            logged.Message);
         await ExampleExchangeTests.WaitUntilAsync(() => server.Server.PendingLogins == 0 && server.Server.ConnectionCount == 0);
     }
 
     [Fact]
-    public async Task ATlsClientAgainstAPlainServerFailsClearly()
+    public async Task ATlsClientAgainstAPlainServerIsToldAtOnceThatTheServerDoesNotUseTls()
     {
-        await using TestServer server = await TestServer.StartAsync();
-        await using Client client = server.CreateClient(configure: TrustingTheCertificate());
+        await using TestServer server = await TestServer.StartAsync(o => o.LoginTimeout = LongLoginTimeout);
+        await using Client client = server.CreateClient(configure: o =>
+        {
+            TrustingTheCertificate()(o);
+            o.ConnectTimeout = LongLoginTimeout * 2;
+        });
 
-        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ConnectionFailedException ex = await Assert.ThrowsAsync<ConnectionFailedException>(() => client.ConnectAsync().WaitAsync(LongLoginTimeout * 3));
+        TimeSpan failedAfter = clock.Elapsed;
 
-        output.WriteLine(ex.Message);
-        Assert.StartsWith($"TLS with 127.0.0.1:{server.Port} failed:", ex.Message, StringComparison.Ordinal);
-        await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.EventId.Id == 12);
+        output.WriteLine($"after {failedAfter.TotalMilliseconds:0} ms: {ex.Message}");
+        Assert.Equal(
+            $"TLS with 127.0.0.1:{server.Port} failed: the server does not use TLS (it answered in plain Wevis); turn ClientOptions.UseTls off to connect to it.",
+            ex.Message);
+        Assert.True(failedAfter < Promptly, $"the client was told after {failedAfter.TotalSeconds:0.0} s (login timeout {LongLoginTimeout.TotalSeconds} s)");
+        LogEntry logged = await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.EventId.Id == 12).WaitAsync(Promptly);
+        output.WriteLine(logged.Message);
+        Assert.Contains(
+            "broke the protocol and was closed: The peer is speaking TLS (its first bytes are a TLS handshake record, not a Wevis frame), but this connection does not use TLS",
+            logged.Message,
+            StringComparison.Ordinal);
+        await ExampleExchangeTests.WaitUntilAsync(() => server.Server.PendingLogins == 0 && server.Server.ConnectionCount == 0);
+    }
+
+    [Fact]
+    public async Task AProgramInAnotherLanguageThatSaysHelloInPlainToATlsServerIsAnsweredInPlain()
+    {
+        // What docs/protocol.md promises a client written by hand: its first frame, _Hello, gets a plain _Closing back.
+        await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = LongLoginTimeout);
+        using RawPeer peer = server.CreateRawPeer();
+
+        await peer.SendAsync(new Hello(2));
+        List<IMessage> received = await peer.ReceiveUntilClosedAsync(Promptly).WaitAsync(Promptly * 2);
+
+        Assert.Equal([new Closing("this server requires TLS; connect with TLS (in Wevis, ClientOptions.UseTls = true)")], received);
+    }
+
+    [Fact]
+    public async Task AClientHelloToAPlainServerIsRecognisedAsTls()
+    {
+        // The first bytes of a TLS ClientHello record: handshake (0x16), version 3.1, a length; then a little of the body.
+        await using TestServer server = await TestServer.StartAsync(o => o.LoginTimeout = LongLoginTimeout);
+        using RawPeer peer = server.CreateRawPeer();
+
+        await peer.SendRawAsync([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
+        List<IMessage> received = await peer.ReceiveUntilClosedAsync(Promptly).WaitAsync(Promptly * 2);
+
+        Assert.IsType<Welcome>(received[0]);
+        Assert.StartsWith("The peer is speaking TLS", Assert.IsType<Closing>(Assert.Single(received, m => m is Closing)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASilentPeerAtATlsServerIsDroppedAtTheLoginTimeout()
+    {
+        // A client of protocol version 1, which waited for the welcome without saying hello, looks like this.
+        await using TestServer server = await StartTlsServerAsync(o => o.LoginTimeout = TimeSpan.FromMilliseconds(300));
+        using RawPeer peer = server.CreateRawPeer();
+
+        List<IMessage> received = await peer.ReceiveUntilClosedAsync(Promptly).WaitAsync(Promptly * 2);
+
+        Assert.Empty(received);
+        LogEntry logged = await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.EventId.Id == 14).WaitAsync(Promptly);
+        Assert.Matches(@"^Connection #1 from 127\.0\.0\.1:\d+: TLS handshake failed: did not start the TLS handshake within 0\.3 s$", logged.Message);
+        await ExampleExchangeTests.WaitUntilAsync(() => server.Server.PendingLogins == 0 && server.Server.ConnectionCount == 0);
     }
 
     [Fact]

@@ -46,14 +46,14 @@ public class BoundTests
     {
         var buffer = new ArrayBufferWriter<byte>();
         // 67 characters, 201 bytes of UTF-8: a string's bound counts bytes.
-        var say = new Say(new string('€', 67));
+        var talk = new Talk(new string('€', 67));
 
-        ArgumentTooLargeException ex = Assert.Throws<ArgumentTooLargeException>(() => MessageSerializer.Write(buffer, say));
+        ArgumentTooLargeException ex = Assert.Throws<ArgumentTooLargeException>(() => MessageSerializer.Write(buffer, talk));
 
         Assert.Equal(0, buffer.WrittenCount);
-        Assert.Equal(("Say", "text", "Text", 201L, 200), (ex.MessageName, ex.ArgumentName, ex.ParamName, ex.Size, ex.Bound));
+        Assert.Equal(("Talk", "text", "Text", 201L, 200), (ex.MessageName, ex.ArgumentName, ex.ParamName, ex.Size, ex.Bound));
         Assert.StartsWith(
-            "The Say message's argument 'text' holds 201 bytes of UTF-8, over its bound of 200 (text=str(200)); the message was not sent.",
+            "The Talk message's argument 'text' holds 201 bytes of UTF-8, over its bound of 200 (text=str(200)); the message was not sent.",
             ex.Message,
             StringComparison.Ordinal);
     }
@@ -78,31 +78,31 @@ public class BoundTests
     [Fact]
     public void ArgumentsAtTheirBoundsRoundTrip()
     {
-        var said = new Said(new string('é', 16), new string('x', 200));
+        var talked = new Talked(new string('é', 16), new string('x', 200));
         var terrain = new Terrain(new double[4096], new byte[65536], new float[4096]);
 
-        Assert.Equal(said, MessageSerializer.Read(MessageSerializer.ToBytes(said), s_wire));
+        Assert.Equal(talked, MessageSerializer.Read(MessageSerializer.ToBytes(talked), s_wire));
         Assert.Equal(terrain, MessageSerializer.Read(MessageSerializer.ToBytes(terrain), s_wire));
     }
 
     [Fact]
     public void AReceivedStringOverItsBoundIsRefusedFromItsHeader()
     {
-        MessageDescriptor say = Descriptor<Say>();
-        byte[] body = Body(say, (ref MessagePackWriter w) => w.Write(new string('x', 201)));
+        MessageDescriptor talk = Descriptor<Talk>();
+        byte[] body = Body(talk, (ref MessagePackWriter w) => w.Write(new string('x', 201)));
 
         ProtocolException ex = ReadFails(body);
 
-        Assert.Equal("Say", ex.MessageName);
-        Assert.Equal("Received a Say message whose argument 'text' holds 201 bytes, over its bound of 200 (text=str(200)).", ex.Message);
+        Assert.Equal("Talk", ex.MessageName);
+        Assert.Equal("Received a Talk message whose argument 'text' holds 201 bytes, over its bound of 200 (text=str(200)).", ex.Message);
     }
 
     [Fact]
     public void AHeaderAnnouncingMoreThanTheBoundIsRefusedBeforeTheBytesArrive()
     {
         // A str32 header claiming 4 GiB, with nothing after it: the bound is the reason, not the missing bytes.
-        MessageDescriptor said = Descriptor<Said>();
-        byte[] body = [.. Body(said, (ref MessagePackWriter w) => w.Write("ok")), 0xdb, 0xff, 0xff, 0xff, 0xff];
+        MessageDescriptor talked = Descriptor<Talked>();
+        byte[] body = [.. Body(talked, (ref MessagePackWriter w) => w.Write("ok")), 0xdb, 0xff, 0xff, 0xff, 0xff];
 
         ProtocolException ex = ReadFails(body);
 

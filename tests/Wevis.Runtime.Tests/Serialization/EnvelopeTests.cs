@@ -46,12 +46,23 @@ public class EnvelopeTests
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static int WireId(string name) => Envelopes.WireIdOf(name);
+    /// <summary>A wire id as docs/protocol.md computes it: 32-bit FNV-1a of the UTF-8 name, top bit cleared.</summary>
+    private static int WireId(string name)
+    {
+        uint hash = 2166136261;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(name))
+        {
+            hash = unchecked((hash ^ b) * 16777619);
+        }
+
+        return (int)(hash & 0x7FFFFFFF);
+    }
 
     [Fact]
     public void TheEnvelopesWireIdsAreTheDocumentedOnes()
     {
         Assert.Equal((616409987, 259659954), (Envelopes.Request.WireId, Envelopes.Reply.WireId));
+        Assert.Equal((WireId("_Request"), WireId("_Reply")), (EnvelopeWireIds.Request, EnvelopeWireIds.Reply));
     }
 
     [Fact]

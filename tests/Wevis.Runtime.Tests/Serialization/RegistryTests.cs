@@ -83,7 +83,7 @@ public class RegistryTests
     {
         // protocol.wevis.lock guards the protocol's own messages: a breaking change must raise protocol.wevis's
         // @version, which is the version a client checks in the welcome.
-        Assert.Equal(WireProtocol.Version, Wevis.WevisRegistry.Messages.DefinitionsVersion);
+        Assert.Equal(Wevis.Protocol.WireProtocol.Version, Wevis.WevisRegistry.Messages.DefinitionsVersion);
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public class RegistryTests
     {
         Assert.All(Wevis.WevisRegistry.Messages.Messages, m => Assert.True(m.IsProtocolMessage));
         Assert.Equal(
-            ["_Closing", "_Failed", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_Welcome"],
+            ["_Closing", "_CreateRoom", "_Failed", "_Hello", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_RoomChanged", "_Welcome"],
             Wevis.WevisRegistry.Messages.Messages.Select(m => m.Name));
     }
 

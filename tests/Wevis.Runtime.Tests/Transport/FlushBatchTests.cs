@@ -18,7 +18,7 @@ public class FlushBatchTests
     public async Task SendsInABatchWaitForItsEnd()
     {
         await using var pair = await ConnectedPair.CreateAsync();
-        var batch = new FlushBatch();
+        var batch = new FlushBatch(pair.FlushGroup);
         using (batch.Enter())
         {
             for (int i = 0; i < 10; i++)
@@ -38,8 +38,8 @@ public class FlushBatchTests
     public async Task ALongBatchFlushesEveryFewHundredFramesBeforeItEnds()
     {
         await using var pair = await ConnectedPair.CreateAsync();
-        var batch = new FlushBatch();
-        int frames = MessageConnection.FlushEveryFrames + 10;
+        var batch = new FlushBatch(pair.FlushGroup);
+        int frames = SendQueue.FlushEveryFrames + 10;
         using (batch.Enter())
         {
             for (int i = 0; i < frames; i++)
@@ -50,7 +50,7 @@ public class FlushBatchTests
         }
 
         // The first FlushEveryFrames frames went out while the batch was still open; the last 10 wait for its end.
-        int early = MessageConnection.FlushEveryFrames * NumberedFrameSize(0);
+        int early = SendQueue.FlushEveryFrames * NumberedFrameSize(0);
         Assert.Equal(early, await pair.ReceiveExactlyAsync(early));
         Assert.Equal(0, await pair.ReceiveAvailableAsync(TimeSpan.FromMilliseconds(200)));
 
@@ -62,10 +62,10 @@ public class FlushBatchTests
     public async Task ALongBatchOfLargeFramesFlushesByBytes()
     {
         await using var pair = await ConnectedPair.CreateAsync();
-        var batch = new FlushBatch();
+        var batch = new FlushBatch(pair.FlushGroup);
         var big = new Explode(new string('x', 10_000));
         int frameSize = MessageSerializer.ToBytes(big).Length + FrameReader.HeaderSize;
-        int framesPerFlush = (MessageConnection.FlushEveryBytes + frameSize - 1) / frameSize;
+        int framesPerFlush = (SendQueue.FlushEveryBytes + frameSize - 1) / frameSize;
         using (batch.Enter())
         {
             for (int i = 0; i < framesPerFlush + 1; i++)
@@ -90,13 +90,17 @@ public class FlushBatchTests
         private readonly Socket _peer;
         private readonly byte[] _scratch = new byte[256 * 1024];
 
-        private ConnectedPair(MessageConnection connection, Socket peer)
+        private ConnectedPair(MessageConnection connection, Socket peer, object flushGroup)
         {
             Connection = connection;
             _peer = peer;
+            FlushGroup = flushGroup;
         }
 
         public MessageConnection Connection { get; }
+
+        /// <summary>The group the connection's flushes belong to: a batch of this group defers them.</summary>
+        public object FlushGroup { get; }
 
         public static async Task<ConnectedPair> CreateAsync()
         {
@@ -106,13 +110,16 @@ public class FlushBatchTests
             var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await peer.ConnectAsync(listener.LocalEndPoint!);
             Socket accepted = await listener.AcceptAsync();
+            object flushGroup = new();
             var connection = new MessageConnection(
                 new NetworkStream(accepted, ownsSocket: false),
                 accepted,
                 WevisRegistry.Messages,
-                new ConnectionLimits(MaxFrameSize: 1024 * 1024, MaxQueuedBytes: 16 * 1024 * 1024));
+                new ConnectionLimits(MaxFrameSize: 1024 * 1024, MaxQueuedBytes: 16 * 1024 * 1024),
+                flushGroup,
+                TimeProvider.System);
             connection.Start();
-            return new ConnectedPair(connection, peer);
+            return new ConnectedPair(connection, peer, flushGroup);
         }
 
         /// <summary>Reads exactly <paramref name="count"/> bytes (failing after a while), and returns how many arrived.</summary>

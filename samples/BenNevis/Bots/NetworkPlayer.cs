@@ -1,0 +1,99 @@
+using BenNevis.Matches;
+using BenNevis.Messages;
+using Wevis;
+
+namespace BenNevis.Bots;
+
+/// <summary>
+/// A player's seat in a match played on a server: each query is an <see cref="Ask"/> sent over a Wevis
+/// <see cref="Client"/>, answered by an <see cref="Answer"/> (or a <see cref="Refused"/>, once the budget or the time is
+/// gone). A bot plays through it as through a <see cref="LocalPlayer"/>.
+/// </summary>
+/// <remarks>
+/// Messages that are not answers to its own queries (a leaderboard, say) are kept aside, in order, for
+/// <see cref="ReadResultAsync"/>. One query at a time: each waits for its answer.
+/// </remarks>
+public sealed class NetworkPlayer : IHeightQueries
+{
+    private readonly Client _client;
+    private readonly Queue<IMessage> _aside = new();
+    private int _remaining;
+
+    private NetworkPlayer(Client client, MatchOpening opening)
+    {
+        _client = client;
+        Opening = opening;
+        _remaining = opening.Budget;
+    }
+
+    /// <inheritdoc/>
+    public MatchOpening Opening { get; }
+
+    /// <inheritdoc/>
+    public int Remaining => _remaining;
+
+    /// <summary>Waits, on a logged-in <paramref name="client"/>, for the next match to start, and sits down in it.</summary>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public static async Task<NetworkPlayer> JoinAsync(Client client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        while (true)
+        {
+            if (await client.ReceiveAsync(cancellationToken) is MatchStarted started)
+            {
+                return new NetworkPlayer(client, MatchProtocol.Opening(started));
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<QueryAnswer?> AskAsync(double x, double y, bool gradient = false, CancellationToken cancellationToken = default)
+    {
+        _client.Send(new Ask(x, y, gradient));
+        while (true)
+        {
+            switch (await _client.ReceiveAsync(cancellationToken))
+            {
+                case Answer answer:
+                    _remaining = answer.Remaining;
+                    return new QueryAnswer(answer.X, answer.Y, answer.Metres, answer.East, answer.North, answer.Remaining);
+                case Refused:
+                    _remaining = 0; // Out of budget or time, or the match is over: nothing more will be answered.
+                    return null;
+                case var other:
+                    _aside.Enqueue(other);
+                    break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask FinishAsync(CancellationToken cancellationToken = default)
+    {
+        _client.Send(new Done());
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Reads on to the end of the match: its <see cref="MatchOver"/> and the players' scores, best first.</summary>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public async Task<(MatchOver Over, IReadOnlyList<PlayerScore> Scores)> ReadResultAsync(CancellationToken cancellationToken = default)
+    {
+        MatchOver? over = null;
+        var scores = new List<PlayerScore>();
+        while (over is null || scores.Count < over.Players)
+        {
+            IMessage message = _aside.Count > 0 ? _aside.Dequeue() : await _client.ReceiveAsync(cancellationToken);
+            switch (message)
+            {
+                case MatchOver header:
+                    over = header;
+                    break;
+                case PlayerScore score when over is not null:
+                    scores.Add(score);
+                    break;
+            }
+        }
+
+        return (over, scores);
+    }
+}

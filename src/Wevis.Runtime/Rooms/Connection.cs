@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Net;
+using Wevis.Rooms;
+using Wevis.Transport;
+
+namespace Wevis;
+
+/// <summary>
+/// A logged-in user's connection, as rooms see it: who is on it (<see cref="User"/>), which room they are in
+/// (<see cref="Room"/>), a way to reply (<see cref="Send"/>) and to send them away (<see cref="Close"/>). Messages
+/// sent on one connection arrive in the order they were sent.
+/// </summary>
+/// <remarks>
+/// Rooms reach users only through this class, never a socket or a frame, so a room's code does not depend on where
+/// the user's connection ends: on this machine, or on a gateway in front of a cluster.
+/// </remarks>
+public abstract partial class Connection
+{
+    private readonly Lock _holdLock = new();
+    private ArrayBufferWriter<byte>? _held;
+    private volatile bool _holding;
+
+    /// <summary>For the server's own connection types.</summary>
+    private protected Connection()
+    {
+        Dispatcher = new UserDispatcher(this);
+    }
+
+    /// <summary>A number that identifies this connection in the server's logs.</summary>
+    public abstract long Id { get; }
+
+    /// <summary>The logged-in user, as the validator returned them (cast to your <see cref="Wevis.User"/> subclass).</summary>
+    public abstract User User { get; }
+
+    /// <summary>The client's address.</summary>
+    public abstract EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>Whether the connection is still open for sending.</summary>
+    public abstract bool IsOpen { get; }
+
+    /// <summary>Why the connection closed, once it has.</summary>
+    public abstract string? CloseReason { get; }
+
+    /// <summary>The room the user is in; null while they move between rooms, and after they have left.</summary>
+    public Room? Room => Dispatcher.Room;
+
+    /// <summary>Moves the user between rooms and hands their messages to the room they are in.</summary>
+    internal UserDispatcher Dispatcher { get; }
+
+    /// <summary>The rooms of the server the user is on.</summary>
+    internal abstract RoomDirectory Directory { get; }
+
+    /// <summary>Defers the flushes of what is sent while this user's messages are handled.</summary>
+    internal abstract FlushBatch Batch { get; }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> to this client. It is queued and goes out promptly: in a handler, together
+    /// with the handler's other replies when it returns. Sending on a closed connection does nothing. Only messages
+    /// the server sends (<c>server:</c>, or no direction) are <see cref="IServerMessage"/>s, so sending one of the
+    /// clients' does not compile.
+    /// </summary>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound; nothing was sent.</exception>
+    /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit; nothing was sent.</exception>
+    /// <exception cref="ArgumentNullException">A reference-typed argument of a <c>[WevisMessage]</c> record is null.</exception>
+    public void Send(IServerMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_holding && TryHold(message))
+        {
+            return;
+        }
+
+        SendMessage(message);
+    }
+
+    /// <summary>Closes the connection: the client is told <paramref name="reason"/>, after the messages already queued; the user then leaves their room.</summary>
+    public abstract void Close(string reason);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"#{Id} {User.Name} ({RemoteEndPoint})";
+
+    /// <summary>Queues a message, checked against the server's message types and the frame limit.</summary>
+    private protected abstract void SendMessage(IMessage message);
+
+    /// <summary>Closes the connection because the peer broke the protocol; the peer is told why.</summary>
+    internal abstract void CloseForViolation(string reason);
+
+    /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>
+    internal void SendEncoded(ReadOnlySpan<byte> frame)
+    {
+        if (_holding && TryHold(frame))
+        {
+            return;
+        }
+
+        SendFrame(frame);
+    }
+
+    /// <summary>
+    /// Holds what is sent to this user from now on, until <see cref="ReleaseHeld"/>: while a room's enter hook runs,
+    /// so that the client hears of its new room before anything the room sends it, and hears nothing from a room
+    /// that turns it away.
+    /// </summary>
+    internal void HoldSends()
+    {
+        lock (_holdLock)
+        {
+            _holding = true;
+        }
+    }
+
+    /// <summary>
+    /// Ends holding: with <paramref name="notice"/>, sends it and then what was held, in order; without, drops what was
+    /// held (the room turned the user away).
+    /// </summary>
+    internal void ReleaseHeld(IMessage? notice)
+    {
+        lock (_holdLock)
+        {
+            if (notice is not null)
+            {
+                SendMessage(notice);
+                if (_held is { WrittenCount: > 0 } held)
+                {
+                    SendFrame(held.WrittenSpan);
+                }
+            }
+
+            _held?.ResetWrittenCount();
+            _holding = false;
+        }
+    }
+
+    /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>
+    private protected abstract void SendFrame(ReadOnlySpan<byte> frame);
+
+    private bool TryHold(IMessage message)
+    {
+        lock (_holdLock)
+        {
+            if (!_holding)
+            {
+                return false;
+            }
+
+            FrameBuffer frame = Directory.Encode(message);
+            (_held ??= new ArrayBufferWriter<byte>()).Write(frame.Frame);
+            FrameBuffer.Return(frame);
+            return true;
+        }
+    }
+
+    private bool TryHold(ReadOnlySpan<byte> frame)
+    {
+        lock (_holdLock)
+        {
+            if (!_holding)
+            {
+                return false;
+            }
+
+            (_held ??= new ArrayBufferWriter<byte>()).Write(frame);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Wevis.Transport;
+
+namespace Wevis.Rooms;
+
+/// <summary>
+/// A room's one-at-a-time rule: whatever runs room code (a handler, a hook, a tick, a timer, an invoke) holds the
+/// turn while it does. Waiters are served in the order they came (SemaphoreSlim serves async waiters first in,
+/// first out).
+/// </summary>
+/// <remarks>
+/// Taking a free turn completes synchronously, so a room that is not busy costs no thread hop. Before waiting
+/// for a busy turn, the waiter flushes what it has queued, so its earlier replies do not wait with it.
+/// </remarks>
+internal sealed class RoomTurn
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _held;
+
+    /// <summary>Whether some code holds the turn now (not necessarily the caller).</summary>
+    public bool IsHeld => Volatile.Read(ref _held) != 0;
+
+    /// <summary>Takes the turn if it is free, without waiting.</summary>
+    public bool TryEnter()
+    {
+        if (!_gate.Wait(0))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _held, 1);
+        return true;
+    }
+
+    /// <summary>Takes the turn, waiting for it if needed; <paramref name="batch"/> (if any) is flushed before a wait.</summary>
+    public ValueTask EnterAsync(FlushBatch? batch)
+    {
+        if (TryEnter())
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        batch?.FlushAll();
+        return WaitAsync();
+    }
+
+    /// <summary>Gives the turn back.</summary>
+    public void Exit()
+    {
+        Volatile.Write(ref _held, 0);
+        _gate.Release();
+    }
+
+    private async ValueTask WaitAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _held, 1);
+    }
+}

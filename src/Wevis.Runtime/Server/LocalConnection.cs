@@ -1,0 +1,48 @@
+using System.Net;
+using Wevis.Protocol;
+using Wevis.Sessions;
+using Wevis.Transport;
+
+namespace Wevis;
+
+/// <summary>
+/// A <see cref="Connection"/> whose user is connected to this machine: rooms' sends go into the session's
+/// transport, and the session's messages go to the user's room.
+/// </summary>
+internal sealed class LocalConnection(ServerSession session, RoomDirectory directory) : Connection, ISessionReceiver
+{
+    /// <summary>The session under this connection.</summary>
+    internal ServerSession Session => session;
+
+    public override long Id => session.Id;
+
+    public override User User => session.User!;
+
+    public override EndPoint? RemoteEndPoint => session.RemoteEndPoint;
+
+    public override bool IsOpen => !session.Transport.IsClosing;
+
+    public override string? CloseReason => session.Transport.CloseReason;
+
+    internal override RoomDirectory Directory => directory;
+
+    internal override FlushBatch Batch => session.Batch;
+
+    public override void Close(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        session.Close(reason);
+    }
+
+    internal override void CloseForViolation(string reason) => session.CloseForViolation(reason);
+
+    private protected override void SendFrame(ReadOnlySpan<byte> frame) => session.Transport.TrySendFrame(frame);
+
+    private protected override void SendMessage(IMessage message) => session.Transport.TrySend(message);
+
+    ValueTask ISessionReceiver.EnterAsync() => Dispatcher.EnterEntryRoomAsync();
+
+    ValueTask ISessionReceiver.ReceiveAsync(List<IMessage> messages, int start, int end) => Dispatcher.ReceiveAsync(messages, start, end);
+
+    ValueTask ISessionReceiver.EndAsync() => Dispatcher.EndAsync();
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.Sessions;
+
+/// <summary>The client's log messages, in one place.</summary>
+internal static partial class ClientLog
+{
+    [LoggerMessage(101, LogLevel.Debug, "Connecting to {Host}:{Port} as {Username}")]
+    public static partial void Connecting(ILogger logger, string host, int port, string username);
+
+    [LoggerMessage(102, LogLevel.Information, "Logged in to {Host}:{Port} as {Username}")]
+    public static partial void LoggedIn(ILogger logger, string host, int port, string username);
+
+    [LoggerMessage(103, LogLevel.Warning, "Login to {Host}:{Port} as {Username} rejected: {Reason}")]
+    public static partial void LoginRejected(ILogger logger, string host, int port, string username, string reason);
+
+    [LoggerMessage(104, LogLevel.Information, "Connection to {Host}:{Port} closed: {Reason}")]
+    public static partial void Closed(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(105, LogLevel.Warning, "The server at {Host}:{Port} broke the protocol: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(106, LogLevel.Information, "An answer to request {RequestId} ({Answer}) arrived from {Host}:{Port} after the request had timed out or been cancelled; it was dropped")]
+    public static partial void LateAnswer(ILogger logger, string answer, int requestId, string host, int port);
+}

@@ -1,0 +1,24 @@
+namespace Wevis.Sessions;
+
+/// <summary>What a server session hands its user to once the login is accepted: the layer above (rooms).</summary>
+internal interface ISessionHost
+{
+    /// <summary>Called once, when the login of <paramref name="session"/> has been accepted; returns what receives its messages from then on.</summary>
+    ISessionReceiver Accept(ServerSession session);
+}
+
+/// <summary>Receives one logged-in session's messages, in order, on its receive loop.</summary>
+internal interface ISessionReceiver
+{
+    /// <summary>Called once after the login's acceptance has been queued, before any message: the user enters.</summary>
+    ValueTask EnterAsync();
+
+    /// <summary>
+    /// Handles <paramref name="messages"/>[<paramref name="start"/>..<paramref name="end"/>) in order: application
+    /// messages and the protocol messages of layers above sessions (room requests). The list is reused afterwards.
+    /// </summary>
+    ValueTask ReceiveAsync(List<IMessage> messages, int start, int end);
+
+    /// <summary>Called once when the logged-in session has closed, for whatever reason: the user leaves.</summary>
+    ValueTask EndAsync();
+}

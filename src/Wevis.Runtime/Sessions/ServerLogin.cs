@@ -1,0 +1,118 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Wevis.Protocol;
+
+namespace Wevis.Sessions;
+
+/// <summary>
+/// The server's side of a login, decided in one place: the definitions' fingerprint, the failed-login throttle,
+/// the validator (with the login timeout), and the per-user connection limit, in that order.
+/// </summary>
+/// <remarks>
+/// The per-user limit is checked only after the password, so that a stranger cannot learn who is online. An
+/// accepted login holds one of its user's places until <see cref="Release"/>.
+/// </remarks>
+internal sealed class ServerLogin
+{
+    private readonly AsyncLoginValidator _validator;
+    private readonly string _fingerprint;
+    private readonly LoginThrottle _throttle;
+    private readonly UserConnectionLimit _users;
+    private readonly TimeSpan _timeout;
+    private readonly int _maxPerUser;
+    private readonly int _maxFailures;
+    private readonly TimeSpan _failureWindow;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private int _loggedIn;
+
+    public ServerLogin(AsyncLoginValidator validator, string fingerprint, LoginRules rules, TimeProvider time, ILogger logger, CancellationToken stopping)
+    {
+        _validator = validator;
+        _fingerprint = fingerprint;
+        _time = time;
+        _throttle = new LoginThrottle(rules.MaxFailedLoginsPerAddress, rules.FailedLoginWindow, time);
+        _users = new UserConnectionLimit(rules.MaxConnectionsPerUser);
+        _timeout = rules.LoginTimeout;
+        _maxPerUser = rules.MaxConnectionsPerUser;
+        _maxFailures = rules.MaxFailedLoginsPerAddress;
+        _failureWindow = rules.FailedLoginWindow;
+        _logger = logger;
+        _stopping = stopping;
+    }
+
+    /// <summary>How many connections are logged in now.</summary>
+    public int LoggedIn => Volatile.Read(ref _loggedIn);
+
+    /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
+    public int ConnectionsOf(string name) => _users.CountOf(name);
+
+    /// <summary>Decides a login; logs the decision. An acceptance holds a place of the user's until <see cref="Release"/>.</summary>
+    public async ValueTask<LoginDecision> DecideAsync(long connectionId, EndPoint? remote, Login login, string salt)
+    {
+        IPAddress? address = (remote as IPEndPoint)?.Address;
+        if (!string.Equals(login.Fingerprint, _fingerprint, StringComparison.Ordinal))
+        {
+            return Reject(connectionId, remote, login, DefinitionsMismatch.Reason(login.Fingerprint, _fingerprint));
+        }
+
+        if (_throttle.IsRefused(address))
+        {
+            return Reject(connectionId, remote, login, "Too many failed logins from this address; try again later.");
+        }
+
+        LoginResult result;
+        // The validator is cancelled when the login timeout passes (on the server's clock) or the server stops.
+        using (var timeout = new CancellationTokenSource(_timeout, _time))
+        using (_stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout))
+        {
+            try
+            {
+                result = await _validator(login.Username, login.Password, salt, login.Version, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return Reject(connectionId, remote, login, "The login took too long to check.");
+            }
+            catch (Exception ex)
+            {
+                SessionLog.ValidatorFailed(_logger, ex, login.Username);
+                return Reject(connectionId, remote, login, "The server could not check the login.");
+            }
+        }
+
+        if (result.User is not { } user)
+        {
+            if (_throttle.RecordFailure(address))
+            {
+                SessionLog.AddressThrottled(_logger, address!, _maxFailures, _failureWindow.TotalSeconds);
+            }
+
+            return Reject(connectionId, remote, login, result.RejectionReason ?? LoginValidation.GenericRejection);
+        }
+
+        // Checked only now, after the password, so that a stranger cannot learn who is online.
+        if (!_users.TryAdd(user.Name))
+        {
+            return Reject(connectionId, remote, login, $"User {user.Name} already has the most connections allowed ({_maxPerUser}).");
+        }
+
+        int loggedIn = Interlocked.Increment(ref _loggedIn);
+        SessionLog.LoginAccepted(_logger, connectionId, user.Name, login.Version, loggedIn);
+        return LoginDecision.Accept(user);
+    }
+
+    /// <summary>Gives back the place an accepted login of <paramref name="user"/> held.</summary>
+    public void Release(User user)
+    {
+        Interlocked.Decrement(ref _loggedIn);
+        _users.Remove(user.Name);
+    }
+
+    private LoginDecision Reject(long connectionId, EndPoint? remote, Login login, string reason)
+    {
+        SessionLog.LoginRejected(_logger, connectionId, remote, login.Username, reason);
+        return LoginDecision.Reject(reason);
+    }
+}

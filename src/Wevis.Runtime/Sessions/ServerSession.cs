@@ -1,0 +1,309 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Wevis.Protocol;
+using Wevis.Transport;
+
+namespace Wevis.Sessions;
+
+/// <summary>
+/// The server's side of one connection, from the welcome to the close: it sends the welcome with a fresh salt,
+/// lets <see cref="ServerLogin"/> decide the login, answers keep-alive and closing messages, and hands every
+/// other message of a logged-in user, in order, to the <see cref="ISessionReceiver"/> the host gave it.
+/// </summary>
+internal sealed class ServerSession : IMessageBatchHandler
+{
+    private readonly ServerLogin _login;
+    private readonly ISessionHost _host;
+    private readonly ILogger _logger;
+    private readonly string _fingerprint;
+    private readonly TimeProvider _time;
+    private ISessionReceiver? _receiver;
+    private User? _user;
+    private int _state; // a State
+    private int _userReleased;
+    private bool _dispatching;
+    private long _dispatchEnded;
+    private long _pingSent;
+    private bool _pingOutstanding;
+
+    public ServerSession(long id, MessageConnection transport, ServerLogin login, ISessionHost host, string fingerprint, FlushBatch batch, TimeProvider time, ILogger logger)
+    {
+        Id = id;
+        Transport = transport;
+        _login = login;
+        _host = host;
+        _fingerprint = fingerprint;
+        Batch = batch;
+        _time = time;
+        _logger = logger;
+        Salt = Credentials.NewSalt();
+        _dispatchEnded = time.GetTimestamp();
+    }
+
+    private enum State
+    {
+        LoggingIn,
+        LoggedIn,
+        Closed,
+    }
+
+    /// <summary>A number that identifies the connection in logs.</summary>
+    public long Id { get; }
+
+    public MessageConnection Transport { get; }
+
+    /// <summary>The salt sent in this connection's welcome.</summary>
+    public string Salt { get; }
+
+    /// <summary>Defers the flushes of what is sent while this session's messages are handled.</summary>
+    public FlushBatch Batch { get; }
+
+    /// <summary>The logged-in user; null before the login.</summary>
+    public User? User => _user;
+
+    public EndPoint? RemoteEndPoint => Transport.RemoteEndPoint;
+
+    public bool IsLoggingIn => Volatile.Read(ref _state) == (int)State.LoggingIn;
+
+    public bool IsLoggedIn => Volatile.Read(ref _state) == (int)State.LoggedIn;
+
+    public string UserName => _user?.Name ?? "not logged in";
+
+    /// <summary>Whether the login was accepted (the session may have closed since).</summary>
+    public bool HasLoggedIn => Volatile.Read(ref _receiver) is not null;
+
+    /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
+    public bool BrokeProtocol { get; private set; }
+
+    /// <summary>Starts sending and sends the welcome.</summary>
+    public void Start()
+    {
+        Transport.Start();
+        Transport.TrySend(new Welcome(WireProtocol.Version, Salt, _fingerprint));
+    }
+
+    /// <summary>
+    /// Receives until the connection ends, then closes it (telling the peer why, where it broke the protocol), logs
+    /// a violation or a drop, and lets the user leave if they had logged in. Returns why the connection ended.
+    /// </summary>
+    public async Task<string> RunAsync()
+    {
+        ReceiveOutcome outcome = await Transport.ReceiveAsync(this).ConfigureAwait(false);
+        if (outcome.IsProtocolViolation)
+        {
+            CloseForViolation(outcome.Reason);
+        }
+        else
+        {
+            ReleaseUser();
+            Transport.Close(outcome.Reason);
+        }
+
+        string reason = Transport.CloseReason ?? outcome.Reason;
+        if (BrokeProtocol)
+        {
+            SessionLog.ProtocolViolation(_logger, Id, UserName, RemoteEndPoint, reason);
+        }
+        else if (Transport.QueueLimitExceeded)
+        {
+            SessionLog.NotReading(_logger, Id, UserName, RemoteEndPoint, reason);
+        }
+
+        await EndAsync().ConfigureAwait(false);
+        return reason;
+    }
+
+    /// <summary>Marks the session closed and, the first time, lets a logged-in user leave.</summary>
+    public async ValueTask EndAsync()
+    {
+        ReleaseUser();
+        if (Interlocked.Exchange(ref _state, (int)State.Closed) == (int)State.LoggedIn && _receiver is { } receiver)
+        {
+            await receiver.EndAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes the connection: the client is told <paramref name="reason"/>, after the messages already queued.</summary>
+    public void Close(string reason)
+    {
+        ReleaseUser();
+        Transport.Close(reason, new Closing(reason));
+    }
+
+    /// <summary>Closes because the peer broke the protocol; the peer is told why.</summary>
+    public void CloseForViolation(string reason)
+    {
+        BrokeProtocol = true;
+        ReleaseUser();
+        Transport.Close(reason, new Closing(reason), MessageConnection.MisbehaviourLingerTimeout);
+    }
+
+    /// <summary>
+    /// The keep-alive's look at this session: pings a connection quiet for <paramref name="interval"/>, and closes
+    /// one that has not answered a ping within <paramref name="timeout"/>. Time the server spends on the
+    /// connection's messages (waiting for a busy room included) is not the peer's silence: its answers wait unread
+    /// in the socket meanwhile.
+    /// </summary>
+    public void CheckKeepAlive(long now, TimeSpan interval, TimeSpan timeout)
+    {
+        if (!IsLoggedIn || Transport.IsClosing)
+        {
+            return;
+        }
+
+        long lastReceived = Math.Max(Transport.LastReceivedTimestamp, Volatile.Read(ref _dispatchEnded));
+        if (_pingOutstanding)
+        {
+            if (lastReceived >= _pingSent)
+            {
+                _pingOutstanding = false;
+            }
+            else if (_time.GetElapsedTime(_pingSent, now) >= timeout && !Volatile.Read(ref _dispatching))
+            {
+                Close($"no answer to a ping within {timeout.TotalSeconds:0.###} s");
+            }
+        }
+        else
+        {
+            TimeSpan quiet = _time.GetElapsedTime(lastReceived, now);
+            if (quiet >= interval)
+            {
+                _pingSent = now;
+                _pingOutstanding = true;
+                SessionLog.Pinged(_logger, Id, UserName, (long)quiet.TotalMilliseconds);
+                Transport.TrySend(new Ping());
+            }
+        }
+    }
+
+    async ValueTask IMessageBatchHandler.HandleBatchAsync(MessageConnection transport, List<IMessage> messages)
+    {
+        Volatile.Write(ref _dispatching, true);
+        try
+        {
+            int i = 0;
+            while (i < messages.Count && !transport.IsClosing)
+            {
+                if (!IsLoggedIn)
+                {
+                    if (messages[i] is Hello hello)
+                    {
+                        // The client speaks first, so that a TLS server can tell a plain client at once (TlsGate).
+                        if (hello.Protocol != WireProtocol.Version)
+                        {
+                            CloseForViolation($"the client speaks Wevis protocol version {hello.Protocol}; this server speaks version {WireProtocol.Version}");
+                            return;
+                        }
+
+                        i++;
+                        continue;
+                    }
+
+                    if (messages[i] is not Login login)
+                    {
+                        CloseForViolation($"expected a login message but received {messages[i].Descriptor.Name}");
+                        return;
+                    }
+
+                    i++;
+                    await LogInAsync(login).ConfigureAwait(false);
+                    continue;
+                }
+
+                // A run of messages for the layer above, up to the next one handled here.
+                int start = i;
+                while (i < messages.Count && !IsSessionMessage(messages[i]) && !OnlyTheServerSends(messages[i]))
+                {
+                    i++;
+                }
+
+                if (i > start)
+                {
+                    await _receiver!.ReceiveAsync(messages, start, i).ConfigureAwait(false);
+                }
+
+                if (i < messages.Count && !transport.IsClosing)
+                {
+                    if (OnlyTheServerSends(messages[i]))
+                    {
+                        CloseForViolation($"sent {messages[i].Descriptor.Name}, which only the server sends");
+                        return;
+                    }
+
+                    HandleSessionMessage(messages[i++]);
+                }
+            }
+        }
+        finally
+        {
+            Batch.FlushAll();
+            Volatile.Write(ref _dispatchEnded, _time.GetTimestamp());
+            Volatile.Write(ref _dispatching, false);
+        }
+    }
+
+    /// <summary>An application message defined <c>server:</c>, which a client may not send (the protocol's own are judged above).</summary>
+    private static bool OnlyTheServerSends(IMessage message) =>
+        message.Descriptor.Direction == MessageDirection.ServerToClient && !message.Descriptor.IsProtocolMessage;
+
+    /// <summary>Whether this layer handles <paramref name="message"/> itself: keep-alive, closing, and login messages out of place.</summary>
+    private static bool IsSessionMessage(IMessage message) =>
+        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected;
+
+    private void HandleSessionMessage(IMessage message)
+    {
+        if (message is Closing)
+        {
+            // Released before the peer can see the connection close, so it may log in again at once.
+            ReleaseUser();
+        }
+
+        if (SessionProtocol.Handle(Transport, message, "client") == SessionProtocol.Outcome.NotHandled)
+        {
+            CloseForViolation($"sent the protocol message {message.Descriptor.Name} after logging in");
+        }
+    }
+
+    private async ValueTask LogInAsync(Login login)
+    {
+        ValueTask<LoginDecision> deciding = _login.DecideAsync(Id, RemoteEndPoint, login, Salt);
+        if (!deciding.IsCompletedSuccessfully)
+        {
+            Batch.FlushAll();
+        }
+
+        LoginDecision decision = await deciding.ConfigureAwait(false);
+        if (decision.User is not { } user)
+        {
+            Transport.TrySend(new LoginRejected(decision.Reason!));
+            Transport.Close("login rejected: " + decision.Reason);
+            return;
+        }
+
+        if (Transport.IsClosing)
+        {
+            // Closed while the validator ran (the login timeout, say): give the place back.
+            _login.Release(user);
+            return;
+        }
+
+        _user = user;
+        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+        Transport.TrySend(new LoginAccepted());
+        _receiver = _host.Accept(this);
+        Volatile.Write(ref _state, (int)State.LoggedIn);
+        await _receiver.EnterAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives back the user's place under the per-user limit, once. Called before the peer can see the connection
+    /// close, so a client that disconnects and at once logs in again is not refused.
+    /// </summary>
+    private void ReleaseUser()
+    {
+        if (_user is { } user && Interlocked.Exchange(ref _userReleased, 1) == 0)
+        {
+            _login.Release(user);
+        }
+    }
+}

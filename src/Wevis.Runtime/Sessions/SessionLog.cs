@@ -1,0 +1,29 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.Sessions;
+
+/// <summary>The log messages of logins and of sessions' protocol, in one place (the server's logger category).</summary>
+internal static partial class SessionLog
+{
+    [LoggerMessage(12, LogLevel.Warning, "Connection #{ConnectionId} ({User}) from {RemoteEndPoint} broke the protocol and was closed: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, long connectionId, string user, EndPoint? remoteEndPoint, string reason);
+
+    [LoggerMessage(16, LogLevel.Warning, "Connection #{ConnectionId} ({User}) from {RemoteEndPoint} was dropped: {Reason}")]
+    public static partial void NotReading(ILogger logger, long connectionId, string user, EndPoint? remoteEndPoint, string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "Connection #{ConnectionId} logged in as {User} (version {Version}); {LoggedIn} user connection(s)")]
+    public static partial void LoginAccepted(ILogger logger, long connectionId, string user, string version, int loggedIn);
+
+    [LoggerMessage(21, LogLevel.Information, "Connection #{ConnectionId} from {RemoteEndPoint}: login as '{Username}' rejected: {Reason}")]
+    public static partial void LoginRejected(ILogger logger, long connectionId, EndPoint? remoteEndPoint, string username, string reason);
+
+    [LoggerMessage(22, LogLevel.Error, "The login validator failed for '{Username}'")]
+    public static partial void ValidatorFailed(ILogger logger, Exception exception, string username);
+
+    [LoggerMessage(23, LogLevel.Warning, "Refusing logins from {Address}: {Failures} failed logins within {WindowSeconds} s")]
+    public static partial void AddressThrottled(ILogger logger, IPAddress address, int failures, double windowSeconds);
+
+    [LoggerMessage(40, LogLevel.Debug, "Pinged connection #{ConnectionId} ({User}) after {IdleMilliseconds} ms of quiet")]
+    public static partial void Pinged(ILogger logger, long connectionId, string user, long idleMilliseconds);
+}

@@ -1,0 +1,219 @@
+using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
+using Xunit.Abstractions;
+
+namespace Wevis.Runtime.Tests.Rooms;
+
+/// <summary>
+/// Users moving between rooms while they send: every message is handled exactly once, in order, by the room the
+/// sender was in when it sent it (the room it last asked to join, since a join request is itself a message in
+/// the same ordered stream).
+/// </summary>
+public class MoveTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task UsersMovingAtRandomWhileSendingHaveEveryMessageHandledOnceInOrderByTheRoomTheyWereIn()
+    {
+        const int clients = 200;
+        const int rooms = 10;
+        const int messagesPerClient = 250;
+        var ledger = new RoomLedger();
+        await using TestServer server = await TestServer.StartAsync(o => o.MaxPendingLogins = clients);
+        server.Server.Rooms.Define("chat", () => new ChatRoom(ledger), new RoomTypeOptions { AutoDispose = false });
+        string[] ids = new string[rooms];
+        for (int r = 0; r < rooms; r++)
+        {
+            ids[r] = (await server.Server.Rooms.CreateAsync("chat", $"room{r}")).Id;
+        }
+
+        int moves = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(async () =>
+        {
+            var random = new Random(i);
+            await using Client client = await server.ConnectAsync($"user{i}", "pw");
+            string room = ids[random.Next(rooms)];
+            await client.JoinRoomAsync(room);
+
+            // Replies are read while this sends; each must come from the room the message was stamped with.
+            Task<int> replies = ReadRepliesAsync(client, messagesPerClient);
+            var joins = new List<Task<ClientRoom>>();
+            for (int sequence = 0; sequence < messagesPerClient; sequence++)
+            {
+                if (random.Next(20) == 0)
+                {
+                    string next = ids[random.Next(rooms)];
+                    if (next != room)
+                    {
+                        // Not awaited: the messages after it are stamped with the new room at once.
+                        joins.Add(client.JoinRoomAsync(next));
+                        room = next;
+                        Interlocked.Increment(ref moves);
+                    }
+                }
+
+                client.Send(new InRoom(sequence, room));
+            }
+
+            await Task.WhenAll(joins).WaitAsync(Bound);
+            Assert.Equal(messagesPerClient, await replies.WaitAsync(Bound));
+        })));
+
+        output.WriteLine($"{clients} clients, {rooms} rooms: {clients * messagesPerClient} messages, {moves} moves");
+        Assert.Equal(0, ledger.WrongRoom);
+        for (int i = 0; i < clients; i++)
+        {
+            Assert.Equal(Enumerable.Range(0, messagesPerClient), ledger.HandledBy($"user{i}"));
+        }
+
+        Assert.True(moves > clients, "too few moves to mean anything");
+        // Every enter into a chat room is matched by one leave once the clients are gone.
+        await ledger.WaitUntilAllLeftAsync(Bound);
+        Assert.Equal(clients + moves, ledger.Entered);
+    }
+
+    [Fact]
+    public async Task AMoveRunsTheOldRoomsLeaveHookThenTheNewRoomsEnterHookAndTellsTheClient()
+    {
+        var events = new List<string>();
+        await using TestServer server = await TestServer.StartAsync();
+        server.Server.Rooms.Define("logged", () => new LoggingRoom(events));
+        Room a = await server.Server.Rooms.CreateAsync("logged", "a");
+        Room b = await server.Server.Rooms.CreateAsync("logged", "b");
+        await using Client client = await server.ConnectAsync();
+
+        Assert.Equal(new ClientRoom("a", "logged"), await client.JoinRoomAsync("a").WaitAsync(Bound));
+        Assert.Equal(new ClientRoom("b", "logged"), await client.JoinRoomAsync("b").WaitAsync(Bound));
+
+        lock (events)
+        {
+            Assert.Equal(["enter a", "leave a", "enter b"], events);
+        }
+
+        Assert.Equal(new ClientRoom("b", "logged"), client.Room);
+        Assert.Empty(a.Connections);
+        Assert.Equal("michael", Assert.Single(b.Connections).User.Name);
+        Assert.Same(b, Assert.Single(b.Connections).Room);
+    }
+
+    [Fact]
+    public async Task JoiningAnUnknownFullOrLockedRoomIsRefusedWithAReasonAndTheUserStaysWhereTheyWere()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        server.Server.Rooms.Define("pair", () => new ChatRoom(), new RoomTypeOptions { Capacity = 1 });
+        Room full = await server.Server.Rooms.CreateAsync("pair", "full");
+        Room locked = await server.Server.Rooms.CreateAsync("pair", "locked");
+        locked.Lock();
+        await using Client first = await server.ConnectAsync("user1", "pw");
+        await using Client second = await server.ConnectAsync("user2", "pw");
+        await first.JoinRoomAsync("full").WaitAsync(Bound);
+
+        Assert.Contains("no room 'nowhere'", (await Assert.ThrowsAsync<JoinRefusedException>(() => second.JoinRoomAsync("nowhere"))).Reason);
+        Assert.Contains("full", (await Assert.ThrowsAsync<JoinRefusedException>(() => second.JoinRoomAsync("full"))).Reason);
+        Assert.Contains("locked", (await Assert.ThrowsAsync<JoinRefusedException>(() => second.JoinRoomAsync("locked"))).Reason);
+        Assert.Equal(new ClientRoom("lobby", "lobby"), second.Room);
+
+        // And the refused user still talks to the room they are in.
+        second.Send(new Example.WhoAmI());
+        Assert.Equal("user2", (await second.ReceiveAsync<Example.YouAre>().AsTask().WaitAsync(Bound)).Name);
+        Assert.Single(full.Connections);
+    }
+
+    [Fact]
+    public async Task ARoomThatRefusesAUserInItsEnterHookLeavesThemWhereTheyWere()
+    {
+        var events = new List<string>();
+        await using TestServer server = await TestServer.StartAsync();
+        server.Server.Rooms.Define("logged", () => new LoggingRoom(events));
+        server.Server.Rooms.Define("picky", () => new PickyRoom(new RoomEntryRefusedException("members only")));
+        server.Server.Rooms.Define("broken", () => new PickyRoom(new InvalidOperationException("a bug in the hook")));
+        await server.Server.Rooms.CreateAsync("logged", "home");
+        await server.Server.Rooms.CreateAsync("picky", "club");
+        await server.Server.Rooms.CreateAsync("broken", "shed");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("home").WaitAsync(Bound);
+
+        Assert.Equal("members only", (await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync("club"))).Reason);
+        string general = (await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync("shed"))).Reason;
+
+        Assert.DoesNotContain("a bug", general);
+        Assert.Equal(new ClientRoom("home", "logged"), client.Room);
+        Assert.Single(server.Server.Rooms.Find("home")!.Connections);
+        Assert.Empty(server.Server.Rooms.Find("club")!.Connections);
+        await server.Log.WaitForAsync(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Exception?.Message == "a bug in the hook");
+        lock (events)
+        {
+            // The old room hears the user leave, and come back.
+            Assert.Equal(["enter home", "leave home", "enter home", "leave home", "enter home"], events);
+        }
+    }
+
+    [Fact]
+    public async Task TheClientHearsOfItsNewRoomBeforeAnythingTheRoomSendsItAndNothingFromARoomThatRefusesIt()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        server.Server.Rooms.Define("greeting", () => new GreetingRoom(refuse: false));
+        server.Server.Rooms.Define("teasing", () => new GreetingRoom(refuse: true));
+        await server.Server.Rooms.CreateAsync("greeting", "hello");
+        await server.Server.Rooms.CreateAsync("teasing", "tease");
+        await using Client client = await server.ConnectAsync();
+
+        // Not awaited: the greeting may be received before the join's answer is looked at.
+        Task<ClientRoom> joining = client.JoinRoomAsync("hello");
+        Said greeting = await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound);
+        Assert.Equal(new Said("hello", "welcome"), greeting);
+        Assert.Equal("hello", client.Room?.Id);
+        await joining.WaitAsync(Bound);
+
+        await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync("tease"));
+        Assert.Equal(new Said("hello", "welcome"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+        Assert.False(client.TryReceive(out IMessage? extra), $"the refusing room's greeting was sent: {extra}");
+    }
+
+    private static async Task<int> ReadRepliesAsync(Client client, int expected)
+    {
+        int received = 0;
+        while (received < expected)
+        {
+            InRoomReply reply = await client.ReceiveAsync<InRoomReply>();
+            Assert.Equal(received, reply.Sequence);
+            received++;
+        }
+
+        return received;
+    }
+
+    private sealed class LoggingRoom(List<string> events) : Room
+    {
+        protected override void OnUserEnter(Connection connection) => Add("enter");
+
+        protected override void OnUserLeave(Connection connection) => Add("leave");
+
+        private void Add(string what)
+        {
+            lock (events)
+            {
+                events.Add($"{what} {Id}");
+            }
+        }
+    }
+
+    /// <summary>Greets each user who enters, naming itself; with <c>refuse</c>, then turns them away.</summary>
+    private sealed class GreetingRoom(bool refuse) : Room
+    {
+        protected override void OnUserEnter(Connection connection)
+        {
+            connection.Send(new Said(Id, "welcome"));
+            if (refuse)
+            {
+                throw new RoomEntryRefusedException("only teasing");
+            }
+        }
+    }
+
+    private sealed class PickyRoom(Exception refusal) : Room
+    {
+        protected override void OnUserEnter(Connection connection) => throw refusal;
+    }
+}

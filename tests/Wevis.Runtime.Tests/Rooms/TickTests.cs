@@ -1,0 +1,177 @@
+using Microsoft.Extensions.Time.Testing;
+using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
+
+namespace Wevis.Runtime.Tests.Rooms;
+
+/// <summary>Rooms that tick, and timers, on a fake clock: the test moves time, and nothing waits for the real one.</summary>
+public class TickTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    [Fact]
+    public async Task ARoomTicksOncePerIntervalOfTheServersClockInOrder()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: false));
+        var room = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", "clock");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("clock").WaitAsync(Bound);
+
+        // One interval at a time: each tick sees one interval pass.
+        for (long n = 1; n <= 10; n++)
+        {
+            clock.Advance(Interval);
+            Assert.Equal(n, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
+        }
+
+        Assert.All(room.Ticks, tick => Assert.Equal(Interval, tick.Elapsed));
+
+        // A whole second at once: ten more ticks, in order (the fake clock jumps, so they all see it at its end).
+        clock.Advance(TimeSpan.FromSeconds(1));
+        for (long n = 11; n <= 20; n++)
+        {
+            Assert.Equal(n, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
+        }
+
+        Assert.Equal(20, room.Ticks.Count);
+        Assert.All(room.Ticks, tick => Assert.Equal(0, tick.Skipped));
+        Assert.False(client.TryReceive(out _), "no tick without the clock moving");
+    }
+
+    [Fact]
+    public async Task MessagesHeldForTheTickReachItInArrivalOrderAndNotTheHandler()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: true));
+        var room = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", "clock");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("clock").WaitAsync(Bound);
+
+        foreach (string text in new[] { "a", "b", "c", "d" })
+        {
+            client.Send(new Say(text));
+        }
+
+        // Move the clock one tick at a time until every message has been seen by a tick (they arrive while it moves).
+        var seen = new List<string>();
+        long expected = 1;
+        while (seen.Count < 4)
+        {
+            Assert.True(expected < 1000, "the messages never reached a tick");
+            clock.Advance(Interval);
+            TickReport report = await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound);
+            Assert.Equal(expected++, report.Number);
+            seen.AddRange(report.Texts.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        Assert.Equal(["a", "b", "c", "d"], seen);
+        Assert.Equal(0, room.Handled);
+    }
+
+    [Fact]
+    public async Task ScheduledActionsRunInTheRoomsTurnWhenTheClockReachesThemAndCanBeCancelled()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("timers", () => new TimerRoom());
+        var room = (TimerRoom)await server.Server.Rooms.CreateAsync("timers", "timers");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("timers").WaitAsync(Bound);
+
+        client.Send(new Say("start"));
+        Assert.Equal("scheduled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("once", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+        Assert.Equal("every 0.5 s", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+        Assert.Equal("every 0.5 s", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+
+        client.Send(new Say("stop"));
+        Assert.Equal("stopped", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        client.Send(new Say("after"));
+        Assert.Equal(new Said("michael", "after"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+        Assert.Equal(3, room.Fired);
+    }
+
+    [Fact]
+    public async Task ATickThatFailsIsLoggedAndTheNextTickRuns()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: false) { FailOnTick = 2 });
+        await server.Server.Rooms.CreateAsync("ticking", "clock");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("clock").WaitAsync(Bound);
+
+        clock.Advance(Interval * 3);
+
+        Assert.Equal(1, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
+        Assert.Equal(3, (await client.ReceiveAsync<TickReport>().AsTask().WaitAsync(Bound)).Number);
+        await server.Log.WaitForAsync(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("tick 2 failed", StringComparison.Ordinal), Bound);
+    }
+
+    private sealed class TickingRoom(bool holdMessages) : Room
+    {
+        public List<RoomTick> Ticks { get; } = [];
+
+        public int Handled { get; private set; }
+
+        public long FailOnTick { get; init; }
+
+        protected override void OnCreated()
+        {
+            HandleMessagesOnTick = holdMessages;
+            StartTicking(Interval);
+        }
+
+        protected override void Handle(Connection connection, IMessage message) => Handled++;
+
+        protected override void OnTick(RoomTick tick)
+        {
+            Ticks.Add(tick);
+            if (tick.Number == FailOnTick)
+            {
+                throw new InvalidOperationException("a tick that fails");
+            }
+
+            Broadcast(new TickReport(tick.Number, string.Join(',', tick.Messages.Select(m => ((Say)m.Message).Text))));
+        }
+    }
+
+    private sealed class TimerRoom : Room
+    {
+        private IDisposable? _repeating;
+
+        public int Fired { get; private set; }
+
+        protected override void Handle(Connection connection, IMessage message)
+        {
+            switch (message)
+            {
+                case Say("start"):
+                    Schedule(TimeSpan.FromMilliseconds(300), () => Tell("once"));
+                    _repeating = ScheduleRepeating(TimeSpan.FromMilliseconds(500), () => Tell("every 0.5 s"));
+                    connection.Send(new Said("room", "scheduled"));
+                    break;
+                case Say("stop"):
+                    _repeating?.Dispose();
+                    connection.Send(new Said("room", "stopped"));
+                    break;
+                case Say(string text):
+                    connection.Send(new Said(connection.User.Name, text));
+                    break;
+            }
+        }
+
+        private void Tell(string text)
+        {
+            Fired++;
+            Broadcast(new Said("room", text));
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Samples.Tests;
+
+/// <summary>The time samples' timeouts, given on the command line as the server's and client's options are.</summary>
+public sealed partial class TimeSampleOptionsTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task TheServerTakesItsLoginTimeoutFromTheCommandLine()
+    {
+        using DotnetProcess server = DotnetProcess.Start(
+            [Repository.SampleDll("TimeServer"), "--host", "127.0.0.1", "--port", "0", "--login-timeout", "0.5"]);
+        Match listening = await server.WaitForOutputAsync(ListeningLine(), Timeout);
+
+        // A peer that never logs in is closed after half a second, well before the default 5 s.
+        using var peer = new TcpClient();
+        await peer.ConnectAsync(IPAddress.Loopback, int.Parse(listening.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        byte[] buffer = new byte[256];
+        try
+        {
+            while (await peer.GetStream().ReadAsync(buffer, bound.Token) > 0)
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("The server did not close a connection that never logged in within 4 s, with --login-timeout 0.5.");
+        }
+
+        await server.WaitForOutputAsync(DidNotLogInLine(), Timeout);
+    }
+
+    [Fact]
+    public async Task TheClientTakesItsConnectTimeoutFromTheCommandLine()
+    {
+        // A server that accepts the connection and then says nothing, so the login never finishes.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        Task<TcpClient> accepted = silent.AcceptTcpClientAsync();
+
+        using DotnetProcess client = DotnetProcess.Start(
+            [Repository.SampleDll("TimeClient"), "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connect-timeout", "0.5"]);
+        int exitCode = await client.WaitForExitAsync(TimeSpan.FromSeconds(8)); // The default would take 10 s.
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal([$"Could not connect and log in to 127.0.0.1:{port} within 0.5 s."], client.Errors);
+        (await accepted.WaitAsync(Timeout)).Dispose();
+    }
+
+    [Theory]
+    [InlineData("TimeServer", "--ping-interval", "0")]
+    [InlineData("TimeServer", "--ping-timeout", "soon")]
+    [InlineData("TimeServer", "--login-timeout", "-1")]
+    [InlineData("TimeClient", "--server-timeout", "0")]
+    [InlineData("TimeClient", "--connect-timeout", "NaN")]
+    public async Task ATimeoutThatIsNotAPositiveNumberOfSecondsPrintsTheUsage(string sample, string option, string value)
+    {
+        using DotnetProcess process = DotnetProcess.Start([Repository.SampleDll(sample), option, value]);
+
+        Assert.Equal(2, await process.WaitForExitAsync(Timeout));
+        Assert.Equal($"{option} must be a positive number of seconds, not '{value}'.", process.Errors[0]);
+        Assert.StartsWith($"Usage: {sample}", process.Errors[1], StringComparison.Ordinal);
+        Assert.Contains(process.Errors, line => line.TrimStart().StartsWith(option, StringComparison.Ordinal));
+    }
+
+    [GeneratedRegex(@"Wevis server listening on 127\.0\.0\.1:(?<port>\d+) ")]
+    private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"did not log in within 0\.5 s")]
+    private static partial Regex DidNotLogInLine();
+}
