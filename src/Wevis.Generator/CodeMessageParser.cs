@@ -17,6 +17,9 @@ namespace Wevis.Generator
     {
         public const string AttributeMetadataName = "Wevis.WevisMessageAttribute";
 
+        private const string BoundAttributeName = "Wevis.WevisBoundAttribute";
+        private const string RepliesProperty = "Replies";
+
         public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) => node is TypeDeclarationSyntax;
 
         public static CodeMessageSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -90,7 +93,30 @@ namespace Wevis.Generator
                     continue;
                 }
 
-                arguments.Add(new ArgumentSpec(parameterName, parameterName, wireType.Value));
+                int? bound = symbol is null ? 0 : ReadBound(symbol, parameterName, wireType.Value, diagnostics, cancellationToken);
+                if (bound is null)
+                {
+                    hasErrors = true;
+                    continue;
+                }
+
+                arguments.Add(new ArgumentSpec(
+                    parameterName,
+                    parameterName,
+                    wireType.Value,
+                    bound.Value,
+                    LocationInfo.From(parameter.Identifier.GetLocation()),
+                    parameter.Type is null ? null : LocationInfo.From(parameter.Type.GetLocation())));
+            }
+
+            AttributeData attribute = context.Attributes[0];
+            Direction direction = ReadDirection(attribute, type.Name, diagnostics, cancellationToken, out LocationInfo? directionLocation);
+            hasErrors |= direction == 0;
+            List<ReplySpec> replies = ReadReplies(attribute, type.Name, diagnostics, cancellationToken, out LocationInfo? repliesLocation, ref hasErrors);
+            if (replies.Count > 0 && direction == Direction.ServerToClient)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequestSentByServer, repliesLocation ?? nameLocation, type.Name));
+                hasErrors = true;
             }
 
             foreach (ISymbol member in type.GetMembers())
@@ -107,11 +133,10 @@ namespace Wevis.Generator
 
             if (hasErrors)
             {
-                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray());
+                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray(), type.Name);
             }
 
             string @namespace = type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString();
-            string definition = type.Name + string.Concat(arguments.Select(a => " " + a.Name + "=" + WireNames.Keyword(a.Type)));
             var message = new MessageSpec(
                 type.Name,
                 type.Name,
@@ -121,15 +146,140 @@ namespace Wevis.Generator
                 MessageOrigin.Code,
                 Path.GetFileName(nameLocation.FilePath),
                 nameLocation.StartLine + 1,
-                definition,
-                nameLocation);
-            return new CodeMessageSpec(message, diagnostics.ToImmutableEquatableArray());
+                DefinitionsParser.DefinitionText(type.Name, direction, arguments, replies),
+                nameLocation,
+                direction,
+                directionLocation,
+                replies.ToImmutableEquatableArray(),
+                repliesLocation,
+                0);
+            return new CodeMessageSpec(message, diagnostics.ToImmutableEquatableArray(), type.Name);
 
             CodeMessageSpec Fail(DiagnosticInfo diagnostic)
             {
                 diagnostics.Add(diagnostic);
-                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray());
+                return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray(), type.Name);
             }
+        }
+
+        /// <summary>A parameter's <c>[WevisBound(N)]</c>: N, 0 without one, or null (reported) if it is not a valid bound for the type.</summary>
+        private static int? ReadBound(IParameterSymbol parameter, string parameterName, WireType type, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+        {
+            foreach (AttributeData attribute in parameter.GetAttributes())
+            {
+                if (attribute.AttributeClass?.ToDisplayString() != BoundAttributeName || attribute.ConstructorArguments.Length != 1)
+                {
+                    continue;
+                }
+
+                LocationInfo? location = attribute.ApplicationSyntaxReference is { } reference
+                    ? LocationInfo.From(reference.GetSyntax(cancellationToken).GetLocation())
+                    : null;
+                object? value = attribute.ConstructorArguments[0].Value;
+                if (value is not int bound || bound < 1)
+                {
+                    string text = System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "?";
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBound, location, "(" + text + ")", parameterName, WireNames.Keyword(type)));
+                    return null;
+                }
+
+                if (!WireNames.IsReference(type))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BoundOnFixedSizeType, location, parameterName, WireNames.CSharpType(type)));
+                    return null;
+                }
+
+                return bound;
+            }
+
+            return 0;
+        }
+
+        /// <summary>The attribute's direction; 0 (reported) if it is not one of the three.</summary>
+        private static Direction ReadDirection(
+            AttributeData attribute, string typeName, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken, out LocationInfo? location)
+        {
+            location = null;
+            if (attribute.ConstructorArguments.Length != 1)
+            {
+                return Direction.Both;
+            }
+
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax { ArgumentList: { Arguments.Count: > 0 } list })
+            {
+                location = LocationInfo.From(list.Arguments[0].GetLocation());
+            }
+
+            object? value = attribute.ConstructorArguments[0].Value;
+            if (value is int number && number is (int)Direction.ClientToServer or (int)Direction.ServerToClient or (int)Direction.Both)
+            {
+                return (Direction)number;
+            }
+
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.InvalidDirection,
+                location,
+                System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "?",
+                $"give '{typeName}' MessageDirection.ClientToServer, MessageDirection.ServerToClient or MessageDirection.Both"));
+            return 0;
+        }
+
+        /// <summary>The attribute's <c>Replies = [typeof(…), …]</c>, each located at its <c>typeof</c>.</summary>
+        private static List<ReplySpec> ReadReplies(
+            AttributeData attribute, string typeName, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken, out LocationInfo? location, ref bool hasErrors)
+        {
+            var replies = new List<ReplySpec>();
+            location = null;
+            TypedConstant? found = null;
+            foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+            {
+                if (named.Key == RepliesProperty)
+                {
+                    found = named.Value;
+                }
+            }
+
+            if (found is not { Kind: TypedConstantKind.Array, IsNull: false } array)
+            {
+                return replies;
+            }
+
+            // The syntax of each typeof, so that an error points at the one that is wrong.
+            var elements = new List<ExpressionSyntax>();
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax { ArgumentList: { } list })
+            {
+                foreach (AttributeArgumentSyntax argument in list.Arguments)
+                {
+                    if (argument.NameEquals?.Name.Identifier.ValueText == RepliesProperty)
+                    {
+                        location = LocationInfo.From(argument.GetLocation());
+                        elements.AddRange(argument.Expression.DescendantNodes().OfType<TypeOfExpressionSyntax>());
+                    }
+                }
+            }
+
+            var seen = new HashSet<string>();
+            for (int i = 0; i < array.Values.Length; i++)
+            {
+                LocationInfo? replyLocation = i < elements.Count ? LocationInfo.From(elements[i].GetLocation()) : location;
+                if (array.Values[i].Value is not INamedTypeSymbol reply)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownReply, replyLocation, "null", typeName));
+                    hasErrors = true;
+                    continue;
+                }
+
+                if (!seen.Add(reply.Name))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateReply, replyLocation, reply.Name, typeName));
+                    hasErrors = true;
+                    continue;
+                }
+
+                replies.Add(new ReplySpec(reply.Name, reply.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), replyLocation));
+            }
+
+            return replies;
         }
 
         /// <summary>The primary constructor's parameter list, from whichever partial declaration has it.</summary>

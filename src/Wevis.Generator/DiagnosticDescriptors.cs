@@ -77,6 +77,56 @@ namespace Wevis.Generator
             "Wevis.Runtime not referenced",
             "Messages are defined, but Wevis.Runtime is not referenced; add the Wevis.Runtime package");
 
+        public static readonly DiagnosticDescriptor InvalidDirection = Error(
+            "WEVIS014",
+            "Invalid direction",
+            "Invalid direction '{0}': {1}");
+
+        public static readonly DiagnosticDescriptor InvalidReplies = Error(
+            "WEVIS015",
+            "Invalid replies",
+            "The replies of '{0}' are not written as '-> Reply' or '-> Reply | OtherReply' after its arguments: {1}");
+
+        public static readonly DiagnosticDescriptor UnknownReply = Error(
+            "WEVIS016",
+            "Unknown reply",
+            "Reply '{0}' of request '{1}' is not a message defined in this project");
+
+        public static readonly DiagnosticDescriptor RequestSentByServer = Error(
+            "WEVIS017",
+            "Request sent by the server",
+            "'{0}' is a server: message, so it cannot have replies: requests are sent by clients and answered by the server");
+
+        public static readonly DiagnosticDescriptor ReplySentByClients = Error(
+            "WEVIS018",
+            "Reply sent by clients",
+            "'{0}' cannot answer '{1}': replies are sent by the server, but '{0}' is a client: message");
+
+        public static readonly DiagnosticDescriptor InvalidBound = Error(
+            "WEVIS019",
+            "Invalid bound",
+            "Invalid bound '{0}' on argument '{1}': write the type followed by a whole number from 1 to 2147483647 in parentheses, without spaces (for example {2}(32))");
+
+        public static readonly DiagnosticDescriptor BoundOnFixedSizeType = Error(
+            "WEVIS024",
+            "Bound on a fixed-size type",
+            "Argument '{0}' is {1}, which has a fixed size and takes no bound; bounds apply to str, bytes, ?f and ?d");
+
+        public static readonly DiagnosticDescriptor UnknownDirective = Error(
+            "WEVIS025",
+            "Unknown directive",
+            "Unknown directive '{0}'; the only directive is '@version N'");
+
+        public static readonly DiagnosticDescriptor InvalidVersion = Error(
+            "WEVIS026",
+            "Invalid version",
+            "Invalid definitions version: {0}");
+
+        public static readonly DiagnosticDescriptor DuplicateReply = Error(
+            "WEVIS027",
+            "Duplicate reply",
+            "'{0}' is listed twice among the replies of '{1}'");
+
         public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
             "WEVIS020",
             "Message must be a partial record",
@@ -101,6 +151,51 @@ namespace Wevis.Generator
             isEnabledByDefault: true,
             helpLinkUri: HelpLink);
 
+        public static readonly DiagnosticDescriptor PublishedMessageRemoved = Error(
+            "WEVIS030",
+            "Published message removed",
+            "Message '{0}' is published in {1} but no longer defined; removing a published message {2}");
+
+        public static readonly DiagnosticDescriptor PublishedMessageRenamed = Error(
+            "WEVIS031",
+            "Published message renamed",
+            "Message '{0}' looks like published message '{1}' ({2}) renamed; renaming a published message {3}");
+
+        public static readonly DiagnosticDescriptor ArgumentTypeChanged = Error(
+            "WEVIS032",
+            "Published argument's type changed",
+            "Argument '{0}' of '{1}' was {2} in {3} and is now {4}; changing an argument's type {5}");
+
+        public static readonly DiagnosticDescriptor ArgumentMoved = Error(
+            "WEVIS033",
+            "Published argument moved",
+            "Argument '{0}' of '{1}' was argument {2} in {3} and is now argument {4}; changing the order of arguments {5}");
+
+        public static readonly DiagnosticDescriptor ArgumentAddedOrRemoved = Error(
+            "WEVIS034",
+            "Published message's arguments added or removed",
+            "Message '{0}' {1} argument '{2}' since {3}; adding or removing an argument {4}");
+
+        public static readonly DiagnosticDescriptor DirectionChanged = Error(
+            "WEVIS035",
+            "Published message's direction changed",
+            "Message '{0}' was {1} in {2} and is now {3}; changing who sends a message {4}");
+
+        public static readonly DiagnosticDescriptor RepliesChanged = Error(
+            "WEVIS036",
+            "Published request's replies changed",
+            "The replies of '{0}' were {1} in {2} and are now {3}; changing what answers a request {4}");
+
+        public static readonly DiagnosticDescriptor BoundChanged = Error(
+            "WEVIS037",
+            "Published argument's bound changed",
+            "Argument '{0}' of '{1}' was {2} in {3} and is now {4}; changing a bound {5}");
+
+        public static readonly DiagnosticDescriptor VersionLowered = Error(
+            "WEVIS038",
+            "Definitions version lowered",
+            "The definitions' version is {0}, lower than version {1} in {2}; a version only goes up");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
         {
             [UnknownType.Id] = UnknownType,
@@ -116,10 +211,29 @@ namespace Wevis.Generator
             [WireIdCollision.Id] = WireIdCollision,
             [InvalidNamespace.Id] = InvalidNamespace,
             [RuntimeNotReferenced.Id] = RuntimeNotReferenced,
+            [InvalidDirection.Id] = InvalidDirection,
+            [InvalidReplies.Id] = InvalidReplies,
+            [UnknownReply.Id] = UnknownReply,
+            [RequestSentByServer.Id] = RequestSentByServer,
+            [ReplySentByClients.Id] = ReplySentByClients,
+            [InvalidBound.Id] = InvalidBound,
+            [BoundOnFixedSizeType.Id] = BoundOnFixedSizeType,
+            [UnknownDirective.Id] = UnknownDirective,
+            [InvalidVersion.Id] = InvalidVersion,
+            [DuplicateReply.Id] = DuplicateReply,
             [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,
             [PropertyNotSent.Id] = PropertyNotSent,
+            [PublishedMessageRemoved.Id] = PublishedMessageRemoved,
+            [PublishedMessageRenamed.Id] = PublishedMessageRenamed,
+            [ArgumentTypeChanged.Id] = ArgumentTypeChanged,
+            [ArgumentMoved.Id] = ArgumentMoved,
+            [ArgumentAddedOrRemoved.Id] = ArgumentAddedOrRemoved,
+            [DirectionChanged.Id] = DirectionChanged,
+            [RepliesChanged.Id] = RepliesChanged,
+            [BoundChanged.Id] = BoundChanged,
+            [VersionLowered.Id] = VersionLowered,
         };
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -19,6 +19,7 @@ namespace Wevis.Generator
         private const string MessagePackWriter = "global::MessagePack.MessagePackWriter";
         private const string MessagePackReader = "global::MessagePack.MessagePackReader";
         private const string WireReader = "global::Wevis.Serialization.WireReader";
+        private const string ArgumentBounds = "global::Wevis.Serialization.ArgumentBounds";
         private const string SerializerOptions = "global::MessagePack.MessagePackSerializerOptions";
 
         public static string MessageHintName(MessageSpec message)
@@ -40,11 +41,13 @@ namespace Wevis.Generator
             if (message.Namespace.Length > 0)
             {
                 writer.OpenBlock("namespace " + message.Namespace);
+                WriteReplyInterface(writer, spec);
                 WriteRecord(writer, spec);
                 writer.CloseBlock();
             }
             else
             {
+                WriteReplyInterface(writer, spec);
                 WriteRecord(writer, spec);
             }
 
@@ -77,17 +80,18 @@ namespace Wevis.Generator
             MessageSpec message = spec.Message;
             string descriptor = FormatterName(spec) + ".Instance";
 
+            string interfaces = Interfaces(spec);
             if (message.Origin == MessageOrigin.Code)
             {
-                writer.OpenBlock("sealed partial record " + message.TypeName + " : global::Wevis.IMessage");
+                writer.OpenBlock("sealed partial record " + message.TypeName + " : " + interfaces);
             }
             else
             {
-                string accessibility = spec.IsProtocolAssembly && message.Name[0] == '_' ? "internal" : "public";
                 writer.WriteLine("/// <summary>");
                 writer.WriteLine("/// The <c>" + Xml(message.Name) + "</c> message, defined in " + Xml(message.SourceFileName)
                     + " line " + message.Line.ToString(CultureInfo.InvariantCulture) + ": <c>" + Xml(message.Definition) + "</c>.");
                 writer.WriteLine("/// </summary>");
+                writer.WriteLine("/// <remarks>" + ContractDoc(spec) + "</remarks>");
                 foreach (ArgumentSpec argument in message.Arguments)
                 {
                     writer.WriteLine("/// <param name=\"" + argument.PropertyName + "\">" + ArgumentDoc(argument) + "</param>");
@@ -95,7 +99,7 @@ namespace Wevis.Generator
 
                 writer.WriteLine(GeneratedCodeAttribute);
                 string parameters = string.Join(", ", message.Arguments.Select(a => WireNames.CSharpType(a.Type) + " " + a.PropertyName));
-                writer.OpenBlock(accessibility + " sealed partial record " + message.TypeName + "(" + parameters + ") : global::Wevis.IMessage");
+                writer.OpenBlock(Accessibility(spec) + " sealed partial record " + message.TypeName + "(" + parameters + ") : " + interfaces);
                 WriteCheckedProperties(writer, message);
             }
 
@@ -116,6 +120,69 @@ namespace Wevis.Generator
             }
 
             writer.CloseBlock();
+        }
+
+        private static string Accessibility(MessageEmitSpec spec) =>
+            spec.IsProtocolAssembly && spec.Message.Name[0] == '_' ? "internal" : "public";
+
+        /// <summary>
+        /// What the record implements: its direction as <c>IClientMessage</c> and <c>IServerMessage</c> (both for a
+        /// message sent either way), <c>IRequest&lt;Reply&gt;</c> in place of <c>IClientMessage</c> for a request, and
+        /// the shared interfaces of the requests it is one of several replies to.
+        /// </summary>
+        private static string Interfaces(MessageEmitSpec spec)
+        {
+            var interfaces = new System.Collections.Generic.List<string>();
+            Direction direction = spec.Message.Direction;
+            if (spec.Request is { } request)
+            {
+                interfaces.Add("global::Wevis.IRequest<" + request.ReplyTypeName + ">");
+            }
+            else if ((direction & Direction.ClientToServer) != 0)
+            {
+                interfaces.Add("global::Wevis.IClientMessage");
+            }
+
+            if ((direction & Direction.ServerToClient) != 0)
+            {
+                interfaces.Add("global::Wevis.IServerMessage");
+            }
+
+            interfaces.AddRange(spec.ReplyInterfaces);
+            return string.Join(", ", interfaces);
+        }
+
+        /// <summary>For a request with several replies, the interface they share (<c>IJoinReply</c>), which its <c>IRequest&lt;&gt;</c> names.</summary>
+        private static void WriteReplyInterface(SourceWriter writer, MessageEmitSpec spec)
+        {
+            if (spec.Request is not { ReplyInterfaceName: { } name } request)
+            {
+                return;
+            }
+
+            writer.WriteLine("/// <summary>");
+            writer.WriteLine("/// A reply to <see cref=\"" + spec.Message.FullTypeName + "\"/>: "
+                + string.Join(" or ", request.ReplyTypeNames.Select(r => "<see cref=\"" + r + "\"/>")) + ".");
+            writer.WriteLine("/// </summary>");
+            writer.WriteLine(GeneratedCodeAttribute);
+            writer.OpenBlock(Accessibility(spec) + " interface " + name + " : global::Wevis.IServerMessage");
+            writer.CloseBlock();
+            writer.WriteLine();
+        }
+
+        /// <summary>Who sends the message and, for a request, what answers it.</summary>
+        private static string ContractDoc(MessageEmitSpec spec)
+        {
+            string sender = spec.Message.Direction switch
+            {
+                Direction.ClientToServer => "Sent by clients to the server",
+                Direction.ServerToClient => "Sent by the server to clients",
+                _ => "Sent either way, by clients and by the server",
+            };
+
+            return spec.Request is { } request
+                ? sender + ", as a request, answered by " + string.Join(" or ", request.ReplyTypeNames.Select(r => "<see cref=\"" + r + "\"/>")) + "."
+                : sender + ".";
         }
 
         /// <summary>Reference-typed arguments reject null on construction and in <c>with</c> expressions.</summary>
@@ -219,9 +286,20 @@ namespace Wevis.Generator
                 : "new global::Wevis.MessageArgument[]\n{\n" + string.Join(
                     ",\n",
                     message.Arguments.Select(a => "    new global::Wevis.MessageArgument(\"" + a.Name + "\", \"" + a.PropertyName
-                        + "\", global::Wevis.ArgumentType." + a.Type + ")")) + ",\n}";
+                        + "\", global::Wevis.ArgumentType." + a.Type
+                        + (a.Bound > 0 ? ", " + a.Bound.ToString(CultureInfo.InvariantCulture) : string.Empty) + ")")) + ",\n}";
+            string replies = message.Replies.Count == 0
+                ? "global::System.Array.Empty<string>()"
+                : "new string[] { " + string.Join(", ", message.Replies.Select(r => "\"" + r.Name + "\"")) + " }";
             writer.WriteLine("private " + formatter + "()");
-            writer.WriteLine("    : base(\"" + message.Name + "\", " + wireId + ", typeof(" + type + "), " + IndentContinuation(arguments) + ")");
+            writer.WriteLine("    : base(");
+            writer.WriteLine("        \"" + message.Name + "\",");
+            writer.WriteLine("        " + wireId + ",");
+            writer.WriteLine("        typeof(" + type + "),");
+            writer.WriteLine("        " + IndentContinuation(IndentContinuation(arguments)) + ",");
+            writer.WriteLine("        global::Wevis.MessageDirection." + message.Direction + ",");
+            writer.WriteLine("        " + replies + ",");
+            writer.WriteLine("        " + message.DefinitionsVersion.ToString(CultureInfo.InvariantCulture) + ")");
             writer.OpenBlock();
             writer.CloseBlock();
             writer.WriteLine();
@@ -245,6 +323,22 @@ namespace Wevis.Generator
             writer.WriteLine("return;");
             writer.CloseBlock();
             writer.WriteLine();
+            if (message.Arguments.Any(a => a.Bound > 0))
+            {
+                // Checked before anything is written, so a message over a bound leaves the output as it was.
+                for (int i = 0; i < message.Arguments.Count; i++)
+                {
+                    ArgumentSpec argument = message.Arguments[i];
+                    if (argument.Bound > 0)
+                    {
+                        string check = argument.Type == WireType.String ? "CheckString" : "CheckArray";
+                        writer.WriteLine(ArgumentBounds + "." + check + "(value." + argument.PropertyName + ", " + Bound(argument) + ", this, " + i.ToString(CultureInfo.InvariantCulture) + ");");
+                    }
+                }
+
+                writer.WriteLine();
+            }
+
             writer.WriteLine("writer.WriteArrayHeader(" + (message.Arguments.Count + 1).ToString(CultureInfo.InvariantCulture) + ");");
             writer.WriteLine("writer.Write(" + wireId + ");");
             for (int i = 0; i < message.Arguments.Count; i++)
@@ -284,6 +378,14 @@ namespace Wevis.Generator
             writer.WriteLine("public override global::Wevis.IMessage ReadArguments(ref " + MessagePackReader + " reader) => ReadMessage(ref reader);");
             writer.WriteLine();
 
+            if (spec.Request is not null)
+            {
+                // The room receives a request as a Request<T>, which answers it with a reply of a type checked at compile time.
+                writer.WriteLine("/// <inheritdoc/>");
+                writer.WriteLine("protected override global::Wevis.IncomingRequest NewRequest(int requestId, global::Wevis.IMessage message) => MakeRequest(requestId, (" + type + ")message);");
+                writer.WriteLine();
+            }
+
             string constructorArguments = string.Join(", ", Enumerable.Range(0, message.Arguments.Count).Select(i => "arg" + i.ToString(CultureInfo.InvariantCulture)));
             string construct = hasArguments ? "new " + type + "(" + constructorArguments + ")" : "s_shared ?? new " + type + "()";
             writer.WriteLine("/// <inheritdoc/>");
@@ -295,7 +397,16 @@ namespace Wevis.Generator
                 {
                     ArgumentSpec argument = message.Arguments[i];
                     string index = i.ToString(CultureInfo.InvariantCulture);
+                    if (argument.Bound > 0)
+                    {
+                        writer.WriteLine(ArgumentBounds + ".CheckNext(reader.UnreadSpan, " + Bound(argument) + ", this, " + index + ");");
+                    }
+
                     writer.WriteLine("var arg" + index + " = reader." + ReadMethod(argument.Type) + "(this, " + index + ");");
+                    if (argument.Bound > 0 && argument.Type == WireType.String)
+                    {
+                        writer.WriteLine(ArgumentBounds + ".CheckDecoded(arg" + index + ", " + Bound(argument) + ", this, " + index + ");");
+                    }
                 }
 
                 writer.WriteLine("return " + construct + ";");
@@ -313,7 +424,16 @@ namespace Wevis.Generator
             {
                 ArgumentSpec argument = message.Arguments[i];
                 string index = i.ToString(CultureInfo.InvariantCulture);
+                if (argument.Bound > 0)
+                {
+                    writer.WriteLine(ArgumentBounds + ".CheckNext(ref reader, " + Bound(argument) + ", Instance, " + index + ");");
+                }
+
                 writer.WriteLine("var arg" + index + " = " + WireFormat + "." + ReadMethod(argument.Type) + "(ref reader, Instance, " + index + ");");
+                if (argument.Bound > 0 && argument.Type == WireType.String)
+                {
+                    writer.WriteLine(ArgumentBounds + ".CheckDecoded(arg" + index + ", " + Bound(argument) + ", Instance, " + index + ");");
+                }
             }
 
             writer.WriteLine("return " + construct + ";");
@@ -360,9 +480,9 @@ namespace Wevis.Generator
             writer.WriteLine("/// </summary>");
             writer.WriteLine("public static global::Wevis.MessageRegistry Messages { get; } = new global::Wevis.MessageRegistry(new global::Wevis.MessageDescriptor[]");
             writer.OpenBlock();
-            foreach (MessageSpec message in registry.Messages)
+            foreach (RegisteredMessage registered in registry.Messages)
             {
-                writer.WriteLine(message.TypeName + "Formatter.Instance,");
+                writer.WriteLine(registered.Message.TypeName + "Formatter.Instance,");
             }
 
             writer.CloseBlock(");");
@@ -382,9 +502,9 @@ namespace Wevis.Generator
             writer.WriteLine("public global::MessagePack.Formatters.IMessagePackFormatter<T>? GetFormatter<T>() => FormatterCache<T>.Formatter;");
             writer.WriteLine();
             writer.OpenBlock("private static object? Find(global::System.Type type)");
-            foreach (MessageSpec message in registry.Messages)
+            foreach (RegisteredMessage registered in registry.Messages)
             {
-                writer.WriteLine("if (type == typeof(" + message.FullTypeName + ")) return " + message.TypeName + "Formatter.Instance;");
+                writer.WriteLine("if (type == typeof(" + registered.Message.FullTypeName + ")) return " + registered.Message.TypeName + "Formatter.Instance;");
             }
 
             writer.WriteLine("return null;");
@@ -457,8 +577,24 @@ namespace Wevis.Generator
             _ => "ReadDoubleArray",
         };
 
-        private static string ArgumentDoc(ArgumentSpec argument) =>
-            "The <c>" + argument.Name + "</c> argument (<c>" + Xml(WireNames.Keyword(argument.Type)) + "</c>).";
+        private static string ArgumentDoc(ArgumentSpec argument)
+        {
+            string type = "<c>" + Xml(WireNames.TypeText(argument.Type, argument.Bound)) + "</c>";
+            if (argument.Bound > 0)
+            {
+                string bound = argument.Bound.ToString(CultureInfo.InvariantCulture);
+                type += argument.Type switch
+                {
+                    WireType.String => ": at most " + bound + " bytes of UTF-8",
+                    WireType.Bytes => ": at most " + bound + " bytes",
+                    _ => ": at most " + bound + " values",
+                };
+            }
+
+            return "The <c>" + argument.Name + "</c> argument (" + type + ").";
+        }
+
+        private static string Bound(ArgumentSpec argument) => argument.Bound.ToString(CultureInfo.InvariantCulture);
 
         private static string IndentContinuation(string text) => text.Replace("\n", "\n    ");
 

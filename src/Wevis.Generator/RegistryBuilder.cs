@@ -8,7 +8,8 @@ namespace Wevis.Generator
 {
     /// <summary>
     /// Gathers every file's and every record's messages into one <see cref="RegistrySpec"/>, applying the checks
-    /// that span files: duplicate names and wire-id collisions. Works on small models only, never on file text.
+    /// that span files: duplicate names, wire-id collisions, and replies (each must be a message of this project
+    /// that the server sends). Works on small models only, never on file text.
     /// </summary>
     internal static class RegistryBuilder
     {
@@ -17,12 +18,14 @@ namespace Wevis.Generator
         {
             var diagnostics = new List<DiagnosticInfo>();
             var candidates = new List<MessageSpec>();
+            var failedNames = new HashSet<string>(StringComparer.Ordinal);
 
             // A fixed order (path, then position) so the same inputs always give the same "first" definition.
             foreach (DefinitionsFileSpec file in files.OrderBy(f => f.FilePath, StringComparer.Ordinal))
             {
                 diagnostics.AddRange(file.Diagnostics);
                 candidates.AddRange(file.Messages);
+                failedNames.UnionWith(file.FailedNames ?? ImmutableEquatableArray<string>.Empty);
             }
 
             foreach (CodeMessageSpec code in codeMessages
@@ -33,6 +36,10 @@ namespace Wevis.Generator
                 if (code.Message is not null)
                 {
                     candidates.Add(code.Message);
+                }
+                else
+                {
+                    failedNames.Add(code.Name);
                 }
             }
 
@@ -75,12 +82,105 @@ namespace Wevis.Generator
                 messages.Clear();
             }
 
-            messages.Sort((a, b) => StringComparer.Ordinal.Compare(a.Name, b.Name));
+            List<RegisteredMessage> registered = ResolveReplies(messages, byName, failedNames, diagnostics);
+            registered.Sort((a, b) => StringComparer.Ordinal.Compare(a.Message.Name, b.Message.Name));
             return new RegistrySpec(
                 options.RootNamespace,
                 options.IsProtocolAssembly,
-                messages.ToImmutableEquatableArray(),
+                registered.ToImmutableEquatableArray(),
                 diagnostics.ToImmutableEquatableArray());
+        }
+
+        /// <summary>
+        /// Checks every request's replies and works out what each message implements: a request with one reply is an
+        /// <c>IRequest&lt;Reply&gt;</c>; one with several gets an interface of its own (<c>IJoinReply</c>), which each of
+        /// its replies implements. A request whose replies are wrong is left out, with an error at the reply.
+        /// </summary>
+        private static List<RegisteredMessage> ResolveReplies(
+            List<MessageSpec> messages, Dictionary<string, MessageSpec> byName, HashSet<string> failedNames, List<DiagnosticInfo> diagnostics)
+        {
+            var replyTypes = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            var rejected = new HashSet<string>(StringComparer.Ordinal);
+            foreach (MessageSpec request in messages.Where(m => m.IsRequest))
+            {
+                var types = new List<string>();
+                foreach (ReplySpec reply in request.Replies)
+                {
+                    if (!byName.ContainsKey(reply.Name) && failedNames.Contains(reply.Name))
+                    {
+                        // The reply has errors of its own, reported already: leave the request out without a second error.
+                        rejected.Add(request.Name);
+                    }
+                    else if (!byName.TryGetValue(reply.Name, out MessageSpec? found)
+                        || (reply.TypeName is not null && reply.TypeName != found.FullTypeName))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownReply, reply.Location, reply.TypeName ?? reply.Name, request.Name));
+                        rejected.Add(request.Name);
+                    }
+                    else if (found.Direction == Direction.ClientToServer)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReplySentByClients, reply.Location, found.Name, request.Name));
+                        rejected.Add(request.Name);
+                    }
+                    else
+                    {
+                        types.Add(found.FullTypeName);
+                    }
+                }
+
+                replyTypes.Add(request.Name, types);
+            }
+
+            // A request answered by a request that is left out is left out too (its error is reported already), so
+            // that nothing generated names a type that is not.
+            bool changed = true;
+            while (changed)
+            {
+                changed = false;
+                foreach (MessageSpec request in messages.Where(m => m.IsRequest && !rejected.Contains(m.Name)))
+                {
+                    if (request.Replies.Any(r => rejected.Contains(r.Name)))
+                    {
+                        rejected.Add(request.Name);
+                        changed = true;
+                    }
+                }
+            }
+
+            var requests = new Dictionary<string, RequestSpec>(StringComparer.Ordinal);
+            var replyInterfaces = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            foreach (MessageSpec request in messages.Where(m => m.IsRequest && !rejected.Contains(m.Name)))
+            {
+                List<string> types = replyTypes[request.Name];
+                if (types.Count == 1)
+                {
+                    requests.Add(request.Name, new RequestSpec(types[0], null, types.ToImmutableEquatableArray()));
+                    continue;
+                }
+
+                string interfaceName = "I" + request.TypeName + "Reply";
+                string interfaceType = request.Namespace.Length == 0 ? "global::" + interfaceName : "global::" + request.Namespace + "." + interfaceName;
+                requests.Add(request.Name, new RequestSpec(interfaceType, interfaceName, types.ToImmutableEquatableArray()));
+                foreach (ReplySpec reply in request.Replies)
+                {
+                    if (!replyInterfaces.TryGetValue(reply.Name, out SortedSet<string>? implemented))
+                    {
+                        replyInterfaces.Add(reply.Name, implemented = new SortedSet<string>(StringComparer.Ordinal));
+                    }
+
+                    implemented.Add(interfaceType);
+                }
+            }
+
+            return messages
+                .Where(m => !rejected.Contains(m.Name))
+                .Select(m => new RegisteredMessage(
+                    m,
+                    requests.TryGetValue(m.Name, out RequestSpec? request) ? request : null,
+                    replyInterfaces.TryGetValue(m.Name, out SortedSet<string>? implemented)
+                        ? implemented.ToImmutableEquatableArray()
+                        : ImmutableEquatableArray<string>.Empty))
+                .ToList();
         }
     }
 }

@@ -5,6 +5,9 @@ namespace Wevis.Generator
     {
         public const string DefinitionsFiles = nameof(DefinitionsFiles);
         public const string ParsedDefinitions = nameof(ParsedDefinitions);
+        public const string LockFiles = nameof(LockFiles);
+        public const string ParsedLocks = nameof(ParsedLocks);
+        public const string EvolutionCheck = nameof(EvolutionCheck);
         public const string CodeMessages = nameof(CodeMessages);
         public const string Options = nameof(Options);
         public const string Registry = nameof(Registry);

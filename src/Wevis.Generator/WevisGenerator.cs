@@ -52,6 +52,27 @@ namespace Wevis.Generator
                 .Select(static (input, cancellationToken) => ParseFile(input.Left, input.Right, cancellationToken))
                 .WithTrackingName(TrackingNames.ParsedDefinitions);
 
+            // Each definitions file's lock file (x.wevis.lock), parsed as definitions, and compared with it on its own:
+            // editing a lock file re-runs only the comparisons, and editing C# re-runs nothing here.
+            IncrementalValuesProvider<DefinitionsFileSpec> locks = context.AdditionalTextsProvider
+                .Where(static text => text.Path.EndsWith(".wevis" + EvolutionCheck.LockExtension, StringComparison.OrdinalIgnoreCase))
+                .WithTrackingName(TrackingNames.LockFiles)
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Select(static (input, cancellationToken) => ParseLock(input.Left, input.Right, cancellationToken))
+                .WithTrackingName(TrackingNames.ParsedLocks);
+
+            IncrementalValuesProvider<ImmutableEquatableArray<DiagnosticInfo>> evolution = files
+                .Combine(locks.Collect())
+                .Select(static (input, _) => EvolutionCheck.Check(input.Left, EvolutionCheck.FindLock(input.Right, input.Left.FilePath)))
+                .WithTrackingName(TrackingNames.EvolutionCheck);
+            context.RegisterSourceOutput(evolution, static (output, found) =>
+            {
+                foreach (DiagnosticInfo diagnostic in found)
+                {
+                    output.ReportDiagnostic(diagnostic.ToDiagnostic());
+                }
+            });
+
             IncrementalValuesProvider<CodeMessageSpec> codeMessages = context.SyntaxProvider
                 .ForAttributeWithMetadataName(CodeMessageParser.AttributeMetadataName, CodeMessageParser.IsCandidate, CodeMessageParser.Parse)
                 .WithTrackingName(TrackingNames.CodeMessages);
@@ -75,7 +96,8 @@ namespace Wevis.Generator
 
             IncrementalValuesProvider<MessageEmitSpec> messages = registry
                 .SelectMany(static (spec, _) => spec.Messages
-                    .Select(message => new MessageEmitSpec(message, spec.Namespace, spec.IsProtocolAssembly))
+                    .Select(registered => new MessageEmitSpec(
+                        registered.Message, spec.Namespace, spec.IsProtocolAssembly, registered.Request, registered.ReplyInterfaces))
                     .ToImmutableArray())
                 .WithTrackingName(TrackingNames.MessagesToEmit);
             context.RegisterSourceOutput(messages, static (output, message) =>
@@ -143,6 +165,23 @@ namespace Wevis.Generator
                 rootNamespace?.Trim() ?? string.Empty,
                 string.Equals(protocol?.Trim(), "true", StringComparison.OrdinalIgnoreCase),
                 runtimeReferenced);
+        }
+
+        /// <summary>Parses a lock file as the definitions it holds; its own errors are not reported (they were the definitions' once).</summary>
+        private static DefinitionsFileSpec ParseLock(AdditionalText file, AnalyzerConfigOptionsProvider optionsProvider, CancellationToken cancellationToken)
+        {
+            optionsProvider.GlobalOptions.TryGetValue(ProtocolAssemblyProperty, out string? protocol);
+            bool allowReserved = string.Equals(protocol?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+            Microsoft.CodeAnalysis.Text.SourceText? text = file.GetText(cancellationToken);
+            if (text is null)
+            {
+                return new DefinitionsFileSpec(file.Path, ImmutableEquatableArray<MessageSpec>.Empty, ImmutableEquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            return DefinitionsParser.Parse(text, file.Path, string.Empty, allowReserved, cancellationToken) with
+            {
+                Diagnostics = ImmutableEquatableArray<DiagnosticInfo>.Empty,
+            };
         }
 
         private static DefinitionsFileSpec ParseFile(AdditionalText file, AnalyzerConfigOptionsProvider optionsProvider, CancellationToken cancellationToken)

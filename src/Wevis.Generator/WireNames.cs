@@ -47,6 +47,10 @@ namespace Wevis.Generator
             _ => "?d",
         };
 
+        /// <summary>The type as a definitions file writes it, with its bound if it has one: <c>str(32)</c>.</summary>
+        public static string TypeText(WireType type, int bound) =>
+            bound > 0 ? Keyword(type) + "(" + bound.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")" : Keyword(type);
+
         public static string CSharpType(WireType type) => type switch
         {
             WireType.Int32 => "int",

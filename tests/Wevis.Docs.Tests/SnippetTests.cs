@@ -95,7 +95,7 @@ public sealed class SnippetTests : IClassFixture<SnippetTests.Output>
         [
             $"{At("y=integer")}14): error WEVIS001: Unknown type 'integer'",
             $"{At("NoSuchMessage")}17): error CS0246: The type or namespace name 'NoSuchMessage' could not be found",
-            $"{At("Send(42)")}17): error CS1503: Argument 1: cannot convert from 'int' to 'Wevis.IMessage'",
+            $"{At("Send(42)")}17): error CS1503: Argument 1: cannot convert from 'int' to 'Wevis.IClientMessage'",
             $"{At("nmae")}50): error CS0103: The name 'nmae' does not exist",
             $"{At("Missing.Type")}23): error CS0246: The type or namespace name 'Missing'",
         ];

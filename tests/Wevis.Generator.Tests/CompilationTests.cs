@@ -116,4 +116,121 @@ public class CompilationTests
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompilationProblems);
     }
+
+    private static GeneratorRun RunLobby(string source) => GeneratorHarness.Run(
+        [new DefinitionsFile("/project/lobby.wevis", File.ReadAllText("lobby.wevis"), "Lobby")],
+        [source]);
+
+    /// <summary>The compiler errors, as (id, one-based line), in order.</summary>
+    private static List<(string Id, int Line)> Errors(GeneratorRun run) =>
+        [.. run.CompilationProblems.Select(d => (d.Id, d.Location.GetLineSpan().StartLinePosition.Line + 1)).Order()];
+
+    [Fact]
+    public void SendingTheWrongWayIsACompileErrorAtTheCall()
+    {
+        const string source = """
+            using Lobby;
+            using Wevis;
+
+            static class Use
+            {
+                static void FromAClient(Client client) => client.Send(new Joined("lobby", 1));
+                static void FromARoom(Connection connection) => connection.Send(new Talk("hello"));
+                static void ToEveryone(Room room) => room.Broadcast(new Leave());
+
+                static void TheRightWay(Client client, Connection connection, Room room)
+                {
+                    client.Send(new Talk("hello"));
+                    client.Send(new Heartbeat(1));
+                    connection.Send(new Talked("ann", "hello"));
+                    connection.Send(new Heartbeat(1));
+                    room.Broadcast(new Talked("ann", "hello"), except: connection);
+                }
+            }
+            """;
+
+        GeneratorRun run = RunLobby(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Equal([("CS1503", 6), ("CS1503", 7), ("CS1503", 8)], Errors(run));
+        Assert.Contains(run.CompilationProblems, d => d.GetMessage().Contains("cannot convert from 'Lobby.Joined' to 'Wevis.IClientMessage'", StringComparison.Ordinal));
+        Assert.Contains(run.CompilationProblems, d => d.GetMessage().Contains("cannot convert from 'Lobby.Talk' to 'Wevis.IServerMessage'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MessagesWithoutADirectionGoBothWays()
+    {
+        const string source = """
+            using Example;
+            using Wevis;
+
+            static class Use
+            {
+                static void Both(Client client, Connection connection, Room room)
+                {
+                    client.Send(new ItIs(1, 2));
+                    connection.Send(new WhatTimeIsIt());
+                    room.Broadcast(new YouAre("ann"));
+                }
+            }
+            """;
+
+        GeneratorRun run = RunExample(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void AnUntypedSendCompilesForAnyMessage()
+    {
+        GeneratorRun run = RunLobby("static class Use { static void M(Wevis.Client client, Wevis.IMessage any) => client.SendUntyped(any); }");
+
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void AReplyOfTheWrongTypeIsACompileErrorAtTheCall()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Lobby;
+            using Wevis;
+
+            static class Use
+            {
+                static void Answer(Request<Join> join, Request<Leave> leave)
+                {
+                    join.Reply(new Joined("lobby", 1));
+                    join.Reply(new RoomFull("lobby"));
+                    join.Reply(new Left("lobby"));
+                    leave.Reply(new Left("lobby"));
+                    leave.Reply(new Joined("lobby", 1));
+                }
+
+                static async Task Ask(Client client)
+                {
+                    IJoinReply reply = await client.RequestAsync(new Join("lobby"));
+                    Left left = await client.RequestAsync(new Leave());
+                    Joined wrong = await client.RequestAsync(new Leave());
+                    await client.RequestAsync(new Talk("not a request"));
+                }
+
+                static void NotARequest(IMessage message)
+                {
+                    if (message is Request<Talked> said)
+                    {
+                    }
+                }
+            }
+            """;
+
+        GeneratorRun run = RunLobby(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Equal([("CS0029", 20), ("CS0311", 11), ("CS0311", 13), ("CS0311", 26), ("CS0411", 21)], Errors(run));
+        Assert.Contains(
+            run.CompilationProblems,
+            d => d.Id == "CS0311" && d.GetMessage().Contains("There is no implicit reference conversion from 'Lobby.Join' to 'Wevis.IRequest<Lobby.Left>'", StringComparison.Ordinal));
+    }
 }

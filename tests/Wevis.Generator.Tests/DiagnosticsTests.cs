@@ -234,6 +234,154 @@ public class DiagnosticsTests
         Assert.Empty(run.CompilationProblems);
     }
 
+    [Theory]
+    [InlineData("clients: Hello", 1, 9)]
+    [InlineData("Server: Hello", 1, 8)]
+    [InlineData("client:", 1, 8)]
+    public void InvalidDirection(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS014", File, 1, column, endColumn);
+    }
+
+    [Theory]
+    [InlineData("Hello ->", 7, 9)]
+    [InlineData("Hello -> Hi Bye", 13, 16)]
+    [InlineData("Hello -> Hi |", 13, 14)]
+    [InlineData("Hello -> | Hi", 10, 11)]
+    [InlineData("Hello -> Hi -> Bye", 13, 15)]
+    [InlineData("Hello -> Hi x=int", 13, 18)]
+    [InlineData("Hello x=int | Hi", 13, 14)]
+    public void InvalidReplies(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line + "\nHi\nBye"), "WEVIS015", File, 1, column, endColumn);
+    }
+
+    [Fact]
+    public void AReplyMustBeAMessageOfTheProject()
+    {
+        Diagnostic d = AssertSingle(GeneratorHarness.RunDefinitions("client: Hello -> Hi | Nobody\nHi"), "WEVIS016", File, 1, 23, 29);
+        Assert.Contains("'Nobody'", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AReplyMayBeDefinedInAnotherFile()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+        [
+            new DefinitionsFile("/project/requests.wevis", "client: Hello -> Hi"),
+            new DefinitionsFile("/project/replies.wevis", "server: Hi", "Other"),
+        ]);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void TheServerCannotSendARequest()
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions("server: Hello -> Hi\nHi"), "WEVIS017", File, 1, 15, 17);
+    }
+
+    [Fact]
+    public void AReplyCannotBeAClientMessage()
+    {
+        Diagnostic d = AssertSingle(GeneratorHarness.RunDefinitions("client: Hello -> Hi\nclient: Hi"), "WEVIS018", File, 1, 18, 20);
+        Assert.Contains("'Hi' cannot answer 'Hello'", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARequestAnsweredByARequestThatIsLeftOutIsLeftOutToo()
+    {
+        GeneratorRun run = GeneratorHarness.RunDefinitions("client: First -> Second\nSecond -> Nobody");
+
+        Assert.Equal("WEVIS016", Assert.Single(run.GeneratorDiagnostics).Id);
+        Assert.Empty(run.CompilationProblems);
+        Assert.DoesNotContain(run.Sources.Keys, k => k.Contains("First", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Hello name=str(0)", 15, 18)]
+    [InlineData("Hello name=str(x)", 15, 18)]
+    [InlineData("Hello name=str(32", 15, 18)]
+    [InlineData("Hello name=str()", 15, 17)]
+    [InlineData("Hello name=str(-1)", 15, 19)]
+    [InlineData("Hello name=str(99999999999)", 15, 28)]
+    public void InvalidBound(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS019", File, 1, column, endColumn);
+    }
+
+    [Theory]
+    [InlineData("Hello n=int(4)", 12, 15)]
+    [InlineData("Hello flag=bool(1)", 16, 19)]
+    public void BoundOnAFixedSizeType(string line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(line), "WEVIS024", File, 1, column, endColumn);
+    }
+
+    [Fact]
+    public void UnknownDirective()
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions("# header\n@versio 2\nHello"), "WEVIS025", File, 2, 1, 8);
+    }
+
+    [Theory]
+    [InlineData("@version two", 1, 10, 13)]
+    [InlineData("@version 0", 1, 10, 11)]
+    [InlineData("@version", 1, 1, 9)]
+    [InlineData("@version 1 2", 1, 12, 13)]
+    [InlineData("@version 1\n@version 2", 2, 10, 11)]
+    public void InvalidVersion(string text, int line, int column, int endColumn)
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions(text + "\nHello"), "WEVIS026", File, line, column, endColumn);
+    }
+
+    [Fact]
+    public void DuplicateReply()
+    {
+        AssertSingle(GeneratorHarness.RunDefinitions("Hello -> Hi | Hi\nHi"), "WEVIS027", File, 1, 15, 17);
+    }
+
+    [Fact]
+    public void CodeMessageRepliesMustBeMessages()
+    {
+        const string source = "[Wevis.WevisMessage(Wevis.MessageDirection.ClientToServer, Replies = new[] { typeof(string) })] public partial record Ask(int X);";
+        Diagnostic d = AssertSingleAt(GeneratorHarness.Run([], [source]), "WEVIS016", source, "typeof(string)");
+        Assert.Contains("Reply 'string' of request 'Ask'", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CodeMessageReplyCannotBeAClientMessage()
+    {
+        const string source = "[Wevis.WevisMessage(Replies = [typeof(Yes)])] public partial record Ask(int X); "
+            + "[Wevis.WevisMessage(Wevis.MessageDirection.ClientToServer)] public partial record Yes;";
+        AssertSingleAt(GeneratorHarness.Run([], [source]), "WEVIS018", source, "typeof(Yes)");
+    }
+
+    [Fact]
+    public void CodeMessageSentByTheServerCannotBeARequest()
+    {
+        const string source = "[Wevis.WevisMessage(Wevis.MessageDirection.ServerToClient, Replies = [typeof(Yes)])] public partial record Ask(int X); "
+            + "[Wevis.WevisMessage] public partial record Yes;";
+        AssertSingleAt(GeneratorHarness.Run([], [source]), "WEVIS017", source, "Replies = [typeof(Yes)]");
+    }
+
+    [Fact]
+    public void CodeMessageDirectionMustBeOneOfTheThree()
+    {
+        const string source = "[Wevis.WevisMessage((Wevis.MessageDirection)7)] public partial record Ask(int X);";
+        AssertSingleAt(GeneratorHarness.Run([], [source]), "WEVIS014", source, "(Wevis.MessageDirection)7");
+    }
+
+    [Theory]
+    [InlineData("[Wevis.WevisBound(0)] string Name", "WEVIS019", "Wevis.WevisBound(0)")]
+    [InlineData("[Wevis.WevisBound(4)] int Count", "WEVIS024", "Wevis.WevisBound(4)")]
+    public void CodeMessageBounds(string parameter, string id, string token)
+    {
+        string source = "[Wevis.WevisMessage] public partial record Ask(" + parameter + ");";
+        AssertSingleAt(GeneratorHarness.Run([], [source]), id, source, token);
+    }
+
     /// <summary>Two distinct message names with the same 31-bit FNV-1a hash, found by the birthday bound.</summary>
     private static (string First, string Second) FindCollidingNames()
     {

@@ -32,6 +32,34 @@ public class EmitterTests
     }
 
     [Fact]
+    public void DefinitionsUsingEveryFeature()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            [new DefinitionsFile("/project/definitions/lobby.wevis", File.ReadAllText("lobby.wevis"), "Lobby")]);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(
+            [
+                "WevisRegistry.g.cs",
+                "lobby.Heartbeat.g.cs",
+                "lobby.Join.g.cs",
+                "lobby.Joined.g.cs",
+                "lobby.Leave.g.cs",
+                "lobby.Left.g.cs",
+                "lobby.RoomFull.g.cs",
+                "lobby.Talk.g.cs",
+                "lobby.Talked.g.cs",
+                "lobby.Terrain.g.cs",
+            ],
+            run.Sources.Keys.Order(StringComparer.Ordinal));
+        foreach ((string hintName, string source) in run.Sources)
+        {
+            Snapshot.Match(source, "Lobby#" + hintName);
+        }
+    }
+
+    [Fact]
     public void CodeDefinedMessages()
     {
         const string source = """
@@ -45,12 +73,24 @@ public class EmitterTests
 
             [WevisMessage]
             public partial record Heights(double[] Values, string Label);
+
+            /// <summary>Every choice a definitions line makes, as attribute arguments.</summary>
+            [WevisMessage(MessageDirection.ClientToServer, Replies = [typeof(Accepted), typeof(Refused)])]
+            public partial record Offer([WevisBound(16)] string Item, [WevisBound(64)] float[] Prices, int Count);
+
+            [WevisMessage(MessageDirection.ServerToClient)]
+            public partial record Accepted([WevisBound(1024)] byte[] Receipt);
+
+            [WevisMessage(MessageDirection.ServerToClient)]
+            public partial record Refused(string Reason);
             """;
         GeneratorRun run = GeneratorHarness.Run([], [source], rootNamespace: "Game");
 
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompilationProblems);
-        Assert.Equal(["Heights.g.cs", "Move.g.cs", "WevisRegistry.g.cs"], run.Sources.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["Accepted.g.cs", "Heights.g.cs", "Move.g.cs", "Offer.g.cs", "Refused.g.cs", "WevisRegistry.g.cs"],
+            run.Sources.Keys.Order(StringComparer.Ordinal));
         foreach ((string hintName, string generated) in run.Sources)
         {
             Snapshot.Match(generated, "Code#" + hintName);

@@ -17,6 +17,8 @@ public class IncrementalTests
     private static readonly string[] s_modelSteps =
     [
         TrackingNames.ParsedDefinitions,
+        TrackingNames.ParsedLocks,
+        TrackingNames.EvolutionCheck,
         TrackingNames.Options,
         TrackingNames.Registry,
         TrackingNames.Diagnostics,
@@ -42,13 +44,16 @@ public class IncrementalTests
     public void AnUnrelatedCSharpEditLeavesEveryStepCached()
     {
         (GeneratorDriver driver, CSharpCompilation compilation) = FirstRun(
-            new DefinitionsFile("/p/example.wevis", "ItIs hours=int minutes=int\nYouAre name=str"));
+            new DefinitionsFile("/p/example.wevis", "ItIs hours=int minutes=int\nYouAre name=str"),
+            new DefinitionsFile("/p/example.wevis.lock", "ItIs hours=int minutes=int"));
 
         CSharpCompilation edited = compilation.AddSyntaxTrees(
             CSharpSyntaxTree.ParseText("namespace TestApp { class Unrelated { int x = 1; } }", GeneratorHarness.ParseOptions()));
         GeneratorDriverRunResult result = driver.RunGenerators(edited).GetRunResult();
 
         Assert.All(Reasons(result, TrackingNames.ParsedDefinitions), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.All(Reasons(result, TrackingNames.ParsedLocks), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.All(Reasons(result, TrackingNames.EvolutionCheck), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
         // The attribute step re-runs its semantic transform on a new compilation; its output must compare equal.
         Assert.All(Reasons(result, TrackingNames.CodeMessages), r => Assert.True(
             r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"CodeMessages was {r}"));
@@ -97,9 +102,42 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void TheLockFileIsAnInputTrackedOnItsOwn()
+    {
+        var definitions = new DefinitionsFile("/p/a.wevis", "@version 2\nclient: Ask n=int -> Answer\nserver: Answer x=long");
+        var other = new DefinitionsFile("/p/b.wevis", "Other x=int");
+        var published = new DefinitionsFile("/p/a.wevis.lock", "@version 2\nclient: Ask n=int -> Answer\nserver: Answer x=long");
+        (GeneratorDriver driver, CSharpCompilation compilation) = FirstRun(definitions, other, published);
+
+        // The lock file is edited (as if published before a change of type): only the comparisons run again, and the
+        // new error is reported; nothing is parsed or generated again.
+        AdditionalText oldLock = driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.LockFiles]
+            .SelectMany(s => s.Outputs).Select(o => (AdditionalText)o.Value).Single();
+        var newLock = new GeneratorHarness.InMemoryAdditionalText(published.Path, "@version 2\nclient: Ask n=int -> Answer\nserver: Answer x=int");
+        driver = driver.ReplaceAdditionalText(oldLock, newLock);
+        GeneratorDriverRunResult run = driver.RunGenerators(compilation).GetRunResult();
+        GeneratorRunResult result = run.Results.Single();
+
+        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(run, TrackingNames.ParsedLocks));
+        Assert.All(Reasons(run, TrackingNames.ParsedDefinitions), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(run, TrackingNames.EvolutionCheck));
+        foreach (string step in new[] { TrackingNames.Registry, TrackingNames.MessagesToEmit, TrackingNames.RegistryToEmit })
+        {
+            Assert.All(Reasons(run, step), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        }
+
+        Diagnostic error = Assert.Single(result.Diagnostics);
+        Assert.Equal("WEVIS032", error.Id);
+        Assert.Equal("/p/a.wevis", error.Location.GetLineSpan().Path);
+    }
+
+    [Fact]
     public void NoStepOutputHoldsASymbolSyntaxOrCompilation()
     {
-        (GeneratorDriver driver, _) = FirstRun(new DefinitionsFile("/p/example.wevis", File.ReadAllText("example.wevis")));
+        (GeneratorDriver driver, _) = FirstRun(
+            new DefinitionsFile("/p/example.wevis", File.ReadAllText("example.wevis")),
+            new DefinitionsFile("/p/lobby.wevis", File.ReadAllText("lobby.wevis")),
+            new DefinitionsFile("/p/lobby.wevis.lock", File.ReadAllText("lobby.wevis")));
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
 
         // Our named steps only: Roslyn's own steps inside ForAttributeWithMetadataName hold syntax by design.

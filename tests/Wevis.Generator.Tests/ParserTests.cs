@@ -22,8 +22,8 @@ public class ParserTests
         Assert.Equal(5, itIs.Line);
         Assert.Equal("ItIs hours=int minutes=int", itIs.Definition);
         Assert.Equal(
-            [new ArgumentSpec("hours", "Hours", WireType.Int32), new ArgumentSpec("minutes", "Minutes", WireType.Int32)],
-            itIs.Arguments);
+            [("hours", "Hours", WireType.Int32, 0), ("minutes", "Minutes", WireType.Int32, 0)],
+            itIs.Arguments.Select(a => (a.Name, a.PropertyName, a.Type, a.Bound)));
         MessageSpec floats = spec.Messages.Single(m => m.Name == "SomeFloats");
         Assert.Equal([WireType.SingleArray, WireType.DoubleArray], floats.Arguments.Select(a => a.Type));
         Assert.All(spec.Messages, m => Assert.Equal("Ns", m.Namespace));
@@ -107,5 +107,73 @@ public class ParserTests
         const string text = "ItIs hours=int minutes=int\nYouAre name=str";
         Assert.Equal(Parse(text), Parse(text));
         Assert.NotEqual(Parse(text), Parse(text + "\nMore"));
+    }
+
+    [Fact]
+    public void ParsesDirectionsRepliesBoundsAndTheVersion()
+    {
+        DefinitionsFileSpec spec = Parse(File.ReadAllText("lobby.wevis"));
+
+        Assert.Empty(spec.Diagnostics);
+        Assert.Equal(2, spec.Version);
+        Assert.Equal((3, 10), (spec.VersionLocation!.StartLine + 1, spec.VersionLocation.StartCharacter + 1));
+        Assert.All(spec.Messages, m => Assert.Equal(2, m.DefinitionsVersion));
+
+        MessageSpec join = spec.Messages.Single(m => m.Name == "Join");
+        Assert.Equal(Direction.ClientToServer, join.Direction);
+        Assert.Equal(["Joined", "RoomFull"], join.Replies.Select(r => r.Name));
+        Assert.Equal(("room", WireType.String, 32), join.Arguments.Select(a => (a.Name, a.Type, a.Bound)).Single());
+        Assert.Equal("client: Join room=str(32) -> Joined | RoomFull", join.Definition);
+
+        MessageSpec terrain = spec.Messages.Single(m => m.Name == "Terrain");
+        Assert.Equal(Direction.ServerToClient, terrain.Direction);
+        Assert.Empty(terrain.Replies);
+        Assert.Equal([4096, 65536, 4096], terrain.Arguments.Select(a => a.Bound));
+
+        MessageSpec heartbeat = spec.Messages.Single(m => m.Name == "Heartbeat");
+        Assert.Equal(Direction.Both, heartbeat.Direction);
+        Assert.Null(heartbeat.DirectionLocation);
+        Assert.Equal("Heartbeat sent=long", heartbeat.Definition);
+    }
+
+    [Theory]
+    [InlineData("client:Ask n=int->Yes|No")]
+    [InlineData("client: Ask n=int -> Yes | No")]
+    [InlineData("  client:   Ask\tn=int   ->Yes |No   # a comment -> Maybe")]
+    public void SpacesAroundDirectionsArrowsAndBarsAreOptional(string line)
+    {
+        DefinitionsFileSpec spec = Parse(line + "\nserver: Yes\nserver: No");
+
+        Assert.Empty(spec.Diagnostics);
+        Assert.Equal("client: Ask n=int -> Yes | No", spec.Messages[0].Definition);
+    }
+
+    [Fact]
+    public void TheVersionCoversTheLinesAboveItToo()
+    {
+        DefinitionsFileSpec spec = Parse("First\n@version 7\nSecond");
+
+        Assert.Equal([7, 7], spec.Messages.Select(m => m.DefinitionsVersion));
+    }
+
+    [Fact]
+    public void WithoutTheNewSyntaxNothingChanges()
+    {
+        DefinitionsFileSpec spec = Parse(File.ReadAllText("example.wevis"));
+
+        Assert.Equal(0, spec.Version);
+        Assert.All(spec.Messages, m => Assert.Equal((Direction.Both, 0, 0), (m.Direction, m.Replies.Count, m.DefinitionsVersion)));
+        Assert.All(spec.Messages.SelectMany(m => m.Arguments), a => Assert.Equal(0, a.Bound));
+    }
+
+    [Fact]
+    public void TheGeneratorsDirectionEnumAgreesWithTheRuntimes()
+    {
+        Assert.Equal(
+            Enum.GetNames<MessageDirection>().Select(n => (n, (int)Enum.Parse<MessageDirection>(n))).Order(),
+            Enum.GetNames<Direction>().Select(n => (n, (int)Enum.Parse<Direction>(n))).Order());
+        Assert.Equal(
+            Enum.GetNames<ArgumentType>().Select(n => (n, (int)Enum.Parse<ArgumentType>(n))).Order(),
+            Enum.GetNames<WireType>().Select(n => (n, (int)Enum.Parse<WireType>(n))).Order());
     }
 }

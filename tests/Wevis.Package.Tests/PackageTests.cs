@@ -151,6 +151,94 @@ public sealed class PackageTests(PackedRuntime package) : IClassFixture<PackedRu
         Assert.DoesNotContain("error CS", build.Transcript, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SendingTheWrongWayOrReplyingWithTheWrongTypeFailsTheBuildAtTheCall()
+    {
+        string project = await package.NewProjectAsync("Contract");
+        await File.WriteAllTextAsync(Path.Combine(project, "game.wevis"), """
+            client: Join room=str(32) -> Joined | RoomFull
+            server: Joined room=str(32)
+            server: RoomFull room=str(32)
+            client: Say text=str(200)
+            server: Said text=str(200)
+            Heartbeat sent=long
+            """);
+        const string Program = """
+            using Contract;
+            using Wevis;
+
+            Console.WriteLine("built");
+
+            static class Use
+            {
+                static void FromAClient(Client client) => client.Send(new Joined("lobby"));
+                static void FromARoom(Connection connection) => connection.Send(new Say("hello"));
+                static void ToEveryone(Room room) => room.Broadcast(new Say("hello"));
+                static void Answer(Request<Join> join) => join.Reply(new Said("hello"));
+
+                static async Task TheRightWay(Client client, Connection connection, Request<Join> join)
+                {
+                    client.Send(new Say("hello"));
+                    client.Send(new Heartbeat(1));
+                    connection.Send(new Heartbeat(2));
+                    join.Reply(new RoomFull(join.Message.Room));
+                    IJoinReply reply = await client.RequestAsync(new Join("lobby"));
+                    Console.WriteLine(reply);
+                }
+            }
+            """;
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), Program);
+
+        CommandResult build = await PackedRuntime.TryRunAsync(project, "build");
+
+        Assert.NotEqual(0, build.ExitCode);
+        string[] errors = [.. build.Transcript.Split('\n').Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct()];
+        Assert.True(errors.Length == 4, "Expected four errors:\n" + string.Join('\n', errors));
+        AssertError(errors, Program, "client.Send(new Joined", "CS1503", "cannot convert from 'Contract.Joined' to 'Wevis.IClientMessage'");
+        AssertError(errors, Program, "connection.Send(new Say", "CS1503", "cannot convert from 'Contract.Say' to 'Wevis.IServerMessage'");
+        AssertError(errors, Program, "room.Broadcast(new Say", "CS1503", "cannot convert from 'Contract.Say' to 'Wevis.IServerMessage'");
+        AssertError(errors, Program, "join.Reply(new Said", "CS0311", "no implicit reference conversion from 'Contract.Join' to 'Wevis.IRequest<Contract.Said>'");
+    }
+
+    /// <summary>Asserts an error with <paramref name="id"/> and <paramref name="text"/> on the line of Program.cs that holds <paramref name="call"/>.</summary>
+    private static void AssertError(string[] errors, string program, string call, string id, string text)
+    {
+        (int line, _) = Position(program, call);
+        Assert.True(
+            errors.Any(e => e.Contains($"Program.cs({line},", StringComparison.Ordinal) && e.Contains($"error {id}:", StringComparison.Ordinal) && e.Contains(text, StringComparison.Ordinal)),
+            $"No {id} on line {line} ({call}):\n" + string.Join('\n', errors));
+    }
+
+    [Fact]
+    public async Task ALockFileGuardsThePublishedDefinitions()
+    {
+        string project = await package.NewProjectAsync("Evolution");
+        string definitions = Path.Combine(project, "game.wevis");
+        const string Published = "@version 1\nclient: Ask question=str(32) -> Answer\nserver: Answer value=long\n";
+        await File.WriteAllTextAsync(definitions, Published);
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), "System.Console.WriteLine(new Evolution.Answer(1));\n");
+
+        // Publishing writes the lock file beside the definitions.
+        await PackedRuntime.RunAsync(project, "build", "-p:WevisUpdateLock=true");
+        Assert.Equal(Published, await File.ReadAllTextAsync(definitions + ".lock"));
+
+        // A breaking edit fails the build at its line and column...
+        string edited = Published.Replace("value=long", "value=int", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(definitions, edited);
+        CommandResult broken = await PackedRuntime.TryRunAsync(project, "build");
+        Assert.NotEqual(0, broken.ExitCode);
+        Assert.Contains(
+            "game.wevis(3,22): error WEVIS032: Argument 'value' of 'Answer' was long in game.wevis.lock line 3 and is now int",
+            broken.Transcript,
+            StringComparison.Ordinal);
+
+        // ...until the version is raised; adding a message never needs that.
+        await File.WriteAllTextAsync(definitions, edited.Replace("@version 1", "@version 2", StringComparison.Ordinal));
+        await PackedRuntime.RunAsync(project, "build");
+        await File.WriteAllTextAsync(definitions, Published + "server: News headline=str(80)\n");
+        await PackedRuntime.RunAsync(project, "build");
+    }
+
     /// <summary>Adds <paramref name="xml"/> to the end of the project file.</summary>
     private static async Task AddToProjectAsync(string project, string xml)
     {

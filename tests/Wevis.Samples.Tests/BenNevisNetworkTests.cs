@@ -155,7 +155,7 @@ public class BenNevisNetworkTests
         {
             if (_match is { IsOver: true } && !Finished.Task.IsCompleted)
             {
-                foreach (IMessage message in MatchProtocol.Over(_match.Result))
+                foreach (IServerMessage message in MatchProtocol.Over(_match.Result))
                 {
                     Broadcast(message);
                 }

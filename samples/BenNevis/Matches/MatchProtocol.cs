@@ -11,7 +11,7 @@ namespace BenNevis.Matches;
 /// leaderboard's <see cref="Table"/> to whoever should see it:
 /// <code>
 /// if (MatchProtocol.Handle(match, connection.User.Name, message) is { } reply) connection.Send(reply);
-/// if (match.IsOver &amp;&amp; !announced) { announced = true; foreach (IMessage m in MatchProtocol.Over(match.Result)) Broadcast(m); }
+/// if (match.IsOver &amp;&amp; !announced) { announced = true; foreach (IServerMessage m in MatchProtocol.Over(match.Result)) Broadcast(m); }
 /// </code>
 /// Before the end nothing here tells anything about the summit: the start says only the map's extent and the rules,
 /// and answers say only the heights asked for.
@@ -37,7 +37,7 @@ public static class MatchProtocol
     /// reply to send them: an <see cref="Answer"/>, <see cref="Answers"/>, or <see cref="Refused"/> with the reason;
     /// null for <see cref="Done"/>, which needs none.
     /// </summary>
-    public static IMessage? Handle(Match match, string player, IMessage message)
+    public static IServerMessage? Handle(Match match, string player, IMessage message)
     {
         ArgumentNullException.ThrowIfNull(match);
         ArgumentNullException.ThrowIfNull(message);
@@ -67,10 +67,10 @@ public static class MatchProtocol
     }
 
     /// <summary>What to send the players when the match is over: <see cref="MatchOver"/>, then a <see cref="PlayerScore"/> per player, best first.</summary>
-    public static IReadOnlyList<IMessage> Over(MatchResult result)
+    public static IReadOnlyList<IServerMessage> Over(MatchResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var messages = new List<IMessage>(1 + result.Ranking.Count)
+        var messages = new List<IServerMessage>(1 + result.Ranking.Count)
         {
             new MatchOver(
                 result.Match,

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
+using Wevis.Serialization;
 using Wevis.Sessions;
 using Wevis.Transport;
 
@@ -15,6 +16,8 @@ namespace Wevis;
 /// <remarks>
 /// <para><b>Blocking</b>, as the original: <see cref="StartBlocking"/>, <see cref="Send"/>, <see cref="ReceiveBlocking{T}"/>, <see cref="Stop"/>.</para>
 /// <para><b>Async</b>: <see cref="ConnectAsync"/>, <see cref="Send"/>, <see cref="ReceiveAsync{T}"/> or <see cref="ReadAllAsync"/>, <see cref="DisposeAsync"/>.</para>
+/// <para>A request (<c>client: WhoAmI -&gt; YouAre</c>) is sent and its reply awaited in one call, <see cref="RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/>
+/// or <see cref="RequestBlocking{TReply}"/>; other messages go to the receive methods as always.</para>
 /// <para>A lost connection ends a waiting receive with <see cref="ConnectionClosedException"/>, never a hang.</para>
 /// <para>Continuations of <see cref="ReceiveAsync(CancellationToken)"/> may run on the client's receive loop; replies sent
 /// there go out together when the loop's current batch of messages is done. Do not block in such code. Sends on
@@ -38,6 +41,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private readonly ClientOptions _options;
     private readonly ILogger _logger;
     private readonly MessageInbox _inbox = new();
+    private readonly PendingRequests _requests = new();
     private readonly List<IMessage> _arrived = [];
     private readonly Dictionary<int, TaskCompletionSource<ClientRoom>> _roomRequests = [];
     private readonly Lock _lifecycleLock = new();
@@ -168,11 +172,143 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
     public void StartBlocking() => ConnectAsync().GetAwaiter().GetResult();
 
-    /// <summary>Sends <paramref name="message"/> to the server; messages arrive in the order they were sent.</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> to the server; messages arrive in the order they were sent. Only messages that
+    /// clients send (<c>client:</c>, or no direction) are <see cref="IClientMessage"/>s, so sending one of the server's
+    /// does not compile.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
     /// <exception cref="ConnectionClosedException">The connection is closed.</exception>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the message is not sent).</exception>
     /// <exception cref="ArgumentException">The message is not one of the client's message types, or is over the frame limit.</exception>
-    public void Send(IMessage message)
+    public void Send(IClientMessage message) => SendMessage(message);
+
+    /// <summary>
+    /// Sends a message whose type is known only at run time (a tool that sends messages typed in by hand, say), as
+    /// <see cref="Send"/> does. Its direction is checked here instead of by the compiler: prefer <see cref="Send"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message is one only the server sends, or as for <see cref="Send"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
+    /// <exception cref="ConnectionClosedException">The connection is closed.</exception>
+    public void SendUntyped(IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if ((message.Descriptor.Direction & MessageDirection.ClientToServer) == 0)
+        {
+            throw new ArgumentException($"{message.Descriptor.Name} is sent only by the server ({message.Descriptor.Definition}); a client cannot send it.", nameof(message));
+        }
+
+        SendMessage(message);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and waits for its reply (<c>YouAre you = await client.RequestAsync(new WhoAmI());</c>),
+    /// for at most <see cref="ClientOptions.RequestTimeout"/>. The reply's type comes from the request's definition
+    /// (<c>WhoAmI -&gt; YouAre</c>). Other messages that arrive meanwhile, broadcasts and replies to other requests, go
+    /// where they always go; many requests may be in flight at once, and each caller gets its own reply.
+    /// </summary>
+    /// <remarks>
+    /// The caller's code after the <c>await</c> may run on the client's receive loop, as after
+    /// <see cref="ReceiveAsync(CancellationToken)"/>: do not block there. A reply that arrives after the timeout or
+    /// the cancellation is dropped, with a log line.
+    /// </remarks>
+    /// <exception cref="RequestFailedException">The room answered with a failure; the exception carries its reason.</exception>
+    /// <exception cref="TimeoutException">No reply arrived in time.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before the reply arrived.</exception>
+    /// <exception cref="UnexpectedMessageException">The server answered with a message of another type.</exception>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound (the request is not sent).</exception>
+    /// <exception cref="InvalidOperationException">The client has not logged in yet.</exception>
+    public ValueTask<TReply> RequestAsync<TReply>(IRequest<TReply> request, CancellationToken cancellationToken = default)
+        where TReply : IServerMessage =>
+        RequestAsync(request, _options.RequestTimeout, cancellationToken);
+
+    /// <summary>Sends <paramref name="request"/> and waits at most <paramref name="timeout"/> for its reply; otherwise as <see cref="RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/>.</summary>
+    /// <exception cref="RequestFailedException">The room answered with a failure; the exception carries its reason.</exception>
+    /// <exception cref="TimeoutException">No reply arrived within <paramref name="timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before the reply arrived.</exception>
+    public ValueTask<TReply> RequestAsync<TReply>(IRequest<TReply> request, TimeSpan timeout, CancellationToken cancellationToken = default)
+        where TReply : IServerMessage
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive or infinite.");
+        }
+
+        MessageConnection transport = LoggedInTransport();
+        if (!_messages.Contains(request.Descriptor))
+        {
+            throw new ArgumentException(
+                $"{request.Descriptor.Name} ({request.Descriptor.MessageType.FullName}) is not one of this connection's message types; "
+                + "pass the registry that defines it in the options.",
+                nameof(request));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TReply>(cancellationToken);
+        }
+
+        var pending = new PendingRequest<TReply>(request, timeout);
+        _requests.Add(pending);
+        FrameBuffer frame;
+        try
+        {
+            frame = FrameBuffer.Encode(pending);
+        }
+        catch
+        {
+            _requests.Remove(pending);
+            throw;
+        }
+
+        try
+        {
+            if (frame.BodyLength > _options.MaxFrameSize)
+            {
+                _requests.Remove(pending);
+                throw new ArgumentException(
+                    $"The {request.Descriptor.Name} request is {frame.BodyLength} bytes, over the frame limit of {_options.MaxFrameSize} bytes.",
+                    nameof(request));
+            }
+
+            pending.Start(_requests, _options.TimeProvider, cancellationToken);
+            if (!transport.TrySendFrame(frame.Frame))
+            {
+                pending.TryFail(new ConnectionClosedException(transport.CloseReason ?? "the connection was closed"));
+            }
+        }
+        finally
+        {
+            FrameBuffer.Return(frame);
+        }
+
+        return new ValueTask<TReply>(pending, pending.Version);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and blocks until its reply arrives, as <see cref="RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/> waits for it.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="timeout">How long to wait; null waits <see cref="ClientOptions.RequestTimeout"/>.</param>
+    /// <exception cref="RequestFailedException">The room answered with a failure; the exception carries its reason.</exception>
+    /// <exception cref="TimeoutException">No reply arrived in time.</exception>
+    /// <exception cref="ConnectionClosedException">The connection closed before the reply arrived.</exception>
+    /// <exception cref="InvalidOperationException">Called on the client's receive loop (in code continuing from an await of this client), where it would wait forever.</exception>
+    public TReply RequestBlocking<TReply>(IRequest<TReply> request, TimeSpan? timeout = null)
+        where TReply : IServerMessage
+    {
+        if (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
+        {
+            throw new InvalidOperationException(
+                "RequestBlocking was called on the client's receive loop (in code continuing from an await of this client), where it would wait forever; use RequestAsync there.");
+        }
+
+        ValueTask<TReply> reply = RequestAsync(request, timeout ?? _options.RequestTimeout);
+        return reply.IsCompletedSuccessfully ? reply.Result : reply.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void SendMessage(IMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         MessageConnection transport = LoggedInTransport();
@@ -350,6 +486,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             {
                 HandleRoomNotice(message);
             }
+            else if (message is IncomingRequest)
+            {
+                BreakProtocol($"the server sent a {message.Descriptor.Name} request, but only clients send requests");
+            }
+            else if (message.Descriptor.Direction == MessageDirection.ClientToServer)
+            {
+                BreakProtocol($"the server sent {message.Descriptor.Name}, which only clients send");
+            }
             else
             {
                 _arrived.Add(message);
@@ -377,12 +521,41 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             case JoinRefused refused:
                 TakeRoomRequest(refused.Request)?.TrySetException(new JoinRefusedException(refused.Reason));
                 break;
+            case ReplyEnvelope { Message.Descriptor.Direction: MessageDirection.ClientToServer } reply:
+                BreakProtocol($"the server answered a request with {reply.Message.Descriptor.Name}, which only clients send");
+                break;
+            case ReplyEnvelope reply:
+                Answer(reply.RequestId, reply.Message.Descriptor.Name, pending => pending.TryComplete(reply.Message));
+                break;
+            case Failed failed:
+                Answer(failed.Request, "_Failed: " + failed.Reason, pending => pending.TryFail(new RequestFailedException(pending.Message.Descriptor.Name, failed.Reason)));
+                break;
             default:
-                string reason = $"the server sent {message.Descriptor.Name} after the login";
-                ClientLog.ProtocolViolation(_logger, Host, Port, reason);
-                _transport?.Close(reason, new Closing(reason));
+                BreakProtocol($"the server sent {message.Descriptor.Name} after the login");
                 break;
         }
+    }
+
+    /// <summary>
+    /// Ends the request an answer names (on the receive loop, inside its batch, so that what the caller sends next
+    /// goes out with the loop's other sends); an answer no request is waiting for came too late, and is dropped with
+    /// a log line.
+    /// </summary>
+    private void Answer(int requestId, string answer, Action<PendingRequest> end)
+    {
+        if (_requests.Take(requestId) is not { } pending)
+        {
+            ClientLog.LateAnswer(_logger, answer, requestId, Host, Port);
+            return;
+        }
+
+        end(pending);
+    }
+
+    private void BreakProtocol(string reason)
+    {
+        ClientLog.ProtocolViolation(_logger, Host, Port, reason);
+        _transport?.Close(reason, new Closing(reason));
     }
 
     private async Task<ClientRoom> RequestRoomAsync(Func<int, IMessage> makeRequest, CancellationToken cancellationToken)
@@ -460,6 +633,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         ClientLog.Closed(_logger, Host, Port, reason);
         var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
         _inbox.Complete(closed);
+        _requests.CloseAll(closed.Reason);
         lock (_roomRequests)
         {
             foreach (TaskCompletionSource<ClientRoom> answer in _roomRequests.Values)

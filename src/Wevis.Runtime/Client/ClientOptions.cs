@@ -18,6 +18,13 @@ public sealed class ClientOptions
     /// </summary>
     public TimeSpan ServerTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long <see cref="Client.RequestAsync{TReply}(IRequest{TReply}, CancellationToken)"/> waits for the reply before
+    /// it throws <see cref="TimeoutException"/>, unless the call gives its own. Default 30 seconds;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as the connection is open.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest message body, in bytes, accepted from or sent to the server. Default 1 MiB.</summary>
     public int MaxFrameSize { get; set; } = 1024 * 1024;
 
@@ -49,6 +56,7 @@ public sealed class ClientOptions
     {
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Require(ServerTimeout > TimeSpan.Zero || ServerTimeout == Timeout.InfiniteTimeSpan, nameof(ServerTimeout), "must be positive or infinite");
+        Require(RequestTimeout > TimeSpan.Zero || RequestTimeout == Timeout.InfiniteTimeSpan, nameof(RequestTimeout), "must be positive or infinite");
         Require(MaxFrameSize >= 64, nameof(MaxFrameSize), "must be at least 64 bytes");
         Require(MaxQueuedBytes >= MaxFrameSize + 4L, nameof(MaxQueuedBytes), "must be at least MaxFrameSize + 4");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");

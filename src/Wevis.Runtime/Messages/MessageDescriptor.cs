@@ -18,24 +18,49 @@ namespace Wevis;
 /// </remarks>
 public abstract class MessageDescriptor
 {
-    /// <summary>Creates the descriptor of one message type; called by generated code.</summary>
+    /// <summary>Creates the descriptor of a message type sent either way, without replies: as before directions existed.</summary>
     /// <param name="name">The message's name as defined.</param>
     /// <param name="wireId">The message's wire id (FNV-1a of the name; see docs/protocol.md).</param>
     /// <param name="messageType">The record type that holds the message.</param>
     /// <param name="arguments">The arguments, in definition order.</param>
     protected MessageDescriptor(string name, int wireId, Type messageType, MessageArgument[] arguments)
+        : this(name, wireId, messageType, arguments, MessageDirection.Both, [], 0)
+    {
+    }
+
+    /// <summary>Creates the descriptor of one message type; called by generated code.</summary>
+    /// <param name="name">The message's name as defined.</param>
+    /// <param name="wireId">The message's wire id (FNV-1a of the name; see docs/protocol.md).</param>
+    /// <param name="messageType">The record type that holds the message.</param>
+    /// <param name="arguments">The arguments, in definition order.</param>
+    /// <param name="direction">Who may send it.</param>
+    /// <param name="replies">The names of the messages that answer it, if it is a request; else empty.</param>
+    /// <param name="definitionsVersion">The <c>@version</c> of the definitions file it is in, or 0 if it declares none.</param>
+    protected MessageDescriptor(
+        string name, int wireId, Type messageType, MessageArgument[] arguments, MessageDirection direction, string[] replies, int definitionsVersion)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(messageType);
         ArgumentNullException.ThrowIfNull(arguments);
+        ArgumentNullException.ThrowIfNull(replies);
+        ArgumentOutOfRangeException.ThrowIfNegative(definitionsVersion);
+        if (direction is not (MessageDirection.ClientToServer or MessageDirection.ServerToClient or MessageDirection.Both))
+        {
+            throw new ArgumentOutOfRangeException(nameof(direction), direction, "A message is sent by clients, by the server, or both.");
+        }
+
         Name = name;
         WireId = wireId;
         MessageType = messageType;
         Arguments = new ReadOnlyCollection<MessageArgument>((MessageArgument[])arguments.Clone());
         ArgumentCount = arguments.Length;
-        Definition = arguments.Length == 0 ? name : name + " " + string.Join(' ', arguments.Select(a => a.ToString()));
+        Direction = direction;
+        Replies = new ReadOnlyCollection<string>((string[])replies.Clone());
+        DefinitionsVersion = definitionsVersion;
+        Definition = DefinitionText(name, arguments, direction, replies);
         IsProtocolMessage = name.StartsWith('_');
         MaxBodySize = MaxFixedBodySize(arguments);
+        BodySizeBound = MaxReceivedBodySize(arguments);
     }
 
     /// <summary>The message's name as defined, which is also its name on the wire (<c>ItIs</c>).</summary>
@@ -53,8 +78,30 @@ public abstract class MessageDescriptor
     /// <summary>The number of arguments, kept apart from <see cref="Arguments"/> so that reading does not go through an interface.</summary>
     internal int ArgumentCount { get; }
 
-    /// <summary>The definition as a definitions-file line: <c>ItIs hours=int minutes=int</c>.</summary>
+    /// <summary>
+    /// The definition as a definitions-file line, with its direction, bounds and replies:
+    /// <c>ItIs hours=int minutes=int</c>, <c>client: Join room=str(32) -&gt; Joined | Full</c>.
+    /// </summary>
     public string Definition { get; }
+
+    /// <summary>Who may send it: clients, the server, or both.</summary>
+    public MessageDirection Direction { get; }
+
+    /// <summary>The names of the messages that answer this one, if it is a request (<c>-&gt; YouAre</c>); else empty.</summary>
+    public IReadOnlyList<string> Replies { get; }
+
+    /// <summary>Whether this is a request, answered by one of <see cref="Replies"/>.</summary>
+    public bool IsRequest => Replies.Count > 0;
+
+    /// <summary>The <c>@version</c> of the definitions file it is in, or 0 if that declares none.</summary>
+    public int DefinitionsVersion { get; }
+
+    /// <summary>
+    /// The most bytes a valid body of this type can take on the wire, from its argument types and bounds, allowing
+    /// for every encoding a reader accepts; <see cref="int.MaxValue"/> when an argument has no bound. A receiver
+    /// refuses a longer frame of this type as soon as the frame's start has arrived, without waiting for the rest.
+    /// </summary>
+    public int BodySizeBound { get; }
 
     /// <summary>Whether this is one of the Wevis protocol's own messages (a name starting with '_').</summary>
     public bool IsProtocolMessage { get; }
@@ -152,6 +199,23 @@ public abstract class MessageDescriptor
         return messageType.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length == 0;
     }
 
+    /// <summary>
+    /// The room's view of a request of this type that arrived with id <paramref name="requestId"/>: a
+    /// <see cref="Request{TRequest}"/>. Generated descriptors of requests override it (with <see cref="MakeRequest"/>);
+    /// for other messages it is null.
+    /// </summary>
+    protected virtual IncomingRequest? NewRequest(int requestId, IMessage message) => null;
+
+    /// <summary>Makes a <see cref="Request{TRequest}"/>, for <see cref="NewRequest"/>.</summary>
+    protected static Request<TRequest> MakeRequest<TRequest>(int requestId, TRequest message)
+        where TRequest : class, IRequest => new(requestId, message);
+
+    /// <summary>The room's view of a request of this type.</summary>
+    /// <exception cref="ProtocolException">This type is not a request.</exception>
+    internal IncomingRequest CreateRequest(int requestId, IMessage message) =>
+        NewRequest(requestId, message)
+        ?? throw new ProtocolException($"{Name} was sent as a request, but it is not one: its definition names no replies ({Definition}).", Name);
+
     /// <summary>Reads and checks the array header and wire id of a body of this type, before its arguments.</summary>
     /// <exception cref="ProtocolException">The header is not this message type's.</exception>
     protected void ReadHeader(ref MessagePackReader reader)
@@ -180,6 +244,53 @@ public abstract class MessageDescriptor
 
     /// <inheritdoc/>
     public override string ToString() => Definition;
+
+    /// <summary>The definitions-file line: <c>[client: |server: ]Name arg=type(bound) … [-&gt; Reply | Reply]</c>.</summary>
+    private static string DefinitionText(string name, MessageArgument[] arguments, MessageDirection direction, string[] replies)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(direction switch
+        {
+            MessageDirection.ClientToServer => "client: ",
+            MessageDirection.ServerToClient => "server: ",
+            _ => string.Empty,
+        });
+        text.Append(name);
+        foreach (MessageArgument argument in arguments)
+        {
+            text.Append(' ').Append(argument);
+        }
+
+        if (replies.Length > 0)
+        {
+            text.Append(" -> ").AppendJoin(" | ", replies);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The bound on a received body: the array header (at most 5 bytes), the wire id and every number in their
+    /// longest encodings (9 bytes), a bounded <c>str</c> or <c>bytes</c> as its header and bytes, a bounded <c>?f</c>
+    /// or <c>?d</c> in its longer form, an array of 9-byte numbers.
+    /// </summary>
+    private static int MaxReceivedBodySize(MessageArgument[] arguments)
+    {
+        long size = 5 + 9;
+        foreach (MessageArgument argument in arguments)
+        {
+            long bound = argument.Bound ?? int.MaxValue;
+            size += argument.Type switch
+            {
+                ArgumentType.Boolean => 1,
+                ArgumentType.Int32 or ArgumentType.Int64 or ArgumentType.Double => 9,
+                ArgumentType.String or ArgumentType.Bytes => 5 + bound,
+                _ => 5 + (9 * bound),
+            };
+        }
+
+        return (int)Math.Min(size, int.MaxValue);
+    }
 
     private static int MaxFixedBodySize(MessageArgument[] arguments)
     {

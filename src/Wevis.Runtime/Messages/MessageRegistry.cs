@@ -48,6 +48,12 @@ public sealed class MessageRegistry
                     + "Define each message in one assembly and reference it from the others.");
             }
 
+            if (message.WireId is EnvelopeWireIds.Request or EnvelopeWireIds.Reply)
+            {
+                throw new InvalidOperationException(
+                    $"Message '{message.Name}' ({Describe(message)}) has the wire id {message.WireId}, which the protocol's request and reply envelopes use; rename it.");
+            }
+
             if (byWireId.TryGetValue(message.WireId, out MessageDescriptor? sameId))
             {
                 throw new InvalidOperationException(
@@ -94,10 +100,27 @@ public sealed class MessageRegistry
     public IReadOnlyList<MessageDescriptor> Messages { get; }
 
     /// <summary>
-    /// A digest of every message's name, argument names and types, in order: the first 16 bytes of SHA-256, in
-    /// lowercase hex. Equal fingerprints mean compatible definitions (docs/protocol.md gives the exact text hashed).
+    /// A digest of every message's direction, name, argument names, types and bounds, in order, and replies: the
+    /// first 16 bytes of SHA-256, in lowercase hex, followed by <c>@</c> and <see cref="DefinitionsVersion"/> when that
+    /// is not 0. Equal fingerprints mean the same definitions (docs/protocol.md gives the exact text hashed).
     /// </summary>
     public string Fingerprint => _fingerprint ??= ComputeFingerprint(Messages);
+
+    /// <summary>
+    /// The highest <c>@version</c> of the definitions files these messages come from, or 0 if none declares one. It
+    /// ends the <see cref="Fingerprint"/>, so that a server can tell an older client to upgrade.
+    /// </summary>
+    public int DefinitionsVersion => Messages.Count == 0 ? 0 : Messages.Max(m => m.DefinitionsVersion);
+
+    /// <summary>The definitions version a fingerprint ends with (<c>…@3</c>), or 0 if it has none.</summary>
+    public static int VersionOf(string fingerprint)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        int at = fingerprint.LastIndexOf('@');
+        return at >= 0 && int.TryParse(fingerprint.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int version)
+            ? version
+            : 0;
+    }
 
     /// <summary>Adds an assembly's registry to <see cref="Default"/>. Called by generated module initializers.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -144,23 +167,40 @@ public sealed class MessageRegistry
     public bool Contains(MessageDescriptor descriptor) =>
         _byWireId.TryGet(descriptor.WireId, out MessageDescriptor? found) && ReferenceEquals(found, descriptor);
 
-    /// <summary>The text whose hash is the fingerprint: one line per message, <c>Name Property=type …</c>, sorted.</summary>
+    /// <summary>
+    /// The text whose hash is the fingerprint: one line per message, sorted,
+    /// <c>[client: |server: ]Name Property=type(bound) … [-&gt; Reply | Reply]</c>, where the direction, the bounds and
+    /// the replies appear only when defined (so definitions without them hash as they always did).
+    /// </summary>
     public static string FingerprintText(IEnumerable<MessageDescriptor> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        IEnumerable<string> lines = messages
-            .Select(m => m.Name + string.Concat(m.Arguments.Select(a => " " + a.PropertyName + "=" + a.TypeKeyword)))
-            .Order(StringComparer.Ordinal);
+        IEnumerable<string> lines = messages.Select(FingerprintLine).Order(StringComparer.Ordinal);
         return string.Join('\n', lines);
+    }
+
+    private static string FingerprintLine(MessageDescriptor message)
+    {
+        string direction = message.Direction switch
+        {
+            MessageDirection.ClientToServer => "client: ",
+            MessageDirection.ServerToClient => "server: ",
+            _ => string.Empty,
+        };
+        string arguments = string.Concat(message.Arguments.Select(a => " " + a.PropertyName + "=" + a.TypeText));
+        string replies = message.Replies.Count == 0 ? string.Empty : " -> " + string.Join(" | ", message.Replies);
+        return direction + message.Name + arguments + replies;
     }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Messages.Count} message type(s), fingerprint {Fingerprint}";
 
-    private static string ComputeFingerprint(IEnumerable<MessageDescriptor> messages)
+    private static string ComputeFingerprint(IReadOnlyList<MessageDescriptor> messages)
     {
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(FingerprintText(messages)));
-        return Convert.ToHexStringLower(hash.AsSpan(0, 16));
+        string digest = Convert.ToHexStringLower(hash.AsSpan(0, 16));
+        int version = messages.Count == 0 ? 0 : messages.Max(m => m.DefinitionsVersion);
+        return version == 0 ? digest : digest + "@" + version.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static string Describe(MessageDescriptor message) =>

@@ -14,7 +14,7 @@ namespace Wevis;
 /// Rooms reach users only through this class, never a socket or a frame, so a room's code does not depend on where
 /// the user's connection ends: on this machine, or on a gateway in front of a cluster.
 /// </remarks>
-public abstract class Connection
+public abstract partial class Connection
 {
     private readonly Lock _holdLock = new();
     private ArrayBufferWriter<byte>? _held;
@@ -55,11 +55,14 @@ public abstract class Connection
 
     /// <summary>
     /// Sends <paramref name="message"/> to this client. It is queued and goes out promptly: in a handler, together
-    /// with the handler's other replies when it returns. Sending on a closed connection does nothing.
+    /// with the handler's other replies when it returns. Sending on a closed connection does nothing. Only messages
+    /// the server sends (<c>server:</c>, or no direction) are <see cref="IServerMessage"/>s, so sending one of the
+    /// clients' does not compile.
     /// </summary>
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound; nothing was sent.</exception>
     /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit; nothing was sent.</exception>
     /// <exception cref="ArgumentNullException">A reference-typed argument of a <c>[WevisMessage]</c> record is null.</exception>
-    public void Send(IMessage message)
+    public void Send(IServerMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (_holding && TryHold(message))

@@ -127,11 +127,11 @@ public abstract class Room
 
     /// <summary>Sends <paramref name="message"/> to every connection in the room. It is encoded once.</summary>
     /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit; nothing was sent.</exception>
-    public void Broadcast(IMessage message) => Broadcast(message, except: null);
+    public void Broadcast(IServerMessage message) => Broadcast(message, except: null);
 
     /// <summary>Sends <paramref name="message"/> to every connection in the room but <paramref name="except"/>. It is encoded once.</summary>
     /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit; nothing was sent.</exception>
-    public void Broadcast(IMessage message, Connection? except)
+    public void Broadcast(IServerMessage message, Connection? except)
     {
         ArgumentNullException.ThrowIfNull(message);
         Connection[] members = _members.Snapshot;
@@ -154,7 +154,7 @@ public abstract class Room
 
     /// <summary>Sends <paramref name="message"/> to each of <paramref name="recipients"/> (in this room or not). It is encoded once.</summary>
     /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit; nothing was sent.</exception>
-    public void Send(IMessage message, IEnumerable<Connection> recipients)
+    public void Send(IServerMessage message, IEnumerable<Connection> recipients)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(recipients);
@@ -415,6 +415,7 @@ public abstract class Room
                 }
 
                 index++;
+                (message as IncomingRequest)?.Attach(connection);
                 if (HandleMessagesOnTick && _ticker is not null)
                 {
                     _tickInbox.Add(new ReceivedMessage(connection, message));
@@ -615,6 +616,12 @@ public abstract class Room
         catch (Exception ex)
         {
             RoomLog.TickFailed(Logger, ex, Id, tick.Number);
+
+            // Requests the failed tick was given are answered with a failure, not left to time out.
+            foreach (ReceivedMessage received in held)
+            {
+                (received.Message as IncomingRequest)?.FailAfterError();
+            }
         }
         finally
         {
@@ -659,6 +666,7 @@ public abstract class Room
         catch (Exception ex)
         {
             RoomLog.HandlerFailed(Logger, ex, Id, connection.User.Name, MessageSummary.Of(message));
+            (message as IncomingRequest)?.FailAfterError();
             return ValueTask.CompletedTask;
         }
 
@@ -674,6 +682,7 @@ public abstract class Room
         catch (Exception ex)
         {
             RoomLog.HandlerFailed(Logger, ex, Id, connection.User.Name, MessageSummary.Of(message));
+            (message as IncomingRequest)?.FailAfterError();
         }
     }
 

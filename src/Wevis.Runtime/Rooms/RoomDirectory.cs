@@ -1,3 +1,4 @@
+using Wevis.Serialization;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -199,6 +200,25 @@ public sealed class RoomDirectory
         {
             FrameBuffer.Return(frame);
             FrameBuffer.ThrowOverLimit(message.Descriptor, frame.BodyLength, MaxFrameSize);
+        }
+
+        return frame;
+    }
+
+    /// <summary>Encodes a reply in its envelope (<c>[_Reply, id, reply]</c>), checked as <see cref="Encode"/> checks a message.</summary>
+    /// <exception cref="ArgumentException">Not one of the server's message types, or over the frame limit.</exception>
+    internal FrameBuffer EncodeReply(int requestId, IServerMessage reply)
+    {
+        if (!Outgoing.Contains(reply.Descriptor))
+        {
+            throw new ArgumentException($"{reply.Descriptor.Name} is not one of the server's message types.", nameof(reply));
+        }
+
+        FrameBuffer frame = FrameBuffer.Encode(new ReplyEnvelope(requestId, reply));
+        if (frame.BodyLength > MaxFrameSize)
+        {
+            FrameBuffer.Return(frame);
+            FrameBuffer.ThrowOverLimit(reply.Descriptor, frame.BodyLength, MaxFrameSize);
         }
 
         return frame;

@@ -40,7 +40,7 @@ public static class MessageSerializer
         int count = reader.ReadBodyHeader(out int wireId);
         if (!registry.TryGetByWireId(wireId, out MessageDescriptor? descriptor))
         {
-            throw UnknownWireId(wireId);
+            return Envelopes.Read(ref reader, count, wireId, registry) ?? throw UnknownWireId(wireId);
         }
 
         if (count - 1 != descriptor.ArgumentCount)
@@ -149,7 +149,7 @@ public static class MessageSerializer
 
             if (!registry.TryGetByWireId(wireId, out descriptor))
             {
-                throw UnknownWireId(wireId);
+                return Envelopes.Read(ref reader, count, wireId, registry) ?? throw UnknownWireId(wireId);
             }
 
             descriptor.CheckArgumentCount(count - 1);
@@ -167,9 +167,9 @@ public static class MessageSerializer
         }
     }
 
-    private static ProtocolException UnknownWireId(int wireId) =>
+    internal static ProtocolException UnknownWireId(int wireId) =>
         new($"Unknown message wire id {wireId}: no message type in this program has it.");
 
-    private static ProtocolException TrailingBytes(MessageDescriptor descriptor, long count) =>
+    internal static ProtocolException TrailingBytes(MessageDescriptor descriptor, long count) =>
         new($"Malformed {descriptor.Name} message: {count} byte(s) follow its last argument.", descriptor.Name);
 }

@@ -19,4 +19,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(105, LogLevel.Warning, "The server at {Host}:{Port} broke the protocol: {Reason}")]
     public static partial void ProtocolViolation(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(106, LogLevel.Information, "An answer to request {RequestId} ({Answer}) arrived from {Host}:{Port} after the request had timed out or been cancelled; it was dropped")]
+    public static partial void LateAnswer(ILogger logger, string answer, int requestId, string host, int port);
 }

@@ -54,9 +54,7 @@ internal sealed class ServerLogin
         IPAddress? address = (remote as IPEndPoint)?.Address;
         if (!string.Equals(login.Fingerprint, _fingerprint, StringComparison.Ordinal))
         {
-            return Reject(connectionId, remote, login,
-                $"The client's message definitions differ from the server's (fingerprint {login.Fingerprint}, server {_fingerprint}); "
-                + "build both from the same definitions.");
+            return Reject(connectionId, remote, login, DefinitionsMismatch.Reason(login.Fingerprint, _fingerprint));
         }
 
         if (_throttle.IsRefused(address))

@@ -220,7 +220,7 @@ internal sealed class ServerSession : IMessageBatchHandler
 
                 // A run of messages for the layer above, up to the next one handled here.
                 int start = i;
-                while (i < messages.Count && !IsSessionMessage(messages[i]))
+                while (i < messages.Count && !IsSessionMessage(messages[i]) && !OnlyTheServerSends(messages[i]))
                 {
                     i++;
                 }
@@ -232,6 +232,12 @@ internal sealed class ServerSession : IMessageBatchHandler
 
                 if (i < messages.Count && !transport.IsClosing)
                 {
+                    if (OnlyTheServerSends(messages[i]))
+                    {
+                        CloseForViolation($"sent {messages[i].Descriptor.Name}, which only the server sends");
+                        return;
+                    }
+
                     HandleSessionMessage(messages[i++]);
                 }
             }
@@ -243,6 +249,10 @@ internal sealed class ServerSession : IMessageBatchHandler
             Volatile.Write(ref _dispatching, false);
         }
     }
+
+    /// <summary>An application message defined <c>server:</c>, which a client may not send (the protocol's own are judged above).</summary>
+    private static bool OnlyTheServerSends(IMessage message) =>
+        message.Descriptor.Direction == MessageDirection.ServerToClient && !message.Descriptor.IsProtocolMessage;
 
     /// <summary>Whether this layer handles <paramref name="message"/> itself: keep-alive, closing, and login messages out of place.</summary>
     private static bool IsSessionMessage(IMessage message) =>

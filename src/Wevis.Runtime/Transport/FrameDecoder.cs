@@ -23,7 +23,7 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
     {
         try
         {
-            while (FrameReader.TryReadFrame(ref buffer, MaxFrameSize, out ReadOnlySequence<byte> body))
+            while (FrameReader.TryReadFrame(ref buffer, MaxFrameSize, out ReadOnlySequence<byte> body, registry))
             {
                 Batch.Add(MessageSerializer.Read(body, registry));
             }
@@ -50,7 +50,7 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
         consumed = 0;
         try
         {
-            while (FrameReader.TryReadFrame(buffer[consumed..], MaxFrameSize, out int bodyLength))
+            while (FrameReader.TryReadFrame(buffer[consumed..], MaxFrameSize, out int bodyLength, registry))
             {
                 Batch.Add(MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), registry));
                 consumed += FrameReader.HeaderSize + bodyLength;

@@ -13,12 +13,17 @@ internal static class FrameReader
     /// <summary>The size of the length prefix.</summary>
     public const int HeaderSize = 4;
 
+
     /// <summary>
     /// Takes one whole frame's body off the front of <paramref name="buffer"/>, or returns false if the frame
     /// has not fully arrived yet (leaving <paramref name="buffer"/> as it was).
     /// </summary>
-    /// <exception cref="ProtocolException">The length is zero or over <paramref name="maxFrameSize"/>.</exception>
-    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> body)
+    /// <param name="buffer">The bytes received.</param>
+    /// <param name="maxFrameSize">The connection's frame limit.</param>
+    /// <param name="body">The frame's body, when it has arrived whole.</param>
+    /// <param name="registry">If given, a frame still arriving is held to its message's own bound (<see cref="MessageFrameBound"/>).</param>
+    /// <exception cref="ProtocolException">The length is zero, over <paramref name="maxFrameSize"/>, or over the message's bound.</exception>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> body, MessageRegistry? registry = null)
     {
         if (buffer.Length < HeaderSize)
         {
@@ -30,6 +35,14 @@ internal static class FrameReader
         CheckLength(length, maxFrameSize);
         if (buffer.Length - HeaderSize < length)
         {
+            if (registry is not null)
+            {
+                Span<byte> start = stackalloc byte[MessageFrameBound.BodyStartSize];
+                start = start[..(int)Math.Min(MessageFrameBound.BodyStartSize, buffer.Length - HeaderSize)];
+                buffer.Slice(HeaderSize, start.Length).CopyTo(start);
+                MessageFrameBound.Check(start, length, registry);
+            }
+
             body = default;
             return false;
         }
@@ -43,8 +56,12 @@ internal static class FrameReader
     /// Whether a whole frame is at the front of <paramref name="buffer"/> (contiguous bytes); if so,
     /// <paramref name="bodyLength"/> is its body's length, and the body follows the 4-byte prefix.
     /// </summary>
-    /// <exception cref="ProtocolException">The length is zero or over <paramref name="maxFrameSize"/>.</exception>
-    public static bool TryReadFrame(ReadOnlySpan<byte> buffer, int maxFrameSize, out int bodyLength)
+    /// <param name="buffer">The bytes received.</param>
+    /// <param name="maxFrameSize">The connection's frame limit.</param>
+    /// <param name="bodyLength">The frame's body length, when it has arrived whole.</param>
+    /// <param name="registry">If given, a frame still arriving is held to its message's own bound (<see cref="MessageFrameBound"/>).</param>
+    /// <exception cref="ProtocolException">The length is zero, over <paramref name="maxFrameSize"/>, or over the message's bound.</exception>
+    public static bool TryReadFrame(ReadOnlySpan<byte> buffer, int maxFrameSize, out int bodyLength, MessageRegistry? registry = null)
     {
         bodyLength = 0;
         if (buffer.Length < HeaderSize)
@@ -56,6 +73,11 @@ internal static class FrameReader
         CheckLength(length, maxFrameSize);
         if ((uint)(buffer.Length - HeaderSize) < length)
         {
+            if (registry is not null)
+            {
+                MessageFrameBound.Check(buffer[HeaderSize..], length, registry);
+            }
+
             return false;
         }
 

@@ -5,7 +5,7 @@
 
 namespace Game.Messages
 {
-    sealed partial record Heights : global::Wevis.IMessage
+    sealed partial record Heights : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::Game.WevisRegistry.HeightsFormatter.Instance;
@@ -24,11 +24,18 @@ namespace Game
             public static readonly HeightsFormatter Instance = new HeightsFormatter();
 
             private HeightsFormatter()
-                : base("Heights", 1532398019, typeof(global::Game.Messages.Heights), new global::Wevis.MessageArgument[]
-                {
-                    new global::Wevis.MessageArgument("Values", "Values", global::Wevis.ArgumentType.DoubleArray),
-                    new global::Wevis.MessageArgument("Label", "Label", global::Wevis.ArgumentType.String),
-                })
+                : base(
+                    "Heights",
+                    1532398019,
+                    typeof(global::Game.Messages.Heights),
+                    new global::Wevis.MessageArgument[]
+                    {
+                        new global::Wevis.MessageArgument("Values", "Values", global::Wevis.ArgumentType.DoubleArray),
+                        new global::Wevis.MessageArgument("Label", "Label", global::Wevis.ArgumentType.String),
+                    },
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

@@ -5,7 +5,7 @@
 
 namespace Game.Messages
 {
-    sealed partial record Move : global::Wevis.IMessage
+    sealed partial record Move : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::Game.WevisRegistry.MoveFormatter.Instance;
@@ -24,11 +24,18 @@ namespace Game
             public static readonly MoveFormatter Instance = new MoveFormatter();
 
             private MoveFormatter()
-                : base("Move", 2133600820, typeof(global::Game.Messages.Move), new global::Wevis.MessageArgument[]
-                {
-                    new global::Wevis.MessageArgument("X", "X", global::Wevis.ArgumentType.Int32),
-                    new global::Wevis.MessageArgument("Y", "Y", global::Wevis.ArgumentType.Int32),
-                })
+                : base(
+                    "Move",
+                    2133600820,
+                    typeof(global::Game.Messages.Move),
+                    new global::Wevis.MessageArgument[]
+                    {
+                        new global::Wevis.MessageArgument("X", "X", global::Wevis.ArgumentType.Int32),
+                        new global::Wevis.MessageArgument("Y", "Y", global::Wevis.ArgumentType.Int32),
+                    },
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

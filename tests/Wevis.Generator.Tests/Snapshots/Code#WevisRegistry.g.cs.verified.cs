@@ -8,7 +8,7 @@
 namespace Game
 {
     /// <summary>
-    /// The 2 Wevis message types defined in this assembly, with their wire ids and MessagePack formatters.
+    /// The 5 Wevis message types defined in this assembly, with their wire ids and MessagePack formatters.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
     public static partial class WevisRegistry
@@ -19,8 +19,11 @@ namespace Game
         /// </summary>
         public static global::Wevis.MessageRegistry Messages { get; } = new global::Wevis.MessageRegistry(new global::Wevis.MessageDescriptor[]
         {
+            AcceptedFormatter.Instance,
             HeightsFormatter.Instance,
             MoveFormatter.Instance,
+            OfferFormatter.Instance,
+            RefusedFormatter.Instance,
         });
 
         /// <summary>A MessagePack resolver that has a formatter for each of these message types.</summary>
@@ -35,8 +38,11 @@ namespace Game
 
             private static object? Find(global::System.Type type)
             {
+                if (type == typeof(global::Game.Messages.Accepted)) return AcceptedFormatter.Instance;
                 if (type == typeof(global::Game.Messages.Heights)) return HeightsFormatter.Instance;
                 if (type == typeof(global::Game.Messages.Move)) return MoveFormatter.Instance;
+                if (type == typeof(global::Game.Messages.Offer)) return OfferFormatter.Instance;
+                if (type == typeof(global::Game.Messages.Refused)) return RefusedFormatter.Instance;
                 return null;
             }
 

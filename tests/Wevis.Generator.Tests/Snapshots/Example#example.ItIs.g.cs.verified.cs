@@ -8,10 +8,11 @@ namespace Example
     /// <summary>
     /// The <c>ItIs</c> message, defined in example.wevis line 5: <c>ItIs hours=int minutes=int</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     /// <param name="Hours">The <c>hours</c> argument (<c>int</c>).</param>
     /// <param name="Minutes">The <c>minutes</c> argument (<c>int</c>).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record ItIs(int Hours, int Minutes) : global::Wevis.IMessage
+    public sealed partial record ItIs(int Hours, int Minutes) : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::TestApp.WevisRegistry.ItIsFormatter.Instance;
@@ -39,11 +40,18 @@ namespace TestApp
             public static readonly ItIsFormatter Instance = new ItIsFormatter();
 
             private ItIsFormatter()
-                : base("ItIs", 834488472, typeof(global::Example.ItIs), new global::Wevis.MessageArgument[]
-                {
-                    new global::Wevis.MessageArgument("hours", "Hours", global::Wevis.ArgumentType.Int32),
-                    new global::Wevis.MessageArgument("minutes", "Minutes", global::Wevis.ArgumentType.Int32),
-                })
+                : base(
+                    "ItIs",
+                    834488472,
+                    typeof(global::Example.ItIs),
+                    new global::Wevis.MessageArgument[]
+                    {
+                        new global::Wevis.MessageArgument("hours", "Hours", global::Wevis.ArgumentType.Int32),
+                        new global::Wevis.MessageArgument("minutes", "Minutes", global::Wevis.ArgumentType.Int32),
+                    },
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

@@ -8,10 +8,11 @@ namespace Example
     /// <summary>
     /// The <c>PleaseMayIHaveSomeFloats</c> message, defined in example.wevis line 10: <c>PleaseMayIHaveSomeFloats singles=int doubles=int</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     /// <param name="Singles">The <c>singles</c> argument (<c>int</c>).</param>
     /// <param name="Doubles">The <c>doubles</c> argument (<c>int</c>).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record PleaseMayIHaveSomeFloats(int Singles, int Doubles) : global::Wevis.IMessage
+    public sealed partial record PleaseMayIHaveSomeFloats(int Singles, int Doubles) : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::TestApp.WevisRegistry.PleaseMayIHaveSomeFloatsFormatter.Instance;
@@ -39,11 +40,18 @@ namespace TestApp
             public static readonly PleaseMayIHaveSomeFloatsFormatter Instance = new PleaseMayIHaveSomeFloatsFormatter();
 
             private PleaseMayIHaveSomeFloatsFormatter()
-                : base("PleaseMayIHaveSomeFloats", 1948621310, typeof(global::Example.PleaseMayIHaveSomeFloats), new global::Wevis.MessageArgument[]
-                {
-                    new global::Wevis.MessageArgument("singles", "Singles", global::Wevis.ArgumentType.Int32),
-                    new global::Wevis.MessageArgument("doubles", "Doubles", global::Wevis.ArgumentType.Int32),
-                })
+                : base(
+                    "PleaseMayIHaveSomeFloats",
+                    1948621310,
+                    typeof(global::Example.PleaseMayIHaveSomeFloats),
+                    new global::Wevis.MessageArgument[]
+                    {
+                        new global::Wevis.MessageArgument("singles", "Singles", global::Wevis.ArgumentType.Int32),
+                        new global::Wevis.MessageArgument("doubles", "Doubles", global::Wevis.ArgumentType.Int32),
+                    },
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

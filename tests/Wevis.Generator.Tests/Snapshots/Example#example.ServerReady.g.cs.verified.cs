@@ -8,8 +8,9 @@ namespace Example
     /// <summary>
     /// The <c>ServerReady</c> message, defined in example.wevis line 2: <c>ServerReady</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record ServerReady() : global::Wevis.IMessage
+    public sealed partial record ServerReady() : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::TestApp.WevisRegistry.ServerReadyFormatter.Instance;
@@ -28,7 +29,14 @@ namespace TestApp
             public static readonly ServerReadyFormatter Instance = new ServerReadyFormatter();
 
             private ServerReadyFormatter()
-                : base("ServerReady", 1094013593, typeof(global::Example.ServerReady), global::System.Array.Empty<global::Wevis.MessageArgument>())
+                : base(
+                    "ServerReady",
+                    1094013593,
+                    typeof(global::Example.ServerReady),
+                    global::System.Array.Empty<global::Wevis.MessageArgument>(),
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

@@ -8,10 +8,11 @@ namespace Example
     /// <summary>
     /// The <c>SomeFloats</c> message, defined in example.wevis line 11: <c>SomeFloats singles=?f doubles=?d</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     /// <param name="Singles">The <c>singles</c> argument (<c>?f</c>).</param>
     /// <param name="Doubles">The <c>doubles</c> argument (<c>?d</c>).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record SomeFloats(float[] Singles, double[] Doubles) : global::Wevis.IMessage
+    public sealed partial record SomeFloats(float[] Singles, double[] Doubles) : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         private readonly float[] _Singles = Singles ?? throw new global::System.ArgumentNullException(nameof(Singles));
 
@@ -79,11 +80,18 @@ namespace TestApp
             public static readonly SomeFloatsFormatter Instance = new SomeFloatsFormatter();
 
             private SomeFloatsFormatter()
-                : base("SomeFloats", 156673166, typeof(global::Example.SomeFloats), new global::Wevis.MessageArgument[]
-                {
-                    new global::Wevis.MessageArgument("singles", "Singles", global::Wevis.ArgumentType.SingleArray),
-                    new global::Wevis.MessageArgument("doubles", "Doubles", global::Wevis.ArgumentType.DoubleArray),
-                })
+                : base(
+                    "SomeFloats",
+                    156673166,
+                    typeof(global::Example.SomeFloats),
+                    new global::Wevis.MessageArgument[]
+                    {
+                        new global::Wevis.MessageArgument("singles", "Singles", global::Wevis.ArgumentType.SingleArray),
+                        new global::Wevis.MessageArgument("doubles", "Doubles", global::Wevis.ArgumentType.DoubleArray),
+                    },
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

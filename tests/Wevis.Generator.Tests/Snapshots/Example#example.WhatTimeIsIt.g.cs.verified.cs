@@ -8,8 +8,9 @@ namespace Example
     /// <summary>
     /// The <c>WhatTimeIsIt</c> message, defined in example.wevis line 4: <c>WhatTimeIsIt</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record WhatTimeIsIt() : global::Wevis.IMessage
+    public sealed partial record WhatTimeIsIt() : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::TestApp.WevisRegistry.WhatTimeIsItFormatter.Instance;
@@ -28,7 +29,14 @@ namespace TestApp
             public static readonly WhatTimeIsItFormatter Instance = new WhatTimeIsItFormatter();
 
             private WhatTimeIsItFormatter()
-                : base("WhatTimeIsIt", 2118917007, typeof(global::Example.WhatTimeIsIt), global::System.Array.Empty<global::Wevis.MessageArgument>())
+                : base(
+                    "WhatTimeIsIt",
+                    2118917007,
+                    typeof(global::Example.WhatTimeIsIt),
+                    global::System.Array.Empty<global::Wevis.MessageArgument>(),
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

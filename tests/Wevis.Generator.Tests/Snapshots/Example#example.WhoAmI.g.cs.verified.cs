@@ -8,8 +8,9 @@ namespace Example
     /// <summary>
     /// The <c>WhoAmI</c> message, defined in example.wevis line 7: <c>WhoAmI</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record WhoAmI() : global::Wevis.IMessage
+    public sealed partial record WhoAmI() : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         /// <inheritdoc/>
         global::Wevis.MessageDescriptor global::Wevis.IMessage.Descriptor => global::TestApp.WevisRegistry.WhoAmIFormatter.Instance;
@@ -28,7 +29,14 @@ namespace TestApp
             public static readonly WhoAmIFormatter Instance = new WhoAmIFormatter();
 
             private WhoAmIFormatter()
-                : base("WhoAmI", 712013156, typeof(global::Example.WhoAmI), global::System.Array.Empty<global::Wevis.MessageArgument>())
+                : base(
+                    "WhoAmI",
+                    712013156,
+                    typeof(global::Example.WhoAmI),
+                    global::System.Array.Empty<global::Wevis.MessageArgument>(),
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

@@ -8,9 +8,10 @@ namespace Example
     /// <summary>
     /// The <c>YouAre</c> message, defined in example.wevis line 8: <c>YouAre name=str</c>.
     /// </summary>
+    /// <remarks>Sent either way, by clients and by the server.</remarks>
     /// <param name="Name">The <c>name</c> argument (<c>str</c>).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("Wevis.Generator", "0.1.0")]
-    public sealed partial record YouAre(string Name) : global::Wevis.IMessage
+    public sealed partial record YouAre(string Name) : global::Wevis.IClientMessage, global::Wevis.IServerMessage
     {
         private readonly string _Name = Name ?? throw new global::System.ArgumentNullException(nameof(Name));
 
@@ -45,10 +46,17 @@ namespace TestApp
             public static readonly YouAreFormatter Instance = new YouAreFormatter();
 
             private YouAreFormatter()
-                : base("YouAre", 1664584766, typeof(global::Example.YouAre), new global::Wevis.MessageArgument[]
-                {
-                    new global::Wevis.MessageArgument("name", "Name", global::Wevis.ArgumentType.String),
-                })
+                : base(
+                    "YouAre",
+                    1664584766,
+                    typeof(global::Example.YouAre),
+                    new global::Wevis.MessageArgument[]
+                    {
+                        new global::Wevis.MessageArgument("name", "Name", global::Wevis.ArgumentType.String),
+                    },
+                    global::Wevis.MessageDirection.Both,
+                    global::System.Array.Empty<string>(),
+                    0)
             {
             }
 

@@ -108,7 +108,7 @@ public class ExampleExchangeTests
     }
 
     /// <summary>A message type no registry knows.</summary>
-    private sealed class Stranger : IMessage
+    private sealed class Stranger : IClientMessage
     {
         public MessageDescriptor Descriptor { get; } = new StrangerDescriptor();
 

@@ -76,6 +76,34 @@ public class LoginTests
     }
 
     [Fact]
+    public async Task AClientBuiltFromAnOlderDefinitionsVersionIsToldToUpgrade()
+    {
+        // The tests' definitions include lobby.wevis, at @version 2; a client without them is built from version 0.
+        await using TestServer server = await TestServer.StartAsync();
+        var older = new MessageRegistry(WevisRegistry.Messages.Messages.Where(m => m.DefinitionsVersion == 0));
+        await using Client client = server.CreateClient(configure: o => o.Messages = older);
+
+        LoginRejectedException ex = await RejectedAsync(client);
+
+        Assert.Equal(
+            "This server speaks version 2 of the message definitions, and the client was built from an older version (0): upgrade the client.",
+            ex.Reason);
+        await AssertServerStillServesAsync(server);
+    }
+
+    [Fact]
+    public async Task AClientNewerThanTheServerIsToldTheServerMustBeUpgraded()
+    {
+        var older = new MessageRegistry(WevisRegistry.Messages.Messages.Where(m => m.DefinitionsVersion == 0));
+        await using TestServer server = await TestServer.StartAsync(o => o.Messages = older);
+        await using Client client = server.CreateClient();
+
+        LoginRejectedException ex = await RejectedAsync(client);
+
+        Assert.StartsWith("The client was built from version 2 of the message definitions, newer than this server's version 0", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASecondConnectionOverThePerUserLimitIsRejectedAndTheFirstLivesOn()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -63,7 +63,7 @@ public class DecoderFuzzTests(ITestOutputHelper output)
         Gen<List<object>> arguments = Gen.Const(() => new List<object>());
         foreach (MessageArgument argument in message.Arguments)
         {
-            Gen<object> value = ArgumentValue(argument.Type);
+            Gen<object> value = ArgumentValue(argument.Type, argument.Bound ?? int.MaxValue);
             arguments = from list in arguments from v in value select Append(list, v);
         }
 
@@ -72,16 +72,17 @@ public class DecoderFuzzTests(ITestOutputHelper output)
 
     private static List<object> Append(List<object> list, object value) => [.. list, value];
 
-    private static Gen<object> ArgumentValue(ArgumentType type) => type switch
+    /// <summary>A valid value of an argument of <paramref name="type"/>, within <paramref name="bound"/> (bytes of UTF-8, bytes or values).</summary>
+    private static Gen<object> ArgumentValue(ArgumentType type, int bound) => type switch
     {
         ArgumentType.Int32 => Gen.OneOf(Gen.Int, Gen.Int[-40, 300]).Select(v => (object)v),
         ArgumentType.Int64 => Gen.OneOf(Gen.Long, Gen.Long[-40, 70_000]).Select(v => (object)v),
         ArgumentType.Double => Gen.OneOf(Gen.Double, Gen.Double.Special).Select(v => (object)v),
         ArgumentType.Boolean => Gen.Bool.Select(v => (object)v),
-        ArgumentType.String => s_strings.Select(v => (object)v),
-        ArgumentType.Bytes => Gen.Byte.Array[0, 64].Select(v => (object)v),
-        ArgumentType.SingleArray => Gen.OneOf(Gen.Float, Gen.Float.Special).Array[0, 16].Select(v => (object)v),
-        ArgumentType.DoubleArray => Gen.OneOf(Gen.Double, Gen.Double.Special).Array[0, 16].Select(v => (object)v),
+        ArgumentType.String => s_strings.Where(v => System.Text.Encoding.UTF8.GetByteCount(v) <= bound).Select(v => (object)v),
+        ArgumentType.Bytes => Gen.Byte.Array[0, Math.Min(64, bound)].Select(v => (object)v),
+        ArgumentType.SingleArray => Gen.OneOf(Gen.Float, Gen.Float.Special).Array[0, Math.Min(16, bound)].Select(v => (object)v),
+        ArgumentType.DoubleArray => Gen.OneOf(Gen.Double, Gen.Double.Special).Array[0, Math.Min(16, bound)].Select(v => (object)v),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Wevis.Protocol;
 using Wevis.Runtime.Tests.Infrastructure;
 using Wevis.Runtime.Tests.Networking;
+using Wevis.Serialization;
 using Xunit.Abstractions;
 
 namespace Wevis.Runtime.Tests.Reliability;
@@ -61,6 +62,24 @@ public class HostileFrameTests(ITestOutputHelper output)
         ["a login result from the client"] = new(true, RawPeer.Frame(new LoginAccepted()), "sent the protocol message _LoginAccepted after logging in"),
         ["an application message before login"] = new(false, RawPeer.Frame(new WhoAmI()), "expected a login message but received WhoAmI"),
         ["a malformed login"] = new(false, RawPeer.Frame(Pack(WireId(new Login("", "", "", "")), 1, 2, 3, 4)), "Malformed _Login message"),
+        ["an argument over its bound, in a small frame"] = new(
+            true,
+            RawPeer.Frame(Pack(WireId(new Lobby.Talk("x")), new string('x', 201))),
+            "Received a Talk message whose argument 'text' holds 201 bytes, over its bound of 200 (text=str(200))."),
+        ["a frame longer than its message's bound"] = new(
+            true,
+            RawPeerFaults.Prefixed(60_000, [0x92, 0xce, .. BigEndian(WireId(new Lobby.Join("x"))), 0xda, 0xea, 0x5a]),
+            "Received a frame of 60000 bytes for a Join message, whose body is at most 51 bytes (client: Join room=str(32) -> Joined | RoomFull)."),
+        ["a message only the server sends"] = new(true, RawPeer.Frame(new Lobby.RoomFull("lobby")), "sent RoomFull, which only the server sends"),
+        ["a request envelope holding a message that is not a request"] = new(
+            true,
+            RawPeer.Frame([0x93, 0xce, .. BigEndian(Envelopes.Request.WireId), 0x01, .. MessageSerializer.ToBytes(new Requests.Answer("no"))]),
+            "Answer was sent as a request, but it is not one: its definition names no replies (server: Answer text=str(64))."),
+        ["a reply envelope from a client"] = new(true, RawPeer.Frame(new ReplyEnvelope(1, new Requests.Answer("no"))), "sent the protocol message _Reply after logging in"),
+        ["a request envelope longer than its request's bound"] = new(
+            true,
+            RawPeerFaults.Prefixed(60_000, [0x93, 0xce, .. BigEndian(Envelopes.Request.WireId), 0x01, 0x92, 0xce, .. BigEndian(WireId(new Requests.Ask("x"))), 0xda, 0xea]),
+            "Received a frame of 60000 bytes for a Ask message, whose body is at most 106 bytes (client: Ask question=str(64) -> Answer)."),
     };
 
     public static TheoryData<string> Attacks => [.. s_attacks.Keys];

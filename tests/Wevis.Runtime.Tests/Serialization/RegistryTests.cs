@@ -44,7 +44,7 @@ public class RegistryTests
         var fewer = new MessageRegistry(messages.Skip(1));
 
         Assert.Equal(forward.Fingerprint, backward.Fingerprint);
-        Assert.Equal(32, forward.Fingerprint.Length);
+        Assert.Matches("^[0-9a-f]{32}@2$", forward.Fingerprint); // lobby.wevis declares @version 2
         Assert.NotEqual(forward.Fingerprint, fewer.Fingerprint);
         Assert.Equal(WevisRegistry.Messages.Fingerprint, forward.Fingerprint);
     }
@@ -57,6 +57,33 @@ public class RegistryTests
         Assert.Equal("ItIs Hours=int Minutes=int\nWhoAmI", MessageRegistry.FingerprintText(registry.Messages));
         byte[] hash = System.Security.Cryptography.SHA256.HashData("ItIs Hours=int Minutes=int\nWhoAmI"u8);
         Assert.Equal(Convert.ToHexStringLower(hash)[..32], registry.Fingerprint);
+    }
+
+    [Fact]
+    public void TheFingerprintTextGivesDirectionsBoundsRepliesAndTheVersion()
+    {
+        var registry = new MessageRegistry(
+            new IMessage[] { new Lobby.Heartbeat(0), new Lobby.Join("x"), new Lobby.Joined("x", 1), new Lobby.RoomFull("x") }.Select(m => m.Descriptor));
+        const string Text = "Heartbeat Sent=long\n"
+            + "client: Join Room=str(32) -> Joined | RoomFull\n"
+            + "server: Joined Room=str(32) Players=int\n"
+            + "server: RoomFull Room=str(32)";
+
+        Assert.Equal(Text, MessageRegistry.FingerprintText(registry.Messages));
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Text));
+        Assert.Equal(Convert.ToHexStringLower(hash)[..32] + "@2", registry.Fingerprint);
+        Assert.Equal(2, registry.DefinitionsVersion);
+        Assert.Equal(2, MessageRegistry.VersionOf(registry.Fingerprint));
+        Assert.Equal(0, MessageRegistry.VersionOf(Convert.ToHexStringLower(hash)[..32]));
+        Assert.Equal("client: Join room=str(32) -> Joined | RoomFull", registry.Messages[1].Definition);
+    }
+
+    [Fact]
+    public void TheProtocolFilesVersionIsTheWireProtocolsVersion()
+    {
+        // protocol.wevis.lock guards the protocol's own messages: a breaking change must raise protocol.wevis's
+        // @version, which is the version a client checks in the welcome.
+        Assert.Equal(Wevis.Protocol.WireProtocol.Version, Wevis.WevisRegistry.Messages.DefinitionsVersion);
     }
 
     [Fact]
@@ -89,7 +116,7 @@ public class RegistryTests
     {
         Assert.All(Wevis.WevisRegistry.Messages.Messages, m => Assert.True(m.IsProtocolMessage));
         Assert.Equal(
-            ["_Closing", "_CreateRoom", "_Hello", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_RoomChanged", "_Welcome"],
+            ["_Closing", "_CreateRoom", "_Failed", "_Hello", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_RoomChanged", "_Welcome"],
             Wevis.WevisRegistry.Messages.Messages.Select(m => m.Name));
     }
 
