@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wevis.Diagnostics;
 using Wevis.Rooms;
 using Wevis.Transport;
 
@@ -422,6 +424,7 @@ public abstract class Room
     internal async ValueTask<int> DeliverAsync(Connection connection, List<IMessage> messages, int index, int end)
     {
         FlushBatch batch = connection.Batch;
+        ServerMetrics? metrics = _directory?.Metrics;
         await _turn.EnterAsync(batch).ConfigureAwait(false);
         try
         {
@@ -440,6 +443,15 @@ public abstract class Room
                     continue;
                 }
 
+                // Timed only when something listens to handler durations or spans.
+                long started = 0;
+                Activity? activity = null;
+                if (metrics is { TimesHandlers: true })
+                {
+                    started = Stopwatch.GetTimestamp();
+                    activity = ServerMetrics.StartHandling(Type, Id, message);
+                }
+
                 ValueTask handled;
                 using (batch.Enter())
                 {
@@ -450,6 +462,11 @@ public abstract class Room
                 {
                     batch.FlushAll();
                     await handled.ConfigureAwait(false);
+                }
+
+                if (started != 0)
+                {
+                    metrics!.Handled(Type, message.Descriptor, started, activity);
                 }
             }
         }
@@ -599,6 +616,9 @@ public abstract class Room
             List<ReceivedMessage> held = _tickInbox;
             _tickInbox = _tickInboxSpare;
             tick = tick with { Messages = held };
+            ServerMetrics? metrics = _directory?.Metrics;
+            long started = metrics is { TimesTicks: true } ? Stopwatch.GetTimestamp() : 0;
+            Activity? activity = started != 0 ? ServerMetrics.StartTick(Type, Id, tick.Number) : null;
             try
             {
                 ValueTask task;
@@ -621,6 +641,10 @@ public abstract class Room
             {
                 held.Clear();
                 _tickInboxSpare = held;
+                if (started != 0)
+                {
+                    metrics!.Ticked(Type, started, activity);
+                }
             }
         }
         finally
