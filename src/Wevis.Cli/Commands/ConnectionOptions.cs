@@ -22,7 +22,6 @@ internal sealed class ConnectionOptions
     public Option<string[]> Definitions { get; } = new("--definitions", "-d")
     {
         Description = "The .wevis files the server was built from (repeat for several); default: the one .wevis file in this folder.",
-        AllowMultipleArgumentsPerToken = true,
     };
 
     public Option<string> User { get; } = new("--user", "-u")
