@@ -6,7 +6,7 @@ using Wevis.Tests.Shared;
 namespace Wevis.Docs.Tests;
 
 /// <summary>
-/// The user guide (docs/guide/*.md) cannot fall behind the API: every public type of Wevis.Runtime, and every public
+/// The user guide (docs/guide/*.md) cannot fall behind the API: every public type of Wevis.Runtime, Wevis.Hosting and Wevis.Testing, and every public
 /// or protected member of each, is named in it, the member in the same section (under one heading) as its type,
 /// both in code (<c>`ServerOptions`</c> … <c>`LoginTimeout`</c>, or <c>`ServerOptions.LoginTimeout`</c>). And every
 /// log event the server and the client write is in the logging page's table.
@@ -67,7 +67,7 @@ public sealed partial class GuideCoverageTests
         string page = File.ReadAllText(Repository.PathOf("docs/guide/logging.md"));
         var missing = new List<string>();
         // Every class of [LoggerMessage] methods in the runtime, wherever its layer keeps it.
-        Type[] logClasses = [.. typeof(Server).Assembly.GetTypes().Where(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic).Any(m => m.IsDefined(typeof(LoggerMessageAttribute))))];
+        Type[] logClasses = [.. s_packages.SelectMany(a => a.GetTypes()).Where(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic).Any(m => m.IsDefined(typeof(LoggerMessageAttribute))))];
         Assert.True(logClasses.Length >= 4, $"Expected the server's, sessions', rooms' and client's log classes; found {logClasses.Length}.");
         foreach (Type type in logClasses)
         {
@@ -88,8 +88,11 @@ public sealed partial class GuideCoverageTests
     private static bool NameTogether(IEnumerable<Section> sections, string type, string member) =>
         sections.Any(s => s.Names.Contains(type) && s.Names.Contains(member));
 
-    /// <summary>The exported types of Wevis.Runtime.</summary>
-    private static IEnumerable<Type> PublicTypes() => typeof(Server).Assembly.GetExportedTypes().OrderBy(t => t.FullName, StringComparer.Ordinal);
+    /// <summary>The packages whose public API the guide covers: the runtime, the Generic Host package and the test server.</summary>
+    private static readonly System.Reflection.Assembly[] s_packages = [typeof(Server).Assembly, typeof(Wevis.Hosting.WevisServerBuilder).Assembly, typeof(Wevis.Testing.InMemoryServer).Assembly];
+
+    /// <summary>The exported types of the packages.</summary>
+    private static IEnumerable<Type> PublicTypes() => s_packages.SelectMany(a => a.GetExportedTypes()).OrderBy(t => t.FullName, StringComparer.Ordinal);
 
     /// <summary>A type's name as code names it: <c>Room</c>, <c>IMessage</c>; generic types without their arity.</summary>
     private static string NameOf(Type type) => type.Name.Split('`')[0];

@@ -58,7 +58,7 @@ internal sealed class SnippetCompiler
 
     /// <summary>The usings fragments and type blocks get besides the console's, so that they need not repeat them.</summary>
     public static readonly string[] FragmentUsings =
-        ["Wevis", "Microsoft.Extensions.Logging", "System.Net", "System.Security.Cryptography", "System.Security.Cryptography.X509Certificates"];
+        ["Wevis", "Wevis.Hosting", "Wevis.Testing", "Microsoft.Extensions.Logging", "System.Net", "System.Security.Cryptography", "System.Security.Cryptography.X509Certificates"];
 
     /// <summary>Warnings that say nothing about a fragment: unused variables, fields or local functions, an async body without await.</summary>
     private static readonly string[] s_ignored = ["CS1701", "CS1702", "CS1998", "CS8321", "CS0168", "CS0219", "CS0169", "CS0414", "CS0649"];
@@ -78,6 +78,15 @@ internal sealed class SnippetCompiler
         typeof(Microsoft.Extensions.Primitives.StringValues).Assembly,
         typeof(Microsoft.Extensions.Logging.Configuration.ILoggerProviderConfiguration<>).Assembly,
         typeof(Microsoft.Extensions.Configuration.IConfiguration).Assembly,
+        // The hosting and testing packages, and what their snippets use of the host and the fake clock.
+        typeof(Wevis.Hosting.WevisServerBuilder).Assembly,
+        typeof(Wevis.Testing.InMemoryServer).Assembly,
+        typeof(Microsoft.Extensions.Time.Testing.FakeTimeProvider).Assembly,
+        typeof(Microsoft.Extensions.Hosting.Host).Assembly,
+        typeof(Microsoft.Extensions.Hosting.IHost).Assembly,
+        typeof(Microsoft.Extensions.DependencyInjection.OptionsConfigurationServiceCollectionExtensions).Assembly,
+        typeof(Microsoft.Extensions.Diagnostics.Metrics.IMetricsBuilder).Assembly,
+        typeof(Microsoft.Extensions.Configuration.ConfigurationManager).Assembly,
     }.Select(a => a.Location).Distinct()];
 
     private static readonly ImmutableArray<MetadataReference> s_references =

@@ -112,7 +112,7 @@ public class BenNevisNetworkTests
     /// One match for the first <paramref name="players"/> users to enter: the wiring a match room will do, in
     /// miniature (no lobby, no ticks).
     /// </summary>
-    private sealed class OneMatchRoom(HeightGrid map, MatchRules rules, int players, TimeProvider time) : Room
+    internal sealed class OneMatchRoom(HeightGrid map, MatchRules rules, int players, TimeProvider time) : Room
     {
         private readonly List<string> _entered = [];
         private Match? _match;

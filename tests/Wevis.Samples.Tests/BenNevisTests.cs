@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using BenNevis;
 using BenNevis.Messages;
+using Wevis.Testing;
 using Wevis.Tests.Shared;
 
 namespace Wevis.Samples.Tests;
@@ -79,7 +80,7 @@ public partial class BenNevisTests
     [Fact]
     public async Task EveryGuessSendsTheStandingsSoFarToEveryoneInTheRoom()
     {
-        await using Server server = await StartAsync(new GameRoom(Map, new GameRules(Players: 2)));
+        await using InMemoryServer server = StartInMemory(new GameRoom(Map, new GameRules(Players: 2)));
         await using Client watcher = await ConnectAsync(server, "watcher");
         await using Client player = await ConnectAsync(server, "player");
 
@@ -97,7 +98,7 @@ public partial class BenNevisTests
     public async Task TheLastGuessEndsTheGameAndANewOneStarts()
     {
         var room = new GameRoom(Map, new GameRules(Players: 2, Budget: 10));
-        await using Server server = await StartAsync(room);
+        await using InMemoryServer server = StartInMemory(room);
         await using Client first = await ConnectAsync(server, "first");
         await using Client second = await ConnectAsync(server, "second");
 
@@ -123,7 +124,7 @@ public partial class BenNevisTests
     [Fact]
     public async Task RequestsOutsideTheRulesAreRefusedWithAReason()
     {
-        await using Server server = await StartAsync(new GameRoom(Map, new GameRules(Players: 2, Budget: 5)));
+        await using InMemoryServer server = StartInMemory(new GameRoom(Map, new GameRules(Players: 2, Budget: 5)));
         await using Client player = await ConnectAsync(server, "player");
 
         player.Send(new HeightsAt(new float[6], new float[6]));
@@ -227,9 +228,13 @@ public partial class BenNevisTests
         return server;
     }
 
-    private static async Task<Client> ConnectAsync(Server server, string name)
+    /// <summary>The game's server in memory (Wevis.Testing), for tests of the room's rules rather than of the network.</summary>
+    private static InMemoryServer StartInMemory(GameRoom room) =>
+        InMemoryServer.Start(GameRules.Login(GameRules.DefaultPassword), room, new ServerOptions { Messages = BenNevis.WevisRegistry.Messages });
+
+    private static async Task<Client> ConnectAsync(InMemoryServer server, string name)
     {
-        var client = new Client(name, GameRules.DefaultPassword, GameRules.Version, "127.0.0.1", server.Port, new ClientOptions { Messages = BenNevis.WevisRegistry.Messages });
+        Client client = server.CreateClient(name, GameRules.DefaultPassword, GameRules.Version, new ClientOptions { Messages = BenNevis.WevisRegistry.Messages });
         await client.ConnectAsync().Within();
         await client.ReceiveAsync<NewGame>().Within();
         return client;

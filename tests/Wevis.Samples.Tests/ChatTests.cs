@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Wevis.Samples.Chat;
+using Wevis.Testing;
 using Wevis.Tests.Shared;
 
 namespace Wevis.Samples.Tests;
@@ -35,7 +36,7 @@ public class ChatTests
     public async Task AChannelNoOneSpeaksInForItsIdleTimeClosesAndSendsItsUsersToTheLobby()
     {
         var clock = new FakeTimeProvider();
-        await using Server server = await StartAsync(clock);
+        await using InMemoryServer server = StartInMemory(clock);
         await using Client ada = await ConnectAsync(server, "ada");
         await using Client ben = await ConnectAsync(server, "ben");
         ada.Send(new OpenChannel("quiet"));
@@ -69,7 +70,7 @@ public class ChatTests
     [Fact]
     public async Task ANewcomerIsGivenTheLastTwentyLinesAndTheOthersHearThatTheyJoined()
     {
-        await using Server server = await StartAsync(TimeProvider.System);
+        await using InMemoryServer server = StartInMemory(TimeProvider.System);
         await using Client ada = await ConnectAsync(server, "ada");
         ada.Send(new OpenChannel("busy"));
         await Receive<UserJoined>(ada);
@@ -97,7 +98,7 @@ public class ChatTests
     [Fact]
     public async Task BadNamesLongLinesAndTalkingInTheLobbyAreRefusedWithAReason()
     {
-        await using Server server = await StartAsync(TimeProvider.System);
+        await using InMemoryServer server = StartInMemory(TimeProvider.System);
         await using Client ada = await ConnectAsync(server, "ada");
 
         ada.Send(new Say("anyone?"));
@@ -114,17 +115,14 @@ public class ChatTests
         await Assert.ThrowsAsync<JoinRefusedException>(() => ada.CreateRoomAsync(ChatRoomBase.ChannelType));
     }
 
-    private static async Task<Server> StartAsync(TimeProvider clock)
-    {
+    /// <summary>The chat server in memory (Wevis.Testing): no sockets, on the test's clock.</summary>
+    private static InMemoryServer StartInMemory(TimeProvider clock) =>
         // Pings off: the fake clock jumps minutes at a time, while a ping's answer takes real time to arrive.
-        Server server = ChatServer.Create(new ServerOptions { Host = "127.0.0.1", Port = 0, TimeProvider = clock, PingInterval = TimeSpan.FromDays(1) });
-        await server.StartAsync();
-        return server;
-    }
+        InMemoryServer.Start(options => ChatServer.Create(options), new ServerOptions { TimeProvider = clock, PingInterval = TimeSpan.FromDays(1) });
 
-    private static async Task<Client> ConnectAsync(Server server, string user)
+    private static async Task<Client> ConnectAsync(InMemoryServer server, string user)
     {
-        Client client = ChatServer.CreateClient(user, "127.0.0.1", server.Port);
+        Client client = server.CreateClient(user, ChatServer.Password, ChatServer.Version, new ClientOptions { Messages = WevisRegistry.Messages });
         await client.ConnectAsync();
         await Receive<Greeting>(client);
         return client;

@@ -594,8 +594,18 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        (var socket, Stream stream) = await TcpConnector.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
-        if (_options.UseTls)
+        System.Net.Sockets.Socket? socket = null;
+        Stream stream;
+        if (_options.Connector is { } connect)
+        {
+            stream = await connect(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            (socket, stream) = await TcpConnector.ConnectAsync(Host, Port, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_options.UseTls && socket is not null)
         {
             try
             {

@@ -52,6 +52,12 @@ public sealed class ClientOptions
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Opens the connection's stream instead of a TCP connection to the host and port: Wevis.Testing's in-memory
+    /// connections. Default null: TCP (and TLS, if <see cref="UseTls"/>).
+    /// </summary>
+    internal Func<CancellationToken, ValueTask<Stream>>? Connector { get; set; }
+
     internal void Validate()
     {
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");

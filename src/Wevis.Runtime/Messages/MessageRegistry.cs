@@ -67,7 +67,9 @@ public sealed class MessageRegistry
         Messages = byName.Values.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
         _byName = byName.ToFrozenDictionary(StringComparer.Ordinal);
         _byWireId = new WireIdTable(byWireId.Values);
-        _byType = byName.Values.ToFrozenDictionary(m => m.MessageType);
+        // Descriptors may share a type (messages read from definitions at run time, as the wevis tool does): those
+        // are found by name or wire id, not by type.
+        _byType = byName.Values.GroupBy(m => m.MessageType).Where(g => g.Count() == 1).ToFrozenDictionary(g => g.Key, g => g.First());
     }
 
     /// <summary>A registry with no message types.</summary>
@@ -159,7 +161,7 @@ public sealed class MessageRegistry
     public bool TryGetByName(string name, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
         _byName.TryGetValue(name, out descriptor);
 
-    /// <summary>Finds a message type by the record type that holds it.</summary>
+    /// <summary>Finds a message type by the record type that holds it (types that hold several message types, as a tool's run-time messages do, are not found).</summary>
     public bool TryGetByType(Type messageType, [NotNullWhen(true)] out MessageDescriptor? descriptor) =>
         _byType.TryGetValue(messageType, out descriptor);
 

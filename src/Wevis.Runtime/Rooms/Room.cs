@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wevis.Diagnostics;
 using Wevis.Rooms;
 using Wevis.Transport;
 
@@ -403,6 +405,7 @@ public abstract class Room
     internal async ValueTask<int> DeliverAsync(Connection connection, List<IMessage> messages, int index, int end)
     {
         FlushBatch batch = connection.Batch;
+        ServerMetrics? metrics = _directory?.Metrics;
         await _turn.EnterAsync(batch).ConfigureAwait(false);
         try
         {
@@ -422,7 +425,20 @@ public abstract class Room
                     continue;
                 }
 
+                // Timed only when something listens to handler durations or spans.
+                long started = 0;
+                Activity? activity = null;
+                if (metrics is { TimesHandlers: true })
+                {
+                    started = Stopwatch.GetTimestamp();
+                    activity = ServerMetrics.StartHandling(Type, Id, message);
+                }
+
                 await batch.RunAsync(static s => s.Room.RunHandler(s.Connection, s.Message), (Room: this, Connection: connection, Message: message)).ConfigureAwait(false);
+                if (started != 0)
+                {
+                    metrics!.Handled(Type, message.Descriptor, started, activity);
+                }
             }
         }
         finally
@@ -609,6 +625,9 @@ public abstract class Room
 
         List<ReceivedMessage> held = _tickInbox;
         _tickInbox = _tickInboxSpare;
+        ServerMetrics? metrics = _directory?.Metrics;
+        long started = metrics is { TimesTicks: true } ? Stopwatch.GetTimestamp() : 0;
+        Activity? activity = started != 0 ? ServerMetrics.StartTick(Type, Id, tick.Number) : null;
         try
         {
             await OnTickAsync(tick with { Messages = held }).ConfigureAwait(false);
@@ -627,6 +646,10 @@ public abstract class Room
         {
             held.Clear();
             _tickInboxSpare = held;
+            if (started != 0)
+            {
+                metrics!.Ticked(Type, started, activity);
+            }
         }
     }
 

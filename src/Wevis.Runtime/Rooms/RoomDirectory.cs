@@ -53,6 +53,9 @@ public sealed class RoomDirectory
 
     internal bool IsRunning { get; set; }
 
+    /// <summary>The server's metrics, which rooms time their handlers and ticks with; null: not timed.</summary>
+    internal Diagnostics.ServerMetrics? Metrics { get; set; }
+
     private MessageRegistry Outgoing { get; set; } = MessageRegistry.Empty;
 
     private int MaxFrameSize { get; set; } = int.MaxValue;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Wevis.Diagnostics;
 using Wevis.Sessions;
 using Wevis.Transport;
 
@@ -23,12 +24,19 @@ internal sealed class ConnectionRunner(
     OpenConnections connections,
     object flushGroup,
     ILogger logger,
-    CancellationToken stopping)
+    CancellationToken stopping,
+    ServerMetrics? metrics = null)
 {
     private readonly ConnectionLimits _limits = new(options.MaxFrameSize, options.MaxQueuedBytesPerConnection);
     private readonly TlsGate _tlsGate = new(options, wireMessages, logger, stopping);
 
-    public async Task RunAsync(long id, Socket socket)
+    /// <summary>Runs a connection accepted on the listening socket.</summary>
+    public Task RunAsync(long id, Socket socket) => RunAsync(id, socket, null);
+
+    /// <summary>Runs a connection with no socket (in memory, for tests): its bytes go through <paramref name="stream"/>, without TLS.</summary>
+    public Task RunAsync(long id, Stream stream) => RunAsync(id, null, stream);
+
+    private async Task RunAsync(long id, Socket? socket, Stream? inMemory)
     {
         // Leave the accept loop at once: the TLS handshake and the login happen on their own.
         await Task.Yield();
@@ -38,10 +46,20 @@ internal sealed class ConnectionRunner(
         {
             // One clock for the TLS handshake and the login together, started at the accept.
             using var loginTimeout = new CancellationTokenSource(options.LoginTimeout, time);
-            socket.NoDelay = true;
-            Stream stream = new NetworkStream(socket, ownsSocket: true);
-            if (options.Certificate is { } certificate)
+            Stream stream;
+            if (socket is null)
             {
+                stream = inMemory!;
+            }
+            else if (options.Certificate is not { } certificate)
+            {
+                socket.NoDelay = true;
+                stream = new NetworkStream(socket, ownsSocket: true);
+            }
+            else
+            {
+                socket.NoDelay = true;
+                stream = new NetworkStream(socket, ownsSocket: true);
                 if (!await _tlsGate.ClientStartsTlsAsync(id, socket, stream, loginTimeout.Token).ConfigureAwait(false))
                 {
                     return;
@@ -59,6 +77,7 @@ internal sealed class ConnectionRunner(
             var transport = new MessageConnection(stream, socket, wireMessages, _limits, flushGroup, time)
             {
                 MaxIncomingFrameSize = options.MaxLoginFrameSize,
+                Metrics = metrics,
             };
             session = new ServerSession(id, transport, login, host, fingerprint, new FlushBatch(flushGroup), time, logger);
             ServerLog.ConnectionOpened(logger, id, transport.RemoteEndPoint, connections.Add(session));
@@ -78,14 +97,16 @@ internal sealed class ConnectionRunner(
         }
         catch (Exception ex) when (session is null && ex is IOException or SocketException or AuthenticationException or OperationCanceledException)
         {
-            ServerLog.TlsFailed(logger, id, Listener.SafeRemoteEndPoint(socket), ex.Message);
-            socket.Dispose();
+            ServerLog.TlsFailed(logger, id, socket is null ? null : Listener.SafeRemoteEndPoint(socket), ex.Message);
+            socket?.Dispose();
+            inMemory?.Dispose();
         }
         catch (Exception ex)
         {
             // A bug (in a hand-written message descriptor, say), not the peer's doing: log it and drop only this connection.
             ServerLog.ConnectionFailed(logger, ex, id, session?.UserName ?? "not logged in");
-            socket.Dispose();
+            socket?.Dispose();
+            inMemory?.Dispose();
             if (session is not null)
             {
                 session.Transport.Abort("the server failed while handling the connection");

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wevis.Diagnostics;
 using Wevis.Sessions;
 
 namespace Wevis;
@@ -30,6 +31,9 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     private readonly object _flushGroup = new();
     private MessageRegistry _messages = MessageRegistry.Empty;
     private ServerLogin? _login;
+    private ServerMetrics? _metrics;
+    private ConnectionRunner? _runner;
+    private long _nextInMemoryId;
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private Task _keepAliveLoop = Task.CompletedTask;
@@ -93,23 +97,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// <exception cref="InvalidOperationException">The server has already been started.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        lock (_lifecycleLock)
-        {
-            if (_started)
-            {
-                throw new InvalidOperationException("The server has already been started.");
-            }
-
-            _started = true;
-        }
-
-        _options.Validate();
-        _messages = _options.Messages ?? MessageRegistry.Default;
-        MessageRegistry wireMessages = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
-        var rules = new LoginRules(_options.LoginTimeout, _options.MaxConnectionsPerUser, _options.MaxFailedLoginsPerAddress, _options.FailedLoginWindow);
-        _login = new ServerLogin(_validator, _messages.Fingerprint, rules, _options.TimeProvider, _logger, _stopping.Token);
-        Rooms.Start(wireMessages, _options.MaxFrameSize, _options.MaxRooms, _options.TimeProvider, _options.LoggerFactory, _flushGroup);
-
+        ConnectionRunner runner = Prepare();
         IPEndPoint endPoint = await ResolveAsync(_options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
         Socket socket;
         try
@@ -125,7 +113,6 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         _listener = socket;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
         ServerLog.Started(_logger, EndPoint, _messages.Messages.Count, _messages.Fingerprint);
-        var runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token);
         var listener = new Listener(socket, _options, _connections, runner.RunAsync, _logger);
         _acceptLoop = AcceptAsync(listener);
         _keepAliveLoop = KeepAlive.RunAsync(_connections, _options.PingInterval, _options.PingTimeout, _options.TimeProvider, _stopping.Token);
@@ -193,6 +180,62 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
     internal int ConnectionsOf(string name) => _login?.ConnectionsOf(name) ?? 0;
 
+    /// <summary>The server's metrics once started (for tests that listen to this server's meter only).</summary>
+    internal ServerMetrics? Metrics => _metrics;
+
+    /// <summary>
+    /// Starts without listening: connections come only through <see cref="AcceptInMemory"/> (Wevis.Testing's
+    /// in-memory server). Everything else is as <see cref="StartAsync"/> starts it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The server has already been started.</exception>
+    internal void StartInMemory()
+    {
+        Prepare();
+        ServerLog.Started(_logger, new DnsEndPoint("in-memory", 0), _messages.Messages.Count, _messages.Fingerprint);
+        _keepAliveLoop = KeepAlive.RunAsync(_connections, _options.PingInterval, _options.PingTimeout, _options.TimeProvider, _stopping.Token);
+    }
+
+    /// <summary>Serves a connection whose bytes come and go through <paramref name="stream"/> (no socket, no TLS), as an accepted one.</summary>
+    /// <exception cref="InvalidOperationException">The server has not started, or is stopping.</exception>
+    internal void AcceptInMemory(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (_runner is not { } runner || _stopping.IsCancellationRequested)
+        {
+            throw new InvalidOperationException("The server is not running.");
+        }
+
+        _connections.AddPending();
+        long id = Interlocked.Increment(ref _nextInMemoryId);
+        _connections.Track(id, runner.RunAsync(id, stream));
+    }
+
+    /// <summary>Everything starting does but listening: checks the options, makes the login, the rooms' settings and the metrics.</summary>
+    private ConnectionRunner Prepare()
+    {
+        lock (_lifecycleLock)
+        {
+            if (_started)
+            {
+                throw new InvalidOperationException("The server has already been started.");
+            }
+
+            _started = true;
+        }
+
+        _options.Validate();
+        _messages = _options.Messages ?? MessageRegistry.Default;
+        MessageRegistry wireMessages = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
+        var rules = new LoginRules(_options.LoginTimeout, _options.MaxConnectionsPerUser, _options.MaxFailedLoginsPerAddress, _options.FailedLoginWindow);
+        _metrics = new ServerMetrics(_options.MeterFactory, wireMessages, new ServerObservations(_connections, () => _login, Rooms));
+        _login = new ServerLogin(_validator, _messages.Fingerprint, rules, _options.TimeProvider, _logger, _stopping.Token, _metrics);
+        Rooms.Start(wireMessages, _options.MaxFrameSize, _options.MaxRooms, _options.TimeProvider, _options.LoggerFactory, _flushGroup);
+        Rooms.Metrics = _metrics;
+        _runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token, _metrics);
+        return _runner;
+    }
+
     ISessionReceiver ISessionHost.Accept(ServerSession session)
     {
         _connections.RemovePending();
@@ -245,6 +288,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         }
 
         await Rooms.DisposeAllAsync().ConfigureAwait(false);
+        _metrics?.Dispose();
         ServerLog.Stopped(_logger);
         if (failure is null)
         {

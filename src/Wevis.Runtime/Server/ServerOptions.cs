@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
@@ -72,6 +73,12 @@ public sealed class ServerOptions
 
     /// <summary>Where the server logs. Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Makes the meter the server's metrics are published on (<see cref="WevisDiagnostics.MeterName"/>): the host's,
+    /// under the Generic Host. Default null: the server makes its own meter, and disposes it when it stops.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>
     /// The most rooms the server holds at once, the entry room included; creating more is refused. Bounds what

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Wevis.Diagnostics;
 using Wevis.Protocol;
 
 namespace Wevis.Sessions;
@@ -25,10 +27,12 @@ internal sealed class ServerLogin
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly ServerMetrics? _metrics;
     private int _loggedIn;
 
-    public ServerLogin(AsyncLoginValidator validator, string fingerprint, LoginRules rules, TimeProvider time, ILogger logger, CancellationToken stopping)
+    public ServerLogin(AsyncLoginValidator validator, string fingerprint, LoginRules rules, TimeProvider time, ILogger logger, CancellationToken stopping, ServerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _validator = validator;
         _fingerprint = fingerprint;
         _time = time;
@@ -51,15 +55,23 @@ internal sealed class ServerLogin
     /// <summary>Decides a login; logs the decision. An acceptance holds a place of the user's until <see cref="Release"/>.</summary>
     public async ValueTask<LoginDecision> DecideAsync(long connectionId, EndPoint? remote, Login login, string salt)
     {
+        using Activity? activity = ServerMetrics.StartLogin();
+        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt).ConfigureAwait(false);
+        _metrics?.LoginDecided(activity, decision.User is not null, decision.ErrorType);
+        return decision;
+    }
+
+    private async ValueTask<LoginDecision> DecideCoreAsync(long connectionId, EndPoint? remote, Login login, string salt)
+    {
         IPAddress? address = (remote as IPEndPoint)?.Address;
         if (!string.Equals(login.Fingerprint, _fingerprint, StringComparison.Ordinal))
         {
-            return Reject(connectionId, remote, login, DefinitionsMismatch.Reason(login.Fingerprint, _fingerprint));
+            return Reject(connectionId, remote, login, "fingerprint_mismatch", DefinitionsMismatch.Reason(login.Fingerprint, _fingerprint));
         }
 
         if (_throttle.IsRefused(address))
         {
-            return Reject(connectionId, remote, login, "Too many failed logins from this address; try again later.");
+            return Reject(connectionId, remote, login, "throttled", "Too many failed logins from this address; try again later.");
         }
 
         LoginResult result;
@@ -73,12 +85,12 @@ internal sealed class ServerLogin
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
-                return Reject(connectionId, remote, login, "The login took too long to check.");
+                return Reject(connectionId, remote, login, "timeout", "The login took too long to check.");
             }
             catch (Exception ex)
             {
                 SessionLog.ValidatorFailed(_logger, ex, login.Username);
-                return Reject(connectionId, remote, login, "The server could not check the login.");
+                return Reject(connectionId, remote, login, "validator_failed", "The server could not check the login.");
             }
         }
 
@@ -89,13 +101,13 @@ internal sealed class ServerLogin
                 SessionLog.AddressThrottled(_logger, address!, _maxFailures, _failureWindow.TotalSeconds);
             }
 
-            return Reject(connectionId, remote, login, result.RejectionReason ?? LoginValidation.GenericRejection);
+            return Reject(connectionId, remote, login, "invalid_credentials", result.RejectionReason ?? LoginValidation.GenericRejection);
         }
 
         // Checked only now, after the password, so that a stranger cannot learn who is online.
         if (!_users.TryAdd(user.Name))
         {
-            return Reject(connectionId, remote, login, $"User {user.Name} already has the most connections allowed ({_maxPerUser}).");
+            return Reject(connectionId, remote, login, "too_many_connections", $"User {user.Name} already has the most connections allowed ({_maxPerUser}).");
         }
 
         int loggedIn = Interlocked.Increment(ref _loggedIn);
@@ -110,9 +122,10 @@ internal sealed class ServerLogin
         _users.Remove(user.Name);
     }
 
-    private LoginDecision Reject(long connectionId, EndPoint? remote, Login login, string reason)
+    // errorType: the rejection's class, for metrics and traces (invalid_credentials, throttled, …).
+    private LoginDecision Reject(long connectionId, EndPoint? remote, Login login, string errorType, string reason)
     {
         SessionLog.LoginRejected(_logger, connectionId, remote, login.Username, reason);
-        return LoginDecision.Reject(reason);
+        return LoginDecision.Reject(reason, errorType);
     }
 }

@@ -15,6 +15,9 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
     /// <summary>The largest frame accepted now; smaller until the peer has logged in.</summary>
     public int MaxFrameSize { get; set; } = maxFrameSize;
 
+    /// <summary>Counts each frame decoded, on a server; null on a client.</summary>
+    public Diagnostics.ServerMetrics? Metrics { get; set; }
+
     /// <summary>
     /// Decodes the whole frames at the front of <paramref name="buffer"/> into the batch and takes them off it.
     /// Returns the violation that stopped decoding, if any: a bad frame, or one cut off by the end of the stream.
@@ -25,7 +28,9 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
         {
             while (FrameReader.TryReadFrame(ref buffer, MaxFrameSize, out ReadOnlySequence<byte> body, registry))
             {
-                Batch.Add(MessageSerializer.Read(body, registry));
+                IMessage message = MessageSerializer.Read(body, registry);
+                Batch.Add(message);
+                Metrics?.Received(message.Descriptor, FrameReader.HeaderSize + (int)body.Length);
             }
 
             if (ended && !buffer.IsEmpty)
@@ -52,7 +57,9 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
         {
             while (FrameReader.TryReadFrame(buffer[consumed..], MaxFrameSize, out int bodyLength, registry))
             {
-                Batch.Add(MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), registry));
+                IMessage message = MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), registry);
+                Batch.Add(message);
+                Metrics?.Received(message.Descriptor, FrameReader.HeaderSize + bodyLength);
                 consumed += FrameReader.HeaderSize + bodyLength;
             }
 

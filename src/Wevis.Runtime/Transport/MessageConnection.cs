@@ -81,6 +81,17 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>The limits this connection enforces.</summary>
     public ConnectionLimits Limits { get; }
 
+    /// <summary>Counts what this connection receives and sends, on a server; null (the default) counts nothing.</summary>
+    public Diagnostics.ServerMetrics? Metrics
+    {
+        get => _decoder.Metrics;
+        set
+        {
+            _decoder.Metrics = value;
+            _output.Metrics = value;
+        }
+    }
+
     /// <summary>The largest frame accepted from the peer now; smaller until the peer has logged in.</summary>
     public int MaxIncomingFrameSize
     {

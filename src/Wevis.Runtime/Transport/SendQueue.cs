@@ -75,6 +75,9 @@ internal sealed class SendQueue
             useSynchronizationContext: false));
     }
 
+    /// <summary>Counts what is queued and dropped, on a server; null counts nothing.</summary>
+    public Diagnostics.ServerMetrics? Metrics { get; set; }
+
     /// <summary>Whether the queue was dropped because more than <see cref="ConnectionLimits.MaxQueuedBytes"/> waited to be sent.</summary>
     public bool QueueLimitExceeded => Volatile.Read(ref _queueLimitExceeded);
 
@@ -138,6 +141,7 @@ internal sealed class SendQueue
         {
             if (_completed)
             {
+                Metrics?.Dropped(descriptor);
                 return false;
             }
 
@@ -161,6 +165,7 @@ internal sealed class SendQueue
 
             int frameLength = (int)(output.UnflushedBytes - start);
             BinaryPrimitives.WriteInt32BigEndian(frame.Span, frameLength - FrameReader.HeaderSize);
+            Metrics?.Sent(descriptor, frameLength);
             overLimit = QueuedLocked(frameLength);
         }
 
@@ -175,10 +180,12 @@ internal sealed class SendQueue
         {
             if (_completed)
             {
+                Metrics?.DroppedFrames(frame);
                 return false;
             }
 
             _output.Writer.Write(frame);
+            Metrics?.SentFrames(frame);
             overLimit = QueuedLocked(frame.Length);
         }
 
@@ -223,6 +230,11 @@ internal sealed class SendQueue
     /// <summary>Drops the connection whose send queue went over its limit; returns false (the message is dropped).</summary>
     private bool DropForQueueLimit()
     {
+        if (!Volatile.Read(ref _queueLimitExceeded))
+        {
+            Metrics?.QueueOverflowed();
+        }
+
         Volatile.Write(ref _queueLimitExceeded, true);
         _abort($"more than {_limits.MaxQueuedBytes} bytes were queued for sending: the peer is not reading");
         return false;
@@ -377,5 +389,9 @@ internal sealed class SendQueue
         }
 
         _socket?.Shutdown(SocketShutdown.Send);
+        if (_socket is null && _stream is IHalfClosableStream inMemory)
+        {
+            inMemory.ShutdownSend();
+        }
     }
 }

@@ -1,21 +1,26 @@
 using Microsoft.Extensions.Logging;
+using Wevis.Testing;
 
 namespace Wevis.Runtime.Tests.Infrastructure;
 
 /// <summary>
-/// A server on 127.0.0.1 and an ephemeral port, with the example's validator (michael/mypassword and a few
-/// other users, version 1.0.0), a <see cref="TimeRoom"/> and a captured log. Disposing stops it.
+/// A server on 127.0.0.1 and an ephemeral port, or in memory (<see cref="StartInMemoryAsync"/>, where sockets are not
+/// the point), with the example's validator (michael/mypassword and a few other users, version 1.0.0), a
+/// <see cref="TimeRoom"/> and a captured log. Disposing stops it.
 /// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
     public const string Version = "1.0.0";
 
-    private TestServer(Server server, TimeRoom room, TestLog log, TestClock? clock)
+    private readonly InMemoryServer? _inMemory;
+
+    private TestServer(Server server, TimeRoom room, TestLog log, TestClock? clock, InMemoryServer? inMemory = null)
     {
         Server = server;
         Room = room;
         Log = log;
         Clock = clock;
+        _inMemory = inMemory;
     }
 
     public Server Server { get; }
@@ -27,7 +32,8 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The fake clock the server runs on, if it was given one; null: the system clock.</summary>
     public TestClock? Clock { get; }
 
-    public int Port => Server.Port;
+    /// <summary>The server's port; there is none in memory.</summary>
+    public int Port => _inMemory is null ? Server.Port : throw new InvalidOperationException("An in-memory server has no port.");
 
     /// <summary>The validator: "michael"/"mypassword", and "user0".."user9999"/"pw"; "banned" is refused with its own reason.</summary>
     public static LoginResult Validate(string username, string password, string salt, string version)
@@ -65,12 +71,33 @@ internal sealed class TestServer : IAsyncDisposable
         return new TestServer(server, room, log, clock);
     }
 
+    /// <summary>
+    /// The same server in memory (Wevis.Testing): clients are joined to it by pipes, no sockets. Its clock is the
+    /// in-memory server's fake one unless <paramref name="configure"/> sets another.
+    /// </summary>
+    public static Task<TestServer> StartInMemoryAsync(Action<ServerOptions>? configure = null, TimeRoom? room = null, AsyncLoginValidator? validator = null)
+    {
+        var log = new TestLog();
+        var options = new ServerOptions
+        {
+            LoggerFactory = log,
+            StopTimeout = TimeSpan.FromSeconds(2),
+        };
+        configure?.Invoke(options);
+        room ??= new TimeRoom();
+        InMemoryServer server = validator is null ? new InMemoryServer(Validate, room, options) : new InMemoryServer(validator, room, options);
+        server.Start();
+        return Task.FromResult(new TestServer(server.Server, room, log, null, server));
+    }
+
     public Client CreateClient(
         string username = "michael", string password = "mypassword", string version = Version, Action<ClientOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new ClientOptions { LoggerFactory = Log, ConnectTimeout = TimeSpan.FromSeconds(10), TimeProvider = time ?? TimeProvider.System };
         configure?.Invoke(options);
-        return new Client(username, password, version, "127.0.0.1", Port, options);
+        return _inMemory is not null
+            ? _inMemory.CreateClient(username, password, version, options)
+            : new Client(username, password, version, "127.0.0.1", Port, options);
     }
 
     /// <summary>A client that has logged in and received the room's <c>ServerReady</c>.</summary>

@@ -20,7 +20,7 @@ public class MoveTests(ITestOutputHelper output)
         const int rooms = 10;
         const int messagesPerClient = 250;
         var ledger = new RoomLedger();
-        await using TestServer server = await TestServer.StartAsync(o => o.MaxPendingLogins = clients);
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.MaxPendingLogins = clients);
         server.Server.Rooms.Define("chat", () => new ChatRoom(ledger), new RoomTypeOptions { AutoDispose = false });
         string[] ids = new string[rooms];
         for (int r = 0; r < rooms; r++)
@@ -77,7 +77,7 @@ public class MoveTests(ITestOutputHelper output)
     public async Task AMoveRunsTheOldRoomsLeaveHookThenTheNewRoomsEnterHookAndTellsTheClient()
     {
         var events = new List<string>();
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("logged", () => new LoggingRoom(events));
         Room a = await server.Server.Rooms.CreateAsync("logged", "a");
         Room b = await server.Server.Rooms.CreateAsync("logged", "b");
@@ -100,7 +100,7 @@ public class MoveTests(ITestOutputHelper output)
     [Fact]
     public async Task JoiningAnUnknownFullOrLockedRoomIsRefusedWithAReasonAndTheUserStaysWhereTheyWere()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("pair", () => new ChatRoom(), new RoomTypeOptions { Capacity = 1 });
         Room full = await server.Server.Rooms.CreateAsync("pair", "full");
         Room locked = await server.Server.Rooms.CreateAsync("pair", "locked");
@@ -124,7 +124,7 @@ public class MoveTests(ITestOutputHelper output)
     public async Task ARoomThatRefusesAUserInItsEnterHookLeavesThemWhereTheyWere()
     {
         var events = new List<string>();
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("logged", () => new LoggingRoom(events));
         server.Server.Rooms.Define("picky", () => new PickyRoom(new RoomEntryRefusedException("members only")));
         server.Server.Rooms.Define("broken", () => new PickyRoom(new InvalidOperationException("a bug in the hook")));
@@ -152,7 +152,7 @@ public class MoveTests(ITestOutputHelper output)
     [Fact]
     public async Task TheClientHearsOfItsNewRoomBeforeAnythingTheRoomSendsItAndNothingFromARoomThatRefusesIt()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("greeting", () => new GreetingRoom(refuse: false));
         server.Server.Rooms.Define("teasing", () => new GreetingRoom(refuse: true));
         await server.Server.Rooms.CreateAsync("greeting", "hello");

@@ -16,7 +16,7 @@ public class OversizedSendTests
     [Fact]
     public async Task AnOversizedBroadcastThrowsToTheRoomAndSendsNothingToAnyone()
     {
-        await using TestServer server = await TestServer.StartAsync(o => o.MaxFrameSize = Limit, new BroadcastingRoom());
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.MaxFrameSize = Limit, new BroadcastingRoom());
         Client[] users = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => ConnectAsync(server, $"user{i}")));
         try
         {
@@ -43,7 +43,7 @@ public class OversizedSendTests
     [Fact]
     public async Task AnOversizedSendOnAConnectionThrowsToTheRoomAndTheConnectionCarriesOn()
     {
-        await using TestServer server = await TestServer.StartAsync(o => o.MaxFrameSize = Limit, new BroadcastingRoom());
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.MaxFrameSize = Limit, new BroadcastingRoom());
         await using Client user = await ConnectAsync(server, "user1");
 
         // A Say of 1,022 bytes whose echo, a Said from "echo" with the same text, is 1,027.
@@ -58,7 +58,7 @@ public class OversizedSendTests
     [Fact]
     public async Task AClientSendingAnOversizedMessageGetsAnExceptionAndStaysConnected()
     {
-        await using TestServer server = await TestServer.StartAsync(o => o.MaxFrameSize = Limit, new BroadcastingRoom());
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.MaxFrameSize = Limit, new BroadcastingRoom());
         await using Client user = await ConnectAsync(server, "user1");
 
         var refused = Assert.Throws<ArgumentException>(() => user.Send(new Say(new string('z', 2 * Limit))));

@@ -14,7 +14,7 @@ public class RoomLifecycleTests
     public async Task AHundredClientsRacingToJoinOrCreateRoomsOfFourMakeExactlyTwentyFiveFullRooms()
     {
         const int clients = 100;
-        await using TestServer server = await TestServer.StartAsync(o => o.MaxPendingLogins = clients);
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.MaxPendingLogins = clients);
         server.Server.Rooms.Define("match", () => new ChatRoom(), new RoomTypeOptions { Capacity = 4 });
         Client[] connected = await Task.WhenAll(Enumerable.Range(0, clients).Select(i => server.ConnectAsync($"user{i}", "pw")));
         try
@@ -39,7 +39,7 @@ public class RoomLifecycleTests
     public async Task ARoomIsDisposedWhenItsLastUserLeavesUnlessItsTypeSaysOtherwise()
     {
         var made = new List<ChatRoom>();
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("chat", () => Add(made, new ChatRoom()));
         server.Server.Rooms.Define("hall", () => Add(made, new ChatRoom()), new RoomTypeOptions { AutoDispose = false });
         await using Client first = await server.ConnectAsync("user1", "pw");
@@ -65,7 +65,7 @@ public class RoomLifecycleTests
     [Fact]
     public async Task ClosingARoomSendsItsUsersToTheLobbyWithTheReasonAndDisposesIt()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("chat", () => new ChatRoom());
         Room room = await server.Server.Rooms.CreateAsync("chat", "doomed");
         Client[] users = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => server.ConnectAsync($"user{i}", "pw")));
@@ -104,7 +104,7 @@ public class RoomLifecycleTests
     [Fact]
     public async Task ARoomClosedWithDisconnectClosesItsUsersConnectionsWithTheReason()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("chat", () => new ChatRoom());
         Room room = await server.Server.Rooms.CreateAsync("chat", "doomed");
         await using Client user = await server.ConnectAsync();
@@ -120,14 +120,14 @@ public class RoomLifecycleTests
     [Fact]
     public async Task TheEntryRoomCannotBeClosed()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         await Assert.ThrowsAsync<InvalidOperationException>(() => server.Server.Rooms.CloseAsync(server.Server.Room, "no"));
     }
 
     [Fact]
     public async Task RoomCodeThatMovesUsersOrClosesFromOutsideItsTurnIsRefused()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("outside", () => new OutsideCaller());
         var room = (OutsideCaller)await server.Server.Rooms.CreateAsync("outside");
         await using Client user = await server.ConnectAsync();
@@ -138,7 +138,7 @@ public class RoomLifecycleTests
     [Fact]
     public async Task AFailingRoomLeavesOtherRoomsAndTheServerRunning()
     {
-        await using TestServer server = await TestServer.StartAsync();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
         server.Server.Rooms.Define("faulty", () => new FaultyRoom());
         server.Server.Rooms.Define("chat", () => new ChatRoom());
         await server.Server.Rooms.CreateAsync("faulty", "faulty");

@@ -14,7 +14,7 @@ public class TickTests
     public async Task ARoomTicksOncePerIntervalOfTheServersClockInOrder()
     {
         var clock = new FakeTimeProvider();
-        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
         server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: false));
         var room = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", "clock");
         await using Client client = await server.ConnectAsync();
@@ -45,7 +45,7 @@ public class TickTests
     public async Task MessagesHeldForTheTickReachItInArrivalOrderAndNotTheHandler()
     {
         var clock = new FakeTimeProvider();
-        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
         server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: true));
         var room = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", "clock");
         await using Client client = await server.ConnectAsync();
@@ -76,7 +76,7 @@ public class TickTests
     public async Task ScheduledActionsRunInTheRoomsTurnWhenTheClockReachesThemAndCanBeCancelled()
     {
         var clock = new FakeTimeProvider();
-        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
         server.Server.Rooms.Define("timers", () => new TimerRoom());
         var room = (TimerRoom)await server.Server.Rooms.CreateAsync("timers", "timers");
         await using Client client = await server.ConnectAsync();
@@ -102,7 +102,7 @@ public class TickTests
     public async Task ATickThatFailsIsLoggedAndTheNextTickRuns()
     {
         var clock = new FakeTimeProvider();
-        await using TestServer server = await TestServer.StartAsync(o => o.TimeProvider = clock);
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
         server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: false) { FailOnTick = 2 });
         await server.Server.Rooms.CreateAsync("ticking", "clock");
         await using Client client = await server.ConnectAsync();

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Example;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Wevis.Protocol;
+using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
+using Wevis.Runtime.Tests.Rooms;
+
+namespace Wevis.Runtime.Tests.Diagnostics;
+
+/// <summary>
+/// The server's instruments, heard through a <see cref="System.Diagnostics.Metrics.MeterListener"/> while a script
+/// of logins, messages, rooms, ticks and a peer that does not read plays out: each moves as it should.
+/// </summary>
+public class MetricsTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private const string Type = "wevis.message.type";
+    private const string RoomType = "wevis.room.type";
+
+    [Fact]
+    public async Task ConnectionsSessionsLoginsMessagesBytesAndHandlerTimesMoveWithAScriptedSession()
+    {
+        using var metrics = new MetricsRecorder();
+        await using TestServer server = await TestServer.StartAsync(o => o.MeterFactory = metrics.Factory);
+        Assert.Equal(0, metrics.Observe("wevis.server.active_connections"));
+        Assert.Equal(0, metrics.Observe("wevis.server.active_sessions"));
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "lobby")));
+
+        // A wrong password, then a fingerprint from other definitions: two rejections, each with its class.
+        await using (Client wrong = server.CreateClient(password: "wrong"))
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => wrong.ConnectAsync().WaitAsync(Bound));
+        }
+
+        using (RawPeer stranger = server.CreateRawPeer())
+        {
+            Assert.IsType<LoginRejected>(await stranger.LoginAsync(fingerprint: "0123"));
+        }
+
+        Assert.Equal(1, metrics.Sum("wevis.server.logins", ("wevis.login.result", "rejected"), ("error.type", "invalid_credentials")));
+        Assert.Equal(1, metrics.Sum("wevis.server.logins", ("wevis.login.result", "rejected"), ("error.type", "fingerprint_mismatch")));
+        Assert.Equal(0, metrics.Sum("wevis.server.logins", ("wevis.login.result", "accepted")));
+
+        // A login: one accepted, one connection, one session; the room's welcome counted as sent.
+        await using Client client = await server.ConnectAsync();
+        Assert.Equal(1, metrics.Sum("wevis.server.logins", ("wevis.login.result", "accepted")));
+        Assert.Equal(1, metrics.Observe("wevis.server.active_connections"));
+        Assert.Equal(1, metrics.Observe("wevis.server.active_sessions"));
+        Assert.Equal(1, metrics.Sum("wevis.server.messages.sent", (Type, "ServerReady")));
+
+        // Three questions: each counted in, by type, with its bytes; each answer counted out; each handler timed.
+        for (int i = 0; i < 3; i++)
+        {
+            client.Send(new WhatTimeIsIt());
+            await client.ReceiveAsync<ItIs>().AsTask().WaitAsync(Bound);
+        }
+
+        int questionFrame = RawPeer.Frame(new WhatTimeIsIt()).Length;
+        int answerFrame = RawPeer.Frame(new ItIs(DateTime.Now.Hour, DateTime.Now.Minute)).Length;
+        Assert.Equal(3, metrics.Sum("wevis.server.messages.received", (Type, "WhatTimeIsIt")));
+        Assert.Equal(3 * questionFrame, metrics.Sum("wevis.server.bytes.received", (Type, "WhatTimeIsIt")));
+        Assert.Equal(3, metrics.Sum("wevis.server.messages.sent", (Type, "ItIs")));
+        Assert.Equal(3 * answerFrame, metrics.Sum("wevis.server.bytes.sent", (Type, "ItIs")));
+        Assert.Equal(3, metrics.Count("wevis.server.handler.duration", (RoomType, "lobby"), (Type, "WhatTimeIsIt")));
+        Assert.All(metrics.Values("wevis.server.handler.duration"), seconds => Assert.InRange(seconds, 0, 30));
+
+        // The protocol's own messages are counted under their names too.
+        Assert.True(metrics.Sum("wevis.server.messages.received", (Type, "_Login")) >= 2);
+        Assert.Equal(1, metrics.Sum("wevis.server.messages.sent", (Type, "_LoginAccepted")));
+
+        // Gone: no connection, no session.
+        await client.DisposeAsync();
+        await server.Log.WaitForAsync(e => e.Message.Contains("(michael) closed, 0 still open", StringComparison.Ordinal));
+        Assert.Equal(0, metrics.Observe("wevis.server.active_connections"));
+        Assert.Equal(0, metrics.Observe("wevis.server.active_sessions"));
+    }
+
+    [Fact]
+    public async Task RoomsAreCountedByTypeBroadcastsPerRecipientAndTicksAreTimed()
+    {
+        using var metrics = new MetricsRecorder();
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.MeterFactory = metrics.Factory;
+            o.TimeProvider = clock;
+        });
+        server.Server.Rooms.Define("chat", () => new ChatRoom());
+        server.Server.Rooms.Define("ticking", () => new TickingRoom());
+        await server.Server.Rooms.CreateAsync("chat", "chat-1");
+        await server.Server.Rooms.CreateAsync("chat", "chat-2");
+        var ticking = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking");
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "lobby")));
+        Assert.Equal(2, metrics.Observe("wevis.server.rooms", (RoomType, "chat")));
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "ticking")));
+
+        // A broadcast to three users: encoded once, counted once per recipient.
+        var clients = new List<Client>();
+        for (int i = 0; i < 3; i++)
+        {
+            Client client = await server.ConnectAsync($"user{i}", "pw");
+            await client.JoinRoomAsync("chat-1").WaitAsync(Bound);
+            clients.Add(client);
+        }
+
+        clients[0].Send(new Say("hello"));
+        foreach (Client client in clients)
+        {
+            Assert.Equal("hello", (await client.WaitForAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+        }
+
+        Assert.Equal(3, metrics.Sum("wevis.server.messages.sent", (Type, "Said")));
+        Assert.Equal(3 * RawPeer.Frame(new Said("user0", "hello")).Length, metrics.Sum("wevis.server.bytes.sent", (Type, "Said")));
+        Assert.Equal(1, metrics.Count("wevis.server.handler.duration", (RoomType, "chat"), (Type, "Say")));
+
+        // Three ticks on the fake clock: three tick durations, under the room's type.
+        for (int i = 1; i <= 3; i++)
+        {
+            clock.Advance(TickingRoom.Interval);
+            await ticking.Ticked.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+        }
+
+        await ExampleExchange.UntilAsync(() => metrics.Count("wevis.server.room.tick.duration", (RoomType, "ticking")) == 3);
+        foreach (Client client in clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task APeerThatDoesNotReadShowsInTheQueueDepthThenAsOneOverflow()
+    {
+        const long cap = 16L * 1024 * 1024;
+        using var metrics = new MetricsRecorder();
+        var room = new TimeRoom();
+        await using TestServer server = await TestServer.StartAsync(
+            o =>
+            {
+                o.MeterFactory = metrics.Factory;
+                o.MaxFrameSize = 128 * 1024;
+                o.MaxQueuedBytesPerConnection = cap;
+            },
+            room);
+        using RawPeer peer = server.CreateRawPeer();
+        Assert.IsType<LoginAccepted>(await peer.LoginAsync());
+
+        // 64 KB replies, never read: about 8 MB fill the socket buffers, then the queue, which shows in its depth.
+        byte[] request = RawPeer.Frame(new PleaseMayIHaveSomeFloats(0, 8_000));
+        for (int i = 0; i < 125; i++)
+        {
+            await peer.SendRawAsync(request);
+        }
+
+        await ExampleExchange.UntilAsync(() => metrics.Observe("wevis.server.send_queue.max_size") > 0);
+        long deepest = metrics.Observe("wevis.server.send_queue.max_size");
+        Assert.InRange(deepest, 1, cap);
+        Assert.True(metrics.Observe("wevis.server.send_queue.size") >= deepest);
+        Assert.Equal(0, metrics.Sum("wevis.server.send_queue.overflows"));
+
+        // About 20 MB more: over the cap, the connection is dropped, once.
+        try
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                await peer.SendRawAsync(request);
+            }
+        }
+        catch (SocketException)
+        {
+            // Dropped before all were sent.
+        }
+
+        await server.Log.WaitForAsync(e => e.Level == LogLevel.Warning && e.Message.Contains("bytes were queued for sending", StringComparison.Ordinal));
+        Assert.Equal(1, metrics.Sum("wevis.server.send_queue.overflows"));
+        await server.Log.WaitForAsync(e => e.Message.Contains("(michael) closed, 0 still open", StringComparison.Ordinal));
+        Assert.Equal(0, metrics.Observe("wevis.server.send_queue.size"));
+        Assert.True(metrics.Sum("wevis.server.messages.sent", (Type, "SomeFloats")) >= 1);
+    }
+
+    [Fact]
+    public async Task EachLoginAndEachHandledMessageIsASpanWhenSomethingListens()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == WevisDiagnostics.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var metrics = new MetricsRecorder();
+        await using TestServer server = await TestServer.StartAsync(o => o.MeterFactory = metrics.Factory);
+        await using Client client = await server.ConnectAsync("user42", "pw");
+        client.Send(new WhoAmI());
+        await client.ReceiveAsync<YouAre>().AsTask().WaitAsync(Bound);
+
+        // Other tests' servers run meanwhile: pick this one's spans by the message only this test sends as user42.
+        Assert.Contains(spans, s => s.OperationName == "wevis.login" && (string?)s.GetTagItem("wevis.login.result") == "accepted");
+        Assert.Contains(spans, s => s.OperationName == "wevis.handle" && s.DisplayName == "handle WhoAmI"
+            && (string?)s.GetTagItem(Type) == "WhoAmI" && (string?)s.GetTagItem(RoomType) == "lobby" && s.Duration > TimeSpan.Zero);
+    }
+
+    /// <summary>A room that ticks every 100 ms of the server's clock and says when each tick has run.</summary>
+    private sealed class TickingRoom : Room
+    {
+        public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+        public System.Threading.Channels.Channel<long> Ticked { get; } = System.Threading.Channels.Channel.CreateUnbounded<long>();
+
+        protected override void OnCreated() => StartTicking(Interval);
+
+        protected override void OnTick(RoomTick tick) => Ticked.Writer.TryWrite(tick.Number);
+    }
+
+    private static class ExampleExchange
+    {
+        public static Task UntilAsync(Func<bool> condition) => Networking.ExampleExchangeTests.WaitUntilAsync(condition);
+    }
+}
