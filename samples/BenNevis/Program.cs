@@ -1,27 +1,27 @@
 using System.Globalization;
 using System.Net.Sockets;
-using BenNevis;
 using BenNevis.Bots;
 using BenNevis.Maps;
 using BenNevis.Matches;
-using BenNevis.Messages;
+using BenNevis.Rooms;
 using Microsoft.Extensions.Logging;
 using Wevis;
 using Wevis.Samples;
 
 // Where is Ben Nevis: the game Wevis was written for. Players cannot see the map; they ask the server for heights
-// and guess where the highest point is. See README.md beside this file.
+// and the one who finds the highest point wins. See README.md beside this file.
 const string Usage = """
     Usage:
-      BenNevis [play] [--bots 3] [--seed 1345]
-          a server and bots in one process, until the bots have played a game; prints the leaderboard
-      BenNevis server [--host localhost] [--port 12121] [--password bennevis] [--players 3] [--budget 1000] [--seed 1345]
-          a server that runs until Ctrl+C; a game ends when --players guesses are in
-      BenNevis bot [--host localhost] [--port 12121] [--password bennevis] [--name bot]
-          one bot that plays a game on a server and prints the final leaderboard
+      BenNevis [play] [--bots 20] [--matches 5] [--budget 1000] [--seconds 120] [--wait 10] [--seed 1345] [--map FILE.asc] [--maps bennevis-maps]
+          a server and bots in one process, the bots playing over TCP in --matches matches at once; prints each
+          match's result and the path of its SVG map, then the leaderboard
+      BenNevis server [--host localhost] [--port 12121] [--password bennevis] [--players 4] [--wait 10] [--budget 1000]
+                      [--seconds 120] [--seed 1345] [--map FILE.asc] [--maps bennevis-maps]
+          a server that runs until Ctrl+C; a match starts when --players have joined, or --wait seconds after its first
+      BenNevis bot [--host localhost] [--port 12121] [--password bennevis] [--name bot] [--kind global] [--seed 1]
+          one bot (random, local or global) that plays a match on a server and prints the result and the leaderboard
       BenNevis tournament [--bots 20] [--matches 5] [--budget 1000] [--seed 1345] [--map FILE.asc] [--maps bennevis-maps]
-          bots of three kinds (random, local, global) play matches on the Great-Britain-sized map in this process,
-          without a server; prints each match's result and the SVG map drawn of it, then the leaderboard
+          the same bots play matches in this process, without a server or a network
     """;
 
 string mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "play";
@@ -30,9 +30,9 @@ try
 {
     return mode switch
     {
-        "play" => await PlayAsync(CommandLine.Parse(rest, ["--bots", "--seed"])),
-        "server" => Serve(CommandLine.Parse(rest, ["--host", "--port", "--password", "--players", "--budget", "--seed"])),
-        "bot" => await RunBotAsync(CommandLine.Parse(rest, ["--host", "--port", "--password", "--name"])),
+        "play" => await PlayAsync(CommandLine.Parse(rest, ["--bots", "--matches", "--budget", "--seconds", "--wait", "--seed", "--map", "--maps"])),
+        "server" => Serve(CommandLine.Parse(rest, ["--host", "--port", "--password", "--players", "--wait", "--budget", "--seconds", "--seed", "--map", "--maps"])),
+        "bot" => await RunBotAsync(CommandLine.Parse(rest, ["--host", "--port", "--password", "--name", "--kind", "--seed"])),
         "tournament" => await RunTournamentAsync(CommandLine.Parse(rest, ["--bots", "--matches", "--budget", "--seed", "--map", "--maps"])),
         _ => throw new CommandLineException($"Unknown mode '{mode}'."),
     };
@@ -43,67 +43,58 @@ catch (CommandLineException ex)
     Console.Error.WriteLine(Usage);
     return 2;
 }
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+{
+    // A map file that cannot be read, or a maps folder that cannot be made.
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
 
 static async Task<int> PlayAsync(CommandLine options)
 {
-    int bots = options.GetInt("--bots", 3, min: 1, max: 50);
-    Terrain terrain = Terrain.Generate(Seed(options));
-    await using var server = new Server(
-        GameRules.Login(GameRules.DefaultPassword),
-        new GameRoom(terrain, new GameRules(Players: bots)),
-        new ServerOptions { Host = "127.0.0.1", Port = 0, Messages = WevisRegistry.Messages });
-    await server.StartAsync();
-    Console.WriteLine($"{bots} bot(s) are looking for the highest point of a {terrain.Size:0} km map on {server.EndPoint}.");
-
-    GameResult[] results = await Task.WhenAll(Enumerable.Range(1, bots).Select(
-        i => Bot.PlayAsync($"bot{i}", "127.0.0.1", server.Port, GameRules.DefaultPassword)));
-    foreach (GameResult result in results)
-    {
-        Console.WriteLine($"{result.Player} guessed {Place(result.X, result.Y)}, {result.Height:0} m high.");
-    }
-
-    PrintLeaderboard(results[0].Leaderboard);
-    // Only now that the game is over: where the top was.
-    Console.WriteLine($"The highest point is {terrain.Peak.Height:0} m at {Place(terrain.Peak.X, terrain.Peak.Y)}.");
-    return 0;
-}
-
-static async Task<int> RunTournamentAsync(CommandLine options)
-{
     int bots = options.GetInt("--bots", 20, min: 1, max: 1000);
     int matches = options.GetInt("--matches", 5, min: 1, max: bots);
-    var rules = new MatchRules { Budget = options.GetInt("--budget", MatchRules.Default.Budget, min: 1) };
+    int players = (bots + matches - 1) / matches;
     string maps = options.Get("--maps", "bennevis-maps");
-    HeightGrid map;
-    try
+    var settings = new MatchSettings(LoadMap(options))
     {
-        map = options.Get("--map", string.Empty) is { Length: > 0 } file ? EsriAsciiGrid.Read(file) : SyntheticBritain.Generate((ulong)options.GetInt("--seed", (int)SyntheticBritain.DefaultSeed, min: 0));
-        Directory.CreateDirectory(maps);
-    }
-    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        Rules = Rules(options),
+        Players = players,
+        StartWait = options.GetSeconds("--wait", TimeSpan.FromSeconds(10)),
+        MapsFolder = maps,
+    };
+    var history = new MatchHistory();
+    await using Server server = GameServer.Create(settings, history, new ServerOptions { Host = "127.0.0.1", Port = 0 });
+    await server.StartAsync();
+    Console.WriteLine(Invariant(
+        $"{bots} bots play {(bots + players - 1) / players} match(es) of up to {players} on a {settings.Map.Width:0} x {settings.Map.Length:0} km map, {settings.Rules.Budget} evaluations each, on a server at {server.EndPoint}."));
+
+    // Seated one after another, so that the same bots meet in the same matches on every run; they play all at once.
+    var playing = new List<Task<MatchReport>>();
+    for (int i = 0; i < bots; i++)
     {
-        Console.Error.WriteLine(ex.Message);
-        return 1;
+        string kind = Strategy.Kinds[i % Strategy.Kinds.Count];
+        var seated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        playing.Add(NetworkBot.PlayAsync($"{kind}{(i / Strategy.Kinds.Count) + 1}", kind, (ulong)i + 1, "127.0.0.1", server.Port, seated: seated));
+        await seated.Task;
     }
 
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{bots} bots play {matches} match(es) on a {map.Width:0} x {map.Length:0} km map, {rules.Budget} evaluations each."));
-    List<Contender> players = [.. Enumerable.Range(0, bots).Select(i => Strategy.Kinds[i % Strategy.Kinds.Count]).Select((kind, i) => new Contender($"{kind}{(i / Strategy.Kinds.Count) + 1}", Strategy.Create(kind)))];
-    var leaderboard = new BenNevis.Matches.Leaderboard();
-    IReadOnlyList<MatchResult> results = await Tournament.PlayAsync(map, rules, players, matches, seed: 1, TimeProvider.System, leaderboard);
-    foreach (MatchResult result in results)
+    await Task.WhenAll(playing);
+
+    // Printed once every match is over: all are played on one map, so one match's summit would tell another's.
+    var finished = new List<FinishedMatch>();
+    while (finished.Count < history.Started)
     {
-        string path = Path.GetFullPath(Path.Combine(maps, $"match-{result.Match}.svg"));
-        MatchMap.Write(map, result, path);
-        Console.WriteLine(MatchProtocol.Describe(result));
-        Console.WriteLine($"Map: {path}");
+        finished.Add(await history.Finished.ReadAsync());
     }
 
-    Console.WriteLine("Leaderboard:");
-    foreach (BenNevis.Matches.LeaderboardRow row in leaderboard.Rows())
+    foreach (FinishedMatch match in finished.OrderBy(m => m.Result.Match))
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Rank,3}. {row.Name,-12} {row.MeanMetres,6:0} m mean, {row.BestMetres,6:0} m best, {row.Wins} of {row.Matches} won"));
+        Console.WriteLine(MatchProtocol.Describe(match.Result));
+        Console.WriteLine($"Map: {match.MapPath ?? "(not written: see the log)"}");
     }
 
+    PrintLeaderboard(history.Leaderboard());
     return 0;
 }
 
@@ -111,14 +102,17 @@ static int Serve(CommandLine options)
 {
     string host = options.Get("--host", "localhost");
     int port = options.GetInt("--port", ServerOptions.DefaultPort, min: 0, max: 65535);
-    var rules = new GameRules(options.GetInt("--players", 3, min: 1), options.GetInt("--budget", 1000, min: 1));
-    Terrain terrain = Terrain.Generate(Seed(options));
+    var settings = new MatchSettings(LoadMap(options))
+    {
+        Rules = Rules(options),
+        Players = options.GetInt("--players", 4, min: 1, max: 1000),
+        StartWait = options.GetSeconds("--wait", TimeSpan.FromSeconds(10)),
+        MapsFolder = options.Get("--maps", "bennevis-maps"),
+    };
 
     using ILoggerFactory logging = LoggerFactory.Create(builder => builder.AddSimpleConsole(console => console.SingleLine = true));
-    var server = new Server(
-        GameRules.Login(options.Get("--password", GameRules.DefaultPassword)),
-        new GameRoom(terrain, rules),
-        new ServerOptions { Host = host, Port = port, Messages = WevisRegistry.Messages, LoggerFactory = logging });
+    Server server = GameServer.Create(
+        settings, new MatchHistory(), new ServerOptions { Host = host, Port = port, LoggerFactory = logging }, options.Get("--password", GameServer.DefaultPassword));
     try
     {
         server.Launch(); // Logs the address it listens on, then runs until Ctrl+C.
@@ -133,15 +127,30 @@ static int Serve(CommandLine options)
 
 static async Task<int> RunBotAsync(CommandLine options)
 {
+    string name = options.Get("--name", "bot");
+    string kind = options.Get("--kind", "global");
+    if (!Strategy.Kinds.Contains(kind))
+    {
+        throw new CommandLineException($"--kind must be one of {string.Join(", ", Strategy.Kinds)}, not '{kind}'.");
+    }
+
     try
     {
-        GameResult result = await Bot.PlayAsync(
-            options.Get("--name", "bot"),
+        MatchReport report = await NetworkBot.PlayAsync(
+            name,
+            kind,
+            (ulong)options.GetInt("--seed", 1, min: 0),
             options.Get("--host", "localhost"),
             options.GetInt("--port", ServerOptions.DefaultPort, min: 1, max: 65535),
-            options.Get("--password", GameRules.DefaultPassword));
-        Console.WriteLine($"{result.Player} guessed {Place(result.X, result.Y)}, {result.Height:0} m high.");
-        PrintLeaderboard(result.Leaderboard);
+            options.Get("--password", GameServer.DefaultPassword));
+        var over = report.Over;
+        Console.WriteLine(Invariant($"Match {over.Match} is over ({over.Reason}); the summit is {over.SummitMetres:0} m at ({over.SummitX:0.0}, {over.SummitY:0.0}) km; {over.Winner} won."));
+        foreach (var score in report.Scores)
+        {
+            Console.WriteLine(Invariant($"{score.Rank,3}. {score.Name,-12} {score.Metres,6:0} m at evaluation {score.EvaluationsToBest} of {score.Evaluations}"));
+        }
+
+        PrintLeaderboard([.. report.Leaderboard.Select(row => new BenNevis.Matches.LeaderboardRow(row.Rank, row.Name, row.Matches, row.Wins, row.MeanMetres, row.BestMetres))]);
         return 0;
     }
     catch (LoginRejectedException ex)
@@ -156,15 +165,50 @@ static async Task<int> RunBotAsync(CommandLine options)
     }
 }
 
-static ulong Seed(CommandLine options) => (ulong)options.GetInt("--seed", (int)Terrain.DefaultSeed, min: 0);
-
-static string Place(double x, double y) => string.Create(CultureInfo.InvariantCulture, $"({x:0.00} km east, {y:0.00} km north)");
-
-static void PrintLeaderboard(IReadOnlyList<Standing> leaderboard)
+static async Task<int> RunTournamentAsync(CommandLine options)
 {
-    Console.WriteLine("Final leaderboard:");
-    foreach (Standing standing in leaderboard)
+    int bots = options.GetInt("--bots", 20, min: 1, max: 1000);
+    int matches = options.GetInt("--matches", 5, min: 1, max: bots);
+    var rules = new MatchRules { Budget = options.GetInt("--budget", MatchRules.Default.Budget, min: 1) };
+    string maps = options.Get("--maps", "bennevis-maps");
+    HeightGrid map = LoadMap(options);
+    Directory.CreateDirectory(maps);
+
+    Console.WriteLine(Invariant($"{bots} bots play {matches} match(es) on a {map.Width:0} x {map.Length:0} km map, {rules.Budget} evaluations each."));
+    List<Contender> players = [.. Enumerable.Range(0, bots).Select(i => Strategy.Kinds[i % Strategy.Kinds.Count]).Select((kind, i) => new Contender($"{kind}{(i / Strategy.Kinds.Count) + 1}", Strategy.Create(kind)))];
+    var leaderboard = new BenNevis.Matches.Leaderboard();
+    IReadOnlyList<MatchResult> results = await Tournament.PlayAsync(map, rules, players, matches, seed: 1, TimeProvider.System, leaderboard);
+    foreach (MatchResult result in results)
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{standing.Rank,3}. {standing.Name,-12} {standing.Distance,8:0.00} km from the top"));
+        string path = Path.GetFullPath(Path.Combine(maps, $"match-{result.Match}.svg"));
+        MatchMap.Write(map, result, path);
+        Console.WriteLine(MatchProtocol.Describe(result));
+        Console.WriteLine($"Map: {path}");
+    }
+
+    PrintLeaderboard(leaderboard.Rows());
+    return 0;
+}
+
+// The map: a file in the ESRI ASCII grid format (--map), or Great Britain made up from a seed (--seed).
+static HeightGrid LoadMap(CommandLine options) =>
+    options.Get("--map", string.Empty) is { Length: > 0 } file
+        ? EsriAsciiGrid.Read(file)
+        : SyntheticBritain.Generate((ulong)options.GetInt("--seed", (int)SyntheticBritain.DefaultSeed, min: 0));
+
+static MatchRules Rules(CommandLine options) => new()
+{
+    Budget = options.GetInt("--budget", MatchRules.Default.Budget, min: 1),
+    TimeLimit = options.GetSeconds("--seconds", MatchRules.Default.TimeLimit),
+};
+
+static void PrintLeaderboard(IReadOnlyList<BenNevis.Matches.LeaderboardRow> rows)
+{
+    Console.WriteLine("Leaderboard:");
+    foreach (BenNevis.Matches.LeaderboardRow row in rows)
+    {
+        Console.WriteLine(Invariant($"{row.Rank,3}. {row.Name,-12} {row.MeanMetres,6:0} m mean, {row.BestMetres,6:0} m best, {row.Wins} of {row.Matches} won"));
     }
 }
+
+static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -191,7 +191,7 @@ public class BenNevisMatchTests
         Assert.Equal(new Answer(3, 2, 900, double.NaN, double.NaN, 9), MatchProtocol.Handle(match, "ann", new Ask(3, 2, false)));
         Assert.Equal(new Answers([0, 10], 7), MatchProtocol.Handle(match, "ann", new AskMany([0, 1], [0, 0])));
         Assert.Equal(new Refused("Ask: (9, 9) is not on the map, which runs from 0 to 4 km east (x) and 0 to 3 km north (y)."), MatchProtocol.Handle(match, "ben", new Ask(9, 9, false)));
-        Assert.Equal(new Refused("In a match, players send Ask, AskMany or Done, not Guess."), MatchProtocol.Handle(match, "ben", new Guess(1, 1)));
+        Assert.Equal(new Refused("In a match, players send Ask, AskMany or Done, not Play."), MatchProtocol.Handle(match, "ben", new Play()));
         Assert.Null(MatchProtocol.Handle(match, "ann", new Done()));
         Assert.Null(MatchProtocol.Handle(match, "ben", new Done()));
 

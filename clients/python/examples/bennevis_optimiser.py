@@ -7,16 +7,14 @@ It surveys the map with a batch of random points, then climbs from the highest f
 (each likely on another mountain) with Nelder-Mead: SciPy's ``scipy.optimize.minimize`` if SciPy is installed, else
 the plain-Python one below. That is a "multi-start" global method; a single climb would stop on the first top.
 
-Two games, chosen with ``--game``:
-
-- ``guess`` (what the BenNevis sample's server runs today): heights with ``HeightAt``/``HeightsAt``, then one
-  ``Guess`` of where the top is; the score is the distance to it. Run the server with
-  ``dotnet run --project samples/BenNevis -- server --players 1``.
-- ``match`` (the match rules of samples/BenNevis/README.md): heights with ``Ask``/``AskMany``, then ``Done``; the
-  score is the highest point found, and the summit is revealed in ``MatchOver`` at the end.
+It plays one match by the rules of samples/BenNevis/README.md: from the lobby it sends ``Play`` and waits for the
+match to start (``MatchStarted``), asks for heights with ``Ask``/``AskMany`` until its budget is spent, says
+``Done``, and prints the end of the match (``MatchOver``, where the summit is revealed), the scores and the
+leaderboard. Run a server with ``dotnet run --project samples/BenNevis -- server`` (a match takes 4 players, or
+starts after 10 s with whoever is there; ``--players 1`` starts one at once).
 
 Usage: bennevis_optimiser.py [--host localhost] [--port 12121] [--name py] [--password bennevis]
-                             [--game guess|match] [--seed 1] [--no-scipy] [--definitions PATH]
+                             [--seed 1] [--no-scipy] [--definitions PATH]
 """
 import argparse
 import math
@@ -30,12 +28,15 @@ except ImportError:  # Run from the repository without installing the package.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src'))
     import wevis
 
-VERSION = '1.0.0'
+VERSION = '2.0.0'
 DEFINITIONS = Path(__file__).resolve().parents[3] / 'samples' / 'BenNevis' / 'bennevis.wevis'
 
 
-class BudgetSpent(Exception):
-    """The budget is spent: the search stops and keeps the best point found."""
+class SearchOver(Exception):
+    """
+    No more heights: the budget is spent, or the server refused a query or ended the match (the time is up, say).
+    The search stops and keeps the best point found.
+    """
 
 
 class Heights:
@@ -54,7 +55,7 @@ class Heights:
 
     def at(self, x, y):
         if self.left < 1:
-            raise BudgetSpent()
+            raise SearchOver()
         x, y = self.clamp(x, y)
         metres, left = self._ask_one(x, y)
         self.left = self.left - 1 if left is None else left  # None: the answer does not say
@@ -64,7 +65,7 @@ class Heights:
     def many(self, points):
         points = [self.clamp(x, y) for x, y in points[:self.left]]
         if not points:
-            raise BudgetSpent()
+            raise SearchOver()
         metres, self.left = self._ask_many(points)
         for (x, y), h in zip(points, metres):
             self._note(x, y, h)
@@ -143,83 +144,75 @@ def search(heights, rng, use_scipy, starts=8, distance=40.0, step=5.0):
             climb(heights, start, step, share, use_scipy)
         while heights.left > 0:
             climb(heights, heights.best[:2], step / 5, heights.left, use_scipy)
-    except BudgetSpent:
+    except SearchOver:
         pass
     return heights.best
 
 
-def play_guessing_game(client, rng, use_scipy):
-    """Today's BenNevis game: ask within the budget, guess the best point, and wait for the final leaderboard."""
-    game = client.receive_blocking('NewGame')
-    size, budget = game.get('size', 'budget')
-
-    def ask_one(x, y):
-        client.q('HeightAt', x=x, y=y)
-        return _expect(client, 'Height').get('metres'), None
-
-    def ask_many(points):
-        client.q('HeightsAt', xs=[p[0] for p in points], ys=[p[1] for p in points])
-        answer = _expect(client, 'Heights')
-        return answer.get('metres'), answer.get('remaining')
-
-    heights = Heights(ask_one, ask_many, size, size, budget)
-    x, y, metres = search(heights, rng, use_scipy)
-    client.q('Guess', x=x, y=y)
-    print(f'{client.username} guessed ({x:.2f} km east, {y:.2f} km north), {metres:.0f} m high.')
-    standings = _final_leaderboard(client)
-    print('Final leaderboard:')
-    for rank, name, distance in standings:
-        print(f'{rank:3}. {name:<12} {distance:8.2f} km from the top')
-    return standings
-
-
 def play_match(client, rng, use_scipy):
-    """A match: ask within the budget, say Done, and read the result, which reveals the summit."""
-    started = client.receive_blocking('MatchStarted')
-    width, length, budget = started.get('width', 'length', 'budget')
+    """A match: join one from the lobby, ask within the budget, say Done, and read the end, which reveals the summit."""
+    client.q('Play')
+    while True:
+        message = client.receive_blocking('MatchWaiting', 'MatchStarted', 'Refused')
+        if message.name == 'Refused':
+            raise RuntimeError(f'The server refused: {message.get("reason")}')
+        if message.name == 'MatchStarted':
+            break
+        players, capacity, seconds = message.get('players', 'capacity', 'seconds')
+        print(f'Waiting for players: {players} of {capacity}; the match starts when full, or in {seconds:.0f} s.')
+    width, length, budget = message.get('width', 'length', 'budget')
+    print(f'Match {message.get("match")} started with {message.get("players")} player(s): {width:.0f} x {length:.0f} km, '
+          f'{budget} evaluations.')
+    ended = []  # the MatchOver, if it comes while the optimiser still asks
+
+    def answer(name):
+        message = client.receive_blocking()
+        if message.name == 'MatchOver':
+            ended.append(message)
+            raise SearchOver()
+        if message.name == 'Refused':
+            print(f'The server refused: {message.get("reason")}')
+            raise SearchOver()
+        if message.name != name:
+            raise wevis.UnexpectedMessageError([name], message)
+        return message
 
     def ask_one(x, y):
         client.q('Ask', x=x, y=y, gradient=False)
-        answer = _expect(client, 'Answer')
-        return answer.get('metres'), answer.get('remaining')
+        a = answer('Answer')
+        return a.get('metres'), a.get('remaining')
 
     def ask_many(points):
         client.q('AskMany', xs=[p[0] for p in points], ys=[p[1] for p in points])
-        answer = _expect(client, 'Answers')
-        return answer.get('metres'), answer.get('remaining')
+        a = answer('Answers')
+        return a.get('metres'), a.get('remaining')
 
     x, y, metres = search(Heights(ask_one, ask_many, width, length, budget), rng, use_scipy)
     client.q('Done')
-    print(f'{client.username} found {metres:.0f} m at ({x:.2f} km east, {y:.2f} km north).')
-    over = client.receive_blocking('MatchOver')
+    if x is not None:
+        print(f'{client.username} found {metres:.0f} m at ({x:.2f} km east, {y:.2f} km north).')
+    over = ended[0] if ended else _next(client, 'MatchOver')
     sx, sy, sm = over.get('summit_x', 'summit_y', 'summit_metres')
     print(f'Match {over.get("match")} is over ({over.get("reason")}); the summit is {sm:.0f} m at ({sx:.2f}, {sy:.2f}) km; '
           f'{over.get("winner")} won.')
     scores = [client.receive_blocking('PlayerScore') for _ in range(over.get('players'))]
     for s in scores:
         print(f'{s.get("rank"):3}. {s.get("name"):<12} {s.get("metres"):6.0f} m after {s.get("evaluations_to_best")} evaluations')
+    table = client.receive_blocking('LeaderboardTable')
+    rows = [client.receive_blocking('LeaderboardRow') for _ in range(table.get('count'))]
+    print('Leaderboard:')
+    for r in rows:
+        print(f'{r.get("rank"):3}. {r.get("name"):<12} {r.get("mean_metres"):6.0f} m mean, {r.get("best_metres"):6.0f} m best, '
+              f'{r.get("wins")} of {r.get("matches")} won')
     return over, scores
 
 
-def _expect(client, name):
-    message = client.receive_blocking()
-    if message.name == 'Refused':
-        raise RuntimeError(f'The server refused: {message.get("reason")}')
-    if message.name != name:
-        raise wevis.UnexpectedMessageError([name], message)
-    return message
-
-
-def _final_leaderboard(client):
-    """Reads messages until a final Leaderboard with this player on it; returns its standings."""
+def _next(client, name):
+    """The next message called ``name``, passing over refusals of queries sent before the match ended."""
     while True:
-        message = client.receive_blocking()
-        if message.name == 'Leaderboard':
-            standings = [client.receive_blocking('Standing').get('rank', 'name', 'distance') for _ in range(message.get('count'))]
-            if message.get('final') and any(name == client.username for _, name, _ in standings):
-                return standings
-        elif message.name == 'Refused':
-            raise RuntimeError(f'The server refused: {message.get("reason")}')
+        message = client.receive_blocking(name, 'Refused')
+        if message.name == name:
+            return message
 
 
 def main(argv=None):
@@ -228,7 +221,6 @@ def main(argv=None):
     parser.add_argument('--port', type=int, default=wevis.DEFAULT_PORT)
     parser.add_argument('--name', default='py')
     parser.add_argument('--password', default='bennevis')
-    parser.add_argument('--game', choices=['guess', 'match'], default='guess')
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--no-scipy', action='store_true', help='use the plain-Python Nelder-Mead even if SciPy is installed')
     parser.add_argument('--definitions', default=str(DEFINITIONS), help='the game\'s .wevis file')
@@ -246,11 +238,7 @@ def main(argv=None):
     client = wevis.Client(args.name, args.password, VERSION, args.host, args.port, definitions=definitions)
     try:
         client.start_blocking(timeout=30)
-        rng = random.Random(args.seed)
-        if args.game == 'guess':
-            play_guessing_game(client, rng, use_scipy)
-        else:
-            play_match(client, rng, use_scipy)
+        play_match(client, random.Random(args.seed), use_scipy)
     except wevis.LoginRejectedError as e:
         print(f'Login rejected: {e.reason}', file=sys.stderr)
         return 1

@@ -1,10 +1,12 @@
-"""The example optimiser (examples/bennevis_optimiser.py) playing whole games, as a user runs it: as a program."""
+"""The example optimiser (examples/bennevis_optimiser.py) playing whole matches, as a user runs it: as a program."""
 import math
+import os
 import re
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -33,37 +35,44 @@ def run_example(*arguments):
                           capture_output=True, text=True, timeout=TIMEOUT)
 
 
-class GuessingGameTests(unittest.TestCase):
-    """Against the BenNevis sample's server as it is today: heights, then one guess, then the final leaderboard."""
+class MatchTests(unittest.TestCase):
+    """Against the BenNevis sample's server: the example joins a match from the lobby, plays it to its end, and hears the result."""
 
     def play(self, *options):
-        server = SampleServer('BenNevis', 'server', '--players', '1', '--budget', '300')
+        maps = tempfile.TemporaryDirectory()
+        self.addCleanup(maps.cleanup)
+        server = SampleServer('BenNevis', 'server', '--players', '1', '--budget', '300', '--maps', maps.name)
         self.addCleanup(server.stop)
 
         done = run_example('--port', str(server.port), '--name', 'py', *options)
 
         self.assertEqual(0, done.returncode, done.stdout + done.stderr)
         lines = done.stdout.splitlines()
-        self.assertRegex(lines[1], r'^py guessed \(\d+\.\d\d km east, \d+\.\d\d km north\), \d+ m high\.$')
-        self.assertEqual('Final leaderboard:', lines[2])
-        distance = float(re.match(r'^ +1\. py +(\d+\.\d\d) km from the top$', lines[3]).group(1))
-        self.assertLess(distance, 1.0)
-        server.wait_for(re.compile(r'Game 1 is over; py won$'), TIMEOUT)
+        self.assertEqual('Match 1 started with 1 player(s): 700 x 1300 km, 300 evaluations.', lines[2])
+        found = re.match(r'^py found (\d+) m at \(\d+\.\d\d km east, \d+\.\d\d km north\)\.$', lines[3])
+        self.assertIsNotNone(found, lines[3])
+        self.assertRegex(lines[4], r'^Match 1 is over \(all done\); the summit is 1345 m at \(\d+\.\d\d, \d+\.\d\d\) km; py won\.$')
+        self.assertRegex(lines[5], rf'^  1\. py +{found.group(1)} m after \d+ evaluations$')
+        self.assertEqual('Leaderboard:', lines[6])
+        self.assertRegex(lines[7], rf'^  1\. py +{found.group(1)} m mean, +{found.group(1)} m best, 1 of 1 won$')
+        # The server ended the match, told its log the summit only then, and drew the match.
+        server.wait_for(re.compile(r'Match 1 is over \(all done\); .*; py won with \d+ m at .* after \d+ evaluations\.$'), TIMEOUT)
+        server.wait_for(re.compile(re.escape(f"Match 1's map: {os.path.join(maps.name, 'match-1.svg')}")), TIMEOUT)
         return lines
 
-    def test_the_plain_python_optimiser_finishes_a_game(self):
+    def test_the_plain_python_optimiser_finishes_a_match(self):
         self.assertEqual('Climbing with plain-Python Nelder-Mead.', self.play('--no-scipy')[0])
 
     @unittest.skipIf(scipy_missing(), 'SciPy is not installed (Debian: python3-scipy)')
-    def test_the_scipy_optimiser_finishes_a_game(self):
+    def test_the_scipy_optimiser_finishes_a_match(self):
         self.assertEqual('Climbing with SciPy Nelder-Mead.', self.play()[0])
 
 
 class FakeMatchServer:
     """
-    Serves one match to one player, in the match messages of bennevis.wevis, on a made-up 100 x 200 km map of two
-    hills: a lesser one of 600 m at (30, 50) and the summit, 1000 m at (70, 150). It stands in for the match rooms
-    until the C# server runs them.
+    Serves one match to one player, in the messages of bennevis.wevis, on a made-up 100 x 200 km map of two hills: a
+    lesser one of 600 m at (30, 50) and the summit, 1000 m at (70, 150), so that a test knows where the optimiser
+    should end (the C# server's map is too big to know that of), and sees every query it makes.
     """
 
     SUMMIT = (70.0, 150.0, 1000.0)
@@ -94,7 +103,9 @@ class FakeMatchServer:
                 name, (username, password, version, fingerprint) = self._read()
                 assert (name, password) == ('_Login', wevis.encrypt('bennevis', 'salty')), name
                 self._send('_LoginAccepted')
+                assert self._read() == ('Play', [])
                 self._send('_RoomChanged', 0, 'match-1', 'match', '')
+                self._send('MatchWaiting', 1, 1, 10.0)
                 self._send('MatchStarted', 1, 100.0, 200.0, self.budget, 1, 60.0, 1)
                 best = (math.nan, math.nan, -math.inf, 0)
                 while True:
@@ -118,6 +129,9 @@ class FakeMatchServer:
                 sx, sy, sm = self.SUMMIT
                 self._send('MatchOver', 1, 'all done', sx, sy, sm, username, 1)
                 self._send('PlayerScore', 1, username, best[2], best[0], best[1], best[3], self.asked)
+                self._send('LeaderboardTable', 1)
+                self._send('LeaderboardRow', 1, username, 1, 1, best[2], best[2])
+                self._send('_RoomChanged', 0, 'lobby', 'lobby', 'the room match-1 was closed: match 1 is over')
                 self.best = best
                 assert self._read()[0] == '_Closing'
         except Exception as e:  # reported by the test
@@ -138,13 +152,13 @@ class FakeMatchServer:
         return names[body[0]], body[1:]
 
 
-class MatchTests(unittest.TestCase):
-    """The match messages, against a stand-in server: the optimiser finds the summit, not the lesser hill."""
+class KnownMapTests(unittest.TestCase):
+    """Against a stand-in server with a map whose summit is known: the optimiser finds it, not the lesser hill."""
 
     def test_the_optimiser_plays_a_match_within_its_budget_and_finds_the_summit(self):
         server = FakeMatchServer(budget=400)
 
-        done = run_example('--port', str(server.port), '--name', 'py', '--game', 'match', '--no-scipy')
+        done = run_example('--port', str(server.port), '--name', 'py', '--no-scipy')
         server.thread.join(TIMEOUT)
 
         self.assertEqual(0, done.returncode, done.stdout + done.stderr)
@@ -153,8 +167,8 @@ class MatchTests(unittest.TestCase):
         x, y, metres, _ = server.best
         self.assertGreater(metres, 990, f'It found {metres:.0f} m at ({x:.1f}, {y:.1f}).')
         lines = done.stdout.splitlines()
-        self.assertRegex(lines[1], r'^py found (99\d|1000) m at \(\d+\.\d\d km east, \d+\.\d\d km north\)\.$')
-        self.assertEqual('Match 1 is over (all done); the summit is 1000 m at (70.00, 150.00) km; py won.', lines[2])
+        self.assertRegex(lines[3], r'^py found (99\d|1000) m at \(\d+\.\d\d km east, \d+\.\d\d km north\)\.$')
+        self.assertEqual('Match 1 is over (all done); the summit is 1000 m at (70.00, 150.00) km; py won.', lines[4])
 
 
 if __name__ == '__main__':

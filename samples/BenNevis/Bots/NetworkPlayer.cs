@@ -10,7 +10,7 @@ namespace BenNevis.Bots;
 /// gone). A bot plays through it as through a <see cref="LocalPlayer"/>.
 /// </summary>
 /// <remarks>
-/// Messages that are not answers to its own queries (a leaderboard, say) are kept aside, in order, for
+/// Messages that are not answers to its own queries (the end of the match, say) are kept aside, in order, for
 /// <see cref="ReadResultAsync"/>. One query at a time: each waits for its answer.
 /// </remarks>
 public sealed class NetworkPlayer : IHeightQueries
@@ -32,9 +32,31 @@ public sealed class NetworkPlayer : IHeightQueries
     /// <inheritdoc/>
     public int Remaining => _remaining;
 
-    /// <summary>Waits, on a logged-in <paramref name="client"/>, for the next match to start, and sits down in it.</summary>
+    /// <summary>
+    /// From the lobby, on a logged-in <paramref name="client"/>: asks to play (<see cref="Play"/>) and waits until the
+    /// server has seated the player in a match (<see cref="MatchWaiting"/>), which may not have started yet.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server refused: no match could take the player.</exception>
     /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
-    public static async Task<NetworkPlayer> JoinAsync(Client client, CancellationToken cancellationToken = default)
+    public static async Task<MatchWaiting> EnterMatchAsync(Client client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        client.Send(new Play());
+        while (true)
+        {
+            switch (await client.ReceiveAsync(cancellationToken))
+            {
+                case MatchWaiting waiting:
+                    return waiting;
+                case Refused refused:
+                    throw new InvalidOperationException(refused.Reason);
+            }
+        }
+    }
+
+    /// <summary>Waits, on a <paramref name="client"/> seated in a match, for the match to start, and sits down in it.</summary>
+    /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
+    public static async Task<NetworkPlayer> WaitForStartAsync(Client client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         while (true)
@@ -74,13 +96,18 @@ public sealed class NetworkPlayer : IHeightQueries
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Reads on to the end of the match: its <see cref="MatchOver"/> and the players' scores, best first.</summary>
+    /// <summary>
+    /// Reads on to the end of the match: its <see cref="MatchOver"/>, the players' scores, best first, and the
+    /// leaderboard across matches that follows them.
+    /// </summary>
     /// <exception cref="ConnectionClosedException">The connection closed first.</exception>
-    public async Task<(MatchOver Over, IReadOnlyList<PlayerScore> Scores)> ReadResultAsync(CancellationToken cancellationToken = default)
+    public async Task<MatchReport> ReadResultAsync(CancellationToken cancellationToken = default)
     {
         MatchOver? over = null;
+        LeaderboardTable? table = null;
         var scores = new List<PlayerScore>();
-        while (over is null || scores.Count < over.Players)
+        var rows = new List<Messages.LeaderboardRow>();
+        while (over is null || scores.Count < over.Players || table is null || rows.Count < table.Count)
         {
             IMessage message = _aside.Count > 0 ? _aside.Dequeue() : await _client.ReceiveAsync(cancellationToken);
             switch (message)
@@ -91,9 +118,21 @@ public sealed class NetworkPlayer : IHeightQueries
                 case PlayerScore score when over is not null:
                     scores.Add(score);
                     break;
+                case LeaderboardTable header when over is not null && scores.Count == over.Players:
+                    table = header;
+                    break;
+                case Messages.LeaderboardRow row when table is not null:
+                    rows.Add(row);
+                    break;
             }
         }
 
-        return (over, scores);
+        return new MatchReport(over, scores, rows);
     }
 }
+
+/// <summary>The end of a match as a player hears it.</summary>
+/// <param name="Over">Why it ended, the summit and the winner.</param>
+/// <param name="Scores">Every player's score, best first.</param>
+/// <param name="Leaderboard">The leaderboard across matches, this one included, best first.</param>
+public sealed record MatchReport(MatchOver Over, IReadOnlyList<PlayerScore> Scores, IReadOnlyList<Messages.LeaderboardRow> Leaderboard);

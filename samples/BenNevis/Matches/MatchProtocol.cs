@@ -97,10 +97,10 @@ public static class MatchProtocol
     }
 
     /// <summary>The leaderboard as messages: <see cref="LeaderboardTable"/>, then a <see cref="LeaderboardRow"/> per player, best first.</summary>
-    public static IReadOnlyList<IMessage> Table(IReadOnlyList<Matches.LeaderboardRow> rows)
+    public static IReadOnlyList<IServerMessage> Table(IReadOnlyList<Matches.LeaderboardRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var messages = new List<IMessage>(1 + rows.Count) { new LeaderboardTable(rows.Count) };
+        var messages = new List<IServerMessage>(1 + rows.Count) { new LeaderboardTable(rows.Count) };
         foreach (Matches.LeaderboardRow row in rows)
         {
             messages.Add(new Messages.LeaderboardRow(row.Rank, row.Name, row.Matches, row.Wins, row.MeanMetres, row.BestMetres));

@@ -9,6 +9,10 @@ namespace Wevis.Transport;
 /// <para>The batch is current only on the dispatching thread and only while handler code runs synchronously: a
 /// handler that awaits and resumes elsewhere sends with an immediate flush, and the thread it left behind
 /// does not carry the batch into unrelated work.</para>
+/// <para>A batch may be used on two threads at once: a user's batch serves their receive loop, and also the thread-pool
+/// thread that finishes a move room code started (and room code on a timer's thread that moves or closes them). So its
+/// list is kept under a lock, and flushed outside it: a queue's own lock is taken before the batch's when a send adds
+/// the queue, so holding the batch's lock while flushing a queue could deadlock.</para>
 /// <para>A batch defers only the connections of its own <see cref="Group"/>: a server's connections share one
 /// group, and each client is a group of its own. Code that runs on one client's receive loop and sends on
 /// another client must not have that send held back until the first client's batch ends: if it then waits for
@@ -19,7 +23,9 @@ internal sealed class FlushBatch(object group)
     [ThreadStatic]
     private static FlushBatch? t_current;
 
-    private readonly List<SendQueue> _dirty = [];
+    private readonly Lock _lock = new();
+    private List<SendQueue> _dirty = [];
+    private List<SendQueue>? _spare = []; // the list last flushed, reused for the next
 
     /// <summary>The connections whose flushes this batch may defer: those created with the same group object.</summary>
     public object Group { get; } = group;
@@ -65,22 +71,41 @@ internal sealed class FlushBatch(object group)
     }
 
     /// <summary>Remembers a connection that has output waiting for this batch's flush.</summary>
-    public void Add(SendQueue queue) => _dirty.Add(queue);
+    public void Add(SendQueue queue)
+    {
+        lock (_lock)
+        {
+            _dirty.Add(queue);
+        }
+    }
 
     /// <summary>Flushes every connection written to since the last flush.</summary>
     public void FlushAll()
     {
-        if (_dirty.Count == 0)
+        List<SendQueue> flushing;
+        lock (_lock)
         {
-            return;
+            if (_dirty.Count == 0)
+            {
+                return;
+            }
+
+            // Take the list and leave an empty one: what is added meanwhile waits for the next flush, not lost.
+            flushing = _dirty;
+            _dirty = _spare ?? [];
+            _spare = null;
         }
 
-        foreach (SendQueue queue in _dirty)
+        foreach (SendQueue queue in flushing)
         {
             queue.Flush();
         }
 
-        _dirty.Clear();
+        flushing.Clear();
+        lock (_lock)
+        {
+            _spare ??= flushing;
+        }
     }
 
     /// <summary>Restores the batch that was current before <see cref="Enter"/>.</summary>

@@ -117,6 +117,9 @@ public class RoomTests
         Assert.Equal(0, server.Room.Count);
         await using Client again = server.CreateClient();
         await again.ConnectAsync().Within();
+        // The login is answered before the user enters the room; an answer from the room comes after its enter hook.
+        again.Send(new WhoAmI());
+        Assert.Equal(new YouAre("michael"), await again.ReceiveAsync().Within());
         Assert.Equal(2, room.Entered);
     }
 

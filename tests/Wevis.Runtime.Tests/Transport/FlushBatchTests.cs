@@ -81,6 +81,39 @@ public class FlushBatchTests
         Assert.Equal(frameSize, await pair.ReceiveExactlyAsync(frameSize));
     }
 
+    [Fact]
+    public async Task ABatchUsedOnTwoThreadsAtOnceFlushesEverythingItWasGiven()
+    {
+        // A user's batch serves their receive loop and, when room code moves them, the thread-pool thread that
+        // finishes the move: both send through it and flush it at the same time.
+        object group = new();
+        await using var first = await ConnectedPair.CreateAsync(group);
+        await using var second = await ConnectedPair.CreateAsync(group);
+        var batch = new FlushBatch(group);
+        const int Rounds = 20_000;
+        int frame = NumberedFrameSize(0);
+        Task<int> firstReceived = first.ReceiveExactlyAsync(Rounds * frame);
+        Task<int> secondReceived = second.ReceiveExactlyAsync(Rounds * frame);
+
+        Task SendAndFlush(ConnectedPair pair) => Task.Run(() =>
+        {
+            for (int i = 0; i < Rounds; i++)
+            {
+                using (batch.Enter())
+                {
+                    Assert.True(pair.Connection.TrySend(new Numbered(0)));
+                }
+
+                batch.FlushAll();
+            }
+        });
+        await Task.WhenAll(SendAndFlush(first), SendAndFlush(second)).WaitAsync(Wait);
+
+        // Every frame went out: none was left waiting for a flush that a lost entry in the batch never gave it.
+        Assert.Equal(Rounds * frame, await firstReceived);
+        Assert.Equal(Rounds * frame, await secondReceived);
+    }
+
     private static int NumberedFrameSize(int sequence) =>
         MessageSerializer.ToBytes(new Numbered(sequence)).Length + FrameReader.HeaderSize;
 
@@ -102,7 +135,7 @@ public class FlushBatchTests
         /// <summary>The group the connection's flushes belong to: a batch of this group defers them.</summary>
         public object FlushGroup { get; }
 
-        public static async Task<ConnectedPair> CreateAsync()
+        public static async Task<ConnectedPair> CreateAsync(object? flushGroup = null)
         {
             using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -110,7 +143,7 @@ public class FlushBatchTests
             var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await peer.ConnectAsync(listener.LocalEndPoint!);
             Socket accepted = await listener.AcceptAsync();
-            object flushGroup = new();
+            flushGroup ??= new object();
             var connection = new MessageConnection(
                 new NetworkStream(accepted, ownsSocket: false),
                 accepted,
