@@ -134,6 +134,13 @@ internal sealed class MessageConnection : IAsyncDisposable
     public void Flush() => _output.Flush();
 
     /// <summary>
+    /// Makes this connection carry a resumable session: the frames of <paramref name="log"/> after the peer's
+    /// <paramref name="peerReceived"/> are queued first, and every sequenced frame sent from now on is logged
+    /// (<see cref="ReplayLog"/>). Returns false if they cannot be replayed or the connection is closing.
+    /// </summary>
+    public bool Replay(ReplayLog log, long peerReceived) => _output.Replay(log, peerReceived);
+
+    /// <summary>
     /// Receives until the peer closes, the connection is closed, or the peer breaks the protocol, handing each
     /// read's whole frames to <paramref name="handler"/>. Returns why it stopped; never throws for network errors.
     /// </summary>

@@ -48,6 +48,7 @@ internal sealed class SendQueue
     private bool _queueLimitExceeded;
     private bool _completed;
     private bool _sentEnd;
+    private ReplayLog? _replay;
 
     /// <param name="stream">The stream to write to (the socket's, or TLS over it).</param>
     /// <param name="socket">The socket, to shut its sending side at the end; null for streams without one.</param>
@@ -139,12 +140,28 @@ internal sealed class SendQueue
         bool overLimit;
         lock (_lock)
         {
-            if (_completed)
+            if (!_completed)
+            {
+                overLimit = WriteBoundedLocked(message, descriptor);
+            }
+            else if (_replay is null || !ReplayLog.IsSequenced(message))
             {
                 Metrics?.Dropped(descriptor);
                 return false;
             }
+            else
+            {
+                // The connection has ended but the session may resume: the message waits in the replay log.
+                return AppendDetached(message);
+            }
+        }
 
+        return !overLimit || DropForQueueLimit();
+    }
+
+    private bool WriteBoundedLocked(IMessage message, MessageDescriptor descriptor)
+    {
+        {
             PipeWriter output = _output.Writer;
             long start = output.UnflushedBytes;
             // One contiguous span holds the whole frame, so the prefix can be filled in once the body's length is known.
@@ -165,28 +182,91 @@ internal sealed class SendQueue
 
             int frameLength = (int)(output.UnflushedBytes - start);
             BinaryPrimitives.WriteInt32BigEndian(frame.Span, frameLength - FrameReader.HeaderSize);
-            Metrics?.Sent(descriptor, frameLength);
-            overLimit = QueuedLocked(frameLength);
-        }
+            if (_replay is not null && ReplayLog.IsSequenced(message))
+            {
+                _replay.Append(frame.Span[..frameLength]);
+            }
 
-        return !overLimit || DropForQueueLimit();
+            Metrics?.Sent(descriptor, frameLength);
+            return QueuedLocked(frameLength);
+        }
+    }
+
+    /// <summary>Under the lock: the log takes its own lock inside, and hands a frame on to a newer queue outside it.</summary>
+    private bool AppendDetached(IMessage message)
+    {
+        FrameBuffer frame = FrameBuffer.Encode(message);
+        try
+        {
+            return _replay!.AppendDetached(frame.Frame, this);
+        }
+        finally
+        {
+            FrameBuffer.Return(frame);
+        }
     }
 
     /// <summary>Queues an encoded frame (prefix included), as <see cref="TrySend"/> does.</summary>
     public bool TrySendFrame(ReadOnlySpan<byte> frame)
     {
         bool overLimit;
+        ReplayLog? detached = null;
         lock (_lock)
         {
             if (_completed)
             {
-                Metrics?.DroppedFrames(frame);
+                if (_replay is null)
+                {
+                    Metrics?.DroppedFrames(frame);
+                    return false;
+                }
+
+                detached = _replay;
+                overLimit = false;
+            }
+            else
+            {
+                _output.Writer.Write(frame);
+                // Frames come encoded only from above the session layer (broadcasts, requests, replies): all sequenced.
+                _replay?.Append(frame);
+                Metrics?.SentFrames(frame);
+                overLimit = QueuedLocked(frame.Length);
+            }
+        }
+
+        if (detached is not null)
+        {
+            // The connection has ended but the session may resume: the frame waits in the replay log.
+            return detached.AppendDetached(frame, this);
+        }
+
+        return !overLimit || DropForQueueLimit();
+    }
+
+    /// <summary>
+    /// Starts logging the session's sequenced frames in <paramref name="log"/>, after writing (first, before anything
+    /// sequenced sent from now on) those the peer has not handled: the frames after its <paramref name="peerReceived"/>.
+    /// Returns false if they cannot be replayed (the log broke, the count is not one it can replay from, or this queue
+    /// has ended).
+    /// </summary>
+    public bool Replay(ReplayLog log, long peerReceived)
+    {
+        bool overLimit;
+        lock (_lock)
+        {
+            if (_completed)
+            {
                 return false;
             }
 
-            _output.Writer.Write(frame);
-            Metrics?.SentFrames(frame);
-            overLimit = QueuedLocked(frame.Length);
+            long replayed = log.ReplayInto(this, _output.Writer, peerReceived);
+            if (replayed < 0)
+            {
+                return false;
+            }
+
+            _replay = log;
+            overLimit = QueuedLocked((int)replayed);
         }
 
         return !overLimit || DropForQueueLimit();
