@@ -53,6 +53,40 @@ public sealed class ClientOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// Whether the session survives a lost connection: the client asks the server for a resumable session at login,
+    /// and when the connection is lost (not when the server or the client closes it) it reconnects by itself, with
+    /// backoff, and resumes: same user, same room, and every message either side had not handled is delivered once, in
+    /// order. Meanwhile sends are kept (up to <see cref="MaxUnacknowledgedBytes"/>) and receives simply wait. Default
+    /// false: a resumed session changes what a drop means to room code (a leave only after the server's grace period),
+    /// so it is something to turn on knowingly. A server older than this feature refuses such a client's login.
+    /// </summary>
+    public bool ResumeSessions { get; set; }
+
+    /// <summary>With <see cref="ResumeSessions"/>: the delay before the first reconnect attempt; each next one doubles it, with jitter, up to <see cref="MaxReconnectDelay"/>. Default 100 ms.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>With <see cref="ResumeSessions"/>: the longest delay between reconnect attempts. Default 5 seconds.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// With <see cref="ResumeSessions"/>: how long the client keeps trying to resume before it gives up (the session
+    /// then ends as a closed connection does). Default 30 seconds, the server's default grace period.
+    /// </summary>
+    public TimeSpan ReconnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// With <see cref="ResumeSessions"/>: the most bytes of sent messages kept until the server acknowledges them
+    /// (sends while disconnected included). Over it the session can no longer be resumed. Default 4 MiB.
+    /// </summary>
+    public long MaxUnacknowledgedBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// With <see cref="ResumeSessions"/>: how long sent messages may wait for the server's acknowledgement while
+    /// connected before the session can no longer be resumed. Default 1 minute.
+    /// </summary>
+    public TimeSpan MaxUnacknowledgedAge { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// Opens the connection's stream instead of a TCP connection to the host and port: Wevis.Testing's in-memory
     /// connections. Default null: TCP (and TLS, if <see cref="UseTls"/>).
     /// </summary>
@@ -66,6 +100,11 @@ public sealed class ClientOptions
         Require(MaxFrameSize >= 64, nameof(MaxFrameSize), "must be at least 64 bytes");
         Require(MaxQueuedBytes >= MaxFrameSize + 4L, nameof(MaxQueuedBytes), "must be at least MaxFrameSize + 4");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
+        Require(ReconnectDelay > TimeSpan.Zero, nameof(ReconnectDelay), "must be positive");
+        Require(MaxReconnectDelay >= ReconnectDelay, nameof(MaxReconnectDelay), "must be at least ReconnectDelay");
+        Require(ReconnectTimeout > TimeSpan.Zero, nameof(ReconnectTimeout), "must be positive");
+        Require(MaxUnacknowledgedBytes >= MaxFrameSize + 4L, nameof(MaxUnacknowledgedBytes), "must be at least MaxFrameSize + 4");
+        Require(MaxUnacknowledgedAge > TimeSpan.Zero, nameof(MaxUnacknowledgedAge), "must be positive");
     }
 
     private static void Require(bool condition, string name, string rule)

@@ -242,6 +242,35 @@ public abstract class Room
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Called when the connection of a user in the room was lost but their session is kept for them to resume
+    /// (<see cref="ServerOptions.ResumeGracePeriod"/>; only for clients that asked, <see cref="ClientOptions.ResumeSessions"/>).
+    /// They are still in the room; what is sent to them waits, and is delivered if they come back. If they do not,
+    /// <see cref="OnUserLeave"/> follows as usual; <see cref="Connection.Close"/> ends the session at once.
+    /// </summary>
+    protected virtual void OnUserDropped(Connection connection)
+    {
+    }
+
+    /// <summary>As <see cref="OnUserDropped"/>. The default calls <see cref="OnUserDropped"/>.</summary>
+    protected virtual ValueTask OnUserDroppedAsync(Connection connection)
+    {
+        OnUserDropped(connection);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Called when a user whose connection was lost (<see cref="OnUserDropped"/>) has resumed their session on a new one.</summary>
+    protected virtual void OnUserResumed(Connection connection)
+    {
+    }
+
+    /// <summary>As <see cref="OnUserResumed"/>. The default calls <see cref="OnUserResumed"/>.</summary>
+    protected virtual ValueTask OnUserResumedAsync(Connection connection)
+    {
+        OnUserResumed(connection);
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Called once, in the room's turn, when the room has been created and before anyone enters it.</summary>
     protected virtual void OnCreated()
     {
@@ -523,6 +552,23 @@ public abstract class Room
 
         await RunHookAsync(static (room, c) => room.OnUserLeaveAsync(c), connection, batch, "leave").ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Runs the drop hook (<paramref name="resumed"/> false) or the resume hook for a member, in the room's turn.</summary>
+    internal async ValueTask DroppedOrResumedAsync(Connection connection, FlushBatch batch, bool resumed)
+    {
+        await _turn.EnterAsync(batch).ConfigureAwait(false);
+        try
+        {
+            await (resumed
+                ? RunHookAsync(static (room, c) => room.OnUserResumedAsync(c), connection, batch, "resume")
+                : RunHookAsync(static (room, c) => room.OnUserDroppedAsync(c), connection, batch, "drop")).ConfigureAwait(false);
+        }
+        finally
+        {
+            _turn.Exit();
+            batch.FlushAll();
+        }
     }
 
     /// <summary>Gives back a seat held in this room; disposes the room if that left it empty and it should go.</summary>

@@ -102,6 +102,23 @@ internal sealed class UserDispatcher(Connection connection)
         }
     }
 
+    /// <summary>The user's connection was lost (<paramref name="resumed"/> false) or their session resumed: their room's hook runs.</summary>
+    public async ValueTask DroppedOrResumedAsync(bool resumed)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_ended && Volatile.Read(ref _room) is { } room)
+            {
+                await room.DroppedOrResumedAsync(connection, connection.Batch, resumed).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>The connection has closed: the user leaves their room (once), and any move under way is abandoned.</summary>
     public async ValueTask EndAsync()
     {

@@ -25,7 +25,8 @@ internal sealed class ConnectionRunner(
     object flushGroup,
     ILogger logger,
     CancellationToken stopping,
-    ServerMetrics? metrics = null)
+    ServerMetrics? metrics = null,
+    ResumableSessions? resumption = null)
 {
     private readonly ConnectionLimits _limits = new(options.MaxFrameSize, options.MaxQueuedBytesPerConnection);
     private readonly TlsGate _tlsGate = new(options, wireMessages, logger, stopping);
@@ -79,7 +80,7 @@ internal sealed class ConnectionRunner(
                 MaxIncomingFrameSize = options.MaxLoginFrameSize,
                 Metrics = metrics,
             };
-            session = new ServerSession(id, transport, login, host, fingerprint, new FlushBatch(flushGroup), time, logger);
+            session = new ServerSession(id, transport, login, host, fingerprint, new FlushBatch(flushGroup), time, logger, resumption);
             ServerLog.ConnectionOpened(logger, id, transport.RemoteEndPoint, connections.Add(session));
             session.Start();
 

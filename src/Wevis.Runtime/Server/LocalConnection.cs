@@ -9,8 +9,11 @@ namespace Wevis;
 /// A <see cref="Connection"/> whose user is connected to this machine: rooms' sends go into the session's
 /// transport, and the session's messages go to the user's room.
 /// </summary>
-internal sealed class LocalConnection(ServerSession session, RoomDirectory directory) : Connection, ISessionReceiver
+internal sealed class LocalConnection(ServerSession first, RoomDirectory directory) : Connection, ISessionReceiver
 {
+    // The connection carrying the user's session now: another one after a resume.
+    private ServerSession session = first;
+
     /// <summary>The session under this connection.</summary>
     internal ServerSession Session => session;
 
@@ -20,7 +23,7 @@ internal sealed class LocalConnection(ServerSession session, RoomDirectory direc
 
     public override EndPoint? RemoteEndPoint => session.RemoteEndPoint;
 
-    public override bool IsOpen => !session.Transport.IsClosing;
+    public override bool IsOpen => session.IsSessionOpen;
 
     public override string? CloseReason => session.Transport.CloseReason;
 
@@ -45,4 +48,13 @@ internal sealed class LocalConnection(ServerSession session, RoomDirectory direc
     ValueTask ISessionReceiver.ReceiveAsync(List<IMessage> messages, int start, int end) => Dispatcher.ReceiveAsync(messages, start, end);
 
     ValueTask ISessionReceiver.EndAsync() => Dispatcher.EndAsync();
+
+    ValueTask ISessionReceiver.DroppedAsync() => Dispatcher.DroppedOrResumedAsync(resumed: false);
+
+    ValueTask ISessionReceiver.ResumedAsync(ServerSession resumed, bool wasDropped)
+    {
+        // Sends from here on go to the new connection (those already under way reach it through the replay log).
+        Volatile.Write(ref session, resumed);
+        return wasDropped ? Dispatcher.DroppedOrResumedAsync(resumed: true) : ValueTask.CompletedTask;
+    }
 }

@@ -25,6 +25,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
     private readonly OpenConnections _connections = new();
+    private ResumableSessions? _resumption;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lifecycleLock = new();
@@ -232,7 +233,10 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         _login = new ServerLogin(_validator, _messages.Fingerprint, rules, _options.TimeProvider, _logger, _stopping.Token, _metrics);
         Rooms.Start(wireMessages, _options.MaxFrameSize, _options.MaxRooms, _options.TimeProvider, _options.LoggerFactory, _flushGroup);
         Rooms.Metrics = _metrics;
-        _runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token, _metrics);
+        _resumption = _options.ResumeGracePeriod > TimeSpan.Zero
+            ? new ResumableSessions(_options.ResumeGracePeriod, _options.MaxUnacknowledgedBytes, _options.MaxUnacknowledgedAge, _options.TimeProvider, _logger)
+            : null;
+        _runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token, _metrics, _resumption);
         return _runner;
     }
 
@@ -241,6 +245,8 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         _connections.RemovePending();
         return new LocalConnection(session, Rooms);
     }
+
+    void ISessionHost.Resumed(ServerSession session) => _connections.RemovePending();
 
     private async Task AcceptAsync(Listener listener)
     {
@@ -285,6 +291,11 @@ public sealed class Server : IAsyncDisposable, ISessionHost
             }
 
             await Task.WhenAll(_connections.Tasks).ConfigureAwait(false);
+        }
+
+        if (_resumption is not null)
+        {
+            await _resumption.EndAllDroppedAsync("the server stopped").ConfigureAwait(false);
         }
 
         await Rooms.DisposeAllAsync().ConfigureAwait(false);

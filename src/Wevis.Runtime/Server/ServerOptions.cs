@@ -65,6 +65,28 @@ public sealed class ServerOptions
     /// </summary>
     public X509Certificate2? Certificate { get; set; }
 
+    /// <summary>
+    /// How long the server keeps a resumable session (one whose client asked for it, <see cref="ClientOptions.ResumeSessions"/>)
+    /// after its connection was lost: the user stays in their room (which sees <c>OnUserDropped</c>), and a client that
+    /// comes back with the session's token within this time gets it back, with every message the other side had not
+    /// handled. After it, the user leaves as for a closed connection. Default 30 seconds; zero turns resuming off
+    /// (clients that ask get an ordinary session).
+    /// </summary>
+    public TimeSpan ResumeGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// On a resumable session, the most bytes of sent messages the server keeps until the client acknowledges them
+    /// (they are what is replayed on a resume). A session over it can no longer be resumed: if its connection is lost,
+    /// or while it is, the user leaves. Default 4 MiB; at least <see cref="MaxFrameSize"/> plus 4.
+    /// </summary>
+    public long MaxUnacknowledgedBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// On a resumable session, how long sent messages may wait for the client's acknowledgement (a connected client
+    /// acknowledges within about a second) before the session can no longer be resumed. Default 1 minute.
+    /// </summary>
+    public TimeSpan MaxUnacknowledgedAge { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>When stopping, how long to let queued messages go out before connections are cut. Default 5 seconds.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -109,6 +131,9 @@ public sealed class ServerOptions
         Require(StopTimeout >= TimeSpan.Zero, nameof(StopTimeout), "must not be negative");
         Require(ListenBacklog >= 1, nameof(ListenBacklog), "must be at least 1");
         Require(Certificate is null || Certificate.HasPrivateKey, nameof(Certificate), "must have its private key");
+        Require(ResumeGracePeriod >= TimeSpan.Zero, nameof(ResumeGracePeriod), "must not be negative");
+        Require(MaxUnacknowledgedBytes >= MaxFrameSize + 4L, nameof(MaxUnacknowledgedBytes), "must be at least MaxFrameSize + 4");
+        Require(MaxUnacknowledgedAge > TimeSpan.Zero, nameof(MaxUnacknowledgedAge), "must be positive");
         Require(MaxRooms >= 1, nameof(MaxRooms), "must be at least 1");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
     }

@@ -5,6 +5,9 @@ internal interface ISessionHost
 {
     /// <summary>Called once, when the login of <paramref name="session"/> has been accepted; returns what receives its messages from then on.</summary>
     ISessionReceiver Accept(ServerSession session);
+
+    /// <summary>Called when <paramref name="session"/> has resumed a dropped session: it has finished logging in, with the receiver it took over.</summary>
+    void Resumed(ServerSession session);
 }
 
 /// <summary>Receives one logged-in session's messages, in order, on its receive loop.</summary>
@@ -21,4 +24,10 @@ internal interface ISessionReceiver
 
     /// <summary>Called once when the logged-in session has closed, for whatever reason: the user leaves.</summary>
     ValueTask EndAsync();
+
+    /// <summary>A resumable session's connection was lost; the session is kept for the grace period (the user stays).</summary>
+    ValueTask DroppedAsync();
+
+    /// <summary>The session goes on over <paramref name="session"/>, a new connection; <paramref name="wasDropped"/>: <see cref="DroppedAsync"/> was called.</summary>
+    ValueTask ResumedAsync(ServerSession session, bool wasDropped);
 }

@@ -115,6 +115,22 @@ internal sealed class ServerLogin
         return LoginDecision.Accept(user);
     }
 
+    /// <summary>How long a login may take.</summary>
+    public TimeSpan Timeout => _timeout;
+
+    /// <summary>
+    /// A login whose credentials were accepted asked to resume a session it cannot: its place under the per-user
+    /// limit is given back, and it counts as a failed login for the throttle (tokens cannot be guessed for free).
+    /// </summary>
+    public void RefuseResume(User user, EndPoint? remote)
+    {
+        Release(user);
+        if (_throttle.RecordFailure((remote as IPEndPoint)?.Address))
+        {
+            SessionLog.AddressThrottled(_logger, (remote as IPEndPoint)!.Address, _maxFailures, _failureWindow.TotalSeconds);
+        }
+    }
+
     /// <summary>Gives back the place an accepted login of <paramref name="user"/> held.</summary>
     public void Release(User user)
     {

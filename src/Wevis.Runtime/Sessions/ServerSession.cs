@@ -17,7 +17,12 @@ internal sealed class ServerSession : IMessageBatchHandler
     private readonly ILogger _logger;
     private readonly string _fingerprint;
     private readonly TimeProvider _time;
+    private readonly ResumableSessions? _resumption;
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ISessionReceiver? _receiver;
+    private ResumableSession? _resumable;
+    private Resume? _resumeRequest;
+    private bool _endsSession;
     private User? _user;
     private int _state; // a State
     private int _userReleased;
@@ -26,8 +31,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     private long _pingSent;
     private bool _pingOutstanding;
 
-    public ServerSession(long id, MessageConnection transport, ServerLogin login, ISessionHost host, string fingerprint, FlushBatch batch, TimeProvider time, ILogger logger)
+    public ServerSession(long id, MessageConnection transport, ServerLogin login, ISessionHost host, string fingerprint, FlushBatch batch, TimeProvider time, ILogger logger, ResumableSessions? resumption = null)
     {
+        _resumption = resumption;
         Id = id;
         Transport = transport;
         _login = login;
@@ -78,6 +84,21 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// <summary>Whether the server is handling a batch from this connection, waiting for a room's turn included.</summary>
     public bool IsDispatching => Volatile.Read(ref _dispatching);
 
+    /// <summary>
+    /// Whether the user's session is open: its connection is, or (a resumable session) it was lost and is kept for
+    /// the client to come back. Room code sees this as <see cref="Connection.IsOpen"/>, so a run of messages handed
+    /// up is handled whole even when the socket drops meanwhile (each was counted as received).
+    /// </summary>
+    public bool IsSessionOpen => _resumable is { } resumable
+        ? resumable.State != ResumableSession.Phase.Ended && !(_endsSession && ReferenceEquals(resumable.Current, this))
+        : !Transport.IsClosing;
+
+    /// <summary>The resumable session this connection carries; null for an ordinary one.</summary>
+    internal ResumableSession? Resumable => _resumable;
+
+    /// <summary>Completes when the receive loop has ended and the session's end (or drop) has been handled.</summary>
+    public Task Finished => _finished.Task;
+
     /// <summary>Set when the peer broke the protocol, so the close is logged as a warning.</summary>
     public bool BrokeProtocol { get; private set; }
 
@@ -115,8 +136,32 @@ internal sealed class ServerSession : IMessageBatchHandler
             SessionLog.NotReading(_logger, Id, UserName, RemoteEndPoint, reason);
         }
 
-        await EndAsync().ConfigureAwait(false);
-        return reason;
+        try
+        {
+            if (_resumable is { } resumable && !_endsSession && _resumption is { } resumption)
+            {
+                if (resumption.TryDrop(resumable, this, reason))
+                {
+                    Volatile.Write(ref _state, (int)State.Closed);
+                    await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
+                    return reason;
+                }
+
+                if (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming)
+                {
+                    // Another connection resumed the session (this one still looked alive): nothing ends here.
+                    Volatile.Write(ref _state, (int)State.Closed);
+                    return reason;
+                }
+            }
+
+            await EndAsync().ConfigureAwait(false);
+            return reason;
+        }
+        finally
+        {
+            _finished.TrySetResult();
+        }
     }
 
     /// <summary>Marks the session closed and, the first time, lets a logged-in user leave.</summary>
@@ -125,6 +170,12 @@ internal sealed class ServerSession : IMessageBatchHandler
         ReleaseUser();
         if (Interlocked.Exchange(ref _state, (int)State.Closed) == (int)State.LoggedIn && _receiver is { } receiver)
         {
+            if (_resumable is { } resumable
+                && (!ReferenceEquals(resumable.Current, this) || !_resumption!.TryEnd(resumable, Transport.CloseReason ?? "the connection closed")))
+            {
+                return;
+            }
+
             await receiver.EndAsync().ConfigureAwait(false);
         }
     }
@@ -134,6 +185,13 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// <param name="linger">How long queued output and the client's own close may take; null: the usual linger.</param>
     public void Close(string reason, TimeSpan? linger = null)
     {
+        _endsSession = true;
+        if (_resumable is { State: ResumableSession.Phase.Dropped } dropped && ReferenceEquals(dropped.Current, this))
+        {
+            // Room code ends a dropped session early: the user leaves now, not when the grace period runs out.
+            _resumption!.EndLater(dropped, "the session was ended by the server: " + reason);
+        }
+
         ReleaseUser();
         Transport.Close(reason, new Closing(reason), linger);
     }
@@ -141,6 +199,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// <summary>Closes because the peer broke the protocol; the peer is told why.</summary>
     public void CloseForViolation(string reason)
     {
+        _endsSession = true;
         BrokeProtocol = true;
         ReleaseUser();
         Transport.Close(reason, new Closing(reason), MessageConnection.MisbehaviourLingerTimeout);
@@ -168,7 +227,17 @@ internal sealed class ServerSession : IMessageBatchHandler
             }
             else if (_time.GetElapsedTime(_pingSent, now) >= timeout && !Volatile.Read(ref _dispatching))
             {
-                Close($"no answer to a ping within {timeout.TotalSeconds:0.###} s");
+                if (_resumable is null)
+                {
+                    Close($"no answer to a ping within {timeout.TotalSeconds:0.###} s");
+                }
+                else
+                {
+                    // Most likely half-open (the peer's side is gone without a reset): a drop, the session is kept.
+                    Transport.Abort($"no answer to a ping within {timeout.TotalSeconds:0.###} s");
+                }
+
+                return;
             }
         }
         else
@@ -181,6 +250,22 @@ internal sealed class ServerSession : IMessageBatchHandler
                 SessionLog.Pinged(_logger, Id, UserName, (long)quiet.TotalMilliseconds);
                 Transport.TrySend(new Ping());
             }
+        }
+
+        if (_resumable is { } resumable)
+        {
+            // What arrived since the last acknowledgement, in a quiet moment; and sent frames waiting too long.
+            SendAcknowledgement(resumable, 1);
+            resumable.CheckAge(now, _resumption!.MaxUnacknowledgedAge, _time);
+        }
+    }
+
+    private void SendAcknowledgement(ResumableSession resumable, long atLeast)
+    {
+        long received = resumable.TakeAcknowledgement(atLeast);
+        if (received >= 0)
+        {
+            Transport.TrySend(new Ack(received));
         }
     }
 
@@ -207,6 +292,13 @@ internal sealed class ServerSession : IMessageBatchHandler
                         continue;
                     }
 
+                    if (messages[i] is Resume resume && _resumeRequest is null)
+                    {
+                        _resumeRequest = resume;
+                        i++;
+                        continue;
+                    }
+
                     if (messages[i] is not Login login)
                     {
                         CloseForViolation($"expected a login message but received {messages[i].Descriptor.Name}");
@@ -228,6 +320,7 @@ internal sealed class ServerSession : IMessageBatchHandler
                 if (i > start)
                 {
                     await _receiver!.ReceiveAsync(messages, start, i).ConfigureAwait(false);
+                    _resumable?.CountReceived(i - start);
                 }
 
                 if (i < messages.Count && !transport.IsClosing)
@@ -244,6 +337,11 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
         finally
         {
+            if (_resumable is { } resumable && ReferenceEquals(resumable.Current, this))
+            {
+                SendAcknowledgement(resumable, ResumableSessions.AcknowledgeEvery);
+            }
+
             Batch.FlushAll();
             Volatile.Write(ref _dispatchEnded, _time.GetTimestamp());
             Volatile.Write(ref _dispatching, false);
@@ -256,14 +354,27 @@ internal sealed class ServerSession : IMessageBatchHandler
 
     /// <summary>Whether this layer handles <paramref name="message"/> itself: keep-alive, closing, and login messages out of place.</summary>
     private static bool IsSessionMessage(IMessage message) =>
-        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected;
+        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected or Ack or Resume or Resumed;
 
     private void HandleSessionMessage(IMessage message)
     {
         if (message is Closing)
         {
             // Released before the peer can see the connection close, so it may log in again at once.
+            _endsSession = true;
             ReleaseUser();
+        }
+
+        if (message is Ack ack)
+        {
+            if (_resumable is null || !_resumable.Acknowledged(ack.Received))
+            {
+                CloseForViolation(_resumable is null
+                    ? "sent _Ack on a session that is not resumable"
+                    : $"acknowledged {ack.Received} messages, more than the server sent");
+            }
+
+            return;
         }
 
         if (SessionProtocol.Handle(Transport, message, "client") == SessionProtocol.Outcome.NotHandled)
@@ -295,12 +406,99 @@ internal sealed class ServerSession : IMessageBatchHandler
             return;
         }
 
+        if (_resumeRequest is { Token.Length: > 0 } request && _resumption is { } resumption)
+        {
+            await ResumeAsync(user, request, resumption).ConfigureAwait(false);
+            return;
+        }
+
         _user = user;
         Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
-        Transport.TrySend(new LoginAccepted());
-        _receiver = _host.Accept(this);
+        if (_resumeRequest is not null && _resumption is not null)
+        {
+            // A new resumable session: the token goes first, then everything sequenced is logged for replay.
+            ResumableSession resumable = _resumption.Create(user, this);
+            Transport.TrySend(new Resumed(resumable.Token, 0));
+            Transport.TrySend(new LoginAccepted());
+            Transport.Replay(resumable.Outgoing, 0);
+            _receiver = _host.Accept(this);
+            resumable.Receiver = _receiver;
+            _resumable = resumable;
+        }
+        else
+        {
+            Transport.TrySend(new LoginAccepted());
+            _receiver = _host.Accept(this);
+        }
+
         Volatile.Write(ref _state, (int)State.LoggedIn);
         await _receiver.EnterAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The login asked to resume a session, and the credentials were accepted (the throttle, the validator and the
+    /// per-user limit all had their say): takes the session over from its last connection, which is cut if it still
+    /// looks alive, then each side replays what the other has not handled.
+    /// </summary>
+    private async ValueTask ResumeAsync(User user, Resume request, ResumableSessions resumption)
+    {
+        if (resumption.TryTake(request.Token, user.Name, out string? refusal) is not { } resumable)
+        {
+            RefuseResume(user, refusal!);
+            return;
+        }
+
+        ServerSession previous = resumable.Current;
+        if (!previous.Transport.IsClosing)
+        {
+            previous.Transport.Abort("another connection resumed the session");
+        }
+
+        try
+        {
+            // The previous connection's messages are all handed up (and counted) before this one's.
+            await previous.Finished.WaitAsync(_login.Timeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            resumption.EndLater(resumable, "the previous connection did not finish in time");
+            RefuseResume(user, "resume refused: the previous connection did not finish in time");
+            return;
+        }
+
+        if (!resumable.Outgoing.CanReplayFrom(request.Received))
+        {
+            string reason = resumable.Outgoing.BrokenReason is { } broken
+                ? "the session could not be kept: " + broken
+                : $"the client says it handled {request.Received} messages; the server can replay from {resumable.Outgoing.Acknowledged} to {resumable.Outgoing.Sent}";
+            resumption.EndLater(resumable, reason);
+            RefuseResume(user, "resume refused: " + reason);
+            return;
+        }
+
+        _user = user;
+        _resumable = resumable;
+        _receiver = resumable.Receiver;
+        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+        long replayed = resumable.Outgoing.Sent - request.Received;
+        Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
+        Transport.TrySend(new LoginAccepted());
+        Transport.Replay(resumable.Outgoing, request.Received);
+        resumption.Resumed(resumable, this);
+        bool wasDropped = resumable.DropReported;
+        resumable.DropReported = false;
+        _host.Resumed(this);
+        Volatile.Write(ref _state, (int)State.LoggedIn);
+        SessionLog.SessionResumed(_logger, Id, user.Name, previous.Id, replayed);
+        await _receiver!.ResumedAsync(this, wasDropped).ConfigureAwait(false);
+    }
+
+    private void RefuseResume(User user, string reason)
+    {
+        SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, reason);
+        _login.RefuseResume(user, RemoteEndPoint);
+        Transport.TrySend(new LoginRejected(reason));
+        Transport.Close(reason);
     }
 
     /// <summary>

@@ -26,4 +26,19 @@ internal static partial class SessionLog
 
     [LoggerMessage(40, LogLevel.Debug, "Pinged connection #{ConnectionId} ({User}) after {IdleMilliseconds} ms of quiet")]
     public static partial void Pinged(ILogger logger, long connectionId, string user, long idleMilliseconds);
+
+    [LoggerMessage(24, LogLevel.Information, "Connection #{ConnectionId} ({User}) was lost; the session is kept for {GraceSeconds} s for the client to resume it: {Reason}")]
+    public static partial void SessionDropped(ILogger logger, long connectionId, string user, double graceSeconds, string reason);
+
+    [LoggerMessage(25, LogLevel.Information, "Connection #{ConnectionId} resumed the session of {User} (connection #{PreviousConnectionId}); replaying {Replayed} message(s) the client had not handled")]
+    public static partial void SessionResumed(ILogger logger, long connectionId, string user, long previousConnectionId, long replayed);
+
+    [LoggerMessage(26, LogLevel.Information, "The dropped session of {User} (connection #{ConnectionId}) ended: {Reason}")]
+    public static partial void SessionEnded(ILogger logger, long connectionId, string user, string reason);
+
+    [LoggerMessage(27, LogLevel.Warning, "Connection #{ConnectionId} from {RemoteEndPoint}: {User} could not resume: {Reason}")]
+    public static partial void ResumeRefused(ILogger logger, long connectionId, System.Net.EndPoint? remoteEndPoint, string user, string reason);
+
+    [LoggerMessage(28, LogLevel.Warning, "The session of {User} (connection #{ConnectionId}) can no longer be resumed: {Reason}")]
+    public static partial void CannotResume(ILogger logger, long connectionId, string user, string reason);
 }

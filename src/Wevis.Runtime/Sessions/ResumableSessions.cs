@@ -1,0 +1,257 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.Sessions;
+
+/// <summary>
+/// The server's resumable sessions, by token: creating them, keeping a dropped one for the grace period, handing one
+/// to the connection that resumes it, ending them. Ended sessions' tokens are remembered (for twice the grace period)
+/// so that a late client is told why, not just that its token is unknown. Tokens are never logged.
+/// </summary>
+internal sealed class ResumableSessions
+{
+    /// <summary>A receiver acknowledges at the end of a batch once this many messages are unacknowledged; the keep-alive's look acknowledges the rest.</summary>
+    public const int AcknowledgeEvery = 64;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, ResumableSession> _byToken = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Reason, long At)> _ended = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public ResumableSessions(TimeSpan gracePeriod, long maxUnacknowledgedBytes, TimeSpan maxUnacknowledgedAge, TimeProvider time, ILogger logger)
+    {
+        GracePeriod = gracePeriod;
+        MaxUnacknowledgedBytes = maxUnacknowledgedBytes;
+        MaxUnacknowledgedAge = maxUnacknowledgedAge;
+        _time = time;
+        _logger = logger;
+    }
+
+    public TimeSpan GracePeriod { get; }
+
+    public long MaxUnacknowledgedBytes { get; }
+
+    public TimeSpan MaxUnacknowledgedAge { get; }
+
+    /// <summary>Sessions kept for a client that may come back.</summary>
+    public int DroppedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byToken.Values.Count(s => s.State == ResumableSession.Phase.Dropped);
+            }
+        }
+    }
+
+    /// <summary>A fresh token: 128 bits from the operating system's cryptographic generator, as base64url.</summary>
+    public static string NewToken() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>A new resumable session for <paramref name="user"/>, carried by <paramref name="session"/>.</summary>
+    public ResumableSession Create(User user, ServerSession session)
+    {
+        var resumable = new ResumableSession(user, session, MaxUnacknowledgedBytes, OnBroken);
+        lock (_lock)
+        {
+            resumable.Token = NewToken();
+            _byToken.Add(resumable.Token, resumable);
+        }
+
+        return resumable;
+    }
+
+    /// <summary>
+    /// The connection <paramref name="session"/> carried was lost: keeps the session for the grace period. Returns
+    /// false if it is not this connection's to drop (a resume has taken it, or it ended); ends it at once, returning
+    /// false, if it can no longer be resumed.
+    /// </summary>
+    public bool TryDrop(ResumableSession resumable, ServerSession session, string reason)
+    {
+        lock (_lock)
+        {
+            if (resumable.State != ResumableSession.Phase.Live || !ReferenceEquals(resumable.Current, session))
+            {
+                return false;
+            }
+
+            if (resumable.Outgoing.BrokenReason is null)
+            {
+                resumable.State = ResumableSession.Phase.Dropped;
+                resumable.DropReported = true;
+                resumable.Grace = _time.CreateTimer(
+                    static state =>
+                    {
+                        var (s, all) = ((ResumableSession, ResumableSessions))state!;
+                        all.EndLater(s, $"the session expired: the client did not come back within the grace period of {all.GracePeriod.TotalSeconds:0.###} s");
+                    },
+                    (resumable, this),
+                    GracePeriod,
+                    Timeout.InfiniteTimeSpan);
+                SessionLog.SessionDropped(_logger, session.Id, resumable.User.Name, GracePeriod.TotalSeconds, reason);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Takes the session <paramref name="token"/> names for a connection that logged in as <paramref name="userName"/>
+    /// to resume it, giving it a new token. Null, with the reason in <paramref name="refusal"/>, if it cannot be.
+    /// </summary>
+    public ResumableSession? TryTake(string token, string userName, out string? refusal)
+    {
+        ResumableSession? unresumable = null;
+        lock (_lock)
+        {
+            if (!_byToken.TryGetValue(token, out ResumableSession? resumable))
+            {
+                refusal = _ended.TryGetValue(token, out var ended)
+                    ? "resume refused: " + ended.Reason
+                    : "resume refused: the resume token is not valid (unknown, or already used)";
+                return null;
+            }
+
+            if (!string.Equals(resumable.User.Name, userName, StringComparison.Ordinal))
+            {
+                refusal = "resume refused: the resume token belongs to another user's session";
+                return null;
+            }
+
+            if (resumable.State == ResumableSession.Phase.Resuming)
+            {
+                refusal = "resume refused: the session is being resumed by another connection";
+                return null;
+            }
+
+            if (resumable.Outgoing.BrokenReason is { } broken)
+            {
+                refusal = "resume refused: the session could not be kept: " + broken;
+                unresumable = resumable;
+            }
+            else
+            {
+                refusal = null;
+                resumable.State = ResumableSession.Phase.Resuming;
+                resumable.Grace?.Dispose();
+                resumable.Grace = null;
+                _byToken.Remove(token);
+                resumable.Token = NewToken();
+                _byToken.Add(resumable.Token, resumable);
+                return resumable;
+            }
+        }
+
+        EndLater(unresumable, "the session could not be kept: " + unresumable.Outgoing.BrokenReason);
+        return null;
+    }
+
+    /// <summary>The resume went through on <paramref name="session"/>: the session is live again.</summary>
+    public void Resumed(ResumableSession resumable, ServerSession session)
+    {
+        lock (_lock)
+        {
+            resumable.Current = session;
+            if (resumable.State == ResumableSession.Phase.Resuming)
+            {
+                resumable.State = ResumableSession.Phase.Live;
+            }
+        }
+    }
+
+    /// <summary>Ends the session, once; returns whether this call did (the caller then lets the user leave).</summary>
+    public bool TryEnd(ResumableSession resumable, string reason)
+    {
+        lock (_lock)
+        {
+            if (resumable.State == ResumableSession.Phase.Ended)
+            {
+                return false;
+            }
+
+            bool wasDropped = resumable.State == ResumableSession.Phase.Dropped;
+            resumable.State = ResumableSession.Phase.Ended;
+            resumable.EndReason = reason;
+            resumable.Grace?.Dispose();
+            resumable.Grace = null;
+            _byToken.Remove(resumable.Token);
+            ForgetOldEndsLocked();
+            _ended[resumable.Token] = (reason, _time.GetTimestamp());
+            resumable.Outgoing.Close();
+            if (wasDropped)
+            {
+                SessionLog.SessionEnded(_logger, resumable.Current.Id, resumable.User.Name, reason);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends the session on the thread pool (never inside room code's turn) and lets the user leave.</summary>
+    public void EndLater(ResumableSession resumable, string reason)
+    {
+        ThreadPool.UnsafeQueueUserWorkItem(static async state =>
+        {
+            if (state.Sessions.TryEnd(state.Session, state.Reason) && state.Session.Receiver is { } receiver)
+            {
+                await receiver.EndAsync().ConfigureAwait(false);
+            }
+        }, (Sessions: this, Session: resumable, Reason: reason), preferLocal: false);
+    }
+
+    /// <summary>Ends every dropped session (the server is stopping); returns their users' leaves.</summary>
+    public Task EndAllDroppedAsync(string reason)
+    {
+        List<ResumableSession> dropped;
+        lock (_lock)
+        {
+            dropped = _byToken.Values.Where(s => s.State == ResumableSession.Phase.Dropped).ToList();
+        }
+
+        return Task.WhenAll(dropped.Select(async s =>
+        {
+            if (TryEnd(s, reason) && s.Receiver is { } receiver)
+            {
+                await receiver.EndAsync().ConfigureAwait(false);
+            }
+        }));
+    }
+
+    private void OnBroken(ResumableSession resumable)
+    {
+        // Over its bound while dropped: no resume can succeed any more, so the user leaves now. (While live, the
+        // session goes on, and ends when its connection does.)
+        bool dropped;
+        lock (_lock)
+        {
+            dropped = resumable.State == ResumableSession.Phase.Dropped;
+        }
+
+        SessionLog.CannotResume(_logger, resumable.Current.Id, resumable.User.Name, resumable.Outgoing.BrokenReason ?? string.Empty);
+        if (dropped)
+        {
+            EndLater(resumable, "the session could not be kept: " + resumable.Outgoing.BrokenReason);
+        }
+    }
+
+    private void ForgetOldEndsLocked()
+    {
+        if (_ended.Count < 64)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        TimeSpan keep = GracePeriod + GracePeriod;
+        foreach (KeyValuePair<string, (string Reason, long At)> ended in _ended)
+        {
+            if (_time.GetElapsedTime(ended.Value.At, now) > keep)
+            {
+                _ended.Remove(ended.Key);
+            }
+        }
+    }
+}
