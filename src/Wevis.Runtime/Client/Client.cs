@@ -51,6 +51,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private Task _receiveLoop = Task.CompletedTask;
     private ClientRoom? _room;
     private int _nextRequest;
+    private readonly CancellationTokenSource _stopping = new();
+    private ClientResumeState? _resume;
+    private Task _reconnectLoop = Task.CompletedTask;
     private bool _started;
     private bool _stoppedLocally;
 
@@ -112,6 +115,27 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// </summary>
     public event EventHandler<RoomChangedEventArgs>? RoomChanged;
 
+    /// <summary>
+    /// With <see cref="ClientOptions.ResumeSessions"/>: the connection was lost and the client is reconnecting to resume
+    /// the session. Sends are kept and receives wait meanwhile. Raised on the client's receive loop: do not block in it.
+    /// </summary>
+    public event EventHandler<SessionResumeEventArgs>? Dropped;
+
+    /// <summary>
+    /// With <see cref="ClientOptions.ResumeSessions"/>: the session resumed on a new connection; what either side had not
+    /// handled is being delivered, in order. Raised on the reconnecting task, after the resume.
+    /// </summary>
+    public event EventHandler<SessionResumeEventArgs>? Resumed;
+
+    /// <summary>
+    /// With <see cref="ClientOptions.ResumeSessions"/>: resuming failed (the server refused, saying why, or
+    /// <see cref="ClientOptions.ReconnectTimeout"/> passed); the session is over, as after a closed connection.
+    /// </summary>
+    public event EventHandler<SessionResumeEventArgs>? GaveUp;
+
+    /// <summary>With <see cref="ClientOptions.ResumeSessions"/>: how many times the session has been resumed.</summary>
+    public int ResumeCount { get; private set; }
+
     /// <summary>Connects, logs in, and returns once logged in.</summary>
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
@@ -130,13 +154,21 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
         _options.Validate();
         _messages = _options.Messages ?? MessageRegistry.Default;
+        if (_options.ResumeSessions)
+        {
+            _resume = new ClientResumeState(_options.MaxUnacknowledgedBytes);
+        }
+
         ClientLog.Connecting(_logger, Host, Port, Username);
         using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            await OpenAsync(linked.Token).ConfigureAwait(false);
-            await _session!.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+            (MessageConnection transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
+            _transport = transport;
+            _session = session;
+            _receiveLoop = ReceiveLoopAsync(transport, session, reconnecting: false);
+            await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -460,6 +492,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         }
 
         _stoppedLocally = true;
+        _stopping.Cancel();
+        await _reconnectLoop.ConfigureAwait(false);
         if (_transport is { } transport)
         {
             // The server lets go of the user before it closes its side, so waiting for that makes a new login safe.
@@ -592,7 +626,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         }
     }
 
-    private async Task OpenAsync(CancellationToken cancellationToken)
+    private async Task<(MessageConnection Transport, ClientSession Session)> OpenAsync(CancellationToken cancellationToken)
     {
         System.Net.Sockets.Socket? socket = null;
         Stream stream;
@@ -630,17 +664,129 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             _options.ServerTimeout,
             _logger,
             Host,
-            Port);
-        _transport = transport;
-        _session = session;
+            Port,
+            _resume)
+        {
+            MaxUnacknowledgedAge = _options.MaxUnacknowledgedAge,
+        };
         session.Start();
-        _receiveLoop = ReceiveLoopAsync(transport, session);
+        return (transport, session);
     }
 
-    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session)
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting)
     {
         string reason = await session.RunAsync().ConfigureAwait(false);
+        if (reconnecting && !session.HasLoggedIn)
+        {
+            // A reconnect attempt that did not get through: the reconnecting task decides what next.
+            await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            return;
+        }
+
         ClientLog.Closed(_logger, Host, Port, reason);
+        if (_resume is { IsResumable: true } && !_stoppedLocally && session.HasLoggedIn && !session.EndedByServer)
+        {
+            // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
+            ClientLog.Dropped(_logger, Host, Port, reason);
+            _reconnectLoop = ReconnectAsync(reason);
+            Dropped?.Invoke(this, new SessionResumeEventArgs(reason, 0));
+            await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            return;
+        }
+
+        EndSession(reason);
+        await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reconnects with exponential backoff and jitter until the session resumes, the server refuses (its reason ends
+    /// the session), <see cref="ClientOptions.ReconnectTimeout"/> passes, or the client is stopped.
+    /// </summary>
+    private async Task ReconnectAsync(string lostBecause)
+    {
+        // Off the receive loop that is ending.
+        await Task.Yield();
+        TimeProvider time = _options.TimeProvider;
+        long started = time.GetTimestamp();
+        TimeSpan delay = _options.ReconnectDelay;
+        string lastFailure = lostBecause;
+        int attempt = 0;
+        while (true)
+        {
+            TimeSpan left = _options.ReconnectTimeout - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                GiveUp($"could not resume the session within {_options.ReconnectTimeout.TotalSeconds:0.###} s: {lastFailure}", attempt);
+                return;
+            }
+
+            // Full jitter over the upper half: clients dropped together do not come back together.
+            TimeSpan wait = delay * (0.5 + (Random.Shared.NextDouble() / 2));
+            try
+            {
+                await Task.Delay(wait < left ? wait : left, time, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                EndSession("the client was stopped");
+                return;
+            }
+
+            attempt++;
+            MessageConnection? transport = null;
+            using var timeout = new CancellationTokenSource(_options.ConnectTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
+            try
+            {
+                (transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
+                Task loop = ReceiveLoopAsync(transport, session, reconnecting: true);
+                await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+                lock (_lifecycleLock)
+                {
+                    _transport = transport;
+                    _session = session;
+                    _receiveLoop = loop;
+                }
+
+                ResumeCount++;
+                ClientLog.Resumed(_logger, Host, Port, attempt);
+                Resumed?.Invoke(this, new SessionResumeEventArgs(string.Empty, attempt));
+                return;
+            }
+            catch (LoginRejectedException ex)
+            {
+                // The server (or this client) refused the resume and said why: trying again cannot help.
+                GiveUp(ex.Reason, attempt);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+            {
+                lastFailure = ex.Message;
+                transport?.Abort(ex.Message);
+                ClientLog.ReconnectFailed(_logger, attempt, Host, Port, ex.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                transport?.Abort("the client was stopped");
+                EndSession("the client was stopped");
+                return;
+            }
+
+            delay = delay * 2 < _options.MaxReconnectDelay ? delay * 2 : _options.MaxReconnectDelay;
+        }
+    }
+
+    private void GiveUp(string reason, int attempts)
+    {
+        ClientLog.GaveUp(_logger, Host, Port, attempts, reason);
+        EndSession(reason);
+        GaveUp?.Invoke(this, new SessionResumeEventArgs(reason, attempts));
+    }
+
+    /// <summary>The session is over: waiting receives, requests and room requests end with why.</summary>
+    private void EndSession(string reason)
+    {
+        _resume?.Outgoing.Close();
         var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
         _inbox.Complete(closed);
         _requests.CloseAll(closed.Reason);
@@ -653,8 +799,6 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
             _roomRequests.Clear();
         }
-
-        await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     private void Fail(string reason) => _transport?.Abort(reason);

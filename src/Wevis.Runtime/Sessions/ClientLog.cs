@@ -22,4 +22,16 @@ internal static partial class ClientLog
 
     [LoggerMessage(106, LogLevel.Information, "An answer to request {RequestId} ({Answer}) arrived from {Host}:{Port} after the request had timed out or been cancelled; it was dropped")]
     public static partial void LateAnswer(ILogger logger, string answer, int requestId, string host, int port);
+
+    [LoggerMessage(107, LogLevel.Warning, "Connection to {Host}:{Port} lost; resuming the session: {Reason}")]
+    public static partial void Dropped(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(108, LogLevel.Information, "Resumed the session with {Host}:{Port} after {Attempts} attempt(s)")]
+    public static partial void Resumed(ILogger logger, string host, int port, int attempts);
+
+    [LoggerMessage(109, LogLevel.Warning, "Gave up resuming the session with {Host}:{Port} after {Attempts} attempt(s): {Reason}")]
+    public static partial void GaveUp(ILogger logger, string host, int port, int attempts, string reason);
+
+    [LoggerMessage(110, LogLevel.Debug, "Reconnect attempt {Attempt} to {Host}:{Port} failed: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, int attempt, string host, int port, string reason);
 }

@@ -20,12 +20,16 @@ internal sealed class ClientSession : IMessageBatchHandler
     private readonly string _host;
     private readonly int _port;
     private readonly TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ClientResumeState? _resume;
     private ITimer? _watchdog;
+    private ITimer? _acknowledger;
+    private Resumed? _resumed;
     private int _phase; // a Phase
     private Exception? _loginFailure;
 
-    public ClientSession(MessageConnection transport, LoginRequest request, IClientReceiver receiver, FlushBatch batch, TimeProvider time, TimeSpan serverTimeout, ILogger logger, string host, int port)
+    public ClientSession(MessageConnection transport, LoginRequest request, IClientReceiver receiver, FlushBatch batch, TimeProvider time, TimeSpan serverTimeout, ILogger logger, string host, int port, ClientResumeState? resume = null)
     {
+        _resume = resume;
         _transport = transport;
         _request = request;
         _receiver = receiver;
@@ -54,6 +58,15 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// <summary>Whether the login has been accepted and the session has not ended.</summary>
     public bool IsLoggedIn => Volatile.Read(ref _phase) == (int)Phase.LoggedIn;
 
+    /// <summary>Whether the login was accepted (the session may have ended since).</summary>
+    public bool HasLoggedIn => _loggedIn.Task.IsCompletedSuccessfully;
+
+    /// <summary>Whether the server ended the session on purpose (it said why, or refused the login): not a lost connection.</summary>
+    public bool EndedByServer { get; private set; }
+
+    /// <summary>Whether this login resumed an earlier session (rather than starting one).</summary>
+    public bool ResumedSession { get; private set; }
+
     /// <summary>Starts sending (the hello first), and the watch for a silent server.</summary>
     public void Start()
     {
@@ -65,6 +78,12 @@ internal sealed class ClientSession : IMessageBatchHandler
         {
             TimeSpan period = _serverTimeout / 4;
             _watchdog = _time.CreateTimer(static state => ((ClientSession)state!).CheckServerSilence(), this, period, period);
+        }
+
+        if (_resume is not null)
+        {
+            // What arrived since the last acknowledgement, in a quiet moment (busy moments acknowledge per batch).
+            _acknowledger = _time.CreateTimer(static state => ((ClientSession)state!).AcknowledgeQuietly(), this, AcknowledgeInterval, AcknowledgeInterval);
         }
     }
 
@@ -91,6 +110,11 @@ internal sealed class ClientSession : IMessageBatchHandler
         if (_watchdog is not null)
         {
             await _watchdog.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_acknowledger is not null)
+        {
+            await _acknowledger.DisposeAsync().ConfigureAwait(false);
         }
 
         return reason;
@@ -127,6 +151,11 @@ internal sealed class ClientSession : IMessageBatchHandler
                     {
                         _receiver.Receive(messages, start, i);
                     }
+
+                    if (_resume is { IsResumable: true } resume)
+                    {
+                        resume.CountReceived(i - start);
+                    }
                 }
 
                 if (i < messages.Count && !transport.IsClosing)
@@ -137,6 +166,11 @@ internal sealed class ClientSession : IMessageBatchHandler
         }
         finally
         {
+            if (_resume is { IsResumable: true } resume && IsLoggedIn)
+            {
+                Acknowledge(resume, SequencedDelivery.AcknowledgeEvery);
+            }
+
             Batch.FlushAll();
         }
 
@@ -144,15 +178,56 @@ internal sealed class ClientSession : IMessageBatchHandler
     }
 
     private static bool IsSessionMessage(IMessage message) =>
-        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected;
+        message.Descriptor.IsProtocolMessage && message is Ping or Pong or Closing or Hello or Login or Welcome or LoginAccepted or LoginRejected or Ack or Resume or Resumed;
 
     private void HandleSessionMessage(IMessage message)
     {
-        if (SessionProtocol.Handle(_transport, message, "server") == SessionProtocol.Outcome.NotHandled)
+        if (message is Ack ack)
         {
-            BreakProtocol($"the server sent {message.Descriptor.Name} after the login");
+            if (_resume is not { IsResumable: true } resume || !resume.Acknowledged(ack.Received))
+            {
+                BreakProtocol(_resume is { IsResumable: true }
+                    ? $"the server acknowledged {ack.Received} messages, more than were sent"
+                    : "the server sent _Ack on a session that is not resumable");
+            }
+
+            return;
+        }
+
+        switch (SessionProtocol.Handle(_transport, message, "server"))
+        {
+            case SessionProtocol.Outcome.NotHandled:
+                BreakProtocol($"the server sent {message.Descriptor.Name} after the login");
+                break;
+            case SessionProtocol.Outcome.PeerClosing:
+                EndedByServer = true;
+                break;
         }
     }
+
+    /// <summary>How often a resumable session acknowledges what arrived in a quiet moment.</summary>
+    internal static readonly TimeSpan AcknowledgeInterval = TimeSpan.FromMilliseconds(250);
+
+    private void Acknowledge(ClientResumeState resume, long atLeast)
+    {
+        long received = resume.TakeAcknowledgement(atLeast);
+        if (received >= 0)
+        {
+            _transport.TrySend(new Ack(received));
+        }
+    }
+
+    private void AcknowledgeQuietly()
+    {
+        if (_resume is { IsResumable: true } resume && IsLoggedIn && !_transport.IsClosing)
+        {
+            Acknowledge(resume, 1);
+            resume.CheckAge(_time.GetTimestamp(), MaxUnacknowledgedAge, _time);
+        }
+    }
+
+    /// <summary>With a resumable session: how long sent messages may wait for the server's acknowledgement.</summary>
+    public TimeSpan MaxUnacknowledgedAge { get; init; } = TimeSpan.FromMinutes(1);
 
     private void HandleWelcome(IMessage message)
     {
@@ -165,6 +240,12 @@ internal sealed class ClientSession : IMessageBatchHandler
                 break;
             case Welcome welcome:
                 Volatile.Write(ref _phase, (int)Phase.AwaitingLoginResult);
+                if (_resume is not null)
+                {
+                    // Asks for a resumable session (empty token) or to resume this one; the server answers with _Resumed.
+                    _transport.TrySend(new Resume(_resume.Token, _resume.Received));
+                }
+
                 _transport.TrySend(new Login(_request.Username, Credentials.Encrypt(_request.Password, welcome.Salt), _request.Version, _request.Fingerprint));
                 break;
             case Closing closing:
@@ -180,11 +261,20 @@ internal sealed class ClientSession : IMessageBatchHandler
     {
         switch (message)
         {
+            case Resumed resumed when _resume is not null && _resumed is null:
+                _resumed = resumed;
+                break;
             case LoginAccepted:
+                if (_resume is not null && !StartSequencing(_resume))
+                {
+                    break;
+                }
+
                 Volatile.Write(ref _phase, (int)Phase.LoggedIn);
                 _loggedIn.TrySetResult();
                 break;
             case LoginRejected rejected:
+                EndedByServer = true;
                 ClientLog.LoginRejected(_logger, _host, _port, _request.Username, rejected.Reason);
                 _loginFailure = new LoginRejectedException(rejected.Reason);
                 _transport.Close("the login was rejected: " + rejected.Reason);
@@ -198,9 +288,45 @@ internal sealed class ClientSession : IMessageBatchHandler
         }
     }
 
+    /// <summary>
+    /// The login was accepted on a client that asked for a resumable session: from the server's <c>_Resumed</c>, the
+    /// token, and the replay of what the server had not handled. Without it (an older server, or resuming off there)
+    /// the session is an ordinary one. False if the replay cannot be (the connection is then closed).
+    /// </summary>
+    private bool StartSequencing(ClientResumeState resume)
+    {
+        if (_resumed is not { } resumed)
+        {
+            if (resume.IsResumable)
+            {
+                _loginFailure = new LoginRejectedException("resume refused: the server no longer offers resumable sessions");
+                EndedByServer = true;
+                _transport.Close(_loginFailure.Message, new Closing(_loginFailure.Message));
+                return false;
+            }
+
+            return true;
+        }
+
+        ResumedSession = resume.IsResumable;
+        resume.Token = resumed.Token;
+        if (!_transport.Replay(resume.Outgoing, resumed.Received))
+        {
+            string reason = $"cannot resume: the server says it handled {resumed.Received} messages; this client can replay from {resume.Outgoing.Acknowledged} to {resume.Outgoing.Sent}"
+                + (resume.Outgoing.BrokenReason is { } broken ? " (" + broken + ")" : string.Empty);
+            _loginFailure = new LoginRejectedException(reason);
+            EndedByServer = true;
+            _transport.Close(reason, new Closing(reason));
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>The server said why it is closing before the login finished: that is why connecting failed.</summary>
     private void FailBeforeLogin(Closing closing)
     {
+        EndedByServer = true;
         _loginFailure = new ConnectionFailedException("The server closed the connection: " + closing.Reason);
         _transport.Close("the server closed the connection: " + closing.Reason);
     }

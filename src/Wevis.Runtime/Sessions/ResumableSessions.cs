@@ -10,9 +10,6 @@ namespace Wevis.Sessions;
 /// </summary>
 internal sealed class ResumableSessions
 {
-    /// <summary>A receiver acknowledges at the end of a batch once this many messages are unacknowledged; the keep-alive's look acknowledges the rest.</summary>
-    public const int AcknowledgeEvery = 64;
-
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ResumableSession> _byToken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Reason, long At)> _ended = new(StringComparer.Ordinal);
@@ -96,6 +93,19 @@ internal sealed class ResumableSessions
         }
 
         return false;
+    }
+
+    /// <summary>The connection still carrying the live session <paramref name="token"/> names for <paramref name="userName"/>; null otherwise.</summary>
+    public ServerSession? ConnectionOf(string token, string userName)
+    {
+        lock (_lock)
+        {
+            return _byToken.TryGetValue(token, out ResumableSession? resumable)
+                && resumable.State == ResumableSession.Phase.Live
+                && string.Equals(resumable.User.Name, userName, StringComparison.Ordinal)
+                ? resumable.Current
+                : null;
+        }
     }
 
     /// <summary>

@@ -53,15 +53,15 @@ internal sealed class ServerLogin
     public int ConnectionsOf(string name) => _users.CountOf(name);
 
     /// <summary>Decides a login; logs the decision. An acceptance holds a place of the user's until <see cref="Release"/>.</summary>
-    public async ValueTask<LoginDecision> DecideAsync(long connectionId, EndPoint? remote, Login login, string salt)
+    public async ValueTask<LoginDecision> DecideAsync(long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom = null)
     {
         using Activity? activity = ServerMetrics.StartLogin();
-        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt).ConfigureAwait(false);
+        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt, makeRoom).ConfigureAwait(false);
         _metrics?.LoginDecided(activity, decision.User is not null, decision.ErrorType);
         return decision;
     }
 
-    private async ValueTask<LoginDecision> DecideCoreAsync(long connectionId, EndPoint? remote, Login login, string salt)
+    private async ValueTask<LoginDecision> DecideCoreAsync(long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom)
     {
         IPAddress? address = (remote as IPEndPoint)?.Address;
         if (!string.Equals(login.Fingerprint, _fingerprint, StringComparison.Ordinal))
@@ -105,7 +105,8 @@ internal sealed class ServerLogin
         }
 
         // Checked only now, after the password, so that a stranger cannot learn who is online.
-        if (!_users.TryAdd(user.Name))
+        // A resume that replaces its session's connection (which still looks alive) takes that connection's place.
+        if (!_users.TryAdd(user.Name) && !(makeRoom is not null && makeRoom(user) && _users.TryAdd(user.Name)))
         {
             return Reject(connectionId, remote, login, "too_many_connections", $"User {user.Name} already has the most connections allowed ({_maxPerUser}).");
         }

@@ -339,7 +339,7 @@ internal sealed class ServerSession : IMessageBatchHandler
         {
             if (_resumable is { } resumable && ReferenceEquals(resumable.Current, this))
             {
-                SendAcknowledgement(resumable, ResumableSessions.AcknowledgeEvery);
+                SendAcknowledgement(resumable, SequencedDelivery.AcknowledgeEvery);
             }
 
             Batch.FlushAll();
@@ -385,7 +385,8 @@ internal sealed class ServerSession : IMessageBatchHandler
 
     private async ValueTask LogInAsync(Login login)
     {
-        ValueTask<LoginDecision> deciding = _login.DecideAsync(Id, RemoteEndPoint, login, Salt);
+        Func<User, bool>? makeRoom = _resumeRequest is { Token.Length: > 0 } && _resumption is not null ? TakePlaceOfResumedConnection : null;
+        ValueTask<LoginDecision> deciding = _login.DecideAsync(Id, RemoteEndPoint, login, Salt, makeRoom);
         if (!deciding.IsCompletedSuccessfully)
         {
             Batch.FlushAll();
@@ -499,6 +500,18 @@ internal sealed class ServerSession : IMessageBatchHandler
         _login.RefuseResume(user, RemoteEndPoint);
         Transport.TrySend(new LoginRejected(reason));
         Transport.Close(reason);
+    }
+
+    private bool TakePlaceOfResumedConnection(User user) =>
+        _resumption!.ConnectionOf(_resumeRequest!.Token, user.Name) is { } previous && previous.GiveBackPlace();
+
+    /// <summary>A resume is replacing this connection: gives back its place under the per-user limit; false if it had none left.</summary>
+    public bool GiveBackPlace() => _user is not null && Interlocked.Exchange(ref _userReleased, 1) == 0 && ReleasedNow(_user);
+
+    private bool ReleasedNow(User user)
+    {
+        _login.Release(user);
+        return true;
     }
 
     /// <summary>

@@ -1,0 +1,72 @@
+using Wevis.Transport;
+
+namespace Wevis.Sessions;
+
+/// <summary>
+/// One side of a resumable session's sequenced delivery: the frames it sent that the peer has not acknowledged
+/// (<see cref="Outgoing"/>), how many of the peer's sequenced messages it has handled (<see cref="Received"/>, the
+/// count it acknowledges, at the end of a batch once <see cref="AcknowledgeEvery"/> are new, else on a timer), and
+/// the age check on what waits for the peer. Sequence numbers are implied: the n-th sequenced message after the
+/// login is number n, on both sides, across connections.
+/// </summary>
+internal abstract class SequencedDelivery
+{
+    /// <summary>A receiver acknowledges at the end of a batch once this many messages are unacknowledged; its timer acknowledges the rest.</summary>
+    public const int AcknowledgeEvery = 64;
+
+    private long _received;
+    private long _acknowledgedToPeer;
+    private long _unacknowledgedSince;
+
+    /// <summary>What this side sent and the peer has not acknowledged.</summary>
+    public ReplayLog Outgoing { get; protected init; } = null!;
+
+    /// <summary>How many of the peer's sequenced messages have been handed up; written only by the receive loop.</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    public void CountReceived(int count) => Volatile.Write(ref _received, _received + count);
+
+    /// <summary>The count to acknowledge now, or -1 when the peer already knows it (or no more than <paramref name="atLeast"/> new).</summary>
+    public long TakeAcknowledgement(long atLeast)
+    {
+        long received = Received;
+        long told = Volatile.Read(ref _acknowledgedToPeer);
+        if (received - told < atLeast || received == told)
+        {
+            return -1;
+        }
+
+        Volatile.Write(ref _acknowledgedToPeer, received);
+        return received;
+    }
+
+    /// <summary>The peer acknowledged <paramref name="received"/>; false if it claims more than was sent.</summary>
+    public bool Acknowledged(long received)
+    {
+        Volatile.Write(ref _unacknowledgedSince, 0);
+        return Outgoing.Acknowledge(received);
+    }
+
+    /// <summary>
+    /// The keep-alive's look: breaks the log if frames have waited longer than <paramref name="maxAge"/> with no
+    /// acknowledgement coming.
+    /// </summary>
+    public void CheckAge(long now, TimeSpan maxAge, TimeProvider time)
+    {
+        if (Outgoing.Bytes == 0)
+        {
+            Volatile.Write(ref _unacknowledgedSince, 0);
+            return;
+        }
+
+        long since = Volatile.Read(ref _unacknowledgedSince);
+        if (since == 0)
+        {
+            Volatile.Write(ref _unacknowledgedSince, now);
+        }
+        else if (time.GetElapsedTime(since, now) > maxAge)
+        {
+            Outgoing.Break($"nothing sent was acknowledged within {maxAge.TotalSeconds:0.###} s");
+        }
+    }
+}
