@@ -743,9 +743,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
                 lock (_lifecycleLock)
                 {
-                    _transport = transport;
-                    _session = session;
-                    _receiveLoop = loop;
+                    // A connection that broke right after the handshake has started the next resume already; sends
+                    // through the older one reach the newest through the replay log, so it is not made current.
+                    if (!transport.IsClosing)
+                    {
+                        _transport = transport;
+                        _session = session;
+                        _receiveLoop = loop;
+                    }
                 }
 
                 ResumeCount++;

@@ -94,7 +94,7 @@ internal sealed class ClientSession : IMessageBatchHandler
     public async Task<string> RunAsync()
     {
         ReceiveOutcome outcome = await _transport.ReceiveAsync(this).ConfigureAwait(false);
-        if (outcome.IsProtocolViolation)
+        if (outcome.IsProtocolViolation && !(outcome.EndedMidFrame && _resume is { IsResumable: true }))
         {
             ClientLog.ProtocolViolation(_logger, _host, _port, outcome.Reason);
             _transport.Close(outcome.Reason, new Closing(outcome.Reason));

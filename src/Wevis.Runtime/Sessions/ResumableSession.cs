@@ -25,13 +25,19 @@ internal sealed class ResumableSession : SequencedDelivery
         Ended,
     }
 
-    /// <summary>The session's token (never logged); a new one after each resume.</summary>
+    /// <summary>The session's token (never logged), for its whole life.</summary>
     public string Token { get; set; } = string.Empty;
 
     public User User { get; }
 
     /// <summary>The connection carrying the session (the last one, while dropped).</summary>
     public ServerSession Current { get; set; }
+
+    /// <summary>The connection resuming the session, while it does (it holds the user's place under the limit).</summary>
+    public ServerSession? Resumer { get; set; }
+
+    /// <summary>One resume at a time: a later attempt (the earlier one's connection broke in the handshake) waits, then takes over from it.</summary>
+    public SemaphoreSlim ResumeGate { get; } = new(1, 1);
 
     /// <summary>What receives the session's messages: set once the first login is accepted.</summary>
     public ISessionReceiver? Receiver { get; set; }

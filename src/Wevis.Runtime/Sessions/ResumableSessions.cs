@@ -6,7 +6,8 @@ namespace Wevis.Sessions;
 /// <summary>
 /// The server's resumable sessions, by token: creating them, keeping a dropped one for the grace period, handing one
 /// to the connection that resumes it, ending them. Ended sessions' tokens are remembered (for twice the grace period)
-/// so that a late client is told why, not just that its token is unknown. Tokens are never logged.
+/// so that a late client is told why, not just that its token is unknown. A token names its session for the
+/// session's whole life (a resume cut off in its handshake can be tried again with it); it is never logged.
 /// </summary>
 internal sealed class ResumableSessions
 {
@@ -95,33 +96,41 @@ internal sealed class ResumableSessions
         return false;
     }
 
-    /// <summary>The connection still carrying the live session <paramref name="token"/> names for <paramref name="userName"/>; null otherwise.</summary>
+    /// <summary>
+    /// The connection holding a place under the per-user limit for the session <paramref name="token"/> names, if it
+    /// is <paramref name="userName"/>'s: the one carrying it while live, the one resuming it meanwhile; null otherwise.
+    /// </summary>
     public ServerSession? ConnectionOf(string token, string userName)
     {
         lock (_lock)
         {
-            return _byToken.TryGetValue(token, out ResumableSession? resumable)
-                && resumable.State == ResumableSession.Phase.Live
-                && string.Equals(resumable.User.Name, userName, StringComparison.Ordinal)
-                ? resumable.Current
-                : null;
+            if (!_byToken.TryGetValue(token, out ResumableSession? resumable) || !string.Equals(resumable.User.Name, userName, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            return resumable.State switch
+            {
+                ResumableSession.Phase.Live => resumable.Current,
+                ResumableSession.Phase.Resuming => resumable.Resumer,
+                _ => null,
+            };
         }
     }
 
     /// <summary>
-    /// Takes the session <paramref name="token"/> names for a connection that logged in as <paramref name="userName"/>
-    /// to resume it, giving it a new token. Null, with the reason in <paramref name="refusal"/>, if it cannot be.
+    /// The session <paramref name="token"/> names, if a connection that logged in as <paramref name="userName"/> may
+    /// resume it; null, with the reason in <paramref name="refusal"/>, if not.
     /// </summary>
-    public ResumableSession? TryTake(string token, string userName, out string? refusal)
+    public ResumableSession? Find(string token, string userName, out string? refusal)
     {
-        ResumableSession? unresumable = null;
         lock (_lock)
         {
             if (!_byToken.TryGetValue(token, out ResumableSession? resumable))
             {
                 refusal = _ended.TryGetValue(token, out var ended)
                     ? "resume refused: " + ended.Reason
-                    : "resume refused: the resume token is not valid (unknown, or already used)";
+                    : "resume refused: the resume token is not valid";
                 return null;
             }
 
@@ -131,32 +140,40 @@ internal sealed class ResumableSessions
                 return null;
             }
 
-            if (resumable.State == ResumableSession.Phase.Resuming)
+            refusal = null;
+            return resumable;
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="resumable"/> for <paramref name="resumer"/> to resume (the caller holds its resume
+    /// gate): its grace period stops. False, with the reason, if it ended meanwhile or can no longer be resumed
+    /// (it then ends).
+    /// </summary>
+    public bool TryTake(ResumableSession resumable, ServerSession resumer, out string? refusal)
+    {
+        lock (_lock)
+        {
+            if (resumable.State == ResumableSession.Phase.Ended)
             {
-                refusal = "resume refused: the session is being resumed by another connection";
-                return null;
+                refusal = "resume refused: " + resumable.EndReason;
+                return false;
             }
 
-            if (resumable.Outgoing.BrokenReason is { } broken)
-            {
-                refusal = "resume refused: the session could not be kept: " + broken;
-                unresumable = resumable;
-            }
-            else
+            if (resumable.Outgoing.BrokenReason is null)
             {
                 refusal = null;
                 resumable.State = ResumableSession.Phase.Resuming;
+                resumable.Resumer = resumer;
                 resumable.Grace?.Dispose();
                 resumable.Grace = null;
-                _byToken.Remove(token);
-                resumable.Token = NewToken();
-                _byToken.Add(resumable.Token, resumable);
-                return resumable;
+                return true;
             }
         }
 
-        EndLater(unresumable, "the session could not be kept: " + unresumable.Outgoing.BrokenReason);
-        return null;
+        refusal = "resume refused: the session could not be kept: " + resumable.Outgoing.BrokenReason;
+        EndLater(resumable, "the session could not be kept: " + resumable.Outgoing.BrokenReason);
+        return false;
     }
 
     /// <summary>The resume went through on <paramref name="session"/>: the session is live again.</summary>
@@ -165,6 +182,7 @@ internal sealed class ResumableSessions
         lock (_lock)
         {
             resumable.Current = session;
+            resumable.Resumer = null;
             if (resumable.State == ResumableSession.Phase.Resuming)
             {
                 resumable.State = ResumableSession.Phase.Live;

@@ -116,7 +116,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     public async Task<string> RunAsync()
     {
         ReceiveOutcome outcome = await Transport.ReceiveAsync(this).ConfigureAwait(false);
-        if (outcome.IsProtocolViolation)
+
+        // A resumable session's connection cut in the middle of a frame was lost, not misused: the frame is replayed.
+        if (outcome.IsProtocolViolation && !(outcome.EndedMidFrame && _resumable is not null))
         {
             CloseForViolation(outcome.Reason);
         }
@@ -443,54 +445,76 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     private async ValueTask ResumeAsync(User user, Resume request, ResumableSessions resumption)
     {
-        if (resumption.TryTake(request.Token, user.Name, out string? refusal) is not { } resumable)
+        if (resumption.Find(request.Token, user.Name, out string? refusal) is not { } resumable)
         {
             RefuseResume(user, refusal!);
             return;
         }
 
-        ServerSession previous = resumable.Current;
-        if (!previous.Transport.IsClosing)
+        if (!await resumable.ResumeGate.WaitAsync(_login.Timeout, CancellationToken.None).ConfigureAwait(false))
         {
-            previous.Transport.Abort("another connection resumed the session");
+            RefuseResume(user, "resume refused: another connection is resuming the session");
+            return;
         }
 
+        bool wasDropped;
         try
         {
-            // The previous connection's messages are all handed up (and counted) before this one's.
-            await previous.Finished.WaitAsync(_login.Timeout, _time).ConfigureAwait(false);
+            if (!resumption.TryTake(resumable, this, out refusal))
+            {
+                RefuseResume(user, refusal!);
+                return;
+            }
+
+            ServerSession previous = resumable.Current;
+            if (!previous.Transport.IsClosing)
+            {
+                // The previous connection still looks alive (half-open, or the client gave up on it first): replaced.
+                previous.Transport.Abort("another connection resumed the session");
+            }
+
+            try
+            {
+                // The previous connection's messages are all handed up (and counted) before this one's.
+                await previous.Finished.WaitAsync(_login.Timeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                resumption.EndLater(resumable, "the previous connection did not finish in time");
+                RefuseResume(user, "resume refused: the previous connection did not finish in time");
+                return;
+            }
+
+            if (!resumable.Outgoing.CanReplayFrom(request.Received))
+            {
+                string reason = resumable.Outgoing.BrokenReason is { } broken
+                    ? "the session could not be kept: " + broken
+                    : $"the client says it handled {request.Received} messages; the server can replay from {resumable.Outgoing.Acknowledged} to {resumable.Outgoing.Sent}";
+                resumption.EndLater(resumable, reason);
+                RefuseResume(user, "resume refused: " + reason);
+                return;
+            }
+
+            _user = user;
+            _resumable = resumable;
+            _receiver = resumable.Receiver;
+            Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+            long replayed = resumable.Outgoing.Sent - request.Received;
+            Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
+            Transport.TrySend(new LoginAccepted());
+            Transport.Replay(resumable.Outgoing, request.Received);
+            resumption.Resumed(resumable, this);
+            wasDropped = resumable.DropReported;
+            resumable.DropReported = false;
+            _host.Resumed(this);
+            Volatile.Write(ref _state, (int)State.LoggedIn);
+            SessionLog.SessionResumed(_logger, Id, user.Name, previous.Id, replayed);
         }
-        catch (TimeoutException)
+        finally
         {
-            resumption.EndLater(resumable, "the previous connection did not finish in time");
-            RefuseResume(user, "resume refused: the previous connection did not finish in time");
-            return;
+            resumable.ResumeGate.Release();
         }
 
-        if (!resumable.Outgoing.CanReplayFrom(request.Received))
-        {
-            string reason = resumable.Outgoing.BrokenReason is { } broken
-                ? "the session could not be kept: " + broken
-                : $"the client says it handled {request.Received} messages; the server can replay from {resumable.Outgoing.Acknowledged} to {resumable.Outgoing.Sent}";
-            resumption.EndLater(resumable, reason);
-            RefuseResume(user, "resume refused: " + reason);
-            return;
-        }
-
-        _user = user;
-        _resumable = resumable;
-        _receiver = resumable.Receiver;
-        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
-        long replayed = resumable.Outgoing.Sent - request.Received;
-        Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
-        Transport.TrySend(new LoginAccepted());
-        Transport.Replay(resumable.Outgoing, request.Received);
-        resumption.Resumed(resumable, this);
-        bool wasDropped = resumable.DropReported;
-        resumable.DropReported = false;
-        _host.Resumed(this);
-        Volatile.Write(ref _state, (int)State.LoggedIn);
-        SessionLog.SessionResumed(_logger, Id, user.Name, previous.Id, replayed);
         await _receiver!.ResumedAsync(this, wasDropped).ConfigureAwait(false);
     }
 

@@ -76,6 +76,12 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
         }
     }
 
-    private static ProtocolException CutOff(long bytes) =>
-        new($"The connection ended in the middle of a frame ({bytes} byte(s) of it arrived).");
+    /// <summary>Whether the last violation was the stream ending in the middle of a frame: a cut connection, more likely than a broken peer.</summary>
+    public bool EndedMidFrame { get; private set; }
+
+    private ProtocolException CutOff(long bytes)
+    {
+        EndedMidFrame = true;
+        return new($"The connection ended in the middle of a frame ({bytes} byte(s) of it arrived).");
+    }
 }

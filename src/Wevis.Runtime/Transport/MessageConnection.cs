@@ -240,7 +240,7 @@ internal sealed class MessageConnection : IAsyncDisposable
 
         if (violation is not null && !IsClosing)
         {
-            return new ReceiveOutcome(violation.Message, IsProtocolViolation: true);
+            return new ReceiveOutcome(violation.Message, IsProtocolViolation: true, _decoder.EndedMidFrame);
         }
 
         if (ended || violation is not null)

@@ -197,7 +197,7 @@ internal sealed class ReplayLog
     /// queue's pipe, under its lock) and makes <paramref name="queue"/> the live one. Returns the bytes written, or -1
     /// if they cannot be replayed (the log broke, or the peer's count is outside what the log holds).
     /// </summary>
-    internal long ReplayInto(SendQueue queue, PipeWriter output, long peerReceived)
+    internal long ReplayInto(SendQueue queue, PipeWriter? output, long peerReceived)
     {
         lock (_lock)
         {
@@ -206,10 +206,15 @@ internal sealed class ReplayLog
                 return -1;
             }
 
+            _live = queue;
+            if (output is null)
+            {
+                return 0;
+            }
+
             int first = Math.Min(_count, _ring.Length - _start);
             output.Write(_ring.AsSpan(_start, first));
             output.Write(_ring.AsSpan(0, _count - first));
-            _live = queue;
             return _count;
         }
     }

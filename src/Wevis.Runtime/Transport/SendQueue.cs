@@ -246,26 +246,27 @@ internal sealed class SendQueue
     /// <summary>
     /// Starts logging the session's sequenced frames in <paramref name="log"/>, after writing (first, before anything
     /// sequenced sent from now on) those the peer has not handled: the frames after its <paramref name="peerReceived"/>.
-    /// Returns false if they cannot be replayed (the log broke, the count is not one it can replay from, or this queue
-    /// has ended).
+    /// Returns false if they cannot be replayed (the log broke, or the count is not one it can replay from). If this
+    /// queue has ended already (the new connection broke at once), nothing is written but the log is attached all
+    /// the same: what is sent through it waits in the log for the next resume.
     /// </summary>
     public bool Replay(ReplayLog log, long peerReceived)
     {
         bool overLimit;
         lock (_lock)
         {
-            if (_completed)
-            {
-                return false;
-            }
-
-            long replayed = log.ReplayInto(this, _output.Writer, peerReceived);
+            long replayed = log.ReplayInto(this, _completed ? null : _output.Writer, peerReceived);
             if (replayed < 0)
             {
                 return false;
             }
 
             _replay = log;
+            if (_completed)
+            {
+                return true;
+            }
+
             overLimit = QueuedLocked((int)replayed);
         }
 
