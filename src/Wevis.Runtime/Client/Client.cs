@@ -133,6 +133,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// </summary>
     public event EventHandler<SessionResumeEventArgs>? GaveUp;
 
+    /// <summary>The resumable session's token (tests only; never logged); null without one.</summary>
+    internal string? ResumeToken => _resume is { IsResumable: true } resume ? resume.Token : null;
+
     /// <summary>With <see cref="ClientOptions.ResumeSessions"/>: how many times the session has been resumed.</summary>
     public int ResumeCount { get; private set; }
 

@@ -8,12 +8,12 @@ namespace Wevis.Runtime.Tests.Resume;
 /// The exactly-once test (issue 15): many resumable clients exchange numbered messages both ways with their room
 /// through a fault proxy that breaks every connection at a random point, on average every
 /// <see cref="MessagesPerBreak"/> messages: resets, plain closes and black holes (half-open), mid-frame and mid-login
-/// as the byte count falls. Every message is handled exactly once and in order on both sides, no room sees a leave,
-/// and the run ends by itself within a bound.
+/// as the byte count falls. Every message is handled exactly once and in order on both sides, no room sees a leave
+/// of a session that ran, and the run ends by itself within a bound.
 /// </summary>
 public class ExactlyOnceTests(ITestOutputHelper output)
 {
-    /// <summary>Set to run the full issue's 10,000 messages per client (the default is scaled down to fit CI's time on 2 cores).</summary>
+    /// <summary>Set to run another number of messages per client than the issue's 10,000 (about 40 s on 2 cores).</summary>
     public const string MessagesVariable = "WEVIS_RESUME_MESSAGES";
 
     private const int Clients = 50;
@@ -25,7 +25,7 @@ public class ExactlyOnceTests(ITestOutputHelper output)
     [Fact]
     public async Task EveryMessageIsHandledOnceInOrderBothWaysThroughRandomBreaks()
     {
-        int messages = int.TryParse(Environment.GetEnvironmentVariable(MessagesVariable), out int m) && m > 0 ? m : 2_000;
+        int messages = int.TryParse(Environment.GetEnvironmentVariable(MessagesVariable), out int m) && m > 0 ? m : 10_000;
         var room = new ResumeRoom();
         await using TestServer server = await ResumeExchange.StartServerAsync(room);
 
@@ -59,7 +59,11 @@ public class ExactlyOnceTests(ITestOutputHelper output)
 
         Assert.Equal(0, room.Duplicates);
         Assert.Equal(0, room.Gaps);
-        Assert.Equal(0, room.Leaves);
+        // The only leaves are of sessions whose first login was cut before the client heard it was accepted (the
+        // client cannot resume what it never knew it had; the test connected again with a new client, and the
+        // server's grace period ended the abandoned session).
+        int abandoned = Enumerable.Range(0, Clients).Sum(i => room.EnteredCount($"user{i}") - 1);
+        Assert.Equal(abandoned, room.Leaves);
         Assert.Equal(0, Volatile.Read(ref gaveUp));
         Assert.True(resumes >= Clients, $"only {resumes} resumes: the proxy did not break enough connections");
         foreach (Client client in clients)

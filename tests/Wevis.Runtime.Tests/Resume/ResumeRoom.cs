@@ -28,6 +28,9 @@ internal sealed class ResumeRoom : TimeRoom
 
     public int Leaves => Volatile.Read(ref _leaves0);
 
+    /// <summary>How many messages the drop hook sends the dropped user (they wait for the resume).</summary>
+    public int SendOnDrop { get; set; }
+
     /// <summary>Whether a drop hook may end the session at once, with this reason.</summary>
     public string? EndOnDrop { get; set; }
 
@@ -66,6 +69,11 @@ internal sealed class ResumeRoom : TimeRoom
     protected override void OnUserDropped(Connection connection)
     {
         Interlocked.Increment(ref _dropped);
+        for (int i = 0; i < SendOnDrop; i++)
+        {
+            connection.Send(new NumberedReply(-1));
+        }
+
         FirstDrop.TrySetResult();
         if (EndOnDrop is { } reason)
         {
