@@ -116,7 +116,7 @@ public class RegistryTests
     {
         Assert.All(Wevis.WevisRegistry.Messages.Messages, m => Assert.True(m.IsProtocolMessage));
         Assert.Equal(
-            ["_Closing", "_CreateRoom", "_Failed", "_Hello", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_RoomChanged", "_Welcome"],
+            ["_Ack", "_Closing", "_CreateRoom", "_Failed", "_Hello", "_JoinOrCreateRoom", "_JoinRefused", "_JoinRoom", "_LeaveRoom", "_Login", "_LoginAccepted", "_LoginRejected", "_Ping", "_Pong", "_Resume", "_Resumed", "_RoomChanged", "_Welcome"],
             Wevis.WevisRegistry.Messages.Messages.Select(m => m.Name));
     }
 
