@@ -758,7 +758,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
                 ResumeCount++;
                 ClientLog.Resumed(_logger, Host, Port, attempt);
-                Resumed?.Invoke(this, new SessionResumeEventArgs(string.Empty, attempt));
+                Resumed?.Invoke(this, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
                 return;
             }
             catch (LoginRejectedException ex)

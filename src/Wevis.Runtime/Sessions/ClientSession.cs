@@ -64,6 +64,9 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// <summary>Whether the server ended the session on purpose (it said why, or refused the login): not a lost connection.</summary>
     public bool EndedByServer { get; private set; }
 
+    /// <summary>How many of this client's messages the server had not handled when this login resumed the session.</summary>
+    public long ReplayedToServer { get; private set; }
+
     /// <summary>Whether this login resumed an earlier session (rather than starting one).</summary>
     public bool ResumedSession { get; private set; }
 
@@ -310,6 +313,7 @@ internal sealed class ClientSession : IMessageBatchHandler
 
         ResumedSession = resume.IsResumable;
         resume.Token = resumed.Token;
+        ReplayedToServer = resume.Outgoing.Sent - resumed.Received;
         if (!_transport.Replay(resume.Outgoing, resumed.Received))
         {
             string reason = $"cannot resume: the server says it handled {resumed.Received} messages; this client can replay from {resume.Outgoing.Acknowledged} to {resume.Outgoing.Sent}"
