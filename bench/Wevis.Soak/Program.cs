@@ -4,6 +4,7 @@ using Wevis.Soak;
 // server's memory at the start and the end, so that a leak shows as a number. See docs/reliability.md.
 //
 //   dotnet run -c Release --project bench/Wevis.Soak -- --clients 100 --minutes 10
+//   dotnet run -c Release --project bench/Wevis.Soak -- --clients 50 --minutes 1 --faults 200   (through the fault proxy, resuming)
 //
 // The server runs in a child process (this program with --server), so its memory is its own.
 if (args.Contains("--server"))

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Wevis.Soak.Messages;
+using Wevis.Tests.Shared;
 
 namespace Wevis.Soak;
 
@@ -13,12 +14,17 @@ internal static class SoakDriver
 {
     public static async Task<int> RunAsync(SoakOptions options)
     {
-        using Process server = StartServer(out int port);
+        using Process server = StartServer(out int serverPort);
+        await using FaultProxy? proxy = options.FaultEvery > 0
+            ? new FaultProxy(serverPort, FaultProxy.RandomPlan(options.Seed, options.FaultEvery * (options.PayloadBytes + 16L), FaultKind.Reset, FaultKind.Close, FaultKind.Reset, FaultKind.Close, FaultKind.BlackHole))
+            : null;
+        int port = proxy?.Port ?? serverPort;
         try
         {
             ServerStats start = await QueryAsync(server);
             Console.WriteLine($"Soak: {options.Clients} clients for {options.Duration.TotalMinutes:0.##} min against the server at 127.0.0.1:{port} (pid {server.Id}); "
-                + $"each connection exchanges 1-{options.MaxMessagesPerConnection} messages of {options.PayloadBytes} bytes, then disconnects.");
+                + $"each connection exchanges 1-{options.MaxMessagesPerConnection} messages of {options.PayloadBytes} bytes, then disconnects."
+                + (proxy is null ? string.Empty : $" Through a fault proxy breaking connections every {options.FaultEvery} messages on average; clients resume."));
 
             var totals = new Totals();
             using var stop = new CancellationTokenSource(options.Duration);
@@ -27,15 +33,15 @@ internal static class SoakDriver
             await Task.WhenAll(clients);
             await progress;
 
-            // Let the server finish closing the last connections, then measure.
+            // Let the server finish closing the last connections (and the grace period of sessions never resumed), then measure.
             ServerStats end = await QueryAsync(server);
-            for (int i = 0; i < 100 && end.Connections > 0; i++)
+            for (int i = 0; i < 200 && (end.Connections > 0 || end.InRoom > 0); i++)
             {
                 await Task.Delay(100);
                 end = await QueryAsync(server);
             }
 
-            PrintReport(options, start, end, totals);
+            PrintReport(options, start, end, totals, proxy);
             return totals.Errors == 0 && end.Connections == 0 && end.InRoom == 0 ? 0 : 1;
         }
         finally
@@ -57,11 +63,31 @@ internal static class SoakDriver
         {
             try
             {
+                bool faults = options.FaultEvery > 0;
                 await using var client = new Client($"soak{index}", SoakServer.Password, "1", "127.0.0.1", port, new ClientOptions
                 {
                     Messages = WevisRegistry.Messages,
+                    ResumeSessions = faults,
+                    ServerTimeout = faults ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(30),
+                    ReconnectDelay = TimeSpan.FromMilliseconds(20),
+                    MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
                 });
-                await client.ConnectAsync(stop);
+                client.Resumed += (_, e) =>
+                {
+                    Interlocked.Increment(ref totals.Resumes);
+                    Interlocked.Add(ref totals.Replayed, e.Replayed);
+                };
+                try
+                {
+                    await client.ConnectAsync(stop);
+                }
+                catch (WevisException) when (faults)
+                {
+                    // The first login cut by the proxy: nothing to resume yet; connect again (an app would too).
+                    Interlocked.Increment(ref totals.FirstLoginsCut);
+                    continue;
+                }
+
                 Interlocked.Increment(ref totals.Connections);
 
                 // Up to 16 messages in flight; every reply must come back in order with its payload.
@@ -125,7 +151,7 @@ internal static class SoakDriver
         }
     }
 
-    private static void PrintReport(SoakOptions options, ServerStats start, ServerStats end, Totals totals)
+    private static void PrintReport(SoakOptions options, ServerStats start, ServerStats end, Totals totals, FaultProxy? proxy)
     {
         Console.WriteLine();
         Console.WriteLine($"{"",-34}{"start",14}{"end",14}");
@@ -140,6 +166,16 @@ internal static class SoakDriver
         Console.WriteLine($"{"messages handled by the room",-34}{end.Handled,14:N0}");
         Console.WriteLine($"{"connections made (reconnects)",-34}{totals.Connections,14:N0}");
         Console.WriteLine($"{"  of which left mid-flight",-34}{totals.LeftMidFlight,14:N0}");
+        if (proxy is not null)
+        {
+            Console.WriteLine($"{"connections through the proxy",-34}{proxy.Connections,14:N0}");
+            Console.WriteLine($"{"  broken by it (black holes)",-34}{proxy.Faults,14:N0}{proxy.BlackHoles,14:N0}");
+            Console.WriteLine($"{"sessions resumed",-34}{totals.Resumes,14:N0}");
+            Console.WriteLine($"{"client messages replayed",-34}{totals.Replayed,14:N0}");
+            Console.WriteLine($"{"first logins cut (connected again)",-34}{totals.FirstLoginsCut,14:N0}");
+            Console.WriteLine($"{"messages lost or repeated",-34}{(totals.Errors == 0 ? "none" : "see errors"),14}");
+        }
+
         Console.WriteLine($"{"errors",-34}{totals.Errors,14:N0}");
         foreach (var (kind, count) in totals.ErrorKinds.OrderByDescending(e => e.Value))
         {
@@ -220,6 +256,9 @@ internal static class SoakDriver
         public long Connections;
         public long LeftMidFlight;
         public long Errors;
+        public long Resumes;
+        public long Replayed;
+        public long FirstLoginsCut;
         public readonly ConcurrentDictionary<string, int> ErrorKinds = new();
     }
 }

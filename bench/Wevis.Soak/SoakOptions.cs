@@ -9,10 +9,14 @@ namespace Wevis.Soak;
 /// <param name="MaxMessagesPerConnection">Each connection exchanges between 1 and this many messages before it disconnects.</param>
 /// <param name="PayloadBytes">The size of each message's payload.</param>
 /// <param name="Seed">Seeds each client's choices, so a run can be repeated.</param>
-internal sealed record SoakOptions(int Clients, TimeSpan Duration, int MaxMessagesPerConnection, int PayloadBytes, int Seed)
+/// <param name="FaultEvery">
+/// 0: clients connect straight to the server. Otherwise they connect through a fault proxy that breaks each connection
+/// at a random point (reset, close or black hole), on average every this many messages, and resume their sessions.
+/// </param>
+internal sealed record SoakOptions(int Clients, TimeSpan Duration, int MaxMessagesPerConnection, int PayloadBytes, int Seed, int FaultEvery = 0)
 {
     public const string Usage =
-        "usage: Wevis.Soak [--clients N (50)] [--minutes M (1; fractions allowed)] [--messages K (200)] [--payload BYTES (64)] [--seed S (1)]";
+        "usage: Wevis.Soak [--clients N (50)] [--minutes M (1; fractions allowed)] [--messages K (200)] [--payload BYTES (64)] [--seed S (1)] [--faults EVERY (0: none)]";
 
     public static bool TryParse(string[] args, [NotNullWhen(true)] out SoakOptions? options, [NotNullWhen(false)] out string? error)
     {
@@ -45,6 +49,9 @@ internal sealed record SoakOptions(int Clients, TimeSpan Duration, int MaxMessag
                     break;
                 case "--seed":
                     result = result with { Seed = (int)value };
+                    break;
+                case "--faults":
+                    result = result with { FaultEvery = (int)value };
                     break;
                 default:
                     error = $"unknown option or value out of range: {name} {args[i]}";

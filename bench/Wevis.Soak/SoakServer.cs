@@ -28,6 +28,12 @@ internal static class SoakServer
             MaxPendingLogins = 10_000,
             Messages = WevisRegistry.Messages,
             LoggerFactory = logging,
+
+            // Behind the fault proxy (--faults) black holes must be noticed soon, and sessions whose first login was
+            // cut (never resumed) leave soon; short settings cost nothing otherwise.
+            PingInterval = TimeSpan.FromSeconds(1),
+            PingTimeout = TimeSpan.FromSeconds(2),
+            ResumeGracePeriod = TimeSpan.FromSeconds(5),
         });
         await server.StartAsync();
         await replies.WriteLineAsync($"PORT {server.Port}");

@@ -186,7 +186,8 @@ internal sealed class FaultProxy : IAsyncDisposable
             await Task.WhenAny(Task.WhenAll(up, down), _broken.Task);
             if (Volatile.Read(ref _state) == 0)
             {
-                Break(FaultKind.Close);
+                // Both sides done: a normal end, not a fault.
+                Break(FaultKind.Close, counted: false);
             }
 
             if (_kind == FaultKind.BlackHole)
@@ -207,7 +208,7 @@ internal sealed class FaultProxy : IAsyncDisposable
             server.Dispose();
         }
 
-        public void Break(FaultKind kind)
+        public void Break(FaultKind kind, bool counted = true)
         {
             if (Interlocked.Exchange(ref _state, 1) != 0)
             {
@@ -220,7 +221,11 @@ internal sealed class FaultProxy : IAsyncDisposable
             }
 
             _kind = kind;
-            Interlocked.Increment(ref proxy._faults);
+            if (counted)
+            {
+                Interlocked.Increment(ref proxy._faults);
+            }
+
             switch (kind)
             {
                 case FaultKind.Reset:
@@ -308,7 +313,8 @@ internal sealed class FaultProxy : IAsyncDisposable
             {
                 if (Volatile.Read(ref _state) == 0)
                 {
-                    Break(FaultKind.Reset);
+                    // An end reset the connection: pass it on (not a fault of the proxy's).
+                    Break(FaultKind.Reset, counted: false);
                 }
             }
         }
