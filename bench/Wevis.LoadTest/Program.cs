@@ -3,6 +3,7 @@ using Wevis.LoadTest.Driver;
 using Wevis.LoadTest.Servers;
 
 // dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N]
+// dotnet run -c Release --project bench/Wevis.LoadTest -- resume [--quick]: sequenced delivery on vs off, resume time.
 // Internally: serve <system> [--port N] [--lifetime SECONDS] runs one system's server (see ServeCommand).
 // For profiling: single <system> <rtt|pipelined|clients> [--seconds N] runs one scenario (see SingleScenario).
 if (args is ["serve", string name, .. string[] serveOptions])
@@ -24,6 +25,19 @@ if (args is ["single", string singleName, string scenario, .. string[] singleOpt
 }
 
 LoadTestSettings settings = args.Contains("--quick") ? LoadTestSettings.QuickRun : LoadTestSettings.Full;
+if (args is ["resume", ..])
+{
+    // Issue 15: a)-c) with sequenced delivery on against off, and the resume time (Driver/SequencingScenarios.cs).
+    string resumeReport = await new SequencingScenarios(settings, Console.Out).RunAsync();
+    string resumeOutput = Option(args, "--out") ?? DefaultOutput(settings.Quick);
+    Directory.CreateDirectory(resumeOutput);
+    string resumeFile = Path.Combine(resumeOutput, $"resume-{DateTime.UtcNow:yyyyMMdd-HHmmss}{(settings.Quick ? "-quick" : string.Empty)}.md");
+    await File.WriteAllTextAsync(resumeFile, resumeReport);
+    Console.WriteLine(resumeReport);
+    Console.WriteLine($"Written to {resumeFile}");
+    return 0;
+}
+
 if (Option(args, "--rounds") is { } rounds)
 {
     settings = settings with { Rounds = int.Parse(rounds) };

@@ -11,12 +11,15 @@ internal sealed class WevisBenchClient : IBenchClient
 
     private WevisBenchClient(Client client) => _client = client;
 
-    public static async Task<WevisBenchClient> ConnectAsync(int port, string name)
+    public static async Task<WevisBenchClient> ConnectAsync(int port, string name, ClientOptions? options = null)
     {
-        var client = new Client(name, WevisBenchServer.Password, WevisBenchServer.Version, "127.0.0.1", port);
+        var client = new Client(name, WevisBenchServer.Password, WevisBenchServer.Version, "127.0.0.1", port, options);
         await client.ConnectAsync().ConfigureAwait(false);
         return new WevisBenchClient(client);
     }
+
+    /// <summary>The client underneath (the resume scenario watches its events).</summary>
+    public Client Client => _client;
 
     public async ValueTask RoundTripAsync()
     {

@@ -53,7 +53,7 @@ internal abstract class SequencedDelivery
     /// </summary>
     public void CheckAge(long now, TimeSpan maxAge, TimeProvider time)
     {
-        if (Outgoing.Bytes == 0)
+        if (!Outgoing.HasUnacknowledged)
         {
             Volatile.Write(ref _unacknowledgedSince, 0);
             return;

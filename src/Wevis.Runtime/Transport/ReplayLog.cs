@@ -17,6 +17,13 @@ namespace Wevis.Transport;
 /// send that arrives through an old queue after that goes on to the new one.</para>
 /// <para>Once the log is over its bound, or its owner gave up on it (<see cref="Break"/>), it keeps counting frames
 /// but holds none: the session can no longer be resumed, and <see cref="BrokenReason"/> says why.</para>
+/// <para>Appending is the hot path, so it takes no lock of its own: the ring is changed only by its one writer at a
+/// time. That is the live queue, under its own lock (<see cref="Append"/>); or, when no queue is live (the
+/// connection has ended), whoever holds the log's lock (<see cref="AppendDetached"/>, <see cref="ReplayInto"/>).
+/// The two never overlap: a queue appends only until it ends, and the log's lock changes the ring only once the live
+/// queue has ended or before a new one is made live. The peer's acknowledgement is only recorded
+/// (<see cref="Acknowledge"/>, any thread); the writer drops what it covers before its next append. Breaking and
+/// closing only set flags; the writer lets the ring go.</para>
 /// </remarks>
 internal sealed class ReplayLog
 {
@@ -26,13 +33,14 @@ internal sealed class ReplayLog
     private int _start;
     private int _count;
     private long _sent;
+    private long _trimmed;
     private long _acknowledged;
     private SendQueue? _live;
     private string? _brokenReason;
     private bool _closed;
 
     /// <param name="maxBytes">The most bytes held; a frame that would go over breaks the log.</param>
-    /// <param name="broken">Called once, outside the log's lock, when the log breaks (on the sending thread).</param>
+    /// <param name="broken">Called once, outside the log's lock, when the log breaks (on the thread that broke it).</param>
     public ReplayLog(long maxBytes, Action<ReplayLog>? broken = null)
     {
         MaxBytes = maxBytes;
@@ -52,66 +60,24 @@ internal sealed class ReplayLog
     public long MaxBytes { get; }
 
     /// <summary>How many sequenced frames have been sent on the session (the last one's number).</summary>
-    public long Sent
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _sent;
-            }
-        }
-    }
+    public long Sent => Volatile.Read(ref _sent);
 
     /// <summary>How many of them the peer has acknowledged.</summary>
-    public long Acknowledged
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _acknowledged;
-            }
-        }
-    }
+    public long Acknowledged => Volatile.Read(ref _acknowledged);
 
-    /// <summary>Bytes held, waiting for the peer's acknowledgement.</summary>
-    public int Bytes
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count;
-            }
-        }
-    }
+    /// <summary>Bytes held, waiting for the peer's acknowledgement (as of the last append: acknowledgements are applied then).</summary>
+    public int Bytes => Volatile.Read(ref _count);
+
+    /// <summary>Whether frames are waiting for the peer's acknowledgement.</summary>
+    public bool HasUnacknowledged => Volatile.Read(ref _acknowledged) < Volatile.Read(ref _sent);
 
     /// <summary>Why the log can no longer replay (over its bound, or given up); null while it can.</summary>
     public string? BrokenReason => Volatile.Read(ref _brokenReason);
 
-    /// <summary>Whether a send through a queue that has ended may still be appended (the session may resume).</summary>
-    public bool AcceptsDetached
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return !_closed && _brokenReason is null;
-            }
-        }
-    }
-
     /// <summary>Appends a frame just queued on the live queue's pipe; call under that queue's lock.</summary>
     internal void Append(ReadOnlySpan<byte> frame)
     {
-        bool broke;
-        lock (_lock)
-        {
-            broke = AppendLocked(frame);
-        }
-
-        if (broke)
+        if (AppendByWriter(frame))
         {
             _broken?.Invoke(this);
         }
@@ -128,7 +94,7 @@ internal sealed class ReplayLog
         bool broke;
         lock (_lock)
         {
-            if (_closed || _brokenReason is not null)
+            if (_closed || BrokenReason is not null)
             {
                 return false;
             }
@@ -136,7 +102,8 @@ internal sealed class ReplayLog
             live = _live;
             if (live is null || ReferenceEquals(live, from))
             {
-                broke = AppendLocked(frame);
+                // No queue is live (the one that was has ended): the log's lock makes this the writer.
+                broke = AppendByWriter(frame);
                 live = null;
             }
             else
@@ -155,15 +122,29 @@ internal sealed class ReplayLog
     }
 
     /// <summary>
-    /// The peer has handled <paramref name="received"/> frames: drops them. Returns false if the peer claims more
-    /// than were sent (it broke the protocol).
+    /// The peer has handled <paramref name="received"/> frames: they are dropped before the next append. Returns
+    /// false if the peer claims more than were sent (it broke the protocol). Any thread.
     /// </summary>
     public bool Acknowledge(long received)
     {
-        lock (_lock)
+        if (received > Volatile.Read(ref _sent))
         {
-            return AcknowledgeLocked(received);
+            return false;
         }
+
+        long known = Volatile.Read(ref _acknowledged);
+        while (received > known)
+        {
+            long seen = Interlocked.CompareExchange(ref _acknowledged, received, known);
+            if (seen == known)
+            {
+                break;
+            }
+
+            known = seen;
+        }
+
+        return true;
     }
 
     /// <summary>Breaks the log, once: it holds nothing from now on, and the session cannot resume.</summary>
@@ -172,7 +153,8 @@ internal sealed class ReplayLog
         bool broke;
         lock (_lock)
         {
-            broke = BreakLocked(reason);
+            broke = Interlocked.CompareExchange(ref _brokenReason, reason, null) is null;
+            _live = null;
         }
 
         if (broke)
@@ -186,26 +168,29 @@ internal sealed class ReplayLog
     {
         lock (_lock)
         {
-            _closed = true;
+            Volatile.Write(ref _closed, true);
             _live = null;
-            ReleaseLocked();
         }
     }
 
     /// <summary>
     /// Writes the frames after the peer's <paramref name="peerReceived"/> into <paramref name="output"/> (the new
-    /// queue's pipe, under its lock) and makes <paramref name="queue"/> the live one. Returns the bytes written, or -1
-    /// if they cannot be replayed (the log broke, or the peer's count is outside what the log holds).
+    /// queue's pipe, under its lock; null if that queue has ended already) and makes <paramref name="queue"/> the live
+    /// one. Returns the bytes written, or -1 if they cannot be replayed (the log broke, or the peer's count is outside
+    /// what the log holds).
     /// </summary>
     internal long ReplayInto(SendQueue queue, PipeWriter? output, long peerReceived)
     {
         lock (_lock)
         {
-            if (_closed || _brokenReason is not null || !AcknowledgeLocked(peerReceived))
+            // The previous live queue has ended, and the new one is not live yet: the log's lock makes this the writer.
+            if (!CanReplayFrom(peerReceived))
             {
                 return -1;
             }
 
+            Acknowledge(peerReceived);
+            TrimAcknowledged();
             _live = queue;
             if (output is null)
             {
@@ -219,26 +204,30 @@ internal sealed class ReplayLog
         }
     }
 
-    /// <summary>Whether <paramref name="peerReceived"/> can be replayed from: not before what was dropped, not after what was sent.</summary>
-    public bool CanReplayFrom(long peerReceived)
-    {
-        lock (_lock)
-        {
-            return _brokenReason is null && !_closed && peerReceived >= _acknowledged && peerReceived <= _sent;
-        }
-    }
+    /// <summary>Whether <paramref name="peerReceived"/> can be replayed from: not before what was acknowledged, not after what was sent.</summary>
+    public bool CanReplayFrom(long peerReceived) =>
+        BrokenReason is null && !Volatile.Read(ref _closed) && peerReceived >= Acknowledged && peerReceived <= Sent;
 
-    private bool AppendLocked(ReadOnlySpan<byte> frame)
+    /// <summary>The writer's append (see the remarks); true if it broke the log.</summary>
+    private bool AppendByWriter(ReadOnlySpan<byte> frame)
     {
-        _sent++;
-        if (_brokenReason is not null || _closed)
+        Volatile.Write(ref _sent, _sent + 1);
+        if (BrokenReason is not null || Volatile.Read(ref _closed))
         {
+            ReleaseByWriter();
             return false;
         }
 
+        TrimAcknowledged();
         if (_count + (long)frame.Length > MaxBytes)
         {
-            return BreakLocked($"more than {MaxBytes} bytes were waiting for the peer's acknowledgement");
+            if (Interlocked.CompareExchange(ref _brokenReason, $"more than {MaxBytes} bytes were waiting for the peer's acknowledgement", null) is not null)
+            {
+                return false;
+            }
+
+            ReleaseByWriter();
+            return true;
         }
 
         if (_count + frame.Length > _ring.Length)
@@ -246,64 +235,72 @@ internal sealed class ReplayLog
             Grow(_count + frame.Length);
         }
 
-        int end = (_start + _count) % _ring.Length;
-        int first = Math.Min(frame.Length, _ring.Length - end);
-        frame[..first].CopyTo(_ring.AsSpan(end));
-        frame[first..].CopyTo(_ring);
-        _count += frame.Length;
+        byte[] ring = _ring;
+        int end = _start + _count;
+        if (end >= ring.Length)
+        {
+            end -= ring.Length;
+        }
+
+        if (end + frame.Length <= ring.Length)
+        {
+            frame.CopyTo(ring.AsSpan(end));
+        }
+        else
+        {
+            int first = ring.Length - end;
+            frame[..first].CopyTo(ring.AsSpan(end));
+            frame[first..].CopyTo(ring);
+        }
+
+        Volatile.Write(ref _count, _count + frame.Length);
         return false;
     }
 
-    private bool AcknowledgeLocked(long received)
+    /// <summary>The writer drops the frames the peer has acknowledged since the last time.</summary>
+    private void TrimAcknowledged()
     {
-        if (received > _sent)
+        long acknowledged = Volatile.Read(ref _acknowledged);
+        if (acknowledged <= _trimmed)
         {
-            return false;
+            return;
         }
 
-        while (_acknowledged < received)
+        byte[] ring = _ring;
+        int start = _start;
+        int count = _count;
+        for (long frames = acknowledged - _trimmed; frames > 0 && count > 0; frames--)
         {
-            _acknowledged++;
-            if (_brokenReason is not null || _closed || _count == 0)
+            int length = FrameReader.HeaderSize + ReadBodyLength(ring, start);
+            start += length;
+            if (start >= ring.Length)
             {
-                continue;
+                start -= ring.Length;
             }
 
-            int length = FrameReader.HeaderSize + ReadBodyLength();
-            _start = (_start + length) % _ring.Length;
-            _count -= length;
+            count -= length;
         }
 
-        if (_count == 0)
-        {
-            _start = 0;
-        }
-
-        return true;
+        _trimmed = acknowledged;
+        _start = count == 0 ? 0 : start;
+        Volatile.Write(ref _count, count);
     }
 
-    private int ReadBodyLength()
+    /// <summary>The body length in the prefix of the frame at <paramref name="start"/>, which may wrap around the ring's end.</summary>
+    private static int ReadBodyLength(byte[] ring, int start)
     {
+        if (start + FrameReader.HeaderSize <= ring.Length)
+        {
+            return BinaryPrimitives.ReadInt32BigEndian(ring.AsSpan(start, FrameReader.HeaderSize));
+        }
+
         Span<byte> header = stackalloc byte[FrameReader.HeaderSize];
         for (int i = 0; i < header.Length; i++)
         {
-            header[i] = _ring[(_start + i) % _ring.Length];
+            header[i] = ring[(start + i) % ring.Length];
         }
 
         return BinaryPrimitives.ReadInt32BigEndian(header);
-    }
-
-    private bool BreakLocked(string reason)
-    {
-        if (_brokenReason is not null)
-        {
-            return false;
-        }
-
-        Volatile.Write(ref _brokenReason, reason);
-        _live = null;
-        ReleaseLocked();
-        return true;
     }
 
     private void Grow(int needed)
@@ -313,24 +310,20 @@ internal sealed class ReplayLog
         int first = Math.Min(_count, _ring.Length - _start);
         _ring.AsSpan(_start, first).CopyTo(grown);
         _ring.AsSpan(0, _count - first).CopyTo(grown.AsSpan(first));
-        ReturnRing();
+        ReleaseByWriter();
         _ring = grown;
-        _start = 0;
     }
 
-    private void ReleaseLocked()
-    {
-        ReturnRing();
-        _ring = [];
-        _start = 0;
-        _count = 0;
-    }
-
-    private void ReturnRing()
+    /// <summary>The writer lets the ring go (only the writer returns it to the pool: nobody else writes into it).</summary>
+    private void ReleaseByWriter()
     {
         if (_ring.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_ring);
+            _ring = [];
         }
+
+        _start = 0;
+        Volatile.Write(ref _count, 0);
     }
 }
