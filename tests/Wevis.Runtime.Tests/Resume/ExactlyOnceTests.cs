@@ -11,6 +11,8 @@ namespace Wevis.Runtime.Tests.Resume;
 /// as the byte count falls. Every message is handled exactly once and in order on both sides, no room sees a leave
 /// of a session that ran, and the run ends by itself within a bound.
 /// </summary>
+// Alone, after the parallel tests: it keeps two cores busy for half a minute, which would make others' timings flaky.
+[Collection(RunsAlone.Name)]
 public class ExactlyOnceTests(ITestOutputHelper output)
 {
     /// <summary>Set to run another number of messages per client than the 10,000 (about 40 s on 2 cores).</summary>
