@@ -120,12 +120,11 @@ internal sealed class ServerLogin
     public TimeSpan Timeout => _timeout;
 
     /// <summary>
-    /// A login whose credentials were accepted asked to resume a session it cannot: its place under the per-user
-    /// limit is given back, and it counts as a failed login for the throttle (tokens cannot be guessed for free).
+    /// A login whose credentials were accepted asked to resume a session it cannot (the caller gives its place
+    /// back): it counts as a failed login for the throttle, so tokens cannot be guessed for free.
     /// </summary>
-    public void RefuseResume(User user, EndPoint? remote)
+    public void RefuseResume(EndPoint? remote)
     {
-        Release(user);
         if (_throttle.RecordFailure((remote as IPEndPoint)?.Address))
         {
             SessionLog.AddressThrottled(_logger, (remote as IPEndPoint)!.Address, _maxFailures, _failureWindow.TotalSeconds);

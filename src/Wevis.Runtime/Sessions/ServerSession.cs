@@ -445,6 +445,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     private async ValueTask ResumeAsync(User user, Resume request, ResumableSessions resumption)
     {
+        // Set now: this connection holds the user's place from here on (a later resume of the same session, whose
+        // client gave up on this one, may take it over: GiveBackPlace), and gives it back when it ends or is refused.
+        _user = user;
         if (resumption.Find(request.Token, user.Name, out string? refusal) is not { } resumable)
         {
             RefuseResume(user, refusal!);
@@ -495,7 +498,6 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
-            _user = user;
             _resumable = resumable;
             _receiver = resumable.Receiver;
             Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
@@ -521,7 +523,8 @@ internal sealed class ServerSession : IMessageBatchHandler
     private void RefuseResume(User user, string reason)
     {
         SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, reason);
-        _login.RefuseResume(user, RemoteEndPoint);
+        ReleaseUser();
+        _login.RefuseResume(RemoteEndPoint);
         Transport.TrySend(new LoginRejected(reason));
         Transport.Close(reason);
     }
