@@ -1,4 +1,5 @@
 using Example;
+using Wevis.LoadTest.Messages;
 using Wevis.LoadTest.Servers;
 
 namespace Wevis.LoadTest.Clients;
@@ -8,6 +9,7 @@ internal sealed class WevisBenchClient : IBenchClient
 {
     private static readonly WhatTimeIsIt Request = new();
     private readonly Client _client;
+    private Task _listening = Task.CompletedTask;
 
     private WevisBenchClient(Client client) => _client = client;
 
@@ -54,5 +56,43 @@ internal sealed class WevisBenchClient : IBenchClient
         }
     }
 
-    public ValueTask DisposeAsync() => _client.DisposeAsync();
+    public Task JoinFanOutAsync() => Task.CompletedTask;
+
+    /// <summary>g) Joins a room of four, or creates one (the server's join-or-create: racing clients fill rooms in turn).</summary>
+    public Task JoinRoomOfFourAsync() => _client.JoinOrCreateRoomAsync(WevisBenchServer.QuadRoomType);
+
+    /// <summary>g) Back to the entry room.</summary>
+    public Task LeaveRoomAsync() => _client.LeaveRoomAsync();
+
+    public ValueTask ShoutAsync(int seq)
+    {
+        _client.Send(new Shout(seq));
+        return ValueTask.CompletedTask;
+    }
+
+    public void ListenForHeard(Action<int> heard) => _listening = ListenAsync(heard);
+
+    private async Task ListenAsync(Action<int> heard)
+    {
+        try
+        {
+            while (true)
+            {
+                if (await _client.ReceiveAsync().ConfigureAwait(false) is Heard message)
+                {
+                    heard(message.Seq);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ConnectionClosedException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Disposed: the listening ends.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync().ConfigureAwait(false);
+        await _listening.ConfigureAwait(false);
+    }
 }
