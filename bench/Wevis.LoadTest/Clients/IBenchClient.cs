@@ -15,7 +15,10 @@ internal interface IBenchClient : IAsyncDisposable
     /// </summary>
     Task PipelineAsync(int window, ReplyCounter replies, CancellationToken stop);
 
-    /// <summary>f) Enters the fan-out room: SignalR joins the hub group; raw and Wevis clients are in it once connected.</summary>
+    /// <summary>
+    /// f) Enters the fan-out room and waits until the server counts the client in it: SignalR joins the hub group;
+    /// raw and Wevis clients are in it once connected, which a round trip confirms.
+    /// </summary>
     Task JoinFanOutAsync();
 
     /// <summary>f) and g) Sends a numbered message for the server to repeat to everyone in the sender's room.</summary>

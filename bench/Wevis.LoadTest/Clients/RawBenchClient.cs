@@ -76,7 +76,8 @@ internal sealed class RawBenchClient : IBenchClient
         }
     }
 
-    public Task JoinFanOutAsync() => Task.CompletedTask;
+    // A reply proves the server has accepted the connection and counts it among those it repeats shouts to.
+    public Task JoinFanOutAsync() => RoundTripAsync().AsTask();
 
     public async ValueTask ShoutAsync(int seq)
     {

@@ -56,13 +56,17 @@ internal sealed class WevisBenchClient : IBenchClient
         }
     }
 
-    public Task JoinFanOutAsync() => Task.CompletedTask;
+    // A reply proves the user is in the entry room, the room shouts are repeated in.
+    public Task JoinFanOutAsync() => RoundTripAsync().AsTask();
 
     /// <summary>g) Joins a room of four, or creates one (the server's join-or-create: racing clients fill rooms in turn).</summary>
-    public Task JoinRoomOfFourAsync() => _client.JoinOrCreateRoomAsync(WevisBenchServer.QuadRoomType);
+    public async Task JoinRoomOfFourAsync() => RoomId = (await _client.JoinOrCreateRoomAsync(WevisBenchServer.QuadRoomType).ConfigureAwait(false)).Id;
+
+    /// <summary>g) The room joined last.</summary>
+    public string? RoomId { get; private set; }
 
     /// <summary>g) Back to the entry room.</summary>
-    public Task LeaveRoomAsync() => _client.LeaveRoomAsync();
+    public async Task LeaveRoomAsync() => RoomId = (await _client.LeaveRoomAsync().ConfigureAwait(false)).Id;
 
     public ValueTask ShoutAsync(int seq)
     {
