@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Wevis.LoadTest.Clients;
+using Wevis.LoadTest.Servers;
 
 namespace Wevis.LoadTest.Driver;
 
@@ -47,18 +48,20 @@ internal sealed class FanOutRun(int recipients, int window)
     }
 
     /// <summary>Sends for <paramref name="warmup"/>, then measures for <paramref name="measure"/>, then waits for every message in flight.</summary>
-    public async Task<FanOutFigures> RunAsync(IBenchClient sender, TimeSpan warmup, TimeSpan measure, Func<TimeSpan> serverProcessorTime)
+    public async Task<FanOutFigures> RunAsync(IBenchClient sender, TimeSpan warmup, TimeSpan measure, ServerProcess server)
     {
         using var stop = new CancellationTokenSource();
         Task sending = SendAsync(sender, stop.Token);
         await Task.Delay(warmup).ConfigureAwait(false);
-        TimeSpan cpuBefore = serverProcessorTime();
+        long allocatedBefore = await server.AllocatedBytesAsync().ConfigureAwait(false);
+        TimeSpan cpuBefore = server.ProcessorTime;
         _measuring = true;
         long start = Stopwatch.GetTimestamp();
         await Task.Delay(measure).ConfigureAwait(false);
         _measuring = false;
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-        TimeSpan cpu = serverProcessorTime() - cpuBefore;
+        TimeSpan cpu = server.ProcessorTime - cpuBefore;
+        long allocated = await server.AllocatedBytesAsync().ConfigureAwait(false) - allocatedBefore;
         long completed = Interlocked.Read(ref _completed);
         stop.Cancel();
         await sending.ConfigureAwait(false);
@@ -83,7 +86,8 @@ internal sealed class FanOutRun(int recipients, int window)
             deliveries / elapsed.TotalSeconds,
             samples.PercentileMicroseconds(50),
             samples.PercentileMicroseconds(99),
-            deliveries > 0 ? cpu.TotalMicroseconds / deliveries : double.NaN);
+            deliveries > 0 ? cpu.TotalMicroseconds / deliveries : double.NaN,
+            deliveries > 0 ? allocated / deliveries : double.NaN);
     }
 
     private async Task SendAsync(IBenchClient sender, CancellationToken stop)
@@ -112,4 +116,5 @@ internal sealed class FanOutRun(int recipients, int window)
 /// <param name="P50Microseconds">From a message's send to its last receipt: median.</param>
 /// <param name="P99Microseconds">From a message's send to its last receipt: 99th percentile.</param>
 /// <param name="ServerMicrosecondsPerDelivery">The server's CPU time (user and system) per delivery.</param>
-internal sealed record FanOutFigures(double DeliveriesPerSecond, double P50Microseconds, double P99Microseconds, double ServerMicrosecondsPerDelivery);
+/// <param name="ServerBytesPerDelivery">What the server allocated on the managed heap per delivery (about: the measured time's edges are not exact).</param>
+internal sealed record FanOutFigures(double DeliveriesPerSecond, double P50Microseconds, double P99Microseconds, double ServerMicrosecondsPerDelivery, double ServerBytesPerDelivery);

@@ -113,6 +113,7 @@ internal static class Report
                 FanOutRow(text, results, clients, window, "send to last receipt p50", f => f.P50Microseconds, Microseconds);
                 FanOutRow(text, results, clients, window, "send to last receipt p99", f => f.P99Microseconds, Microseconds);
                 FanOutRow(text, results, clients, window, "server CPU per delivery", f => f.ServerMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
+                FanOutRow(text, results, clients, window, "server allocations per delivery", f => f.ServerBytesPerDelivery, v => Invariant($"{v:N0} B"));
             }
         }
     }

@@ -77,6 +77,13 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         }
 
         await using ServerProcess server = await ServerProcess.StartAsync(system, settings.ServerLifetime).ConfigureAwait(false);
+        await FanOutAsync(server, clients).ConfigureAwait(false);
+    }
+
+    /// <summary>f) against a running server: each of the settings' windows in turn, on the same connections.</summary>
+    public async Task FanOutAsync(ServerProcess server, int clients)
+    {
+        SystemKind system = server.System;
         IBenchClient[] room = await ConnectManyAsync(system, server.Port, "fan", clients).ConfigureAwait(false);
         try
         {
@@ -91,9 +98,9 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
             {
                 var run = new FanOutRun(clients, window);
                 Volatile.Write(ref current, run);
-                FanOutFigures figures = await run.RunAsync(room[0], settings.FanOutWarmup, settings.FanOutMeasure, () => server.ProcessorTime).ConfigureAwait(false);
+                FanOutFigures figures = await run.RunAsync(room[0], settings.FanOutWarmup, settings.FanOutMeasure, server).ConfigureAwait(false);
                 results.AddFanOut(system, clients, window, figures);
-                log.WriteLine($"  f) {system.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs/delivery");
+                log.WriteLine($"  f) {system.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs and {figures.ServerBytesPerDelivery:N0} B allocated per delivery");
             }
         }
         finally
