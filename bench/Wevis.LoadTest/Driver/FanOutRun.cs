@@ -55,12 +55,14 @@ internal sealed class FanOutRun(int recipients, int window)
         await Task.Delay(warmup).ConfigureAwait(false);
         long allocatedBefore = await server.AllocatedBytesAsync().ConfigureAwait(false);
         TimeSpan cpuBefore = server.ProcessorTime;
+        TimeSpan driverCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         _measuring = true;
         long start = Stopwatch.GetTimestamp();
         await Task.Delay(measure).ConfigureAwait(false);
         _measuring = false;
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         TimeSpan cpu = server.ProcessorTime - cpuBefore;
+        TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime - driverCpuBefore;
         long allocated = await server.AllocatedBytesAsync().ConfigureAwait(false) - allocatedBefore;
         long completed = Interlocked.Read(ref _completed);
         stop.Cancel();
@@ -87,7 +89,8 @@ internal sealed class FanOutRun(int recipients, int window)
             samples.PercentileMicroseconds(50),
             samples.PercentileMicroseconds(99),
             deliveries > 0 ? cpu.TotalMicroseconds / deliveries : double.NaN,
-            deliveries > 0 ? allocated / deliveries : double.NaN);
+            deliveries > 0 ? allocated / deliveries : double.NaN,
+            deliveries > 0 ? driverCpu.TotalMicroseconds / deliveries : double.NaN);
     }
 
     private async Task SendAsync(IBenchClient sender, CancellationToken stop)
@@ -117,4 +120,5 @@ internal sealed class FanOutRun(int recipients, int window)
 /// <param name="P99Microseconds">From a message's send to its last receipt: 99th percentile.</param>
 /// <param name="ServerMicrosecondsPerDelivery">The server's CPU time (user and system) per delivery.</param>
 /// <param name="ServerBytesPerDelivery">What the server allocated on the managed heap per delivery (about: the measured time's edges are not exact).</param>
-internal sealed record FanOutFigures(double DeliveriesPerSecond, double P50Microseconds, double P99Microseconds, double ServerMicrosecondsPerDelivery, double ServerBytesPerDelivery);
+/// <param name="ClientsMicrosecondsPerDelivery">The driver's CPU time per delivery: the clients' side (receiving and counting).</param>
+internal sealed record FanOutFigures(double DeliveriesPerSecond, double P50Microseconds, double P99Microseconds, double ServerMicrosecondsPerDelivery, double ServerBytesPerDelivery, double ClientsMicrosecondsPerDelivery);

@@ -114,6 +114,7 @@ internal static class Report
                 FanOutRow(text, results, clients, window, "send to last receipt p99", f => f.P99Microseconds, Microseconds);
                 FanOutRow(text, results, clients, window, "server CPU per delivery", f => f.ServerMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
                 FanOutRow(text, results, clients, window, "server allocations per delivery", f => f.ServerBytesPerDelivery, v => Invariant($"{v:N0} B"));
+                FanOutRow(text, results, clients, window, "clients' CPU per delivery (the driver)", f => f.ClientsMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
             }
         }
     }

@@ -100,7 +100,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
                 Volatile.Write(ref current, run);
                 FanOutFigures figures = await run.RunAsync(room[0], settings.FanOutWarmup, settings.FanOutMeasure, server).ConfigureAwait(false);
                 results.AddFanOut(system, clients, window, figures);
-                log.WriteLine($"  f) {system.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs and {figures.ServerBytesPerDelivery:N0} B allocated per delivery");
+                log.WriteLine($"  f) {system.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs and {figures.ServerBytesPerDelivery:N0} B allocated, clients' CPU {figures.ClientsMicrosecondsPerDelivery:N2} µs per delivery");
             }
         }
         finally
