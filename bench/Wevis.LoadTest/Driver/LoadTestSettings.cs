@@ -5,6 +5,11 @@ internal sealed record LoadTestSettings
 {
     public bool Quick { get; init; }
 
+    /// <summary>The scenarios to run, by letter (<c>--only fg</c>); a) and b) run together, as do c) and d). All by default.</summary>
+    public string Only { get; init; } = "abcdefg";
+
+    public bool Runs(char scenario) => Only.Contains(scenario, StringComparison.Ordinal);
+
     /// <summary>Interleaved rounds; each figure is the median over rounds.</summary>
     public int Rounds { get; init; } = 3;
 

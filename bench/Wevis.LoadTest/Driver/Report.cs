@@ -25,21 +25,24 @@ internal static class Report
         text.AppendLine(Invariant($"Runtime settings: the same executable and settings for every server and client (workstation concurrent GC, tiered PGO). DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS: {Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") ?? "unset"}."));
         text.AppendLine(Invariant($"Each figure is the median of {settings.Rounds} interleaved round(s) (system order rotated per round). a) {settings.LatencyWarmup.TotalSeconds:0.#} s of warm-up per system, then {settings.LatencyCycles} cycles of {settings.BlockSize}-round-trip blocks per round; b) window {settings.PipelineWindow}, {settings.PipelineMeasure.TotalSeconds:0.#} s measured after {settings.PipelineWarmup.TotalSeconds:0.#} s; c) {settings.Clients} clients, {settings.ClientsMeasure.TotalSeconds:0.#} s measured after {settings.ClientsWarmup.TotalSeconds:0.#} s; f) {string.Join(" and ", settings.FanOutClients)} clients, {string.Join(" and ", settings.FanOutWindows)} in flight; g) {settings.RoomsOfFour:N0} rooms of 4; e) {settings.IdleClients:N0} idle clients asked for."));
         text.AppendLine();
-        text.AppendLine("## Figures");
-        text.AppendLine();
-        text.AppendLine("Each cell: the figure, then its ratio to raw TCP and to SignalR.");
-        text.AppendLine();
-        text.AppendLine("| figure | " + string.Join(" | ", Columns.Select(c => c.DisplayName())) + " |");
-        text.AppendLine("|---|" + string.Concat(Columns.Select(_ => "---|")));
-        Row(text, results, "a) RTT p50", r => r.Latency.PercentileMicroseconds(50), Microseconds);
-        Row(text, results, "a) RTT p99", r => r.Latency.PercentileMicroseconds(99), Microseconds);
-        Row(text, results, "a) RTT p99.9", r => r.Latency.PercentileMicroseconds(99.9), Microseconds);
-        Row(text, results, "b) pipelined, 1 connection (replies/s)", r => r.PipelinedPerSecond, Count);
-        Row(text, results, Invariant($"c) {settings.Clients} clients (round trips/s)"), r => r.ClientsRoundTripsPerSecond, Count);
-        Row(text, results, Invariant($"c) {settings.Clients} clients p99"), r => r.ClientsP99Microseconds, Microseconds);
-        Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
-        text.AppendLine();
-        text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
+        if (settings.Runs('a') || settings.Runs('b') || settings.Runs('c') || settings.Runs('d'))
+        {
+            text.AppendLine("## Figures");
+            text.AppendLine();
+            text.AppendLine("Each cell: the figure, then its ratio to raw TCP and to SignalR.");
+            text.AppendLine();
+            text.AppendLine("| figure | " + string.Join(" | ", Columns.Select(c => c.DisplayName())) + " |");
+            text.AppendLine("|---|" + string.Concat(Columns.Select(_ => "---|")));
+            Row(text, results, "a) RTT p50", r => r.Latency.PercentileMicroseconds(50), Microseconds);
+            Row(text, results, "a) RTT p99", r => r.Latency.PercentileMicroseconds(99), Microseconds);
+            Row(text, results, "a) RTT p99.9", r => r.Latency.PercentileMicroseconds(99.9), Microseconds);
+            Row(text, results, "b) pipelined, 1 connection (replies/s)", r => r.PipelinedPerSecond, Count);
+            Row(text, results, Invariant($"c) {settings.Clients} clients (round trips/s)"), r => r.ClientsRoundTripsPerSecond, Count);
+            Row(text, results, Invariant($"c) {settings.Clients} clients p99"), r => r.ClientsP99Microseconds, Microseconds);
+            Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
+            text.AppendLine();
+            text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
+        }
 
         FanOutSection(text, settings, results);
         ManyRoomsSection(text, results);
@@ -71,7 +74,7 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("| target | measured | required | met |");
         text.AppendLine("|---|---|---|---|");
-        foreach (Target target in Targets(settings, results))
+        foreach (Target target in Targets(settings, results).Where(t => t.Ran))
         {
             text.AppendLine(Invariant($"| {target.Name} | {target.Measured} | {target.Required} | {(target.Met ? "yes" : "**no**")} |"));
         }
@@ -243,13 +246,16 @@ internal static class Report
 
     private sealed record Target(string Name, string Measured, string Required, bool Met)
     {
+        /// <summary>Whether its scenario ran (<c>--only</c> may leave some out).</summary>
+        public bool Ran { get; init; } = true;
+
         public static Target AtMost(string name, double value, double limit) =>
-            new(name, Invariant($"{value:0.00}"), Invariant($"≤ {limit:0.##}"), value <= limit);
+            new(name, Invariant($"{value:0.00}"), Invariant($"≤ {limit:0.##}"), value <= limit) { Ran = !double.IsNaN(value) };
 
         public static Target AtLeast(string name, double value, double limit) =>
-            new(name, Invariant($"{value:0.00}"), Invariant($"≥ {limit:0.##}"), value >= limit);
+            new(name, Invariant($"{value:0.00}"), Invariant($"≥ {limit:0.##}"), value >= limit) { Ran = !double.IsNaN(value) };
 
         public static Target AtLeast(string name, double value, double limit, Func<double, string> format) =>
-            new(name, format(value), "≥ " + format(limit), value >= limit);
+            new(name, format(value), "≥ " + format(limit), value >= limit) { Ran = !double.IsNaN(value) };
     }
 }

@@ -25,24 +25,40 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
             SystemKind[] order = [.. AllSystems.Skip(round % AllSystems.Length), .. AllSystems.Take(round % AllSystems.Length)];
             log.WriteLine($"round {round + 1}/{settings.Rounds}: order {string.Join(", ", order.Select(s => s.DisplayName()))}");
             Dictionary<SystemKind, SystemRound> figures = order.ToDictionary(s => s, results.NewRound);
-            await LatencyAndPipelineAsync(order, figures).ConfigureAwait(false);
-            foreach (SystemKind system in order)
+            if (settings.Runs('a') || settings.Runs('b'))
             {
-                await ManyClientsAsync(system, figures[system]).ConfigureAwait(false);
+                await LatencyAndPipelineAsync(order, figures).ConfigureAwait(false);
             }
 
-            foreach (int clients in settings.FanOutClients)
+            if (settings.Runs('c') || settings.Runs('d'))
             {
-                foreach (SystemKind system in order.Where(FanOutSystems.Contains))
+                foreach (SystemKind system in order)
                 {
-                    await FanOutAsync(system, clients).ConfigureAwait(false);
+                    await ManyClientsAsync(system, figures[system]).ConfigureAwait(false);
                 }
             }
 
-            await ManyRoomsAsync(singleRoomFirst: round % 2 == 0).ConfigureAwait(false);
+            if (settings.Runs('f'))
+            {
+                foreach (int clients in settings.FanOutClients)
+                {
+                    foreach (SystemKind system in order.Where(FanOutSystems.Contains))
+                    {
+                        await FanOutAsync(system, clients).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            if (settings.Runs('g'))
+            {
+                await ManyRoomsAsync(singleRoomFirst: round % 2 == 0).ConfigureAwait(false);
+            }
         }
 
-        await IdleClientsAsync().ConfigureAwait(false);
+        if (settings.Runs('e'))
+        {
+            await IdleClientsAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
