@@ -116,17 +116,24 @@ internal static class Report
                 FanOutRow(text, results, clients, window, "send to last receipt p50", f => f.P50Microseconds, Microseconds);
                 FanOutRow(text, results, clients, window, "send to last receipt p99", f => f.P99Microseconds, Microseconds);
                 FanOutRow(text, results, clients, window, "server CPU per delivery", f => f.ServerMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
-                FanOutRow(text, results, clients, window, "server allocations per delivery", f => f.ServerBytesPerDelivery, v => Invariant($"{v:N0} B"));
+                FanOutRow(text, results, clients, window, "server allocations per delivery", f => f.ServerBytesPerDelivery, v => Invariant($"{v:N0} B"), ratios: false);
                 FanOutRow(text, results, clients, window, "clients' CPU per delivery (the driver)", f => f.ClientsMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
             }
         }
     }
 
-    private static void FanOutRow(StringBuilder text, RunResults results, int clients, int window, string name, Func<FanOutFigures, double> figure, Func<double, string> format)
+    private static void FanOutRow(StringBuilder text, RunResults results, int clients, int window, string name, Func<FanOutFigures, double> figure, Func<double, string> format, bool ratios = true)
     {
         double raw = results.FanOutMedian(SystemKind.Raw, clients, window, figure);
         double signalR = results.FanOutMedian(SystemKind.SignalR, clients, window, figure);
         double wevis = results.FanOutMedian(SystemKind.Wevis, clients, window, figure);
+        if (!ratios)
+        {
+            // Ratios to a figure near zero (the floor allocates nothing) say nothing.
+            text.AppendLine(Invariant($"| {clients:N0}, {window} | {name} | {format(raw)} | {format(wevis)} | {format(signalR)} |"));
+            return;
+        }
+
         text.Append(Invariant($"| {clients:N0}, {window} | {name} | {format(raw)} | "));
         text.Append(Invariant($"{format(wevis)} ({wevis / raw:0.00}× raw, {wevis / signalR:0.00}× SignalR) | "));
         text.AppendLine(Invariant($"{format(signalR)} ({signalR / raw:0.00}× raw) |"));
