@@ -181,6 +181,30 @@ public class MetricsTests
     }
 
     [Fact]
+    public async Task MessagesSentToAClosedConnectionAreCountedAsDroppedByTheirType()
+    {
+        using var metrics = new MetricsRecorder();
+        var room = new SendsAfterClosingRoom();
+        await using TestServer server = await TestServer.StartAsync(o => o.MeterFactory = metrics.Factory, room);
+        await using Client client = await server.ConnectAsync();
+        Assert.Equal(0, metrics.Sum("wevis.server.messages.dropped"));
+
+        // The room closes the connection, then answers on it: both answers are dropped (one of variable size, one of
+        // fixed size, which are queued by different paths), counted under their types, and neither counted as sent.
+        client.Send(new WhoAmI());
+        ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(() => client.ReceiveAsync().AsTask().WaitAsync(Bound));
+        Assert.Contains(SendsAfterClosingRoom.Reason, closed.Message, StringComparison.Ordinal);
+        // The farewell can reach the client before the handler's next line runs: wait for the handler to be done.
+        await room.Answered.Task.WaitAsync(Bound);
+
+        Assert.Equal(1, metrics.Sum("wevis.server.messages.dropped", (Type, "YouAre")));
+        Assert.Equal(1, metrics.Sum("wevis.server.messages.dropped", (Type, "ItIs")));
+        Assert.Equal(2, metrics.Sum("wevis.server.messages.dropped"));
+        Assert.Equal(0, metrics.Sum("wevis.server.messages.sent", (Type, "YouAre")));
+        Assert.Equal(0, metrics.Sum("wevis.server.messages.sent", (Type, "ItIs")));
+    }
+
+    [Fact]
     public async Task EachLoginAndEachHandledMessageIsASpanWhenSomethingListens()
     {
         var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
@@ -201,6 +225,29 @@ public class MetricsTests
         Assert.Contains(spans, s => s.OperationName == "wevis.login" && (string?)s.GetTagItem("wevis.login.result") == "accepted");
         Assert.Contains(spans, s => s.OperationName == "wevis.handle" && s.DisplayName == "handle WhoAmI"
             && (string?)s.GetTagItem(Type) == "WhoAmI" && (string?)s.GetTagItem(RoomType) == "lobby" && s.Duration > TimeSpan.Zero);
+    }
+
+    /// <summary>A time room that answers <c>WhoAmI</c> by closing the connection first, then sending on it.</summary>
+    private sealed class SendsAfterClosingRoom : TimeRoom
+    {
+        public const string Reason = "closed before the answer";
+
+        /// <summary>Completes once the handler has sent its answers on the closed connection.</summary>
+        public TaskCompletionSource Answered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override void Handle(Connection connection, IMessage message)
+        {
+            if (message is not WhoAmI)
+            {
+                base.Handle(connection, message);
+                return;
+            }
+
+            connection.Close(Reason);
+            connection.Send(new YouAre(connection.User.Name));
+            connection.Send(new ItIs(12, 0));
+            Answered.TrySetResult();
+        }
     }
 
     /// <summary>A room that ticks every 100 ms of the server's clock and says when each tick has run.</summary>
