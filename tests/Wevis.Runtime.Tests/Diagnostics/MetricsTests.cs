@@ -79,6 +79,82 @@ public class MetricsTests
     }
 
     [Fact]
+    public async Task LoginsRefusedForTheUserLimitTheValidatorTheTimeoutOrTheThrottleAreCountedUnderTheirClasses()
+    {
+        using var metrics = new MetricsRecorder();
+        var clock = new TestClock();
+        var slowStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        AsyncLoginValidator validator = async (username, password, salt, version, cancellationToken) =>
+        {
+            switch (username)
+            {
+                case "boom":
+                    throw new InvalidOperationException("the user store is down");
+                case "slow":
+                    slowStarted.TrySetResult();
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                    break;
+            }
+
+            return TestServer.Validate(username, password, salt, version);
+        };
+        await using TestServer server = await TestServer.StartAsync(
+            o =>
+            {
+                o.MeterFactory = metrics.Factory;
+                o.MaxFailedLoginsPerAddress = 2;
+            },
+            validator: validator,
+            clock: clock);
+        double Rejected(string errorType) => metrics.Sum("wevis.server.logins", ("wevis.login.result", "rejected"), ("error.type", errorType));
+
+        // A second connection of a user who may have one.
+        await using Client first = await server.ConnectAsync();
+        await using (Client second = server.CreateClient())
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => second.ConnectAsync().WaitAsync(Bound));
+        }
+
+        Assert.Equal(1, Rejected("too_many_connections"));
+
+        // A validator that throws.
+        await using (Client boom = server.CreateClient("boom", "pw"))
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => boom.ConnectAsync().WaitAsync(Bound));
+        }
+
+        Assert.Equal(1, Rejected("validator_failed"));
+
+        // A validator still checking when the login timeout passes on the server's clock (the connection's own login
+        // timeout falls due at the same moment, so the client may hear either; the count says which it was).
+        await using (Client slow = server.CreateClient("slow", "pw"))
+        {
+            Task connecting = slow.ConnectAsync();
+            await slowStarted.Task.WaitAsync(Bound);
+            clock.Advance(new ServerOptions().LoginTimeout);
+            await Assert.ThrowsAnyAsync<WevisException>(() => connecting.WaitAsync(Bound));
+            await Networking.ExampleExchangeTests.WaitUntilAsync(() => Rejected("timeout") == 1);
+        }
+
+        // Two wrong passwords from this address, and then even the right one is refused until the window passes.
+        for (int i = 0; i < 2; i++)
+        {
+            await using Client wrong = server.CreateClient("user1", "wrong");
+            await Assert.ThrowsAsync<LoginRejectedException>(() => wrong.ConnectAsync().WaitAsync(Bound));
+        }
+
+        await using (Client refused = server.CreateClient("user1", "pw"))
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => refused.ConnectAsync().WaitAsync(Bound));
+        }
+
+        Assert.Equal(2, Rejected("invalid_credentials"));
+        Assert.Equal(1, Rejected("throttled"));
+        Assert.Equal(0, Rejected("fingerprint_mismatch"));
+        Assert.Equal(1, metrics.Sum("wevis.server.logins", ("wevis.login.result", "accepted")));
+    }
+
+    [Fact]
     public async Task RoomsAreCountedByTypeBroadcastsPerRecipientAndTicksAreTimed()
     {
         using var metrics = new MetricsRecorder();
