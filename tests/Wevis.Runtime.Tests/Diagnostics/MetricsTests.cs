@@ -157,6 +157,14 @@ public class MetricsTests
     [Fact]
     public async Task RoomsAreCountedByTypeBroadcastsPerRecipientAndTicksAreTimed()
     {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == WevisDiagnostics.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
         using var metrics = new MetricsRecorder();
         var clock = new FakeTimeProvider();
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -168,7 +176,9 @@ public class MetricsTests
         server.Server.Rooms.Define("ticking", () => new TickingRoom());
         await server.Server.Rooms.CreateAsync("chat", "chat-1");
         await server.Server.Rooms.CreateAsync("chat", "chat-2");
-        var ticking = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking");
+        // Other tests' servers tick too: this room's spans are told apart by its id.
+        string tickingId = $"ticking-{Guid.NewGuid():N}";
+        var ticking = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", tickingId);
         Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "lobby")));
         Assert.Equal(2, metrics.Observe("wevis.server.rooms", (RoomType, "chat")));
         Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "ticking")));
@@ -200,10 +210,23 @@ public class MetricsTests
         }
 
         await ExampleExchange.UntilAsync(() => metrics.Count("wevis.server.room.tick.duration", (RoomType, "ticking")) == 3);
+
+        // Each tick is a span too, with its room and number.
+        Activity[] ticks = [];
+        await Networking.ExampleExchangeTests.WaitUntilAsync(() => (ticks = [.. spans.Where(s => s.OperationName == "wevis.tick" && (string?)s.GetTagItem("wevis.room.id") == tickingId)]).Length == 3);
+        Assert.Equal([1L, 2L, 3L], ticks.Select(s => Convert.ToInt64(s.GetTagItem("wevis.tick.number"), System.Globalization.CultureInfo.InvariantCulture)).Order());
+        Assert.All(ticks, s => Assert.Equal("ticking", (string?)s.GetTagItem(RoomType)));
+
+        // When the last user leaves chat-1 it is disposed, and the count of chat rooms goes down (chat-2, never
+        // entered, stays).
         foreach (Client client in clients)
         {
             await client.DisposeAsync();
         }
+
+        await Networking.ExampleExchangeTests.WaitUntilAsync(() => metrics.Observe("wevis.server.rooms", (RoomType, "chat")) == 1);
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "ticking")));
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "lobby")));
     }
 
     [Fact]
