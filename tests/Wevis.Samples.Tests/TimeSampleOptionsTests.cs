@@ -71,7 +71,17 @@ public sealed partial class TimeSampleOptionsTests
 
         Assert.Equal(1, exitCode);
         Assert.Equal([$"Could not connect and log in to 127.0.0.1:{port} within 0.5 s."], client.Errors);
-        (await accepted.WaitAsync(Timeout)).Dispose();
+
+        // The connection is usually accepted, but on a loaded machine the half second can run out before the client
+        // has even connected (seen at a load average of 21), and the timeout it reports is the same; so this only tidies up.
+        silent.Stop();
+        try
+        {
+            (await accepted.WaitAsync(TimeSpan.FromSeconds(1))).Dispose();
+        }
+        catch (Exception ex) when (ex is TimeoutException or SocketException or ObjectDisposedException)
+        {
+        }
     }
 
     [Theory]
