@@ -36,6 +36,12 @@ CLOSE_TIMEOUT = 3.0
 #: The argument types of the definitions language.
 TYPES = ('int', 'long', 'float', 'bool', 'str', 'bytes', '?f', '?d')
 
+#: The types that take a bound (``str(32)``): bytes of UTF-8 for ``str``, bytes for ``bytes``, values for ``?f``/``?d``.
+BOUNDED_TYPES = ('str', 'bytes', '?f', '?d')
+
+#: How long :meth:`wevis.Client.request` waits for an answer unless told otherwise (the C# client's RequestTimeout).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
 _INT_RANGE = {'int': (-2 ** 31, 2 ** 31 - 1), 'long': (-2 ** 63, 2 ** 63 - 1)}
 _ARRAY_CODES = {'?f': ('f', 4), '?d': ('d', 8)}
 
@@ -60,14 +66,32 @@ def property_name(argument):
     return ''.join(out)
 
 
-def fingerprint(definitions):
+def type_text(kind, bound=None):
+    """An argument's type as a definitions file writes it: ``str``, or with a bound, ``str(32)``."""
+    return kind if bound is None else f'{kind}({bound})'
+
+
+def fingerprint_line(name, arguments, type_texts, direction=None, replies=()):
     """
-    The fingerprint of application message definitions, given as ``(name, [(argument, type), ...])`` pairs: the
-    first 16 bytes of the SHA-256 of their lines ``Name Property=type ...``, sorted and joined with newlines, in hex.
+    One message's line in the text the fingerprint hashes: ``[client: |server: ]Name Property=type(bound) ...
+    [-> Reply | Reply]``, the direction, bounds and replies only where defined (so first-edition definitions hash as
+    they always did).
     """
-    lines = sorted(
-        name + ''.join(f' {property_name(a)}={t}' for a, t in arguments) for name, arguments in definitions)
-    return hashlib.sha256('\n'.join(lines).encode('utf-8')).hexdigest()[:32]
+    prefix = f'{direction}: ' if direction else ''
+    args = ''.join(f' {property_name(a)}={t}' for a, t in zip(arguments, type_texts))
+    suffix = ' -> ' + ' | '.join(replies) if replies else ''
+    return prefix + name + args + suffix
+
+
+def fingerprint(lines, version=0):
+    """
+    The fingerprint of application message definitions, given as their :func:`fingerprint_line` lines: the first 16
+    bytes of the SHA-256 of the lines sorted by ordinal and joined with newlines, in hex; then ``@`` and the highest
+    ``@version`` if a definitions file declares one.
+    """
+    # Ordinal order is UTF-16 code unit order in C#; the lines are ASCII (names are), so str order is the same.
+    digest = hashlib.sha256('\n'.join(sorted(lines)).encode('utf-8')).hexdigest()[:32]
+    return f'{digest}@{version}' if version else digest
 
 
 def encrypt(password, salt):
@@ -85,6 +109,8 @@ PROTOCOL_MESSAGES = {
     '_Ping': (),
     '_Pong': (),
     '_Closing': (('reason', 'str'),),
+    # Requests: the room refused one (sent in a _Request envelope), and why.
+    '_Failed': (('request', 'int'), ('reason', 'str')),
     # Rooms: the client's requests, and the server's notices (docs/protocol.md).
     '_JoinRoom': (('request', 'int'), ('room', 'str')),
     '_JoinOrCreateRoom': (('request', 'int'), ('type', 'str')),
@@ -95,6 +121,12 @@ PROTOCOL_MESSAGES = {
 }
 _PROTOCOL_BY_ID = {wire_id(name): name for name in PROTOCOL_MESSAGES}
 _ID = {name: wire_id(name) for name in PROTOCOL_MESSAGES}
+
+#: The envelopes' wire ids (docs/protocol.md, Requests and replies): ``[REQUEST, id, [wire_id, args...]]`` from the
+#: client, ``[REPLY, id, [wire_id, args...]]`` from the server.
+REQUEST_WIRE_ID = wire_id('_Request')
+REPLY_WIRE_ID = wire_id('_Reply')
+_ENVELOPES = {REQUEST_WIRE_ID: '_Request', REPLY_WIRE_ID: '_Reply'}
 
 
 def is_reserved(name):
