@@ -2,11 +2,19 @@
 The second edition of the definitions language (directions, requests, bounds, @version) read as the C# side reads it:
 the fingerprints are the C# generator's for the same files, as `wevis check FILE` (src/Wevis.Cli) prints them.
 """
+import socket
+import struct
+import threading
 import unittest
 
-import wevis
+import msgpack
 
-from .sample_servers import REPOSITORY
+import wevis
+from wevis import _protocol
+
+from .sample_servers import REPOSITORY, SampleServer
+
+TIMEOUT = 30  # seconds: every wait in these tests is bounded
 
 LOBBY = REPOSITORY / 'definitions' / 'lobby.wevis'
 REQUESTS = REPOSITORY / 'tests' / 'Wevis.Runtime.Tests' / 'Definitions' / 'requests.wevis'
@@ -86,6 +94,128 @@ class SecondEditionTests(unittest.TestCase):
                 with self.assertRaises(wevis.DefinitionError) as caught:
                     wevis.DefinitionList.from_text(text, 'f')
                 self.assertTrue(str(caught.exception).startswith(reason), str(caught.exception))
+
+
+class LobbyServerTests(unittest.TestCase):
+    """Against a C# server built from lobby.wevis (tests/LobbyServer): the login, requests, directions and bounds."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = SampleServer('LobbyServer')
+        cls.definitions = wevis.DefinitionList.from_file(LOBBY)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def client(self, name='ann'):
+        client = wevis.Client(name, 'lobby', '1.0.0', '127.0.0.1', self.server.port, definitions=self.definitions, timeout=TIMEOUT)
+        self.addCleanup(client.stop)
+        client.start_blocking(timeout=TIMEOUT)
+        return client
+
+    def test_the_login_succeeds_with_second_edition_definitions(self):
+        client = self.client()
+        client.q('Heartbeat', sent=41)
+        self.assertEqual(42, client.receive_blocking('Heartbeat', timeout=TIMEOUT).sent)
+
+    def test_a_request_returns_its_typed_reply_and_other_messages_still_arrive(self):
+        client = self.client()
+        joined = client.request('Join', room='hall', timeout=TIMEOUT)
+        self.assertEqual(('Joined', 'hall', 1), (joined.name, joined.room, joined.players))
+        # The room broadcast a Heartbeat before replying: it went to receive_blocking, not to the request.
+        self.assertEqual(7, client.receive_blocking('Heartbeat', timeout=TIMEOUT).sent)
+        full = client.request(wevis.Message(self.definitions.get('Join'), room='full'), timeout=TIMEOUT)
+        self.assertEqual(('RoomFull', 'full'), (full.name, full.room))
+        self.assertEqual('Left', client.request('Leave', timeout=TIMEOUT).name)
+
+    def test_requests_from_several_threads_get_their_own_replies(self):
+        client = self.client()
+        rooms = [f'room{k}' for k in range(20)]
+        replies = {}
+
+        def ask(room):
+            replies[room] = client.request('Join', room=room, timeout=TIMEOUT).room
+
+        threads = [threading.Thread(target=ask, args=(room,)) for room in rooms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(TIMEOUT)
+        self.assertEqual({room: room for room in rooms}, replies)
+
+    def test_a_refused_request_raises_with_the_servers_reason(self):
+        client = self.client()
+        with self.assertRaises(wevis.RequestFailedError) as caught:
+            client.request('Join', room='', timeout=TIMEOUT)
+        self.assertEqual(('Join', 'Name a room to join.'), (caught.exception.request_name, caught.exception.reason))
+        self.assertEqual('The server refused the Join request: Name a room to join.', str(caught.exception))
+        self.assertEqual('Left', client.request('Leave', timeout=TIMEOUT).name)  # the connection carries on
+
+    def test_a_server_message_is_refused_before_sending(self):
+        client = self.client()
+        with self.assertRaisesRegex(wevis.ClientError, r'^Joined is sent only by the server \(server: Joined room=str\(32\) players=int\); a client cannot send it\.$'):
+            client.q('Joined', room='hall', players=1)
+        with self.assertRaisesRegex(wevis.ClientError, r'^Talk is not a request'):
+            client.request('Talk', text='hi', timeout=TIMEOUT)
+
+    def test_an_argument_over_its_bound_is_refused_before_sending_and_the_connection_carries_on(self):
+        client = self.client()
+        with self.assertRaises(wevis.ArgumentTooLargeError) as caught:
+            client.q('Talk', text='é' * 101)  # 101 characters, 202 bytes of UTF-8: the bound counts bytes
+        error = caught.exception
+        self.assertEqual(('Talk', 'text', 202, 200), (error.message_name, error.argument_name, error.size, error.bound))
+        self.assertEqual("The Talk message's argument 'text' holds 202 bytes, over its bound of 200 (text=str(200)); "
+                         'the message was not sent.', str(error))
+        with self.assertRaises(wevis.ArgumentTooLargeError):
+            client.request('Join', room='x' * 33, timeout=TIMEOUT)
+        client.q('Talk', text='é' * 100)
+        talked = client.receive_blocking('Talked', timeout=TIMEOUT)
+        self.assertEqual(('ann', 'é' * 100), (talked.player, talked.text))
+
+
+class RequestEnvelopeTests(unittest.TestCase):
+    """The envelopes' bytes as docs/protocol.md gives them, with a socket pair as the server."""
+
+    def setUp(self):
+        self.sock, client_sock = socket.socketpair()
+        self.sock.settimeout(10)
+        client_sock.settimeout(10)
+        self.addCleanup(self.sock.close)
+        self.addCleanup(client_sock.close)
+        self.connection = _protocol.Connection(client_sock, wevis.DefinitionList.from_file(LOBBY))
+
+    def read_frame(self):
+        (length,) = struct.unpack('>I', self.sock.recv(4))
+        return self.sock.recv(length)
+
+    def test_the_documented_request_reply_and_refusal(self):
+        self.connection.send_request(1, wevis.wire_id('Leave'), [])
+        self.assertEqual(bytes.fromhex('93 ce 24 bd ab 83 01 91 ce 7a 2f 32 60'), self.read_frame())
+
+        for body in ('93 ce 0f 7a 18 b2 01 92 ce 12 77 38 90 a5 6c 6f 62 62 79', '93 ce 77 e2 06 af 01 a8 6e 6f 74 20 68 65 72 65'):
+            data = bytes.fromhex(body)
+            self.sock.sendall(struct.pack('>I', len(data)) + data)
+        self.assertEqual(('_Reply', (1, 'Left', ['lobby'])), self.connection.receive())
+        self.assertEqual(('_Failed', [1, 'not here']), self.connection.receive())
+
+    def test_what_a_server_may_not_send_closes_the_connection_with_a_reason(self):
+        cases = [
+            ((wevis.wire_id('Talk'), 'hi'), "The server sent Talk, which only clients send (client: Talk text=str(200))."),
+            ((_protocol.REPLY_WIRE_ID, 1, [wevis.wire_id('Leave')]), 'The server answered a request with Leave, which only clients send.'),
+            ((_protocol.REQUEST_WIRE_ID, 1, [wevis.wire_id('Heartbeat'), 1]), 'The server sent a request (a _Request envelope), but only clients send requests.'),
+            ((_protocol.REPLY_WIRE_ID, 1), 'The server sent a reply envelope that is not [_Reply, id, [wire id, arguments...]].'),
+            ((wevis.wire_id('Left'), 'x' * 33), "The server sent Left whose argument 'room' holds 33 bytes, over its bound of 32 (room=str(32))."),
+            ((wevis.wire_id('Terrain'), b'', b'', b'\0' * 4 * 4097), "The server sent Terrain whose argument 'shading' holds 4097 values, over its bound of 4096 (shading=?f(4096))."),
+        ]
+        for body, reason in cases:
+            with self.subTest(reason=reason):
+                self.setUp()
+                self.sock.sendall(_protocol.encode_body(list(body)))
+                self.sock.shutdown(socket.SHUT_WR)
+                with self.assertRaises(wevis.ProtocolError) as caught:
+                    self.connection.receive()
+                self.assertEqual(reason, caught.exception.reason)
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@ file the server is built from (or written in code), and :class:`Message` objects
 import re
 
 from . import _protocol
+from ._errors import ArgumentTooLargeError
 
 _MESSAGE_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
 _ARGUMENT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*\Z')
@@ -355,7 +356,13 @@ class Message:
         missing = [n for n, v in self._values.items() if v is None]
         if missing:
             raise ValueError(f'{self.name} is missing {", ".join(missing)}.')
-        return _protocol.encode_values(self._definition.arguments, list(self._values.values()))
+        values = list(self._values.values())
+        for (argument, kind), bound, value in zip(self._definition.arguments, self._definition.bounds, values):
+            if bound is not None:
+                size, unit = _protocol.argument_size(kind, value)
+                if size > bound:
+                    raise ArgumentTooLargeError(self.name, argument, size, bound, unit, f'{argument}={_protocol.type_text(kind, bound)}')
+        return _protocol.encode_values(self._definition.arguments, values)
 
     def __getattr__(self, name):
         values = object.__getattribute__(self, '_values')

@@ -172,6 +172,18 @@ def check_value(kind, value, where):
     raise ValueError(f'{where} has the unknown type {kind!r}.')
 
 
+def argument_size(kind, value):
+    """
+    What a checked value holds, in the unit its bound counts, as ``(size, unit)``: bytes of UTF-8 for ``str``, bytes
+    for ``bytes``, values for ``?f``/``?d``.
+    """
+    if kind == 'str':
+        return len(value.encode('utf-8')), 'bytes'
+    if kind == 'bytes':
+        return len(value), 'bytes'
+    return len(value), 'values'
+
+
 def _encode(kind, value):
     """A checked value as MessagePack expects it: arrays become bin of little-endian floats."""
     if kind in _ARRAY_CODES:
@@ -223,8 +235,8 @@ class Connection:
     One logged-in connection to a Wevis server: sends application messages, reads them (answering the server's
     pings on the way), and closes as the protocol says. Open one with :meth:`open`.
 
-    ``definitions`` is anything with ``by_wire_id(id)`` returning ``(name, arguments)`` or ``None``, and
-    ``fingerprint()``: a :class:`wevis.DefinitionList`.
+    ``definitions`` is anything with ``definition_by_wire_id(id)`` returning a :class:`wevis.MessageDefinition` or
+    ``None``, and ``fingerprint()``: a :class:`wevis.DefinitionList`.
 
     Sending is safe from any thread; reading is for one thread at a time.
     """
@@ -300,14 +312,24 @@ class Connection:
 
     def send(self, wid, values):
         """Sends the message with wire id ``wid`` and its argument values, checked (see ``check_value``), in order."""
+        self._send_body([wid, *values])
+
+    def send_request(self, request_id, wid, values):
+        """Sends a request in its envelope, ``[_Request, request_id, [wid, *values]]``; the answer names ``request_id``."""
+        self._send_body([REQUEST_WIRE_ID, request_id, [wid, *values]])
+
+    def _send_body(self, body):
+        data = encode_body(body)
         with self._send_lock:
             if self._sending_closed:
                 raise ConnectionClosedError(self.close_reason or 'the connection is closing')
-            self._send_frame_locked(wid, values)
+            self._sock.sendall(data)
 
     def receive(self):
         """
-        The next application message, as ``(name, [values])``. Answers ``_Ping`` on the way. Raises
+        The next application message, as ``(name, [values])``; or the answer to a request, as
+        ``('_Reply', (request_id, name, [values]))`` or ``('_Failed', [request_id, reason])``. Answers ``_Ping`` on
+        the way. Raises
         :class:`ConnectionClosedError` (with the server's reason if it gave one) once the connection is closed, and
         :class:`ProtocolError` (a kind of it) if the server broke the protocol, after closing.
         """
@@ -325,16 +347,18 @@ class Connection:
             try:
                 wid, args = self._parse(body)
                 name = _PROTOCOL_BY_ID.get(wid)
+                if wid == REPLY_WIRE_ID:
+                    return '_Reply', self._parse_reply(args)
+                if wid == REQUEST_WIRE_ID:
+                    raise ProtocolError('The server sent a request (a _Request envelope), but only clients send requests.')
                 if name is None:
-                    definition = self._definitions.by_wire_id(wid)
-                    if definition is None:
-                        raise ProtocolError(
-                            f'The server sent a message with wire id {wid}, which is neither one of this client\'s '
-                            f'definitions nor one of the protocol\'s own messages ({", ".join(PROTOCOL_MESSAGES)}): '
-                            f'the server may speak a newer protocol than this client ({PROTOCOL_VERSION}).')
-                    app_name, arguments = definition
-                    return app_name, self._decode_arguments(app_name, arguments, args)
+                    definition = self._application_definition(wid)
+                    if definition.direction == 'client':
+                        raise ProtocolError(f'The server sent {definition.name}, which only clients send ({definition!r}).')
+                    return definition.name, self._decode_application(definition, args)
                 values = self._decode_arguments(name, PROTOCOL_MESSAGES[name], args)
+                if name == '_Failed':
+                    return name, values
             except ProtocolError as e:
                 self._close_for(e.reason)
             if name == '_Ping':
@@ -457,6 +481,38 @@ class Connection:
             raise ProtocolError('The server sent a frame that is not a message ([wire id, arguments...]).')
         return message[0], message[1:]
 
+    def _application_definition(self, wid):
+        definition = self._definitions.definition_by_wire_id(wid)
+        if definition is None:
+            raise ProtocolError(
+                f'The server sent a message with wire id {wid}, which is neither one of this client\'s '
+                f'definitions nor one of the protocol\'s own messages ({", ".join(PROTOCOL_MESSAGES)}): '
+                f'the server may speak a newer protocol than this client ({PROTOCOL_VERSION}).')
+        return definition
+
+    def _parse_reply(self, args):
+        """``(request_id, name, values)`` of a reply envelope's ``[id, [wire_id, args...]]``."""
+        if (len(args) != 2 or not isinstance(args[0], int) or isinstance(args[0], bool) or not isinstance(args[1], list)
+                or not args[1] or not isinstance(args[1][0], int) or isinstance(args[1][0], bool)):
+            raise ProtocolError('The server sent a reply envelope that is not [_Reply, id, [wire id, arguments...]].')
+        request_id, (wid, *values) = args
+        definition = self._application_definition(wid)
+        if definition.direction == 'client':
+            raise ProtocolError(f'The server answered a request with {definition.name}, which only clients send.')
+        return request_id, definition.name, self._decode_application(definition, values)
+
+    def _decode_application(self, definition, args):
+        """An application message's values, each within its bound (a longer one breaks the protocol)."""
+        values = self._decode_arguments(definition.name, definition.arguments, args)
+        for (argument, kind), bound, value in zip(definition.arguments, definition.bounds, values):
+            if bound is not None:
+                size, unit = argument_size(kind, value)
+                if size > bound:
+                    raise ProtocolError(
+                        f"The server sent {definition.name} whose argument '{argument}' holds {size} {unit}, over its "
+                        f'bound of {bound} ({argument}={type_text(kind, bound)}).')
+        return values
+
     @staticmethod
     def _decode_arguments(name, arguments, values):
         if len(values) != len(arguments):
@@ -466,8 +522,13 @@ class Connection:
 
 def encode_frame(wid, values):
     """A whole frame: the body's length (4 bytes, big-endian), then the body, ``[wid, *values]`` in MessagePack."""
-    body = msgpack.packb([wid, *values], use_bin_type=True)
-    return struct.pack('>I', len(body)) + body
+    return encode_body([wid, *values])
+
+
+def encode_body(body):
+    """A whole frame holding ``body`` (a message ``[wid, *values]``, or an envelope) in MessagePack."""
+    data = msgpack.packb(body, use_bin_type=True)
+    return struct.pack('>I', len(data)) + data
 
 
 def encode_values(arguments, values):
