@@ -1,12 +1,14 @@
 """
-The Wevis wire protocol, version 1, as docs/protocol.md in the Wevis repository specifies it: everything about bytes
+The Wevis wire protocol, version 2, as docs/protocol.md in the Wevis repository specifies it: everything about bytes
 on the socket is in this module, so that a change to the protocol is a change here.
 
 - Frames: a 4-byte big-endian length, then a MessagePack body ``[wire_id, arg1, arg2, ...]``.
 - Wire ids: FNV-1a (32 bits) of the message name's UTF-8 bytes, top bit cleared.
 - Argument encodings: ``int``, ``long``, ``float`` (float64), ``bool``, ``str``, ``bytes`` (bin), ``?f`` and ``?d``
   (bin of little-endian float32 or float64 values).
-- The fingerprint of a list of definitions.
+- The fingerprint of a list of definitions (directions, bounds, replies and ``@version`` included).
+- Requests: ``[_Request, id, [wire_id, args...]]`` sent, answered by ``[_Reply, id, [wire_id, args...]]`` or
+  ``_Failed(request=id, reason)``; directions and bounds checked on what the server sends.
 - The protocol's own messages (names starting with ``_``), the login handshake, keep-alive (``_Ping``/``_Pong``)
   and closing (``_Closing``, then shutting the sending side and reading until the server has closed too).
 """
