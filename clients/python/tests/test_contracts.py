@@ -152,6 +152,15 @@ class LobbyServerTests(unittest.TestCase):
         self.assertEqual('The server refused the Join request: Name a room to join.', str(caught.exception))
         self.assertEqual('Left', client.request('Leave', timeout=TIMEOUT).name)  # the connection carries on
 
+    def test_an_unanswered_request_times_out_and_a_closed_connection_ends_the_wait(self):
+        client = self.client()
+        with self.assertRaisesRegex(TimeoutError, r'^The Join request \(id \d+\) was not answered within 0.3 s\.$'):
+            client.request('Join', room='silent', timeout=0.3)
+        self.assertEqual('Left', client.request('Leave', timeout=TIMEOUT).name)  # the connection carries on
+        with self.assertRaises(wevis.ConnectionClosedError) as caught:
+            client.request('Join', room='closed', timeout=TIMEOUT)
+        self.assertEqual('The lobby is closed.', caught.exception.reason)
+
     def test_a_server_message_is_refused_before_sending(self):
         client = self.client()
         with self.assertRaisesRegex(wevis.ClientError, r'^Joined is sent only by the server \(server: Joined room=str\(32\) players=int\); a client cannot send it\.$'):

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 using Wevis;
 
 // The Python client's tests' server, from definitions/lobby.wevis: anyone logs in with the password "lobby"; a Join
-// is answered Joined, RoomFull (for the room "full"), or refused (for an empty name); a Leave with Left; a Talk is
-// broadcast as Talked. Usage: LobbyServer [--host 127.0.0.1] [--port 0]; it logs the port it listens on.
+// is answered Joined, RoomFull (for the room "full"), refused (for an empty name), never (for "silent"), or by
+// closing the connection (for "closed"); a Leave with Left; a Talk is broadcast as Talked. Usage: LobbyServer [--host 127.0.0.1] [--port 0]; it logs the port it listens on.
 string host = "127.0.0.1";
 int port = 0;
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -44,6 +44,11 @@ internal sealed class LobbyRoom : Room
         {
             case Request<Join> join when join.Message.Room.Length == 0:
                 join.Fail("Name a room to join.");
+                break;
+            case Request<Join> { Message.Room: "silent" }:
+                break; // never answered: the client's timeout ends it
+            case Request<Join> { Message.Room: "closed" }:
+                connection.Close("The lobby is closed.");
                 break;
             case Request<Join> join when join.Message.Room == "full":
                 join.Reply(new RoomFull(join.Message.Room));
