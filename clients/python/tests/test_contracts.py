@@ -119,6 +119,16 @@ class LobbyServerTests(unittest.TestCase):
         client.q('Heartbeat', sent=41)
         self.assertEqual(42, client.receive_blocking('Heartbeat', timeout=TIMEOUT).sent)
 
+    def test_an_older_version_of_the_definitions_is_told_to_upgrade(self):
+        older = wevis.DefinitionList.from_text(LOBBY.read_text(encoding='utf-8').replace('@version 2', '@version 1'))
+        self.assertTrue(older.fingerprint().endswith('@1'))
+        client = wevis.Client('ann', 'lobby', '1.0.0', '127.0.0.1', self.server.port, definitions=older, timeout=TIMEOUT)
+        self.addCleanup(client.stop)
+        with self.assertRaises(wevis.LoginRejectedError) as caught:
+            client.start_blocking(timeout=TIMEOUT)
+        self.assertEqual('This server speaks version 2 of the message definitions, and the client was built from an '
+                         'older version (1): upgrade the client.', caught.exception.reason)
+
     def test_a_request_returns_its_typed_reply_and_other_messages_still_arrive(self):
         client = self.client()
         joined = client.request('Join', room='hall', timeout=TIMEOUT)
