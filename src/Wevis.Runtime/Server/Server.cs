@@ -180,6 +180,12 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
     internal int ConnectionsOf(string name) => _login?.ConnectionsOf(name) ?? 0;
 
+    /// <summary>
+    /// What logged-in sessions are handed to instead of this server's rooms: set by a gateway in front of a cluster
+    /// (Wevis.Orleans), whose users' rooms live on other nodes. Null: this server's own rooms.
+    /// </summary>
+    internal Func<ServerSession, ISessionReceiver>? SessionHost { get; set; }
+
     /// <summary>The server's metrics once started (for tests that listen to this server's meter only).</summary>
     internal ServerMetrics? Metrics => _metrics;
 
@@ -239,7 +245,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     ISessionReceiver ISessionHost.Accept(ServerSession session)
     {
         _connections.RemovePending();
-        return new LocalConnection(session, Rooms);
+        return SessionHost?.Invoke(session) ?? new LocalConnection(session, Rooms);
     }
 
     private async Task AcceptAsync(Listener listener)
