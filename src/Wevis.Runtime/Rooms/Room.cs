@@ -399,6 +399,12 @@ public abstract class Room
         Logger = directory.CreateLogger(GetType());
     }
 
+    /// <summary>Reads a persistent room's state back, before its created hook; nothing for other rooms.</summary>
+    internal virtual ValueTask LoadStateAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Forgets a persistent room's saved state: the room was disposed (not at the server's stop).</summary>
+    internal virtual ValueTask ClearStateAsync() => ValueTask.CompletedTask;
+
     /// <summary>
     /// Takes the turn of a room just made (it is free) for its created hook, which then runs off the caller's stack:
     /// the caller holds the directory's lock. Whoever enters the room meanwhile waits for the hook.
@@ -762,6 +768,7 @@ public abstract class Room
         var batch = new FlushBatch(Directory.FlushGroup);
         try
         {
+            await LoadStateAsync().ConfigureAwait(false);
             await batch.RunAsync(static room => room.OnCreatedAsync(), this).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -781,10 +788,10 @@ public abstract class Room
     private void ScheduleDispose()
     {
         Directory.Remove(this);
-        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(clearState: true), this, preferLocal: false);
     }
 
-    private async Task RunDisposeAsync()
+    private async Task RunDisposeAsync(bool clearState = false)
     {
         _ticker?.Dispose();
         RoomTimer[] timers;
@@ -806,6 +813,18 @@ public abstract class Room
         catch (Exception ex)
         {
             RoomLog.LifecycleHookFailed(Logger, ex, Id, "disposed");
+        }
+
+        if (clearState)
+        {
+            try
+            {
+                await ClearStateAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                RoomLog.LifecycleHookFailed(Logger, ex, Id, "state clear");
+            }
         }
 
         RoomLog.Disposed(Logger, Id);

@@ -53,6 +53,9 @@ public sealed class RoomDirectory
 
     internal bool IsRunning { get; set; }
 
+    /// <summary>Where persistent rooms keep their state; null: nowhere.</summary>
+    internal IRoomStateStore? StateStore { get; set; }
+
     /// <summary>Where rooms' own moves go when this directory is a node's in a cluster; null on a single server.</summary>
     internal IClusterRooms? Cluster { get; set; }
 
@@ -315,7 +318,9 @@ public sealed class RoomDirectory
     internal async Task AdoptAsync(Room room, string id, string type, RoomTypeOptions options, bool isEntry)
     {
         room.Attach(this, id, type, options, isEntry);
-        if (!_rooms.TryAdd(id, room))
+
+        // A node's directory was made with a stand-in entry room, which the cluster's entry room replaces.
+        if (!_rooms.TryAdd(id, room) && !(isEntry && _rooms.TryUpdate(id, room, EntryRoom)))
         {
             throw new ArgumentException($"There is already a room with id '{id}'.", nameof(id));
         }

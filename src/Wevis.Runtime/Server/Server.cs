@@ -238,6 +238,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         _login = new ServerLogin(_validator, _messages.Fingerprint, rules, _options.TimeProvider, _logger, _stopping.Token, _metrics);
         Rooms.Start(wireMessages, _options.MaxFrameSize, _options.MaxRooms, _options.TimeProvider, _options.LoggerFactory, _flushGroup);
         Rooms.Metrics = _metrics;
+        Rooms.StateStore = _options.RoomStateStore;
         _runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token, _metrics);
         return _runner;
     }
