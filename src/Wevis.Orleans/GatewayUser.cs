@@ -34,7 +34,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            string? refusal = await Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false).ConfigureAwait(false);
+            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false)).ConfigureAwait(false);
             if (refusal is null)
             {
                 (_room, _type) = (Lobby, Lobby);
@@ -124,7 +124,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         {
             if (!_ended && _room is { } room)
             {
-                DeliverResult result = await Node.Room(room).Deliver(_user, _type!, []).ConfigureAwait(false);
+                DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, [])).ConfigureAwait(false);
                 if (result.NotHere)
                 {
                     await ReenterAsync().ConfigureAwait(false);
@@ -173,7 +173,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         while (next < _starts.Count && _room is { } room && !_ended)
         {
             byte[] frames = _frames.WrittenSpan[_starts[next]..].ToArray();
-            DeliverResult result = await Node.Room(room).Deliver(_user, _type!, frames).ConfigureAwait(false);
+            DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, frames)).ConfigureAwait(false);
             if (result.NotHere)
             {
                 if (++reentries > 2 || !await ReenterAsync().ConfigureAwait(false))
@@ -204,7 +204,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
     private async Task<bool> ReenterAsync()
     {
         OrleansLog.UserReentered(Node.Logger, _user.Name, _room!);
-        string? refusal = await Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true).ConfigureAwait(false);
+        string? refusal = await RoomCalls.CallAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true)).ConfigureAwait(false);
         if (refusal is null)
         {
             return true;
@@ -344,20 +344,20 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
     /// </summary>
     private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
     {
-        string? refusal = await Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false).ConfigureAwait(false);
+        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false)).ConfigureAwait(false);
         if (refusal is null)
         {
             (_room, _type) = (target, type);
             return null;
         }
 
-        if (from is not null && await Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
+        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true)).ConfigureAwait(false) is null)
         {
             (_room, _type) = (from, fromType);
             return refusal;
         }
 
-        if (from != Lobby && target != Lobby && await Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
+        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true)).ConfigureAwait(false) is null)
         {
             (_room, _type) = (Lobby, Lobby);
             return refusal;
