@@ -96,7 +96,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         try
         {
             _ended = true;
-            if (_room is { } room)
+            if (_room is { } room && !gateway.IsCrashed)
             {
                 _room = null;
                 await Node.Room(room).Leave(_user).ConfigureAwait(false);

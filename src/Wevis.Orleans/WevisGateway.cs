@@ -28,6 +28,12 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     /// <exception cref="InvalidOperationException">The gateway has not started.</exception>
     public int Port => _server?.Port ?? throw new InvalidOperationException("The Wevis gateway has not started.");
 
+    /// <summary>
+    /// For tests: the gateway behaves as if its process had vanished, telling rooms nothing from now on (an
+    /// in-process silo's kill still stops its services, which would let users leave in good order).
+    /// </summary>
+    internal bool IsCrashed { get; set; }
+
     /// <summary>The users connected here.</summary>
     public ICollection<GatewayUser> Users => _users.Values;
 

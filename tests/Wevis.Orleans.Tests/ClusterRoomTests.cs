@@ -21,7 +21,7 @@ public sealed class ClusterRoomTests
             ClientRoom[] rooms = await Task.WhenAll(clients.Select(c => c.JoinOrCreateRoomAsync("chat"))).Within();
             Assert.Single(rooms.Select(r => r.Id).Distinct());
 
-            const int PerClient = 20;
+            const int PerClient = 100;
             await Task.WhenAll(clients.Select((c, i) => Task.Run(() =>
             {
                 for (int n = 0; n < PerClient; n++)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Wevis.Orleans.Tests.Messages;
 using Wevis.Tests.Shared;
 
@@ -54,6 +55,7 @@ public sealed class FailureTests
         bob.Send(new WhereAmI());
         Assert.Equal(2, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
 
+        others[0].ServiceProvider.GetRequiredService<WevisGateway>().IsCrashed = true;
         await cluster.Cluster.KillSiloAsync(others[0]).Within(TimeSpan.FromSeconds(30));
 
         // The room hears alice leave (her leave hook ran) once her gateway is declared dead.
