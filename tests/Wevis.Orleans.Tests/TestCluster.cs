@@ -32,6 +32,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
+
             // Quick to declare a killed silo dead, so failure tests take seconds.
             silo.Configure<ClusterMembershipOptions>(options =>
             {
@@ -44,20 +45,26 @@ internal sealed class WevisTestCluster : IAsyncDisposable
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(5));
             silo.AddWevisGateway(wevis =>
             {
-                wevis.Login = (name, password, salt, version) => Credentials.Verify(password, Password, salt) ? new User(name) : "wrong password";
-                wevis.EntryRoom = () => new TestLobby();
-                wevis.Define<ChatRoom>("chat", new RoomTypeOptions { Capacity = chatCapacity });
-                wevis.Define<ChatRoom>("table", new RoomTypeOptions { Capacity = 4 });
-                wevis.Define<NotesRoom>("notes");
+                Configure(wevis, chatCapacity);
                 wevis.StateStore = store;
-                wevis.Gateway.Host = "127.0.0.1";
-                wevis.Gateway.Port = 0;
-                wevis.Gateway.Messages = WevisRegistry.Messages;
             });
         });
         InProcessTestCluster cluster = builder.Build();
         await cluster.DeployAsync().Within(TimeSpan.FromSeconds(60));
         return new WevisTestCluster(cluster, store);
+    }
+
+    /// <summary>The test rooms and login, on a gateway at a free port of 127.0.0.1.</summary>
+    public static void Configure(WevisClusterOptions wevis, int chatCapacity = 6)
+    {
+        wevis.Login = (name, password, salt, version) => Credentials.Verify(password, Password, salt) ? new User(name) : "wrong password";
+        wevis.EntryRoom = () => new TestLobby();
+        wevis.Define<ChatRoom>("chat", new RoomTypeOptions { Capacity = chatCapacity });
+        wevis.Define<ChatRoom>("table", new RoomTypeOptions { Capacity = 4 });
+        wevis.Define<NotesRoom>("notes");
+        wevis.Gateway.Host = "127.0.0.1";
+        wevis.Gateway.Port = 0;
+        wevis.Gateway.Messages = WevisRegistry.Messages;
     }
 
     public int PortOf(InProcessSiloHandle silo) => silo.ServiceProvider.GetWevisGatewayPort();

@@ -788,7 +788,7 @@ public abstract class Room
     private void ScheduleDispose()
     {
         Directory.Remove(this);
-        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(clearState: true), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(clearState: !room.Directory.IsStopping), this, preferLocal: false);
     }
 
     private async Task RunDisposeAsync(bool clearState = false)

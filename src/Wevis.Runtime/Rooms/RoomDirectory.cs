@@ -53,6 +53,9 @@ public sealed class RoomDirectory
 
     internal bool IsRunning { get; set; }
 
+    /// <summary>Whether the server is stopping: rooms emptied now keep their persistent state (it is not their end, but the server's).</summary>
+    internal bool IsStopping { get; set; }
+
     /// <summary>Where persistent rooms keep their state; null: nowhere.</summary>
     internal IRoomStateStore? StateStore { get; set; }
 

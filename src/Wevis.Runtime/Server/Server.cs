@@ -268,6 +268,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     private async Task StopCoreAsync(Exception? failure)
     {
         ServerLog.Stopping(_logger, _connections.Count);
+        Rooms.IsStopping = true;
         _stopping.Cancel();
         _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(false);
