@@ -11,8 +11,12 @@ namespace Wevis.Orleans;
 /// The grain is reentrant: the room's one-at-a-time rule is kept by the room's own turn (as on one server), and its
 /// ticks, timers and moves run outside grain calls, so the grain's own one-call-at-a-time would add nothing but waits.
 /// The room lives as long as the grain does: it is kept active while the room exists, and goes when the room is disposed.
+/// Rooms are placed at random over the silos: the default placement (resource-optimized) would put every room made by
+/// join-or-create beside its room type's grain, on one silo, and placing by activation counts reads counts published
+/// every second or so, so a burst of new rooms would still land on one silo.
 /// </remarks>
 [Reentrant]
+[global::Orleans.Placement.RandomPlacement]
 [CollectionAgeLimit(AlwaysActive = true)]
 internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 {

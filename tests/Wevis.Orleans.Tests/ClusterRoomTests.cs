@@ -78,6 +78,9 @@ public sealed class ClusterRoomTests
             Assert.Equal(10, groups.Count);
             Assert.All(groups, g => Assert.Equal(4, g.Count()));
 
+            // The rooms are spread over the silos, not all made beside the room type's grain.
+            Assert.True(groups.Select(g => cluster.HostOf(g.Key)?.SiloAddress).Distinct().Count() >= 2, "every room is on one silo");
+
             // Each room agrees: four users in it.
             foreach (Client client in clients)
             {
