@@ -96,6 +96,28 @@ public sealed class ClusterRoomTests
         }
     }
 
+    [Fact]
+    public async Task AMoveRoomCodeMakesHandsTheMessagesSentAfterItToTheNextRoom()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client alice = await cluster.ConnectAsync("alice", cluster.Silos[1]);
+        for (int round = 0; round < 5; round++)
+        {
+            ClientRoom chat = await alice.JoinOrCreateRoomAsync("chat").Within();
+            alice.Send(new WhereAmI());
+            Assert.Equal(chat.Id, (await alice.WaitForAsync<YouAreIn>().Within()).Room);
+
+            // The chat room's code moves her to the lobby; what she sent right after it is the lobby's to answer.
+            alice.Send(new Say("lobby"));
+            alice.Send(new WhereAmI());
+            Assert.Equal("lobby", (await alice.WaitForAsync<YouAreIn>().Within()).Room);
+        }
+
+        // A client's own leave works too.
+        await alice.JoinOrCreateRoomAsync("chat").Within();
+        Assert.Equal("lobby", (await alice.LeaveRoomAsync().Within()).Id);
+    }
+
     private static async Task<ClientRoom> MoveByLobbyAsync(Client client)
     {
         var moved = new TaskCompletionSource<ClientRoom>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -29,12 +29,12 @@ internal sealed class ChatRoom : Room
 {
     private int _sequence;
 
-    protected override void Handle(Connection connection, IMessage message)
+    protected override async ValueTask HandleAsync(Connection connection, IMessage message)
     {
         switch (message)
         {
             case Say { Text: "lobby" }:
-                _ = MoveAsync(connection, Rooms.EntryRoom);
+                await MoveAsync(connection, Rooms.EntryRoom);
                 break;
             case Say say:
                 Broadcast(new Said(connection.User.Name, say.Text, _sequence++));
