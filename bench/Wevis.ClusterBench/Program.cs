@@ -11,27 +11,27 @@ using Wevis.ClusterBench;
 using Wevis.ClusterBench.Messages;
 using Wevis.Orleans;
 
-// Round trips (a: one client, one message at a time) and fan-out (c: one message broadcast to a room of N, timed
-// until the last receiver has it) through a room on a single server, on a cluster's node that is also the client's
-// gateway, and on another node; one run, the same clients and rooms code. Usage:
-//   dotnet run -c Release --project bench/Wevis.ClusterBench -- [--rounds 3000] [--fanout 8] [--out bench/results]
+// Through a room on a single server, on a cluster's node that is also the client's gateway, and on another node, in
+// one run: a) round trips (one client, one message at a time) and f) fan-out (one message broadcast to a room of N,
+// timed until the last receiver has it), both in interleaved blocks (every cycle measures a block of each target,
+// in a rotating order, so drift in the machine's load falls on all three alike), and c) many clients' round trips
+// (aggregate rate, each target in turn). Usage:
+//   dotnet run -c Release --project bench/Wevis.ClusterBench -- [--rounds 3000] [--cycles 10] [--fanout 8] [--clients 100] [--seconds 3] [--out bench/results]
 int rounds = IntArg("--rounds", 3000);
+int cycles = IntArg("--cycles", 10);
 int fanout = IntArg("--fanout", 8);
+int manyClients = IntArg("--clients", 100);
+double seconds = IntArg("--seconds", 3);
 string outDir = StringArg("--out", Path.Combine("bench", "results"));
 const string Password = "bench";
 MessageRegistry messages = WevisRegistry.Messages;
-
 LoginValidator login = (name, password, salt, version) => Credentials.Verify(password, Password, salt) ? new User(name) : "wrong password";
-var results = new List<(string Target, string Scenario, double[] Micros)>();
+double load = LoadAverage();
 
-// The single server.
-var single = new Server(login, new BenchLobby(), new ServerOptions { Host = "127.0.0.1", Port = 0, Messages = messages, MaxConnectionsPerUser = 100 });
+// The single server, and the cluster: two silos in this process, localhost clustering, each a gateway.
+var single = new Server(login, new BenchLobby(), new ServerOptions { Host = "127.0.0.1", Port = 0, Messages = messages });
 single.Rooms.Define<BenchRoom>("bench");
 await single.StartAsync();
-await MeasureAsync("single server", single.Port, roomMustBeOn: null);
-await single.StopAsync();
-
-// The cluster: two silos in this process, localhost clustering, each a gateway.
 int primary = FreePort();
 var silos = new List<IHost>();
 for (int i = 0; i < 2; i++)
@@ -50,7 +50,6 @@ for (int i = 0; i < 2; i++)
             wevis.Gateway.Host = "127.0.0.1";
             wevis.Gateway.Port = 0;
             wevis.Gateway.Messages = messages;
-            wevis.Gateway.MaxConnectionsPerUser = 100;
         });
     });
     IHost host = builder.Build();
@@ -59,113 +58,94 @@ for (int i = 0; i < 2; i++)
 }
 
 int gateway = silos[0].Services.GetWevisGatewayPort();
-await MeasureAsync("cluster, room on the gateway's node", gateway, roomMustBeOn: silos[0]);
-await MeasureAsync("cluster, room on another node", gateway, roomMustBeOn: silos[1]);
+Target[] targets =
+[
+    await Target.OpenAsync("single server", "s", single.Port, fanout, null),
+    await Target.OpenAsync("cluster, room on the gateway's node", "g", gateway, fanout, silos[0]),
+    await Target.OpenAsync("cluster, room on another node", "o", gateway, fanout, silos[1]),
+];
+
+// Warm-up, then a) and f) in interleaved blocks.
+foreach (Target target in targets)
+{
+    await target.RoundTripsAsync(rounds / 10, null);
+    await target.FanOutsAsync(rounds / 10, null);
+}
+
+int block = Math.Max(1, rounds / cycles);
+for (int cycle = 0; cycle < cycles; cycle++)
+{
+    for (int k = 0; k < targets.Length; k++)
+    {
+        Target target = targets[(cycle + k) % targets.Length];
+        await target.RoundTripsAsync(block, target.Rtt);
+        await target.FanOutsAsync(block, target.Fan);
+    }
+}
+
+// c) Many clients in each target's room, each in strict request/response for a fixed time.
+var rates = new List<(string Target, double PerSecond, double P99)>();
+foreach (Target target in targets)
+{
+    (double perSecond, double p99) = await target.ManyClientsAsync(manyClients, seconds);
+    rates.Add((target.Name, perSecond, p99));
+}
+
+foreach (Target target in targets)
+{
+    await target.DisposeAsync();
+}
+
+await single.StopAsync();
 foreach (IHost silo in Enumerable.Reverse(silos))
 {
     await silo.StopAsync();
     silo.Dispose();
 }
 
-// The report: medians and tails, ratios against the single server, and the cost of each hop.
+// The report.
 var report = new StringBuilder();
 string stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 report.AppendLine(CultureInfo.InvariantCulture, $"# Cluster benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 report.AppendLine();
-report.AppendLine(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores, .NET {Environment.Version}; {rounds} rounds each after {rounds / 10} warm-up; fan-out to {fanout} clients. All in one process: the silos talk over loopback TCP, so \"another node\" is a real Orleans network hop without a wire between machines.");
+report.AppendLine(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {load:0.0} before and {LoadAverage():0.0} after. All in one process: the two silos talk over loopback TCP, so \"another node\" is a real Orleans network hop without a wire between machines. a) and f): {rounds} of each per target after {rounds / 10} warm-up, in {cycles} cycles of interleaved blocks; the ratio is the median over cycles of the block medians' ratio to the single server's block in the same cycle.");
 report.AppendLine();
-report.AppendLine("| Target | Scenario | median µs | p90 µs | p99 µs | median vs single |");
+report.AppendLine("| Target | Scenario | median µs | p90 µs | p99 µs | ratio to single (paired) |");
 report.AppendLine("|---|---|---|---|---|---|");
-foreach (var (target, scenario, micros) in results)
+foreach ((string scenario, Func<Target, List<double[]>> blocks) in new (string, Func<Target, List<double[]>>)[] { ("a) round trip", t => t.Rtt), ($"f) fan-out to {fanout}", t => t.Fan) })
 {
-    double baseline = Median(results.First(r => r.Target == "single server" && r.Scenario == scenario).Micros);
-    report.AppendLine(CultureInfo.InvariantCulture, $"| {target} | {scenario} | {Median(micros):0.0} | {Percentile(micros, 0.90):0.0} | {Percentile(micros, 0.99):0.0} | {Median(micros) / baseline:0.00}x |");
+    foreach (Target target in targets)
+    {
+        double[] all = [.. blocks(target).SelectMany(b => b)];
+        double ratio = Median([.. blocks(target).Zip(blocks(targets[0]), (b, s) => Median(b) / Median(s))]);
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {target.Name} | {scenario} | {Median(all):0.0} | {Percentile(all, 0.90):0.0} | {Percentile(all, 0.99):0.0} | {ratio:0.00}x |");
+    }
 }
 
-double Rtt(string target) => Median(results.First(r => r.Target == target && r.Scenario.StartsWith("a)", StringComparison.Ordinal)).Micros);
-double singleRtt = Rtt("single server");
-double sameRtt = Rtt("cluster, room on the gateway's node");
-double otherRtt = Rtt("cluster, room on another node");
 report.AppendLine();
-report.AppendLine("Cost per hop (from the round-trip medians; a round trip crosses each hop twice, in and out):");
+report.AppendLine(CultureInfo.InvariantCulture, $"c) {manyClients} clients in the room, each in strict request/response for {seconds:0} s (targets in turn, not interleaved):");
 report.AppendLine();
-report.AppendLine(CultureInfo.InvariantCulture, $"- gateway to a room on the same node (grain call in, observer call out, the frame encoded again at the gateway): {(sameRtt - singleRtt) / 2:0.0} µs per crossing ({sameRtt - singleRtt:0.0} µs per round trip over the single server).");
-report.AppendLine(CultureInfo.InvariantCulture, $"- gateway to a room on another node (the same, over the silo-to-silo connection): {(otherRtt - singleRtt) / 2:0.0} µs per crossing; the network hop alone adds {(otherRtt - sameRtt) / 2:0.0} µs per crossing over a room on the same node.");
+report.AppendLine("| Target | round trips/s | p99 µs | vs single |");
+report.AppendLine("|---|---|---|---|");
+foreach (var (name, perSecond, p99) in rates)
+{
+    report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {perSecond:0} | {p99:0} | {perSecond / rates[0].PerSecond:0.00}x |");
+}
+
+double PairedDifference(Target a, Target b) => Median([.. a.Rtt.Zip(b.Rtt, (x, y) => Median(x) - Median(y))]);
+double sameOverSingle = PairedDifference(targets[1], targets[0]);
+double otherOverSame = PairedDifference(targets[2], targets[1]);
+report.AppendLine();
+report.AppendLine("Cost per hop (paired differences of the round-trip block medians; a round trip crosses each hop twice, in and out):");
+report.AppendLine();
+report.AppendLine(CultureInfo.InvariantCulture, $"- gateway to a room on the same node (grain call in, observer call out, the frame encoded again at the gateway): {sameOverSingle / 2:0.0} µs per crossing ({sameOverSingle:0.0} µs per round trip over the single server).");
+report.AppendLine(CultureInfo.InvariantCulture, $"- the network hop to a room on another node: {otherOverSame / 2:0.0} µs more per crossing ({otherOverSame:0.0} µs per round trip over a room on the gateway's node).");
 Directory.CreateDirectory(outDir);
 string file = Path.Combine(outDir, $"cluster-{stamp}.md");
 await File.WriteAllTextAsync(file, report.ToString());
 Console.Write(report);
 Console.WriteLine($"Written to {file}");
 return 0;
-
-async Task MeasureAsync(string target, int port, IHost? roomMustBeOn)
-{
-    var clients = new List<Client>();
-    try
-    {
-        for (int i = 0; i < fanout; i++)
-        {
-            var client = new Client($"c{i}", Password, "1", "127.0.0.1", port, new ClientOptions { Messages = messages });
-            await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            clients.Add(client);
-        }
-
-        // A room where it must be: make rooms until Orleans places one there (the rest go when left).
-        string room = (await clients[0].CreateRoomAsync("bench").WaitAsync(TimeSpan.FromSeconds(30))).Id;
-        for (int attempt = 0; roomMustBeOn is not null && !roomMustBeOn.Services.GetRequiredService<NodeRooms>().ActiveRooms.Contains(room); attempt++)
-        {
-            if (attempt > 50)
-            {
-                throw new InvalidOperationException($"Orleans placed no room where the benchmark needs it ({target}).");
-            }
-
-            room = (await clients[0].CreateRoomAsync("bench").WaitAsync(TimeSpan.FromSeconds(30))).Id;
-        }
-
-        foreach (Client client in clients.Skip(1))
-        {
-            await client.JoinRoomAsync(room).WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        // a) Round trips, one at a time.
-        var rtt = new double[rounds];
-        for (int i = -rounds / 10; i < rounds; i++)
-        {
-            long started = Stopwatch.GetTimestamp();
-            clients[0].Send(new Ping(i));
-            await clients[0].WaitForAsync<Pong>().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-            if (i >= 0)
-            {
-                rtt[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-            }
-        }
-
-        results.Add((target, "a) round trip", rtt));
-
-        // c) Fan-out: one message to everyone in the room, until the last has it.
-        var fan = new double[rounds];
-        for (int i = -rounds / 10; i < rounds; i++)
-        {
-            long started = Stopwatch.GetTimestamp();
-            clients[0].Send(new Shout(i));
-            await Task.WhenAll(clients.Select(c => c.WaitForAsync<Heard>().AsTask())).WaitAsync(TimeSpan.FromSeconds(30));
-            if (i >= 0)
-            {
-                fan[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-            }
-        }
-
-        results.Add((target, $"c) fan-out to {fanout}", fan));
-        Console.WriteLine($"{target}: done");
-    }
-    finally
-    {
-        foreach (Client client in clients)
-        {
-            await client.DisposeAsync();
-        }
-    }
-}
 
 static double Median(double[] values) => Percentile(values, 0.5);
 
@@ -181,6 +161,9 @@ static int FreePort()
     listener.Start();
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
+
+static double LoadAverage() =>
+    File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture, out double value) ? value : double.NaN;
 
 int IntArg(string name, int fallback) => int.Parse(StringArg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
