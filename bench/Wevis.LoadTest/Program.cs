@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Wevis.LoadTest.Driver;
 using Wevis.LoadTest.Servers;
 
-// dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N]
+// dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N] [-- --only abcdefg]
 // Internally: serve <system> [--port N] [--lifetime SECONDS] runs one system's server (see ServeCommand).
 // For profiling: single <system> <rtt|pipelined|clients> [--seconds N] runs one scenario (see SingleScenario).
 if (args is ["serve", string name, .. string[] serveOptions])
@@ -27,6 +27,11 @@ LoadTestSettings settings = args.Contains("--quick") ? LoadTestSettings.QuickRun
 if (Option(args, "--rounds") is { } rounds)
 {
     settings = settings with { Rounds = int.Parse(rounds) };
+}
+
+if (Option(args, "--only") is { } only)
+{
+    settings = settings with { Only = only };
 }
 
 if (Option(args, "--idle") is { } idleClients)
