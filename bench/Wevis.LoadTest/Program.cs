@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Wevis.LoadTest.Driver;
 using Wevis.LoadTest.Servers;
 
-// dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N]
+// dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N] [-- --only abcdefg]
 // dotnet run -c Release --project bench/Wevis.LoadTest -- resume [--quick]: sequenced delivery on vs off, resume time.
 // Internally: serve <system> [--port N] [--lifetime SECONDS] runs one system's server (see ServeCommand).
 // For profiling: single <system> <rtt|pipelined|clients> [--seconds N] runs one scenario (see SingleScenario).
@@ -41,6 +41,11 @@ if (args is ["resume", ..])
 if (Option(args, "--rounds") is { } rounds)
 {
     settings = settings with { Rounds = int.Parse(rounds) };
+}
+
+if (Option(args, "--only") is { } only)
+{
+    settings = settings with { Only = only };
 }
 
 if (Option(args, "--idle") is { } idleClients)

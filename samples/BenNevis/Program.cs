@@ -20,6 +20,9 @@ const string Usage = """
           a server that runs until Ctrl+C; a match starts when --players have joined, or --wait seconds after its first
       BenNevis bot [--host localhost] [--port 12121] [--password bennevis] [--name bot] [--kind global] [--seed 1]
           one bot (random, local or global) that plays a match on a server and prints the result and the leaderboard
+      BenNevis cluster [--nodes 3] [--bots 12] [--matches 3] [--budget 1000] [--seconds 120] [--wait 10] [--seed 1345] [--map FILE.asc] [--maps bennevis-maps]
+          as play, on a cluster: --nodes Orleans silos in this process (localhost clustering), each a Wevis gateway;
+          the bots connect to the gateways in turn, and each match is a grain on whichever silo Orleans picks
       BenNevis tournament [--bots 20] [--matches 5] [--budget 1000] [--seed 1345] [--map FILE.asc] [--maps bennevis-maps]
           the same bots play matches in this process, without a server or a network
     """;
@@ -31,6 +34,7 @@ try
     return mode switch
     {
         "play" => await PlayAsync(CommandLine.Parse(rest, ["--bots", "--matches", "--budget", "--seconds", "--wait", "--seed", "--map", "--maps"])),
+        "cluster" => await PlayOnClusterAsync(CommandLine.Parse(rest, ["--nodes", "--bots", "--matches", "--budget", "--seconds", "--wait", "--seed", "--map", "--maps"])),
         "server" => Serve(CommandLine.Parse(rest, ["--host", "--port", "--password", "--players", "--wait", "--budget", "--seconds", "--seed", "--map", "--maps"])),
         "bot" => await RunBotAsync(CommandLine.Parse(rest, ["--host", "--port", "--password", "--name", "--kind", "--seed"])),
         "tournament" => await RunTournamentAsync(CommandLine.Parse(rest, ["--bots", "--matches", "--budget", "--seed", "--map", "--maps"])),
@@ -68,14 +72,50 @@ static async Task<int> PlayAsync(CommandLine options)
     await server.StartAsync();
     Console.WriteLine(Invariant(
         $"{bots} bots play {(bots + players - 1) / players} match(es) of up to {players} on a {settings.Map.Width:0} x {settings.Map.Length:0} km map, {settings.Rules.Budget} evaluations each, on a server at {server.EndPoint}."));
+    await PlayMatchesAsync(bots, [server.Port], history);
+    return 0;
+}
 
+static async Task<int> PlayOnClusterAsync(CommandLine options)
+{
+    int nodes = options.GetInt("--nodes", 3, min: 1, max: 16);
+    int bots = options.GetInt("--bots", 12, min: 1, max: 1000);
+    int matches = options.GetInt("--matches", 3, min: 1, max: bots);
+    int players = (bots + matches - 1) / matches;
+    var settings = new MatchSettings(LoadMap(options))
+    {
+        Rules = Rules(options),
+        Players = players,
+        StartWait = options.GetSeconds("--wait", TimeSpan.FromSeconds(10)),
+        MapsFolder = options.Get("--maps", "bennevis-maps"),
+    };
+    var history = new MatchHistory();
+    IReadOnlyList<Microsoft.Extensions.Hosting.IHost> silos = await GameCluster.StartLocalAsync(nodes, settings, history);
+    try
+    {
+        int[] ports = [.. silos.Select(GameCluster.GatewayPort)];
+        Console.WriteLine(Invariant(
+            $"{bots} bots play {(bots + players - 1) / players} match(es) of up to {players} on a {settings.Map.Width:0} x {settings.Map.Length:0} km map, {settings.Rules.Budget} evaluations each, on a cluster of {nodes} silos with gateways at 127.0.0.1:{string.Join(", ", ports)}."));
+        await PlayMatchesAsync(bots, ports, history);
+    }
+    finally
+    {
+        await GameCluster.StopAsync(silos);
+    }
+
+    return 0;
+}
+
+// Bots connect to the gateways in turn (one server: its port), play, and the results are printed once all are over.
+static async Task PlayMatchesAsync(int bots, int[] ports, MatchHistory history)
+{
     // Seated one after another, so that the same bots meet in the same matches on every run; they play all at once.
     var playing = new List<Task<MatchReport>>();
     for (int i = 0; i < bots; i++)
     {
         string kind = Strategy.Kinds[i % Strategy.Kinds.Count];
         var seated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        playing.Add(NetworkBot.PlayAsync($"{kind}{(i / Strategy.Kinds.Count) + 1}", kind, (ulong)i + 1, "127.0.0.1", server.Port, seated: seated));
+        playing.Add(NetworkBot.PlayAsync($"{kind}{(i / Strategy.Kinds.Count) + 1}", kind, (ulong)i + 1, "127.0.0.1", ports[i % ports.Length], seated: seated));
         await seated.Task;
     }
 
@@ -95,7 +135,6 @@ static async Task<int> PlayAsync(CommandLine options)
     }
 
     PrintLeaderboard(history.Leaderboard());
-    return 0;
 }
 
 static int Serve(CommandLine options)

@@ -88,8 +88,8 @@ public sealed partial class GuideCoverageTests
     private static bool NameTogether(IEnumerable<Section> sections, string type, string member) =>
         sections.Any(s => s.Names.Contains(type) && s.Names.Contains(member));
 
-    /// <summary>The packages whose public API the guide covers: the runtime, the Generic Host package and the test server.</summary>
-    private static readonly System.Reflection.Assembly[] s_packages = [typeof(Server).Assembly, typeof(Wevis.Hosting.WevisServerBuilder).Assembly, typeof(Wevis.Testing.InMemoryServer).Assembly];
+    /// <summary>The packages whose public API the guide covers: the runtime, the Generic Host package, the test server and the Orleans scale-out.</summary>
+    private static readonly System.Reflection.Assembly[] s_packages = [typeof(Server).Assembly, typeof(Wevis.Hosting.WevisServerBuilder).Assembly, typeof(Wevis.Testing.InMemoryServer).Assembly, typeof(Wevis.Orleans.WevisClusterOptions).Assembly];
 
     /// <summary>The exported types of the packages.</summary>
     private static IEnumerable<Type> PublicTypes() => s_packages.SelectMany(a => a.GetExportedTypes()).OrderBy(t => t.FullName, StringComparer.Ordinal);

@@ -16,15 +16,16 @@ public class BenNevisBotTests(ITestOutputHelper output)
     private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
 
     [Fact]
-    public async Task GlobalBeatsLocalBeatsRandomInMeanScoreOnFixedSeeds()
+    public async Task GlobalBeatsLocalBeatsRandomInMeanScoreAndWinsMostMatchesOnFixedSeeds()
     {
-        // 8 maps; on each, 9 bots (3 of each kind) in 3 matches: 24 scores a kind.
+        // 8 maps; on each, 9 bots (3 of each kind) in 3 matches, one of each kind in every match (the tournament seats
+        // bot i in match i % 3): 24 scores a kind, and 24 matches in which the three kinds meet.
         var scores = Strategy.Kinds.ToDictionary(kind => kind, _ => new List<double>());
         var leaderboard = new Leaderboard();
         for (ulong seed = 1; seed <= 8; seed++)
         {
             HeightGrid map = SyntheticBritain.Generate(seed, spacing: 1);
-            List<Contender> bots = [.. Enumerable.Range(0, 9).Select(i => Strategy.Kinds[i % 3]).Select((kind, i) => new Contender($"{kind}{i / 3}", Strategy.Create(kind)))];
+            List<Contender> bots = [.. Enumerable.Range(0, 9).Select(i => Strategy.Kinds[i / 3]).Select((kind, i) => new Contender($"{kind}{i % 3}", Strategy.Create(kind)))];
             IReadOnlyList<MatchResult> results = await Tournament.PlayAsync(
                 map, MatchRules.Default, bots, matches: 3, seed, new FakeTimeProvider(), leaderboard, firstMatch: (int)seed * 10).WaitAsync(Timeout);
 
@@ -41,9 +42,15 @@ public class BenNevisBotTests(ITestOutputHelper output)
         Assert.True(global > local + 50, table);
         Assert.True(local > random + 50, table);
 
-        // The leaderboard shows it: of the nine names, global ones lead and random ones trail.
+        // The leaderboard shows it: global bots win most of the matches, local ones more than random ones; of the nine
+        // names, global ones lead and random ones trail.
         IReadOnlyList<BenNevis.Matches.LeaderboardRow> rows = leaderboard.Rows();
         Assert.Equal(24, leaderboard.Matches);
+        Dictionary<string, int> wins = Strategy.Kinds.ToDictionary(kind => kind, kind => rows.Where(row => row.Name.StartsWith(kind, StringComparison.Ordinal)).Sum(row => row.Wins));
+        string won = "wins: " + string.Join(", ", wins.Select(pair => $"{pair.Key} {pair.Value}"));
+        output.WriteLine(won);
+        Assert.True(wins["global"] > leaderboard.Matches / 2, won);
+        Assert.True(wins["local"] > wins["random"], won);
         Assert.True(rows.Take(3).Count(row => row.Name.StartsWith("global", StringComparison.Ordinal)) >= 2, string.Join("\n", rows));
         Assert.True(rows.TakeLast(3).Count(row => row.Name.StartsWith("random", StringComparison.Ordinal)) >= 2, string.Join("\n", rows));
     }

@@ -47,6 +47,40 @@ public partial class BenNevisProgramTests
     }
 
     [Fact]
+    public async Task ClusterModeRunsThreeSilosAndBotsSpreadOverTheirGatewaysFinishTheirMatches()
+    {
+        string maps = Path.Combine(Path.GetTempPath(), $"bennevis-maps-{Guid.NewGuid():N}");
+        try
+        {
+            using DotnetProcess cluster = DotnetProcess.Start(
+                [Repository.SampleDll("BenNevis"), "cluster", "--nodes", "3", "--bots", "6", "--matches", "2", "--budget", "200", "--maps", maps]);
+
+            Assert.True(await cluster.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 0, cluster.Transcript);
+            IReadOnlyList<string> lines = cluster.Output;
+            Match first = Regex.Match(lines[0], @"^6 bots play 2 match\(es\) of up to 3 on a 700 x 1300 km map, 200 evaluations each, on a cluster of 3 silos with gateways at 127\.0\.0\.1:(?<ports>\d+, \d+, \d+)\.$");
+            Assert.True(first.Success, cluster.Transcript);
+            Assert.Equal(3, first.Groups["ports"].Value.Split(", ").Distinct().Count());
+            for (int match = 1; match <= 2; match++)
+            {
+                Assert.Matches($@"^Match {match} is over \(all done\); the summit is 1345 m at \(\d+\.\d, \d+\.\d\) km; \w+ won with \d+ m at .* after \d+ evaluations\.$", lines[(2 * match) - 1]);
+                Assert.True(File.Exists(Path.Combine(maps, $"match-{match}.svg")));
+            }
+
+            Assert.Equal("Leaderboard:", lines[5]);
+            Assert.Equal(
+                ["global1", "global2", "local1", "local2", "random1", "random2"],
+                lines.Skip(6).Select(line => LeaderboardLine().Match(line)).Select(m => m.Groups["name"].Value).Order());
+        }
+        finally
+        {
+            if (Directory.Exists(maps))
+            {
+                Directory.Delete(maps, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task BotProcessesPlayAMatchOnAServerProcessThatTellsTheSummitOnlyAtTheEnd()
     {
         string maps = Path.Combine(Path.GetTempPath(), $"bennevis-maps-{Guid.NewGuid():N}");

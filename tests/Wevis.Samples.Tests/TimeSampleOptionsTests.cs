@@ -37,6 +37,26 @@ public sealed partial class TimeSampleOptionsTests
     }
 
     [Fact]
+    public async Task TheServerTakesItsPingIntervalFromTheCommandLine()
+    {
+        using DotnetProcess server = DotnetProcess.Start(
+            [Repository.SampleDll("TimeServer"), "--host", "127.0.0.1", "--port", "0", "--ping-interval", "0.3"]);
+        Match listening = await server.WaitForOutputAsync(ListeningLine(), Timeout);
+        int port = int.Parse(listening.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        // A logged-in client that says nothing is pinged after 0.3 s of quiet (the default would wait 10 s); it
+        // answers by itself, so it is still served afterwards.
+        await using var client = new Client(
+            TimeMessages.TimeProtocol.DefaultUser, TimeMessages.TimeProtocol.DefaultPassword, TimeMessages.TimeProtocol.Version, "127.0.0.1", port,
+            new ClientOptions { Messages = TimeMessages.WevisRegistry.Messages });
+        await client.ConnectAsync().WaitAsync(Timeout);
+        await server.WaitForOutputAsync(PingedLine(), TimeSpan.FromSeconds(5));
+
+        client.Send(new TimeMessages.WhoAmI());
+        Assert.Equal(TimeMessages.TimeProtocol.DefaultUser, (await client.WaitForAsync<TimeMessages.YouAre>().AsTask().WaitAsync(Timeout)).Name);
+    }
+
+    [Fact]
     public async Task TheClientTakesItsConnectTimeoutFromTheCommandLine()
     {
         // A server that accepts the connection and then says nothing, so the login never finishes.
@@ -51,7 +71,17 @@ public sealed partial class TimeSampleOptionsTests
 
         Assert.Equal(1, exitCode);
         Assert.Equal([$"Could not connect and log in to 127.0.0.1:{port} within 0.5 s."], client.Errors);
-        (await accepted.WaitAsync(Timeout)).Dispose();
+
+        // The connection is usually accepted, but on a loaded machine the half second can run out before the client
+        // has even connected (seen at a load average of 21), and the timeout it reports is the same; so this only tidies up.
+        silent.Stop();
+        try
+        {
+            (await accepted.WaitAsync(TimeSpan.FromSeconds(1))).Dispose();
+        }
+        catch (Exception ex) when (ex is TimeoutException or SocketException or ObjectDisposedException)
+        {
+        }
     }
 
     [Theory]
@@ -72,6 +102,9 @@ public sealed partial class TimeSampleOptionsTests
 
     [GeneratedRegex(@"Wevis server listening on 127\.0\.0\.1:(?<port>\d+) ")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"Pinged connection #\d+ \(michael\) after \d+ ms of quiet")]
+    private static partial Regex PingedLine();
 
     [GeneratedRegex(@"did not log in within 0\.5 s")]
     private static partial Regex DidNotLogInLine();

@@ -63,6 +63,13 @@ internal sealed class GrpcBenchClient : IBenchClient
         _ = reading.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
+    // gRPC is not in the fan-out scenarios (one stream per client has no groups to repeat to).
+    public Task JoinFanOutAsync() => throw new NotSupportedException("gRPC is not in the fan-out scenarios.");
+
+    public ValueTask ShoutAsync(int seq) => throw new NotSupportedException("gRPC is not in the fan-out scenarios.");
+
+    public void ListenForHeard(Action<int> heard) => throw new NotSupportedException("gRPC is not in the fan-out scenarios.");
+
     public ValueTask DisposeAsync()
     {
         _call.Dispose();

@@ -10,6 +10,7 @@ internal sealed class RawBenchClient : IBenchClient
     private readonly Socket _socket;
     private readonly byte[] _request = new byte[RawFrames.FrameSize];
     private readonly byte[] _input = new byte[64 * 1024];
+    private Task _listening = Task.CompletedTask;
 
     private RawBenchClient(Socket socket)
     {
@@ -75,9 +76,52 @@ internal sealed class RawBenchClient : IBenchClient
         }
     }
 
-    public ValueTask DisposeAsync()
+    // A reply proves the server has accepted the connection and counts it among those it repeats shouts to.
+    public Task JoinFanOutAsync() => RoundTripAsync().AsTask();
+
+    public async ValueTask ShoutAsync(int seq)
+    {
+        byte[] shout = new byte[RawFrames.FrameSize];
+        RawFrames.WriteShout(shout, seq);
+        await _socket.SendAsync(shout.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+    }
+
+    public void ListenForHeard(Action<int> heard) => _listening = ListenAsync(heard);
+
+    private async Task ListenAsync(Action<int> heard)
+    {
+        int filled = 0;
+        try
+        {
+            while (true)
+            {
+                int read = await _socket.ReceiveAsync(_input.AsMemory(filled), SocketFlags.None).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                filled += read;
+                int frames = RawFrames.CountWholeFrames(_input.AsSpan(0, filled));
+                for (int i = 0; i < frames; i++)
+                {
+                    heard(RawFrames.ShoutNumber(_input.AsSpan(i * RawFrames.FrameSize)));
+                }
+
+                int consumed = frames * RawFrames.FrameSize;
+                _input.AsSpan(consumed, filled - consumed).CopyTo(_input);
+                filled -= consumed;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Disposed: the listening ends.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
     {
         _socket.Dispose();
-        return ValueTask.CompletedTask;
+        await _listening.ConfigureAwait(false);
     }
 }

@@ -55,6 +55,12 @@ internal sealed class SignalRBenchClient : IBenchClient, IValueTaskSource
         }
     }
 
+    public Task JoinFanOutAsync() => _connection.InvokeAsync("Join");
+
+    public ValueTask ShoutAsync(int seq) => new(_connection.SendAsync("Shout", seq));
+
+    public void ListenForHeard(Action<int> heard) => _connection.On<int>("Heard", heard);
+
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync().ConfigureAwait(false);
 
     void IValueTaskSource.GetResult(short token) => _reply.GetResult(token);

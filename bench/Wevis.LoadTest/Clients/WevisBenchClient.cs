@@ -1,4 +1,5 @@
 using Example;
+using Wevis.LoadTest.Messages;
 using Wevis.LoadTest.Servers;
 
 namespace Wevis.LoadTest.Clients;
@@ -8,6 +9,7 @@ internal sealed class WevisBenchClient : IBenchClient
 {
     private static readonly WhatTimeIsIt Request = new();
     private readonly Client _client;
+    private Task _listening = Task.CompletedTask;
 
     private WevisBenchClient(Client client) => _client = client;
 
@@ -57,5 +59,47 @@ internal sealed class WevisBenchClient : IBenchClient
         }
     }
 
-    public ValueTask DisposeAsync() => _client.DisposeAsync();
+    // A reply proves the user is in the entry room, the room shouts are repeated in.
+    public Task JoinFanOutAsync() => RoundTripAsync().AsTask();
+
+    /// <summary>g) Joins a room of four, or creates one (the server's join-or-create: racing clients fill rooms in turn).</summary>
+    public async Task JoinRoomOfFourAsync() => RoomId = (await _client.JoinOrCreateRoomAsync(WevisBenchServer.QuadRoomType).ConfigureAwait(false)).Id;
+
+    /// <summary>g) The room joined last.</summary>
+    public string? RoomId { get; private set; }
+
+    /// <summary>g) Back to the entry room.</summary>
+    public async Task LeaveRoomAsync() => RoomId = (await _client.LeaveRoomAsync().ConfigureAwait(false)).Id;
+
+    public ValueTask ShoutAsync(int seq)
+    {
+        _client.Send(new Shout(seq));
+        return ValueTask.CompletedTask;
+    }
+
+    public void ListenForHeard(Action<int> heard) => _listening = ListenAsync(heard);
+
+    private async Task ListenAsync(Action<int> heard)
+    {
+        try
+        {
+            while (true)
+            {
+                if (await _client.ReceiveAsync().ConfigureAwait(false) is Heard message)
+                {
+                    heard(message.Seq);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ConnectionClosedException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Disposed: the listening ends.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync().ConfigureAwait(false);
+        await _listening.ConfigureAwait(false);
+    }
 }

@@ -5,6 +5,11 @@ internal sealed record LoadTestSettings
 {
     public bool Quick { get; init; }
 
+    /// <summary>The scenarios to run, by letter (<c>--only fg</c>); a) and b) run together, as do c) and d). All by default.</summary>
+    public string Only { get; init; } = "abcdefg";
+
+    public bool Runs(char scenario) => Only.Contains(scenario, StringComparison.Ordinal);
+
     /// <summary>Interleaved rounds; each figure is the median over rounds.</summary>
     public int Rounds { get; init; } = 3;
 
@@ -34,6 +39,19 @@ internal sealed record LoadTestSettings
 
     public TimeSpan ClientsMeasure { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>f) The fan-out room's sizes: every client receives every message (the sender is one of them).</summary>
+    public int[] FanOutClients { get; init; } = [100, 1_000];
+
+    /// <summary>f) Messages in flight from the one sender.</summary>
+    public int[] FanOutWindows { get; init; } = [1, 16];
+
+    public TimeSpan FanOutWarmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan FanOutMeasure { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>g) Rooms of four clients each (Wevis); c) among as many clients in one room is the baseline.</summary>
+    public int RoomsOfFour { get; init; } = 1_000;
+
     /// <summary>e) Idle logged-in Wevis clients.</summary>
     public int IdleClients { get; init; } = 10_000;
 
@@ -56,6 +74,10 @@ internal sealed record LoadTestSettings
         PipelineMeasure = TimeSpan.FromMilliseconds(700),
         ClientsWarmup = TimeSpan.FromMilliseconds(300),
         ClientsMeasure = TimeSpan.FromMilliseconds(700),
+        FanOutClients = [10, 100],
+        FanOutWarmup = TimeSpan.FromMilliseconds(300),
+        FanOutMeasure = TimeSpan.FromMilliseconds(700),
+        RoomsOfFour = 25,
         IdleClients = 300,
         ServerLifetime = TimeSpan.FromMinutes(2),
     };

@@ -17,39 +17,56 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(Invariant($"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {Environment.OSVersion}. Client and servers share the cores over 127.0.0.1; each server in its own process."));
         text.AppendLine(Invariant($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}. Run took {duration.TotalSeconds:N0} s."));
+        if (results.Descriptors is { } descriptors)
+        {
+            text.AppendLine(Invariant($"File descriptors: {descriptors.Describe()}."));
+        }
+
         text.AppendLine(Invariant($"Runtime settings: the same executable and settings for every server and client (workstation concurrent GC, tiered PGO). DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS: {Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") ?? "unset"}."));
-        text.AppendLine(Invariant($"Each figure is the median of {settings.Rounds} interleaved round(s) (system order rotated per round). a) {settings.LatencyWarmup.TotalSeconds:0.#} s of warm-up per system, then {settings.LatencyCycles} cycles of {settings.BlockSize}-round-trip blocks per round; b) window {settings.PipelineWindow}, {settings.PipelineMeasure.TotalSeconds:0.#} s measured after {settings.PipelineWarmup.TotalSeconds:0.#} s; c) {settings.Clients} clients, {settings.ClientsMeasure.TotalSeconds:0.#} s measured after {settings.ClientsWarmup.TotalSeconds:0.#} s; e) {settings.IdleClients:N0} idle clients."));
+        text.AppendLine(Invariant($"Each figure is the median of {settings.Rounds} interleaved round(s) (system order rotated per round). a) {settings.LatencyWarmup.TotalSeconds:0.#} s of warm-up per system, then {settings.LatencyCycles} cycles of {settings.BlockSize}-round-trip blocks per round; b) window {settings.PipelineWindow}, {settings.PipelineMeasure.TotalSeconds:0.#} s measured after {settings.PipelineWarmup.TotalSeconds:0.#} s; c) {settings.Clients} clients, {settings.ClientsMeasure.TotalSeconds:0.#} s measured after {settings.ClientsWarmup.TotalSeconds:0.#} s; f) {string.Join(" and ", settings.FanOutClients)} clients, {string.Join(" and ", settings.FanOutWindows)} in flight; g) {settings.RoomsOfFour:N0} rooms of 4; e) {settings.IdleClients:N0} idle clients asked for."));
         text.AppendLine();
-        text.AppendLine("## Figures");
-        text.AppendLine();
-        text.AppendLine("Each cell: the figure, then its ratio to raw TCP and to SignalR.");
-        text.AppendLine();
-        text.AppendLine("| figure | " + string.Join(" | ", Columns.Select(c => c.DisplayName())) + " |");
-        text.AppendLine("|---|" + string.Concat(Columns.Select(_ => "---|")));
-        Row(text, results, "a) RTT p50", r => r.Latency.PercentileMicroseconds(50), Microseconds);
-        Row(text, results, "a) RTT p99", r => r.Latency.PercentileMicroseconds(99), Microseconds);
-        Row(text, results, "a) RTT p99.9", r => r.Latency.PercentileMicroseconds(99.9), Microseconds);
-        Row(text, results, "b) pipelined, 1 connection (replies/s)", r => r.PipelinedPerSecond, Count);
-        Row(text, results, Invariant($"c) {settings.Clients} clients (round trips/s)"), r => r.ClientsRoundTripsPerSecond, Count);
-        Row(text, results, Invariant($"c) {settings.Clients} clients p99"), r => r.ClientsP99Microseconds, Microseconds);
-        Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
-        text.AppendLine();
-        text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
+        if (settings.Runs('a') || settings.Runs('b') || settings.Runs('c') || settings.Runs('d'))
+        {
+            text.AppendLine("## Figures");
+            text.AppendLine();
+            text.AppendLine("Each cell: the figure, then its ratio to raw TCP and to SignalR.");
+            text.AppendLine();
+            text.AppendLine("| figure | " + string.Join(" | ", Columns.Select(c => c.DisplayName())) + " |");
+            text.AppendLine("|---|" + string.Concat(Columns.Select(_ => "---|")));
+            Row(text, results, "a) RTT p50", r => r.Latency.PercentileMicroseconds(50), Microseconds);
+            Row(text, results, "a) RTT p99", r => r.Latency.PercentileMicroseconds(99), Microseconds);
+            Row(text, results, "a) RTT p99.9", r => r.Latency.PercentileMicroseconds(99.9), Microseconds);
+            Row(text, results, "b) pipelined, 1 connection (replies/s)", r => r.PipelinedPerSecond, Count);
+            Row(text, results, Invariant($"c) {settings.Clients} clients (round trips/s)"), r => r.ClientsRoundTripsPerSecond, Count);
+            Row(text, results, Invariant($"c) {settings.Clients} clients p99"), r => r.ClientsP99Microseconds, Microseconds);
+            Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
+            text.AppendLine();
+            text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
+        }
+
+        FanOutSection(text, settings, results);
+        ManyRoomsSection(text, results);
 
         if (results.Idle is { } idle)
         {
             text.AppendLine();
             text.AppendLine(Invariant($"## e) Wevis with {idle.Clients:N0} idle logged-in clients"));
             text.AppendLine();
+            text.AppendLine(Invariant($"One fresh server: c) {idle.RunsEachSide} time(s) without idle clients, then the logins, then c) {idle.RunsEachSide} time(s) among them; each side is the median of its runs, on the same server process."));
+            text.AppendLine();
             text.AppendLine("| figure | value |");
             text.AppendLine("|---|---|");
             text.AppendLine(Invariant($"| time to log them all in | {idle.LoginTime.TotalSeconds:N2} s |"));
-            text.AppendLine(Invariant($"| server RSS before → after the logins → after a full collection | {Mebibytes(idle.ResidentBefore)} → {Mebibytes(idle.ResidentAfterLogin)} → {Mebibytes(idle.ResidentAfterCollect)} |"));
-            text.AppendLine(Invariant($"| server memory per idle connection, right after the logins | {idle.BytesPerConnection / 1024:N2} KiB |"));
-            text.AppendLine(Invariant($"| server memory per idle connection, after a full collection | {idle.BytesPerConnectionCollected / 1024:N2} KiB |"));
-            text.AppendLine(Invariant($"| c) among them: round trips/s | {Count(idle.ActiveRoundTripsPerSecond)} ({idle.ActiveRoundTripsPerSecond / results.Median(SystemKind.Wevis, r => r.ClientsRoundTripsPerSecond):0.00}× without them) |"));
-            text.AppendLine(Invariant($"| c) among them: p99 | {Microseconds(idle.ActiveP99Microseconds)} ({idle.ActiveP99Microseconds / results.Median(SystemKind.Wevis, r => r.ClientsP99Microseconds):0.00}× without them) |"));
+            text.AppendLine(Invariant($"| server RSS before → right after the logins | {Mebibytes(idle.ResidentBefore)} → {Mebibytes(idle.ResidentAfterLogin)} |"));
+            text.AppendLine(Invariant($"| server RSS growth per idle connection, right after the logins (what the machine pays, GC slack included) | {idle.BytesPerConnection / 1024:N2} KiB |"));
+            text.AppendLine(Invariant($"| live managed heap before → after the logins, each after a compacting collection | {Mebibytes(idle.HeapBefore.LiveBytes)} → {Mebibytes(idle.HeapAfter.LiveBytes)} |"));
+            text.AppendLine(Invariant($"| live managed heap per idle connection (what each keeps on the heap; kernel socket buffers are not in it) | {idle.HeapBytesPerConnection / 1024:N2} KiB |"));
+            text.AppendLine(Invariant($"| server RSS after that collection; the collector's committed memory before → after | {Mebibytes(idle.ResidentAfterCollect)}; {Mebibytes(idle.HeapBefore.CommittedBytes)} → {Mebibytes(idle.HeapAfter.CommittedBytes)} |"));
+            text.AppendLine(Invariant($"| c) without them → among them: round trips/s | {Count(idle.WithoutRoundTripsPerSecond)} → {Count(idle.ActiveRoundTripsPerSecond)} ({idle.ActiveRoundTripsPerSecond / idle.WithoutRoundTripsPerSecond:0.00}×) |"));
+            text.AppendLine(Invariant($"| c) without them → among them: p99 | {Microseconds(idle.WithoutP99Microseconds)} → {Microseconds(idle.ActiveP99Microseconds)} ({idle.ActiveP99Microseconds / idle.WithoutP99Microseconds:0.00}×) |"));
             text.AppendLine(Invariant($"| server peak RSS | {Mebibytes(idle.ServerPeakBytes)} |"));
+            text.AppendLine();
+            text.AppendLine("RSS does not fall after a collection: the collector keeps the memory it freed committed for the next allocations, so RSS after a collection can read higher than right after the logins and is not memory the connections keep. The live heap after a compacting collection is.");
         }
 
         text.AppendLine();
@@ -57,7 +74,7 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("| target | measured | required | met |");
         text.AppendLine("|---|---|---|---|");
-        foreach (Target target in Targets(results))
+        foreach (Target target in Targets(settings, results).Where(t => t.Ran))
         {
             text.AppendLine(Invariant($"| {target.Name} | {target.Measured} | {target.Required} | {(target.Met ? "yes" : "**no**")} |"));
         }
@@ -76,7 +93,77 @@ internal static class Report
         return text.ToString();
     }
 
-    private static IEnumerable<Target> Targets(RunResults results)
+    private static void FanOutSection(StringBuilder text, LoadTestSettings settings, RunResults results)
+    {
+        if (results.FanOut.Count == 0)
+        {
+            return;
+        }
+
+        SystemKind[] systems = [SystemKind.Raw, SystemKind.Wevis, SystemKind.SignalR];
+        text.AppendLine();
+        text.AppendLine("## f) Fan-out: one room, one sender, every message to everyone in it");
+        text.AppendLine();
+        text.AppendLine(Invariant($"A fresh server per system and room size; the sender is one of the room's clients and receives its own messages too. A message is delivered when its last recipient has it: deliveries/s counts those messages times the recipients; the latency runs from the send to that last receipt. {settings.FanOutMeasure.TotalSeconds:0.#} s measured after {settings.FanOutWarmup.TotalSeconds:0.#} s per window. The floor writes each read's shouts to every socket in turn, one write each; Wevis repeats with `Room.Broadcast`; SignalR with `Clients.Group(...)`. Each cell: the figure, then Wevis's and SignalR's ratio to raw TCP (and Wevis's to SignalR)."));
+        text.AppendLine();
+        text.AppendLine("| clients, in flight | figure | " + string.Join(" | ", systems.Select(c => c.DisplayName())) + " |");
+        text.AppendLine("|---|---|" + string.Concat(systems.Select(_ => "---|")));
+        foreach (int clients in settings.FanOutClients)
+        {
+            foreach (int window in settings.FanOutWindows)
+            {
+                FanOutRow(text, results, clients, window, "deliveries/s", f => f.DeliveriesPerSecond, Count);
+                FanOutRow(text, results, clients, window, "send to last receipt p50", f => f.P50Microseconds, Microseconds);
+                FanOutRow(text, results, clients, window, "send to last receipt p99", f => f.P99Microseconds, Microseconds);
+                FanOutRow(text, results, clients, window, "server CPU per delivery", f => f.ServerMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
+                FanOutRow(text, results, clients, window, "server allocations per delivery", f => f.ServerBytesPerDelivery, v => Invariant($"{v:N0} B"), ratios: false);
+                FanOutRow(text, results, clients, window, "clients' CPU per delivery (the driver)", f => f.ClientsMicrosecondsPerDelivery, v => Invariant($"{v:N2} µs"));
+            }
+        }
+    }
+
+    private static void FanOutRow(StringBuilder text, RunResults results, int clients, int window, string name, Func<FanOutFigures, double> figure, Func<double, string> format, bool ratios = true)
+    {
+        double raw = results.FanOutMedian(SystemKind.Raw, clients, window, figure);
+        double signalR = results.FanOutMedian(SystemKind.SignalR, clients, window, figure);
+        double wevis = results.FanOutMedian(SystemKind.Wevis, clients, window, figure);
+        if (!ratios)
+        {
+            // Ratios to a figure near zero (the floor allocates nothing) say nothing.
+            text.AppendLine(Invariant($"| {clients:N0}, {window} | {name} | {format(raw)} | {format(wevis)} | {format(signalR)} |"));
+            return;
+        }
+
+        text.Append(Invariant($"| {clients:N0}, {window} | {name} | {format(raw)} | "));
+        text.Append(Invariant($"{format(wevis)} ({wevis / raw:0.00}× raw, {wevis / signalR:0.00}× SignalR) | "));
+        text.AppendLine(Invariant($"{format(signalR)} ({signalR / raw:0.00}× raw) |"));
+    }
+
+    private static void ManyRoomsSection(StringBuilder text, RunResults results)
+    {
+        if (results.ManyRooms.Count == 0)
+        {
+            return;
+        }
+
+        ManyRoomsFigures first = results.ManyRooms[0];
+        double single = results.ManyRoomsMedian(g => g.SingleRoomPerSecond);
+        double singleP99 = results.ManyRoomsMedian(g => g.SingleRoomP99Microseconds);
+        double rooms = results.ManyRoomsMedian(g => g.RoomsPerSecond);
+        double broadcast = results.ManyRoomsMedian(g => g.BroadcastPerSecond);
+        text.AppendLine();
+        text.AppendLine(Invariant($"## g) Many rooms: Wevis, {first.Clients:N0} clients in one room, and in rooms of 4"));
+        text.AppendLine();
+        text.AppendLine(Invariant($"One fresh server per round and the same {first.Clients:N0} connections throughout: c) with all of them in the entry room (one room), then in rooms of four joined by join-or-create (they ended up in {string.Join(", ", results.ManyRooms.Select(g => g.Rooms.ToString("N0", CultureInfo.InvariantCulture)).Distinct())} rooms), then each client shouting its number and waiting for it to come back through its room's broadcast (4 deliveries per round trip). Which of one room and many goes first alternates per round."));
+        text.AppendLine();
+        text.AppendLine("| figure | round trips/s | p99 | ÷ one room's round trips/s |");
+        text.AppendLine("|---|---|---|---|");
+        text.AppendLine(Invariant($"| one room, request/response (c) with as many clients) | {Count(single)} | {Microseconds(singleP99)} | 1.00 |"));
+        text.AppendLine(Invariant($"| rooms of 4, request/response | {Count(rooms)} | {Microseconds(results.ManyRoomsMedian(g => g.RoomsP99Microseconds))} | {rooms / single:0.00} |"));
+        text.AppendLine(Invariant($"| rooms of 4, broadcast ({Count(results.ManyRoomsMedian(g => g.BroadcastDeliveriesPerSecond))} deliveries/s) | {Count(broadcast)} | {Microseconds(results.ManyRoomsMedian(g => g.BroadcastP99Microseconds))} | {broadcast / single:0.00} |"));
+    }
+
+    private static IEnumerable<Target> Targets(LoadTestSettings settings, RunResults results)
     {
         double Median(SystemKind s, Func<SystemRound, double> f) => results.Median(s, f);
         double rawOverBlocks = Statistics.Median(results.WevisOverRawBlockRatios);
@@ -95,10 +182,43 @@ internal static class Report
         if (results.Idle is { } idle)
         {
             yield return Target.AtMost(Invariant($"e) {idle.Clients:N0} idle clients logged in (s)"), idle.LoginTime.TotalSeconds, 10);
-            yield return Target.AtMost("e) server memory per idle connection (KiB, after a full collection)", idle.BytesPerConnectionCollected / 1024, 10);
-            yield return Target.AtMost("e) server memory per idle connection (KiB, right after the logins)", idle.BytesPerConnection / 1024, 10);
-            yield return Target.AtLeast("e) c) among them: round trips/s ÷ without them", idle.ActiveRoundTripsPerSecond / clients, 1 / 1.5);
-            yield return Target.AtMost("e) c) among them: p99 ÷ without them", idle.ActiveP99Microseconds / p99, 1.5);
+            yield return Target.AtMost("e) server RSS growth per idle connection, right after the logins (KiB)", idle.BytesPerConnection / 1024, 10);
+            yield return Target.AtMost("e) live managed heap per idle connection, after a compacting collection (KiB)", idle.HeapBytesPerConnection / 1024, 10);
+            yield return Target.AtLeast(Invariant($"e) c) among them ÷ without them, same server, {idle.RunsEachSide} run(s) each: round trips/s"), idle.ActiveRoundTripsPerSecond / idle.WithoutRoundTripsPerSecond, 1 / 1.5);
+            yield return Target.AtMost(Invariant($"e) c) among them ÷ without them, same server, {idle.RunsEachSide} run(s) each: p99"), idle.ActiveP99Microseconds / idle.WithoutP99Microseconds, 1.5);
+        }
+
+        foreach (int clientCount in settings.FanOutClients)
+        {
+            foreach (int window in settings.FanOutWindows)
+            {
+                double wevis = results.FanOutMedian(SystemKind.Wevis, clientCount, window, f => f.DeliveriesPerSecond);
+                double raw = results.FanOutMedian(SystemKind.Raw, clientCount, window, f => f.DeliveriesPerSecond);
+                yield return Target.AtLeast(Invariant($"f) {clientCount:N0} clients, {window} in flight: Wevis deliveries/s ÷ raw TCP"), wevis / raw, 0.8);
+            }
+        }
+
+        int largest = settings.FanOutClients.Max();
+        int widest = settings.FanOutWindows.Max();
+        yield return Target.AtLeast(
+            Invariant($"f) {largest:N0} clients, {widest} in flight: Wevis deliveries/s ÷ SignalR (group)"),
+            results.FanOutMedian(SystemKind.Wevis, largest, widest, f => f.DeliveriesPerSecond) / results.FanOutMedian(SystemKind.SignalR, largest, widest, f => f.DeliveriesPerSecond),
+            2.5);
+        foreach (int clientCount in settings.FanOutClients)
+        {
+            foreach (int window in settings.FanOutWindows)
+            {
+                double wevis = results.FanOutMedian(SystemKind.Wevis, clientCount, window, f => f.P99Microseconds);
+                double raw = results.FanOutMedian(SystemKind.Raw, clientCount, window, f => f.P99Microseconds);
+                yield return Target.AtMost(Invariant($"f) {clientCount:N0} clients, {window} in flight: Wevis p99 send-to-last-receipt ÷ raw TCP's"), wevis / raw, 1.3);
+            }
+        }
+
+        if (results.ManyRooms.Count > 0)
+        {
+            double single = results.ManyRoomsMedian(g => g.SingleRoomPerSecond);
+            yield return Target.AtLeast("g) rooms of 4, request/response: round trips/s ÷ one room with as many clients", results.ManyRoomsMedian(g => g.RoomsPerSecond) / single, 0.9);
+            yield return Target.AtLeast("g) rooms of 4, broadcast (each round trip delivers 4): round trips/s ÷ one room's request/response", results.ManyRoomsMedian(g => g.BroadcastPerSecond) / single, 0.9);
         }
     }
 
@@ -133,13 +253,16 @@ internal static class Report
 
     private sealed record Target(string Name, string Measured, string Required, bool Met)
     {
+        /// <summary>Whether its scenario ran (<c>--only</c> may leave some out).</summary>
+        public bool Ran { get; init; } = true;
+
         public static Target AtMost(string name, double value, double limit) =>
-            new(name, Invariant($"{value:0.00}"), Invariant($"≤ {limit:0.##}"), value <= limit);
+            new(name, Invariant($"{value:0.00}"), Invariant($"≤ {limit:0.##}"), value <= limit) { Ran = !double.IsNaN(value) };
 
         public static Target AtLeast(string name, double value, double limit) =>
-            new(name, Invariant($"{value:0.00}"), Invariant($"≥ {limit:0.##}"), value >= limit);
+            new(name, Invariant($"{value:0.00}"), Invariant($"≥ {limit:0.##}"), value >= limit) { Ran = !double.IsNaN(value) };
 
         public static Target AtLeast(string name, double value, double limit, Func<double, string> format) =>
-            new(name, format(value), "≥ " + format(limit), value >= limit);
+            new(name, format(value), "≥ " + format(limit), value >= limit) { Ran = !double.IsNaN(value) };
     }
 }

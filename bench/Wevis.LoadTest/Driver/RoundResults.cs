@@ -29,6 +29,32 @@ internal sealed class RunResults
 
     public IdleResults? Idle { get; set; }
 
+    /// <summary>f) Per system, room size and messages in flight: one figure per round.</summary>
+    public Dictionary<(SystemKind System, int Clients, int Window), List<FanOutFigures>> FanOut { get; } = [];
+
+    /// <summary>g) One per round.</summary>
+    public List<ManyRoomsFigures> ManyRooms { get; } = [];
+
+    /// <summary>The driver's open-file limit, read at the start.</summary>
+    public FileDescriptors? Descriptors { get; set; }
+
+    public void AddFanOut(SystemKind system, int clients, int window, FanOutFigures figures)
+    {
+        if (!FanOut.TryGetValue((system, clients, window), out List<FanOutFigures>? list))
+        {
+            FanOut[(system, clients, window)] = list = [];
+        }
+
+        list.Add(figures);
+    }
+
+    /// <summary>f) The median over rounds of one figure, or NaN when the case did not run.</summary>
+    public double FanOutMedian(SystemKind system, int clients, int window, Func<FanOutFigures, double> figure) =>
+        FanOut.TryGetValue((system, clients, window), out List<FanOutFigures>? list) ? Statistics.Median(list.Select(figure)) : double.NaN;
+
+    /// <summary>g) The median over rounds of one figure.</summary>
+    public double ManyRoomsMedian(Func<ManyRoomsFigures, double> figure) => Statistics.Median(ManyRooms.Select(figure));
+
     public List<string> Notes { get; } = [];
 
     public SystemRound NewRound(SystemKind system)
@@ -47,20 +73,43 @@ internal sealed class RunResults
         Rounds.TryGetValue(system, out List<SystemRound>? rounds) ? Statistics.Median(rounds.Select(figure)) : double.NaN;
 }
 
-/// <summary>e) Wevis with many idle logged-in clients.</summary>
+/// <summary>
+/// e) Wevis with many idle logged-in clients. The resident set (RSS) is what the operating system sees; it does not
+/// shrink after a collection, because the garbage collector keeps the memory it frees committed for reuse, so RSS
+/// after a collection is not memory the connections keep. What they keep on the managed heap is the live heap after
+/// a compacting collection; what they cost the machine is the RSS growth over the logins (GC slack included).
+/// </summary>
 internal sealed record IdleResults(
     int Clients,
     TimeSpan LoginTime,
     long ResidentBefore,
     long ResidentAfterLogin,
     long ResidentAfterCollect,
+    ManagedHeap HeapBefore,
+    ManagedHeap HeapAfter,
+    double WithoutRoundTripsPerSecond,
+    double WithoutP99Microseconds,
     double ActiveRoundTripsPerSecond,
     double ActiveP99Microseconds,
+    int RunsEachSide,
     long ServerPeakBytes)
 {
-    /// <summary>RSS growth over the logins ÷ clients, measured right after the last login.</summary>
+    /// <summary>RSS growth over the logins ÷ clients, measured right after the last login: the honest upper bound.</summary>
     public double BytesPerConnection => (ResidentAfterLogin - ResidentBefore) / (double)Clients;
 
-    /// <summary>The same once the login garbage is collected: what each idle connection keeps.</summary>
-    public double BytesPerConnectionCollected => (ResidentAfterCollect - ResidentBefore) / (double)Clients;
+    /// <summary>Live managed heap growth ÷ clients, both after a compacting collection: what each idle connection keeps on the heap.</summary>
+    public double HeapBytesPerConnection => (HeapAfter.LiveBytes - HeapBefore.LiveBytes) / (double)Clients;
 }
+
+/// <summary>f) and g) in one run.</summary>
+/// <param name="Rooms">How many distinct rooms the clients ended up in (join-or-create: should be clients ÷ 4).</param>
+internal sealed record ManyRoomsFigures(
+    int Rooms,
+    int Clients,
+    double SingleRoomPerSecond,
+    double SingleRoomP99Microseconds,
+    double RoomsPerSecond,
+    double RoomsP99Microseconds,
+    double BroadcastPerSecond,
+    double BroadcastP99Microseconds,
+    double BroadcastDeliveriesPerSecond);

@@ -8,25 +8,274 @@ namespace Wevis.LoadTest.Driver;
 internal sealed class Scenarios(LoadTestSettings settings, RunResults results, TextWriter log)
 {
     private static readonly SystemKind[] AllSystems = [SystemKind.Raw, SystemKind.Wevis, SystemKind.SignalR, SystemKind.Grpc];
+
+    /// <summary>f) is run with the floor, Wevis and SignalR (a hub group); gRPC has no groups.</summary>
+    private static readonly SystemKind[] FanOutSystems = [SystemKind.Raw, SystemKind.Wevis, SystemKind.SignalR];
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs every round, then the idle-clients scenario.</summary>
     public async Task RunAsync()
     {
+        FileDescriptors descriptors = FileDescriptors.Read();
+        results.Descriptors = descriptors;
+        log.WriteLine($"File descriptors: {descriptors.Describe()}.");
         for (int round = 0; round < settings.Rounds; round++)
         {
             // The order of the systems rotates per round, so none always goes first or last.
             SystemKind[] order = [.. AllSystems.Skip(round % AllSystems.Length), .. AllSystems.Take(round % AllSystems.Length)];
             log.WriteLine($"round {round + 1}/{settings.Rounds}: order {string.Join(", ", order.Select(s => s.DisplayName()))}");
             Dictionary<SystemKind, SystemRound> figures = order.ToDictionary(s => s, results.NewRound);
-            await LatencyAndPipelineAsync(order, figures).ConfigureAwait(false);
-            foreach (SystemKind system in order)
+            if (settings.Runs('a') || settings.Runs('b'))
             {
-                await ManyClientsAsync(system, figures[system]).ConfigureAwait(false);
+                await LatencyAndPipelineAsync(order, figures).ConfigureAwait(false);
+            }
+
+            if (settings.Runs('c') || settings.Runs('d'))
+            {
+                foreach (SystemKind system in order)
+                {
+                    await ManyClientsAsync(system, figures[system]).ConfigureAwait(false);
+                }
+            }
+
+            if (settings.Runs('f'))
+            {
+                foreach (int clients in settings.FanOutClients)
+                {
+                    foreach (SystemKind system in order.Where(FanOutSystems.Contains))
+                    {
+                        await FanOutAsync(system, clients).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            if (settings.Runs('g'))
+            {
+                await ManyRoomsAsync(singleRoomFirst: round % 2 == 0).ConfigureAwait(false);
             }
         }
 
-        await IdleClientsAsync().ConfigureAwait(false);
+        if (settings.Runs('e'))
+        {
+            await IdleClientsAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="clients"/> more connections of <paramref name="system"/> fit under this process's
+    /// open-file limit (the server's is the same); if not, says so and the scenario is skipped.
+    /// </summary>
+    private bool Fits(string scenario, SystemKind system, int clients)
+    {
+        int perClient = system == SystemKind.SignalR ? 2 : 1;
+        int allowed = FileDescriptors.Read().ClientsAllowed(perClient);
+        if (clients <= allowed)
+        {
+            return true;
+        }
+
+        string note = $"{scenario} with {clients:N0} {system.DisplayName()} clients skipped: the open-file limit allows about {allowed:N0} more connections in this process.";
+        log.WriteLine(note);
+        if (!results.Notes.Contains(note))
+        {
+            results.Notes.Add(note);
+        }
+
+        return false;
+    }
+
+    /// <summary>f) A fresh server; a room of <paramref name="clients"/> clients; one of them sends, each message goes to all.</summary>
+    private async Task FanOutAsync(SystemKind system, int clients)
+    {
+        if (!Fits("f)", system, clients))
+        {
+            return;
+        }
+
+        await using ServerProcess server = await ServerProcess.StartAsync(system, settings.ServerLifetime).ConfigureAwait(false);
+        await FanOutAsync(server, clients).ConfigureAwait(false);
+    }
+
+    /// <summary>f) against a running server: each of the settings' windows in turn, on the same connections.</summary>
+    public async Task FanOutAsync(ServerProcess server, int clients)
+    {
+        SystemKind system = server.System;
+        IBenchClient[] room = await ConnectManyAsync(system, server.Port, "fan", clients).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(room.Select(c => c.JoinFanOutAsync())).WaitAsync(Bound).ConfigureAwait(false);
+            FanOutRun? current = null;
+            foreach (IBenchClient client in room)
+            {
+                client.ListenForHeard(seq => Volatile.Read(ref current)!.Heard(seq));
+            }
+
+            foreach (int window in settings.FanOutWindows)
+            {
+                var run = new FanOutRun(clients, window);
+                Volatile.Write(ref current, run);
+                FanOutFigures figures = await run.RunAsync(room[0], settings.FanOutWarmup, settings.FanOutMeasure, server).ConfigureAwait(false);
+                results.AddFanOut(system, clients, window, figures);
+                log.WriteLine($"  f) {system.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs and {figures.ServerBytesPerDelivery:N0} B allocated, clients' CPU {figures.ClientsMicrosecondsPerDelivery:N2} µs per delivery");
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(room.Select(c => c.DisposeAsync().AsTask())).WaitAsync(Bound).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// g) Wevis: a fresh server and 4 × <see cref="LoadTestSettings.RoomsOfFour"/> clients. Strict request/response with
+    /// all of them in one room (the entry room: c) with as many clients), and with them in rooms of four (joined by
+    /// join-or-create), then in those rooms each client's shout coming back to it through its room's broadcast (a round
+    /// trip that delivers to all four). Which of one room and many goes first alternates per round.
+    /// </summary>
+    private async Task ManyRoomsAsync(bool singleRoomFirst)
+    {
+        int count = settings.RoomsOfFour * WevisBenchServer.QuadCapacity;
+        if (!Fits("g)", SystemKind.Wevis, count))
+        {
+            return;
+        }
+
+        await using ServerProcess server = await ServerProcess.StartAsync(SystemKind.Wevis, settings.ServerLifetime).ConfigureAwait(false);
+        IBenchClient[] connected = await ConnectManyAsync(SystemKind.Wevis, server.Port, "quad", count).ConfigureAwait(false);
+        WevisBenchClient[] clients = [.. connected.Cast<WevisBenchClient>()];
+        try
+        {
+            (double PerSecond, double P99) single = default;
+            if (singleRoomFirst)
+            {
+                single = await RoundTripsAsync(connected).ConfigureAwait(false);
+            }
+
+            int rooms = await JoinRoomsOfFourAsync(clients).ConfigureAwait(false);
+            (double PerSecond, double P99) many = await RoundTripsAsync(connected).ConfigureAwait(false);
+            if (!singleRoomFirst)
+            {
+                await ForEachAsync(clients, c => c.LeaveRoomAsync()).ConfigureAwait(false);
+                single = await RoundTripsAsync(connected).ConfigureAwait(false);
+                await JoinRoomsOfFourAsync(clients).ConfigureAwait(false);
+            }
+
+            (double PerSecond, double P99, double Deliveries) broadcast = await BroadcastRoundTripsAsync(clients).ConfigureAwait(false);
+            var figures = new ManyRoomsFigures(rooms, count, single.PerSecond, single.P99, many.PerSecond, many.P99, broadcast.PerSecond, broadcast.P99, broadcast.Deliveries);
+            results.ManyRooms.Add(figures);
+            log.WriteLine($"  g) Wevis {count:N0} clients: one room {single.PerSecond,9:N0} round trips/s (p99 {single.P99 / 1000:N2} ms); {rooms:N0} rooms of 4 {many.PerSecond,9:N0} (p99 {many.P99 / 1000:N2} ms, {many.PerSecond / single.PerSecond:0.00}×); broadcast in them {broadcast.PerSecond,9:N0} round trips/s (p99 {broadcast.P99 / 1000:N2} ms, {broadcast.Deliveries:N0} deliveries/s)");
+        }
+        finally
+        {
+            await Task.WhenAll(connected.Select(c => c.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>g) Every client joins or creates a room of four; returns how many rooms they are in.</summary>
+    private async Task<int> JoinRoomsOfFourAsync(WevisBenchClient[] clients)
+    {
+        await ForEachAsync(clients, c => c.JoinRoomOfFourAsync()).ConfigureAwait(false);
+        return clients.Select(c => c.RoomId).Distinct().Count();
+    }
+
+    private async Task ForEachAsync(WevisBenchClient[] clients, Func<WevisBenchClient, Task> action)
+    {
+        using var gate = new SemaphoreSlim(settings.LoginConcurrency);
+        await Task.WhenAll(clients.Select(async c =>
+        {
+            await gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await action(c).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })).WaitAsync(TimeSpan.FromSeconds(120)).ConfigureAwait(false);
+    }
+
+    /// <summary>g) Each client shouts its own number and waits for it to come back through its room's broadcast.</summary>
+    private async Task<(double PerSecond, double P99, double Deliveries)> BroadcastRoundTripsAsync(WevisBenchClient[] clients)
+    {
+        SemaphoreSlim[] back = [.. clients.Select(_ => new SemaphoreSlim(0))];
+        long deliveries = 0;
+        for (int i = 0; i < clients.Length; i++)
+        {
+            int me = i;
+            clients[i].ListenForHeard(seq =>
+            {
+                Interlocked.Increment(ref deliveries);
+                if (seq == me)
+                {
+                    back[me].Release();
+                }
+            });
+        }
+
+        long atStart = 0;
+        long atEnd = 0;
+        (double perSecond, double p99, TimeSpan elapsed) = await MeasureLoopsAsync(
+            clients.Length,
+            async i =>
+            {
+                await clients[i].ShoutAsync(i).ConfigureAwait(false);
+                await back[i].WaitAsync().ConfigureAwait(false);
+            },
+            measuring =>
+            {
+                if (measuring)
+                {
+                    atStart = Interlocked.Read(ref deliveries);
+                }
+                else
+                {
+                    atEnd = Interlocked.Read(ref deliveries);
+                }
+            }).ConfigureAwait(false);
+        return (perSecond, p99, (atEnd - atStart) / elapsed.TotalSeconds);
+    }
+
+    /// <summary>c) Each client in strict request/response; round trips per second and their p99.</summary>
+    private async Task<(double PerSecond, double P99)> RoundTripsAsync(IBenchClient[] clients)
+    {
+        (double perSecond, double p99, _) = await MeasureLoopsAsync(clients.Length, i => clients[i].RoundTripAsync(), null).ConfigureAwait(false);
+        return (perSecond, p99);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="roundTrip"/> in a loop per client (by index) for the warm-up and the measured time;
+    /// <paramref name="phase"/> is told when measuring starts (true) and ends (false).
+    /// </summary>
+    private async Task<(double PerSecond, double P99, TimeSpan Elapsed)> MeasureLoopsAsync(int count, Func<int, ValueTask> roundTrip, Action<bool>? phase)
+    {
+        int state = 0; // 0 warming up, 1 measuring, 2 stopping
+        LatencySamples[] samples = [.. Enumerable.Range(0, count).Select(_ => new LatencySamples(1024))];
+        Task[] running = [.. Enumerable.Range(0, count).Select(i => Task.Run(async () =>
+        {
+            LatencySamples mine = samples[i];
+            while (Volatile.Read(ref state) != 2)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await roundTrip(i).ConfigureAwait(false);
+                long elapsed = Stopwatch.GetTimestamp() - start;
+                if (Volatile.Read(ref state) == 1)
+                {
+                    mine.Add(elapsed);
+                }
+            }
+        }))];
+
+        await Task.Delay(settings.ClientsWarmup).ConfigureAwait(false);
+        phase?.Invoke(true);
+        Volatile.Write(ref state, 1);
+        long measureStart = Stopwatch.GetTimestamp();
+        await Task.Delay(settings.ClientsMeasure).ConfigureAwait(false);
+        Volatile.Write(ref state, 2);
+        TimeSpan measured = Stopwatch.GetElapsedTime(measureStart);
+        phase?.Invoke(false);
+        await Task.WhenAll(running).WaitAsync(Bound).ConfigureAwait(false);
+        LatencySamples all = LatencySamples.Merge(samples);
+        return (all.Count / measured.TotalSeconds, all.PercentileMicroseconds(99), measured);
     }
 
     /// <summary>a) and b): one server of each system, running side by side.</summary>
@@ -171,32 +420,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         IBenchClient[] clients = await ConnectManyAsync(system, port, namePrefix, settings.Clients).ConfigureAwait(false);
         try
         {
-            int phase = 0; // 0 warming up, 1 measuring, 2 stopping
-            LatencySamples[] samples = [.. clients.Select(_ => new LatencySamples(8 * 1024))];
-            Task[] running = [.. clients.Select((client, i) => Task.Run(async () =>
-            {
-                LatencySamples mine = samples[i];
-                while (Volatile.Read(ref phase) != 2)
-                {
-                    long start = Stopwatch.GetTimestamp();
-                    await client.RoundTripAsync().ConfigureAwait(false);
-                    long elapsed = Stopwatch.GetTimestamp() - start;
-                    if (Volatile.Read(ref phase) == 1)
-                    {
-                        mine.Add(elapsed);
-                    }
-                }
-            }))];
-
-            await Task.Delay(settings.ClientsWarmup).ConfigureAwait(false);
-            Volatile.Write(ref phase, 1);
-            long measureStart = Stopwatch.GetTimestamp();
-            await Task.Delay(settings.ClientsMeasure).ConfigureAwait(false);
-            Volatile.Write(ref phase, 2);
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(measureStart);
-            await Task.WhenAll(running).WaitAsync(Bound).ConfigureAwait(false);
-            LatencySamples all = LatencySamples.Merge(samples);
-            return (all.Count / elapsed.TotalSeconds, all.PercentileMicroseconds(99));
+            return await RoundTripsAsync(clients).ConfigureAwait(false);
         }
         finally
         {
@@ -223,36 +447,72 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
     }
 
     /// <summary>
-    /// e) Wevis alone: many idle clients log in; the time that takes, the server's memory per idle connection,
-    /// then c) among them.
+    /// e) Wevis alone, on one fresh server: c) without idle clients (as many times as there are rounds), then many
+    /// idle clients log in (the time that takes, the server's memory per idle connection), then c) among them (as many
+    /// times again): like with like, on the same server process.
     /// </summary>
     private async Task IdleClientsAsync()
     {
         int count = settings.IdleClients;
+        int allowed = FileDescriptors.Read().ClientsAllowed() - settings.Clients;
+        if (count > allowed)
+        {
+            string note = $"e) was asked for {count:N0} idle clients, but the open-file limit ({results.Descriptors?.SoftLimit:N0} per process) leaves room for {allowed:N0} beside c)'s {settings.Clients} active ones: e) ran with {allowed:N0}.";
+            log.WriteLine(note);
+            results.Notes.Add(note);
+            count = Math.Max(0, allowed);
+        }
+
         IBenchClient[] idle = [];
         await using ServerProcess server = await ServerProcess.StartAsync(SystemKind.Wevis, settings.ServerLifetime).ConfigureAwait(false);
         try
         {
-            // Warm the server (code paths, pools) with one client, then take the baseline.
+            // Warm the server (code paths, pools) with one client.
             await using (IBenchClient warm = await BenchClients.ConnectAsync(SystemKind.Wevis, server.Port, "warm").ConfigureAwait(false))
             {
                 await warm.RoundTripAsync().ConfigureAwait(false);
             }
 
-            await server.CollectGarbageAsync().ConfigureAwait(false);
+            var without = new List<(double PerSecond, double P99)>();
+            for (int i = 0; i < settings.Rounds; i++)
+            {
+                without.Add(await ActiveClientsAsync(SystemKind.Wevis, server.Port, "active").ConfigureAwait(false));
+            }
+
+            log.WriteLine($"e) c) without idle clients, same server, {without.Count} run(s): median {Statistics.Median(without.Select(w => w.PerSecond)):N0} round trips/s, p99 {Statistics.Median(without.Select(w => w.P99)) / 1000:N2} ms");
+
+            ManagedHeap heapBefore = await server.CollectGarbageAsync().ConfigureAwait(false);
             long before = server.ResidentBytes;
 
             long start = Stopwatch.GetTimestamp();
             idle = await ConnectManyAsync(SystemKind.Wevis, server.Port, "idle", count).ConfigureAwait(false);
             TimeSpan loginTime = Stopwatch.GetElapsedTime(start);
             long afterLogin = server.ResidentBytes;
-            await server.CollectGarbageAsync().ConfigureAwait(false);
+            ManagedHeap heapAfter = await server.CollectGarbageAsync().ConfigureAwait(false);
             long afterCollect = server.ResidentBytes;
-            log.WriteLine($"e) {count:N0} idle Wevis clients logged in in {loginTime.TotalSeconds:N2} s; server RSS {before / 1048576.0:N1} → {afterLogin / 1048576.0:N1} MiB ({afterCollect / 1048576.0:N1} MiB after a full collection)");
+            log.WriteLine($"e) {count:N0} idle Wevis clients logged in in {loginTime.TotalSeconds:N2} s; server RSS {before / 1048576.0:N1} → {afterLogin / 1048576.0:N1} MiB ({afterCollect / 1048576.0:N1} MiB after a compacting collection); live managed heap {heapBefore.LiveBytes / 1048576.0:N1} → {heapAfter.LiveBytes / 1048576.0:N1} MiB");
 
-            (double perSecond, double p99) = await ActiveClientsAsync(SystemKind.Wevis, server.Port, "active").ConfigureAwait(false);
-            log.WriteLine($"e) c) among them: {perSecond:N0} round trips/s, p99 {p99 / 1000:N2} ms");
-            results.Idle = new IdleResults(count, loginTime, before, afterLogin, afterCollect, perSecond, p99, server.PeakResidentBytes);
+            var among = new List<(double PerSecond, double P99)>();
+            for (int i = 0; i < settings.Rounds; i++)
+            {
+                among.Add(await ActiveClientsAsync(SystemKind.Wevis, server.Port, "active").ConfigureAwait(false));
+            }
+
+            log.WriteLine($"e) c) among them, {among.Count} run(s): median {Statistics.Median(among.Select(w => w.PerSecond)):N0} round trips/s, p99 {Statistics.Median(among.Select(w => w.P99)) / 1000:N2} ms");
+            results.Idle = new IdleResults(
+                count,
+                loginTime,
+                before,
+                afterLogin,
+                afterCollect,
+                heapBefore,
+                heapAfter,
+                Statistics.Median(without.Select(w => w.PerSecond)),
+                Statistics.Median(without.Select(w => w.P99)),
+                Statistics.Median(among.Select(w => w.PerSecond)),
+                Statistics.Median(among.Select(w => w.P99)),
+                settings.Rounds,
+                server.PeakResidentBytes);
         }
         finally
         {

@@ -4,6 +4,11 @@ using Wevis.LoadTest.Servers;
 
 namespace Wevis.LoadTest.Driver;
 
+/// <summary>A server's managed heap after a compacting collection.</summary>
+/// <param name="LiveBytes">What the heap holds: its size after the collection less its free space (fragmentation).</param>
+/// <param name="CommittedBytes">What the garbage collector has committed from the operating system, free space included.</param>
+internal sealed record ManagedHeap(long LiveBytes, long CommittedBytes);
+
 /// <summary>
 /// One system's server in a child process (this executable with <c>serve &lt;system&gt; --port 0</c>), with its
 /// memory read from <c>/proc/&lt;pid&gt;/status</c>.
@@ -79,16 +84,19 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>The peak resident set size since start (or the last <see cref="ResetPeak"/>), in bytes.</summary>
     public long PeakResidentBytes => ReadStatus("VmHWM:");
 
-    /// <summary>Asks the server for a full compacting collection and waits for it.</summary>
-    public async Task CollectGarbageAsync()
+    /// <summary>Asks the server for a full compacting collection, waits for it, and returns its managed heap after it.</summary>
+    public async Task<ManagedHeap> CollectGarbageAsync()
     {
         await _process.StandardInput.WriteLineAsync("gc").ConfigureAwait(false);
         await _process.StandardInput.FlushAsync().ConfigureAwait(false);
         string? answer = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        if (answer != "ok")
+        string[] words = answer?.Split(' ') ?? [];
+        if (words is not ["ok", string live, string committed])
         {
             throw new InvalidOperationException($"The {System} server answered '{answer}' to gc.");
         }
+
+        return new ManagedHeap(long.Parse(live), long.Parse(committed));
     }
 
     /// <summary>The bytes the server has allocated on the managed heap so far.</summary>

@@ -12,6 +12,13 @@ internal static class SingleScenario
 {
     public static async Task<int> RunAsync(SystemKind system, string scenario, TimeSpan duration)
     {
+        int clients = 0;
+        int window = 0;
+        if (scenario.Split('-') is ["fanout", string clientCount, string inFlight])
+        {
+            (scenario, clients, window) = ("fanout", int.Parse(clientCount), int.Parse(inFlight));
+        }
+
         await using ServerProcess server = await ServerProcess.StartAsync(system, duration + TimeSpan.FromMinutes(1));
         Console.WriteLine($"server pid {server.ProcessId}, port {server.Port}");
         switch (scenario)
@@ -70,8 +77,16 @@ internal static class SingleScenario
                 break;
             }
 
+            case "fanout":
+            {
+                // f) with one room size and window: fanout-<clients>-<window>, e.g. fanout-1000-16.
+                var settings = LoadTestSettings.Full with { FanOutWindows = [window], FanOutMeasure = duration };
+                await new Scenarios(settings, new RunResults(), Console.Out).FanOutAsync(server, clients);
+                break;
+            }
+
             default:
-                Console.Error.WriteLine($"Unknown scenario '{scenario}': rtt, pipelined or clients.");
+                Console.Error.WriteLine($"Unknown scenario '{scenario}': rtt, pipelined, clients or fanout-<clients>-<in flight>.");
                 return 2;
         }
 

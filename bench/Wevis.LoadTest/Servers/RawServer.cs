@@ -5,12 +5,16 @@ namespace Wevis.LoadTest.Servers;
 
 /// <summary>
 /// The floor: a plain async-socket server. Each connection reads what has arrived, answers every whole request
-/// frame with a 16-byte reply, and sends all of that read's replies in one write.
+/// frame with a 16-byte reply, and sends all of that read's replies in one write. A read's shouts (scenario f) are
+/// written, unchanged and together, to every connection in turn: one write per connection per read.
 /// </summary>
 internal sealed class RawServer : IBenchServer
 {
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _connectionsLock = new();
+    private readonly HashSet<Socket> _connections = [];
+    private Socket[] _snapshot = [];
     private Task _accepting = Task.CompletedTask;
 
     public int Port { get; private set; }
@@ -18,7 +22,7 @@ internal sealed class RawServer : IBenchServer
     public Task StartAsync(int port)
     {
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        _listener.Listen(1024);
+        _listener.Listen(4096);
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
         _accepting = AcceptAsync();
         return Task.CompletedTask;
@@ -43,14 +47,28 @@ internal sealed class RawServer : IBenchServer
         {
             Socket socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             socket.NoDelay = true;
+            Track(socket, add: true);
             _ = ServeAsync(socket);
         }
     }
 
-    private static async Task ServeAsync(Socket socket)
+    /// <summary>Adds or removes a connection; the fan-out reads an immutable snapshot, as a room's members are read.</summary>
+    private void Track(Socket socket, bool add)
+    {
+        lock (_connectionsLock)
+        {
+            if (add ? _connections.Add(socket) : _connections.Remove(socket))
+            {
+                Volatile.Write(ref _snapshot, [.. _connections]);
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
     {
         byte[] input = new byte[64 * 1024];
         byte[] output = new byte[64 * 1024];
+        byte[] shouts = new byte[64 * 1024];
         int filled = 0;
         try
         {
@@ -70,15 +88,33 @@ internal sealed class RawServer : IBenchServer
                 }
 
                 DateTime now = DateTime.UtcNow;
+                int replies = 0;
+                int shouted = 0;
                 for (int i = 0; i < frames; i++)
                 {
-                    RawFrames.WriteReply(output.AsSpan(i * RawFrames.FrameSize), now.Hour, now.Minute);
+                    ReadOnlySpan<byte> frame = input.AsSpan(i * RawFrames.FrameSize, RawFrames.FrameSize);
+                    if (RawFrames.IsShout(frame))
+                    {
+                        frame.CopyTo(shouts.AsSpan(shouted++ * RawFrames.FrameSize));
+                    }
+                    else
+                    {
+                        RawFrames.WriteReply(output.AsSpan(replies++ * RawFrames.FrameSize), now.Hour, now.Minute);
+                    }
                 }
 
                 int consumed = frames * RawFrames.FrameSize;
                 input.AsSpan(consumed, filled - consumed).CopyTo(input);
                 filled -= consumed;
-                await socket.SendAsync(output.AsMemory(0, consumed), SocketFlags.None).ConfigureAwait(false);
+                if (replies > 0)
+                {
+                    await socket.SendAsync(output.AsMemory(0, replies * RawFrames.FrameSize), SocketFlags.None).ConfigureAwait(false);
+                }
+
+                if (shouted > 0)
+                {
+                    await FanOutAsync(shouts.AsMemory(0, shouted * RawFrames.FrameSize)).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidDataException)
@@ -86,7 +122,24 @@ internal sealed class RawServer : IBenchServer
         }
         finally
         {
+            Track(socket, add: false);
             socket.Dispose();
+        }
+    }
+
+    /// <summary>Writes the same bytes to every connection, one after the other (the least a server can do).</summary>
+    private async ValueTask FanOutAsync(ReadOnlyMemory<byte> frames)
+    {
+        foreach (Socket recipient in Volatile.Read(ref _snapshot))
+        {
+            try
+            {
+                await recipient.SendAsync(frames, SocketFlags.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // That recipient is gone; the others still get theirs.
+            }
         }
     }
 }

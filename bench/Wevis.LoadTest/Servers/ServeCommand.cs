@@ -5,7 +5,8 @@ namespace Wevis.LoadTest.Servers;
 /// <summary>
 /// <c>serve &lt;system&gt; [--port N] [--lifetime SECONDS]</c>: runs one system's server in this process, prints
 /// <c>port N</c> on stdout, then follows commands on stdin until it closes (or the lifetime runs out):
-/// <c>gc</c> runs a full compacting collection and answers <c>ok</c>; <c>allocated</c> answers the bytes allocated so far.
+/// <c>gc</c> runs a full compacting collection and answers <c>ok LIVE COMMITTED</c> (the managed heap's live bytes
+/// after it, and the bytes the collector has committed); <c>allocated</c> answers the bytes allocated so far.
 /// </summary>
 internal static class ServeCommand
 {
@@ -54,7 +55,8 @@ internal static class ServeCommand
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     GC.WaitForPendingFinalizers();
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                    Console.Out.WriteLine("ok");
+                    GCMemoryInfo heap = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+                    Console.Out.WriteLine($"ok {heap.HeapSizeBytes - heap.FragmentedBytes} {heap.TotalCommittedBytes}");
                     Console.Out.Flush();
                 }
                 else if (command == "allocated")

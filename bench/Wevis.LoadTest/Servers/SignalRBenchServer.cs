@@ -16,9 +16,21 @@ internal static class SignalRBenchServer
         app => app.MapHub<TimeHub>(Path));
 }
 
-/// <summary>Answers <c>WhatTimeIsIt</c> by sending <c>ItIs(hours, minutes)</c> to the caller, as a Wevis room does.</summary>
+/// <summary>
+/// Answers <c>WhatTimeIsIt</c> by sending <c>ItIs(hours, minutes)</c> to the caller, as a Wevis room does; repeats a
+/// <c>Shout(seq)</c> to everyone in the hub group <see cref="Room"/> as <c>Heard(seq)</c> (scenario f).
+/// </summary>
 public sealed class TimeHub : Hub
 {
+    /// <summary>The one group: the fan-out room.</summary>
+    public const string Room = "room";
+
+    /// <summary>Puts the caller in the fan-out room.</summary>
+    public Task Join() => Groups.AddToGroupAsync(Context.ConnectionId, Room);
+
+    /// <summary>Repeats a numbered message to everyone in the fan-out room.</summary>
+    public Task Shout(int seq) => Clients.Group(Room).SendAsync("Heard", seq);
+
     /// <summary>The request.</summary>
     public Task WhatTimeIsIt()
     {

@@ -1,13 +1,24 @@
 using Example;
 using Microsoft.Extensions.Logging;
+using Wevis.LoadTest.Messages;
 
 namespace Wevis.LoadTest.Servers;
 
-/// <summary>A Wevis server whose one room answers <c>WhatTimeIsIt</c> with <c>ItIs</c>; any user logs in with password "pw".</summary>
+/// <summary>
+/// A Wevis server whose rooms answer <c>WhatTimeIsIt</c> with <c>ItIs</c> and repeat a <c>Shout</c> to everyone in
+/// the room as <c>Heard</c>; any user logs in with password "pw". The entry room is one such room; clients may
+/// join or create rooms of the type <see cref="QuadRoomType"/>, which hold 4 users each (scenario g).
+/// </summary>
 internal sealed class WevisBenchServer : IBenchServer
 {
     public const string Password = "pw";
     public const string Version = "bench";
+
+    /// <summary>The room type of g)'s many small rooms.</summary>
+    public const string QuadRoomType = "quad";
+
+    /// <summary>How many users a <see cref="QuadRoomType"/> room holds.</summary>
+    public const int QuadCapacity = 4;
 
     private Server? _server;
 
@@ -27,6 +38,7 @@ internal sealed class WevisBenchServer : IBenchServer
                 MaxPendingLogins = 4096,
                 LoggerFactory = CreateLoggerFactory(),
             });
+        _server.Rooms.Define(QuadRoomType, static () => new TimeRoom(), new RoomTypeOptions { Capacity = QuadCapacity });
         await _server.StartAsync().ConfigureAwait(false);
     }
 
@@ -52,6 +64,10 @@ internal sealed class WevisBenchServer : IBenchServer
             {
                 DateTime now = DateTime.UtcNow;
                 connection.Send(new ItIs(now.Hour, now.Minute));
+            }
+            else if (message is Shout shout)
+            {
+                Broadcast(new Heard(shout.Seq));
             }
         }
     }

@@ -14,12 +14,18 @@ _LISTENING = re.compile(r'Wevis server listening on 127\.0\.0\.1:(\d+) ')
 
 
 def sample_dll(sample):
-    """The built dll of samples/<sample>, in the configuration the C# tests use (WEVIS_CONFIGURATION, Release)."""
+    """
+    The built dll of samples/<sample> (or of clients/python/tests/<sample>, the tests' own servers), in the
+    configuration the C# tests use (WEVIS_CONFIGURATION, Release).
+    """
     configuration = os.environ.get('WEVIS_CONFIGURATION', 'Release')
     framework = os.environ.get('WEVIS_TARGET_FRAMEWORK', 'net10.0')
-    path = REPOSITORY / 'samples' / sample / 'bin' / configuration / framework / f'{sample}.dll'
+    folder = REPOSITORY / 'samples' / sample
+    if not folder.exists():
+        folder = Path(__file__).resolve().parent / sample
+    path = folder / 'bin' / configuration / framework / f'{sample}.dll'
     if not path.exists():
-        raise RuntimeError(f'{path} is not built; build it first: dotnet build samples/{sample} -c {configuration}')
+        raise RuntimeError(f'{path} is not built; build it first: dotnet build {folder.relative_to(REPOSITORY)} -c {configuration}')
     return path
 
 

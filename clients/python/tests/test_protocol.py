@@ -23,7 +23,7 @@ class WireTests(unittest.TestCase):
     def test_the_protocols_own_messages_have_the_documented_wire_ids(self):
         self.assertEqual(
             {'_Hello': 662076846, '_Welcome': 1812130842, '_Login': 2119242171, '_LoginAccepted': 2093444222,
-             '_LoginRejected': 1222244641, '_Ping': 466183270, '_Pong': 349836636, '_Closing': 1249651549,
+             '_LoginRejected': 1222244641, '_Ping': 466183270, '_Pong': 349836636, '_Closing': 1249651549, '_Failed': 2011301551,
              '_JoinRoom': 700765049, '_JoinOrCreateRoom': 138112712, '_CreateRoom': 2134500809, '_LeaveRoom': 1597072338,
              '_RoomChanged': 125938619, '_JoinRefused': 697988786},
             {name: wevis.wire_id(name) for name in _protocol.PROTOCOL_MESSAGES})
@@ -67,7 +67,7 @@ class DefinitionTests(unittest.TestCase):
             'Say text=string': "f(1): Say.text: unknown type 'string'; the types are int, long, float, bool, str, bytes, ?f, ?d.",
             '# comment\n\nSay text': 'f(3): Say: argument "text" has no type; write text=type.',
             '_Goodbye': 'f(1): _Goodbye: names starting with "_" are reserved for the protocol\'s own messages '
-                      '(_Hello, _Welcome, _Login, _LoginAccepted, _LoginRejected, _Ping, _Pong, _Closing, _JoinRoom, _JoinOrCreateRoom, _CreateRoom, _LeaveRoom, _RoomChanged, _JoinRefused).',
+                      '(_Hello, _Welcome, _Login, _LoginAccepted, _LoginRejected, _Ping, _Pong, _Closing, _Failed, _JoinRoom, _JoinOrCreateRoom, _CreateRoom, _LeaveRoom, _RoomChanged, _JoinRefused).',
             'Move x_y=int xY=int': 'f(1): Move: the arguments x_y and xY are the same name (XY).',
             '9Lives': 'f(1): "9Lives" is not a message name: an ASCII letter or "_", then letters, digits or "_".',
         }
@@ -164,7 +164,7 @@ class ConnectionTests(unittest.TestCase):
             _protocol.encode_frame(wid, [2 ** 40, 1]): 'ItIs.hours should be int, but the server sent 1099511627776, outside its range.',
             _protocol.encode_frame(wevis.wire_id('_Goodbye'), []): (
                 f'The server sent a message with wire id {wevis.wire_id("_Goodbye")}, which is neither one of this client\'s definitions nor '
-                'one of the protocol\'s own messages (_Hello, _Welcome, _Login, _LoginAccepted, _LoginRejected, _Ping, _Pong, _Closing, _JoinRoom, _JoinOrCreateRoom, _CreateRoom, _LeaveRoom, _RoomChanged, _JoinRefused): the server may speak a newer protocol than this client (2).'),
+                'one of the protocol\'s own messages (_Hello, _Welcome, _Login, _LoginAccepted, _LoginRejected, _Ping, _Pong, _Closing, _Failed, _JoinRoom, _JoinOrCreateRoom, _CreateRoom, _LeaveRoom, _RoomChanged, _JoinRefused): the server may speak a newer protocol than this client (2).'),
             _protocol.encode_frame(wevis.wire_id('_Welcome'), [1, 'salt', 'f']): 'The server sent _Welcome after the login.',
         }
         for data, reason in cases.items():

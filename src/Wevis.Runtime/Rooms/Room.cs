@@ -58,6 +58,7 @@ public abstract class Room
     private Task _created = Task.CompletedTask;
     private string? _id;
     private string? _type;
+    private bool _isEntry;
 
     /// <summary>The room's id, unique on its server: <c>lobby</c> for the entry room, else given when it was created.</summary>
     /// <exception cref="InvalidOperationException">The room is not part of a server yet.</exception>
@@ -125,7 +126,7 @@ public abstract class Room
     /// <summary>Completes when the created hook has run.</summary>
     internal Task Created => _created;
 
-    internal bool IsEntryRoom => _directory is { } directory && ReferenceEquals(directory.EntryRoom, this);
+    internal bool IsEntryRoom => _isEntry || (_directory is { } directory && ReferenceEquals(directory.EntryRoom, this));
 
     /// <summary>Sends <paramref name="message"/> to every connection in the room. It is encoded once.</summary>
     /// <exception cref="ArgumentException">The message is not one of the server's message types, or is over the frame limit; nothing was sent.</exception>
@@ -364,6 +365,11 @@ public abstract class Room
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(target);
         RequireTurn(nameof(MoveAsync));
+        if (Directory.Cluster is { } cluster)
+        {
+            return cluster.MoveFromRoomAsync(this, connection, target.Id, reason ?? string.Empty, force: false);
+        }
+
         return connection.Dispatcher.MoveFromRoomCodeAsync(this, target, reason ?? string.Empty);
     }
 
@@ -377,6 +383,11 @@ public abstract class Room
     {
         ArgumentNullException.ThrowIfNull(connection);
         RequireTurn(nameof(JoinOrCreateAsync));
+        if (Directory.Cluster is { } cluster)
+        {
+            return await cluster.JoinOrCreateFromRoomAsync(this, connection, type).ConfigureAwait(false);
+        }
+
         (Room? target, string? refusal) = Directory.HoldSeatInAnyOrNew(type, byClient: false);
         if (target is null)
         {
@@ -401,7 +412,7 @@ public abstract class Room
     }
 
     /// <summary>Attaches the room to a server's directory; for the entry room, when the server starts.</summary>
-    internal void Attach(RoomDirectory directory, string id, string type, RoomTypeOptions options)
+    internal void Attach(RoomDirectory directory, string id, string type, RoomTypeOptions options, bool isEntry = false)
     {
         if (_directory is not null && !ReferenceEquals(_directory, directory) && _directory.IsRunning)
         {
@@ -411,10 +422,17 @@ public abstract class Room
         _directory = directory;
         _id = id;
         _type = type;
+        _isEntry = isEntry;
         _members.Capacity = options.Capacity;
         AutoDispose = options.AutoDispose && !IsEntryRoom;
         Logger = directory.CreateLogger(GetType());
     }
+
+    /// <summary>Reads a persistent room's state back, before its created hook; nothing for other rooms.</summary>
+    internal virtual ValueTask LoadStateAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Forgets a persistent room's saved state: the room was disposed (not at the server's stop).</summary>
+    internal virtual ValueTask ClearStateAsync() => ValueTask.CompletedTask;
 
     /// <summary>
     /// Takes the turn of a room just made (it is free) for its created hook, which then runs off the caller's stack:
@@ -596,6 +614,10 @@ public abstract class Room
             if (disconnect)
             {
                 connection.Close(told);
+            }
+            else if (Directory.Cluster is { } cluster)
+            {
+                await cluster.MoveFromRoomAsync(this, connection, RoomDirectory.EntryRoomName, told, force: true).ConfigureAwait(false);
             }
             else
             {
@@ -792,6 +814,7 @@ public abstract class Room
         var batch = new FlushBatch(Directory.FlushGroup);
         try
         {
+            await LoadStateAsync().ConfigureAwait(false);
             await batch.RunAsync(static room => room.OnCreatedAsync(), this).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -811,10 +834,10 @@ public abstract class Room
     private void ScheduleDispose()
     {
         Directory.Remove(this);
-        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(clearState: !room.Directory.IsStopping), this, preferLocal: false);
     }
 
-    private async Task RunDisposeAsync()
+    private async Task RunDisposeAsync(bool clearState = false)
     {
         _ticker?.Dispose();
         RoomTimer[] timers;
@@ -836,6 +859,18 @@ public abstract class Room
         catch (Exception ex)
         {
             RoomLog.LifecycleHookFailed(Logger, ex, Id, "disposed");
+        }
+
+        if (clearState)
+        {
+            try
+            {
+                await ClearStateAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                RoomLog.LifecycleHookFailed(Logger, ex, Id, "state clear");
+            }
         }
 
         RoomLog.Disposed(Logger, Id);

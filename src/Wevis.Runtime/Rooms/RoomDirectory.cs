@@ -53,6 +53,15 @@ public sealed class RoomDirectory
 
     internal bool IsRunning { get; set; }
 
+    /// <summary>Whether the server is stopping: rooms emptied now keep their persistent state (it is not their end, but the server's).</summary>
+    internal bool IsStopping { get; set; }
+
+    /// <summary>Where persistent rooms keep their state; null: nowhere.</summary>
+    internal IRoomStateStore? StateStore { get; set; }
+
+    /// <summary>Where rooms' own moves go when this directory is a node's in a cluster; null on a single server.</summary>
+    internal IClusterRooms? Cluster { get; set; }
+
     /// <summary>The server's metrics, which rooms time their handlers and ticks with; null: not timed.</summary>
     internal Diagnostics.ServerMetrics? Metrics { get; set; }
 
@@ -304,9 +313,33 @@ public sealed class RoomDirectory
         }
     }
 
+    /// <summary>
+    /// Lists <paramref name="room"/>, made by a cluster's grain rather than a defined type, under <paramref name="id"/>,
+    /// and runs its created hook; <paramref name="isEntry"/>: it is the cluster's entry room (never disposed).
+    /// </summary>
+    /// <exception cref="ArgumentException">A room has that id on this node.</exception>
+    internal async Task AdoptAsync(Room room, string id, string type, RoomTypeOptions options, bool isEntry)
+    {
+        room.Attach(this, id, type, options, isEntry);
+
+        // A node's directory was made with a stand-in entry room, which the cluster's entry room replaces.
+        if (!_rooms.TryAdd(id, room) && !(isEntry && _rooms.TryUpdate(id, room, EntryRoom)))
+        {
+            throw new ArgumentException($"There is already a room with id '{id}'.", nameof(id));
+        }
+
+        room.BeginCreation();
+        await room.Created.ConfigureAwait(false);
+    }
+
     /// <summary>Forgets a room that is being disposed.</summary>
     internal void Remove(Room room)
     {
+        if (Cluster is { } cluster && _rooms.TryGetValue(room.Id, out Room? listed) && ReferenceEquals(listed, room))
+        {
+            cluster.Removed(room);
+        }
+
         if (_types.TryGetValue(room.Type, out RoomType? type))
         {
             lock (type.Lock)

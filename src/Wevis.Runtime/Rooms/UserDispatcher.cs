@@ -221,6 +221,88 @@ internal sealed class UserDispatcher(Connection connection)
         }
     }
 
+    /// <summary>
+    /// On a cluster node: the user, in no room of this node, enters <paramref name="target"/>, where a seat is held
+    /// for them. Returns null, or why they were refused (the seat is then given back); where they go instead is the
+    /// gateway's to decide.
+    /// </summary>
+    public async ValueTask<string?> EnterHereAsync(Room target, int request, string reason)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_ended)
+            {
+                target.ReleaseSeat();
+                return "the connection has closed";
+            }
+
+            await target.Created.ConfigureAwait(false);
+            string? refusal = await target.EnterAsync(connection, connection.Batch, Notice(request, target, reason)).ConfigureAwait(false);
+            if (refusal is null)
+            {
+                Volatile.Write(ref _room, target);
+            }
+            else
+            {
+                target.ReleaseSeat();
+            }
+
+            return refusal;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// On a cluster node: hands the user's messages to the room they are in here, in order, until they have left it
+    /// (room code moved them to a room elsewhere); returns the index of the first message not handled.
+    /// </summary>
+    public async ValueTask<int> ReceiveHereAsync(List<IMessage> messages, int start, int end)
+    {
+        await EnterGateAsync().ConfigureAwait(false);
+        try
+        {
+            int index = start;
+            while (index < end && connection.IsOpen && Volatile.Read(ref _room) is { } room)
+            {
+                int next = await room.DeliverAsync(connection, messages, index, end).ConfigureAwait(false);
+                if (next == index)
+                {
+                    break;
+                }
+
+                index = next;
+            }
+
+            return index;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// On a cluster node: room code of <paramref name="from"/>, holding its turn, moves the user to a room elsewhere:
+    /// they leave here now (leave hook) and their seat is given back; the gateway takes them on. False if they were
+    /// not in <paramref name="from"/>.
+    /// </summary>
+    public async ValueTask<bool> LeaveForRoomElsewhereAsync(Room from)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref _room), from) || !await from.LeaveInTurnAsync(connection, connection.Batch).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _room, null);
+        _ended = true;
+        from.ReleaseSeat();
+        return true;
+    }
+
     private ValueTask EnterGateAsync()
     {
         if (_gate.Wait(0))

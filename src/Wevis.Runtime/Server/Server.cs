@@ -181,6 +181,12 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
     internal int ConnectionsOf(string name) => _login?.ConnectionsOf(name) ?? 0;
 
+    /// <summary>
+    /// What logged-in sessions are handed to instead of this server's rooms: set by a gateway in front of a cluster
+    /// (Wevis.Orleans), whose users' rooms live on other nodes. Null: this server's own rooms.
+    /// </summary>
+    internal Func<ServerSession, ISessionReceiver>? SessionHost { get; set; }
+
     /// <summary>The server's metrics once started (for tests that listen to this server's meter only).</summary>
     internal ServerMetrics? Metrics => _metrics;
 
@@ -233,7 +239,9 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         _login = new ServerLogin(_validator, _messages.Fingerprint, rules, _options.TimeProvider, _logger, _stopping.Token, _metrics);
         Rooms.Start(wireMessages, _options.MaxFrameSize, _options.MaxRooms, _options.TimeProvider, _options.LoggerFactory, _flushGroup);
         Rooms.Metrics = _metrics;
-        _resumption = _options.ResumeGracePeriod > TimeSpan.Zero
+        Rooms.StateStore = _options.RoomStateStore;
+        // A gateway's receivers (SessionHost) hold their session for good: resuming is offered only to this server's own rooms.
+        _resumption = _options.ResumeGracePeriod > TimeSpan.Zero && SessionHost is null
             ? new ResumableSessions(_options.ResumeGracePeriod, _options.MaxUnacknowledgedBytes, _options.MaxUnacknowledgedAge, _options.TimeProvider, _logger)
             : null;
         _runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token, _metrics, _resumption);
@@ -243,7 +251,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     ISessionReceiver ISessionHost.Accept(ServerSession session)
     {
         _connections.RemovePending();
-        return new LocalConnection(session, Rooms);
+        return SessionHost?.Invoke(session) ?? new LocalConnection(session, Rooms);
     }
 
     void ISessionHost.Resumed(ServerSession session) => _connections.RemovePending();
@@ -267,6 +275,7 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     private async Task StopCoreAsync(Exception? failure)
     {
         ServerLog.Stopping(_logger, _connections.Count);
+        Rooms.IsStopping = true;
         _stopping.Cancel();
         _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(false);

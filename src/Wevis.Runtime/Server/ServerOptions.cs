@@ -114,6 +114,9 @@ public sealed class ServerOptions
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Where <see cref="PersistentRoom{TState}"/>s keep their state between lives (a <see cref="MemoryRoomStateStore"/>, say); null (the default): nowhere.</summary>
+    public IRoomStateStore? RoomStateStore { get; set; }
+
     /// <summary>Throws if a setting is out of range.</summary>
     internal void Validate()
     {

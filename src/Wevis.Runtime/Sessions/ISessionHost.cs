@@ -25,9 +25,15 @@ internal interface ISessionReceiver
     /// <summary>Called once when the logged-in session has closed, for whatever reason: the user leaves.</summary>
     ValueTask EndAsync();
 
-    /// <summary>A resumable session's connection was lost; the session is kept for the grace period (the user stays).</summary>
-    ValueTask DroppedAsync();
+    /// <summary>
+    /// A resumable session's connection was lost; the session is kept for the grace period (the user stays). Called
+    /// only on receivers of resumable sessions (the server's own rooms); the default does nothing.
+    /// </summary>
+    ValueTask DroppedAsync() => ValueTask.CompletedTask;
 
-    /// <summary>The session goes on over <paramref name="session"/>, a new connection; <paramref name="wasDropped"/>: <see cref="DroppedAsync"/> was called.</summary>
-    ValueTask ResumedAsync(ServerSession session, bool wasDropped);
+    /// <summary>
+    /// The session goes on over <paramref name="session"/>, a new connection; <paramref name="wasDropped"/>:
+    /// <see cref="DroppedAsync"/> was called. Called only on receivers of resumable sessions; the default does nothing.
+    /// </summary>
+    ValueTask ResumedAsync(ServerSession session, bool wasDropped) => ValueTask.CompletedTask;
 }

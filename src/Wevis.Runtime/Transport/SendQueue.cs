@@ -66,13 +66,14 @@ internal sealed class SendQueue
         _limits = limits;
         _flushGroup = flushGroup;
         _abort = abort;
+        // Blocks that are reused, not dropped: a broadcast holds one per recipient at once (SendBufferPool).
         _output = new Pipe(new PipeOptions(
-            pool: MemoryPool<byte>.Shared,
+            pool: SendBufferPool.Shared,
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: 0,
             resumeWriterThreshold: 0,
-            minimumSegmentSize: 16 * 1024,
+            minimumSegmentSize: SendBufferPool.BlockSize,
             useSynchronizationContext: false));
     }
 

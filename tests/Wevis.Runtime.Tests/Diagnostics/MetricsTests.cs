@@ -79,8 +79,92 @@ public class MetricsTests
     }
 
     [Fact]
+    public async Task LoginsRefusedForTheUserLimitTheValidatorTheTimeoutOrTheThrottleAreCountedUnderTheirClasses()
+    {
+        using var metrics = new MetricsRecorder();
+        var clock = new TestClock();
+        var slowStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        AsyncLoginValidator validator = async (username, password, salt, version, cancellationToken) =>
+        {
+            switch (username)
+            {
+                case "boom":
+                    throw new InvalidOperationException("the user store is down");
+                case "slow":
+                    slowStarted.TrySetResult();
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                    break;
+            }
+
+            return TestServer.Validate(username, password, salt, version);
+        };
+        await using TestServer server = await TestServer.StartAsync(
+            o =>
+            {
+                o.MeterFactory = metrics.Factory;
+                o.MaxFailedLoginsPerAddress = 2;
+            },
+            validator: validator,
+            clock: clock);
+        double Rejected(string errorType) => metrics.Sum("wevis.server.logins", ("wevis.login.result", "rejected"), ("error.type", errorType));
+
+        // A second connection of a user who may have one.
+        await using Client first = await server.ConnectAsync();
+        await using (Client second = server.CreateClient())
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => second.ConnectAsync().WaitAsync(Bound));
+        }
+
+        Assert.Equal(1, Rejected("too_many_connections"));
+
+        // A validator that throws.
+        await using (Client boom = server.CreateClient("boom", "pw"))
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => boom.ConnectAsync().WaitAsync(Bound));
+        }
+
+        Assert.Equal(1, Rejected("validator_failed"));
+
+        // A validator still checking when the login timeout passes on the server's clock (the connection's own login
+        // timeout falls due at the same moment, so the client may hear either; the count says which it was).
+        await using (Client slow = server.CreateClient("slow", "pw"))
+        {
+            Task connecting = slow.ConnectAsync();
+            await slowStarted.Task.WaitAsync(Bound);
+            clock.Advance(new ServerOptions().LoginTimeout);
+            await Assert.ThrowsAnyAsync<WevisException>(() => connecting.WaitAsync(Bound));
+            await Networking.ExampleExchangeTests.WaitUntilAsync(() => Rejected("timeout") == 1);
+        }
+
+        // Two wrong passwords from this address, and then even the right one is refused until the window passes.
+        for (int i = 0; i < 2; i++)
+        {
+            await using Client wrong = server.CreateClient("user1", "wrong");
+            await Assert.ThrowsAsync<LoginRejectedException>(() => wrong.ConnectAsync().WaitAsync(Bound));
+        }
+
+        await using (Client refused = server.CreateClient("user1", "pw"))
+        {
+            await Assert.ThrowsAsync<LoginRejectedException>(() => refused.ConnectAsync().WaitAsync(Bound));
+        }
+
+        Assert.Equal(2, Rejected("invalid_credentials"));
+        Assert.Equal(1, Rejected("throttled"));
+        Assert.Equal(0, Rejected("fingerprint_mismatch"));
+        Assert.Equal(1, metrics.Sum("wevis.server.logins", ("wevis.login.result", "accepted")));
+    }
+
+    [Fact]
     public async Task RoomsAreCountedByTypeBroadcastsPerRecipientAndTicksAreTimed()
     {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == WevisDiagnostics.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
         using var metrics = new MetricsRecorder();
         var clock = new FakeTimeProvider();
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -92,7 +176,9 @@ public class MetricsTests
         server.Server.Rooms.Define("ticking", () => new TickingRoom());
         await server.Server.Rooms.CreateAsync("chat", "chat-1");
         await server.Server.Rooms.CreateAsync("chat", "chat-2");
-        var ticking = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking");
+        // Other tests' servers tick too: this room's spans are told apart by its id.
+        string tickingId = $"ticking-{Guid.NewGuid():N}";
+        var ticking = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", tickingId);
         Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "lobby")));
         Assert.Equal(2, metrics.Observe("wevis.server.rooms", (RoomType, "chat")));
         Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "ticking")));
@@ -124,10 +210,23 @@ public class MetricsTests
         }
 
         await ExampleExchange.UntilAsync(() => metrics.Count("wevis.server.room.tick.duration", (RoomType, "ticking")) == 3);
+
+        // Each tick is a span too, with its room and number.
+        Activity[] ticks = [];
+        await Networking.ExampleExchangeTests.WaitUntilAsync(() => (ticks = [.. spans.Where(s => s.OperationName == "wevis.tick" && (string?)s.GetTagItem("wevis.room.id") == tickingId)]).Length == 3);
+        Assert.Equal([1L, 2L, 3L], ticks.Select(s => Convert.ToInt64(s.GetTagItem("wevis.tick.number"), System.Globalization.CultureInfo.InvariantCulture)).Order());
+        Assert.All(ticks, s => Assert.Equal("ticking", (string?)s.GetTagItem(RoomType)));
+
+        // When the last user leaves chat-1 it is disposed, and the count of chat rooms goes down (chat-2, never
+        // entered, stays).
         foreach (Client client in clients)
         {
             await client.DisposeAsync();
         }
+
+        await Networking.ExampleExchangeTests.WaitUntilAsync(() => metrics.Observe("wevis.server.rooms", (RoomType, "chat")) == 1);
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "ticking")));
+        Assert.Equal(1, metrics.Observe("wevis.server.rooms", (RoomType, "lobby")));
     }
 
     [Fact]
@@ -181,6 +280,30 @@ public class MetricsTests
     }
 
     [Fact]
+    public async Task MessagesSentToAClosedConnectionAreCountedAsDroppedByTheirType()
+    {
+        using var metrics = new MetricsRecorder();
+        var room = new SendsAfterClosingRoom();
+        await using TestServer server = await TestServer.StartAsync(o => o.MeterFactory = metrics.Factory, room);
+        await using Client client = await server.ConnectAsync();
+        Assert.Equal(0, metrics.Sum("wevis.server.messages.dropped"));
+
+        // The room closes the connection, then answers on it: both answers are dropped (one of variable size, one of
+        // fixed size, which are queued by different paths), counted under their types, and neither counted as sent.
+        client.Send(new WhoAmI());
+        ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(() => client.ReceiveAsync().AsTask().WaitAsync(Bound));
+        Assert.Contains(SendsAfterClosingRoom.Reason, closed.Message, StringComparison.Ordinal);
+        // The farewell can reach the client before the handler's next line runs: wait for the handler to be done.
+        await room.Answered.Task.WaitAsync(Bound);
+
+        Assert.Equal(1, metrics.Sum("wevis.server.messages.dropped", (Type, "YouAre")));
+        Assert.Equal(1, metrics.Sum("wevis.server.messages.dropped", (Type, "ItIs")));
+        Assert.Equal(2, metrics.Sum("wevis.server.messages.dropped"));
+        Assert.Equal(0, metrics.Sum("wevis.server.messages.sent", (Type, "YouAre")));
+        Assert.Equal(0, metrics.Sum("wevis.server.messages.sent", (Type, "ItIs")));
+    }
+
+    [Fact]
     public async Task EachLoginAndEachHandledMessageIsASpanWhenSomethingListens()
     {
         var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
@@ -201,6 +324,29 @@ public class MetricsTests
         Assert.Contains(spans, s => s.OperationName == "wevis.login" && (string?)s.GetTagItem("wevis.login.result") == "accepted");
         Assert.Contains(spans, s => s.OperationName == "wevis.handle" && s.DisplayName == "handle WhoAmI"
             && (string?)s.GetTagItem(Type) == "WhoAmI" && (string?)s.GetTagItem(RoomType) == "lobby" && s.Duration > TimeSpan.Zero);
+    }
+
+    /// <summary>A time room that answers <c>WhoAmI</c> by closing the connection first, then sending on it.</summary>
+    private sealed class SendsAfterClosingRoom : TimeRoom
+    {
+        public const string Reason = "closed before the answer";
+
+        /// <summary>Completes once the handler has sent its answers on the closed connection.</summary>
+        public TaskCompletionSource Answered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override void Handle(Connection connection, IMessage message)
+        {
+            if (message is not WhoAmI)
+            {
+                base.Handle(connection, message);
+                return;
+            }
+
+            connection.Close(Reason);
+            connection.Send(new YouAre(connection.User.Name));
+            connection.Send(new ItIs(12, 0));
+            Answered.TrySetResult();
+        }
     }
 
     /// <summary>A room that ticks every 100 ms of the server's clock and says when each tick has run.</summary>

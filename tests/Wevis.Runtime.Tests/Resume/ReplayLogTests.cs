@@ -63,6 +63,31 @@ public class ReplayLogTests
         Assert.False(log.CanReplayFrom(0));
     }
 
+    [Fact]
+    public void FramesUnacknowledgedForLongerThanTheAgeBoundBreakTheLog()
+    {
+        var clock = new Infrastructure.TestClock();
+        var state = new Sessions.ClientResumeState(1024);
+        TimeSpan maxAge = TimeSpan.FromSeconds(60);
+        state.Outgoing.Append(Frame(0, 10));
+
+        // The first look starts the clock; acknowledged in time, it starts again from the next frame.
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+        clock.Advance(TimeSpan.FromSeconds(59));
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+        Assert.True(state.Acknowledged(1));
+        state.Outgoing.Append(Frame(1, 10));
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+        clock.Advance(TimeSpan.FromSeconds(59));
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+        Assert.Null(state.Outgoing.BrokenReason);
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+
+        Assert.Equal("nothing sent was acknowledged within 60 s", state.Outgoing.BrokenReason);
+    }
+
     private static byte[] Frame(int number, int padding)
     {
         byte[] frame = new byte[FrameReader.HeaderSize + 4 + padding];

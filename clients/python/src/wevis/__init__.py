@@ -22,12 +22,14 @@ It speaks the Wevis wire protocol (docs/protocol.md in the Wevis repository), al
 """
 from ._client import Client
 from ._definitions import DefinitionError, DefinitionList, Message, MessageDefinition
-from ._errors import ClientError, ConnectionClosedError, LoginRejectedError, ProtocolError, UnexpectedMessageError
+from ._errors import (ArgumentTooLargeError, ClientError, ConnectionClosedError, LoginRejectedError, ProtocolError,
+                      RequestFailedError, UnexpectedMessageError)
 from ._protocol import DEFAULT_PORT, PROTOCOL_VERSION, encrypt, wire_id
 
 __version__ = '0.1.0'
 
 __all__ = [
+    'ArgumentTooLargeError',
     'Client',
     'ClientError',
     'ConnectionClosedError',
@@ -39,6 +41,7 @@ __all__ = [
     'MessageDefinition',
     'PROTOCOL_VERSION',
     'ProtocolError',
+    'RequestFailedError',
     'UnexpectedMessageError',
     'encrypt',
     'wire_id',

@@ -5,7 +5,7 @@ import threading
 
 from . import _protocol
 from ._definitions import Message, instantiated_definitions
-from ._errors import ClientError, ConnectionClosedError, UnexpectedMessageError
+from ._errors import ClientError, ConnectionClosedError, RequestFailedError, UnexpectedMessageError
 
 _CLOSED = object()  # In the incoming queue: the connection has closed; nothing follows.
 
@@ -49,6 +49,10 @@ class Client(threading.Thread):
         self._logged_in = threading.Event()  # set when the login has succeeded or failed
         self._incoming = queue.Queue()
         self._closed = threading.Event()
+        # Requests waiting for their answer: id -> _PendingRequest. The lock also orders them with the closing.
+        self._requests = {}
+        self._requests_lock = threading.Lock()
+        self._last_request_id = 0
 
     @property
     def username(self):
@@ -89,15 +93,35 @@ class Client(threading.Thread):
         try:
             while True:
                 name, values = self._connection.receive()
-                message = Message._from_wire(self._definitions.get(name), values)
-                self._log.debug('Received %s', message)
-                self._incoming.put(message)
+                if name == '_Reply':
+                    request_id, name, values = values
+                    self._answer(request_id, name, Message._from_wire(self._definitions.get(name), values), None)
+                elif name == '_Failed':
+                    self._answer(values[0], '_Failed: ' + values[1], None, values[1])
+                else:
+                    message = Message._from_wire(self._definitions.get(name), values)
+                    self._log.debug('Received %s', message)
+                    self._incoming.put(message)
         except ConnectionClosedError as e:
             self._failure = e
             self._log.info('Connection closed: %s', e.reason)
         finally:
-            self._closed.set()
+            with self._requests_lock:
+                self._closed.set()
+                waiting, self._requests = list(self._requests.values()), {}
+            for pending in waiting:
+                pending.done.set()  # no answer: request() sees the connection closed
             self._incoming.put(_CLOSED)
+
+    def _answer(self, request_id, answer, reply, failure):
+        """Ends the request ``request_id`` waits on; an answer no request waits for came too late, and is dropped."""
+        with self._requests_lock:
+            pending = self._requests.pop(request_id, None)
+        if pending is None:
+            self._log.info('Dropped %s, the answer to request %s, which was no longer waited for', answer, request_id)
+            return
+        pending.reply, pending.failure = reply, failure
+        pending.done.set()
 
     def start_blocking(self, timeout=None):
         """
@@ -112,18 +136,79 @@ class Client(threading.Thread):
             raise self._failure
 
     def queue(self, message):
-        """Sends ``message`` (a :class:`Message`) to the server; messages arrive in the order sent."""
+        """
+        Sends ``message`` (a :class:`Message`) to the server; messages arrive in the order sent. A request sent this
+        way reaches the room as a plain message, and nothing answers it (use :meth:`request`). Raises
+        :class:`ClientError` for a ``server:`` message (only the server sends it), and
+        :class:`ArgumentTooLargeError` for an argument over its bound, before anything is sent.
+        """
+        values = self._checked(message, 'queue')
+        self._log.debug('Sending %s', message)
+        self._connection.send(message.definition.wire_id, values)
+
+    def request(self, _message, timeout=_protocol.DEFAULT_REQUEST_TIMEOUT, **_values):
+        """
+        Sends a request (a message whose definition names replies, ``client: Join room=str(32) -> Joined |
+        RoomFull``) and waits for its answer, which it returns: a :class:`Message`, one of the replies. ``_message``
+        is a :class:`Message`, or a name and its arguments: ``client.request('Join', room='lobby')`` (an argument
+        called ``timeout`` only in a :class:`Message`). Other messages that arrive meanwhile go to
+        :meth:`receive_blocking` as always; several threads may have requests in flight at once.
+
+        Raises :class:`RequestFailedError` with the server's reason if the room refused the request (or failed
+        while handling it), ``TimeoutError`` after ``timeout`` seconds (30 unless given; ``None`` waits as long as
+        the connection lasts; a later answer is dropped), :class:`ConnectionClosedError` if the connection closes
+        first, and as :meth:`queue` does before sending.
+        """
+        message = _message if isinstance(_message, Message) else self._message(_message, **_values)
+        if not message.definition.is_request:
+            raise ClientError(
+                f'{message.name} is not a request: its definition ({message.definition!r}) names no replies after '
+                f'"->". Send it with q() or queue().')
+        values = self._checked(message, 'request')
+        pending = _PendingRequest()
+        with self._requests_lock:
+            if self._closed.is_set():
+                raise ConnectionClosedError(self.close_reason or 'the connection is closed')
+            request_id = self._next_request_id()
+            self._requests[request_id] = pending
+        try:
+            self._log.debug('Requesting %s (request %s)', message, request_id)
+            self._connection.send_request(request_id, message.definition.wire_id, values)
+            if not pending.done.wait(timeout):
+                raise TimeoutError(f'The {message.name} request (id {request_id}) was not answered within {timeout} s.')
+        finally:
+            with self._requests_lock:
+                self._requests.pop(request_id, None)
+        if pending.failure is not None:
+            raise RequestFailedError(message.name, pending.failure)
+        if pending.reply is None:
+            reason = self._failure.reason if isinstance(self._failure, ConnectionClosedError) else None
+            raise ConnectionClosedError(reason or self.close_reason or 'the connection closed before the answer')
+        return pending.reply
+
+    def _next_request_id(self):
+        """An id for a new request (under the lock): counting up from 1, within int32, none still waiting."""
+        while True:
+            self._last_request_id = self._last_request_id % (2 ** 31 - 1) + 1
+            if self._last_request_id not in self._requests:
+                return self._last_request_id
+
+    def _checked(self, message, call):
+        """The wire values of ``message``, which this client may send now; raises as :meth:`queue` says if not."""
         if not isinstance(message, Message):
-            raise TypeError(f'queue() takes a Message, not {type(message).__name__}; or use q(name, **arguments).')
+            raise TypeError(f'{call}() takes a Message, not {type(message).__name__}; or give a name and its arguments.')
         _protocol.check_client_name(message.name)
-        if self._definitions.get(message.name).arguments != message.definition.arguments:
-            raise ClientError(f'{message.name} is defined differently in this client\'s definitions ({self._definitions.get(message.name)}).')
+        definition = self._definitions.get(message.name)
+        if definition.arguments != message.definition.arguments or definition.bounds != message.definition.bounds:
+            raise ClientError(f'{message.name} is defined differently in this client\'s definitions ({definition!r}).')
+        if not definition.client_may_send:
+            raise ClientError(f'{message.name} is sent only by the server ({definition!r}); a client cannot send it.')
+        values = message._wire_values()
         if self._connection is None:
             raise ClientError('The client has not logged in: call start_blocking() first.')
         if self._closed.is_set():
             raise ConnectionClosedError(self.close_reason or 'the connection is closed')
-        self._log.debug('Sending %s', message)
-        self._connection.send(message.definition.wire_id, message._wire_values())
+        return values
 
     def q(self, _name, **_values):
         """Sends the message ``_name`` with these arguments: short for ``queue(Message(_name, **_values))``."""
@@ -186,3 +271,14 @@ class Client(threading.Thread):
         definition = self._definitions.get(name)
         return Message(definition, **values)
 
+
+
+class _PendingRequest:
+    """A request waiting for its answer: ``done`` is set with ``reply`` (a Message) or ``failure`` (the reason), or neither when the connection closed."""
+
+    __slots__ = ('done', 'reply', 'failure')
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.reply = None
+        self.failure = None

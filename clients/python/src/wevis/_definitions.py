@@ -5,6 +5,7 @@ file the server is built from (or written in code), and :class:`Message` objects
 import re
 
 from . import _protocol
+from ._errors import ArgumentTooLargeError
 
 _MESSAGE_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
 _ARGUMENT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*\Z')
@@ -18,18 +19,49 @@ class DefinitionError(ValueError):
 
 
 class MessageDefinition:
-    """One message type: its ``name``, its ``arguments`` as ``(name, type)`` pairs in order, and its ``wire_id``."""
+    """
+    One message type: its ``name``, its ``arguments`` as ``(name, type)`` pairs in order, and its ``wire_id``; and,
+    where the definitions say so, ``bounds`` (per argument, the most bytes of a ``str`` or ``bytes``, or values of a
+    ``?f`` or ``?d``, else None), ``direction`` (``'client'`` for a ``client:`` message, ``'server'`` for a
+    ``server:`` one, None for one sent both ways), ``replies`` (the names after ``->``: it is a request) and
+    ``version`` (its file's ``@version``, or 0).
+    """
 
-    __slots__ = ('name', 'arguments', 'wire_id', '_index')
+    __slots__ = ('name', 'arguments', 'wire_id', 'bounds', 'direction', 'replies', 'version', '_index')
 
-    def __init__(self, name, arguments):
+    def __init__(self, name, arguments, bounds=None, direction=None, replies=(), version=0):
         self.name = name
         self.arguments = tuple(arguments)
         self.wire_id = _protocol.wire_id(name)
+        self.bounds = tuple(bounds) if bounds is not None else (None,) * len(self.arguments)
+        self.direction = direction
+        self.replies = tuple(replies)
+        self.version = version
         self._index = {a: i for i, (a, _) in enumerate(self.arguments)}
 
+    @property
+    def is_request(self):
+        """Whether the definition names replies (``-> Reply``): then :meth:`Client.request` sends it and waits for one."""
+        return bool(self.replies)
+
+    @property
+    def client_may_send(self):
+        """False for a ``server:`` message, which only the server sends."""
+        return self.direction != 'server'
+
+    def type_texts(self):
+        """Each argument's type as the file writes it, with its bound: ``str(32)``."""
+        return [_protocol.type_text(t, b) for (_, t), b in zip(self.arguments, self.bounds)]
+
+    def fingerprint_line(self):
+        """This message's line in the text the fingerprint hashes (docs/protocol.md, The fingerprint)."""
+        return _protocol.fingerprint_line(self.name, [a for a, _ in self.arguments], self.type_texts(), self.direction, self.replies)
+
     def __repr__(self):
-        return ' '.join([self.name] + [f'{a}={t}' for a, t in self.arguments])
+        prefix = f'{self.direction}: ' if self.direction else ''
+        args = ''.join(f' {a}={t}' for (a, _), t in zip(self.arguments, self.type_texts()))
+        replies = f' -> {" | ".join(self.replies)}' if self.replies else ''
+        return prefix + self.name + args + replies
 
 
 class DefinitionList:
@@ -43,15 +75,21 @@ class DefinitionList:
         self._by_name = {}
         self._by_id = {}
 
-    def add(self, _name, **_arguments):
+    def add(self, _name, _direction=None, _replies=(), **_arguments):
         """
         Adds the message ``_name`` with arguments ``name=type``, in order. A type is one of ``'int'``, ``'long'``,
         ``'float'``, ``'bool'``, ``'str'``, ``'bytes'``, ``'?f'``, ``'?d'``, or the Python types ``int``, ``float``,
-        ``bool``, ``str`` and ``bytes``.
+        ``bool``, ``str`` and ``bytes``; a ``str``, ``bytes``, ``?f`` or ``?d`` may have a bound, ``'str(32)'``.
+        ``_direction`` is ``'client'`` or ``'server'`` (as ``client:`` and ``server:`` in a file), ``_replies`` the
+        names of the messages that answer it (as ``-> A | B``), which must be defined by the time it is sent.
         """
-        self._add(_name, list(_arguments.items()), where='')
+        if _direction not in (None, 'client', 'server'):
+            raise DefinitionError(f'{_name}: the direction is \'client\' or \'server\' (or None for both ways), not {_direction!r}.')
+        if _direction == 'server' and _replies:
+            raise DefinitionError(f'{_name}: a server: message cannot have replies; requests are sent by clients.')
+        self._add(_name, list(_arguments.items()), where='', direction=_direction, replies=tuple(_replies))
 
-    def _add(self, name, arguments, where):
+    def _add(self, name, arguments, where, direction=None, replies=(), version=0):
         if not isinstance(name, str) or not _MESSAGE_NAME.match(name):
             raise DefinitionError(f'{where}"{name}" is not a message name: an ASCII letter or "_", then letters, digits or "_".')
         if _protocol.is_reserved(name):
@@ -60,19 +98,26 @@ class DefinitionList:
                 f'({", ".join(_protocol.PROTOCOL_MESSAGES)}).')
         if name in self._by_name:
             raise DefinitionError(f'{where}{name} is defined twice.')
-        checked, properties = [], {}
+        checked, bounds, properties = [], [], {}
         for argument, kind in arguments:
             kind = _PYTHON_TYPES.get(kind, kind)
             if not isinstance(argument, str) or not _ARGUMENT_NAME.match(argument):
                 raise DefinitionError(f'{where}{name}: "{argument}" is not an argument name: an ASCII letter, then letters, digits or "_".')
-            if kind not in _protocol.TYPES:
-                raise DefinitionError(f'{where}{name}.{argument}: unknown type {kind!r}; the types are {", ".join(_protocol.TYPES)}.')
+            kind, bound = _split_bound(kind, f'{where}{name}.{argument}')
             prop = _protocol.property_name(argument)
             if prop in properties:
                 raise DefinitionError(f'{where}{name}: the arguments {properties[prop]} and {argument} are the same name ({prop}).')
             properties[prop] = argument
             checked.append((argument, kind))
-        definition = MessageDefinition(name, checked)
+            bounds.append(bound)
+        seen = set()
+        for reply in replies:
+            if not isinstance(reply, str) or not _MESSAGE_NAME.match(reply) or _protocol.is_reserved(reply):
+                raise DefinitionError(f'{where}{name}: "{reply}" is not a message name, so it cannot be a reply.')
+            if reply in seen:
+                raise DefinitionError(f'{where}{name}: the reply {reply} is listed twice.')
+            seen.add(reply)
+        definition = MessageDefinition(name, checked, bounds, direction, replies, version)
         if definition.wire_id in self._by_id:
             raise DefinitionError(f'{where}{name} has the same wire id as {self._by_id[definition.wire_id].name}; rename one.')
         self._by_name[name] = definition
@@ -86,20 +131,62 @@ class DefinitionList:
 
     @staticmethod
     def from_text(text, source='<text>'):
-        """Reads definitions from the text of a ``.wevis`` file; errors name ``source`` and the line."""
+        """
+        Reads definitions from the text of a ``.wevis`` file, either edition: directions (``client:``, ``server:``),
+        requests (``-> Reply | Other``), bounds (``str(32)``) and ``@version N`` as the C# generator reads them.
+        Errors name ``source`` and the line.
+        """
         definitions = DefinitionList()
+        version, version_line, added = 0, 0, []
         for number, line in enumerate(text.splitlines(), start=1):
-            line = line.split('#', 1)[0].strip()
-            if not line:
+            where = f'{source}({number}): '
+            tokens = _tokenize(line)
+            if not tokens:
                 continue
-            name, *parts = line.split()
+            if tokens[0].startswith('@'):
+                if tokens[0] != '@version':
+                    raise DefinitionError(f'{where}unknown directive {tokens[0]}; the only one is @version N.')
+                if len(tokens) != 2 or not tokens[1].isdigit() or not tokens[1].isascii() or not 1 <= int(tokens[1]) <= 2 ** 31 - 1:
+                    raise DefinitionError(f'{where}write @version N, with N a whole number from 1 to 2147483647.')
+                if version:
+                    raise DefinitionError(f'{where}the version is already declared on line {version_line}.')
+                version, version_line = int(tokens[1]), number
+                continue
+            direction = None
+            if tokens[0].endswith(':'):
+                if tokens[0] not in ('client:', 'server:'):
+                    raise DefinitionError(
+                        f'{where}{tokens[0]} is not a direction: start a line with client: (for a message clients send) '
+                        f'or server: (for one the server sends), or with neither (for one sent both ways).')
+                if len(tokens) == 1:
+                    raise DefinitionError(f'{where}{tokens[0]} must be followed by the message it applies to.')
+                direction = tokens[0][:-1]
+                tokens = tokens[1:]
+            name, rest = tokens[0], tokens[1:]
+            arrow = rest.index('->') if '->' in rest else len(rest)
             arguments = []
-            for part in parts:
+            for part in rest[:arrow]:
+                if part == '|':
+                    raise DefinitionError(f'{where}{name}: "|" separates replies, which follow "->".')
                 argument, equals, kind = part.partition('=')
                 if not equals or not kind:
-                    raise DefinitionError(f'{source}({number}): {name}: argument "{part}" has no type; write {argument}=type.')
+                    raise DefinitionError(f'{where}{name}: argument "{part}" has no type; write {argument}=type.')
                 arguments.append((argument, kind))
-            definitions._add(name, arguments, where=f'{source}({number}): ')
+            replies = _parse_replies(rest[arrow:], f'{where}{name}')
+            if direction == 'server' and replies:
+                raise DefinitionError(f'{where}{name}: a server: message cannot have replies; requests are sent by clients.')
+            definitions._add(name, arguments, where=where, direction=direction, replies=replies)
+            added.append((name, where))
+        for name, where in added:
+            definition = definitions._by_name[name]
+            # The version covers the whole file, lines above the directive included (as the generator reads it).
+            definition.version = version
+            for reply in definition.replies:
+                answer = definitions._by_name.get(reply)
+                if answer is None:
+                    raise DefinitionError(f'{where}{name}: the reply {reply} is not a message of these definitions.')
+                if answer.direction == 'client':
+                    raise DefinitionError(f'{where}{name}: the reply {reply} is a client: message; replies are sent by the server.')
         return definitions
 
     def instantiate(self):
@@ -107,9 +194,17 @@ class DefinitionList:
         global _instantiated
         _instantiated = self
 
+    @property
+    def version(self):
+        """The highest ``@version`` of these definitions, or 0 if none declares one; it ends the fingerprint (``…@2``)."""
+        return max((d.version for d in self._by_name.values()), default=0)
+
     def fingerprint(self):
-        """The fingerprint the login sends: the same as the server's when both are built from the same definitions."""
-        return _protocol.fingerprint((d.name, d.arguments) for d in self._by_name.values())
+        """
+        The fingerprint the login sends: the same as the server's when both are built from the same definitions
+        (directions, bounds, replies and the version included, as docs/protocol.md says).
+        """
+        return _protocol.fingerprint((d.fingerprint_line() for d in self._by_name.values()), self.version)
 
     def get(self, name):
         """The definition of ``name``; raises ``KeyError`` with the names there are if there is none."""
@@ -123,6 +218,10 @@ class DefinitionList:
         d = self._by_id.get(wid)
         return None if d is None else (d.name, d.arguments)
 
+    def definition_by_wire_id(self, wid):
+        """The :class:`MessageDefinition` with wire id ``wid``, or None."""
+        return self._by_id.get(wid)
+
     def __contains__(self, name):
         return name in self._by_name
 
@@ -131,6 +230,67 @@ class DefinitionList:
 
     def __len__(self):
         return len(self._by_name)
+
+
+def _tokenize(line):
+    """A line's tokens as the C# generator splits them: ``#`` ends the line, ``->`` and ``|`` stand alone, a token ends after ``:``."""
+    tokens, i, n = [], 0, len(line)
+    while i < n:
+        c = line[i]
+        if c == '#':
+            break
+        if c.isspace():
+            i += 1
+            continue
+        start = i
+        if c == '|' or line.startswith('->', i):
+            i += 1 if c == '|' else 2
+        else:
+            while i < n and not line[i].isspace() and line[i] not in '#|' and not line.startswith('->', i):
+                i += 1
+                if line[i - 1] == ':':
+                    break
+        tokens.append(line[start:i])
+    return tokens
+
+
+def _parse_replies(tokens, where):
+    """The reply names of ``-> A | B`` (``tokens`` from the arrow on), or () if there is no arrow."""
+    if not tokens:
+        return ()
+    if len(tokens) == 1:
+        raise DefinitionError(f'{where}: no reply follows "->".')
+    replies = []
+    for k, token in enumerate(tokens[1:]):
+        if k % 2 == 1:
+            if token != '|':
+                raise DefinitionError(f'{where}: separate replies with "|" (found "{token}").')
+        elif token in ('|', '->'):
+            raise DefinitionError(f'{where}: a reply\'s name belongs where "{token}" is.')
+        elif '=' in token:
+            raise DefinitionError(f'{where}: "{token}" is an argument, and arguments come before "->".')
+        else:
+            replies.append(token)
+    if tokens[-1] == '|':
+        raise DefinitionError(f'{where}: a reply\'s name must follow "|".')
+    return tuple(replies)
+
+
+def _split_bound(kind, where):
+    """``(type, bound)`` of a type as written: ``'str(32)'`` -> ``('str', 32)``, ``'int'`` -> ``('int', None)``."""
+    if not isinstance(kind, str):
+        raise DefinitionError(f'{where}: unknown type {kind!r}; the types are {", ".join(_protocol.TYPES)}.')
+    keyword, paren, rest = kind.partition('(')
+    if keyword not in _protocol.TYPES:
+        raise DefinitionError(f'{where}: unknown type {keyword!r}; the types are {", ".join(_protocol.TYPES)}.')
+    if not paren:
+        return keyword, None
+    digits = rest[:-1]
+    if not rest.endswith(')') or not digits.isascii() or not digits.isdigit() or not 1 <= int(digits) <= 2 ** 31 - 1:
+        raise DefinitionError(f'{where}: invalid bound ({rest}; write a whole number from 1 to 2147483647 in parentheses, {keyword}(32).')
+    if keyword not in _protocol.BOUNDED_TYPES:
+        raise DefinitionError(f'{where}: {keyword} has a fixed size and takes no bound; only {", ".join(_protocol.BOUNDED_TYPES)} do.')
+    return keyword, int(digits)
 
 
 def instantiated_definitions():
@@ -196,7 +356,13 @@ class Message:
         missing = [n for n, v in self._values.items() if v is None]
         if missing:
             raise ValueError(f'{self.name} is missing {", ".join(missing)}.')
-        return _protocol.encode_values(self._definition.arguments, list(self._values.values()))
+        values = list(self._values.values())
+        for (argument, kind), bound, value in zip(self._definition.arguments, self._definition.bounds, values):
+            if bound is not None:
+                size, unit = _protocol.argument_size(kind, value)
+                if size > bound:
+                    raise ArgumentTooLargeError(self.name, argument, size, bound, unit, f'{argument}={_protocol.type_text(kind, bound)}')
+        return _protocol.encode_values(self._definition.arguments, values)
 
     def __getattr__(self, name):
         values = object.__getattribute__(self, '_values')

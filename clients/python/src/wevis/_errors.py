@@ -39,3 +39,29 @@ class UnexpectedMessageError(ClientError):
         super().__init__(f'Expected {" or ".join(expected)}, got {got.name}.')
         self.expected = tuple(expected)
         self.got = got
+
+
+class ArgumentTooLargeError(ClientError, ValueError):
+    """
+    A message was not sent because an argument holds more than its bound (``name=str(32)`` given a longer name, say):
+    ``message_name``, ``argument_name``, ``size`` and ``bound`` (bytes of UTF-8 for a ``str``, bytes for ``bytes``,
+    values for ``?f``/``?d``). Raised before anything is written, so the connection carries on.
+    """
+
+    def __init__(self, message_name, argument_name, size, bound, unit, definition):
+        super().__init__(
+            f"The {message_name} message's argument '{argument_name}' holds {size} {unit}, over its bound of {bound} "
+            f"({definition}); the message was not sent.")
+        self.message_name = message_name
+        self.argument_name = argument_name
+        self.size = size
+        self.bound = bound
+
+
+class RequestFailedError(ClientError):
+    """The server refused a request (its room called ``Fail``, or failed while handling it); ``reason`` says why."""
+
+    def __init__(self, request_name, reason):
+        super().__init__(f'The server refused the {request_name} request: {reason}')
+        self.request_name = request_name
+        self.reason = reason

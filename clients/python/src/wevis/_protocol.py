@@ -1,12 +1,14 @@
 """
-The Wevis wire protocol, version 1, as docs/protocol.md in the Wevis repository specifies it: everything about bytes
+The Wevis wire protocol, version 2, as docs/protocol.md in the Wevis repository specifies it: everything about bytes
 on the socket is in this module, so that a change to the protocol is a change here.
 
 - Frames: a 4-byte big-endian length, then a MessagePack body ``[wire_id, arg1, arg2, ...]``.
 - Wire ids: FNV-1a (32 bits) of the message name's UTF-8 bytes, top bit cleared.
 - Argument encodings: ``int``, ``long``, ``float`` (float64), ``bool``, ``str``, ``bytes`` (bin), ``?f`` and ``?d``
   (bin of little-endian float32 or float64 values).
-- The fingerprint of a list of definitions.
+- The fingerprint of a list of definitions (directions, bounds, replies and ``@version`` included).
+- Requests: ``[_Request, id, [wire_id, args...]]`` sent, answered by ``[_Reply, id, [wire_id, args...]]`` or
+  ``_Failed(request=id, reason)``; directions and bounds checked on what the server sends.
 - The protocol's own messages (names starting with ``_``), the login handshake, keep-alive (``_Ping``/``_Pong``)
   and closing (``_Closing``, then shutting the sending side and reading until the server has closed too).
 """
@@ -36,6 +38,12 @@ CLOSE_TIMEOUT = 3.0
 #: The argument types of the definitions language.
 TYPES = ('int', 'long', 'float', 'bool', 'str', 'bytes', '?f', '?d')
 
+#: The types that take a bound (``str(32)``): bytes of UTF-8 for ``str``, bytes for ``bytes``, values for ``?f``/``?d``.
+BOUNDED_TYPES = ('str', 'bytes', '?f', '?d')
+
+#: How long :meth:`wevis.Client.request` waits for an answer unless told otherwise (the C# client's RequestTimeout).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
 _INT_RANGE = {'int': (-2 ** 31, 2 ** 31 - 1), 'long': (-2 ** 63, 2 ** 63 - 1)}
 _ARRAY_CODES = {'?f': ('f', 4), '?d': ('d', 8)}
 
@@ -60,14 +68,32 @@ def property_name(argument):
     return ''.join(out)
 
 
-def fingerprint(definitions):
+def type_text(kind, bound=None):
+    """An argument's type as a definitions file writes it: ``str``, or with a bound, ``str(32)``."""
+    return kind if bound is None else f'{kind}({bound})'
+
+
+def fingerprint_line(name, arguments, type_texts, direction=None, replies=()):
     """
-    The fingerprint of application message definitions, given as ``(name, [(argument, type), ...])`` pairs: the
-    first 16 bytes of the SHA-256 of their lines ``Name Property=type ...``, sorted and joined with newlines, in hex.
+    One message's line in the text the fingerprint hashes: ``[client: |server: ]Name Property=type(bound) ...
+    [-> Reply | Reply]``, the direction, bounds and replies only where defined (so first-edition definitions hash as
+    they always did).
     """
-    lines = sorted(
-        name + ''.join(f' {property_name(a)}={t}' for a, t in arguments) for name, arguments in definitions)
-    return hashlib.sha256('\n'.join(lines).encode('utf-8')).hexdigest()[:32]
+    prefix = f'{direction}: ' if direction else ''
+    args = ''.join(f' {property_name(a)}={t}' for a, t in zip(arguments, type_texts))
+    suffix = ' -> ' + ' | '.join(replies) if replies else ''
+    return prefix + name + args + suffix
+
+
+def fingerprint(lines, version=0):
+    """
+    The fingerprint of application message definitions, given as their :func:`fingerprint_line` lines: the first 16
+    bytes of the SHA-256 of the lines sorted by ordinal and joined with newlines, in hex; then ``@`` and the highest
+    ``@version`` if a definitions file declares one.
+    """
+    # Ordinal order is UTF-16 code unit order in C#; the lines are ASCII (names are), so str order is the same.
+    digest = hashlib.sha256('\n'.join(sorted(lines)).encode('utf-8')).hexdigest()[:32]
+    return f'{digest}@{version}' if version else digest
 
 
 def encrypt(password, salt):
@@ -85,6 +111,8 @@ PROTOCOL_MESSAGES = {
     '_Ping': (),
     '_Pong': (),
     '_Closing': (('reason', 'str'),),
+    # Requests: the room refused one (sent in a _Request envelope), and why.
+    '_Failed': (('request', 'int'), ('reason', 'str')),
     # Rooms: the client's requests, and the server's notices (docs/protocol.md).
     '_JoinRoom': (('request', 'int'), ('room', 'str')),
     '_JoinOrCreateRoom': (('request', 'int'), ('type', 'str')),
@@ -95,6 +123,12 @@ PROTOCOL_MESSAGES = {
 }
 _PROTOCOL_BY_ID = {wire_id(name): name for name in PROTOCOL_MESSAGES}
 _ID = {name: wire_id(name) for name in PROTOCOL_MESSAGES}
+
+#: The envelopes' wire ids (docs/protocol.md, Requests and replies): ``[REQUEST, id, [wire_id, args...]]`` from the
+#: client, ``[REPLY, id, [wire_id, args...]]`` from the server.
+REQUEST_WIRE_ID = wire_id('_Request')
+REPLY_WIRE_ID = wire_id('_Reply')
+_ENVELOPES = {REQUEST_WIRE_ID: '_Request', REPLY_WIRE_ID: '_Reply'}
 
 
 def is_reserved(name):
@@ -138,6 +172,18 @@ def check_value(kind, value, where):
         except (TypeError, ValueError):
             raise TypeError(f'{where} must be a sequence of floats.') from None
     raise ValueError(f'{where} has the unknown type {kind!r}.')
+
+
+def argument_size(kind, value):
+    """
+    What a checked value holds, in the unit its bound counts, as ``(size, unit)``: bytes of UTF-8 for ``str``, bytes
+    for ``bytes``, values for ``?f``/``?d``.
+    """
+    if kind == 'str':
+        return len(value.encode('utf-8')), 'bytes'
+    if kind == 'bytes':
+        return len(value), 'bytes'
+    return len(value), 'values'
 
 
 def _encode(kind, value):
@@ -191,8 +237,8 @@ class Connection:
     One logged-in connection to a Wevis server: sends application messages, reads them (answering the server's
     pings on the way), and closes as the protocol says. Open one with :meth:`open`.
 
-    ``definitions`` is anything with ``by_wire_id(id)`` returning ``(name, arguments)`` or ``None``, and
-    ``fingerprint()``: a :class:`wevis.DefinitionList`.
+    ``definitions`` is anything with ``definition_by_wire_id(id)`` returning a :class:`wevis.MessageDefinition` or
+    ``None``, and ``fingerprint()``: a :class:`wevis.DefinitionList`.
 
     Sending is safe from any thread; reading is for one thread at a time.
     """
@@ -268,14 +314,24 @@ class Connection:
 
     def send(self, wid, values):
         """Sends the message with wire id ``wid`` and its argument values, checked (see ``check_value``), in order."""
+        self._send_body([wid, *values])
+
+    def send_request(self, request_id, wid, values):
+        """Sends a request in its envelope, ``[_Request, request_id, [wid, *values]]``; the answer names ``request_id``."""
+        self._send_body([REQUEST_WIRE_ID, request_id, [wid, *values]])
+
+    def _send_body(self, body):
+        data = encode_body(body)
         with self._send_lock:
             if self._sending_closed:
                 raise ConnectionClosedError(self.close_reason or 'the connection is closing')
-            self._send_frame_locked(wid, values)
+            self._sock.sendall(data)
 
     def receive(self):
         """
-        The next application message, as ``(name, [values])``. Answers ``_Ping`` on the way. Raises
+        The next application message, as ``(name, [values])``; or the answer to a request, as
+        ``('_Reply', (request_id, name, [values]))`` or ``('_Failed', [request_id, reason])``. Answers ``_Ping`` on
+        the way. Raises
         :class:`ConnectionClosedError` (with the server's reason if it gave one) once the connection is closed, and
         :class:`ProtocolError` (a kind of it) if the server broke the protocol, after closing.
         """
@@ -293,16 +349,18 @@ class Connection:
             try:
                 wid, args = self._parse(body)
                 name = _PROTOCOL_BY_ID.get(wid)
+                if wid == REPLY_WIRE_ID:
+                    return '_Reply', self._parse_reply(args)
+                if wid == REQUEST_WIRE_ID:
+                    raise ProtocolError('The server sent a request (a _Request envelope), but only clients send requests.')
                 if name is None:
-                    definition = self._definitions.by_wire_id(wid)
-                    if definition is None:
-                        raise ProtocolError(
-                            f'The server sent a message with wire id {wid}, which is neither one of this client\'s '
-                            f'definitions nor one of the protocol\'s own messages ({", ".join(PROTOCOL_MESSAGES)}): '
-                            f'the server may speak a newer protocol than this client ({PROTOCOL_VERSION}).')
-                    app_name, arguments = definition
-                    return app_name, self._decode_arguments(app_name, arguments, args)
+                    definition = self._application_definition(wid)
+                    if definition.direction == 'client':
+                        raise ProtocolError(f'The server sent {definition.name}, which only clients send ({definition!r}).')
+                    return definition.name, self._decode_application(definition, args)
                 values = self._decode_arguments(name, PROTOCOL_MESSAGES[name], args)
+                if name == '_Failed':
+                    return name, values
             except ProtocolError as e:
                 self._close_for(e.reason)
             if name == '_Ping':
@@ -425,6 +483,38 @@ class Connection:
             raise ProtocolError('The server sent a frame that is not a message ([wire id, arguments...]).')
         return message[0], message[1:]
 
+    def _application_definition(self, wid):
+        definition = self._definitions.definition_by_wire_id(wid)
+        if definition is None:
+            raise ProtocolError(
+                f'The server sent a message with wire id {wid}, which is neither one of this client\'s '
+                f'definitions nor one of the protocol\'s own messages ({", ".join(PROTOCOL_MESSAGES)}): '
+                f'the server may speak a newer protocol than this client ({PROTOCOL_VERSION}).')
+        return definition
+
+    def _parse_reply(self, args):
+        """``(request_id, name, values)`` of a reply envelope's ``[id, [wire_id, args...]]``."""
+        if (len(args) != 2 or not isinstance(args[0], int) or isinstance(args[0], bool) or not isinstance(args[1], list)
+                or not args[1] or not isinstance(args[1][0], int) or isinstance(args[1][0], bool)):
+            raise ProtocolError('The server sent a reply envelope that is not [_Reply, id, [wire id, arguments...]].')
+        request_id, (wid, *values) = args
+        definition = self._application_definition(wid)
+        if definition.direction == 'client':
+            raise ProtocolError(f'The server answered a request with {definition.name}, which only clients send.')
+        return request_id, definition.name, self._decode_application(definition, values)
+
+    def _decode_application(self, definition, args):
+        """An application message's values, each within its bound (a longer one breaks the protocol)."""
+        values = self._decode_arguments(definition.name, definition.arguments, args)
+        for (argument, kind), bound, value in zip(definition.arguments, definition.bounds, values):
+            if bound is not None:
+                size, unit = argument_size(kind, value)
+                if size > bound:
+                    raise ProtocolError(
+                        f"The server sent {definition.name} whose argument '{argument}' holds {size} {unit}, over its "
+                        f'bound of {bound} ({argument}={type_text(kind, bound)}).')
+        return values
+
     @staticmethod
     def _decode_arguments(name, arguments, values):
         if len(values) != len(arguments):
@@ -434,8 +524,13 @@ class Connection:
 
 def encode_frame(wid, values):
     """A whole frame: the body's length (4 bytes, big-endian), then the body, ``[wid, *values]`` in MessagePack."""
-    body = msgpack.packb([wid, *values], use_bin_type=True)
-    return struct.pack('>I', len(body)) + body
+    return encode_body([wid, *values])
+
+
+def encode_body(body):
+    """A whole frame holding ``body`` (a message ``[wid, *values]``, or an envelope) in MessagePack."""
+    data = msgpack.packb(body, use_bin_type=True)
+    return struct.pack('>I', len(data)) + data
 
 
 def encode_values(arguments, values):

@@ -1,0 +1,17 @@
+namespace Wevis.Orleans;
+
+/// <summary>
+/// A logged-in user as the cluster's grains see them: who they are, which gateway holds their connection, and where
+/// that gateway hears what rooms send them.
+/// </summary>
+/// <param name="GatewayId">The gateway (silo) that holds the user's connection.</param>
+/// <param name="Session">The connection's number on that gateway.</param>
+/// <param name="Name">The user's name, as the login validator returned it.</param>
+/// <param name="Gateway">The gateway's observer, which takes the frames rooms send the user.</param>
+[GenerateSerializer]
+[Immutable]
+internal sealed record ClusterUser(
+    [property: Id(0)] string GatewayId,
+    [property: Id(1)] long Session,
+    [property: Id(2)] string Name,
+    [property: Id(3)] IGatewayObserver Gateway);

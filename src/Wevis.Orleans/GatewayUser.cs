@@ -1,0 +1,375 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Wevis.Protocol;
+using Wevis.Sessions;
+using Wevis.Transport;
+
+namespace Wevis.Orleans;
+
+/// <summary>
+/// One logged-in user on a gateway: which room (grain) they are in, the forwarding of their messages to it as
+/// frames, their room requests (join, join-or-create, create, leave), and the moves room code makes. Everything for
+/// one user happens one thing at a time (the user's gate), as on a single server, so their messages reach rooms in
+/// order and none is handed to the room they are leaving after the move.
+/// </summary>
+internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) : ISessionReceiver
+{
+    private const string Lobby = RoomDirectory.EntryRoomName;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _frames = new();
+    private readonly List<int> _starts = [];
+    private ClusterUser _user = null!;
+    private string? _room;
+    private string? _type;
+    private bool _ended;
+
+    public ServerSession Session => session;
+
+    private NodeRooms Node => gateway.Node;
+
+    async ValueTask ISessionReceiver.EnterAsync()
+    {
+        _user = new ClusterUser(gateway.Id, session.Id, session.User!.Name, gateway.Observer);
+        gateway.Add(this);
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false)).ConfigureAwait(false);
+            if (refusal is null)
+            {
+                (_room, _type) = (Lobby, Lobby);
+            }
+            else
+            {
+                session.Close(refusal);
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    async ValueTask ISessionReceiver.ReceiveAsync(List<IMessage> messages, int start, int end)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            for (int i = start; i < end; i++)
+            {
+                IMessage message = messages[i];
+                if (message.Descriptor.IsProtocolMessage)
+                {
+                    await ForwardAsync().ConfigureAwait(false);
+                    await HandleRequestAsync(message).ConfigureAwait(false);
+                    continue;
+                }
+
+                // The session decoded the frame to check it; the room's node decodes it again from these bytes.
+                _starts.Add(_frames.WrittenCount);
+                FrameBuffer frame = FrameBuffer.Encode(message);
+                _frames.Write(frame.Frame);
+                FrameBuffer.Return(frame);
+            }
+
+            await ForwardAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            _frames.ResetWrittenCount();
+            _starts.Clear();
+            _gate.Release();
+        }
+    }
+
+    async ValueTask ISessionReceiver.EndAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _ended = true;
+            if (_room is { } room && !gateway.IsCrashed)
+            {
+                _room = null;
+                await Node.Room(room).Leave(_user).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
+        }
+        finally
+        {
+            gateway.Remove(this);
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Room code moved the user (the record came from the room they left): take them to the target.</summary>
+    public void QueueMove(ClusterMove move) => _ = ApplyMoveOnGateAsync(move);
+
+    /// <summary>A node died: if the user's room was on it, enter them again into the room, restarted elsewhere.</summary>
+    public async Task RecheckAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_ended && _room is { } room)
+            {
+                DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, [])).ConfigureAwait(false);
+                if (result.NotHere)
+                {
+                    await ReenterAsync().ConfigureAwait(false);
+                }
+                else if (result.Move is { } move)
+                {
+                    await ApplyMoveAsync(move).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ApplyMoveOnGateAsync(ClusterMove move)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_ended)
+            {
+                await ApplyMoveAsync(move).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends the frames gathered so far to the user's room, following the moves room code makes meanwhile.</summary>
+    private async Task ForwardAsync()
+    {
+        int next = 0;
+        int reentries = 0;
+        while (next < _starts.Count && _room is { } room && !_ended)
+        {
+            byte[] frames = _frames.WrittenSpan[_starts[next]..].ToArray();
+            DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, frames)).ConfigureAwait(false);
+            if (result.NotHere)
+            {
+                if (++reentries > 2 || !await ReenterAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            next += result.Handled;
+            if (result.Move is { } move)
+            {
+                await ApplyMoveAsync(move).ConfigureAwait(false);
+            }
+            else if (next < _starts.Count)
+            {
+                // The room closed the user's connection: the rest goes nowhere.
+                break;
+            }
+        }
+
+        _frames.ResetWrittenCount();
+        _starts.Clear();
+    }
+
+    /// <summary>The user's room was restarted on another node and does not know them: they enter it again.</summary>
+    private async Task<bool> ReenterAsync()
+    {
+        OrleansLog.UserReentered(Node.Logger, _user.Name, _room!);
+        string? refusal = await RoomCalls.CallAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true)).ConfigureAwait(false);
+        if (refusal is null)
+        {
+            return true;
+        }
+
+        _room = null;
+        await EnterWithFallbackAsync(null, null, Lobby, Lobby, 0, refusal, seatHeld: false).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Applies a move room code made, once (the move may be heard twice: from the room's records and from a delivery's answer).</summary>
+    private async Task ApplyMoveAsync(ClusterMove move)
+    {
+        if (_room != move.From)
+        {
+            return;
+        }
+
+        string? fromType = _type;
+        _room = null;
+        _ = Node.Room(move.From).MoveSeen(_user);
+        await EnterWithFallbackAsync(move.From, fromType, move.Target, move.TargetType, 0, move.Reason, seatHeld: true).ConfigureAwait(false);
+    }
+
+    /// <summary>A room request from the client; the caller holds the gate.</summary>
+    private async Task HandleRequestAsync(IMessage message)
+    {
+        int request;
+        string? target = null;
+        string? type = null;
+        string? refusal = null;
+        switch (message)
+        {
+            case JoinOrCreateRoom joinOrCreate:
+                request = joinOrCreate.Request;
+                type = joinOrCreate.Type;
+                if (!Node.TryGetType(type, out RoomTypeOptions options))
+                {
+                    refusal = $"there is no room type '{type}'";
+                }
+                else if (!options.ClientsMayJoin)
+                {
+                    refusal = $"clients may not join rooms of type '{type}'";
+                }
+                else
+                {
+                    SeatAnswer answer = await Node.Grains.GetGrain<IRoomTypeGrain>(type).JoinOrCreate(options.ClientsMayCreate).ConfigureAwait(false);
+                    (target, refusal) = (answer.RoomId, answer.Refusal);
+                }
+
+                break;
+            case CreateRoom create:
+                request = create.Request;
+                type = create.Type;
+                if (!Node.TryGetType(type, out options))
+                {
+                    refusal = $"there is no room type '{type}'";
+                }
+                else if (!options.ClientsMayCreate)
+                {
+                    refusal = $"clients may not create rooms of type '{type}'";
+                }
+                else
+                {
+                    SeatAnswer answer = await Node.Grains.GetGrain<IRoomTypeGrain>(type).Create().ConfigureAwait(false);
+                    (target, refusal) = (answer.RoomId, answer.Refusal);
+                }
+
+                break;
+            case JoinRoom join:
+                request = join.Request;
+                type = Node.TypeOfId(join.Room);
+                if (type is null)
+                {
+                    refusal = $"there is no room '{join.Room}'";
+                }
+                else if (type != Lobby && (!Node.TryGetType(type, out options) || !options.ClientsMayJoin))
+                {
+                    refusal = $"clients may not join rooms of type '{type}'";
+                }
+                else
+                {
+                    refusal = await Node.Room(join.Room).HoldSeat(type, force: type == Lobby, create: type == Lobby).ConfigureAwait(false);
+                    target = refusal is null ? join.Room : null;
+                }
+
+                break;
+            case LeaveRoom leave:
+                request = leave.Request;
+                type = Lobby;
+                if (_room == Lobby)
+                {
+                    refusal = "you are in the entry room already";
+                }
+                else
+                {
+                    refusal = await Node.Room(Lobby).HoldSeat(Lobby, force: true, create: true).ConfigureAwait(false);
+                    target = refusal is null ? Lobby : null;
+                }
+
+                break;
+            default:
+                session.CloseForViolation($"sent the protocol message {message.Descriptor.Name} after logging in");
+                return;
+        }
+
+        if (target is null)
+        {
+            session.Transport.TrySend(new JoinRefused(request, refusal!));
+            return;
+        }
+
+        if (target == _room)
+        {
+            await Node.Room(target).ReleaseSeat(type!).ConfigureAwait(false);
+            session.Transport.TrySend(new JoinRefused(request, $"already in room {target}"));
+            return;
+        }
+
+        (string? from, string? fromType) = (_room, _type);
+        if (from is not null)
+        {
+            _room = null;
+            await Node.Room(from).Leave(_user).ConfigureAwait(false);
+        }
+
+        refusal = await EnterWithFallbackAsync(from, fromType, target, type!, request, string.Empty, seatHeld: true).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            session.Transport.TrySend(new JoinRefused(request, refusal));
+        }
+    }
+
+    /// <summary>
+    /// Enters the user, who is in no room, into <paramref name="target"/>; if it refuses them, back into the room they
+    /// came from, else the entry room, else their connection is closed. Returns null, or the target's refusal.
+    /// </summary>
+    private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
+    {
+        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false)).ConfigureAwait(false);
+        if (refusal is null)
+        {
+            (_room, _type) = (target, type);
+            return null;
+        }
+
+        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true)).ConfigureAwait(false) is null)
+        {
+            (_room, _type) = (from, fromType);
+            return refusal;
+        }
+
+        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true)).ConfigureAwait(false) is null)
+        {
+            (_room, _type) = (Lobby, Lobby);
+            return refusal;
+        }
+
+        session.Close("could not enter any room: " + refusal);
+        return refusal;
+    }
+
+    private void Fail(Exception ex)
+    {
+        OrleansLog.ClusterCallFailed(Node.Logger, ex, _user?.Name ?? session.UserName);
+        session.Close("the cluster could not handle your messages");
+    }
+}

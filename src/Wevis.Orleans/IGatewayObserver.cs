@@ -1,0 +1,11 @@
+namespace Wevis.Orleans;
+
+/// <summary>
+/// A gateway as rooms reach it: a grain observer, one per gateway, to which each room sends what it has for that
+/// gateway's users, in order, one call at a time (see <see cref="GatewayRecords"/> for the bytes).
+/// </summary>
+internal interface IGatewayObserver : IGrainObserver
+{
+    /// <summary>Takes records (frames for users, closes, moves) from one room, in the order the room made them.</summary>
+    Task Receive(byte[] records);
+}

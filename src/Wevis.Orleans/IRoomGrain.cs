@@ -1,0 +1,67 @@
+namespace Wevis.Orleans;
+
+/// <summary>
+/// A room on the cluster, keyed by the room's id: it hosts the user's <see cref="Room"/> instance and takes its users'
+/// frames from their gateways. The room's own turn keeps its one-at-a-time rule, so calls may interleave here.
+/// </summary>
+internal interface IRoomGrain : IGrainWithStringKey
+{
+    /// <summary>Holds a seat for a user on their way in; null, or why not (full, locked, closed; no such room unless <paramref name="create"/>).</summary>
+    Task<string?> HoldSeat(string type, bool force, bool create);
+
+    /// <summary>Gives back a seat held with <see cref="HoldSeat"/> that was not used.</summary>
+    Task ReleaseSeat(string type);
+
+    /// <summary>Lets <paramref name="user"/> in (enter hook, then the client's notice); null, or why they were refused.</summary>
+    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force);
+
+    /// <summary>Hands the room <paramref name="frames"/> (encoded messages) from <paramref name="user"/>, in order.</summary>
+    Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames);
+
+    /// <summary>The user's connection closed or they are moving on: they leave (leave hook); returns once what the room sent them has gone to their gateway.</summary>
+    Task Leave(ClusterUser user);
+
+    /// <summary>The gateway with <paramref name="gatewayId"/> is dead: its users leave.</summary>
+    Task GatewayGone(string gatewayId);
+
+    /// <summary>The room's id, type and counts; null if it holds no room.</summary>
+    Task<ClusterRoomInfo?> Info();
+
+    /// <summary>The user's gateway has taken them on after a move room code made: the room forgets the move.</summary>
+    [OneWay]
+    Task MoveSeen(ClusterUser user);
+
+    /// <summary>The room was disposed: the grain goes.</summary>
+    [OneWay]
+    Task RoomDisposed();
+}
+
+/// <summary>What became of frames handed to a room.</summary>
+/// <param name="Handled">How many messages the room took (the rest came after room code moved the user on).</param>
+/// <param name="NotHere">The room does not know the user (it was restarted on another node): enter them again.</param>
+/// <param name="Move">Where room code moved the user, if it did.</param>
+[GenerateSerializer]
+[Immutable]
+internal sealed record DeliverResult([property: Id(0)] int Handled, [property: Id(1)] bool NotHere, [property: Id(2)] ClusterMove? Move);
+
+/// <summary>A move room code made: the user left <paramref name="From"/> for <paramref name="Target"/>, where a seat is held.</summary>
+[GenerateSerializer]
+[Immutable]
+internal sealed record ClusterMove(
+    [property: Id(0)] string From,
+    [property: Id(1)] string Target,
+    [property: Id(2)] string TargetType,
+    [property: Id(3)] string Reason);
+
+/// <summary>A room's listing on the cluster.</summary>
+[GenerateSerializer]
+[Immutable]
+internal sealed record ClusterRoomInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Type,
+    [property: Id(2)] int Count,
+    [property: Id(3)] int? Capacity,
+    [property: Id(4)] bool IsLocked)
+{
+    public RoomInfo ToRoomInfo() => new(Id, Type, Count, Capacity, IsLocked);
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.Orleans;
+
+/// <summary>Log messages of the cluster's rooms and gateways (event ids 9000-9099).</summary>
+internal static partial class OrleansLog
+{
+    [LoggerMessage(EventId = 9000, Level = LogLevel.Information, Message = "Wevis gateway {GatewayId} listening on {EndPoint}")]
+    public static partial void GatewayStarted(ILogger logger, string gatewayId, System.Net.EndPoint? endPoint);
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Warning, Message = "Room {RoomId} could not reach gateway {GatewayId}; its users there are taken as gone")]
+    public static partial void GatewayUnreachable(ILogger logger, Exception exception, string roomId, string gatewayId);
+
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Information, Message = "Room {RoomId} of type {Type} is active on this node (restored state: {Restored})")]
+    public static partial void RoomActivated(ILogger logger, string roomId, string type, bool restored);
+
+    [LoggerMessage(EventId = 9003, Level = LogLevel.Warning, Message = "Node {Silo} is dead: users of its gateway leave their rooms, and rooms it hosted come back on their next call")]
+    public static partial void NodeDead(ILogger logger, string silo);
+
+    [LoggerMessage(EventId = 9004, Level = LogLevel.Warning, Message = "{User} was entered again into room {RoomId}, which was restarted on another node")]
+    public static partial void UserReentered(ILogger logger, string user, string roomId);
+
+    [LoggerMessage(EventId = 9005, Level = LogLevel.Error, Message = "A call to the cluster for {User} failed; the connection is closed")]
+    public static partial void ClusterCallFailed(ILogger logger, Exception exception, string user);
+}

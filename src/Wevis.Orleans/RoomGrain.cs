@@ -1,0 +1,272 @@
+using Microsoft.Extensions.Logging;
+using Wevis.Transport;
+
+namespace Wevis.Orleans;
+
+/// <summary>
+/// A room on the cluster: hosts one instance of the user's <see cref="Room"/> subclass, unchanged, on this node, and
+/// connects it to users whose connections are held by gateways anywhere in the cluster.
+/// </summary>
+/// <remarks>
+/// The grain is reentrant: the room's one-at-a-time rule is kept by the room's own turn (as on one server), and its
+/// ticks, timers and moves run outside grain calls, so the grain's own one-call-at-a-time would add nothing but waits.
+/// The room lives as long as the grain does: it is kept active while the room exists, and goes when the room is disposed.
+/// Rooms are placed at random over the silos: the default placement (resource-optimized) would put every room made by
+/// join-or-create beside its room type's grain, on one silo, and placing by activation counts reads counts published
+/// every second or so, so a burst of new rooms would still land on one silo.
+/// </remarks>
+[Reentrant]
+[global::Orleans.Placement.RandomPlacement]
+[CollectionAgeLimit(AlwaysActive = true)]
+internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Gateway, long Session), RemoteConnection> _users = [];
+    private readonly Dictionary<(string Gateway, long Session), ClusterMove> _movedAway = [];
+    private readonly Dictionary<string, GatewayOutbox> _outboxes = new(StringComparer.Ordinal);
+    private Task<Room>? _opening;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        node.Activated(Id);
+
+        // The entry room opens at once, so that it is back as soon as its node is replaced.
+        if (Id == RoomDirectory.EntryRoomName)
+        {
+            await OpenAsync(RoomDirectory.EntryRoomName);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        node.Deactivated(Id);
+        return Task.CompletedTask;
+    }
+
+    public async Task<string?> HoldSeat(string type, bool force, bool create)
+    {
+        if (!create && _opening is null)
+        {
+            DeactivateOnIdle();
+            return $"there is no room '{Id}'";
+        }
+
+        Room room = await OpenAsync(type);
+        return room.Members.TryHoldSeat(force);
+    }
+
+    public async Task ReleaseSeat(string type) => (await OpenAsync(type)).ReleaseSeat();
+
+    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force)
+    {
+        Room room = await OpenAsync(type);
+        if (!seatHeld && room.Members.TryHoldSeat(force) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var key = (user.GatewayId, user.Session);
+        var connection = new RemoteConnection(user, OutboxFor(user), node, this);
+        RemoteConnection? stale;
+        lock (_lock)
+        {
+            _users.Remove(key, out stale);
+            _movedAway.Remove(key);
+            _users[key] = connection;
+        }
+
+        if (stale is not null)
+        {
+            stale.MarkGone("entered again");
+            await stale.Dispatcher.EndAsync();
+        }
+
+        string? refused = await connection.Dispatcher.EnterHereAsync(room, request, reason);
+        if (refused is not null)
+        {
+            Forget(connection);
+        }
+
+        return refused;
+    }
+
+    public async Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames)
+    {
+        await OpenAsync(type);
+        var key = (user.GatewayId, user.Session);
+        RemoteConnection? connection;
+        ClusterMove? move;
+        lock (_lock)
+        {
+            _users.TryGetValue(key, out connection);
+            _movedAway.TryGetValue(key, out move);
+        }
+
+        if (connection is null)
+        {
+            return move is not null ? new DeliverResult(0, false, move) : new DeliverResult(0, true, null);
+        }
+
+        var decoder = new FrameDecoder(node.WireMessages, node.MaxFrameSize);
+        if (decoder.TakeFrames(frames, ended: true, out _) is { } error)
+        {
+            connection.Close(error.Message);
+        }
+
+        List<IMessage> messages = decoder.Batch;
+        int handled = await connection.Dispatcher.ReceiveHereAsync(messages, 0, messages.Count);
+        if (handled < messages.Count && connection.PendingMove is { } moved)
+        {
+            // What the room sent before the move reaches the client before anything the next room sends.
+            await connection.Outbox.DrainAsync();
+            return new DeliverResult(handled, false, moved);
+        }
+
+        return new DeliverResult(handled, false, null);
+    }
+
+    public async Task Leave(ClusterUser user)
+    {
+        RemoteConnection? connection;
+        lock (_lock)
+        {
+            _users.Remove((user.GatewayId, user.Session), out connection);
+            _movedAway.Remove((user.GatewayId, user.Session));
+        }
+
+        if (connection is null)
+        {
+            if (_opening is null)
+            {
+                DeactivateOnIdle();
+            }
+
+            return;
+        }
+
+        await connection.Dispatcher.EndAsync();
+        connection.MarkGone("left the room");
+        await connection.Outbox.DrainAsync();
+    }
+
+    public async Task GatewayGone(string gatewayId)
+    {
+        List<RemoteConnection> gone;
+        lock (_lock)
+        {
+            gone = [.. _users.Values.Where(c => c.ClusterUser.GatewayId == gatewayId)];
+            foreach (RemoteConnection connection in gone)
+            {
+                _users.Remove((gatewayId, connection.ClusterUser.Session));
+            }
+
+            foreach (var key in _movedAway.Keys.Where(k => k.Gateway == gatewayId).ToList())
+            {
+                _movedAway.Remove(key);
+            }
+
+            _outboxes.Remove(gatewayId);
+        }
+
+        foreach (RemoteConnection connection in gone)
+        {
+            connection.MarkGone("its gateway is gone");
+            await connection.Dispatcher.EndAsync();
+        }
+    }
+
+    public Task<ClusterRoomInfo?> Info()
+    {
+        if (_opening is not { IsCompletedSuccessfully: true } opening)
+        {
+            return Task.FromResult<ClusterRoomInfo?>(null);
+        }
+
+        Room room = opening.Result;
+        return Task.FromResult<ClusterRoomInfo?>(new ClusterRoomInfo(room.Id, room.Type, room.Members.Occupied, room.Capacity, room.IsLocked));
+    }
+
+    public Task MoveSeen(ClusterUser user)
+    {
+        lock (_lock)
+        {
+            _movedAway.Remove((user.GatewayId, user.Session));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RoomDisposed()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Room code moved <paramref name="connection"/>'s user to a room elsewhere: their gateway is told, after what the room sent them.</summary>
+    internal void MovedAway(RemoteConnection connection, ClusterMove move)
+    {
+        var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
+        lock (_lock)
+        {
+            if (_users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection))
+            {
+                _users.Remove(key);
+            }
+
+            _movedAway[key] = move;
+        }
+
+        connection.PendingMove = move;
+        connection.Outbox.AddMove(key.Session, move);
+        connection.MarkGone("moved to room " + move.Target);
+    }
+
+    private void Forget(RemoteConnection connection)
+    {
+        lock (_lock)
+        {
+            var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
+            if (_users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection))
+            {
+                _users.Remove(key);
+            }
+        }
+    }
+
+    private GatewayOutbox OutboxFor(ClusterUser user)
+    {
+        lock (_lock)
+        {
+            if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
+            {
+                outbox = new GatewayOutbox(Id, user.GatewayId, user.Gateway, node.Logger);
+                _outboxes[user.GatewayId] = outbox;
+            }
+
+            return outbox;
+        }
+    }
+
+    private Task<Room> OpenAsync(string type)
+    {
+        lock (_lock)
+        {
+            return _opening ??= CreateRoomAsync(type);
+        }
+    }
+
+    private async Task<Room> CreateRoomAsync(string type)
+    {
+        Room room = node.Make(type, out RoomTypeOptions options, out bool isEntry);
+        await node.Directory.AdoptAsync(room, Id, type, options, isEntry);
+        if (!isEntry)
+        {
+            await GrainFactory.GetGrain<IRoomTypeGrain>(type).Remember(Id);
+        }
+
+        OrleansLog.RoomActivated(node.Logger, Id, type, restored: false);
+        return room;
+    }
+}

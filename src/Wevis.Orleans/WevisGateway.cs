@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Wevis.Sessions;
+
+namespace Wevis.Orleans;
+
+/// <summary>
+/// A silo's Wevis gateway: a Wevis server that terminates TCP (and TLS) and logs users in as a single server does,
+/// then, instead of handing their messages to rooms of its own, forwards them to their rooms' grains, and takes what
+/// rooms send its users (as the grain observer <see cref="IGatewayObserver"/>). It starts when the silo is active
+/// and stops before the silo leaves the cluster.
+/// </summary>
+internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, IGrainFactory grains, ILocalSiloDetails silo)
+    : IGatewayObserver, ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly ConcurrentDictionary<long, GatewayUser> _users = new();
+    private Server? _server;
+
+    /// <summary>The gateway's id: its silo's address, which tells rooms whose users died with a silo.</summary>
+    public string Id { get; } = silo.SiloAddress.ToParsableString();
+
+    public IGatewayObserver Observer { get; private set; } = null!;
+
+    public NodeRooms Node => node;
+
+    /// <summary>The port the gateway listens on.</summary>
+    /// <exception cref="InvalidOperationException">The gateway has not started.</exception>
+    public int Port => _server?.Port ?? throw new InvalidOperationException("The Wevis gateway has not started.");
+
+    /// <summary>
+    /// For tests: the gateway behaves as if its process had vanished, telling rooms nothing from now on (an
+    /// in-process silo's kill still stops its services, which would let users leave in good order).
+    /// </summary>
+    internal bool IsCrashed { get; set; }
+
+    /// <summary>The users connected here.</summary>
+    public ICollection<GatewayUser> Users => _users.Values;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(WevisGateway), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    public Task Receive(byte[] records)
+    {
+        ReadOnlySpan<byte> rest = records;
+        while (!rest.IsEmpty)
+        {
+            byte kind = GatewayRecords.Read(ref rest, out long session, out ReadOnlySpan<byte> frame, out string? reason, out ClusterMove? move);
+            if (!_users.TryGetValue(session, out GatewayUser? user))
+            {
+                continue;
+            }
+
+            switch (kind)
+            {
+                case GatewayRecords.Frame:
+                    user.Session.Transport.TrySendFrame(frame);
+                    break;
+                case GatewayRecords.Close:
+                    user.Session.Close(reason!);
+                    break;
+                case GatewayRecords.Move:
+                    user.QueueMove(move!);
+                    break;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    internal void Add(GatewayUser user) => _users[user.Session.Id] = user;
+
+    internal void Remove(GatewayUser user) => _users.TryRemove(new KeyValuePair<long, GatewayUser>(user.Session.Id, user));
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Observer = grains.CreateObjectReference<IGatewayObserver>(this);
+        var server = new Server(options.Validator, new NoEntryRoom(), options.Gateway)
+        {
+            SessionHost = session => new GatewayUser(session, this),
+        };
+        await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        _server = server;
+        OrleansLog.GatewayStarted(node.Logger, Id, server.EndPoint);
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is { } server)
+        {
+            await server.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        grains.DeleteObjectReference<IGatewayObserver>(this);
+    }
+}

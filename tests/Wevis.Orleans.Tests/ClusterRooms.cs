@@ -1,0 +1,74 @@
+using Wevis.Orleans.Tests.Messages;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>The entry room of the test cluster: <c>join:TYPE</c> moves the sender to a room of that type (room code's join-or-create).</summary>
+internal sealed class TestLobby : Room
+{
+    protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        switch (message)
+        {
+            case Say { Text: var text } when text.StartsWith("join:", StringComparison.Ordinal):
+                JoinResult result = await JoinOrCreateAsync(connection, text["join:".Length..]);
+                if (!result.Accepted)
+                {
+                    connection.Send(new Said("lobby", "refused: " + result.RefusalReason, -1));
+                }
+
+                break;
+            case WhereAmI:
+                connection.Send(new YouAreIn(Id, "", Count));
+                break;
+        }
+    }
+}
+
+/// <summary>A chat room: every Say is broadcast with the room's own sequence number; leaving is announced.</summary>
+internal sealed class ChatRoom : Room
+{
+    private int _sequence;
+
+    protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        switch (message)
+        {
+            case Say { Text: "lobby" }:
+                await MoveAsync(connection, Rooms.EntryRoom);
+                break;
+            case Say say:
+                Broadcast(new Said(connection.User.Name, say.Text, _sequence++));
+                break;
+            case WhereAmI:
+                connection.Send(new YouAreIn(Id, "", Count));
+                break;
+        }
+    }
+
+    protected override void OnUserLeave(Connection connection) => Broadcast(new Said("room", connection.User.Name + " left", _sequence++));
+}
+
+/// <summary>Notes kept by a persistent room.</summary>
+public sealed class NotesState
+{
+    public List<string> Texts { get; set; } = [];
+}
+
+/// <summary>A persistent room: each note is saved before it is acknowledged (with every note so far).</summary>
+internal sealed class NotesRoom : PersistentRoom<NotesState>
+{
+    protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        switch (message)
+        {
+            case SaveNote note:
+                State.Texts.Add(note.Text);
+                await SaveStateAsync();
+                Broadcast(new Notes(string.Join(",", State.Texts), IsRestored));
+                break;
+            case WhereAmI:
+                connection.Send(new YouAreIn(Id, "", Count));
+                break;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.DependencyInjection;
+using Wevis.Orleans.Tests.Messages;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Orleans.Tests;
+
+[Collection("cluster")]
+public sealed class FailureTests
+{
+    [Fact]
+    public async Task KillingTheRoomsSiloMidExchangeRestartsTheRoomElsewhereWithItsSavedState()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("notes");
+        var host = cluster.HostOf(roomId);
+        Assert.NotNull(host);
+        var others = cluster.Silos.Where(s => s != host).ToList();
+        await using Client alice = await cluster.ConnectAsync("alice", others[0]);
+        await using Client bob = await cluster.ConnectAsync("bob", others[1]);
+        await alice.JoinRoomAsync(roomId).Within();
+        await bob.JoinRoomAsync(roomId).Within();
+
+        alice.Send(new SaveNote("a"));
+        Assert.Equal(new Notes("a", false), await alice.WaitForAsync<Notes>().Within());
+        bob.Send(new SaveNote("b"));
+        Assert.Equal(new Notes("a,b", false), await WaitForNotesAsync(bob, "a,b"));
+
+        var bobBack = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.RoomChanged += (_, e) => bobBack.TrySetResult(e.Reason);
+        await cluster.Cluster.KillSiloAsync(host!).Within(TimeSpan.FromSeconds(30));
+
+        // Sent while the room's node is dead: handled once the room is back on a live node, with what was saved.
+        alice.Send(new SaveNote("c"));
+        Notes after = await WaitForNotesAsync(alice, "a,b,c");
+        Assert.True(after.Restored);
+        Assert.NotEqual(host!.SiloAddress, cluster.HostOf(roomId)?.SiloAddress);
+
+        // Bob is entered again too, told why, and is heard.
+        Assert.Equal("the room was restarted on another node", await bobBack.Task.Within(TimeSpan.FromSeconds(30)));
+        bob.Send(new SaveNote("d"));
+        Assert.Equal("a,b,c,d", (await WaitForNotesAsync(bob, "a,b,c,d")).Texts);
+    }
+
+    [Fact]
+    public async Task KillingAGatewayTakesItsUsersOutOfTheirRooms()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("chat");
+        var host = cluster.HostOf(roomId)!;
+        var others = cluster.Silos.Where(s => s != host).ToList();
+        Client alice = await cluster.ConnectAsync("alice", others[0]);
+        await using Client bob = await cluster.ConnectAsync("bob", others[1]);
+        await alice.JoinRoomAsync(roomId).Within();
+        await bob.JoinRoomAsync(roomId).Within();
+        bob.Send(new WhereAmI());
+        Assert.Equal(2, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
+
+        others[0].ServiceProvider.GetRequiredService<WevisGateway>().IsCrashed = true;
+        await cluster.Cluster.KillSiloAsync(others[0]).Within(TimeSpan.FromSeconds(30));
+
+        // The room hears alice leave (her leave hook ran) once her gateway is declared dead.
+        Said left = await bob.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(30));
+        Assert.Equal(("room", "alice left"), (left.From, left.Text));
+        bob.Send(new WhereAmI());
+        Assert.Equal(1, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
+
+        // Alice logs in again on another gateway (resuming the session is not supported yet) and can rejoin.
+        await alice.DisposeAsync();
+        await using Client again = await cluster.ConnectAsync("alice", host);
+        await again.JoinRoomAsync(roomId).Within();
+        bob.Send(new WhereAmI());
+        Assert.Equal(2, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
+    }
+
+    private static async Task<Notes> WaitForNotesAsync(Client client, string texts)
+    {
+        while (true)
+        {
+            Notes notes = await client.WaitForAsync<Notes>().Within(TimeSpan.FromSeconds(45));
+            if (notes.Texts == texts)
+            {
+                return notes;
+            }
+        }
+    }
+}

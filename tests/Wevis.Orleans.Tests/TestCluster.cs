@@ -1,0 +1,104 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>
+/// Orleans' in-process test cluster of three silos on loopback, each a Wevis gateway on a free port, with the test
+/// rooms defined; clients log in to any gateway.
+/// </summary>
+internal sealed class WevisTestCluster : IAsyncDisposable
+{
+    public const string Password = "secret";
+    public const string Version = "1";
+
+    private WevisTestCluster(InProcessTestCluster cluster, MemoryRoomStateStore store)
+    {
+        Cluster = cluster;
+        Store = store;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public MemoryRoomStateStore Store { get; }
+
+    public IReadOnlyList<InProcessSiloHandle> Silos => Cluster.Silos;
+
+    public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6)
+    {
+        var store = new MemoryRoomStateStore();
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+
+            // Quick to declare a killed silo dead, so failure tests take seconds.
+            silo.Configure<ClusterMembershipOptions>(options =>
+            {
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.NumMissedProbesLimit = 1;
+                options.NumVotesForDeathDeclaration = 1;
+                options.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
+            });
+            silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(5));
+            silo.AddWevisGateway(wevis =>
+            {
+                Configure(wevis, chatCapacity);
+                wevis.StateStore = store;
+            });
+        });
+        InProcessTestCluster cluster = builder.Build();
+        await cluster.DeployAsync().Within(TimeSpan.FromSeconds(60));
+        return new WevisTestCluster(cluster, store);
+    }
+
+    /// <summary>The test rooms and login, on a gateway at a free port of 127.0.0.1.</summary>
+    public static void Configure(WevisClusterOptions wevis, int chatCapacity = 6)
+    {
+        wevis.Login = (name, password, salt, version) => Credentials.Verify(password, Password, salt) ? new User(name) : "wrong password";
+        wevis.EntryRoom = () => new TestLobby();
+        wevis.Define<ChatRoom>("chat", new RoomTypeOptions { Capacity = chatCapacity });
+        wevis.Define<ChatRoom>("table", new RoomTypeOptions { Capacity = 4 });
+        wevis.Define<NotesRoom>("notes");
+        wevis.Gateway.Host = "127.0.0.1";
+        wevis.Gateway.Port = 0;
+        wevis.Gateway.Messages = WevisRegistry.Messages;
+    }
+
+    public int PortOf(InProcessSiloHandle silo) => silo.ServiceProvider.GetWevisGatewayPort();
+
+    /// <summary>The silo whose node hosts the room with <paramref name="roomId"/>, if any.</summary>
+    public InProcessSiloHandle? HostOf(string roomId) =>
+        Cluster.Silos.FirstOrDefault(silo => silo.IsActive && silo.ServiceProvider.GetRequiredService<NodeRooms>().ActiveRooms.Contains(roomId));
+
+    public async Task<Client> ConnectAsync(string name, InProcessSiloHandle silo)
+    {
+        var client = new Client(name, Password, Version, "127.0.0.1", PortOf(silo), new ClientOptions { Messages = WevisRegistry.Messages });
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        return client;
+    }
+
+    /// <summary>Makes a room of <paramref name="type"/> through the cluster (no user in it yet); its id.</summary>
+    public async Task<string> CreateRoomAsync(string type)
+    {
+        SeatAnswer answer = await Cluster.Client.GetGrain<IRoomTypeGrain>(type).Create().Within();
+        await Cluster.Client.GetGrain<IRoomGrain>(answer.RoomId!).ReleaseSeat(type).Within();
+        return answer.RoomId!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Cluster.StopAllSilosAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception)
+        {
+            // A failed stop must not hide the test's own result.
+        }
+
+        await Cluster.DisposeAsync();
+    }
+}
