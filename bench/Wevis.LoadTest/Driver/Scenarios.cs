@@ -372,31 +372,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         IBenchClient client = await BenchClients.ConnectAsync(system, port, "pipelined").WaitAsync(Bound).ConfigureAwait(false);
         try
         {
-            var replies = new ReplyCounter();
-            using var stop = new CancellationTokenSource();
-            Task running = client.PipelineAsync(settings.PipelineWindow, replies, stop.Token);
-            await Task.Delay(settings.PipelineWarmup).ConfigureAwait(false);
-            long startCount = replies.Value;
-            long start = Stopwatch.GetTimestamp();
-            await Task.Delay(settings.PipelineMeasure).ConfigureAwait(false);
-            long endCount = replies.Value;
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-            stop.Cancel();
-            if (running.IsFaulted)
-            {
-                await running.ConfigureAwait(false);
-            }
-
-            try
-            {
-                await running.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Some clients do not wait for their last replies; the connection is dropped below.
-            }
-
-            return (endCount - startCount) / elapsed.TotalSeconds;
+            return await PipelineMeasurement.RepliesPerSecondAsync(client, settings).ConfigureAwait(false);
         }
         finally
         {

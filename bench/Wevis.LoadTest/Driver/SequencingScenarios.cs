@@ -114,18 +114,7 @@ internal sealed class SequencingScenarios(LoadTestSettings settings, TextWriter 
     private async Task<double> PipelinedAsync(int port, bool resumable)
     {
         await using WevisBenchClient client = await ConnectAsync(port, resumable ? "pipe-on" : "pipe-off", resumable).ConfigureAwait(false);
-        var replies = new ReplyCounter();
-        using var stop = new CancellationTokenSource();
-        Task running = client.PipelineAsync(settings.PipelineWindow, replies, stop.Token);
-        await Task.Delay(settings.PipelineWarmup).ConfigureAwait(false);
-        long startCount = replies.Value;
-        long start = Stopwatch.GetTimestamp();
-        await Task.Delay(settings.PipelineMeasure).ConfigureAwait(false);
-        long endCount = replies.Value;
-        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-        stop.Cancel();
-        await running.WaitAsync(Bound).ConfigureAwait(false);
-        return (endCount - startCount) / elapsed.TotalSeconds;
+        return await PipelineMeasurement.RepliesPerSecondAsync(client, settings).ConfigureAwait(false);
     }
 
     private async Task<double> ManyClientsAsync(int port, bool resumable)

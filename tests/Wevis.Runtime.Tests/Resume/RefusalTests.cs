@@ -11,6 +11,18 @@ public class RefusalTests
 {
     private static readonly TimeSpan ReconnectLater = TimeSpan.FromSeconds(1);
 
+    /// <summary>A resumable client for user1 whose reconnect waits long enough for the test to act in between.</summary>
+    private static Client ClientReconnectingLater(TestServer server, int port) =>
+        ResumeExchange.CreateClient(server, port, "user1", configure: o => o.ReconnectDelay = o.MaxReconnectDelay = ReconnectLater);
+
+    /// <summary>The reason the client gives when it stops trying to resume.</summary>
+    private static Task<string> GaveUpReason(Client client)
+    {
+        var gaveUp = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.GaveUp += (_, e) => gaveUp.TrySetResult(e.Reason);
+        return gaveUp.Task;
+    }
+
     [Fact]
     public async Task AWrongTokenIsRefused()
     {
@@ -45,9 +57,8 @@ public class RefusalTests
         var clock = new TestClock();
         await using TestServer server = await TestServer.StartAsync(o => o.ResumeGracePeriod = TimeSpan.FromSeconds(30), room, clock: clock);
         await using var proxy = new FaultProxy(server.Port);
-        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1", configure: o => o.ReconnectDelay = o.MaxReconnectDelay = ReconnectLater);
-        var gaveUp = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.GaveUp += (_, e) => gaveUp.TrySetResult(e.Reason);
+        await using Client client = ClientReconnectingLater(server, proxy.Port);
+        Task<string> gaveUp = GaveUpReason(client);
         await client.ConnectAsync().Within();
 
         proxy.BreakAll(FaultKind.Reset);
@@ -56,7 +67,7 @@ public class RefusalTests
         clock.Advance(TimeSpan.FromSeconds(31));
         await room.LeaveOf("user1").Within();
 
-        Assert.Equal("resume refused: the session expired: the client did not come back within the grace period of 30 s", await gaveUp.Task.Within());
+        Assert.Equal("resume refused: the session expired: the client did not come back within the grace period of 30 s", await gaveUp.Within());
         await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
         {
             // What arrived before the drop is still there to read; then the session's end.
@@ -78,9 +89,8 @@ public class RefusalTests
             o.MaxUnacknowledgedBytes = 2048;
         });
         await using var proxy = new FaultProxy(server.Port);
-        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1", configure: o => o.ReconnectDelay = o.MaxReconnectDelay = ReconnectLater);
-        var gaveUp = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.GaveUp += (_, e) => gaveUp.TrySetResult(e.Reason);
+        await using Client client = ClientReconnectingLater(server, proxy.Port);
+        Task<string> gaveUp = GaveUpReason(client);
         await client.ConnectAsync().Within();
 
         proxy.BreakAll(FaultKind.Reset);
@@ -88,7 +98,7 @@ public class RefusalTests
 
         Assert.Equal(
             "resume refused: the session could not be kept: more than 2048 bytes were waiting for the peer's acknowledgement",
-            await gaveUp.Task.Within());
+            await gaveUp.Within());
         Assert.Equal(1, room.Leaves);
     }
 
@@ -98,15 +108,14 @@ public class RefusalTests
         var room = new ResumeRoom { EndOnDrop = "no waiting in this room" };
         await using TestServer server = await ResumeExchange.StartServerAsync(room);
         await using var proxy = new FaultProxy(server.Port);
-        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1", configure: o => o.ReconnectDelay = o.MaxReconnectDelay = ReconnectLater);
-        var gaveUp = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.GaveUp += (_, e) => gaveUp.TrySetResult(e.Reason);
+        await using Client client = ClientReconnectingLater(server, proxy.Port);
+        Task<string> gaveUp = GaveUpReason(client);
         await client.ConnectAsync().Within();
 
         proxy.BreakAll(FaultKind.Reset);
         await room.LeaveOf("user1").Within();
 
-        Assert.Equal("resume refused: the session was ended by the server: no waiting in this room", await gaveUp.Task.Within());
+        Assert.Equal("resume refused: the session was ended by the server: no waiting in this room", await gaveUp.Within());
     }
 
     [Fact]
@@ -115,9 +124,8 @@ public class RefusalTests
         var room = new ResumeRoom();
         await using TestServer server = await ResumeExchange.StartServerAsync(room, o => o.MaxConnectionsPerUser = 1);
         await using var proxy = new FaultProxy(server.Port);
-        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1", configure: o => o.ReconnectDelay = o.MaxReconnectDelay = ReconnectLater);
-        var gaveUp = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.GaveUp += (_, e) => gaveUp.TrySetResult(e.Reason);
+        await using Client client = ClientReconnectingLater(server, proxy.Port);
+        Task<string> gaveUp = GaveUpReason(client);
         await client.ConnectAsync().Within();
 
         proxy.BreakAll(FaultKind.Reset);
@@ -127,7 +135,7 @@ public class RefusalTests
         await using Client other = server.CreateClient("user1", "pw");
         await other.ConnectAsync().Within();
 
-        Assert.Equal("User user1 already has the most connections allowed (1).", await gaveUp.Task.Within());
+        Assert.Equal("User user1 already has the most connections allowed (1).", await gaveUp.Within());
     }
 
     [Fact]
