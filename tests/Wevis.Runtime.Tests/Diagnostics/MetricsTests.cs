@@ -157,14 +157,8 @@ public class MetricsTests
     [Fact]
     public async Task RoomsAreCountedByTypeBroadcastsPerRecipientAndTicksAreTimed()
     {
-        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == WevisDiagnostics.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spanRecorder = new SpanRecorder();
+        System.Collections.Concurrent.ConcurrentQueue<Activity> spans = spanRecorder.Spans;
         using var metrics = new MetricsRecorder();
         var clock = new FakeTimeProvider();
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -306,14 +300,8 @@ public class MetricsTests
     [Fact]
     public async Task EachLoginAndEachHandledMessageIsASpanWhenSomethingListens()
     {
-        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == WevisDiagnostics.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spanRecorder = new SpanRecorder();
+        System.Collections.Concurrent.ConcurrentQueue<Activity> spans = spanRecorder.Spans;
         using var metrics = new MetricsRecorder();
         await using TestServer server = await TestServer.StartAsync(o => o.MeterFactory = metrics.Factory);
         await using Client client = await server.ConnectAsync("user42", "pw");
@@ -364,5 +352,26 @@ public class MetricsTests
     private static class ExampleExchange
     {
         public static Task UntilAsync(Func<bool> condition) => Networking.ExampleExchangeTests.WaitUntilAsync(condition);
+    }
+
+    /// <summary>Records every span of Wevis's activity source that stops while it is alive.</summary>
+    private sealed class SpanRecorder : IDisposable
+    {
+        private readonly ActivityListener _listener;
+
+        public SpanRecorder()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == WevisDiagnostics.ActivitySourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = Spans.Enqueue,
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public System.Collections.Concurrent.ConcurrentQueue<Activity> Spans { get; } = new();
+
+        public void Dispose() => _listener.Dispose();
     }
 }
