@@ -71,7 +71,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
 
                 // The session decoded the frame to check it; the room's node decodes it again from these bytes.
                 _starts.Add(_frames.WrittenCount);
-                FrameBuffer frame = FrameBuffer.Encode(message);
+                FrameBuffer frame = FrameBuffer.Encode(message is IncomingRequest request ? new ForwardedRequest(request) : message);
                 _frames.Write(frame.Frame);
                 FrameBuffer.Return(frame);
             }

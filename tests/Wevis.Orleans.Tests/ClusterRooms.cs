@@ -42,6 +42,12 @@ internal sealed class ChatRoom : Room
             case WhereAmI:
                 connection.Send(new YouAreIn(Id, "", Count));
                 break;
+            case Request<Ask> { Message.Question: "fail" } ask:
+                ask.Fail("asked to fail");
+                break;
+            case Request<Ask> ask:
+                ask.Reply(new Answer(Id, ask.Message.Question));
+                break;
         }
     }
 

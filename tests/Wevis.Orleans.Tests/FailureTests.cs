@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Wevis.Orleans.Tests.Messages;
 using Wevis.Tests.Shared;
@@ -48,7 +49,12 @@ public sealed class FailureTests
         string roomId = await cluster.CreateRoomAsync("chat");
         var host = cluster.HostOf(roomId)!;
         var others = cluster.Silos.Where(s => s != host).ToList();
-        Client alice = await cluster.ConnectAsync("alice", others[0]);
+        // Alice's client knows two gateways, and asks for resumable sessions: behind a gateway she gets an ordinary one.
+        DnsEndPoint[] gateways = [new("127.0.0.1", cluster.PortOf(others[0])), new("127.0.0.1", cluster.PortOf(host))];
+        ClientOptions Options() => new() { Messages = WevisRegistry.Messages, ResumeSessions = true, ReconnectDelay = TimeSpan.FromMilliseconds(20) };
+        var alice = new Client("alice", WevisTestCluster.Password, WevisTestCluster.Version, gateways, Options());
+        await alice.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        Assert.Equal(gateways[0].Port, alice.Port);
         await using Client bob = await cluster.ConnectAsync("bob", others[1]);
         await alice.JoinRoomAsync(roomId).Within();
         await bob.JoinRoomAsync(roomId).Within();
@@ -64,9 +70,20 @@ public sealed class FailureTests
         bob.Send(new WhereAmI());
         Assert.Equal(1, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
 
-        // Alice logs in again on another gateway (resuming the session is not supported yet) and can rejoin.
+        // Her session ended with the gateway (it was not resumable); a new client with the same gateways skips the
+        // dead one, logs in on the other, and can rejoin.
+        await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+        {
+            while (true)
+            {
+                await alice.ReceiveAsync().AsTask().Within(TimeSpan.FromSeconds(30));
+            }
+        });
+        Assert.Equal(0, alice.ResumeCount);
         await alice.DisposeAsync();
-        await using Client again = await cluster.ConnectAsync("alice", host);
+        await using var again = new Client("alice", WevisTestCluster.Password, WevisTestCluster.Version, gateways, Options());
+        await again.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        Assert.Equal(gateways[1].Port, again.Port);
         await again.JoinRoomAsync(roomId).Within();
         bob.Send(new WhereAmI());
         Assert.Equal(2, (await bob.WaitForAsync<YouAreIn>().Within()).Count);

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,6 +46,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private readonly List<IMessage> _arrived = [];
     private readonly Dictionary<int, TaskCompletionSource<ClientRoom>> _roomRequests = [];
     private readonly Lock _lifecycleLock = new();
+    private readonly DnsEndPoint[] _endpoints;
+    private int _endpoint;
     private MessageRegistry _messages = MessageRegistry.Empty;
     private MessageConnection? _transport;
     private ClientSession? _session;
@@ -65,18 +68,44 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <param name="port">The server's port.</param>
     /// <param name="options">Further settings.</param>
     public Client(string username, string password, string version, string host = "localhost", int port = ServerOptions.DefaultPort, ClientOptions? options = null)
+        : this(username, password, version, OneEndpoint(host, port), options)
+    {
+    }
+
+    /// <summary>
+    /// Creates a client that may connect to any of several servers (the gateways of a cluster, say): connecting tries
+    /// them in order until one answers, and reconnecting (<see cref="ClientOptions.ResumeSessions"/>) moves on to the
+    /// next when one cannot be reached. Nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.
+    /// </summary>
+    /// <param name="username">The name to log in as.</param>
+    /// <param name="password">The password; only its salted hash (<see cref="Credentials.Encrypt"/>) is sent.</param>
+    /// <param name="version">This program's version, passed to the server's validator.</param>
+    /// <param name="endpoints">The servers' hosts and ports, in the order to try them; at least one.</param>
+    /// <param name="options">Further settings.</param>
+    public Client(string username, string password, string version, IReadOnlyList<DnsEndPoint> endpoints, ClientOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(username);
         ArgumentNullException.ThrowIfNull(password);
         ArgumentNullException.ThrowIfNull(version);
-        ArgumentException.ThrowIfNullOrEmpty(host);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count == 0)
+        {
+            throw new ArgumentException("At least one endpoint is needed.", nameof(endpoints));
+        }
+
+        foreach (DnsEndPoint endpoint in endpoints)
+        {
+            ArgumentNullException.ThrowIfNull(endpoint, nameof(endpoints));
+            if (endpoint.Port is <= 0 or > 65535)
+            {
+                throw new ArgumentOutOfRangeException(nameof(endpoints), $"The port of {endpoint.Host}:{endpoint.Port} must be between 1 and 65535.");
+            }
+        }
+
         Username = username;
         _password = password;
         Version = version;
-        Host = host;
-        Port = port;
+        _endpoints = [.. endpoints];
         _options = options ?? new ClientOptions();
         _logger = _options.LoggerFactory?.CreateLogger("Wevis.Client") ?? NullLogger.Instance;
     }
@@ -87,11 +116,16 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>This program's version, as sent to the server.</summary>
     public string Version { get; }
 
-    /// <summary>The server's host.</summary>
-    public string Host { get; }
+    /// <summary>The server's host: the one connected to (or being tried), among <see cref="Endpoints"/>.</summary>
+    public string Host => Endpoint.Host;
 
-    /// <summary>The server's port.</summary>
-    public int Port { get; }
+    /// <summary>The server's port: the one connected to (or being tried), among <see cref="Endpoints"/>.</summary>
+    public int Port => Endpoint.Port;
+
+    /// <summary>The servers this client may connect to, in the order it tries them: one, unless it was made with several.</summary>
+    public IReadOnlyList<DnsEndPoint> Endpoints => _endpoints;
+
+    private DnsEndPoint Endpoint => _endpoints[Volatile.Read(ref _endpoint)];
 
     /// <summary>Whether the client is logged in and the connection is open.</summary>
     public bool IsConnected => _session is { IsLoggedIn: true } && _transport is { IsClosing: false };
@@ -162,16 +196,43 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             _resume = new ClientResumeState(_options.MaxUnacknowledgedBytes);
         }
 
+        for (int index = 0; ; index++)
+        {
+            Volatile.Write(ref _endpoint, index);
+            if (await TryConnectAsync(index + 1 < _endpoints.Length, cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+        }
+
+        ClientLog.LoggedIn(_logger, Host, Port, Username);
+    }
+
+    /// <summary>
+    /// Connects and logs in to the current endpoint. Returns false when the endpoint could not be reached (no
+    /// connection, or TLS failed) and <paramref name="mayTryNext"/>: the caller then tries the next one. A failure
+    /// after the connection opened (a refused or slow login) is the session's, and is thrown.
+    /// </summary>
+    private async Task<bool> TryConnectAsync(bool mayTryNext, CancellationToken cancellationToken)
+    {
         ClientLog.Connecting(_logger, Host, Port, Username);
         using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        bool opened = false;
         try
         {
             (MessageConnection transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
+            opened = true;
             _transport = transport;
             _session = session;
             _receiveLoop = ReceiveLoopAsync(transport, session, reconnecting: false);
             await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!opened && mayTryNext && !cancellationToken.IsCancellationRequested)
+        {
+            DnsEndPoint next = _endpoints[Volatile.Read(ref _endpoint) + 1];
+            ClientLog.EndpointUnreachable(_logger, Host, Port, next.Host, next.Port, timeout.IsCancellationRequested ? "timed out" : ex.Message);
+            return false;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -199,7 +260,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             throw;
         }
 
-        ClientLog.LoggedIn(_logger, Host, Port, Username);
+        return true;
     }
 
     /// <summary>Connects and logs in, blocking until done, as the original's <c>start_blocking()</c>.</summary>
@@ -772,6 +833,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 lastFailure = ex.Message;
                 transport?.Abort(ex.Message);
                 ClientLog.ReconnectFailed(_logger, attempt, Host, Port, ex.Message);
+
+                // The next attempt goes to the next server (a cluster's other gateways, say): this one may be gone.
+                Volatile.Write(ref _endpoint, (Volatile.Read(ref _endpoint) + 1) % _endpoints.Length);
             }
             catch (OperationCanceledException)
             {
@@ -810,6 +874,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     }
 
     private void Fail(string reason) => _transport?.Abort(reason);
+
+    private static DnsEndPoint[] OneEndpoint(string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        return [new DnsEndPoint(host, port)];
+    }
 
     private MessageConnection LoggedInTransport()
     {

@@ -34,4 +34,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(110, LogLevel.Debug, "Reconnect attempt {Attempt} to {Host}:{Port} failed: {Reason}")]
     public static partial void ReconnectFailed(ILogger logger, int attempt, string host, int port, string reason);
+
+    [LoggerMessage(111, LogLevel.Information, "Could not reach {Host}:{Port} ({Reason}); trying {NextHost}:{NextPort}")]
+    public static partial void EndpointUnreachable(ILogger logger, string host, int port, string nextHost, int nextPort, string reason);
 }
