@@ -22,7 +22,9 @@ internal static class Report
             text.AppendLine(Invariant($"File descriptors: {descriptors.Describe()}."));
         }
 
-        text.AppendLine(Invariant($"Runtime settings: the same executable and settings for every server and client (workstation concurrent GC, tiered PGO). DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS: {Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") ?? "unset"}."));
+        text.AppendLine(Invariant($"Runtime settings: the same executable and settings for every server and client (workstation concurrent GC, tiered PGO); the servers inherit the driver's environment. ")
+            + Invariant($"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS: {Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") ?? "unset"}; ")
+            + Invariant($"DOTNET_ThreadPool_UnfairSemaphoreSpinLimit: {Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") ?? "unset"}."));
         text.AppendLine(Invariant($"Each figure is the median of {settings.Rounds} interleaved round(s) (system order rotated per round). a) {settings.LatencyWarmup.TotalSeconds:0.#} s of warm-up per system, then {settings.LatencyCycles} cycles of {settings.BlockSize}-round-trip blocks per round; b) window {settings.PipelineWindow}, {settings.PipelineMeasure.TotalSeconds:0.#} s measured after {settings.PipelineWarmup.TotalSeconds:0.#} s; c) {settings.Clients} clients, {settings.ClientsMeasure.TotalSeconds:0.#} s measured after {settings.ClientsWarmup.TotalSeconds:0.#} s; f) {string.Join(" and ", settings.FanOutClients)} clients, {string.Join(" and ", settings.FanOutWindows)} in flight; g) {settings.RoomsOfFour:N0} rooms of 4; e) {settings.IdleClients:N0} idle clients asked for."));
         text.AppendLine();
         if (settings.Runs('a') || settings.Runs('b') || settings.Runs('c') || settings.Runs('d'))
