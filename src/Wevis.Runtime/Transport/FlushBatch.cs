@@ -23,7 +23,11 @@ internal sealed class FlushBatch(object group)
     [ThreadStatic]
     private static FlushBatch? t_current;
 
+    /// <summary>A flush of this many connections or more hands half of them to another thread.</summary>
+    internal const int SplitFlushAt = 256;
+
     private readonly Lock _lock = new();
+    private readonly SplitFlush _helper = new();
     private List<SendQueue> _dirty = [];
     private List<SendQueue>? _spare = []; // the list last flushed, reused for the next
 
@@ -96,15 +100,63 @@ internal sealed class FlushBatch(object group)
             _spare = null;
         }
 
-        foreach (SendQueue queue in flushing)
+        int inline = flushing.Count;
+        if (inline >= SplitFlushAt && _helper.TryTake(flushing, inline / 2))
         {
-            queue.Flush();
+            inline -= inline / 2;
+        }
+
+        for (int i = 0; i < inline; i++)
+        {
+            flushing[i].Flush();
         }
 
         flushing.Clear();
         lock (_lock)
         {
             _spare ??= flushing;
+        }
+    }
+
+    /// <summary>
+    /// Flushes the second half of a large flush on a thread-pool thread, so a broadcast's sends go out from two
+    /// threads: the thread doing them is preempted after many a send (the woken reader takes its core), and the
+    /// other half need not wait for it. One at a time; while it is busy, flushes stay whole.
+    /// </summary>
+    private sealed class SplitFlush : IThreadPoolWorkItem
+    {
+        private SendQueue[] _queues = [];
+        private int _count;
+        private int _busy;
+
+        /// <summary>Takes the last <paramref name="count"/> queues of <paramref name="flushing"/> to flush elsewhere, unless busy.</summary>
+        public bool TryTake(List<SendQueue> flushing, int count)
+        {
+            if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            {
+                return false;
+            }
+
+            if (_queues.Length < count)
+            {
+                _queues = new SendQueue[Math.Max(count, _queues.Length * 2)];
+            }
+
+            flushing.CopyTo(flushing.Count - count, _queues, 0, count);
+            _count = count;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return true;
+        }
+
+        public void Execute()
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                _queues[i].Flush();
+                _queues[i] = null!;
+            }
+
+            Volatile.Write(ref _busy, 0);
         }
     }
 
