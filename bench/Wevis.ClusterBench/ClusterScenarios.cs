@@ -65,19 +65,8 @@ internal sealed class ClusterScenarios(LoadTestSettings settings, Target[] targe
             {
                 foreach (Target target in Order(cycle))
                 {
-                    WevisBenchClient client = clients[target.Letter];
-                    LatencySamples all = results.Latency[target.Letter];
-                    var block = new LatencySamples(settings.BlockSize);
-                    for (int i = 0; i < settings.BlockSize; i++)
-                    {
-                        long start = Stopwatch.GetTimestamp();
-                        await client.RoundTripAsync().ConfigureAwait(false);
-                        long elapsed = Stopwatch.GetTimestamp() - start;
-                        block.Add(elapsed);
-                        all.Add(elapsed);
-                    }
-
-                    results.LatencyBlocks[target.Letter].Add(block.PercentileMicroseconds(50));
+                    double p50 = await ClientLoops.BlockAsync(clients[target.Letter], settings.BlockSize, results.Latency[target.Letter]).ConfigureAwait(false);
+                    results.LatencyBlocks[target.Letter].Add(p50);
                 }
             }
 

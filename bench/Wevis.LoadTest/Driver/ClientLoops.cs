@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Wevis.LoadTest.Clients;
 
 namespace Wevis.LoadTest.Driver;
 
-/// <summary>c), g) and the cluster benchmark's c): many clients, each in its own strict loop of round trips.</summary>
+/// <summary>Strict loops of round trips: a)'s blocks of one client, and c)'s and g)'s many clients each in its own loop.</summary>
 internal static class ClientLoops
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
@@ -42,5 +43,24 @@ internal static class ClientLoops
         await Task.WhenAll(running).WaitAsync(Bound).ConfigureAwait(false);
         LatencySamples all = LatencySamples.Merge(samples);
         return (all.Count / measured.TotalSeconds, all.PercentileMicroseconds(99), measured);
+    }
+
+    /// <summary>
+    /// a) One block: <paramref name="count"/> round trips of <paramref name="client"/>, one after the other, each added to
+    /// <paramref name="all"/>. Returns the block's median in µs (paired ratios compare blocks run back to back).
+    /// </summary>
+    public static async Task<double> BlockAsync(IBenchClient client, int count, LatencySamples all)
+    {
+        var block = new LatencySamples(count);
+        for (int i = 0; i < count; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await client.RoundTripAsync().ConfigureAwait(false);
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            block.Add(elapsed);
+            all.Add(elapsed);
+        }
+
+        return block.PercentileMicroseconds(50);
     }
 }

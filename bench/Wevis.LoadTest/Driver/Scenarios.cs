@@ -298,19 +298,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
                 var p50 = new Dictionary<SystemKind, double>();
                 foreach (SystemKind system in cycleOrder)
                 {
-                    var block = new LatencySamples(settings.BlockSize);
-                    IBenchClient client = clients[system];
-                    LatencySamples all = figures[system].Latency;
-                    for (int i = 0; i < settings.BlockSize; i++)
-                    {
-                        long start = Stopwatch.GetTimestamp();
-                        await client.RoundTripAsync().ConfigureAwait(false);
-                        long elapsed = Stopwatch.GetTimestamp() - start;
-                        block.Add(elapsed);
-                        all.Add(elapsed);
-                    }
-
-                    p50[system] = block.PercentileMicroseconds(50);
+                    p50[system] = await ClientLoops.BlockAsync(clients[system], settings.BlockSize, figures[system].Latency).ConfigureAwait(false);
                 }
 
                 results.WevisOverRawBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.Raw]);
