@@ -1,119 +1,79 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Wevis.ClusterBench.Messages;
+using Wevis.LoadTest.Clients;
 using Wevis.Orleans;
 
 namespace Wevis.ClusterBench;
 
-/// <summary>One place a room can be: a bench room there with its clients, and the figures measured through it.</summary>
-internal sealed class Target(string name, string prefix, int port, List<Client> clients, string room) : IAsyncDisposable
+/// <summary>
+/// One place a room can be: the single server's entry room, or a room of <see cref="RoomType"/> that Orleans placed
+/// on <paramref name="node"/> (the client's gateway's node, or another). Every client connects to
+/// <paramref name="port"/>; the cluster's all go through one gateway.
+/// </summary>
+internal sealed class Target(string name, char letter, int port, IHost? node)
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    /// <summary>The cluster's room type: the load test's room.</summary>
+    public const string RoomType = "time";
+
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+    private int _rooms;
 
     public string Name => name;
 
-    /// <summary>Round-trip blocks, in µs.</summary>
-    public List<double[]> Rtt { get; } = [];
+    /// <summary>s, g or o (the <c>--targets</c> letters).</summary>
+    public char Letter => letter;
 
-    /// <summary>Fan-out blocks, in µs.</summary>
-    public List<double[]> Fan { get; } = [];
-
-    /// <summary>Connects <paramref name="fanout"/> clients to <paramref name="port"/> and puts them in a bench room, on <paramref name="node"/> if given.</summary>
-    public static async Task<Target> OpenAsync(string name, string prefix, int port, int fanout, IHost? node)
+    /// <summary>
+    /// Connects <paramref name="count"/> clients and puts them all in one room of this target: the single server's
+    /// entry room (a round trip confirms each is in it), or a fresh room on the target's node.
+    /// </summary>
+    public async Task<WevisBenchClient[]> ConnectRoomAsync(int count, int concurrency)
     {
-        var clients = new List<Client>();
-        for (int i = 0; i < fanout; i++)
+        string prefix = $"{letter}{++_rooms}-";
+        WevisBenchClient first = await WevisBenchClient.ConnectAsync(port, prefix + "0").WaitAsync(Bound).ConfigureAwait(false);
+        string? room = node is null ? null : await PlaceRoomAsync(first).ConfigureAwait(false);
+        using var gate = new SemaphoreSlim(concurrency);
+        WevisBenchClient[] others = await Task.WhenAll(Enumerable.Range(1, count - 1).Select(async i =>
         {
-            clients.Add(await ConnectAsync($"{prefix}{i}", port));
-        }
-
-        // A room where it must be: make rooms until Orleans places one there (the others go when left).
-        string room = (await clients[0].CreateRoomAsync("bench").WaitAsync(Bound)).Id;
-        for (int attempt = 0; node is not null && !node.Services.GetRequiredService<NodeRooms>().ActiveRooms.Contains(room); attempt++)
-        {
-            if (attempt > 100)
+            await gate.WaitAsync().ConfigureAwait(false);
+            try
             {
-                throw new InvalidOperationException($"Orleans placed no room where the benchmark needs it ({name}).");
+                WevisBenchClient client = await WevisBenchClient.ConnectAsync(port, prefix + i).ConfigureAwait(false);
+                if (room is null)
+                {
+                    await client.JoinFanOutAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await client.Client.JoinRoomAsync(room).ConfigureAwait(false);
+                }
+
+                return client;
             }
-
-            room = (await clients[0].CreateRoomAsync("bench").WaitAsync(Bound)).Id;
-        }
-
-        foreach (Client client in clients.Skip(1))
-        {
-            await client.JoinRoomAsync(room).WaitAsync(Bound);
-        }
-
-        return new Target(name, prefix, port, clients, room);
-    }
-
-    public async Task RoundTripsAsync(int count, List<double[]>? into)
-    {
-        var micros = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            long started = Stopwatch.GetTimestamp();
-            clients[0].Send(new Ping(i));
-            await clients[0].WaitForAsync<Pong>().AsTask().WaitAsync(Bound);
-            micros[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-        }
-
-        into?.Add(micros);
-    }
-
-    public async Task FanOutsAsync(int count, List<double[]>? into)
-    {
-        var micros = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            long started = Stopwatch.GetTimestamp();
-            clients[0].Send(new Shout(i));
-            await Task.WhenAll(clients.Select(c => c.WaitForAsync<Heard>().AsTask())).WaitAsync(Bound);
-            micros[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-        }
-
-        into?.Add(micros);
-    }
-
-    /// <summary>Brings the room to <paramref name="total"/> clients, each in strict request/response for <paramref name="seconds"/>: round trips/s and p99 µs.</summary>
-    public async Task<(double PerSecond, double P99)> ManyClientsAsync(int total, double seconds)
-    {
-        for (int i = clients.Count; i < total; i++)
-        {
-            Client client = await ConnectAsync($"{prefix}{i}", port);
-            clients.Add(client);
-            await client.JoinRoomAsync(room).WaitAsync(Bound);
-        }
-
-        long until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
-        List<double>[] each = [.. clients.Select(_ => new List<double>())];
-        await Task.WhenAll(clients.Select((client, n) => Task.Run(async () =>
-        {
-            for (int seq = 0; Stopwatch.GetTimestamp() < until; seq++)
+            finally
             {
-                long started = Stopwatch.GetTimestamp();
-                client.Send(new Ping(seq));
-                await client.WaitForAsync<Pong>().AsTask().WaitAsync(Bound);
-                each[n].Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                gate.Release();
             }
-        })));
-        double[] all = [.. each.SelectMany(list => list).Order()];
-        return (all.Length / seconds, all[Math.Min(all.Length - 1, (int)(0.99 * all.Length))]);
+        })).WaitAsync(Bound).ConfigureAwait(false);
+        return [first, .. others];
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Makes rooms until Orleans places one on the target's node (the others go when their creator leaves them).</summary>
+    private async Task<string> PlaceRoomAsync(WevisBenchClient creator)
     {
-        foreach (Client client in clients)
+        NodeRooms rooms = node!.Services.GetRequiredService<NodeRooms>();
+        for (int attempt = 0; attempt < 100; attempt++)
         {
-            await client.DisposeAsync();
+            string room = (await creator.Client.CreateRoomAsync(RoomType).WaitAsync(Bound).ConfigureAwait(false)).Id;
+            if (rooms.ActiveRooms.Contains(room))
+            {
+                return room;
+            }
         }
+
+        throw new InvalidOperationException($"Orleans placed no room where the benchmark needs it ({name}).");
     }
 
-    private static async Task<Client> ConnectAsync(string user, int port)
-    {
-        var client = new Client(user, "bench", "1", "127.0.0.1", port, new ClientOptions { Messages = WevisRegistry.Messages });
-        await client.ConnectAsync().WaitAsync(Bound);
-        return client;
-    }
+    public static async Task DisposeAllAsync(IEnumerable<WevisBenchClient> clients) =>
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).WaitAsync(Bound).ConfigureAwait(false);
 }

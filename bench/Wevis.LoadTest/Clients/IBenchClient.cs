@@ -1,5 +1,3 @@
-using Wevis.LoadTest.Servers;
-
 namespace Wevis.LoadTest.Clients;
 
 /// <summary>One connection to one system's server, driven by the scenarios.</summary>
@@ -40,16 +38,4 @@ internal sealed class ReplyCounter
 
     /// <summary>Adds replies; called by one receiving loop at a time.</summary>
     public void Add(long count) => Volatile.Write(ref _value, _value + count);
-}
-
-internal static class BenchClients
-{
-    public static async Task<IBenchClient> ConnectAsync(SystemKind system, int port, string name) => system switch
-    {
-        SystemKind.Raw => await RawBenchClient.ConnectAsync(port).ConfigureAwait(false),
-        SystemKind.Wevis => await WevisBenchClient.ConnectAsync(port, name).ConfigureAwait(false),
-        SystemKind.SignalR => await SignalRBenchClient.ConnectAsync(port).ConfigureAwait(false),
-        SystemKind.Grpc => await GrpcBenchClient.ConnectAsync(port).ConfigureAwait(false),
-        _ => throw new ArgumentOutOfRangeException(nameof(system)),
-    };
 }

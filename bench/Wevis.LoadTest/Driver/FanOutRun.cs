@@ -48,7 +48,7 @@ internal sealed class FanOutRun(int recipients, int window)
     }
 
     /// <summary>Sends for <paramref name="warmup"/>, then measures for <paramref name="measure"/>, then waits for every message in flight.</summary>
-    public async Task<FanOutFigures> RunAsync(IBenchClient sender, TimeSpan warmup, TimeSpan measure, ServerProcess server)
+    public async Task<FanOutFigures> RunAsync(IBenchClient sender, TimeSpan warmup, TimeSpan measure, IServerMeter server)
     {
         using var stop = new CancellationTokenSource();
         Task sending = SendAsync(sender, stop.Token);

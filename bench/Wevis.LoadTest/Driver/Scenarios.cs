@@ -214,7 +214,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
 
         long atStart = 0;
         long atEnd = 0;
-        (double perSecond, double p99, TimeSpan elapsed) = await MeasureLoopsAsync(
+        (double perSecond, double p99, TimeSpan elapsed) = await ClientLoops.MeasureAsync(
             clients.Length,
             async i =>
             {
@@ -231,51 +231,17 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
                 {
                     atEnd = Interlocked.Read(ref deliveries);
                 }
-            }).ConfigureAwait(false);
+            },
+            settings.ClientsWarmup,
+            settings.ClientsMeasure).ConfigureAwait(false);
         return (perSecond, p99, (atEnd - atStart) / elapsed.TotalSeconds);
     }
 
     /// <summary>c) Each client in strict request/response; round trips per second and their p99.</summary>
     private async Task<(double PerSecond, double P99)> RoundTripsAsync(IBenchClient[] clients)
     {
-        (double perSecond, double p99, _) = await MeasureLoopsAsync(clients.Length, i => clients[i].RoundTripAsync(), null).ConfigureAwait(false);
+        (double perSecond, double p99, _) = await ClientLoops.MeasureAsync(clients.Length, i => clients[i].RoundTripAsync(), null, settings.ClientsWarmup, settings.ClientsMeasure).ConfigureAwait(false);
         return (perSecond, p99);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="roundTrip"/> in a loop per client (by index) for the warm-up and the measured time;
-    /// <paramref name="phase"/> is told when measuring starts (true) and ends (false).
-    /// </summary>
-    private async Task<(double PerSecond, double P99, TimeSpan Elapsed)> MeasureLoopsAsync(int count, Func<int, ValueTask> roundTrip, Action<bool>? phase)
-    {
-        int state = 0; // 0 warming up, 1 measuring, 2 stopping
-        LatencySamples[] samples = [.. Enumerable.Range(0, count).Select(_ => new LatencySamples(1024))];
-        Task[] running = [.. Enumerable.Range(0, count).Select(i => Task.Run(async () =>
-        {
-            LatencySamples mine = samples[i];
-            while (Volatile.Read(ref state) != 2)
-            {
-                long start = Stopwatch.GetTimestamp();
-                await roundTrip(i).ConfigureAwait(false);
-                long elapsed = Stopwatch.GetTimestamp() - start;
-                if (Volatile.Read(ref state) == 1)
-                {
-                    mine.Add(elapsed);
-                }
-            }
-        }))];
-
-        await Task.Delay(settings.ClientsWarmup).ConfigureAwait(false);
-        phase?.Invoke(true);
-        Volatile.Write(ref state, 1);
-        long measureStart = Stopwatch.GetTimestamp();
-        await Task.Delay(settings.ClientsMeasure).ConfigureAwait(false);
-        Volatile.Write(ref state, 2);
-        TimeSpan measured = Stopwatch.GetElapsedTime(measureStart);
-        phase?.Invoke(false);
-        await Task.WhenAll(running).WaitAsync(Bound).ConfigureAwait(false);
-        LatencySamples all = LatencySamples.Merge(samples);
-        return (all.Count / measured.TotalSeconds, all.PercentileMicroseconds(99), measured);
     }
 
     /// <summary>a) and b): one server of each system, running side by side.</summary>
@@ -332,19 +298,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
                 var p50 = new Dictionary<SystemKind, double>();
                 foreach (SystemKind system in cycleOrder)
                 {
-                    var block = new LatencySamples(settings.BlockSize);
-                    IBenchClient client = clients[system];
-                    LatencySamples all = figures[system].Latency;
-                    for (int i = 0; i < settings.BlockSize; i++)
-                    {
-                        long start = Stopwatch.GetTimestamp();
-                        await client.RoundTripAsync().ConfigureAwait(false);
-                        long elapsed = Stopwatch.GetTimestamp() - start;
-                        block.Add(elapsed);
-                        all.Add(elapsed);
-                    }
-
-                    p50[system] = block.PercentileMicroseconds(50);
+                    p50[system] = await ClientLoops.BlockAsync(clients[system], settings.BlockSize, figures[system].Latency).ConfigureAwait(false);
                 }
 
                 results.WevisOverRawBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.Raw]);

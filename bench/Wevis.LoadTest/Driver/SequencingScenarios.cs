@@ -42,17 +42,7 @@ internal sealed class SequencingScenarios(LoadTestSettings settings, TextWriter 
                 var p50 = new Dictionary<WevisBenchClient, double>();
                 foreach (WevisBenchClient client in order)
                 {
-                    var block = new LatencySamples(settings.BlockSize);
-                    for (int i = 0; i < settings.BlockSize; i++)
-                    {
-                        long start = Stopwatch.GetTimestamp();
-                        await client.RoundTripAsync().ConfigureAwait(false);
-                        long elapsed = Stopwatch.GetTimestamp() - start;
-                        block.Add(elapsed);
-                        (client == on ? allOn : allOff).Add(elapsed);
-                    }
-
-                    p50[client] = block.PercentileMicroseconds(50);
+                    p50[client] = await ClientLoops.BlockAsync(client, settings.BlockSize, client == on ? allOn : allOff).ConfigureAwait(false);
                 }
 
                 ratios.Add(p50[on] / p50[off]);

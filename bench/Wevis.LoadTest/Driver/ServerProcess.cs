@@ -13,7 +13,7 @@ internal sealed record ManagedHeap(long LiveBytes, long CommittedBytes);
 /// One system's server in a child process (this executable with <c>serve &lt;system&gt; --port 0</c>), with its
 /// memory read from <c>/proc/&lt;pid&gt;/status</c>.
 /// </summary>
-internal sealed class ServerProcess : IAsyncDisposable
+internal sealed class ServerProcess : IServerMeter, IAsyncDisposable
 {
     private readonly Process _process;
 

@@ -1,11 +1,9 @@
-using Example;
 using Microsoft.Extensions.Logging;
-using Wevis.LoadTest.Messages;
 
 namespace Wevis.LoadTest.Servers;
 
 /// <summary>
-/// A Wevis server whose rooms answer <c>WhatTimeIsIt</c> with <c>ItIs</c> and repeat a <c>Shout</c> to everyone in
+/// A Wevis server whose rooms (<see cref="TimeRoom"/>) answer <c>WhatTimeIsIt</c> with <c>ItIs</c> and repeat a <c>Shout</c> to everyone in
 /// the room as <c>Heard</c>; any user logs in with password "pw". The entry room is one such room; clients may
 /// join or create rooms of the type <see cref="QuadRoomType"/>, which hold 4 users each (scenario g).
 /// </summary>
@@ -55,20 +53,4 @@ internal sealed class WevisBenchServer : IBenchServer
         Enum.TryParse(Environment.GetEnvironmentVariable("WEVIS_BENCH_LOG"), out LogLevel level)
             ? LoggerFactory.Create(logging => logging.SetMinimumLevel(level).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
             : null;
-
-    private sealed class TimeRoom : Room
-    {
-        protected override void Handle(Connection connection, IMessage message)
-        {
-            if (message is WhatTimeIsIt)
-            {
-                DateTime now = DateTime.UtcNow;
-                connection.Send(new ItIs(now.Hour, now.Minute));
-            }
-            else if (message is Shout shout)
-            {
-                Broadcast(new Heard(shout.Seq));
-            }
-        }
-    }
 }
