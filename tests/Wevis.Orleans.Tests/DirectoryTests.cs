@@ -76,7 +76,7 @@ public sealed class DirectoryTests
     }
 
     [Fact]
-    public async Task JoinOrCreateRacesFillTheRoomWithPlacesFirstAndNoRoomGoesOverCapacity()
+    public async Task JoinOrCreateRacesUseTheExistingPlacesAndNoRoomGoesOverCapacity()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
         for (int i = 0; i < 5; i++)
