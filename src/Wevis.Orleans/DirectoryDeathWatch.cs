@@ -44,7 +44,7 @@ internal sealed class DirectoryDeathWatch(IClusterMembershipService membership, 
         }
         catch (Exception ex)
         {
-            OrleansLog.ListingNotReported(node.Logger, ex, "(rooms of dead node " + silo + ")");
+            OrleansLog.DeadNodeRoomsNotRevived(node.Logger, ex, silo);
         }
     }
 }
