@@ -168,6 +168,36 @@ public sealed class DirectoryTests
         Assert.Equal(joined.RoomId, (await moved.Within()).Id);
     }
 
+    [Fact]
+    public async Task RoomsListedOnADeadNodeAreMadeAgainElsewhereAndListedFromThere()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[0]);
+        InProcessSiloHandle lobbyHost = cluster.HostOf("lobby")!;
+        InProcessSiloHandle victim = cluster.Silos.Skip(1).First(silo => silo != lobbyHost);
+        RoomDirectory victimRooms = victim.ServiceProvider.GetWevisRooms();
+        Room quiet = await victimRooms.CreateAsync("chat", "chat-quiet").Within();
+        await victimRooms.CreateAsync("chat", "chat-busy").Within();
+        await anna.JoinRoomAsync("chat-busy").Within();
+        await quiet.InvokeAsync(quiet.Lock).Within();
+        RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
+        await EventuallyAsync(async () => (await rooms.FindAsync("chat-quiet"))?.IsLocked == true, "chat-quiet listed as locked");
+
+        await cluster.Cluster.KillSiloAsync(victim).Within(TimeSpan.FromSeconds(30));
+
+        // The room no one was in is made again on a live node (a new, unlocked instance), and listed as that one.
+        await EventuallyAsync(
+            async () => cluster.HostOf("chat-quiet") is { } host && host != victim && await rooms.FindAsync("chat-quiet") is { IsLocked: false, Count: 0 },
+            "chat-quiet made again and listed from its new node",
+            TimeSpan.FromSeconds(30));
+
+        // The room anna was in is back with her in it.
+        await EventuallyAsync(
+            async () => cluster.HostOf("chat-busy") is { } host && host != victim && await rooms.FindAsync("chat-busy") is { Count: 1 },
+            "chat-busy back with anna",
+            TimeSpan.FromSeconds(30));
+    }
+
     private static async Task SeenEverywhereAsync(WevisTestCluster cluster, Client inLobby, string id, int count, bool locked)
     {
         string expected = $"{id} {count} {locked}";
@@ -215,12 +245,13 @@ public sealed class DirectoryTests
     }
 
     /// <summary>A listing follows a change within a call or two: asks until it holds, for a bounded time.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> holds, string what)
+    private static async Task EventuallyAsync(Func<Task<bool>> holds, string what, TimeSpan? within = null)
     {
-        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        TimeSpan limit = within ?? TimeSpan.FromSeconds(10);
+        DateTime deadline = DateTime.UtcNow + limit;
         while (!await holds().Within())
         {
-            Assert.True(DateTime.UtcNow < deadline, "not within 10 s: " + what);
+            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds} s: " + what);
             await Task.Delay(20);
         }
     }
