@@ -12,6 +12,18 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// <summary>Gives back a seat held with <see cref="HoldSeat"/> that was not used.</summary>
     Task ReleaseSeat(string type);
 
+    /// <summary>Holds a seat for the room type's join-or-create (making the room if need be); with the room's listing after it.</summary>
+    Task<SeatForType> HoldSeatForType(string type);
+
+    /// <summary>Makes the room, for code that creates it; false if it was made before.</summary>
+    Task<bool> Open(string type);
+
+    /// <summary>Makes the room again on a live silo after its silo died (nothing if it is already here).</summary>
+    Task Revive(string type);
+
+    /// <summary>Closes the room as <c>RoomDirectory.CloseAsync</c> does; false if there is no room (or it was closed already).</summary>
+    Task<bool> Close(string reason, bool disconnect);
+
     /// <summary>Lets <paramref name="user"/> in (enter hook, then the client's notice); null, or why they were refused.</summary>
     Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force);
 

@@ -1,23 +1,28 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Placement;
 using Wevis.Rooms;
 
 namespace Wevis.Orleans;
 
 /// <summary>
 /// This node's part of the cluster's rooms: the directory that the rooms hosted by this node's grains are attached to
-/// (for encoding, the clock, logging), the room types, and the moves room code makes, which go through grains
-/// because the target may live on another node.
+/// (for encoding, the clock, logging), the room types, and what that directory does across the cluster (find, list,
+/// create, close, and the moves room code makes), which goes through grains because the rooms may live on other nodes.
 /// </summary>
 internal sealed class NodeRooms : IClusterRooms
 {
     private readonly WevisClusterOptions _options;
     private readonly ConcurrentDictionary<string, byte> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ListingReporter> _listings = new(StringComparer.Ordinal);
+    private readonly SiloAddress _silo;
 
-    public NodeRooms(WevisClusterOptions options, IGrainFactory grains, ILoggerFactory loggerFactory)
+    public NodeRooms(WevisClusterOptions options, IGrainFactory grains, ILoggerFactory loggerFactory, SiloAddress silo)
     {
         _options = options;
         Grains = grains;
+        _silo = silo;
+        Silo = silo.ToParsableString();
         ServerOptions server = options.Gateway;
         Messages = server.Messages ?? MessageRegistry.Default;
         WireMessages = MessageRegistry.Combine(WevisRegistry.Messages, Messages);
@@ -29,6 +34,9 @@ internal sealed class NodeRooms : IClusterRooms
     }
 
     public IGrainFactory Grains { get; }
+
+    /// <summary>This node's silo address, as listings name it.</summary>
+    public string Silo { get; }
 
     /// <summary>Where persistent rooms on this node keep their state.</summary>
     public IRoomStateStore? StateStore
@@ -114,14 +122,124 @@ internal sealed class NodeRooms : IClusterRooms
             : JoinResult.Refused(refusal);
     }
 
-    public void Removed(Room room)
+    /// <summary>A room on this node reports its listing to its type's grain with <paramref name="listing"/>.</summary>
+    public void Listed(string id, ListingReporter listing) => _listings[id] = listing;
+
+    /// <summary>Every room on this node reports its listing again (a silo died, and a type grain with it, maybe).</summary>
+    public void ListAllAgain()
     {
-        _ = Room(room.Id).RoomDisposed();
-        if (!room.IsEntryRoom)
+        foreach (ListingReporter listing in _listings.Values)
         {
-            _ = Grains.GetGrain<IRoomTypeGrain>(room.Type).Forget(room.Id);
+            listing.Changed();
         }
     }
+
+    /// <summary>The room types' names.</summary>
+    public IEnumerable<string> TypeNames => _options.TypeNames;
+
+    public void Removed(Room room)
+    {
+        // Its listing reporter has told the type grain (the room's members changed to disposed).
+        _ = Room(room.Id).RoomDisposed();
+        _listings.TryRemove(room.Id, out _);
+    }
+
+    public async Task<RoomInfo?> FindAsync(string id)
+    {
+        if (id == RoomDirectory.EntryRoomName)
+        {
+            return (await Room(id).Info().ConfigureAwait(false))?.ToRoomInfo();
+        }
+
+        return TypeOfId(id) is { } type && await Grains.GetGrain<IRoomTypeGrain>(type).Find(id).ConfigureAwait(false) is { } info
+            ? info.ToRoomInfo()
+            : null;
+    }
+
+    public async Task<IReadOnlyList<RoomInfo>> ListAsync(string? type)
+    {
+        string[] types = type is null ? [RoomDirectory.EntryRoomName, .. TypeNames]
+            : type == RoomDirectory.EntryRoomName || _options.TryGetType(type, out _, out _) ? [type]
+            : [];
+        ClusterRoomInfo[][] lists = await Task.WhenAll(types.Select(ListTypeAsync)).ConfigureAwait(false);
+        return [.. lists.SelectMany(list => list).Select(info => info.ToRoomInfo()).OrderBy(info => info.Id, StringComparer.Ordinal)];
+    }
+
+    public async Task<Room> CreateAsync(string type, string? id)
+    {
+        if (!_options.TryGetType(type, out _, out _))
+        {
+            throw new ArgumentException($"There is no room type named '{type}'; define it with WevisClusterOptions.Define.", nameof(type));
+        }
+
+        if (id is null)
+        {
+            id = await Grains.GetGrain<IRoomTypeGrain>(type).NewId().ConfigureAwait(false);
+        }
+        else if (TypeOfId(id) != type)
+        {
+            // A room's grain makes the room from its id alone, so the id must name the type.
+            throw new ArgumentException($"On a cluster a room's id starts with its type and '-' ('{type}-…'), so every node can tell its type: '{id}' does not.", nameof(id));
+        }
+
+        // Made on this node (Orleans' random placement takes the hint), so the caller gets the room itself, as on one server.
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, _silo);
+        bool made;
+        try
+        {
+            made = await Room(id).Open(type).ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+
+        if (!made)
+        {
+            throw new ArgumentException($"There is already a room with id '{id}'.", nameof(id));
+        }
+
+        return Directory.Find(id) ?? throw new InvalidOperationException($"Room {id} was made on another node (its grain was active there already).");
+    }
+
+    public async Task CloseAsync(string id, string reason, bool disconnect)
+    {
+        if (id == RoomDirectory.EntryRoomName)
+        {
+            throw new InvalidOperationException("The entry room cannot be closed; stop the server instead.");
+        }
+
+        if (TypeOfId(id) is null || !await Room(id).Close(reason, disconnect).ConfigureAwait(false))
+        {
+            throw new ArgumentException($"There is no room '{id}'.", nameof(id));
+        }
+    }
+
+    public Task<JoinResult> MoveFromOutsideAsync(Connection connection, string targetId) =>
+        InRoomOfAsync(connection, (from, connection) => MoveFromRoomAsync(from, connection, targetId, string.Empty, force: false));
+
+    public Task<JoinResult> JoinOrCreateFromOutsideAsync(Connection connection, string type) =>
+        InRoomOfAsync(connection, (from, connection) => JoinOrCreateFromRoomAsync(from, connection, type));
+
+    /// <summary>
+    /// Runs a move in the turn of the user's room (on this node), as room code would; completes when the user has left
+    /// it and their gateway has been told where to take them.
+    /// </summary>
+    private static async Task<JoinResult> InRoomOfAsync(Connection connection, Func<Room, Connection, ValueTask<JoinResult>> move)
+    {
+        if (connection.Room is not { } from)
+        {
+            throw new InvalidOperationException($"{connection.User.Name} is not in a room on this node.");
+        }
+
+        JoinResult result = default;
+        await from.InvokeAsync(async () => result = await move(from, connection).ConfigureAwait(false)).ConfigureAwait(false);
+        return result;
+    }
+
+    private Task<ClusterRoomInfo[]> ListTypeAsync(string type) => type == RoomDirectory.EntryRoomName
+        ? Room(type).Info().ContinueWith(static info => info.Result is { } lobby ? new[] { lobby } : [], TaskScheduler.Default)
+        : Grains.GetGrain<IRoomTypeGrain>(type).List();
 
     /// <summary>The user leaves <paramref name="from"/> now (room code holds its turn); their gateway takes them to the target, where a seat is held.</summary>
     private async ValueTask<JoinResult> MoveOutAsync(Room from, Connection connection, string target, string type, string reason)

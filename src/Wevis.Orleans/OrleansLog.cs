@@ -22,4 +22,10 @@ internal static partial class OrleansLog
 
     [LoggerMessage(EventId = 9005, Level = LogLevel.Error, Message = "A call to the cluster for {User} failed; the connection is closed")]
     public static partial void ClusterCallFailed(ILogger logger, Exception exception, string user);
+
+    [LoggerMessage(EventId = 9020, Level = LogLevel.Warning, Message = "Room {RoomId} could not tell its room type's directory its counts; it does at its next change")]
+    public static partial void ListingNotReported(ILogger logger, Exception exception, string roomId);
+
+    [LoggerMessage(EventId = 9021, Level = LogLevel.Warning, Message = "The room directory could not bring back the rooms listed on dead node {Silo}; they come back on their next call")]
+    public static partial void DeadNodeRoomsNotRevived(ILogger logger, Exception exception, string silo);
 }

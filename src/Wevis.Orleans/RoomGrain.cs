@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Placement;
 using Wevis.Transport;
 
 namespace Wevis.Orleans;
@@ -25,6 +26,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private readonly Dictionary<(string Gateway, long Session), ClusterMove> _movedAway = [];
     private readonly Dictionary<string, GatewayOutbox> _outboxes = new(StringComparer.Ordinal);
     private Task<Room>? _opening;
+    private ListingReporter? _listing;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -58,6 +60,49 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     }
 
     public async Task ReleaseSeat(string type) => (await OpenAsync(type)).ReleaseSeat();
+
+    public async Task<SeatForType> HoldSeatForType(string type)
+    {
+        Room room = await OpenAsync(type);
+        string? refusal = room.Members.TryHoldSeat(force: false);
+        return new SeatForType(refusal, _listing!.Now());
+    }
+
+    public async Task<bool> Open(string type)
+    {
+        // The caller's placement hint put this room on its node; rooms this one makes go where they would anyway.
+        RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        bool made;
+        Task<Room> opening;
+        lock (_lock)
+        {
+            made = _opening is null;
+            opening = _opening ??= CreateRoomAsync(type);
+        }
+
+        await opening;
+        return made;
+    }
+
+    public Task Revive(string type) => OpenAsync(type);
+
+    public async Task<bool> Close(string reason, bool disconnect)
+    {
+        if (_opening is null)
+        {
+            DeactivateOnIdle();
+            return false;
+        }
+
+        Room room = await _opening;
+        if (room.IsClosed)
+        {
+            return false;
+        }
+
+        await room.InvokeAsync(() => room.CloseInTurnAsync(reason, disconnect));
+        return true;
+    }
 
     public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force)
     {
@@ -181,6 +226,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         if (_opening is not { IsCompletedSuccessfully: true } opening)
         {
+            if (_opening is null)
+            {
+                DeactivateOnIdle();
+            }
+
             return Task.FromResult<ClusterRoomInfo?>(null);
         }
 
@@ -263,7 +313,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         await node.Directory.AdoptAsync(room, Id, type, options, isEntry);
         if (!isEntry)
         {
-            await GrainFactory.GetGrain<IRoomTypeGrain>(type).Remember(Id);
+            // The room's type grain hears of it before anyone is told it exists, and of each change from then on.
+            var listing = new ListingReporter(room, GrainFactory.GetGrain<IRoomTypeGrain>(type), node.Silo, node.Logger);
+            _listing = listing;
+            node.Listed(Id, listing);
+            room.Members.Changed = listing.Changed;
+            await listing.ReportNowAsync();
         }
 
         OrleansLog.RoomActivated(node.Logger, Id, type, restored: false);

@@ -97,6 +97,9 @@ public sealed class WevisClusterOptions
         return false;
     }
 
+    /// <summary>The defined room types' names.</summary>
+    internal IEnumerable<string> TypeNames => _types.Keys;
+
     internal string? TypeOfId(string id)
     {
         if (id == RoomDirectory.EntryRoomName)

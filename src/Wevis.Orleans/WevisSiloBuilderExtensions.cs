@@ -22,7 +22,11 @@ public static class WevisSiloBuilderExtensions
         options.Validate();
         IServiceCollection services = builder.Services;
         services.AddSingleton(options);
-        services.AddSingleton(sp => new NodeRooms(options, sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())
+        services.AddSingleton(sp => new NodeRooms(
+            options,
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+            sp.GetRequiredService<ILocalSiloDetails>().SiloAddress)
         {
             StateStore = options.StateStore
                 ?? (options.StateStorage is { } name ? new GrainStorageRoomStateStore(sp.GetRequiredKeyedService<IGrainStorage>(name)) : null),
@@ -30,6 +34,7 @@ public static class WevisSiloBuilderExtensions
         services.AddSingleton<WevisGateway>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WevisGateway>());
         services.AddHostedService<SiloDeathWatch>();
+        services.AddHostedService<DirectoryDeathWatch>();
         return builder;
     }
 
@@ -41,5 +46,20 @@ public static class WevisSiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(services);
         WevisGateway gateway = services.GetService<WevisGateway>() ?? throw new InvalidOperationException("This silo has no Wevis gateway (AddWevisGateway).");
         return gateway.Port;
+    }
+
+    /// <summary>
+    /// This silo's <see cref="RoomDirectory"/>, for server code on the node outside rooms (an admin command, a timer
+    /// of your own): its async calls (<see cref="RoomDirectory.FindAsync"/>, <see cref="RoomDirectory.ListAsync"/>,
+    /// <see cref="RoomDirectory.CloseAsync(string, string, bool)"/>) and <see cref="RoomDirectory.CreateAsync"/> act on
+    /// the whole cluster; <see cref="RoomDirectory.Find"/> and <see cref="RoomDirectory.List"/> see this node's rooms.
+    /// </summary>
+    /// <param name="services">The silo's services (<c>host.Services</c>).</param>
+    /// <exception cref="InvalidOperationException">The silo has no Wevis gateway (<see cref="AddWevisGateway"/>).</exception>
+    public static RoomDirectory GetWevisRooms(this IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        NodeRooms node = services.GetService<NodeRooms>() ?? throw new InvalidOperationException("This silo has no Wevis gateway (AddWevisGateway).");
+        return node.Directory;
     }
 }

@@ -17,6 +17,15 @@ internal sealed class TestLobby : Room
                 }
 
                 break;
+            case Say { Text: var text } when text.StartsWith("find:", StringComparison.Ordinal):
+                // The directory from room code: the room may live on another node.
+                RoomInfo? found = await Rooms.FindAsync(text["find:".Length..]);
+                connection.Send(new Said("lobby", found is null ? "none" : $"{found.Id} {found.Count} {found.IsLocked}", -1));
+                break;
+            case Say { Text: var text } when text.StartsWith("list:", StringComparison.Ordinal):
+                IReadOnlyList<RoomInfo> listed = await Rooms.ListAsync(text["list:".Length..]);
+                connection.Send(new Said("lobby", string.Join(",", listed.Select(info => $"{info.Id}={info.Count}")), -1));
+                break;
             case WhereAmI:
                 connection.Send(new YouAreIn(Id, "", Count));
                 break;
@@ -35,6 +44,14 @@ internal sealed class ChatRoom : Room
         {
             case Say { Text: "lobby" }:
                 await MoveAsync(connection, Rooms.EntryRoom);
+                break;
+            case Say { Text: var text } when text.StartsWith("go:", StringComparison.Ordinal):
+                JoinResult moved = await MoveAsync(connection, text["go:".Length..]);
+                if (!moved.Accepted)
+                {
+                    connection.Send(new Said("room", "refused: " + moved.RefusalReason, -1));
+                }
+
                 break;
             case Say say:
                 Broadcast(new Said(connection.User.Name, say.Text, _sequence++));

@@ -43,6 +43,11 @@ internal sealed class WevisTestCluster : IAsyncDisposable
                 options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
             });
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(5));
+            silo.AddIncomingGrainCallFilter(context =>
+            {
+                GrainCalls.Count(context.InterfaceName, context.MethodName);
+                return context.Invoke();
+            });
             silo.AddWevisGateway(wevis =>
             {
                 Configure(wevis, chatCapacity);

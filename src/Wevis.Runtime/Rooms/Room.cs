@@ -374,6 +374,27 @@ public abstract class Room
     }
 
     /// <summary>
+    /// Moves a user of this room into the room with <paramref name="targetId"/>, as <see cref="MoveAsync(Connection, Room, string?)"/>:
+    /// on a cluster the target may be on another node (found with <see cref="RoomDirectory.FindAsync"/>, say). Refused if
+    /// there is no such room.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not called from this room's code, or the user is not in this room.</exception>
+    protected ValueTask<JoinResult> MoveAsync(Connection connection, string targetId, string? reason = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(targetId);
+        RequireTurn(nameof(MoveAsync));
+        if (Directory.Cluster is { } cluster)
+        {
+            return cluster.MoveFromRoomAsync(this, connection, targetId, reason ?? string.Empty, force: false);
+        }
+
+        return Directory.Find(targetId) is { } target
+            ? connection.Dispatcher.MoveFromRoomCodeAsync(this, target, reason ?? string.Empty)
+            : ValueTask.FromResult(JoinResult.Refused($"there is no room '{targetId}'"));
+    }
+
+    /// <summary>
     /// Moves a user of this room into a room of <paramref name="type"/> that has a place, creating one if none has,
     /// from this room's own code: two users racing get the same room while it has places.
     /// </summary>

@@ -100,8 +100,15 @@ public sealed class RoomDirectory
     /// <param name="id">The new room's id; null for one made up from the type (<c>match-3</c>).</param>
     /// <exception cref="ArgumentException">No room type has that name, or a room has that id.</exception>
     /// <exception cref="InvalidOperationException">There are <see cref="ServerOptions.MaxRooms"/> rooms already.</exception>
+    /// <remarks>On a cluster the room is made on this node, and is found and listed from every node.</remarks>
     public async Task<Room> CreateAsync(string type, string? id = null)
     {
+        if (Cluster is { } cluster)
+        {
+            ArgumentNullException.ThrowIfNull(type);
+            return await cluster.CreateAsync(type, id).ConfigureAwait(false);
+        }
+
         RoomType roomType = TypeOf(type);
         Room room;
         lock (roomType.Lock)
@@ -113,20 +120,43 @@ public sealed class RoomDirectory
         return room;
     }
 
-    /// <summary>The room with <paramref name="id"/>, or null.</summary>
+    /// <summary>The room with <paramref name="id"/>, or null; on a cluster, only a room on this node (see <see cref="FindAsync"/>).</summary>
     public Room? Find(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
         return _rooms.GetValueOrDefault(id);
     }
 
-    /// <summary>The rooms, or those of one type, with their counts: a snapshot, ordered by id.</summary>
+    /// <summary>The rooms, or those of one type, with their counts: a snapshot, ordered by id; on a cluster, only this node's rooms (see <see cref="ListAsync"/>).</summary>
     /// <param name="type">A room type's name; null for every room.</param>
     public IReadOnlyList<RoomInfo> List(string? type = null) =>
         [.. _rooms.Values
             .Where(room => type is null || room.Type == type)
-            .Select(room => new RoomInfo(room.Id, room.Type, room.Members.Occupied, room.Capacity, room.IsLocked))
+            .Select(InfoOf)
             .OrderBy(info => info.Id, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The room with <paramref name="id"/> as a listing shows it (count, capacity, lock), or null if there is none: on
+    /// one server as <see cref="Find"/>; on a cluster, wherever the room lives.
+    /// </summary>
+    public Task<RoomInfo?> FindAsync(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (Cluster is { } cluster)
+        {
+            return cluster.FindAsync(id);
+        }
+
+        return Task.FromResult(Find(id) is { } room ? InfoOf(room) : null);
+    }
+
+    /// <summary>
+    /// The rooms, or those of one type, with their counts, ordered by id: on one server as <see cref="List"/>; on a
+    /// cluster, every node's rooms. A snapshot; on a cluster, counts may trail a user's move by a call.
+    /// </summary>
+    /// <param name="type">A room type's name; null for every room.</param>
+    public Task<IReadOnlyList<RoomInfo>> ListAsync(string? type = null) =>
+        Cluster is { } cluster ? cluster.ListAsync(type) : Task.FromResult(List(type));
 
     /// <summary>
     /// Moves a user into <paramref name="target"/>, from code outside any room (a timer of your own, an admin
@@ -138,6 +168,11 @@ public sealed class RoomDirectory
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(target);
+        if (Cluster is { } cluster)
+        {
+            return cluster.MoveFromOutsideAsync(connection, target.Id);
+        }
+
         return connection.Dispatcher.MoveFromOutsideAsync(target, string.Empty, seatHeld: false);
     }
 
@@ -149,6 +184,12 @@ public sealed class RoomDirectory
     public async Task<JoinResult> JoinOrCreateAsync(Connection connection, string type)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        if (Cluster is { } cluster)
+        {
+            ArgumentNullException.ThrowIfNull(type);
+            return await cluster.JoinOrCreateFromOutsideAsync(connection, type).ConfigureAwait(false);
+        }
+
         (Room? target, string? refusal) = HoldSeatInAnyOrNew(type, byClient: false);
         if (target is null)
         {
@@ -169,6 +210,26 @@ public sealed class RoomDirectory
         ArgumentNullException.ThrowIfNull(room);
         ArgumentNullException.ThrowIfNull(reason);
         return room.InvokeAsync(() => room.CloseInTurnAsync(reason, disconnect));
+    }
+
+    /// <summary>
+    /// Closes the room with <paramref name="roomId"/> from outside it, as <see cref="CloseAsync(Room, string, bool)"/>; on a
+    /// cluster, wherever the room lives.
+    /// </summary>
+    /// <exception cref="ArgumentException">There is no room with that id.</exception>
+    /// <exception cref="InvalidOperationException">It is the entry room.</exception>
+    public Task CloseAsync(string roomId, string reason, bool disconnect = false)
+    {
+        ArgumentNullException.ThrowIfNull(roomId);
+        ArgumentNullException.ThrowIfNull(reason);
+        if (Cluster is { } cluster)
+        {
+            return cluster.CloseAsync(roomId, reason, disconnect);
+        }
+
+        return Find(roomId) is { } room
+            ? CloseAsync(room, reason, disconnect)
+            : throw new ArgumentException($"There is no room '{roomId}'.", nameof(roomId));
     }
 
     /// <summary>Takes the server's settings and attaches the entry room; when the server starts.</summary>
@@ -350,6 +411,8 @@ public sealed class RoomDirectory
 
         _rooms.TryRemove(new KeyValuePair<string, Room>(room.Id, room));
     }
+
+    private static RoomInfo InfoOf(Room room) => new(room.Id, room.Type, room.Members.Occupied, room.Capacity, room.IsLocked);
 
     private (Room? Room, string? Refusal) HoldSeatInNewLocked(RoomType type)
     {

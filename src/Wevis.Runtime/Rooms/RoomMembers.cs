@@ -17,9 +17,25 @@ internal sealed class RoomMembers
     private int _held;
     private RoomState _state;
     private bool _used;
+    private int? _capacity;
+    private bool _isLocked;
+
+    /// <summary>
+    /// Called after what a listing shows changes (seats held or given back, capacity, lock, closing, disposal), outside
+    /// the lock; a cluster's room reports it to its room type's directory. Null on a single server.
+    /// </summary>
+    public Action? Changed { get; set; }
 
     /// <summary>The most members plus held seats; null: no limit.</summary>
-    public int? Capacity { get; set; }
+    public int? Capacity
+    {
+        get => _capacity;
+        set
+        {
+            _capacity = value;
+            Changed?.Invoke();
+        }
+    }
 
     /// <summary>
     /// Whether the room counts as used, so that becoming empty disposes it: a user has entered it, or it was made
@@ -37,7 +53,15 @@ internal sealed class RoomMembers
     }
 
     /// <summary>Whether new users are refused.</summary>
-    public bool IsLocked { get; set; }
+    public bool IsLocked
+    {
+        get => _isLocked;
+        set
+        {
+            _isLocked = value;
+            Changed?.Invoke();
+        }
+    }
 
     /// <summary>The members now, in the order they entered. The array is never changed: a new one replaces it.</summary>
     public Connection[] Snapshot => Volatile.Read(ref _snapshot);
@@ -87,8 +111,10 @@ internal sealed class RoomMembers
             }
 
             _held++;
-            return null;
         }
+
+        Changed?.Invoke();
+        return null;
     }
 
     /// <summary>Turns a held seat into a member; false (the seat still held) if the room is closing.</summary>
@@ -142,16 +168,21 @@ internal sealed class RoomMembers
     /// </summary>
     public bool ReleaseSeat(bool autoDispose)
     {
+        bool disposed;
         lock (_lock)
         {
             _held--;
-            return DisposeIfEmptyLocked(autoDispose);
+            disposed = DisposeIfEmptyLocked(autoDispose);
         }
+
+        Changed?.Invoke();
+        return disposed;
     }
 
     /// <summary>Marks the room closing: no new seats. Returns true if it is already empty (and now disposed).</summary>
     public bool BeginClosing()
     {
+        bool disposed;
         lock (_lock)
         {
             if (_state == RoomState.Open)
@@ -159,8 +190,11 @@ internal sealed class RoomMembers
                 _state = RoomState.Closing;
             }
 
-            return DisposeIfEmptyLocked(autoDispose: true);
+            disposed = DisposeIfEmptyLocked(autoDispose: true);
         }
+
+        Changed?.Invoke();
+        return disposed;
     }
 
     /// <summary>Marks the room disposed whatever it holds; false if it already was.</summary>
@@ -174,8 +208,10 @@ internal sealed class RoomMembers
             }
 
             _state = RoomState.Disposed;
-            return true;
         }
+
+        Changed?.Invoke();
+        return true;
     }
 
     private bool DisposeIfEmptyLocked(bool autoDispose)

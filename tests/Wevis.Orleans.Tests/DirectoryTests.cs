@@ -1,0 +1,258 @@
+using Orleans.TestingHost;
+using Wevis.Orleans.Tests.Messages;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>The room directory across the cluster: find, list, create, close and join-or-create from any node.</summary>
+[Collection("cluster")]
+public sealed class DirectoryTests
+{
+    [Fact]
+    public async Task ARoomMadeOnOneNodeIsFoundAndListedWithItsCountsFromEveryNodeAndFromARoomElsewhere()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client watcher = await cluster.ConnectAsync("watcher", cluster.Silos[0]);
+        InProcessSiloHandle lobbyHost = cluster.HostOf("lobby")!;
+
+        // Made by server code on a node other than the lobby's: the room is on that node.
+        InProcessSiloHandle maker = cluster.Silos.First(silo => silo != lobbyHost);
+        Room general = await maker.ServiceProvider.GetWevisRooms().CreateAsync("chat", "chat-general").Within();
+        Assert.Equal("chat-general", general.Id);
+        Assert.Equal(maker.SiloAddress, cluster.HostOf("chat-general")?.SiloAddress);
+
+        await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[1]);
+        await using Client bert = await cluster.ConnectAsync("bert", cluster.Silos[2]);
+        await anna.JoinRoomAsync("chat-general").Within();
+        await bert.JoinRoomAsync("chat-general").Within();
+
+        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 2, locked: false);
+
+        // A lock, then a leave, are seen everywhere too.
+        await general.InvokeAsync(general.Lock).Within();
+        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 2, locked: true);
+        await bert.LeaveRoomAsync().Within();
+        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 1, locked: true);
+
+        // Every room, every node: the lobby (with the watcher and bert) and the chat room.
+        foreach (InProcessSiloHandle silo in cluster.Silos)
+        {
+            IReadOnlyList<RoomInfo> all = await silo.ServiceProvider.GetWevisRooms().ListAsync().Within();
+            Assert.Equal(["chat-general", "lobby"], all.Select(info => info.Id));
+            Assert.Equal(2, all.Single(info => info.Id == "lobby").Count);
+            Assert.Null(await silo.ServiceProvider.GetWevisRooms().FindAsync("chat-nowhere").Within());
+        }
+    }
+
+    [Fact]
+    public async Task JoinOrCreateAmongTwoHundredFullRoomsAsksOneRoomNotEach()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        IRoomTypeGrain tables = cluster.Cluster.Client.GetGrain<IRoomTypeGrain>("table");
+        const int Full = 200;
+        for (int batch = 0; batch < Full; batch += 20)
+        {
+            await Task.WhenAll(Enumerable.Range(batch, 20).Select(_ => FillTableAsync(cluster))).Within(TimeSpan.FromSeconds(30));
+        }
+
+        await using Client client = await cluster.ConnectAsync("late", cluster.Silos[1]);
+        GrainCalls.Reset();
+        ClientRoom room = await client.JoinOrCreateRoomAsync("table").Within();
+        Assert.Equal($"table-{Full + 1}", room.Id);
+        Dictionary<string, int> roomCalls = GrainCalls.To("IRoomGrain");
+        Dictionary<string, int> typeCalls = GrainCalls.To("IRoomTypeGrain");
+        Assert.Equal(1, typeCalls.GetValueOrDefault("IRoomTypeGrain.JoinOrCreate"));
+
+        // A seat in the new room, the user's enter there and leave from the lobby: not a call to each full room.
+        Assert.True(roomCalls.Values.Sum() <= 4, "calls to rooms: " + string.Join(", ", roomCalls.Select(c => $"{c.Key}={c.Value}")));
+
+        // A place opens in an old room: the next join-or-create fills it, again with one seat asked for.
+        await cluster.Cluster.Client.GetGrain<IRoomGrain>("table-57").ReleaseSeat("table").Within();
+        await EventuallyAsync(async () => (await tables.Find("table-57"))?.Count == 3, "table-57 listed with 3");
+        await using Client other = await cluster.ConnectAsync("other", cluster.Silos[2]);
+        GrainCalls.Reset();
+        Assert.Equal("table-57", (await other.JoinOrCreateRoomAsync("table").Within()).Id);
+        Assert.Equal(1, GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.HoldSeatForType"));
+    }
+
+    [Fact]
+    public async Task JoinOrCreateRacesUseTheExistingPlacesAndNoRoomGoesOverCapacity()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        for (int i = 0; i < 5; i++)
+        {
+            await FillTableAsync(cluster);
+        }
+
+        // table-3 has two places.
+        await cluster.Cluster.Client.GetGrain<IRoomGrain>("table-3").ReleaseSeat("table").Within();
+        await cluster.Cluster.Client.GetGrain<IRoomGrain>("table-3").ReleaseSeat("table").Within();
+        await EventuallyAsync(async () => (await cluster.Silos[0].ServiceProvider.GetWevisRooms().FindAsync("table-3"))?.Count == 2, "table-3 listed with 2");
+
+        Client[] clients = await Task.WhenAll(Enumerable.Range(0, 38).Select(i => cluster.ConnectAsync($"racer{i}", cluster.Silos[i % 3])));
+        try
+        {
+            ClientRoom[] rooms = await Task.WhenAll(clients.Select(c => c.JoinOrCreateRoomAsync("table"))).Within(TimeSpan.FromSeconds(30));
+            var counts = rooms.GroupBy(r => r.Id).ToDictionary(g => g.Key, g => g.Count());
+            Assert.Equal(2, counts["table-3"]);
+            Assert.Equal(10, counts.Count);
+            Assert.All(counts.Values, n => Assert.True(n <= 4));
+
+            // The listing agrees, from every node: nothing over capacity, 9 new rooms full.
+            IReadOnlyList<RoomInfo> listed = await cluster.Silos[2].ServiceProvider.GetWevisRooms().ListAsync("table").Within();
+            Assert.All(listed, info => Assert.True(info.Count <= 4, $"{info.Id} has {info.Count}"));
+            Assert.Equal(14, listed.Count);
+            Assert.Equal(9, listed.Count(info => info.Count == 4 && counts.ContainsKey(info.Id) && info.Id != "table-3"));
+        }
+        finally
+        {
+            await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task ARoomIsClosedFromAnotherNodeAndItsUsersGoToTheLobby()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[0]);
+        await cluster.Silos[0].ServiceProvider.GetWevisRooms().CreateAsync("chat", "chat-closing").Within();
+        await anna.JoinRoomAsync("chat-closing").Within();
+        var toldLobby = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        anna.RoomChanged += (_, e) =>
+        {
+            if (e.Room.Id == "lobby")
+            {
+                toldLobby.TrySetResult(e.Reason);
+            }
+        };
+
+        RoomDirectory elsewhere = cluster.Silos[2].ServiceProvider.GetWevisRooms();
+        await elsewhere.CloseAsync("chat-closing", "time is up").Within();
+        Assert.Contains("time is up", await toldLobby.Task.Within());
+        await EventuallyAsync(async () => await elsewhere.FindAsync("chat-closing") is null, "chat-closing gone from the directory");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => elsewhere.CloseAsync("chat-closing", "again")).Within();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => elsewhere.CloseAsync("lobby", "no")).Within();
+        await Assert.ThrowsAsync<ArgumentException>(() => elsewhere.CreateAsync("chat", "general")).Within();
+    }
+
+    [Fact]
+    public async Task ServerCodeOutsideRoomsAndRoomCodeMoveUsersToRoomsOnOtherNodes()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[1]);
+        InProcessSiloHandle home = cluster.Silos[0];
+        InProcessSiloHandle away = cluster.Silos[2];
+        RoomDirectory homeRooms = home.ServiceProvider.GetWevisRooms();
+        Room start = await homeRooms.CreateAsync("chat", "chat-start").Within();
+        await away.ServiceProvider.GetWevisRooms().CreateAsync("chat", "chat-away").Within();
+        await anna.JoinRoomAsync("chat-start").Within();
+
+        // Room code moves her by id to a room on another node.
+        Task<ClientRoom> moved = NextRoomAsync(anna);
+        anna.Send(new Say("go:chat-away"));
+        Assert.Equal("chat-away", (await moved.Within()).Id);
+
+        // chat-start went when she left it (it had been used); she goes to a new room on the home node.
+        Assert.True(start.IsClosed);
+        Room back = await homeRooms.CreateAsync("chat").Within();
+        moved = NextRoomAsync(anna);
+        anna.Send(new Say("go:" + back.Id));
+        Assert.Equal(back.Id, (await moved.Within()).Id);
+
+        // Server code on that node (outside rooms) moves her on: join-or-create into a room that may be elsewhere.
+        await EventuallyAsync(() => Task.FromResult(back.Count == 1), "anna in " + back.Id);
+        moved = NextRoomAsync(anna);
+        JoinResult joined = await homeRooms.JoinOrCreateAsync(back.Connections[0], "table").Within();
+        Assert.True(joined.Accepted, joined.RefusalReason);
+        Assert.Equal(joined.RoomId, (await moved.Within()).Id);
+    }
+
+    [Fact]
+    public async Task RoomsListedOnADeadNodeAreMadeAgainElsewhereAndListedFromThere()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[0]);
+        InProcessSiloHandle lobbyHost = cluster.HostOf("lobby")!;
+        InProcessSiloHandle victim = cluster.Silos.Skip(1).First(silo => silo != lobbyHost);
+        RoomDirectory victimRooms = victim.ServiceProvider.GetWevisRooms();
+        Room quiet = await victimRooms.CreateAsync("chat", "chat-quiet").Within();
+        await victimRooms.CreateAsync("chat", "chat-busy").Within();
+        await anna.JoinRoomAsync("chat-busy").Within();
+        await quiet.InvokeAsync(quiet.Lock).Within();
+        RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
+        await EventuallyAsync(async () => (await rooms.FindAsync("chat-quiet"))?.IsLocked == true, "chat-quiet listed as locked");
+
+        await cluster.Cluster.KillSiloAsync(victim).Within(TimeSpan.FromSeconds(30));
+
+        // The room no one was in is made again on a live node (a new, unlocked instance), and listed as that one.
+        await EventuallyAsync(
+            async () => cluster.HostOf("chat-quiet") is { } host && host != victim && await rooms.FindAsync("chat-quiet") is { IsLocked: false, Count: 0 },
+            "chat-quiet made again and listed from its new node",
+            TimeSpan.FromSeconds(30));
+
+        // The room anna was in is back with her in it.
+        await EventuallyAsync(
+            async () => cluster.HostOf("chat-busy") is { } host && host != victim && await rooms.FindAsync("chat-busy") is { Count: 1 },
+            "chat-busy back with anna",
+            TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task SeenEverywhereAsync(WevisTestCluster cluster, Client inLobby, string id, int count, bool locked)
+    {
+        string expected = $"{id} {count} {locked}";
+        foreach (InProcessSiloHandle silo in cluster.Silos)
+        {
+            RoomDirectory rooms = silo.ServiceProvider.GetWevisRooms();
+            await EventuallyAsync(async () => await rooms.FindAsync(id) is { } info && $"{info.Id} {info.Count} {info.IsLocked}" == expected, $"{id} found from {silo.SiloAddress} as {expected}");
+            Assert.Contains(await rooms.ListAsync("chat").Within(), info => info.Id == id && info.Count == count);
+        }
+
+        // From the lobby's code, on its own node.
+        await EventuallyAsync(
+            async () =>
+            {
+                inLobby.Send(new Say("find:" + id));
+                return (await inLobby.WaitForAsync<Said>().Within()).Text == expected;
+            },
+            $"{id} found from the lobby as {expected}");
+        inLobby.Send(new Say("list:chat"));
+        Assert.Contains($"{id}={count}", (await inLobby.WaitForAsync<Said>().Within()).Text.Split(','));
+    }
+
+    /// <summary>Makes a table room through its type grain, with its four seats held.</summary>
+    private static async Task FillTableAsync(WevisTestCluster cluster)
+    {
+        SeatAnswer answer = await cluster.Cluster.Client.GetGrain<IRoomTypeGrain>("table").Create();
+        IRoomGrain room = cluster.Cluster.Client.GetGrain<IRoomGrain>(answer.RoomId!);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Null(await room.HoldSeat("table", force: false, create: false));
+        }
+    }
+
+    private static Task<ClientRoom> NextRoomAsync(Client client)
+    {
+        var next = new TaskCompletionSource<ClientRoom>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(object? sender, RoomChangedEventArgs e)
+        {
+            client.RoomChanged -= OnChanged;
+            next.TrySetResult(e.Room);
+        }
+
+        client.RoomChanged += OnChanged;
+        return next.Task;
+    }
+
+    /// <summary>A listing follows a change within a call or two: asks until it holds, for a bounded time.</summary>
+    private static async Task EventuallyAsync(Func<Task<bool>> holds, string what, TimeSpan? within = null)
+    {
+        TimeSpan limit = within ?? TimeSpan.FromSeconds(10);
+        DateTime deadline = DateTime.UtcNow + limit;
+        while (!await holds().Within())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds} s: " + what);
+            await Task.Delay(20);
+        }
+    }
+}
