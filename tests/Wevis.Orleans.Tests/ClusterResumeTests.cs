@@ -94,6 +94,40 @@ public sealed class ClusterResumeTests
         }
     }
 
+    [Fact]
+    public async Task ADeliveryMadeAgainIsHandledOnlyAsFarAsItIsNew()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        IGatewayObserver gateway = cluster.Cluster.Client.CreateObjectReference<IGatewayObserver>(new SilentGateway());
+        string name = "cy-" + Guid.NewGuid().ToString("N")[..8];
+        var user = new ClusterUser("a-gateway", 1, name, gateway, Resumable: false);
+        IRoomGrain room = cluster.Cluster.Client.GetGrain<IRoomGrain>(roomId);
+        Assert.Null(await room.Enter(user, "numbered", 0, string.Empty, seatHeld: false, force: false, handled: 0).Within());
+
+        Assert.Equal(3, (await room.Deliver(user, "numbered", Frames(0, 3), first: 0).Within()).Handled);
+
+        // The same call made again (its answer was lost), with one more message: only the new one is handled.
+        Assert.Equal(4, (await room.Deliver(user, "numbered", Frames(0, 4), first: 0).Within()).Handled);
+        NumberedLedger ledger = NumberedLedger.For(name);
+        Assert.Equal(4, Volatile.Read(ref ledger.Next));
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+
+        static byte[] Frames(int from, int count)
+        {
+            var frames = new List<byte>();
+            for (int i = from; i < from + count; i++)
+            {
+                Wevis.Transport.FrameBuffer frame = Wevis.Transport.FrameBuffer.Encode(new Numbered(i));
+                frames.AddRange(frame.Frame);
+                Wevis.Transport.FrameBuffer.Return(frame);
+            }
+
+            return [.. frames];
+        }
+    }
+
     internal static void NoticeLostConnectionsFast(WevisClusterOptions wevis)
     {
         wevis.Gateway.PingInterval = TimeSpan.FromMilliseconds(250);
@@ -159,5 +193,10 @@ public sealed class ClusterResumeTests
             Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
             await Task.Delay(20);
         }
+    }
+
+    private sealed class SilentGateway : IGatewayObserver
+    {
+        public Task Receive(byte[] records) => Task.CompletedTask;
     }
 }
