@@ -8,10 +8,12 @@ namespace Wevis.Orleans;
 /// <param name="Session">The connection's number on that gateway.</param>
 /// <param name="Name">The user's name, as the login validator returned it.</param>
 /// <param name="Gateway">The gateway's observer, which takes the frames rooms send the user.</param>
+/// <param name="Resumable">Whether the user's session is resumable: a delivery then returns only once what the room sent in answer is at the gateway.</param>
 [GenerateSerializer]
 [Immutable]
 internal sealed record ClusterUser(
     [property: Id(0)] string GatewayId,
     [property: Id(1)] long Session,
     [property: Id(2)] string Name,
-    [property: Id(3)] IGatewayObserver Gateway);
+    [property: Id(3)] IGatewayObserver Gateway,
+    [property: Id(4)] bool Resumable);

@@ -12,36 +12,49 @@ namespace Wevis.Orleans;
 /// one user happens one thing at a time (the user's gate), as on a single server, so their messages reach rooms in
 /// order and none is handed to the room they are leaving after the move.
 /// </summary>
-internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) : ISessionReceiver
+/// <remarks>
+/// A run of the user's messages returns to the session (which counts them as received, the count its <c>_Ack</c>
+/// reports to a resumable client) only once their room has handled them. A room whose node dies meanwhile is called
+/// again until it is back on a live node (<see cref="RoomCalls.CallPatientlyAsync{T}"/>), so the messages wait here,
+/// in order, unacknowledged. A resumable session's drop and resume reach the room's hooks through its grain; after a
+/// resume the user is the same (same <see cref="Key"/>, same place in the rooms) on a new connection.
+/// </remarks>
+internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : ISessionReceiver
 {
     private const string Lobby = RoomDirectory.EntryRoomName;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _frames = new();
     private readonly List<int> _starts = [];
+    private ServerSession _session = first;
     private ClusterUser _user = null!;
+    private long _handled;
     private string? _room;
     private string? _type;
     private bool _ended;
 
-    public ServerSession Session => session;
+    /// <summary>The connection carrying the user's session now: another one after a resume.</summary>
+    public ServerSession Session => Volatile.Read(ref _session);
+
+    /// <summary>Names the user to rooms for the whole session, across resumes: the first connection's number.</summary>
+    public long Key { get; } = first.Id;
 
     private NodeRooms Node => gateway.Node;
 
     async ValueTask ISessionReceiver.EnterAsync()
     {
-        _user = new ClusterUser(gateway.Id, session.Id, session.User!.Name, gateway.Observer);
+        _user = new ClusterUser(gateway.Id, Key, Session.User!.Name, gateway.Observer, Session.Resumable is not null);
         gateway.Add(this);
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false)).ConfigureAwait(false);
+            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false, _handled)).ConfigureAwait(false);
             if (refusal is null)
             {
                 (_room, _type) = (Lobby, Lobby);
             }
             else
             {
-                session.Close(refusal);
+                Session.Close(refusal);
             }
         }
         catch (Exception ex)
@@ -52,6 +65,15 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         {
             _gate.Release();
         }
+    }
+
+    ValueTask ISessionReceiver.DroppedAsync() => new(TellRoomAsync(resumed: false));
+
+    ValueTask ISessionReceiver.ResumedAsync(ServerSession resumed, bool wasDropped)
+    {
+        // What rooms send from here on goes to the new connection (what is under way reaches it through the replay log).
+        Volatile.Write(ref _session, resumed);
+        return wasDropped ? new(TellRoomAsync(resumed: true)) : ValueTask.CompletedTask;
     }
 
     async ValueTask ISessionReceiver.ReceiveAsync(List<IMessage> messages, int start, int end)
@@ -124,7 +146,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         {
             if (!_ended && _room is { } room)
             {
-                DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, [])).ConfigureAwait(false);
+                DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, [], _handled)).ConfigureAwait(false);
                 if (result.NotHere)
                 {
                     await ReenterAsync().ConfigureAwait(false);
@@ -173,7 +195,8 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         while (next < _starts.Count && _room is { } room && !_ended)
         {
             byte[] frames = _frames.WrittenSpan[_starts[next]..].ToArray();
-            DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, frames)).ConfigureAwait(false);
+            long first = _handled;
+            DeliverResult result = await RoomCalls.CallPatientlyAsync(() => Node.Room(room).Deliver(_user, _type!, frames, first), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
             if (result.NotHere)
             {
                 if (++reentries > 2 || !await ReenterAsync().ConfigureAwait(false))
@@ -185,6 +208,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
             }
 
             next += result.Handled;
+            _handled += result.Handled;
             if (result.Move is { } move)
             {
                 await ApplyMoveAsync(move).ConfigureAwait(false);
@@ -204,7 +228,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
     private async Task<bool> ReenterAsync()
     {
         OrleansLog.UserReentered(Node.Logger, _user.Name, _room!);
-        string? refusal = await RoomCalls.CallAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true)).ConfigureAwait(false);
+        string? refusal = await RoomCalls.CallPatientlyAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true, _handled), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
         if (refusal is null)
         {
             return true;
@@ -307,20 +331,20 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
 
                 break;
             default:
-                session.CloseForViolation($"sent the protocol message {message.Descriptor.Name} after logging in");
+                Session.CloseForViolation($"sent the protocol message {message.Descriptor.Name} after logging in");
                 return;
         }
 
         if (target is null)
         {
-            session.Transport.TrySend(new JoinRefused(request, refusal!));
+            Session.Transport.TrySend(new JoinRefused(request, refusal!));
             return;
         }
 
         if (target == _room)
         {
             await Node.Room(target).ReleaseSeat(type!).ConfigureAwait(false);
-            session.Transport.TrySend(new JoinRefused(request, $"already in room {target}"));
+            Session.Transport.TrySend(new JoinRefused(request, $"already in room {target}"));
             return;
         }
 
@@ -334,7 +358,7 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
         refusal = await EnterWithFallbackAsync(from, fromType, target, type!, request, string.Empty, seatHeld: true).ConfigureAwait(false);
         if (refusal is not null)
         {
-            session.Transport.TrySend(new JoinRefused(request, refusal));
+            Session.Transport.TrySend(new JoinRefused(request, refusal));
         }
     }
 
@@ -344,32 +368,54 @@ internal sealed class GatewayUser(ServerSession session, WevisGateway gateway) :
     /// </summary>
     private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
     {
-        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false)).ConfigureAwait(false);
+        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false, _handled)).ConfigureAwait(false);
         if (refusal is null)
         {
             (_room, _type) = (target, type);
             return null;
         }
 
-        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true)).ConfigureAwait(false) is null)
+        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true, _handled)).ConfigureAwait(false) is null)
         {
             (_room, _type) = (from, fromType);
             return refusal;
         }
 
-        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true)).ConfigureAwait(false) is null)
+        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true, _handled)).ConfigureAwait(false) is null)
         {
             (_room, _type) = (Lobby, Lobby);
             return refusal;
         }
 
-        session.Close("could not enter any room: " + refusal);
+        Session.Close("could not enter any room: " + refusal);
         return refusal;
+    }
+
+    /// <summary>Tells the user's room that their connection was lost, or is back (its drop or resume hook runs).</summary>
+    private async Task TellRoomAsync(bool resumed)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_ended && _room is { } room && !gateway.IsCrashed)
+            {
+                await RoomCalls.CallAsync(() => Node.Room(room).DroppedOrResumed(_user, resumed)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The session goes on: only the room's hook missed it (its node is dying; the user is entered again there).
+            OrleansLog.DropNotTold(Node.Logger, ex, _user.Name, _room ?? string.Empty, resumed);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private void Fail(Exception ex)
     {
-        OrleansLog.ClusterCallFailed(Node.Logger, ex, _user?.Name ?? session.UserName);
-        session.Close("the cluster could not handle your messages");
+        OrleansLog.ClusterCallFailed(Node.Logger, ex, _user?.Name ?? Session.UserName);
+        Session.Close("the cluster could not handle your messages");
     }
 }

@@ -24,11 +24,22 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// <summary>Closes the room as <c>RoomDirectory.CloseAsync</c> does; false if there is no room (or it was closed already).</summary>
     Task<bool> Close(string reason, bool disconnect);
 
-    /// <summary>Lets <paramref name="user"/> in (enter hook, then the client's notice); null, or why they were refused.</summary>
-    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force);
+    /// <summary>
+    /// Lets <paramref name="user"/> in (enter hook, then the client's notice); null, or why they were refused.
+    /// <paramref name="handled"/>: how many of the user's messages rooms have handled so far (the count
+    /// <see cref="Deliver"/> calls continue from).
+    /// </summary>
+    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled);
 
-    /// <summary>Hands the room <paramref name="frames"/> (encoded messages) from <paramref name="user"/>, in order.</summary>
-    Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames);
+    /// <summary>
+    /// Hands the room <paramref name="frames"/> (encoded messages) from <paramref name="user"/>, in order; the first is
+    /// the user's message number <paramref name="first"/> (counted from 0 over the session), so a call made again
+    /// after a lost answer skips what this room handled already.
+    /// </summary>
+    Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames, long first);
+
+    /// <summary>The user's resumable session lost its connection (<paramref name="resumed"/> false) or got it back: the room's drop or resume hook runs.</summary>
+    Task DroppedOrResumed(ClusterUser user, bool resumed);
 
     /// <summary>The user's connection closed or they are moving on: they leave (leave hook); returns once what the room sent them has gone to their gateway.</summary>
     Task Leave(ClusterUser user);
@@ -49,7 +60,7 @@ internal interface IRoomGrain : IGrainWithStringKey
 }
 
 /// <summary>What became of frames handed to a room.</summary>
-/// <param name="Handled">How many messages the room took (the rest came after room code moved the user on).</param>
+/// <param name="Handled">How many messages the room took, those it had taken already included (the rest came after room code moved the user on).</param>
 /// <param name="NotHere">The room does not know the user (it was restarted on another node): enter them again.</param>
 /// <param name="Move">Where room code moved the user, if it did.</param>
 [GenerateSerializer]

@@ -23,6 +23,9 @@ internal static partial class OrleansLog
     [LoggerMessage(EventId = 9005, Level = LogLevel.Error, Message = "A call to the cluster for {User} failed; the connection is closed")]
     public static partial void ClusterCallFailed(ILogger logger, Exception exception, string user);
 
+    [LoggerMessage(EventId = 9006, Level = LogLevel.Warning, Message = "Room {RoomId} could not be told that {User}'s connection was lost or is back (back: {Resumed}); the session goes on")]
+    public static partial void DropNotTold(ILogger logger, Exception exception, string user, string roomId, bool resumed);
+
     [LoggerMessage(EventId = 9020, Level = LogLevel.Warning, Message = "Room {RoomId} could not tell its room type's directory its counts; it does at its next change")]
     public static partial void ListingNotReported(ILogger logger, Exception exception, string roomId);
 

@@ -20,6 +20,12 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <summary>The grain whose room the user is in.</summary>
     public RoomGrain Host => host;
 
+    /// <summary>How many of the user's messages (counted over their session, from 0) rooms have handled: this room continues the count.</summary>
+    public long Handled { get; set; }
+
+    /// <summary>Lets one delivery at a time count and handle the user's messages.</summary>
+    public SemaphoreSlim Deliveries { get; } = new(1, 1);
+
     /// <summary>Where room code moved the user, once it has.</summary>
     public ClusterMove? PendingMove { get; set; }
 

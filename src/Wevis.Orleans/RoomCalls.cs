@@ -1,9 +1,11 @@
 namespace Wevis.Orleans;
 
 /// <summary>
-/// Calls from a gateway to a room's grain while a node may be dying: a call refused because its target silo is gone
-/// (it was not delivered) is made again, after a short wait, so the grain is activated on a live node; a call that
-/// may have been delivered (a timeout) is not, so no message is handled twice.
+/// Calls from a gateway to a room's grain while a node may be dying. <see cref="CallAsync{T}"/>: a call refused
+/// because its target silo is gone (it was not delivered) is made again, after a short wait, so the grain is activated
+/// on a live node. <see cref="CallPatientlyAsync{T}"/>, for calls the room can tell apart when they come twice
+/// (deliveries carry the number of their first message; entering again replaces the user's stale place): a call that
+/// may have been delivered (a timeout) is made again too, for as long as the caller can wait.
 /// </summary>
 internal static class RoomCalls
 {
@@ -17,10 +19,40 @@ internal static class RoomCalls
             {
                 return await call().ConfigureAwait(false);
             }
-            catch (Exception ex) when (attempt < Waits.Length && ex is SiloUnavailableException or OrleansMessageRejectionException)
+            catch (Exception ex) when (attempt < Waits.Length && IsRefused(ex))
             {
                 await Task.Delay(Waits[attempt]).ConfigureAwait(false);
             }
         }
     }
+
+    public static Task CallAsync(Func<Task> call) => CallAsync(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    });
+
+    /// <summary>
+    /// Makes <paramref name="call"/> until it answers, again after each refusal or timeout (waiting 100 ms, then up to
+    /// 2 s between attempts), for at most <paramref name="patience"/>; then the last failure is thrown.
+    /// </summary>
+    public static async Task<T> CallPatientlyAsync<T>(Func<Task<T>> call, TimeSpan patience, TimeProvider time)
+    {
+        long started = time.GetTimestamp();
+        TimeSpan wait = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((IsRefused(ex) || ex is TimeoutException) && time.GetElapsedTime(started) + wait < patience)
+            {
+                await Task.Delay(wait, time).ConfigureAwait(false);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    private static bool IsRefused(Exception ex) => ex is SiloUnavailableException or OrleansMessageRejectionException;
 }

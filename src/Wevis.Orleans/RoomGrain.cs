@@ -104,7 +104,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return true;
     }
 
-    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force)
+    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled)
     {
         Room room = await OpenAsync(type);
         if (!seatHeld && room.Members.TryHoldSeat(force) is { } refusal)
@@ -113,7 +113,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         var key = (user.GatewayId, user.Session);
-        var connection = new RemoteConnection(user, OutboxFor(user), node, this);
+        var connection = new RemoteConnection(user, OutboxFor(user), node, this) { Handled = handled };
         RemoteConnection? stale;
         lock (_lock)
         {
@@ -137,7 +137,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return refused;
     }
 
-    public async Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames)
+    public async Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames, long first)
     {
         await OpenAsync(type);
         var key = (user.GatewayId, user.Session);
@@ -154,22 +154,64 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             return move is not null ? new DeliverResult(0, false, move) : new DeliverResult(0, true, null);
         }
 
-        var decoder = new FrameDecoder(node.WireMessages, node.MaxFrameSize);
-        if (decoder.TakeFrames(frames, ended: true, out _) is { } error)
+        // One delivery at a time per user: a call made again (its answer was lost, a timeout) waits for the first to finish.
+        await connection.Deliveries.WaitAsync();
+        try
         {
-            connection.Close(error.Message);
+            var decoder = new FrameDecoder(node.WireMessages, node.MaxFrameSize);
+            if (decoder.TakeFrames(frames, ended: true, out _) is { } error)
+            {
+                connection.Close(error.Message);
+            }
+
+            // Messages this room has handled already (the same call made again) are skipped: counted, not handled twice.
+            List<IMessage> messages = decoder.Batch;
+            int skip = (int)Math.Clamp(connection.Handled - first, 0, messages.Count);
+            int handled = await connection.Dispatcher.ReceiveHereAsync(messages, skip, messages.Count);
+            connection.Handled = first + handled;
+            if (handled < messages.Count && connection.PendingMove is { } moved)
+            {
+                // What the room sent before the move reaches the client before anything the next room sends.
+                await connection.Outbox.DrainAsync();
+                return new DeliverResult(handled, false, moved);
+            }
+
+            if (user.Resumable)
+            {
+                // The gateway acknowledges these messages to the client once this returns: what the room sent in
+                // answer is at the gateway by then (in its replay log), so a node dying now loses no answer to an
+                // acknowledged message.
+                await connection.Outbox.DrainAsync();
+            }
+
+            return new DeliverResult(handled, false, null);
+        }
+        finally
+        {
+            connection.Deliveries.Release();
+        }
+    }
+
+    public async Task DroppedOrResumed(ClusterUser user, bool resumed)
+    {
+        RemoteConnection? connection;
+        lock (_lock)
+        {
+            _users.TryGetValue((user.GatewayId, user.Session), out connection);
         }
 
-        List<IMessage> messages = decoder.Batch;
-        int handled = await connection.Dispatcher.ReceiveHereAsync(messages, 0, messages.Count);
-        if (handled < messages.Count && connection.PendingMove is { } moved)
+        if (connection is null)
         {
-            // What the room sent before the move reaches the client before anything the next room sends.
-            await connection.Outbox.DrainAsync();
-            return new DeliverResult(handled, false, moved);
+            // Not here (the room was restarted elsewhere): the gateway enters the user again when it hears of it.
+            if (_opening is null)
+            {
+                DeactivateOnIdle();
+            }
+
+            return;
         }
 
-        return new DeliverResult(handled, false, null);
+        await connection.Dispatcher.DroppedOrResumedAsync(resumed);
     }
 
     public async Task Leave(ClusterUser user)

@@ -68,9 +68,17 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         return Task.CompletedTask;
     }
 
-    internal void Add(GatewayUser user) => _users[user.Session.Id] = user;
+    /// <summary>
+    /// How long a user's messages wait for their room to answer while its node may be dying (it comes back on a live
+    /// node once the dead one is declared so): as long as a dropped session waits for its client, at least 10 s.
+    /// </summary>
+    public TimeSpan RoomPatience => options.Gateway.ResumeGracePeriod > TimeSpan.FromSeconds(10) ? options.Gateway.ResumeGracePeriod : TimeSpan.FromSeconds(10);
 
-    internal void Remove(GatewayUser user) => _users.TryRemove(new KeyValuePair<long, GatewayUser>(user.Session.Id, user));
+    public TimeProvider Time => options.Gateway.TimeProvider;
+
+    internal void Add(GatewayUser user) => _users[user.Key] = user;
+
+    internal void Remove(GatewayUser user) => _users.TryRemove(new KeyValuePair<long, GatewayUser>(user.Key, user));
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -95,3 +95,74 @@ internal sealed class NotesRoom : PersistentRoom<NotesState>
         }
     }
 }
+
+/// <summary>
+/// What the <see cref="NumberedRoom"/>s saw of one user (by name: a resumed session keeps its user), kept outside the
+/// rooms: the test cluster's silos share the test's process.
+/// </summary>
+internal sealed class NumberedLedger
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NumberedLedger> ByUser = new();
+
+    public int Next;
+    public int Duplicates;
+    public int Gaps;
+    public int Dropped;
+    public int Resumed;
+    public int Leaves;
+
+    public static NumberedLedger For(string user) => ByUser.GetOrAdd(user, _ => new NumberedLedger());
+}
+
+/// <summary>A room that checks each user's numbered messages arrive once and in order, answers each with its number, and counts drops, resumes and leaves.</summary>
+internal sealed class NumberedRoom : Room
+{
+    protected override ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        if (message is Numbered(int sequence))
+        {
+            NumberedLedger ledger = NumberedLedger.For(connection.User.Name);
+            if (sequence < ledger.Next)
+            {
+                Interlocked.Increment(ref ledger.Duplicates);
+                return ValueTask.CompletedTask;
+            }
+
+            if (sequence > ledger.Next)
+            {
+                Interlocked.Increment(ref ledger.Gaps);
+            }
+
+            Volatile.Write(ref ledger.Next, sequence + 1);
+            connection.Send(new NumberedReply(sequence));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    protected override void OnUserDropped(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Dropped);
+
+    protected override void OnUserResumed(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Resumed);
+
+    protected override void OnUserLeave(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Leaves);
+}
+
+/// <summary>Every numbered message a <see cref="TallyRoom"/> handled, in the order it handled them.</summary>
+public sealed class TallyState
+{
+    public List<int> Seen { get; set; } = [];
+}
+
+/// <summary>A persistent room that saves each numbered message it handles before answering it with its number.</summary>
+internal sealed class TallyRoom : PersistentRoom<TallyState>
+{
+    protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        if (message is Numbered(int sequence))
+        {
+            State.Seen.Add(sequence);
+            await SaveStateAsync();
+            connection.Send(new NumberedReply(sequence));
+        }
+    }
+}

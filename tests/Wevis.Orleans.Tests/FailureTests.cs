@@ -49,7 +49,7 @@ public sealed class FailureTests
         string roomId = await cluster.CreateRoomAsync("chat");
         var host = cluster.HostOf(roomId)!;
         var others = cluster.Silos.Where(s => s != host).ToList();
-        // Alice's client knows two gateways, and asks for resumable sessions: behind a gateway she gets an ordinary one.
+        // Alice's client knows two gateways and has a resumable session, which lives on her gateway and dies with it.
         DnsEndPoint[] gateways = [new("127.0.0.1", cluster.PortOf(others[0])), new("127.0.0.1", cluster.PortOf(host))];
         ClientOptions Options() => new() { Messages = WevisRegistry.Messages, ResumeSessions = true, ReconnectDelay = TimeSpan.FromMilliseconds(20) };
         var alice = new Client("alice", WevisTestCluster.Password, WevisTestCluster.Version, gateways, Options());
@@ -70,8 +70,8 @@ public sealed class FailureTests
         bob.Send(new WhereAmI());
         Assert.Equal(1, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
 
-        // Her session ended with the gateway (it was not resumable); a new client with the same gateways skips the
-        // dead one, logs in on the other, and can rejoin.
+        // Her session ended with the gateway (the other gateway does not know her token: she gives up resuming); a new
+        // client with the same gateways skips the dead one, logs in on the other, and can rejoin.
         await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
         {
             while (true)

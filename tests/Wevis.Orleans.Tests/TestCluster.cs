@@ -26,7 +26,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
 
     public IReadOnlyList<InProcessSiloHandle> Silos => Cluster.Silos;
 
-    public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6)
+    public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6, Action<WevisClusterOptions>? configure = null)
     {
         var store = new MemoryRoomStateStore();
         var builder = new InProcessTestClusterBuilder((short)silos);
@@ -52,6 +52,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
             {
                 Configure(wevis, chatCapacity);
                 wevis.StateStore = store;
+                configure?.Invoke(wevis);
             });
         });
         InProcessTestCluster cluster = builder.Build();
@@ -67,6 +68,8 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         wevis.Define<ChatRoom>("chat", new RoomTypeOptions { Capacity = chatCapacity });
         wevis.Define<ChatRoom>("table", new RoomTypeOptions { Capacity = 4 });
         wevis.Define<NotesRoom>("notes");
+        wevis.Define<NumberedRoom>("numbered");
+        wevis.Define<TallyRoom>("tally");
         wevis.Gateway.Host = "127.0.0.1";
         wevis.Gateway.Port = 0;
         wevis.Gateway.Messages = WevisRegistry.Messages;

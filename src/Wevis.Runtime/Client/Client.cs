@@ -170,6 +170,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>The resumable session's token (tests only; never logged); null without one.</summary>
     internal string? ResumeToken => _resume is { IsResumable: true } resume ? resume.Token : null;
 
+    /// <summary>How many of this client's sequenced messages the server has acknowledged (tests only).</summary>
+    internal long AcknowledgedByServer => _resume?.Outgoing.Acknowledged ?? 0;
+
     /// <summary>With <see cref="ClientOptions.ResumeSessions"/>: how many times the session has been resumed.</summary>
     public int ResumeCount { get; private set; }
 

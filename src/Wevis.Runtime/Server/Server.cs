@@ -240,8 +240,8 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         Rooms.Start(wireMessages, _options.MaxFrameSize, _options.MaxRooms, _options.TimeProvider, _options.LoggerFactory, _flushGroup);
         Rooms.Metrics = _metrics;
         Rooms.StateStore = _options.RoomStateStore;
-        // A gateway's receivers (SessionHost) hold their session for good: resuming is offered only to this server's own rooms.
-        _resumption = _options.ResumeGracePeriod > TimeSpan.Zero && SessionHost is null
+        // A cluster gateway's receivers (SessionHost) take drops and resumes too: they pass them on to the user's room's grain.
+        _resumption = _options.ResumeGracePeriod > TimeSpan.Zero
             ? new ResumableSessions(_options.ResumeGracePeriod, _options.MaxUnacknowledgedBytes, _options.MaxUnacknowledgedAge, _options.TimeProvider, _logger)
             : null;
         _runner = new ConnectionRunner(_options, wireMessages, _messages.Fingerprint, _login, this, _connections, _flushGroup, _logger, _stopping.Token, _metrics, _resumption);

@@ -27,7 +27,7 @@ internal interface ISessionReceiver
 
     /// <summary>
     /// A resumable session's connection was lost; the session is kept for the grace period (the user stays). Called
-    /// only on receivers of resumable sessions (the server's own rooms); the default does nothing.
+    /// only on receivers of resumable sessions; the default does nothing.
     /// </summary>
     ValueTask DroppedAsync() => ValueTask.CompletedTask;
 
