@@ -81,6 +81,14 @@ internal sealed class WevisTestCluster : IAsyncDisposable
     public InProcessSiloHandle? HostOf(string roomId) =>
         Cluster.Silos.FirstOrDefault(silo => silo.IsActive && silo.ServiceProvider.GetRequiredService<NodeRooms>().ActiveRooms.Contains(roomId));
 
+    /// <summary>The silo where the room type's grain (its part of the directory) is active; null if it is not active.</summary>
+    public async Task<InProcessSiloHandle?> HostOfTypeGrainAsync(string type)
+    {
+        DetailedGrainStatistic[] grains = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics().Within();
+        SiloAddress? address = grains.FirstOrDefault(grain => grain.GrainType.StartsWith(typeof(RoomTypeGrain).FullName + ",", StringComparison.Ordinal) && grain.GrainId.Key.ToString() == type)?.SiloAddress;
+        return Cluster.Silos.FirstOrDefault(silo => silo.SiloAddress.Equals(address));
+    }
+
     public async Task<Client> ConnectAsync(string name, InProcessSiloHandle silo)
     {
         var client = new Client(name, Password, Version, "127.0.0.1", PortOf(silo), new ClientOptions { Messages = WevisRegistry.Messages });
