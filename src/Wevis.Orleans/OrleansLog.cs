@@ -31,4 +31,7 @@ internal static partial class OrleansLog
 
     [LoggerMessage(EventId = 9021, Level = LogLevel.Warning, Message = "The room directory could not bring back the rooms listed on dead node {Silo}; they come back on their next call")]
     public static partial void DeadNodeRoomsNotRevived(ILogger logger, Exception exception, string silo);
+
+    [LoggerMessage(EventId = 9022, Level = LogLevel.Warning, Message = "The room directory of type {Type} could not read or save its list of rooms; if its node dies, rooms no one is in there may not come back")]
+    public static partial void DirectoryNotSaved(ILogger logger, Exception exception, string type);
 }

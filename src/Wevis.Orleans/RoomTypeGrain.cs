@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace Wevis.Orleans;
 
@@ -8,7 +9,17 @@ namespace Wevis.Orleans;
 /// first room whose listing has a place and holds a seat there (one call); the room's own seat count keeps capacity,
 /// and a room that refuses answers with its listing, which corrects this one.
 /// </summary>
-internal sealed class RoomTypeGrain : Grain, IRoomTypeGrain
+/// <remarks>
+/// With a state store (<see cref="WevisClusterOptions.StateStorage"/> or <see cref="WevisClusterOptions.StateStore"/>)
+/// the grain also saves which rooms it has and on which silo, written behind each change of that set (not of counts),
+/// so that if it dies with the silo of some of its rooms, the activation that follows still knows them and makes them
+/// again. Placed on the silo that first calls it: its rooms' reports and the directory's calls come from every node
+/// anyway, and a random silo would be no nearer. Kept active while its silo lives: its listings exist only here, and
+/// rooms report changes, not their state, so an activation collected when idle would come back knowing none of them.
+/// </remarks>
+[global::Orleans.Placement.PreferLocalPlacement]
+[CollectionAgeLimit(AlwaysActive = true)]
+internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
 {
     /// <summary>How many rooms one join-or-create asks before it makes a new one: each refusal corrects a stale listing.</summary>
     private const int MostRoomsAsked = 4;
@@ -18,9 +29,42 @@ internal sealed class RoomTypeGrain : Grain, IRoomTypeGrain
     /// <summary>The rooms in the order they were made, so join-or-create fills the oldest first, as on one server.</summary>
     private readonly List<string> _order = [];
     private readonly HashSet<string> _deadSilos = new(StringComparer.Ordinal);
+
+    /// <summary>Rooms the saved list names (id, silo) that have not reported to this activation yet.</summary>
+    private readonly Dictionary<string, string> _saved = new(StringComparer.Ordinal);
     private long _next;
+    private Task _saving = Task.CompletedTask;
+    private bool _unsaved;
 
     private string Type => this.GetPrimaryKeyString();
+
+    /// <summary>The state store's key for this type's list: not a room id, which on a cluster starts with its type.</summary>
+    private string SavedKey => "wevis-directory/" + Type;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (node.StateStore is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            if (await store.ReadAsync(SavedKey, cancellationToken) is { } bytes
+                && JsonSerializer.Deserialize<SavedRooms>(bytes) is { } saved)
+            {
+                _next = Math.Max(_next, saved.Next);
+                foreach ((string id, string silo) in saved.Rooms)
+                {
+                    _saved.TryAdd(id, silo);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            OrleansLog.DirectoryNotSaved(node.Logger, ex, Type);
+        }
+    }
 
     public async Task<SeatAnswer> JoinOrCreate(bool mayCreate)
     {
@@ -71,7 +115,12 @@ internal sealed class RoomTypeGrain : Grain, IRoomTypeGrain
 
         // Each room that was there comes back on a live silo (its users' gateways enter them again meanwhile),
         // and its report replaces what it showed before.
-        string[] lost = [.. _rooms.Values.Where(listing => listing.Silo == silo).Select(listing => listing.Info.Id)];
+        // Rooms known only from the saved list (this grain died with them) count too.
+        string[] lost =
+        [
+            .. _rooms.Values.Where(listing => listing.Silo == silo).Select(listing => listing.Info.Id),
+            .. _saved.Where(saved => saved.Value == silo).Select(saved => saved.Key),
+        ];
         await Task.WhenAll(lost.Select(id => RoomCalls.CallAsync(async () =>
         {
             await GrainFactory.GetGrain<IRoomGrain>(id).Revive(Type);
@@ -81,6 +130,19 @@ internal sealed class RoomTypeGrain : Grain, IRoomTypeGrain
 
     /// <summary>Keeps what a room's listing shows, unless a newer report of the same activation is already here.</summary>
     private void Apply(RoomListing listing)
+    {
+        // The saved list changes when a room comes, goes or moves to another silo; not with its counts.
+        string id = listing.Info.Id;
+        string? silo = _rooms.TryGetValue(id, out RoomListing? known) ? known.Silo : _saved.GetValueOrDefault(id);
+        _saved.Remove(id);
+        ApplyListing(listing);
+        if (silo != (_rooms.TryGetValue(id, out known) ? known.Silo : null))
+        {
+            SaveSoon();
+        }
+    }
+
+    private void ApplyListing(RoomListing listing)
     {
         string id = listing.Info.Id;
         if (_rooms.TryGetValue(id, out RoomListing? known))
@@ -130,6 +192,44 @@ internal sealed class RoomTypeGrain : Grain, IRoomTypeGrain
         return null;
     }
 
+    /// <summary>Saves the list of rooms behind the change that called this: one write at a time, the last one with every change.</summary>
+    private void SaveSoon()
+    {
+        if (node.StateStore is null)
+        {
+            return;
+        }
+
+        _unsaved = true;
+        if (_saving.IsCompleted)
+        {
+            _saving = SaveAsync(node.StateStore);
+        }
+    }
+
+    private async Task SaveAsync(IRoomStateStore store)
+    {
+        try
+        {
+            while (_unsaved)
+            {
+                _unsaved = false;
+                var rooms = new Dictionary<string, string>(_saved, StringComparer.Ordinal);
+                foreach (RoomListing listing in _rooms.Values)
+                {
+                    rooms[listing.Info.Id] = listing.Silo;
+                }
+
+                await store.WriteAsync(SavedKey, JsonSerializer.SerializeToUtf8Bytes(new SavedRooms(_next, rooms)));
+            }
+        }
+        catch (Exception ex)
+        {
+            // The next change writes the whole list again.
+            OrleansLog.DirectoryNotSaved(node.Logger, ex, Type);
+        }
+    }
+
     private string NextFreeId()
     {
         string id;
@@ -142,3 +242,6 @@ internal sealed class RoomTypeGrain : Grain, IRoomTypeGrain
         return id;
     }
 }
+
+/// <summary>What a room type's grain saves: the highest room number it gave, and each room's silo.</summary>
+internal sealed record SavedRooms(long Next, Dictionary<string, string> Rooms);

@@ -203,6 +203,41 @@ public sealed class DirectoryTests
             TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task RoomsThatDiedWithTheirTypesGrainAreMadeAgainFromItsSavedList()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        InProcessSiloHandle victim = cluster.Silos[1];
+        RoomDirectory victimRooms = victim.ServiceProvider.GetWevisRooms();
+
+        // The room reports itself from the victim, so the chat type's grain is placed there too.
+        await victimRooms.CreateAsync("chat", "chat-quiet").Within();
+        Assert.Equal(victim, await cluster.HostOfTypeGrainAsync("chat"));
+        RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
+        await EventuallyAsync(async () => await rooms.FindAsync("chat-quiet") is not null, "chat-quiet listed");
+
+        await cluster.Cluster.KillSiloAsync(victim).Within(TimeSpan.FromSeconds(30));
+
+        await EventuallyAsync(
+            async () => cluster.HostOf("chat-quiet") is { } host && host != victim && await rooms.FindAsync("chat-quiet") is { Count: 0 },
+            "chat-quiet made again and listed from its new node",
+            TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task ARoomTypesListingOutlivesACollectionOfIdleGrains()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
+        await rooms.CreateAsync("chat", "chat-idle").Within();
+        await EventuallyAsync(async () => await rooms.FindAsync("chat-idle") is not null, "chat-idle listed");
+
+        // Orleans collects activations idle for longer than their age limit (15 minutes by default); here, at once.
+        await cluster.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero).Within();
+
+        Assert.Equal(["chat-idle"], (await rooms.ListAsync("chat").Within()).Select(info => info.Id));
+    }
+
     private static async Task SeenEverywhereAsync(WevisTestCluster cluster, Client inLobby, string id, int count, bool locked)
     {
         string expected = $"{id} {count} {locked}";
