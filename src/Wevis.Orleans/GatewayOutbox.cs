@@ -7,6 +7,13 @@ namespace Wevis.Orleans;
 /// What one room has for one gateway's users, sent one call at a time so the gateway receives it in the order the
 /// room made it: what piles up while a call is under way goes in the next call, so a burst costs few calls.
 /// </summary>
+/// <remarks>
+/// A broadcast sends one frame to each member in turn, so consecutive frames to this gateway's users are often the
+/// same bytes: the outbox keeps the last frame record open as a run, and each further session that gets the same
+/// frame adds only its number (a <see cref="GatewayRecords.Repeat"/> record, closed by <see cref="EndRepeatLocked"/>
+/// before anything else is written). The bytes are compared, not the sender's buffer: encode buffers are pooled, so
+/// a new frame can sit where the last one did.
+/// </remarks>
 internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObserver gateway, ILogger logger)
 {
     private readonly Lock _lock = new();
@@ -14,6 +21,11 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
     private ArrayBufferWriter<byte> _spare = new();
     private TaskCompletionSource? _idle;
     private bool _dead;
+
+    // The open run: where its frame record starts in _pending (-1: none), and the sessions after the record's own.
+    private int _runStart = -1;
+    private long[] _runMore = new long[16];
+    private int _runCount;
 
     public string GatewayId => gatewayId;
 
@@ -24,6 +36,19 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
     {
         lock (_lock)
         {
+            if (_runStart >= 0 && _runCount < GatewayRecords.MaxRepeat && frame.SequenceEqual(RunFrameLocked()))
+            {
+                if (_runCount == _runMore.Length)
+                {
+                    Array.Resize(ref _runMore, _runCount * 2);
+                }
+
+                _runMore[_runCount++] = session;
+                return;
+            }
+
+            EndRepeatLocked();
+            _runStart = _pending.WrittenCount;
             GatewayRecords.WriteFrame(_pending, session, frame);
             KickLocked();
         }
@@ -33,6 +58,7 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
     {
         lock (_lock)
         {
+            EndRepeatLocked();
             GatewayRecords.WriteClose(_pending, session, reason);
             KickLocked();
         }
@@ -42,6 +68,7 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
     {
         lock (_lock)
         {
+            EndRepeatLocked();
             GatewayRecords.WriteMove(_pending, session, move);
             KickLocked();
         }
@@ -56,11 +83,32 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
         }
     }
 
+    /// <summary>The frame of the open run's record.</summary>
+    private ReadOnlySpan<byte> RunFrameLocked()
+    {
+        ReadOnlySpan<byte> record = _pending.WrittenSpan[_runStart..];
+        return record[GatewayRecords.FrameHeadSize..];
+    }
+
+    /// <summary>Closes the open run: a frame record that more sessions share becomes a repeat record listing them.</summary>
+    private void EndRepeatLocked()
+    {
+        if (_runCount > 0)
+        {
+            GatewayRecords.EndRepeat(_pending, _runStart, _runMore.AsSpan(0, _runCount));
+        }
+
+        _runStart = -1;
+        _runCount = 0;
+    }
+
     private void KickLocked()
     {
         if (_dead)
         {
             _pending.ResetWrittenCount();
+            _runStart = -1;
+            _runCount = 0;
             return;
         }
 
@@ -80,6 +128,7 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
             byte[] records;
             lock (_lock)
             {
+                EndRepeatLocked();
                 if (_pending.WrittenCount == 0 || _dead)
                 {
                     _pending.ResetWrittenCount();

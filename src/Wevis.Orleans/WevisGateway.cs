@@ -42,29 +42,7 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
 
     public Task Receive(byte[] records)
     {
-        ReadOnlySpan<byte> rest = records;
-        while (!rest.IsEmpty)
-        {
-            byte kind = GatewayRecords.Read(ref rest, out long session, out ReadOnlySpan<byte> frame, out string? reason, out ClusterMove? move);
-            if (!_users.TryGetValue(session, out GatewayUser? user))
-            {
-                continue;
-            }
-
-            switch (kind)
-            {
-                case GatewayRecords.Frame:
-                    user.Session.Transport.TrySendFrame(frame);
-                    break;
-                case GatewayRecords.Close:
-                    user.Session.Close(reason!);
-                    break;
-                case GatewayRecords.Move:
-                    user.QueueMove(move!);
-                    break;
-            }
-        }
-
+        Deliver(records);
         return Task.CompletedTask;
     }
 
@@ -75,6 +53,43 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     public TimeSpan RoomPatience => options.Gateway.ResumeGracePeriod > TimeSpan.FromSeconds(10) ? options.Gateway.ResumeGracePeriod : TimeSpan.FromSeconds(10);
 
     public TimeProvider Time => options.Gateway.TimeProvider;
+
+    private void Deliver(ReadOnlySpan<byte> records)
+    {
+        while (!records.IsEmpty)
+        {
+            GatewayRecord record = GatewayRecords.Read(ref records);
+            GatewayUser? user;
+            switch (record.Kind)
+            {
+                case GatewayRecords.Frame:
+                    SendFrame(record.Session, record.Frame);
+                    break;
+                case GatewayRecords.Repeat:
+                    SendFrame(record.Session, record.Frame);
+                    for (int i = 0; i < record.MoreCount; i++)
+                    {
+                        SendFrame(record.More(i), record.Frame);
+                    }
+
+                    break;
+                case GatewayRecords.Close when _users.TryGetValue(record.Session, out user):
+                    user.Session.Close(record.Reason!);
+                    break;
+                case GatewayRecords.Move when _users.TryGetValue(record.Session, out user):
+                    user.QueueMove(record.Move!);
+                    break;
+            }
+        }
+    }
+
+    private void SendFrame(long session, ReadOnlySpan<byte> frame)
+    {
+        if (_users.TryGetValue(session, out GatewayUser? user))
+        {
+            user.Session.Transport.TrySendFrame(frame);
+        }
+    }
 
     internal void Add(GatewayUser user) => _users[user.Key] = user;
 
