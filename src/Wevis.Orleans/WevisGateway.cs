@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Wevis.Sessions;
+using Wevis.Transport;
 
 namespace Wevis.Orleans;
 
@@ -14,8 +15,14 @@ namespace Wevis.Orleans;
 internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, IGrainFactory grains, ILocalSiloDetails silo)
     : IGatewayObserver, ILifecycleParticipant<ISiloLifecycle>
 {
+    // A batch per thread, reused: Receive runs synchronously start to end, so a thread needs one at a time.
+    [ThreadStatic]
+    private static FlushBatch? t_batch;
+
     private readonly ConcurrentDictionary<long, GatewayUser> _users = new();
     private Server? _server;
+    private object _flushGroup = new();
+    private long _receiveCalls;
 
     /// <summary>The gateway's id: its silo's address, which tells rooms whose users died with a silo.</summary>
     public string Id { get; } = silo.SiloAddress.ToParsableString();
@@ -37,12 +44,36 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     /// <summary>The users connected here.</summary>
     public ICollection<GatewayUser> Users => _users.Values;
 
+    /// <summary>For tests: how many calls of <see cref="Receive"/> there have been.</summary>
+    internal long ReceiveCalls => Volatile.Read(ref _receiveCalls);
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(WevisGateway), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
+    /// <summary>
+    /// Hands one call's records to the users, inside one flush batch of the server's connections: each connection is
+    /// flushed once when the call's records are done, as when a single server's room broadcasts, not once per frame.
+    /// </summary>
     public Task Receive(byte[] records)
     {
-        Deliver(records);
+        Interlocked.Increment(ref _receiveCalls);
+        object group = _flushGroup;
+        FlushBatch batch = t_batch is { } spare && ReferenceEquals(spare.Group, group) ? spare : new FlushBatch(group);
+        t_batch = null;
+        try
+        {
+            using (batch.Enter())
+            {
+                Deliver(records);
+            }
+        }
+        finally
+        {
+            // Also after malformed records: a connection left waiting for this batch would never flush again.
+            batch.FlushAll();
+            t_batch = batch;
+        }
+
         return Task.CompletedTask;
     }
 
@@ -103,6 +134,7 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             SessionHost = session => new GatewayUser(session, this),
         };
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        _flushGroup = server.Rooms.FlushGroup;
         _server = server;
         OrleansLog.GatewayStarted(node.Logger, Id, server.EndPoint);
     }

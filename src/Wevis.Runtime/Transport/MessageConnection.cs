@@ -133,6 +133,9 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Hands everything queued to the send loop.</summary>
     public void Flush() => _output.Flush();
 
+    /// <summary>For tests: how many times what was queued has been handed to the send loop (<see cref="SendQueue.FlushCount"/>).</summary>
+    internal long FlushCount => _output.FlushCount;
+
     /// <summary>
     /// Makes this connection carry a resumable session: the frames of <paramref name="log"/> after the peer's
     /// <paramref name="peerReceived"/> are queued first, and every sequenced frame sent from now on is logged

@@ -45,6 +45,7 @@ internal sealed class SendQueue
     private long _queuedBytes;
     private bool _flushPending;
     private int _framesSinceFlush;
+    private long _flushes;
     private bool _queueLimitExceeded;
     private bool _completed;
     private bool _sentEnd;
@@ -322,6 +323,9 @@ internal sealed class SendQueue
         return false;
     }
 
+    /// <summary>For tests: how many times what was queued has been handed to the send loop.</summary>
+    internal long FlushCount => Volatile.Read(ref _flushes);
+
     /// <summary>Hands everything queued to the send loop.</summary>
     public void Flush()
     {
@@ -339,6 +343,8 @@ internal sealed class SendQueue
         {
             return;
         }
+
+        _flushes++;
 
         // Never pauses (pauseWriterThreshold is 0); with the inline scheduler an idle send loop writes right here.
         ValueTask<FlushResult> flush = _output.Writer.FlushAsync();
