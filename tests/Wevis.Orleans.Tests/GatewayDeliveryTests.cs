@@ -100,7 +100,13 @@ public sealed class GatewayDeliveryTests
         var clients = new List<Client>();
         for (int i = 0; i < Listeners; i++)
         {
-            clients.Add(await cluster.ConnectAsync($"listener{i}", silo));
+            Client client = await cluster.ConnectAsync($"listener{i}", silo);
+            clients.Add(client);
+
+            // Once the lobby answers, it has entered the user and what it sent on entry is out: nothing else is
+            // on its way to this connection when the test starts counting flushes.
+            client.Send(new WhereAmI());
+            await client.WaitForAsync<YouAreIn>().Within();
         }
 
         return [.. clients];
