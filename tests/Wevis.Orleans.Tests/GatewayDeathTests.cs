@@ -1,0 +1,218 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Wevis.Orleans.Tests.Messages;
+using Wevis.Protocol;
+using Wevis.Serialization;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>
+/// A gateway dies (or a client leaves it for another): its users' clients reconnect to another gateway and resume
+/// there, with nothing lost or repeated; a forged token is refused; a user nobody resumes leaves after the grace period.
+/// </summary>
+[Collection("cluster")]
+public sealed class GatewayDeathTests
+{
+    [Fact]
+    public async Task ClientsOfACrashedGatewayResumeAtAnotherWithEveryReplyOnceAndInOrder()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        List<InProcessSiloHandle> gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        (InProcessSiloHandle doomed, InProcessSiloHandle other) = (gateways[0], gateways[1]);
+        DnsEndPoint[] endpoints = [new("127.0.0.1", cluster.PortOf(doomed)), new("127.0.0.1", cluster.PortOf(other))];
+
+        string run = Guid.NewGuid().ToString("N")[..8];
+        List<Client> clients = [];
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                Client client = ClusterResumeTests.CreateClient($"u{i}-{run}", endpoints);
+                clients.Add(client);
+                await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+                Assert.Equal(endpoints[0].Port, client.Port);
+                await client.JoinRoomAsync(roomId).Within();
+            }
+
+            const int Count = 400;
+            Task? killing = null;
+            var exchanges = clients.Select((client, i) => ClusterResumeTests.ExchangeAsync(client, Count, 20, n =>
+            {
+                if (i == 0 && n == 150)
+                {
+                    // The gateway's process vanishes mid-exchange (no goodbyes to rooms), then its silo dies.
+                    doomed.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                    killing = cluster.Cluster.KillSiloAsync(doomed);
+                }
+            })).ToList();
+            var results = await Task.WhenAll(exchanges).Within(TimeSpan.FromSeconds(120));
+            await killing!.Within(TimeSpan.FromSeconds(30));
+
+            for (int i = 0; i < clients.Count; i++)
+            {
+                Client client = clients[i];
+                // Every reply exactly once, in order (ExchangeAsync throws on a gap), through the other gateway now.
+                Assert.Equal(Count, results[i].Replies);
+                Assert.Empty(results[i].Repeats);
+                Assert.Equal(endpoints[1].Port, client.Port);
+                Assert.True(client.ResumeCount >= 1, $"{client.Username} did not resume");
+
+                // The room handled each message exactly once, and the user never left it.
+                NumberedLedger ledger = NumberedLedger.For(client.Username);
+                Assert.Equal(Count, Volatile.Read(ref ledger.Next));
+                Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+                Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+                Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+            }
+        }
+        finally
+        {
+            foreach (Client client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AClientThatLeavesALiveGatewayResumesAtAnotherWhichTheOldOneHandsTheSessionTo()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: ClusterResumeTests.NoticeLostConnectionsFast);
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        List<InProcessSiloHandle> gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        var proxy = new FaultProxy(cluster.PortOf(gateways[0]));
+        string user = "di-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = ClusterResumeTests.CreateClient(user, [new("127.0.0.1", proxy.Port), new("127.0.0.1", cluster.PortOf(gateways[1]))]);
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        await client.JoinRoomAsync(roomId).Within();
+
+        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 300, 20, n =>
+        {
+            if (n == 100)
+            {
+                // The way to the first gateway is gone (reset, and refused from now on); that gateway lives on.
+                proxy.BreakAll(FaultKind.Reset);
+                _ = proxy.DisposeAsync().AsTask();
+            }
+        }).Within(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(300, replies);
+        Assert.Empty(repeats);
+        Assert.Equal(cluster.PortOf(gateways[1]), client.Port);
+        NumberedLedger ledger = NumberedLedger.For(user);
+        Assert.Equal(300, Volatile.Read(ref ledger.Next));
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+
+        // The old gateway let the session go without a leave, and holds the user no more.
+        WevisGateway old = gateways[0].ServiceProvider.GetRequiredService<WevisGateway>();
+        await WaitUntilAsync(() => old.Users.Count == 0);
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+    }
+
+    [Fact]
+    public async Task AForgedTokenOrAnotherUsersTokenIsRefusedAtAnotherGatewayAndTheSessionGoesOn()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        string user = "ed-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client owner = ClusterResumeTests.CreateClient(user, [new("127.0.0.1", cluster.PortOf(cluster.Silos[0]))]);
+        await owner.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        await owner.JoinRoomAsync(roomId).Within();
+        int elsewhere = cluster.PortOf(cluster.Silos[1]);
+
+        Assert.Equal("resume refused: the resume token is not valid", await ResumeRawAsync(elsewhere, user, "AAAAAAAAAAAAAAAAAAAAAA"));
+        Assert.Equal("resume refused: the resume token belongs to another user's session", await ResumeRawAsync(elsewhere, "mallory", owner.ResumeToken!));
+        Assert.Equal("resume refused: the resume token is not valid", await ResumeRawAsync(elsewhere, user, owner.ResumeToken! + "x"));
+
+        // The owner's session was not disturbed.
+        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(owner, 20, 5).Within(TimeSpan.FromSeconds(30));
+        Assert.Equal(20, replies);
+        Assert.Empty(repeats);
+        Assert.Equal(0, Volatile.Read(ref NumberedLedger.For(user).Leaves));
+    }
+
+    [Fact]
+    public async Task AUserOfADeadGatewayWhoseClientDoesNotComeBackLeavesTheRoomAfterTheGracePeriod()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis => wevis.Gateway.ResumeGracePeriod = TimeSpan.FromSeconds(3));
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        List<InProcessSiloHandle> gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        string user = "fa-" + Guid.NewGuid().ToString("N")[..8];
+
+        // The client knows only the gateway that dies: it cannot come back.
+        await using Client client = ClusterResumeTests.CreateClient(user, [new("127.0.0.1", cluster.PortOf(gateways[0]))]);
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        await client.JoinRoomAsync(roomId).Within();
+        Assert.Equal(5, (await ClusterResumeTests.ExchangeAsync(client, 5, 5).Within()).Replies);
+        string token = client.ResumeToken!;
+
+        gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+        await cluster.Cluster.KillSiloAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
+
+        // Held as dropped once the death is known (drop hook), then gone after the grace period (leave hook).
+        NumberedLedger ledger = NumberedLedger.For(user);
+        await WaitUntilAsync(() => Volatile.Read(ref ledger.Dropped) == 1, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+        await WaitUntilAsync(() => Volatile.Read(ref ledger.Leaves) == 1, TimeSpan.FromSeconds(30));
+
+        // The session's record is gone with it: a late resume is refused.
+        Assert.Equal("resume refused: the resume token is not valid", await ResumeRawAsync(cluster.PortOf(gateways[1]), user, token));
+    }
+
+    /// <summary>Logs in to <paramref name="port"/> as <paramref name="user"/> asking to resume <paramref name="token"/>; the refusal's reason, or what came.</summary>
+    private static async Task<string> ResumeRawAsync(int port, string user, string token)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, port).Within();
+        await using var stream = new NetworkStream(socket);
+        var welcome = (Welcome)await ReadAsync(stream).Within();
+        await WriteAsync(stream, new Resume(token, 0));
+        await WriteAsync(stream, new Login(user, Credentials.Encrypt(WevisTestCluster.Password, welcome.Salt), WevisTestCluster.Version, WevisRegistry.Messages.Fingerprint));
+        IMessage answer = await ReadAsync(stream).Within(TimeSpan.FromSeconds(30));
+        if (answer is Resumed)
+        {
+            answer = await ReadAsync(stream).Within();
+        }
+
+        return answer is LoginRejected rejected ? rejected.Reason : answer.ToString()!;
+    }
+
+    private static readonly MessageRegistry Wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
+
+    private static async Task<IMessage> ReadAsync(Stream stream)
+    {
+        byte[] head = new byte[4];
+        await stream.ReadExactlyAsync(head);
+        byte[] body = new byte[BinaryPrimitives.ReadInt32BigEndian(head)];
+        await stream.ReadExactlyAsync(body);
+        return MessageSerializer.Read(body, Wire);
+    }
+
+    private static async Task WriteAsync(Stream stream, IMessage message)
+    {
+        byte[] body = MessageSerializer.ToBytes(message);
+        byte[] frame = new byte[4 + body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
+        body.CopyTo(frame, 4);
+        await stream.WriteAsync(frame);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? within = null)
+    {
+        long deadline = Environment.TickCount64 + (long)(within ?? TimeSpan.FromSeconds(10)).TotalMilliseconds;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold in time");
+            await Task.Delay(20);
+        }
+    }
+}
