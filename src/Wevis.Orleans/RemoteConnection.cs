@@ -45,6 +45,9 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <summary>Whether the room holds the user as dropped because their gateway died (their drop hook ran).</summary>
     public bool HeldForResume { get; set; }
 
+    /// <summary>Whether the room ran the user's drop hook and not yet the resume hook.</summary>
+    public bool Dropped { get; set; }
+
     /// <summary>Lets a held user leave when the grace period runs out.</summary>
     public ITimer? Grace { get; set; }
 

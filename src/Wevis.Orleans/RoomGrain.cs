@@ -225,6 +225,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             return;
         }
 
+        // Remembered, so a takeover by another gateway runs the resume hook, and a gateway's death no second drop hook.
+        connection.Dropped = !resumed;
         await connection.Dispatcher.DroppedOrResumedAsync(resumed);
     }
 
@@ -304,7 +306,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 connection,
                 node.ResumeGracePeriod,
                 Timeout.InfiniteTimeSpan);
-            await connection.Dispatcher.DroppedOrResumedAsync(resumed: false);
+            if (!connection.Dropped)
+            {
+                // Not told of a drop before (the client was connected when its gateway died): the drop hook runs now.
+                connection.Dropped = true;
+                await connection.Dispatcher.DroppedOrResumedAsync(resumed: false);
+            }
         }
     }
 
@@ -351,10 +358,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
             connection.Grace?.Dispose();
             connection.Grace = null;
-            if (connection.HeldForResume)
+            connection.HeldForResume = false;
+            if (connection.Dropped)
             {
-                // The room held them as dropped since their gateway died: back now (resume hook).
-                connection.HeldForResume = false;
+                // The room ran the drop hook (their gateway told it, or died): back now (resume hook).
+                connection.Dropped = false;
                 await connection.Dispatcher.DroppedOrResumedAsync(resumed: true);
             }
 

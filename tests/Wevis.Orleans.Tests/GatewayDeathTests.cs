@@ -115,6 +115,10 @@ public sealed class GatewayDeathTests
         WevisGateway old = gateways[0].ServiceProvider.GetRequiredService<WevisGateway>();
         await WaitUntilAsync(() => old.Users.Count == 0);
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+
+        // The room heard the drop (from the old gateway, which noticed the reset) and the resume (from the takeover).
+        await WaitUntilAsync(() => Volatile.Read(ref ledger.Dropped) == 1);
+        Assert.Equal(1, Volatile.Read(ref ledger.Resumed));
     }
 
     [Fact]
