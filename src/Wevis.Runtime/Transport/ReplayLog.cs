@@ -408,11 +408,15 @@ internal sealed class ReplayLog
     {
         int size = Math.Max(needed, Math.Max(4096, _ring.Length * 2));
         byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(size, Math.Max(needed, MaxBytes)));
-        int first = Math.Min(_count, _ring.Length - _start);
+        int count = _count;
+        int first = Math.Min(count, _ring.Length - _start);
         _ring.AsSpan(_start, first).CopyTo(grown);
-        _ring.AsSpan(0, _count - first).CopyTo(grown.AsSpan(first));
+        _ring.AsSpan(0, count - first).CopyTo(grown.AsSpan(first));
+
+        // Letting the old ring go empties the log: what was held, now at the start of the new ring, is put back.
         ReleaseByWriter();
         _ring = grown;
+        Volatile.Write(ref _count, count);
     }
 
     /// <summary>The writer lets the ring go (only the writer returns it to the pool: nobody else writes into it).</summary>

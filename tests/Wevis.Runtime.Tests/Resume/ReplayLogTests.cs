@@ -89,6 +89,27 @@ public class ReplayLogTests
     }
 
     [Fact]
+    public void FramesHeldWhenTheRingGrowsAreKept()
+    {
+        // No acknowledgement at all: the ring grows several times (from 4 KiB), each time with frames in it, some
+        // wrapped around its end.
+        var log = new ReplayLog(1024 * 1024);
+        for (int i = 0; i < 10; i++)
+        {
+            log.Append(Frame(i, 300));
+        }
+
+        Assert.True(log.Acknowledge(6));
+        for (int i = 10; i < 200; i++)
+        {
+            log.Append(Frame(i, 100 + (i % 7 * 50)));
+        }
+
+        Assert.Equal(Enumerable.Range(6, 194), Numbers(log.CopyAfter(6)!));
+        Assert.Equal(Enumerable.Range(6, 194), Replay(log, 6));
+    }
+
+    [Fact]
     public void ALogHandedOnContinuesTheNumberingAndReplaysWhatThePeerHasNotHandled()
     {
         // The first holder: 40 frames sent across the ring's end, the peer has acknowledged 25 of them.
