@@ -169,6 +169,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         // One delivery at a time per user: a call made again (its answer was lost, a timeout) waits for the first to finish.
+        int handled;
+        int count;
+        GatewayOutbox outbox;
         await connection.Deliveries.WaitAsync();
         try
         {
@@ -180,30 +183,35 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
             // Messages this room has handled already (the same call made again) are skipped: counted, not handled twice.
             List<IMessage> messages = decoder.Batch;
+            count = messages.Count;
             int skip = (int)Math.Clamp(connection.Handled - first, 0, messages.Count);
-            int handled = await connection.Dispatcher.ReceiveHereAsync(messages, skip, messages.Count);
+            handled = await connection.Dispatcher.ReceiveHereAsync(messages, skip, messages.Count);
             connection.Handled = first + handled;
-            if (handled < messages.Count && connection.PendingMove is { } moved)
-            {
-                // What the room sent before the move reaches the client before anything the next room sends.
-                await connection.Outbox.DrainAsync();
-                return new DeliverResult(handled, false, moved);
-            }
-
-            if (user.Resumable)
-            {
-                // The gateway acknowledges these messages to the client once this returns: what the room sent in
-                // answer is at the gateway by then (in its replay log), so a node dying now loses no answer to an
-                // acknowledged message.
-                await connection.Outbox.DrainAsync();
-            }
-
-            return new DeliverResult(handled, false, null);
+            outbox = connection.Outbox;
         }
         finally
         {
+            // Released before the drain below: the count is final here, and a takeover by another gateway (which
+            // waits for it) need not wait for a dead gateway's outbox to fail.
             connection.Deliveries.Release();
         }
+
+        if (handled < count && connection.PendingMove is { } moved)
+        {
+            // What the room sent before the move reaches the client before anything the next room sends.
+            await outbox.DrainAsync();
+            return new DeliverResult(handled, false, moved);
+        }
+
+        if (user.Resumable)
+        {
+            // The gateway acknowledges these messages to the client once this returns: what the room sent in
+            // answer is at the gateway by then (in its replay log), so a node dying now loses no answer to an
+            // acknowledged message. (A resumable user's room also holds those answers until the client acknowledges them.)
+            await outbox.DrainAsync();
+        }
+
+        return new DeliverResult(handled, false, null);
     }
 
     public async Task DroppedOrResumed(ClusterUser user, bool resumed)

@@ -150,7 +150,7 @@ public sealed class ClusterResumeTests
     /// is answered. Replies must come in order; one already seen is noted as a repeat, one ahead of the next is a gap
     /// (an exception). Returns how many distinct replies came, and the repeats.
     /// </summary>
-    internal static async Task<(int Replies, List<int> Repeats)> ExchangeAsync(Client client, int count, int window, Action<int>? afterReply = null)
+    internal static async Task<(int Replies, List<int> Repeats)> ExchangeAsync(Client client, int count, int window, Action<int>? afterReply = null, Action<IMessage>? other = null)
     {
         int sent = 0;
         int next = 0;
@@ -162,8 +162,10 @@ public sealed class ClusterResumeTests
                 client.Send(new Numbered(sent++));
             }
 
-            if (await client.ReceiveAsync() is not NumberedReply(int sequence))
+            IMessage received = await client.ReceiveAsync();
+            if (received is not NumberedReply(int sequence))
             {
+                other?.Invoke(received);
                 continue;
             }
 

@@ -81,6 +81,63 @@ public sealed class GatewayDeathTests
     }
 
     [Fact]
+    public async Task FramesARoomSendsWhileItsUsersAreTakenOverArriveOnceAndInOrder()
+    {
+        // A room that sends every 5 ms whatever its users do: some pulses leave it while a takeover is under way.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("pulsed");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        List<InProcessSiloHandle> gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        DnsEndPoint[] endpoints = [new("127.0.0.1", cluster.PortOf(gateways[0])), new("127.0.0.1", cluster.PortOf(gateways[1]))];
+        string run = Guid.NewGuid().ToString("N")[..8];
+        List<Client> clients = [];
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                Client client = ClusterResumeTests.CreateClient($"p{i}-{run}", endpoints);
+                clients.Add(client);
+                await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+                await client.JoinRoomAsync(roomId).Within();
+            }
+
+            Task? killing = null;
+            var pulses = clients.Select(_ => new PulseCheck()).ToList();
+            var exchanges = clients.Select((client, i) => ClusterResumeTests.ExchangeAsync(
+                client,
+                300,
+                10,
+                n =>
+                {
+                    if (i == 0 && n == 100)
+                    {
+                        gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                        killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+                    }
+                },
+                pulses[i].See)).ToList();
+            var results = await Task.WhenAll(exchanges).Within(TimeSpan.FromSeconds(120));
+            await killing!.Within(TimeSpan.FromSeconds(30));
+
+            for (int i = 0; i < clients.Count; i++)
+            {
+                Assert.Equal(300, results[i].Replies);
+                Assert.Empty(results[i].Repeats);
+                Assert.Equal(endpoints[1].Port, clients[i].Port);
+                Assert.True(pulses[i].Seen > 10, $"{clients[i].Username} saw only {pulses[i].Seen} pulses");
+                Assert.True(pulses[i].Problems.Count == 0, $"{clients[i].Username}: {string.Join("; ", pulses[i].Problems.Take(5))}");
+            }
+        }
+        finally
+        {
+            foreach (Client client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task AClientThatLeavesALiveGatewayResumesAtAnotherWhichTheOldOneHandsTheSessionTo()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: ClusterResumeTests.NoticeLostConnectionsFast);
@@ -170,6 +227,32 @@ public sealed class GatewayDeathTests
 
         // The session's record is gone with it: a late resume is refused.
         Assert.Equal("resume refused: the resume token is not valid", await ResumeRawAsync(cluster.PortOf(gateways[1]), user, token));
+    }
+
+    /// <summary>Checks that a client's pulses come one after another: none missing, none twice, none out of order.</summary>
+    private sealed class PulseCheck
+    {
+        private int _last = -1;
+
+        public int Seen { get; private set; }
+
+        public List<string> Problems { get; } = [];
+
+        public void See(IMessage message)
+        {
+            if (message is not Said { From: "pulse" } pulse)
+            {
+                return;
+            }
+
+            if (_last >= 0 && pulse.Seq != _last + 1)
+            {
+                Problems.Add($"pulse {pulse.Seq} came after {_last}");
+            }
+
+            _last = pulse.Seq;
+            Seen++;
+        }
     }
 
     /// <summary>Logs in to <paramref name="port"/> as <paramref name="user"/> asking to resume <paramref name="token"/>; the refusal's reason, or what came.</summary>
