@@ -14,6 +14,9 @@ internal sealed class ResumableSessions
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ResumableSession> _byToken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Reason, long At)> _ended = new(StringComparer.Ordinal);
+
+    /// <summary>Tokens a connection is looking for elsewhere (<see cref="TryBeginAdoption"/>), with what completes when it is done.</summary>
+    private readonly Dictionary<string, TaskCompletionSource> _adopting = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -62,6 +65,41 @@ internal sealed class ResumableSessions
         }
 
         return resumable;
+    }
+
+    /// <summary>
+    /// Begins looking for <paramref name="token"/>'s session elsewhere: true, with what to pass to
+    /// <see cref="EndAdoption"/>; false if another connection is doing so, with what completes when it is done.
+    /// </summary>
+    public bool TryBeginAdoption(string token, out Task? underWay, out TaskCompletionSource? mine)
+    {
+        lock (_lock)
+        {
+            if (_adopting.TryGetValue(token, out TaskCompletionSource? other))
+            {
+                (underWay, mine) = (other.Task, null);
+                return false;
+            }
+
+            mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _adopting.Add(token, mine);
+            underWay = null;
+            return true;
+        }
+    }
+
+    /// <summary>The look for <paramref name="token"/>'s session elsewhere is over (adopted or not).</summary>
+    public void EndAdoption(string token, TaskCompletionSource mine)
+    {
+        lock (_lock)
+        {
+            if (_adopting.TryGetValue(token, out TaskCompletionSource? current) && ReferenceEquals(current, mine))
+            {
+                _adopting.Remove(token);
+            }
+        }
+
+        mine.TrySetResult();
     }
 
     /// <summary>

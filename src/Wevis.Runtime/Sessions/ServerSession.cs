@@ -448,19 +448,52 @@ internal sealed class ServerSession : IMessageBatchHandler
         // Set now: this connection holds the user's place from here on (a later resume of the same session, whose
         // client gave up on this one, may take it over: GiveBackPlace), and gives it back when it ends or is refused.
         _user = user;
-        if (resumption.Find(request.Token, user.Name, out string? refusal) is not { } resumable)
+        string? refusal;
+        ResumableSession? resumable;
+        for (int attempt = 0; ; attempt++)
         {
-            if (ReferenceEquals(refusal, ResumableSessions.UnknownToken))
+            if ((resumable = resumption.Find(request.Token, user.Name, out refusal)) is not null)
             {
-                // Not a session of this server's: it may be held elsewhere (a cluster gateway that died, say).
-                await ResumeElsewhereAsync(user, request, resumption).ConfigureAwait(false);
-            }
-            else
-            {
-                RefuseResume(user, refusal!);
+                break;
             }
 
-            return;
+            if (!ReferenceEquals(refusal, ResumableSessions.UnknownToken))
+            {
+                RefuseResume(user, refusal!);
+                return;
+            }
+
+            // Not a session of this server's: it may be held elsewhere (a cluster gateway that died, say). One
+            // connection at a time looks for a token; another (the client gave up on the first) waits for it, then
+            // finds the session here if the first took it over.
+            if (resumption.TryBeginAdoption(request.Token, out Task? underWay, out TaskCompletionSource? mine))
+            {
+                try
+                {
+                    await ResumeElsewhereAsync(user, request, resumption).ConfigureAwait(false);
+                }
+                finally
+                {
+                    resumption.EndAdoption(request.Token, mine!);
+                }
+
+                return;
+            }
+
+            try
+            {
+                if (attempt > 0)
+                {
+                    throw new TimeoutException();
+                }
+
+                await underWay!.WaitAsync(_login.Timeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                RefuseResume(user, "resume refused: another connection is resuming the session");
+                return;
+            }
         }
 
         if (!await resumable.ResumeGate.WaitAsync(_login.Timeout, CancellationToken.None).ConfigureAwait(false))
