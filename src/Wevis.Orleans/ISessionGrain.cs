@@ -14,11 +14,15 @@ internal interface ISessionGrain : IGrainWithStringKey
     Task Moved(string room, string type);
 
     /// <summary>
-    /// A gateway (<paramref name="by"/>) resumes the session for a client that logged in as <paramref name="userName"/>
-    /// and presented the token behind <paramref name="verifier"/>: where the session was, or why not. From now on the
-    /// session is <paramref name="by"/>'s.
+    /// A gateway resumes the session for a client that logged in as <paramref name="userName"/> and presented the
+    /// token behind <paramref name="verifier"/>: where the session is (its room, the gateway holding it), or why not.
+    /// Nothing changes until the room has switched the user (<see cref="HeldBy"/>), so a takeover that fails leaves
+    /// the record pointing where the user still is.
     /// </summary>
-    Task<SessionClaim> Claim(byte[] verifier, string userName, ClusterUser by);
+    Task<SessionClaim> Claim(byte[] verifier, string userName);
+
+    /// <summary>The user's room switched them to <paramref name="by"/>'s gateway (a takeover): the session is held there now.</summary>
+    Task HeldBy(ClusterUser by);
 
     /// <summary>
     /// The session ended (the user left) while held by <paramref name="gatewayId"/> as its <paramref name="session"/>:

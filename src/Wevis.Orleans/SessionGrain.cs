@@ -60,7 +60,7 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
         }
     }
 
-    public async Task<SessionClaim> Claim(byte[] verifier, string userName, ClusterUser by)
+    public Task<SessionClaim> Claim(byte[] verifier, string userName)
     {
         if (_session is not { } session || !SessionKeys.Matches(Convert.FromBase64String(session.Verifier), verifier))
         {
@@ -70,19 +70,25 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
                 DeactivateOnIdle();
             }
 
-            return Refused("the resume token is not valid");
+            return Task.FromResult(Refused("the resume token is not valid"));
         }
 
         if (!string.Equals(session.Name, userName, StringComparison.Ordinal))
         {
-            return Refused("the resume token belongs to another user's session");
+            return Task.FromResult(Refused("the resume token belongs to another user's session"));
         }
 
-        var claim = new SessionClaim(null, session.Room, session.Type, session.GatewayId, session.Session, _gateway);
-        _session = session with { GatewayId = by.GatewayId, Session = by.Session };
-        _gateway = by.Gateway;
-        await SaveAsync();
-        return claim;
+        return Task.FromResult(new SessionClaim(null, session.Room, session.Type, session.GatewayId, session.Session, _gateway));
+    }
+
+    public async Task HeldBy(ClusterUser by)
+    {
+        if (_session is { } session)
+        {
+            _session = session with { GatewayId = by.GatewayId, Session = by.Session };
+            _gateway = by.Gateway;
+            await SaveAsync();
+        }
     }
 
     public async Task End(string gatewayId, long session)

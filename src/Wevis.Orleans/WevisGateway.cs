@@ -130,7 +130,8 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         GatewayUser adopting = GatewayUser.Adopting(session, this, clusterUser);
         // Patiently: the session's grain may have died with the gateway's silo and come back elsewhere (from the store).
         byte[] verifier = SessionKeys.Verifier(token);
-        SessionClaim claim = await RoomCalls.CallPatientlyAsync(() => node.Grains.GetGrain<ISessionGrain>(key).Claim(verifier, user.Name, clusterUser), RoomPatience, Time).ConfigureAwait(false);
+        ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(key);
+        SessionClaim claim = await RoomCalls.CallPatientlyAsync(() => record.Claim(verifier, user.Name), RoomPatience, Time).ConfigureAwait(false);
         if (claim.Refusal is not null || claim.Room is null)
         {
             string refusal = claim.Refusal ?? "the session was moving between rooms";
@@ -172,6 +173,16 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         }
 
         adopting.Adopted(claim.Room, claim.Type!, result.Handled);
+        try
+        {
+            await RoomCalls.CallAsync(() => record.HeldBy(clusterUser)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The session goes on here; only a resume after this gateway's own death depends on the record.
+            OrleansLog.SessionRecordFailed(node.Logger, ex, user.Name);
+        }
+
         OrleansLog.SessionTakenOver(node.Logger, user.Name, claim.GatewayId!, claim.Room, result.Frames!.Length);
         return new SessionElsewhere(adopting, result.Handled, result.Acknowledged, result.Frames, null);
     }
