@@ -138,6 +138,53 @@ public sealed class GatewayDeathTests
     }
 
     [Fact]
+    public async Task AClientThatComesBackAfterTheDeathIsKnownIsHeldAsDroppedThenResumed()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        List<InProcessSiloHandle> gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        string user = "gu-" + Guid.NewGuid().ToString("N")[..8];
+
+        // Slow to reconnect (4 s before each attempt, the first to the dead gateway): the cluster declares the death
+        // first, so the room holds the user as dropped before the resume takes them over.
+        await using var client = new Client(user, WevisTestCluster.Password, WevisTestCluster.Version, [new("127.0.0.1", cluster.PortOf(gateways[0])), new("127.0.0.1", cluster.PortOf(gateways[1]))], new ClientOptions
+        {
+            Messages = WevisRegistry.Messages,
+            ResumeSessions = true,
+            ReconnectDelay = TimeSpan.FromSeconds(4),
+            MaxReconnectDelay = TimeSpan.FromSeconds(4),
+            ServerTimeout = TimeSpan.FromSeconds(30),
+        });
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        await client.JoinRoomAsync(roomId).Within();
+        NumberedLedger ledger = NumberedLedger.For(user);
+
+        Task? killing = null;
+        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 200, 20, n =>
+        {
+            if (n == 80)
+            {
+                gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+            }
+        }).Within(TimeSpan.FromSeconds(90));
+        await killing!.Within(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(200, replies);
+        Assert.Empty(repeats);
+        Assert.Equal(cluster.PortOf(gateways[1]), client.Port);
+        Assert.Equal(200, Volatile.Read(ref ledger.Next));
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+
+        // The drop hook ran when the death was known, the resume hook at the takeover; no leave.
+        Assert.Equal(1, Volatile.Read(ref ledger.Dropped));
+        Assert.Equal(1, Volatile.Read(ref ledger.Resumed));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+    }
+
+    [Fact]
     public async Task AClientThatLeavesALiveGatewayResumesAtAnotherWhichTheOldOneHandsTheSessionTo()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: ClusterResumeTests.NoticeLostConnectionsFast);
