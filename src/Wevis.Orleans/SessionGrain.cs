@@ -14,8 +14,10 @@ namespace Wevis.Orleans;
 /// the record is saved at each change, so it outlives this grain's silo; without one it lives in memory only, and a
 /// session whose grain died with its silo cannot be resumed at another gateway. Kept active while its silo lives:
 /// collecting it when idle would lose the record (without a store) or cost a read at the worst moment (a resume).
-/// A token no session has (a guess) finds an empty grain, which is let go at once.
+/// A token no session has (a guess) finds an empty grain, which is let go at once. Placed on a silo other than the
+/// gateway that activates it (<see cref="AwayFromCallerPlacement"/>): the record is for when that gateway dies.
 /// </remarks>
+[AwayFromCallerPlacement]
 [CollectionAgeLimit(AlwaysActive = true)]
 internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 {
