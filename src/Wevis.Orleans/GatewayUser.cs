@@ -272,6 +272,13 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 {
                     await ApplyMoveAsync(move).ConfigureAwait(false);
                 }
+
+                if (_user.ResumeKey is not null && Node.StateStore is null && !_ended && _room is { } now && !gateway.IsCrashed)
+                {
+                    // Without a state store the session's record may have died with that node: recorded again (a
+                    // record that lives is only written over with what it holds), so this gateway's death stays survivable.
+                    await RecordAsync(grain => grain.Register(SessionKeys.Verifier(Session.Resumable!.Token), _user, now, _type!)).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex)

@@ -186,6 +186,59 @@ public sealed class GatewayDeathTests
     }
 
     [Fact]
+    public async Task WithoutAStateStoreARecordThatDiedWithAnotherNodeIsMadeAgainSoTheGatewaysDeathIsStillSurvived()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(silos: 4, configure: w => w.StateStore = null);
+        InProcessSiloHandle gateway = cluster.Silos[0];
+        string user = "ha-" + Guid.NewGuid().ToString("N")[..8];
+        DnsEndPoint[] endpoints = [.. cluster.Silos.Select(s => new DnsEndPoint("127.0.0.1", cluster.PortOf(s)))];
+        await using Client client = ClusterResumeTests.CreateClient(user, endpoints);
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+
+        // The session's record is on another node; the user's room on a third.
+        await WaitUntilAsync(async () => await SessionGrainHostAsync(cluster) is not null, TimeSpan.FromSeconds(10));
+        InProcessSiloHandle recordHost = (await SessionGrainHostAsync(cluster))!;
+        Assert.NotEqual(gateway.SiloAddress, recordHost.SiloAddress);
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        for (int i = 0; i < 30 && (cluster.HostOf(roomId) == gateway || cluster.HostOf(roomId) == recordHost); i++)
+        {
+            roomId = await cluster.CreateRoomAsync("numbered");
+        }
+
+        Assert.True(cluster.HostOf(roomId) != gateway && cluster.HostOf(roomId) != recordHost, "no room landed on a third node");
+        await client.JoinRoomAsync(roomId).Within();
+
+        // The record's node dies: the gateway hears of it and records the session again, on a live node.
+        await cluster.Cluster.KillSiloAsync(recordHost).Within(TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(async () => await SessionGrainHostAsync(cluster) is { } host && host != recordHost, TimeSpan.FromSeconds(30));
+
+        // Then the gateway dies mid-exchange: the client resumes at another, nothing lost or repeated.
+        Task? killing = null;
+        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 200, 20, n =>
+        {
+            if (n == 60)
+            {
+                gateway.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                killing = cluster.Cluster.KillSiloAsync(gateway);
+            }
+        }).Within(TimeSpan.FromSeconds(90));
+        await killing!.Within(TimeSpan.FromSeconds(30));
+        Assert.Equal(200, replies);
+        Assert.Empty(repeats);
+        NumberedLedger ledger = NumberedLedger.For(user);
+        Assert.Equal(200, Volatile.Read(ref ledger.Next));
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+    }
+
+    /// <summary>The silo where the (one) session grain is active, if any.</summary>
+    private static async Task<InProcessSiloHandle?> SessionGrainHostAsync(WevisTestCluster cluster)
+    {
+        DetailedGrainStatistic[] grains = await cluster.Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics().Within();
+        SiloAddress? address = grains.FirstOrDefault(grain => grain.GrainType.StartsWith(typeof(SessionGrain).FullName + ",", StringComparison.Ordinal))?.SiloAddress;
+        return cluster.Silos.FirstOrDefault(silo => silo.SiloAddress.Equals(address));
+    }
+
+    [Fact]
     public async Task AClientThatLeavesALiveGatewayResumesAtAnotherWhichTheOldOneHandsTheSessionTo()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: ClusterResumeTests.NoticeLostConnectionsFast);
@@ -339,6 +392,16 @@ public sealed class GatewayDeathTests
         BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
         body.CopyTo(frame, 4);
         await stream.WriteAsync(frame);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within)
+    {
+        long deadline = Environment.TickCount64 + (long)within.TotalMilliseconds;
+        while (!await condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold in time");
+            await Task.Delay(100);
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? within = null)
