@@ -8,7 +8,8 @@ namespace Wevis.Orleans;
 /// <param name="Session">The connection's number on that gateway.</param>
 /// <param name="Name">The user's name, as the login validator returned it.</param>
 /// <param name="Gateway">The gateway's observer, which takes the frames rooms send the user.</param>
-/// <param name="Resumable">Whether the user's session is resumable: a delivery then returns only once what the room sent in answer is at the gateway.</param>
+/// <param name="Resumable">Whether the user's session is resumable: a delivery then returns only once what the room sent in answer is at the gateway, and the room keeps what the client has not acknowledged.</param>
+/// <param name="ResumeKey">The key of the session's <see cref="ISessionGrain"/>, for a resumable session the cluster records; null otherwise.</param>
 [GenerateSerializer]
 [Immutable]
 internal sealed record ClusterUser(
@@ -16,4 +17,5 @@ internal sealed record ClusterUser(
     [property: Id(1)] long Session,
     [property: Id(2)] string Name,
     [property: Id(3)] IGatewayObserver Gateway,
-    [property: Id(4)] bool Resumable);
+    [property: Id(4)] bool Resumable,
+    [property: Id(5)] string? ResumeKey = null);

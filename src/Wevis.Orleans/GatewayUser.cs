@@ -25,12 +25,20 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _frames = new();
     private readonly List<int> _starts = [];
+    private readonly Lock _adoptLock = new();
     private ServerSession _session = first;
     private ClusterUser _user = null!;
+
+    /// <summary>How many of the client's sequenced messages were handled (room requests too): the next one's number.</summary>
     private long _handled;
     private string? _room;
     private string? _type;
     private bool _ended;
+    private bool _handedOver;
+    private long _ackForwarded;
+
+    /// <summary>While a session taken over from another gateway is being set up: frames rooms send meanwhile wait here.</summary>
+    private List<byte[]>? _adopting;
 
     /// <summary>The connection carrying the user's session now: another one after a resume.</summary>
     public ServerSession Session => Volatile.Read(ref _session);
@@ -40,17 +48,103 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
     private NodeRooms Node => gateway.Node;
 
+    /// <summary>The user's room, for forwarding the client's acknowledgements (read off the user's gate: may trail a move).</summary>
+    public string? Room => Volatile.Read(ref _room);
+
+    /// <summary>
+    /// A session being taken over from another gateway, as <paramref name="user"/> on <paramref name="session"/>:
+    /// frames rooms send it wait until <see cref="ISessionReceiver.ResumedAsync"/>, when the session's replay log
+    /// holds what came before.
+    /// </summary>
+    public static GatewayUser Adopting(ServerSession session, WevisGateway gateway, ClusterUser user)
+    {
+        var adopted = new GatewayUser(session, gateway) { _user = user, _adopting = [] };
+        return adopted;
+    }
+
+    /// <summary>The takeover went through: the user is in <paramref name="room"/>, with <paramref name="handled"/> messages handled.</summary>
+    public void Adopted(string room, string type, long handled)
+    {
+        (_room, _type, _handled) = (room, type, handled);
+        _ackForwarded = 0;
+    }
+
+    /// <summary>A frame a room sent the user: to the session's transport (and replay log), or held while the session is being taken over.</summary>
+    public void SendFrame(ReadOnlySpan<byte> frame)
+    {
+        if (Volatile.Read(ref _adopting) is not null)
+        {
+            lock (_adoptLock)
+            {
+                if (_adopting is { } waiting)
+                {
+                    waiting.Add(frame.ToArray());
+                    return;
+                }
+            }
+        }
+
+        Session.Transport.TrySendFrame(frame);
+    }
+
+    /// <summary>
+    /// The client's acknowledgement to forward to the user's room, if it moved since the last time: the session's
+    /// key on this gateway and the count. False if there is nothing new (or the session is not resumable).
+    /// </summary>
+    public bool TakeAcknowledgement(out long received)
+    {
+        received = 0;
+        if (_user?.ResumeKey is null || Session.Resumable is not { } resumable || Volatile.Read(ref _ended))
+        {
+            return false;
+        }
+
+        received = resumable.Outgoing.Acknowledged;
+        if (received <= Volatile.Read(ref _ackForwarded))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _ackForwarded, received);
+        return true;
+    }
+
+    /// <summary>
+    /// Another gateway is resuming the user's session: once the delivery under way (if any) is done, this one lets it
+    /// go quietly: no leave (the user stays in their room, now held by the other gateway), the connection is cut.
+    /// </summary>
+    public async Task HandOverAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _ended = true;
+            _handedOver = true;
+            gateway.Remove(this);
+            Session.HandOff("the session was resumed at another gateway");
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     async ValueTask ISessionReceiver.EnterAsync()
     {
-        _user = new ClusterUser(gateway.Id, Key, Session.User!.Name, gateway.Observer, Session.Resumable is not null);
+        string? resumeKey = Session.Resumable is { } resumable ? SessionKeys.Key(resumable.Token) : null;
+        _user = new ClusterUser(gateway.Id, Key, Session.User!.Name, gateway.Observer, Session.Resumable is not null, resumeKey);
         gateway.Add(this);
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false, _handled)).ConfigureAwait(false);
+            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false, _handled, Sent())).ConfigureAwait(false);
             if (refusal is null)
             {
                 (_room, _type) = (Lobby, Lobby);
+                if (resumeKey is not null)
+                {
+                    await RecordAsync(grain => grain.Register(SessionKeys.Verifier(Session.Resumable!.Token), _user, Lobby, Lobby)).ConfigureAwait(false);
+                }
             }
             else
             {
@@ -73,6 +167,20 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     {
         // What rooms send from here on goes to the new connection (what is under way reaches it through the replay log).
         Volatile.Write(ref _session, resumed);
+        if (Volatile.Read(ref _adopting) is not null)
+        {
+            // Taken over from another gateway: the replay log now holds what the room had kept; what it sent since follows.
+            lock (_adoptLock)
+            {
+                foreach (byte[] frame in _adopting!)
+                {
+                    resumed.Transport.TrySendFrame(frame);
+                }
+
+                Volatile.Write(ref _adopting, null);
+            }
+        }
+
         return wasDropped ? new(TellRoomAsync(resumed: true)) : ValueTask.CompletedTask;
     }
 
@@ -87,6 +195,9 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 if (message.Descriptor.IsProtocolMessage)
                 {
                     await ForwardAsync().ConfigureAwait(false);
+
+                    // Counted as the session counts it, so a room's count of handled messages is the session's.
+                    _handled++;
                     await HandleRequestAsync(message).ConfigureAwait(false);
                     continue;
                 }
@@ -117,11 +228,17 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            bool handedOver = _handedOver;
             _ended = true;
-            if (_room is { } room && !gateway.IsCrashed)
+            if (_room is { } room && !gateway.IsCrashed && !handedOver)
             {
                 _room = null;
                 await Node.Room(room).Leave(_user).ConfigureAwait(false);
+            }
+
+            if (_user?.ResumeKey is not null && !gateway.IsCrashed && !handedOver)
+            {
+                await RecordAsync(grain => grain.End(_user.GatewayId, _user.Session)).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -154,6 +271,13 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 else if (result.Move is { } move)
                 {
                     await ApplyMoveAsync(move).ConfigureAwait(false);
+                }
+
+                if (_user.ResumeKey is not null && Node.StateStore is null && !_ended && _room is { } now && !gateway.IsCrashed)
+                {
+                    // Without a state store the session's record may have died with that node: recorded again (a
+                    // record that lives is only written over with what it holds), so this gateway's death stays survivable.
+                    await RecordAsync(grain => grain.Register(SessionKeys.Verifier(Session.Resumable!.Token), _user, now, _type!)).ConfigureAwait(false);
                 }
             }
         }
@@ -228,10 +352,21 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private async Task<bool> ReenterAsync()
     {
         OrleansLog.UserReentered(Node.Logger, _user.Name, _room!);
-        string? refusal = await RoomCalls.CallPatientlyAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true, _handled), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+        string? refusal = await RoomCalls.CallPatientlyAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true, _handled, Sent()), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
         if (refusal is null)
         {
             return true;
+        }
+
+        if (refusal == RoomGrain.TakenOverRefusal)
+        {
+            // Resumed at another gateway while this one still looked alive: it is that gateway's now.
+            _ended = true;
+            _handedOver = true;
+            _room = null;
+            gateway.Remove(this);
+            Session.HandOff(refusal);
+            return false;
         }
 
         _room = null;
@@ -337,14 +472,14 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
         if (target is null)
         {
-            Session.Transport.TrySend(new JoinRefused(request, refusal!));
+            await RefuseAsync(request, refusal!).ConfigureAwait(false);
             return;
         }
 
         if (target == _room)
         {
             await Node.Room(target).ReleaseSeat(type!).ConfigureAwait(false);
-            Session.Transport.TrySend(new JoinRefused(request, $"already in room {target}"));
+            await RefuseAsync(request, $"already in room {target}").ConfigureAwait(false);
             return;
         }
 
@@ -358,8 +493,60 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         refusal = await EnterWithFallbackAsync(from, fromType, target, type!, request, string.Empty, seatHeld: true).ConfigureAwait(false);
         if (refusal is not null)
         {
-            Session.Transport.TrySend(new JoinRefused(request, refusal));
+            await RefuseAsync(request, refusal).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Tells the client its room request was refused. For a resumable session through the user's room, so the
+    /// notice is numbered and kept with the room's frames (a session resumed at another gateway replays it); directly
+    /// otherwise, or when the user is in no room (their connection is closing then).
+    /// </summary>
+    private async Task RefuseAsync(int request, string reason)
+    {
+        if (_user.ResumeKey is null || _room is not { } room)
+        {
+            Session.Transport.TrySend(new JoinRefused(request, reason));
+            return;
+        }
+
+        FrameBuffer frame = FrameBuffer.Encode(new JoinRefused(request, reason));
+        byte[] bytes = frame.Frame.ToArray();
+        FrameBuffer.Return(frame);
+        await RoomCalls.CallAsync(() => Node.Room(room).SendToUser(_user, bytes, _handled)).ConfigureAwait(false);
+    }
+
+    /// <summary>What the client has had and may not have acknowledged, for the room the user enters to keep; null for sessions the cluster does not resume.</summary>
+    private SentFrames? Sent()
+    {
+        if (_user.ResumeKey is null || Session.Resumable is not { } resumable)
+        {
+            return null;
+        }
+
+        // Nothing is sent to the user between rooms, so the log is still while it is copied.
+        byte[]? frames = resumable.Outgoing.CopyUnacknowledged(out long acknowledged);
+        return new SentFrames(acknowledged, frames);
+    }
+
+    /// <summary>Tells the session's grain something (login, room change, end); a failure costs only a resume elsewhere.</summary>
+    private async Task RecordAsync(Func<ISessionGrain, Task> call)
+    {
+        try
+        {
+            await RoomCalls.CallAsync(() => call(Node.Grains.GetGrain<ISessionGrain>(_user.ResumeKey!))).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OrleansLog.SessionRecordFailed(Node.Logger, ex, _user.Name);
+        }
+    }
+
+    /// <summary>The user is now in <paramref name="room"/>: their session's grain is told (resumable sessions only).</summary>
+    private Task EnteredAsync(string room, string type)
+    {
+        (_room, _type) = (room, type);
+        return _user.ResumeKey is null ? Task.CompletedTask : RecordAsync(grain => grain.Moved(room, type));
     }
 
     /// <summary>
@@ -368,22 +555,22 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// </summary>
     private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
     {
-        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false, _handled)).ConfigureAwait(false);
+        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false, _handled, Sent())).ConfigureAwait(false);
         if (refusal is null)
         {
-            (_room, _type) = (target, type);
+            await EnteredAsync(target, type).ConfigureAwait(false);
             return null;
         }
 
-        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true, _handled)).ConfigureAwait(false) is null)
+        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true, _handled, Sent())).ConfigureAwait(false) is null)
         {
             (_room, _type) = (from, fromType);
             return refusal;
         }
 
-        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true, _handled)).ConfigureAwait(false) is null)
+        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true, _handled, Sent())).ConfigureAwait(false) is null)
         {
-            (_room, _type) = (Lobby, Lobby);
+            await EnteredAsync(Lobby, Lobby).ConfigureAwait(false);
             return refusal;
         }
 

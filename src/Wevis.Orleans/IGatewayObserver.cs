@@ -8,4 +8,10 @@ internal interface IGatewayObserver : IGrainObserver
 {
     /// <summary>Takes records (frames for users, closes, moves) from one room, in the order the room made them.</summary>
     Task Receive(byte[] records);
+
+    /// <summary>
+    /// The user's session <paramref name="session"/> is being resumed at another gateway: this one lets go of it
+    /// quietly (no leave: the user stays in their room), once what it is handing the room has been handled.
+    /// </summary>
+    Task HandOver(long session);
 }

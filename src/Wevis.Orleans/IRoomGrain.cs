@@ -29,7 +29,12 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// <paramref name="handled"/>: how many of the user's messages rooms have handled so far (the count
     /// <see cref="Deliver"/> calls continue from).
     /// </summary>
-    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled);
+    /// <remarks>
+    /// <paramref name="sent"/>, for a resumable user: the frames their client has had and may not have acknowledged
+    /// (from their gateway's replay log), so the room keeps numbering and holding them as the session does; null frames
+    /// if the session can no longer be resumed.
+    /// </remarks>
+    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent);
 
     /// <summary>
     /// Hands the room <paramref name="frames"/> (encoded messages) from <paramref name="user"/>, in order; the first is
@@ -44,8 +49,32 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// <summary>The user's connection closed or they are moving on: they leave (leave hook); returns once what the room sent them has gone to their gateway.</summary>
     Task Leave(ClusterUser user);
 
-    /// <summary>The gateway with <paramref name="gatewayId"/> is dead: its users leave.</summary>
+    /// <summary>
+    /// The gateway with <paramref name="gatewayId"/> is dead: its users leave, except resumable ones, who are held as
+    /// dropped (drop hook) for the resume grace period, for their clients to resume at another gateway.
+    /// </summary>
     Task GatewayGone(string gatewayId);
+
+    /// <summary>
+    /// The session of the user <paramref name="gatewayId"/> held as <paramref name="session"/> resumes at
+    /// <paramref name="by"/>'s gateway: what the room sends them goes there from now on. Returns the frames their
+    /// client has not acknowledged (as far as the room has heard) and how many of their messages were handled; or why not.
+    /// </summary>
+    Task<TakeOverResult> TakeOver(string gatewayId, long session, ClusterUser by);
+
+    /// <summary>
+    /// Sends <paramref name="user"/> a frame their gateway made (a refused room request), so it is numbered and kept
+    /// with the room's frames; <paramref name="handled"/>: the user's messages handled so far, the request included.
+    /// </summary>
+    Task SendToUser(ClusterUser user, byte[] frame, long handled);
+
+    /// <summary>
+    /// The clients of <paramref name="gatewayId"/>'s users <paramref name="sessions"/> have acknowledged
+    /// <paramref name="received"/> frames (the same order): the room stops holding those. One call per room per
+    /// second from each gateway, not per message.
+    /// </summary>
+    [OneWay]
+    Task Acknowledge(string gatewayId, long[] sessions, long[] received);
 
     /// <summary>The room's id, type and counts; null if it holds no room.</summary>
     Task<ClusterRoomInfo?> Info();
@@ -58,6 +87,20 @@ internal interface IRoomGrain : IGrainWithStringKey
     [OneWay]
     Task RoomDisposed();
 }
+
+/// <summary>What a resumable user's client has had: frames after number <paramref name="Acknowledged"/> (null: no longer kept).</summary>
+[GenerateSerializer]
+[Immutable]
+internal sealed record SentFrames([property: Id(0)] long Acknowledged, [property: Id(1)] byte[]? Frames);
+
+/// <summary>A session taken over by another gateway: null, or why not; the user's messages handled; frames after <paramref name="Acknowledged"/>.</summary>
+[GenerateSerializer]
+[Immutable]
+internal sealed record TakeOverResult(
+    [property: Id(0)] string? Refusal,
+    [property: Id(1)] long Handled,
+    [property: Id(2)] long Acknowledged,
+    [property: Id(3)] byte[]? Frames);
 
 /// <summary>What became of frames handed to a room.</summary>
 /// <param name="Handled">How many messages the room took, those it had taken already included (the rest came after room code moved the user on).</param>

@@ -54,6 +54,14 @@ internal sealed class NodeRooms : IClusterRooms
 
     public int MaxFrameSize => _options.Gateway.MaxFrameSize;
 
+    /// <summary>How long a room holds a resumable user whose gateway died, for them to resume at another gateway.</summary>
+    public TimeSpan ResumeGracePeriod => _options.Gateway.ResumeGracePeriod;
+
+    /// <summary>The most bytes a room keeps per resumable user, unacknowledged by their client (as a gateway's session does).</summary>
+    public long MaxUnacknowledgedBytes => _options.Gateway.MaxUnacknowledgedBytes;
+
+    public TimeProvider Time => _options.Gateway.TimeProvider;
+
     public ILoggerFactory LoggerFactory { get; }
 
     public ILogger Logger { get; }

@@ -34,4 +34,22 @@ internal static partial class OrleansLog
 
     [LoggerMessage(EventId = 9022, Level = LogLevel.Warning, Message = "The room directory of type {Type} could not read or save its list of rooms; if its node dies, rooms no one is in there may not come back")]
     public static partial void DirectoryNotSaved(ILogger logger, Exception exception, string type);
+
+    [LoggerMessage(EventId = 9030, Level = LogLevel.Warning, Message = "The cluster's record of {User}'s resumable session could not be saved or updated; the session goes on, but may not resume at another gateway")]
+    public static partial void SessionRecordFailed(ILogger logger, Exception exception, string user);
+
+    [LoggerMessage(EventId = 9031, Level = LogLevel.Information, Message = "{User} resumed here the session held by gateway {PreviousGatewayId}, in room {RoomId}; {Bytes} bytes the client had not acknowledged were handed over")]
+    public static partial void SessionTakenOver(ILogger logger, string user, string previousGatewayId, string roomId, int bytes);
+
+    [LoggerMessage(EventId = 9032, Level = LogLevel.Information, Message = "{User} could not resume here a session held elsewhere: {Reason}")]
+    public static partial void TakeOverRefused(ILogger logger, string user, string reason);
+
+    [LoggerMessage(EventId = 9033, Level = LogLevel.Information, Message = "Room {RoomId} holds {User}, whose gateway {GatewayId} died, for {GraceSeconds} s to resume at another gateway")]
+    public static partial void HeldForResume(ILogger logger, string roomId, string user, string gatewayId, double graceSeconds);
+
+    [LoggerMessage(EventId = 9034, Level = LogLevel.Information, Message = "Room {RoomId}: {User}, whose gateway {GatewayId} died, did not resume within the grace period and left")]
+    public static partial void HeldUserLeft(ILogger logger, string roomId, string user, string gatewayId);
+
+    [LoggerMessage(EventId = 9035, Level = LogLevel.Warning, Message = "Gateway {GatewayId} could not be told to let go of {User}'s session (it is taken for dead); resuming here all the same")]
+    public static partial void HandOverFailed(ILogger logger, Exception exception, string gatewayId, string user);
 }

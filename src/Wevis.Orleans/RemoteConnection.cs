@@ -7,15 +7,28 @@ namespace Wevis.Orleans;
 /// A user in a room of this node whose connection is held by a gateway (maybe on another node): what the room sends
 /// goes, as frames, into the outbox for that gateway. One per user per stay in the room.
 /// </summary>
-internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, NodeRooms node, RoomGrain host) : Connection
+/// <remarks>
+/// For a resumable user the room also keeps the frames it sent that the client has not acknowledged
+/// (<see cref="Tail"/>, numbered as the session numbers them; the gateway forwards the client's acknowledgements),
+/// so that if the gateway dies the client can resume at another gateway, which takes the user over
+/// (<see cref="SwitchTo"/>) with those frames. Sends and the switch take the connection's lock, so no frame falls
+/// between the tail handed over and the new gateway.
+/// </remarks>
+internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, NodeRooms node, RoomGrain host, ReplayLog? tail) : Connection
 {
     private readonly User _user = new(user.Name);
     private readonly FlushBatch _batch = new(new object());
+    private readonly Lock _sendLock = new();
+    private ClusterUser _clusterUser = user;
+    private GatewayOutbox _outbox = outbox;
     private volatile string? _closeReason;
 
-    public ClusterUser ClusterUser => user;
+    public ClusterUser ClusterUser => Volatile.Read(ref _clusterUser);
 
-    public GatewayOutbox Outbox => outbox;
+    public GatewayOutbox Outbox => Volatile.Read(ref _outbox);
+
+    /// <summary>The frames the client has not acknowledged (resumable users only; null otherwise).</summary>
+    public ReplayLog? Tail => tail;
 
     /// <summary>The grain whose room the user is in.</summary>
     public RoomGrain Host => host;
@@ -29,16 +42,26 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <summary>Where room code moved the user, once it has.</summary>
     public ClusterMove? PendingMove { get; set; }
 
-    public override long Id => user.Session;
+    /// <summary>Whether the room holds the user as dropped because their gateway died (their drop hook ran).</summary>
+    public bool HeldForResume { get; set; }
+
+    /// <summary>Whether the room ran the user's drop hook and not yet the resume hook.</summary>
+    public bool Dropped { get; set; }
+
+    /// <summary>Lets a held user leave when the grace period runs out.</summary>
+    public ITimer? Grace { get; set; }
+
+    public override long Id => ClusterUser.Session;
 
     public override User User => _user;
 
     /// <summary>Null: the client's address is known to its gateway only.</summary>
     public override EndPoint? RemoteEndPoint => null;
 
-    public override bool IsOpen => _closeReason is null && !outbox.IsDead;
+    /// <summary>Open while the user is here; a resumable user whose gateway died stays open while the room holds their frames.</summary>
+    public override bool IsOpen => _closeReason is null && (!Outbox.IsDead || tail is { BrokenReason: null });
 
-    public override string? CloseReason => _closeReason ?? (outbox.IsDead ? "its gateway is gone" : null);
+    public override string? CloseReason => _closeReason ?? (IsOpen ? null : "its gateway is gone");
 
     internal override RoomDirectory Directory => node.Directory;
 
@@ -50,20 +73,67 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
         if (_closeReason is null)
         {
             _closeReason = reason;
-            outbox.AddClose(user.Session, reason);
+            lock (_sendLock)
+            {
+                _outbox.AddClose(_clusterUser.Session, reason);
+            }
         }
     }
 
     /// <summary>The user has gone (their gateway died): nothing more is sent.</summary>
     public void MarkGone(string reason) => _closeReason ??= reason;
 
+    /// <summary>
+    /// The user's session resumed at another gateway: from now on frames go to <paramref name="to"/>'s outbox
+    /// <paramref name="next"/>. Returns the frames the client has not acknowledged, with the number of the last one it
+    /// has in <paramref name="acknowledged"/>; null if they are no longer all held (over the bound).
+    /// </summary>
+    public byte[]? SwitchTo(ClusterUser to, GatewayOutbox next, out long acknowledged)
+    {
+        lock (_sendLock)
+        {
+            acknowledged = 0;
+            if (tail?.CopyUnacknowledged(out acknowledged) is not { } frames)
+            {
+                return null;
+            }
+
+            Volatile.Write(ref _clusterUser, to);
+            Volatile.Write(ref _outbox, next);
+            return frames;
+        }
+    }
+
     internal override void CloseForViolation(string reason) => Close(reason);
+
+    /// <summary>A frame the user's gateway made (a refused room request): sent as the room's own frames are.</summary>
+    public void SendFrameFromGateway(ReadOnlySpan<byte> frame) => SendFrame(frame);
 
     private protected override void SendFrame(ReadOnlySpan<byte> frame)
     {
-        if (IsOpen)
+        if (_closeReason is not null)
         {
-            outbox.AddFrame(user.Session, frame);
+            return;
+        }
+
+        if (tail is null)
+        {
+            if (!_outbox.IsDead)
+            {
+                _outbox.AddFrame(_clusterUser.Session, frame);
+            }
+
+            return;
+        }
+
+        // Kept (numbered as the session numbers it) even while the gateway is dead: the client may resume elsewhere.
+        lock (_sendLock)
+        {
+            tail.Append(frame);
+            if (!_outbox.IsDead)
+            {
+                _outbox.AddFrame(_clusterUser.Session, frame);
+            }
         }
     }
 

@@ -21,10 +21,16 @@ namespace Wevis.Orleans;
 [CollectionAgeLimit(AlwaysActive = true)]
 internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 {
+    /// <summary>The refusal an old gateway gets when it tries to enter again a user whose session resumed elsewhere.</summary>
+    public const string TakenOverRefusal = "the session was resumed at another gateway";
+
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Gateway, long Session), RemoteConnection> _users = [];
     private readonly Dictionary<(string Gateway, long Session), ClusterMove> _movedAway = [];
     private readonly Dictionary<string, GatewayOutbox> _outboxes = new(StringComparer.Ordinal);
+
+    /// <summary>Users whose sessions resumed at another gateway, by their old identity: that gateway may not enter them again.</summary>
+    private readonly HashSet<(string Gateway, long Session)> _takenOver = [];
     private Task<Room>? _opening;
     private ListingReporter? _listing;
 
@@ -104,16 +110,24 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return true;
     }
 
-    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled)
+    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent)
     {
+        var key = (user.GatewayId, user.Session);
+        lock (_lock)
+        {
+            if (_takenOver.Contains(key))
+            {
+                return TakenOverRefusal;
+            }
+        }
+
         Room room = await OpenAsync(type);
         if (!seatHeld && room.Members.TryHoldSeat(force) is { } refusal)
         {
             return refusal;
         }
 
-        var key = (user.GatewayId, user.Session);
-        var connection = new RemoteConnection(user, OutboxFor(user), node, this) { Handled = handled };
+        var connection = new RemoteConnection(user, OutboxFor(user), node, this, TailFor(user, sent)) { Handled = handled };
         RemoteConnection? stale;
         lock (_lock)
         {
@@ -155,6 +169,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         // One delivery at a time per user: a call made again (its answer was lost, a timeout) waits for the first to finish.
+        int handled;
+        int count;
+        GatewayOutbox outbox;
         await connection.Deliveries.WaitAsync();
         try
         {
@@ -166,30 +183,35 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
             // Messages this room has handled already (the same call made again) are skipped: counted, not handled twice.
             List<IMessage> messages = decoder.Batch;
+            count = messages.Count;
             int skip = (int)Math.Clamp(connection.Handled - first, 0, messages.Count);
-            int handled = await connection.Dispatcher.ReceiveHereAsync(messages, skip, messages.Count);
+            handled = await connection.Dispatcher.ReceiveHereAsync(messages, skip, messages.Count);
             connection.Handled = first + handled;
-            if (handled < messages.Count && connection.PendingMove is { } moved)
-            {
-                // What the room sent before the move reaches the client before anything the next room sends.
-                await connection.Outbox.DrainAsync();
-                return new DeliverResult(handled, false, moved);
-            }
-
-            if (user.Resumable)
-            {
-                // The gateway acknowledges these messages to the client once this returns: what the room sent in
-                // answer is at the gateway by then (in its replay log), so a node dying now loses no answer to an
-                // acknowledged message.
-                await connection.Outbox.DrainAsync();
-            }
-
-            return new DeliverResult(handled, false, null);
+            outbox = connection.Outbox;
         }
         finally
         {
+            // Released before the drain below: the count is final here, and a takeover by another gateway (which
+            // waits for it) need not wait for a dead gateway's outbox to fail.
             connection.Deliveries.Release();
         }
+
+        if (handled < count && connection.PendingMove is { } moved)
+        {
+            // What the room sent before the move reaches the client before anything the next room sends.
+            await outbox.DrainAsync();
+            return new DeliverResult(handled, false, moved);
+        }
+
+        if (user.Resumable)
+        {
+            // The gateway acknowledges these messages to the client once this returns: what the room sent in
+            // answer is at the gateway by then (in its replay log), so a node dying now loses no answer to an
+            // acknowledged message. (A resumable user's room also holds those answers until the client acknowledges them.)
+            await outbox.DrainAsync();
+        }
+
+        return new DeliverResult(handled, false, null);
     }
 
     public async Task DroppedOrResumed(ClusterUser user, bool resumed)
@@ -211,6 +233,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             return;
         }
 
+        // Remembered, so a takeover by another gateway runs the resume hook, and a gateway's death no second drop hook.
+        connection.Dropped = !resumed;
         await connection.Dispatcher.DroppedOrResumedAsync(resumed);
     }
 
@@ -241,11 +265,24 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     public async Task GatewayGone(string gatewayId)
     {
         List<RemoteConnection> gone;
+        List<RemoteConnection> held = [];
         lock (_lock)
         {
             gone = [.. _users.Values.Where(c => c.ClusterUser.GatewayId == gatewayId)];
             foreach (RemoteConnection connection in gone)
             {
+                if (connection.Tail is { BrokenReason: null } && connection.ClusterUser.ResumeKey is not null && node.ResumeGracePeriod > TimeSpan.Zero)
+                {
+                    // Resumable: their client may come back through another gateway, which takes them over.
+                    if (!connection.HeldForResume)
+                    {
+                        connection.HeldForResume = true;
+                        held.Add(connection);
+                    }
+
+                    continue;
+                }
+
                 _users.Remove((gatewayId, connection.ClusterUser.Session));
             }
 
@@ -254,14 +291,174 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 _movedAway.Remove(key);
             }
 
+            _takenOver.RemoveWhere(k => k.Gateway == gatewayId);
             _outboxes.Remove(gatewayId);
         }
 
-        foreach (RemoteConnection connection in gone)
+        foreach (RemoteConnection connection in gone.Except(held))
         {
+            if (connection.HeldForResume)
+            {
+                continue;
+            }
+
             connection.MarkGone("its gateway is gone");
             await connection.Dispatcher.EndAsync();
         }
+
+        foreach (RemoteConnection connection in held)
+        {
+            OrleansLog.HeldForResume(node.Logger, Id, connection.User.Name, gatewayId, node.ResumeGracePeriod.TotalSeconds);
+            connection.Grace = node.Time.CreateTimer(
+                static state => _ = ((RemoteConnection)state!).Host.LetHeldUserGoAsync((RemoteConnection)state!),
+                connection,
+                node.ResumeGracePeriod,
+                Timeout.InfiniteTimeSpan);
+            if (!connection.Dropped)
+            {
+                // Not told of a drop before (the client was connected when its gateway died): the drop hook runs now.
+                connection.Dropped = true;
+                await connection.Dispatcher.DroppedOrResumedAsync(resumed: false);
+            }
+        }
+    }
+
+    public async Task<TakeOverResult> TakeOver(string gatewayId, long session, ClusterUser by)
+    {
+        var key = (gatewayId, session);
+        RemoteConnection? connection;
+        lock (_lock)
+        {
+            _users.TryGetValue(key, out connection);
+            if (connection is null)
+            {
+                return new TakeOverResult(
+                    _movedAway.ContainsKey(key) ? "the session was moving between rooms" : $"the session is no longer in room {Id}",
+                    0,
+                    0,
+                    null);
+            }
+        }
+
+        // A delivery under way from the old gateway finishes first: the count handed over is final.
+        await connection.Deliveries.WaitAsync();
+        try
+        {
+            lock (_lock)
+            {
+                if (!_users.TryGetValue(key, out RemoteConnection? current) || !ReferenceEquals(current, connection))
+                {
+                    return new TakeOverResult($"the session is no longer in room {Id}", 0, 0, null);
+                }
+            }
+
+            if (connection.SwitchTo(by, OutboxFor(by), out long acknowledged) is not { } frames)
+            {
+                return new TakeOverResult("the session could not be kept: " + (connection.Tail?.BrokenReason ?? "it is not resumable"), 0, 0, null);
+            }
+
+            lock (_lock)
+            {
+                _users.Remove(key);
+                _users[(by.GatewayId, by.Session)] = connection;
+                _takenOver.Add(key);
+            }
+
+            connection.Grace?.Dispose();
+            connection.Grace = null;
+            connection.HeldForResume = false;
+            if (connection.Dropped)
+            {
+                // The room ran the drop hook (their gateway told it, or died): back now (resume hook).
+                connection.Dropped = false;
+                await connection.Dispatcher.DroppedOrResumedAsync(resumed: true);
+            }
+
+            return new TakeOverResult(null, connection.Handled, acknowledged, frames);
+        }
+        finally
+        {
+            connection.Deliveries.Release();
+        }
+    }
+
+    public async Task SendToUser(ClusterUser user, byte[] frame, long handled)
+    {
+        RemoteConnection? connection;
+        lock (_lock)
+        {
+            _users.TryGetValue((user.GatewayId, user.Session), out connection);
+        }
+
+        if (connection is null)
+        {
+            // Not here (restarted elsewhere meanwhile): straight to the gateway, as the room would have sent it.
+            await user.Gateway.Receive(GatewayRecordsFrame(user.Session, frame));
+            return;
+        }
+
+        await connection.Deliveries.WaitAsync();
+        try
+        {
+            connection.Handled = Math.Max(connection.Handled, handled);
+            connection.SendFrameFromGateway(frame);
+            await connection.Outbox.DrainAsync();
+        }
+        finally
+        {
+            connection.Deliveries.Release();
+        }
+    }
+
+    public Task Acknowledge(string gatewayId, long[] sessions, long[] received)
+    {
+        lock (_lock)
+        {
+            for (int i = 0; i < sessions.Length && i < received.Length; i++)
+            {
+                if (_users.TryGetValue((gatewayId, sessions[i]), out RemoteConnection? connection))
+                {
+                    // More than was sent cannot come from an honest gateway: ignored.
+                    connection.Tail?.Acknowledge(received[i]);
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A user held since their gateway died was not resumed in time: they leave, and their session's record goes.</summary>
+    internal async Task LetHeldUserGoAsync(RemoteConnection connection)
+    {
+        ClusterUser user = connection.ClusterUser;
+        lock (_lock)
+        {
+            if (!connection.HeldForResume || !_users.TryGetValue((user.GatewayId, user.Session), out RemoteConnection? current) || !ReferenceEquals(current, connection))
+            {
+                return;
+            }
+
+            _users.Remove((user.GatewayId, user.Session));
+        }
+
+        connection.Grace?.Dispose();
+        OrleansLog.HeldUserLeft(node.Logger, Id, user.Name, user.GatewayId);
+        // The record goes first: a resume that comes now is refused as expired, not sent to a room the user is leaving.
+        if (user.ResumeKey is { } resumeKey)
+        {
+            try
+            {
+                await RoomCalls.CallAsync(() => node.Grains.GetGrain<ISessionGrain>(resumeKey).End(user.GatewayId, user.Session));
+            }
+            catch (Exception ex)
+            {
+                // The user leaves all the same; a resume of theirs then finds them gone from the room.
+                OrleansLog.SessionRecordFailed(node.Logger, ex, user.Name);
+            }
+        }
+
+        connection.MarkGone("its gateway is gone and the session was not resumed in time");
+        await connection.Dispatcher.EndAsync();
     }
 
     public Task<ClusterRoomInfo?> Info()
@@ -325,6 +522,35 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 _users.Remove(key);
             }
         }
+    }
+
+    /// <summary>What the room keeps of a resumable user's frames, continuing their session's numbering; null for others.</summary>
+    private ReplayLog? TailFor(ClusterUser user, SentFrames? sent)
+    {
+        if (!user.Resumable || user.ResumeKey is null || sent is null)
+        {
+            return null;
+        }
+
+        var tail = new ReplayLog(node.MaxUnacknowledgedBytes);
+        tail.StartAt(sent.Acknowledged);
+        if (sent.Frames is null)
+        {
+            tail.Break("the session could no longer be resumed when the user entered");
+        }
+        else
+        {
+            tail.AppendFrames(sent.Frames);
+        }
+
+        return tail;
+    }
+
+    private static byte[] GatewayRecordsFrame(long session, byte[] frame)
+    {
+        var writer = new System.Buffers.ArrayBufferWriter<byte>(frame.Length + 16);
+        GatewayRecords.WriteFrame(writer, session, frame);
+        return writer.WrittenSpan.ToArray();
     }
 
     private GatewayOutbox OutboxFor(ClusterUser user)

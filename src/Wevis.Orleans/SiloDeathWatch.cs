@@ -5,7 +5,8 @@ namespace Wevis.Orleans;
 
 /// <summary>
 /// Hears the cluster's membership change and acts on each silo that died: the rooms active on this node let the
-/// dead gateway's users leave (leave hooks run, seats are given back), and this gateway's users whose room was on the
+/// dead gateway's users leave (leave hooks run, seats are given back), or hold its resumable users as dropped for
+/// the resume grace period (they may resume at another gateway), and this gateway's users whose room was on the
 /// dead silo are entered again into it, restarted on a live node (with its saved state, if it is persistent).
 /// </summary>
 internal sealed class SiloDeathWatch(IClusterMembershipService membership, NodeRooms node, WevisGateway gateway) : BackgroundService

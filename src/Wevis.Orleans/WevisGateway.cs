@@ -20,9 +20,12 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     private static FlushBatch? t_batch;
 
     private readonly ConcurrentDictionary<long, GatewayUser> _users = new();
+    private readonly CancellationTokenSource _stopping = new();
     private Server? _server;
     private object _flushGroup = new();
     private long _receiveCalls;
+    private Task _acknowledging = Task.CompletedTask;
+    private volatile bool _crashed;
 
     /// <summary>The gateway's id: its silo's address, which tells rooms whose users died with a silo.</summary>
     public string Id { get; } = silo.SiloAddress.ToParsableString();
@@ -35,11 +38,11 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     /// <exception cref="InvalidOperationException">The gateway has not started.</exception>
     public int Port => _server?.Port ?? throw new InvalidOperationException("The Wevis gateway has not started.");
 
-    /// <summary>
-    /// For tests: the gateway behaves as if its process had vanished, telling rooms nothing from now on (an
-    /// in-process silo's kill still stops its services, which would let users leave in good order).
-    /// </summary>
-    internal bool IsCrashed { get; set; }
+    /// <summary>Whether the gateway has crashed (<see cref="Crash"/>): it tells rooms and session grains nothing any more.</summary>
+    internal bool IsCrashed => _crashed;
+
+    /// <summary>How often the gateway forwards its clients' acknowledgements to their rooms (one call per room).</summary>
+    internal static TimeSpan AcknowledgeInterval { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The users connected here.</summary>
     public ICollection<GatewayUser> Users => _users.Values;
@@ -75,6 +78,27 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         }
 
         return Task.CompletedTask;
+    }
+
+    public async Task HandOver(long session)
+    {
+        // A crashed gateway is gone as far as anyone can tell: it answers nothing it could act on.
+        if (!_crashed && _users.TryGetValue(session, out GatewayUser? user))
+        {
+            await user.HandOverAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// For tests: the gateway behaves as if its process had vanished. Its server stops listening and cuts every
+    /// connection abruptly, and from now on it tells rooms and session grains nothing (no leaves, no goodbyes): an
+    /// in-process silo's kill would otherwise stop its services in good order, letting users leave.
+    /// </summary>
+    internal void Crash()
+    {
+        _crashed = true;
+        _stopping.Cancel();
+        _server?.Vanish();
     }
 
     /// <summary>
@@ -118,7 +142,8 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     {
         if (_users.TryGetValue(session, out GatewayUser? user))
         {
-            user.Session.Transport.TrySendFrame(frame);
+            // Through the user, not straight to the transport: a session being taken over holds its frames.
+            user.SendFrame(frame);
         }
     }
 
@@ -132,15 +157,138 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         var server = new Server(options.Validator, new NoEntryRoom(), options.Gateway)
         {
             SessionHost = session => new GatewayUser(session, this),
+            ResumeElsewhere = ResumeElsewhereAsync,
         };
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         _flushGroup = server.Rooms.FlushGroup;
         _server = server;
+        _acknowledging = ForwardAcknowledgementsAsync(_stopping.Token);
         OrleansLog.GatewayStarted(node.Logger, Id, server.EndPoint);
+    }
+
+    /// <summary>
+    /// A client resumes here a session this gateway does not hold (its gateway died, or it is alive but the client
+    /// reconnected here): the session's grain says where it was, the old gateway (if alive) lets it go, and the user's
+    /// room switches to this gateway and hands over what the client has not acknowledged.
+    /// </summary>
+    private async ValueTask<SessionElsewhere> ResumeElsewhereAsync(ServerSession session, User user, string token)
+    {
+        string key = SessionKeys.Key(token);
+        var clusterUser = new ClusterUser(Id, session.Id, user.Name, Observer, Resumable: true, key);
+        GatewayUser adopting = GatewayUser.Adopting(session, this, clusterUser);
+        // Patiently: the session's grain may have died with the gateway's silo and come back elsewhere (from the store).
+        byte[] verifier = SessionKeys.Verifier(token);
+        ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(key);
+        SessionClaim claim = await RoomCalls.CallPatientlyAsync(() => record.Claim(verifier, user.Name), RoomPatience, Time).ConfigureAwait(false);
+        if (claim.Refusal is not null || claim.Room is null)
+        {
+            string refusal = claim.Refusal ?? "the session was moving between rooms";
+            OrleansLog.TakeOverRefused(node.Logger, user.Name, refusal);
+            return SessionElsewhere.Refused(refusal);
+        }
+
+        if (claim.Gateway is { } previous && claim.GatewayId != Id)
+        {
+            try
+            {
+                // Alive, it finishes what it is handing the room and lets go; dead, the call fails (or times out).
+                await previous.HandOver(claim.Session).WaitAsync(HandOverTimeout, Time).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                OrleansLog.HandOverFailed(node.Logger, ex, claim.GatewayId!, user.Name);
+            }
+        }
+
+        // Registered before the room switches: frames it sends from then on reach this user, and wait for the replay.
+        Add(adopting);
+        TakeOverResult result;
+        try
+        {
+            result = await RoomCalls.CallPatientlyAsync(() => node.Room(claim.Room).TakeOver(claim.GatewayId!, claim.Session, clusterUser), RoomPatience, Time).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            Remove(adopting);
+            throw;
+        }
+
+        if (result.Refusal is not null)
+        {
+            Remove(adopting);
+            OrleansLog.TakeOverRefused(node.Logger, user.Name, result.Refusal);
+            return SessionElsewhere.Refused(result.Refusal);
+        }
+
+        adopting.Adopted(claim.Room, claim.Type!, result.Handled);
+        try
+        {
+            await RoomCalls.CallAsync(() => record.HeldBy(clusterUser)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The session goes on here; only a resume after this gateway's own death depends on the record.
+            OrleansLog.SessionRecordFailed(node.Logger, ex, user.Name);
+        }
+
+        OrleansLog.SessionTakenOver(node.Logger, user.Name, claim.GatewayId!, claim.Room, result.Frames!.Length);
+        return new SessionElsewhere(adopting, result.Handled, result.Acknowledged, result.Frames, null);
+    }
+
+    /// <summary>How long a resume waits for the gateway that held the session to let it go, before taking it for dead.</summary>
+    private static TimeSpan HandOverTimeout => TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Once a second, tells each room how far its users' clients (here) have acknowledged, so it stops holding those
+    /// frames: one call per room with news, whatever the number of messages.
+    /// </summary>
+    private async Task ForwardAcknowledgementsAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(AcknowledgeInterval, Time);
+        var byRoom = new Dictionary<string, (List<long> Sessions, List<long> Received)>(StringComparer.Ordinal);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                foreach (GatewayUser user in _users.Values)
+                {
+                    if (user.Room is { } room && user.TakeAcknowledgement(out long received))
+                    {
+                        if (!byRoom.TryGetValue(room, out var pending))
+                        {
+                            byRoom[room] = pending = ([], []);
+                        }
+
+                        pending.Sessions.Add(user.Key);
+                        pending.Received.Add(received);
+                    }
+                }
+
+                foreach ((string room, var pending) in byRoom)
+                {
+                    try
+                    {
+                        // One-way: a lost acknowledgement only keeps frames a little longer (the next one covers it).
+                        _ = node.Room(room).Acknowledge(Id, [.. pending.Sessions], [.. pending.Received]);
+                    }
+                    catch (Exception ex)
+                    {
+                        OrleansLog.SessionRecordFailed(node.Logger, ex, "users in room " + room);
+                    }
+                }
+
+                byRoom.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping.Cancel();
+        await _acknowledging.ConfigureAwait(false);
         if (_server is { } server)
         {
             await server.StopAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -31,6 +32,7 @@ public static class WevisSiloBuilderExtensions
             StateStore = options.StateStore
                 ?? (options.StateStorage is { } name ? new GrainStorageRoomStateStore(sp.GetRequiredKeyedService<IGrainStorage>(name)) : null),
         });
+        services.AddPlacementDirector<AwayFromCallerPlacement, AwayFromCallerPlacementDirector>();
         services.AddSingleton<WevisGateway>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WevisGateway>());
         services.AddHostedService<SiloDeathWatch>();

@@ -103,7 +103,7 @@ public sealed class ClusterResumeTests
         string name = "cy-" + Guid.NewGuid().ToString("N")[..8];
         var user = new ClusterUser("a-gateway", 1, name, gateway, Resumable: false);
         IRoomGrain room = cluster.Cluster.Client.GetGrain<IRoomGrain>(roomId);
-        Assert.Null(await room.Enter(user, "numbered", 0, string.Empty, seatHeld: false, force: false, handled: 0).Within());
+        Assert.Null(await room.Enter(user, "numbered", 0, string.Empty, seatHeld: false, force: false, handled: 0, sent: null).Within());
 
         Assert.Equal(3, (await room.Deliver(user, "numbered", Frames(0, 3), first: 0).Within()).Handled);
 
@@ -150,7 +150,7 @@ public sealed class ClusterResumeTests
     /// is answered. Replies must come in order; one already seen is noted as a repeat, one ahead of the next is a gap
     /// (an exception). Returns how many distinct replies came, and the repeats.
     /// </summary>
-    internal static async Task<(int Replies, List<int> Repeats)> ExchangeAsync(Client client, int count, int window, Action<int>? afterReply = null)
+    internal static async Task<(int Replies, List<int> Repeats)> ExchangeAsync(Client client, int count, int window, Action<int>? afterReply = null, Action<IMessage>? other = null)
     {
         int sent = 0;
         int next = 0;
@@ -162,8 +162,10 @@ public sealed class ClusterResumeTests
                 client.Send(new Numbered(sent++));
             }
 
-            if (await client.ReceiveAsync() is not NumberedReply(int sequence))
+            IMessage received = await client.ReceiveAsync();
+            if (received is not NumberedReply(int sequence))
             {
+                other?.Invoke(received);
                 continue;
             }
 
@@ -198,5 +200,7 @@ public sealed class ClusterResumeTests
     private sealed class SilentGateway : IGatewayObserver
     {
         public Task Receive(byte[] records) => Task.CompletedTask;
+
+        public Task HandOver(long session) => Task.CompletedTask;
     }
 }

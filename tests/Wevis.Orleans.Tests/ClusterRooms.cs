@@ -115,7 +115,7 @@ internal sealed class NumberedLedger
 }
 
 /// <summary>A room that checks each user's numbered messages arrive once and in order, answers each with its number, and counts drops, resumes and leaves.</summary>
-internal sealed class NumberedRoom : Room
+internal class NumberedRoom : Room
 {
     protected override ValueTask HandleAsync(Connection connection, IMessage message)
     {
@@ -165,4 +165,17 @@ internal sealed class TallyRoom : PersistentRoom<TallyState>
             connection.Send(new NumberedReply(sequence));
         }
     }
+}
+
+/// <summary>
+/// A <see cref="NumberedRoom"/> that also broadcasts a numbered pulse (<c>Said("pulse", "", n)</c>) every 5 ms, so frames
+/// reach its users whatever they are doing: in the middle of a takeover by another gateway too.
+/// </summary>
+internal sealed class PulsedRoom : NumberedRoom
+{
+    private int _pulse;
+
+    protected override void OnCreated() => StartTicking(TimeSpan.FromMilliseconds(5));
+
+    protected override void OnTick(RoomTick tick) => Broadcast(new Said("pulse", string.Empty, ++_pulse));
 }

@@ -69,6 +69,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         wevis.Define<ChatRoom>("table", new RoomTypeOptions { Capacity = 4 });
         wevis.Define<NotesRoom>("notes");
         wevis.Define<NumberedRoom>("numbered");
+        wevis.Define<PulsedRoom>("pulsed");
         wevis.Define<TallyRoom>("tally");
         wevis.Gateway.Host = "127.0.0.1";
         wevis.Gateway.Port = 0;

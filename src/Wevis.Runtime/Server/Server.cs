@@ -187,6 +187,12 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// </summary>
     internal Func<ServerSession, ISessionReceiver>? SessionHost { get; set; }
 
+    /// <summary>
+    /// Where a resume token this server does not know is looked for (set by a cluster gateway: the session may be
+    /// held by another gateway, or its gateway died). Null: such a resume is refused.
+    /// </summary>
+    internal Func<ServerSession, User, string, ValueTask<SessionElsewhere>>? ResumeElsewhere { get; set; }
+
     /// <summary>The server's metrics once started (for tests that listen to this server's meter only).</summary>
     internal ServerMetrics? Metrics => _metrics;
 
@@ -255,6 +261,25 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     }
 
     void ISessionHost.Resumed(ServerSession session) => _connections.RemovePending();
+
+    ValueTask<SessionElsewhere> ISessionHost.ResumeElsewhereAsync(ServerSession session, User user, string token) =>
+        ResumeElsewhere?.Invoke(session, user, token) ?? ValueTask.FromResult(SessionElsewhere.Refused("the resume token is not valid"));
+
+    /// <summary>
+    /// For tests of a crash: the server vanishes as if its process had died. It stops listening and cuts every
+    /// connection abruptly; resumable sessions end here without their users leaving (no receiver is told), so what
+    /// is above hears nothing. <see cref="StopAsync"/> may follow to free what is left.
+    /// </summary>
+    internal void Vanish()
+    {
+        _resumption?.Vanish();
+        _stopping.Cancel();
+        _listener?.Dispose();
+        foreach (ServerSession session in _connections.Sessions)
+        {
+            session.Transport.Abort("the server vanished");
+        }
+    }
 
     private async Task AcceptAsync(Listener listener)
     {

@@ -8,6 +8,23 @@ internal interface ISessionHost
 
     /// <summary>Called when <paramref name="session"/> has resumed a dropped session: it has finished logging in, with the receiver it took over.</summary>
     void Resumed(ServerSession session);
+
+    /// <summary>
+    /// A login asked to resume a session whose token this server does not know: the host may find it elsewhere (a
+    /// cluster's other gateway, after the one holding it died) and hand it here. The credentials were accepted as
+    /// <paramref name="user"/>; <paramref name="token"/> is the client's (never logged).
+    /// </summary>
+    ValueTask<SessionElsewhere> ResumeElsewhereAsync(ServerSession session, User user, string token);
+}
+
+/// <summary>
+/// What a host found for a resume token this server does not know: a session taken over from elsewhere (what
+/// receives its messages, how many of the client's messages were handled, and the frames the client may not have
+/// handled, after frame number <see cref="Acknowledged"/>), or why not.
+/// </summary>
+internal sealed record SessionElsewhere(ISessionReceiver? Receiver, long Received, long Acknowledged, byte[]? Frames, string? Refusal)
+{
+    public static SessionElsewhere Refused(string reason) => new(null, 0, 0, null, reason);
 }
 
 /// <summary>Receives one logged-in session's messages, in order, on its receive loop.</summary>

@@ -14,6 +14,9 @@ internal sealed class ResumableSessions
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ResumableSession> _byToken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Reason, long At)> _ended = new(StringComparer.Ordinal);
+
+    /// <summary>Tokens a connection is looking for elsewhere (<see cref="TryBeginAdoption"/>), with what completes when it is done.</summary>
+    private readonly Dictionary<string, TaskCompletionSource> _adopting = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -25,6 +28,9 @@ internal sealed class ResumableSessions
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>The refusal of a token this server has never known (the host may look for it elsewhere).</summary>
+    public const string UnknownToken = "resume refused: the resume token is not valid";
 
     public TimeSpan GracePeriod { get; }
 
@@ -59,6 +65,125 @@ internal sealed class ResumableSessions
         }
 
         return resumable;
+    }
+
+    /// <summary>
+    /// Begins looking for <paramref name="token"/>'s session elsewhere: true, with what to pass to
+    /// <see cref="EndAdoption"/>; false if another connection is doing so, with what completes when it is done.
+    /// </summary>
+    public bool TryBeginAdoption(string token, out Task? underWay, out TaskCompletionSource? mine)
+    {
+        lock (_lock)
+        {
+            if (_adopting.TryGetValue(token, out TaskCompletionSource? other))
+            {
+                (underWay, mine) = (other.Task, null);
+                return false;
+            }
+
+            mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _adopting.Add(token, mine);
+            underWay = null;
+            return true;
+        }
+    }
+
+    /// <summary>The look for <paramref name="token"/>'s session elsewhere is over (adopted or not).</summary>
+    public void EndAdoption(string token, TaskCompletionSource mine)
+    {
+        lock (_lock)
+        {
+            if (_adopting.TryGetValue(token, out TaskCompletionSource? current) && ReferenceEquals(current, mine))
+            {
+                _adopting.Remove(token);
+            }
+        }
+
+        mine.TrySetResult();
+    }
+
+    /// <summary>
+    /// A session this server did not hold, taken over from elsewhere (<see cref="SessionElsewhere"/>), for
+    /// <paramref name="session"/> to resume: its log continues the numbering the client knows, with the frames the
+    /// client may not have handled. Null if the token names a session here already, or the frames break the log's
+    /// bound (the reason is in <paramref name="refusal"/>).
+    /// </summary>
+    public ResumableSession? Adopt(string token, User user, ServerSession session, SessionElsewhere found, out string? refusal)
+    {
+        var resumable = new ResumableSession(user, session, MaxUnacknowledgedBytes, OnBroken)
+        {
+            Token = token,
+            Receiver = found.Receiver,
+            State = ResumableSession.Phase.Resuming,
+            Resumer = session,
+        };
+        resumable.Outgoing.StartAt(found.Acknowledged);
+        if (found.Frames is null || !resumable.Outgoing.AppendFrames(found.Frames))
+        {
+            refusal = "the session could not be kept: " + (resumable.Outgoing.BrokenReason ?? "its messages were lost");
+            return null;
+        }
+
+        resumable.ContinueFrom(found.Received);
+        lock (_lock)
+        {
+            if (!_byToken.TryAdd(token, resumable))
+            {
+                refusal = "another connection is resuming the session";
+                return null;
+            }
+
+            _ended.Remove(token);
+        }
+
+        refusal = null;
+        SessionLog.SessionAdopted(_logger, session.Id, user.Name, found.Acknowledged, resumable.Outgoing.Sent, found.Received);
+        return resumable;
+    }
+
+    /// <summary>
+    /// Another server took the session over (the client resumed there): it ends here without its user leaving (the
+    /// user goes on elsewhere). Returns whether this call ended it.
+    /// </summary>
+    public bool HandOff(ResumableSession resumable, string reason)
+    {
+        lock (_lock)
+        {
+            if (resumable.State == ResumableSession.Phase.Ended)
+            {
+                return false;
+            }
+
+            resumable.State = ResumableSession.Phase.Ended;
+            resumable.EndReason = reason;
+            resumable.Grace?.Dispose();
+            resumable.Grace = null;
+            _byToken.Remove(resumable.Token);
+            ForgetOldEndsLocked();
+            _ended[resumable.Token] = (reason, _time.GetTimestamp());
+            resumable.Outgoing.Close();
+        }
+
+        SessionLog.SessionHandedOff(_logger, resumable.Current.Id, resumable.User.Name, reason);
+        return true;
+    }
+
+    /// <summary>The server vanishes (tests of a crash): every session ends here, and no one above is told.</summary>
+    public void Vanish()
+    {
+        lock (_lock)
+        {
+            foreach (ResumableSession resumable in _byToken.Values)
+            {
+                resumable.State = ResumableSession.Phase.Ended;
+                resumable.EndReason = "the server vanished";
+                resumable.Grace?.Dispose();
+                resumable.Grace = null;
+                resumable.Outgoing.Close();
+            }
+
+            _byToken.Clear();
+        }
     }
 
     /// <summary>
@@ -130,7 +255,7 @@ internal sealed class ResumableSessions
             {
                 refusal = _ended.TryGetValue(token, out var ended)
                     ? "resume refused: " + ended.Reason
-                    : "resume refused: the resume token is not valid";
+                    : UnknownToken;
                 return null;
             }
 

@@ -26,6 +26,16 @@ internal abstract class SequencedDelivery
 
     public void CountReceived(int count) => Volatile.Write(ref _received, _received + count);
 
+    /// <summary>
+    /// A session taken over from elsewhere: <paramref name="received"/> of the peer's messages were handled there
+    /// (the peer is told so when the session resumes, so it needs no acknowledgement of them). Before any receive.
+    /// </summary>
+    public void ContinueFrom(long received)
+    {
+        Volatile.Write(ref _received, received);
+        Volatile.Write(ref _acknowledgedToPeer, received);
+    }
+
     /// <summary>The count to acknowledge now, or -1 when the peer already knows it (or no more than <paramref name="atLeast"/> new).</summary>
     public long TakeAcknowledgement(long atLeast)
     {

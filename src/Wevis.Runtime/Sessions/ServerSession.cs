@@ -448,10 +448,52 @@ internal sealed class ServerSession : IMessageBatchHandler
         // Set now: this connection holds the user's place from here on (a later resume of the same session, whose
         // client gave up on this one, may take it over: GiveBackPlace), and gives it back when it ends or is refused.
         _user = user;
-        if (resumption.Find(request.Token, user.Name, out string? refusal) is not { } resumable)
+        string? refusal;
+        ResumableSession? resumable;
+        for (int attempt = 0; ; attempt++)
         {
-            RefuseResume(user, refusal!);
-            return;
+            if ((resumable = resumption.Find(request.Token, user.Name, out refusal)) is not null)
+            {
+                break;
+            }
+
+            if (!ReferenceEquals(refusal, ResumableSessions.UnknownToken))
+            {
+                RefuseResume(user, refusal!);
+                return;
+            }
+
+            // Not a session of this server's: it may be held elsewhere (a cluster gateway that died, say). One
+            // connection at a time looks for a token; another (the client gave up on the first) waits for it, then
+            // finds the session here if the first took it over.
+            if (resumption.TryBeginAdoption(request.Token, out Task? underWay, out TaskCompletionSource? mine))
+            {
+                try
+                {
+                    await ResumeElsewhereAsync(user, request, resumption).ConfigureAwait(false);
+                }
+                finally
+                {
+                    resumption.EndAdoption(request.Token, mine!);
+                }
+
+                return;
+            }
+
+            try
+            {
+                if (attempt > 0)
+                {
+                    throw new TimeoutException();
+                }
+
+                await underWay!.WaitAsync(_login.Timeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                RefuseResume(user, "resume refused: another connection is resuming the session");
+                return;
+            }
         }
 
         if (!await resumable.ResumeGate.WaitAsync(_login.Timeout, CancellationToken.None).ConfigureAwait(false))
@@ -518,6 +560,84 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
 
         await _receiver!.ResumedAsync(this, wasDropped).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Resumes a session this server did not hold: the host finds it (and takes it over from where it was), then
+    /// it goes on here as if it had always been here: the client is told how many of its messages were handled,
+    /// and what it has not handled is replayed with the numbers it expects.
+    /// </summary>
+    private async ValueTask ResumeElsewhereAsync(User user, Resume request, ResumableSessions resumption)
+    {
+        SessionElsewhere found;
+        try
+        {
+            found = await _host.ResumeElsewhereAsync(this, user, request.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A clear refusal, not a crash: the client is told, the log says which failure.
+            RefuseResume(user, $"resume refused: the session could not be found elsewhere ({ex.GetType().Name}: {ex.Message})");
+            return;
+        }
+
+        if (found.Receiver is not { } receiver)
+        {
+            RefuseResume(user, found.Refusal is { } why ? "resume refused: " + why : ResumableSessions.UnknownToken);
+            return;
+        }
+
+        ResumableSession? adopted = resumption.Adopt(request.Token, user, this, found, out string? refusal);
+        if (adopted is null || !adopted.Outgoing.CanReplayFrom(request.Received))
+        {
+            refusal ??= $"the client says it handled {request.Received} messages; the session can replay from {adopted!.Outgoing.Acknowledged} to {adopted.Outgoing.Sent}";
+            if (adopted is not null)
+            {
+                resumption.EndLater(adopted, refusal);
+            }
+            else
+            {
+                // Taken over, but it cannot go on: the user leaves where they were.
+                await receiver.EndAsync().ConfigureAwait(false);
+            }
+
+            RefuseResume(user, "resume refused: " + refusal);
+            return;
+        }
+
+        _resumable = adopted;
+        _receiver = receiver;
+        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+        Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
+        Transport.TrySend(new LoginAccepted());
+        Transport.Replay(adopted.Outgoing, request.Received);
+        resumption.Resumed(adopted, this);
+        _host.Resumed(this);
+        Volatile.Write(ref _state, (int)State.LoggedIn);
+        await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The session this connection carries was taken over elsewhere (the client resumed at another server): it ends
+    /// here without the user leaving, and this connection, if still open, is cut. False if it had ended already.
+    /// </summary>
+    internal bool HandOff(string reason)
+    {
+        if (_resumable is not { } resumable || _resumption is not { } resumption || !resumption.HandOff(resumable, reason))
+        {
+            return false;
+        }
+
+        if (ReferenceEquals(resumable.Current, this))
+        {
+            Transport.Abort(reason);
+        }
+        else
+        {
+            resumable.Current.Transport.Abort(reason);
+        }
+
+        return true;
     }
 
     private void RefuseResume(User user, string reason)

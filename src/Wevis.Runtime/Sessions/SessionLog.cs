@@ -41,4 +41,10 @@ internal static partial class SessionLog
 
     [LoggerMessage(28, LogLevel.Warning, "The session of {User} (connection #{ConnectionId}) can no longer be resumed: {Reason}")]
     public static partial void CannotResume(ILogger logger, long connectionId, string user, string reason);
+
+    [LoggerMessage(29, LogLevel.Information, "Connection #{ConnectionId} took over the session of {User} from elsewhere (another gateway); it continues after message {Acknowledged}, {Sent} sent, {Received} received")]
+    public static partial void SessionAdopted(ILogger logger, long connectionId, string user, long acknowledged, long sent, long received);
+
+    [LoggerMessage(41, LogLevel.Information, "The session of {User} (connection #{ConnectionId}) was taken over elsewhere and ends here without a leave: {Reason}")]
+    public static partial void SessionHandedOff(ILogger logger, long connectionId, string user, string reason);
 }

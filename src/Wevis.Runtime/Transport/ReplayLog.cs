@@ -204,6 +204,107 @@ internal sealed class ReplayLog
         }
     }
 
+    /// <summary>
+    /// Makes a fresh log continue a session's numbering: the frames up to <paramref name="sequence"/> count as sent
+    /// and acknowledged (another server, or room, holds or held them). Call before anything is appended.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The log has had frames already.</exception>
+    public void StartAt(long sequence)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        lock (_lock)
+        {
+            if (_sent != 0 || _live is not null)
+            {
+                throw new InvalidOperationException("Only a fresh replay log can start at another sequence number.");
+            }
+
+            _sent = sequence;
+            _acknowledged = sequence;
+            _trimmed = sequence;
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="frames"/> (whole frames, prefixes included, one after another), numbered after what
+    /// was sent: how a session adopted from elsewhere gets the frames its peer may not have handled. Call only while
+    /// no queue is live (before the log is replayed into one). Returns false if they broke the log (over its bound).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="frames"/> ends in the middle of a frame.</exception>
+    public bool AppendFrames(ReadOnlySpan<byte> frames)
+    {
+        bool broke = false;
+        lock (_lock)
+        {
+            while (!frames.IsEmpty)
+            {
+                int length = frames.Length >= FrameReader.HeaderSize ? FrameReader.HeaderSize + BinaryPrimitives.ReadInt32BigEndian(frames) : -1;
+                if (length < FrameReader.HeaderSize || length > frames.Length)
+                {
+                    throw new ArgumentException("The frames end in the middle of a frame.", nameof(frames));
+                }
+
+                broke |= AppendByWriter(frames[..length]);
+                frames = frames[length..];
+            }
+        }
+
+        if (broke)
+        {
+            _broken?.Invoke(this);
+        }
+
+        return BrokenReason is null;
+    }
+
+    /// <summary>
+    /// A copy of the frames after number <paramref name="sequence"/> (prefixes included), to hand the session on;
+    /// null if they are not all held (the log broke, or <paramref name="sequence"/> is before what was acknowledged
+    /// and dropped, or after what was sent). Call only while nothing is being appended (the session's owner makes
+    /// sure: the user is between rooms, or the room holds the lock its sends take).
+    /// </summary>
+    public byte[]? CopyAfter(long sequence)
+    {
+        lock (_lock)
+        {
+            if (BrokenReason is not null || sequence < _trimmed || sequence > _sent)
+            {
+                return null;
+            }
+
+            byte[] ring = _ring;
+            int start = _start;
+            int count = _count;
+            for (long frames = sequence - _trimmed; frames > 0 && count > 0; frames--)
+            {
+                int length = FrameReader.HeaderSize + ReadBodyLength(ring, start);
+                start += length;
+                if (start >= ring.Length)
+                {
+                    start -= ring.Length;
+                }
+
+                count -= length;
+            }
+
+            byte[] copy = new byte[count];
+            int first = Math.Min(count, ring.Length - start);
+            ring.AsSpan(start, first).CopyTo(copy);
+            ring.AsSpan(0, count - first).CopyTo(copy.AsSpan(first));
+            return copy;
+        }
+    }
+
+    /// <summary>
+    /// A copy of the frames the peer has not acknowledged, and in <paramref name="acknowledged"/> the number of the
+    /// last frame it has; null if the log broke. Same caller's rule as <see cref="CopyAfter"/>.
+    /// </summary>
+    public byte[]? CopyUnacknowledged(out long acknowledged)
+    {
+        acknowledged = Acknowledged;
+        return CopyAfter(acknowledged);
+    }
+
     /// <summary>Whether <paramref name="peerReceived"/> can be replayed from: not before what was acknowledged, not after what was sent.</summary>
     public bool CanReplayFrom(long peerReceived) =>
         BrokenReason is null && !Volatile.Read(ref _closed) && peerReceived >= Acknowledged && peerReceived <= Sent;
@@ -307,11 +408,15 @@ internal sealed class ReplayLog
     {
         int size = Math.Max(needed, Math.Max(4096, _ring.Length * 2));
         byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(size, Math.Max(needed, MaxBytes)));
-        int first = Math.Min(_count, _ring.Length - _start);
+        int count = _count;
+        int first = Math.Min(count, _ring.Length - _start);
         _ring.AsSpan(_start, first).CopyTo(grown);
-        _ring.AsSpan(0, _count - first).CopyTo(grown.AsSpan(first));
+        _ring.AsSpan(0, count - first).CopyTo(grown.AsSpan(first));
+
+        // Letting the old ring go empties the log: what was held, now at the start of the new ring, is put back.
         ReleaseByWriter();
         _ring = grown;
+        Volatile.Write(ref _count, count);
     }
 
     /// <summary>The writer lets the ring go (only the writer returns it to the pool: nobody else writes into it).</summary>

@@ -88,12 +88,109 @@ public class ReplayLogTests
         Assert.Equal("nothing sent was acknowledged within 60 s", state.Outgoing.BrokenReason);
     }
 
+    [Fact]
+    public void FramesHeldWhenTheRingGrowsAreKept()
+    {
+        // No acknowledgement at all: the ring grows several times (from 4 KiB), each time with frames in it, some
+        // wrapped around its end.
+        var log = new ReplayLog(1024 * 1024);
+        for (int i = 0; i < 10; i++)
+        {
+            log.Append(Frame(i, 300));
+        }
+
+        Assert.True(log.Acknowledge(6));
+        for (int i = 10; i < 200; i++)
+        {
+            log.Append(Frame(i, 100 + (i % 7 * 50)));
+        }
+
+        Assert.Equal(Enumerable.Range(6, 194), Numbers(log.CopyAfter(6)!));
+        Assert.Equal(Enumerable.Range(6, 194), Replay(log, 6));
+    }
+
+    [Fact]
+    public void ALogHandedOnContinuesTheNumberingAndReplaysWhatThePeerHasNotHandled()
+    {
+        // The first holder: 40 frames sent across the ring's end, the peer has acknowledged 25 of them.
+        var first = new ReplayLog(1024 * 1024);
+        for (int i = 0; i < 40; i++)
+        {
+            first.Append(Frame(i, i * 7 % 200));
+        }
+
+        Assert.True(first.Acknowledge(25));
+        byte[] tail = first.CopyUnacknowledged(out long acknowledged)!;
+        Assert.Equal(25, acknowledged);
+
+        // The next holder starts at the acknowledged count, takes the tail, and goes on numbering after it.
+        var adopted = new ReplayLog(1024 * 1024);
+        adopted.StartAt(acknowledged);
+        Assert.True(adopted.AppendFrames(tail));
+        Assert.Equal(40, adopted.Sent);
+        adopted.Append(Frame(40, 3));
+        Assert.False(adopted.CanReplayFrom(24));
+        Assert.True(adopted.CanReplayFrom(25));
+
+        // The peer had handled 31 (more than it acknowledged): the replay starts after them, in order.
+        Assert.Equal(Enumerable.Range(31, 10), Replay(adopted, 31));
+    }
+
+    [Fact]
+    public void CopyAfterSkipsAcknowledgedFramesNotYetDroppedAndRefusesWhatItDoesNotHold()
+    {
+        var log = new ReplayLog(1024 * 1024);
+        log.StartAt(100);
+        for (int i = 100; i < 110; i++)
+        {
+            log.Append(Frame(i, 5));
+        }
+
+        // Acknowledged, but not dropped until the next append: still skipped.
+        Assert.True(log.Acknowledge(104));
+        Assert.Equal(Enumerable.Range(106, 4), Numbers(log.CopyAfter(106)!));
+        Assert.Equal(Enumerable.Range(104, 6), Numbers(log.CopyUnacknowledged(out long acknowledged)!));
+        Assert.Equal(104, acknowledged);
+        Assert.Empty(log.CopyAfter(110)!);
+        Assert.Null(log.CopyAfter(99));
+        Assert.Null(log.CopyAfter(111));
+        Assert.Throws<InvalidOperationException>(() => log.StartAt(5));
+    }
+
+    [Fact]
+    public void FramesHandedOnOverTheBoundBreakTheAdoptingLog()
+    {
+        int broken = 0;
+        var log = new ReplayLog(100, _ => broken++);
+        log.StartAt(7);
+        byte[] frames = [.. Frame(7, 50), .. Frame(8, 50)];
+
+        Assert.False(log.AppendFrames(frames));
+        Assert.Equal(1, broken);
+        Assert.Equal(9, log.Sent);
+        Assert.Null(log.CopyUnacknowledged(out _));
+        Assert.Throws<ArgumentException>(() => new ReplayLog(1000).AppendFrames(Frame(0, 10).AsSpan(0, 9)));
+    }
+
     private static byte[] Frame(int number, int padding)
     {
         byte[] frame = new byte[FrameReader.HeaderSize + 4 + padding];
         BinaryPrimitives.WriteInt32BigEndian(frame, 4 + padding);
         BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(FrameReader.HeaderSize), number);
         return frame;
+    }
+
+    private static List<int> Numbers(byte[] all)
+    {
+        var numbers = new List<int>();
+        for (int at = 0; at < all.Length;)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(all.AsSpan(at));
+            numbers.Add(BinaryPrimitives.ReadInt32BigEndian(all.AsSpan(at + FrameReader.HeaderSize)));
+            at += FrameReader.HeaderSize + length;
+        }
+
+        return numbers;
     }
 
     private static List<int> Replay(ReplayLog log, long from)

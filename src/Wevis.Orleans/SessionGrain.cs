@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Wevis.Orleans;
+
+/// <summary>
+/// A resumable session's record on the cluster (see <see cref="ISessionGrain"/>): what a gateway needs to resume it
+/// after the gateway that held it died. It holds no frames and no counts (the user's room keeps what the client has
+/// not acknowledged, and how many of the client's messages it handled), so it changes only when the user changes
+/// rooms.
+/// </summary>
+/// <remarks>
+/// With a state store (<see cref="WevisClusterOptions.StateStorage"/> or <see cref="WevisClusterOptions.StateStore"/>)
+/// the record is saved at each change, so it outlives this grain's silo; without one it lives in memory only, and a
+/// session whose grain died with its silo cannot be resumed at another gateway. Kept active while its silo lives:
+/// collecting it when idle would lose the record (without a store) or cost a read at the worst moment (a resume).
+/// A token no session has (a guess) finds an empty grain, which is let go at once. Placed on a silo other than the
+/// gateway that activates it (<see cref="AwayFromCallerPlacement"/>): the record is for when that gateway dies.
+/// </remarks>
+[AwayFromCallerPlacement]
+[CollectionAgeLimit(AlwaysActive = true)]
+internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
+{
+    private SavedSession? _session;
+    private IGatewayObserver? _gateway;
+
+    private string StoreKey => "wevis-session/" + this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (node.StateStore is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            if (await store.ReadAsync(StoreKey, cancellationToken) is { } bytes)
+            {
+                _session = JsonSerializer.Deserialize<SavedSession>(bytes);
+            }
+        }
+        catch (Exception ex)
+        {
+            OrleansLog.SessionRecordFailed(node.Logger, ex, _session?.Name ?? "a user");
+        }
+    }
+
+    public async Task Register(byte[] verifier, ClusterUser user, string room, string type)
+    {
+        _session = new SavedSession(user.Name, Convert.ToBase64String(verifier), room, type, user.GatewayId, user.Session);
+        _gateway = user.Gateway;
+        await SaveAsync();
+    }
+
+    public async Task Moved(string room, string type)
+    {
+        if (_session is { } session)
+        {
+            _session = session with { Room = room, Type = type };
+            await SaveAsync();
+        }
+    }
+
+    public Task<SessionClaim> Claim(byte[] verifier, string userName)
+    {
+        if (_session is not { } session || !SessionKeys.Matches(Convert.FromBase64String(session.Verifier), verifier))
+        {
+            // A guessed or expired token: nothing here to keep active.
+            if (_session is null)
+            {
+                DeactivateOnIdle();
+            }
+
+            return Task.FromResult(Refused("the resume token is not valid"));
+        }
+
+        if (!string.Equals(session.Name, userName, StringComparison.Ordinal))
+        {
+            return Task.FromResult(Refused("the resume token belongs to another user's session"));
+        }
+
+        return Task.FromResult(new SessionClaim(null, session.Room, session.Type, session.GatewayId, session.Session, _gateway));
+    }
+
+    public async Task HeldBy(ClusterUser by)
+    {
+        if (_session is { } session)
+        {
+            _session = session with { GatewayId = by.GatewayId, Session = by.Session };
+            _gateway = by.Gateway;
+            await SaveAsync();
+        }
+    }
+
+    public async Task End(string gatewayId, long session)
+    {
+        if (_session is not { } saved || saved.GatewayId != gatewayId || saved.Session != session)
+        {
+            // Claimed by another gateway since (or never known): not this ending's to forget.
+            return;
+        }
+
+        _session = null;
+        _gateway = null;
+        DeactivateOnIdle();
+        if (node.StateStore is { } store)
+        {
+            try
+            {
+                await store.ClearAsync(StoreKey);
+            }
+            catch (Exception ex)
+            {
+                OrleansLog.SessionRecordFailed(node.Logger, ex, _session?.Name ?? "a user");
+            }
+        }
+    }
+
+    private static SessionClaim Refused(string reason) => new(reason, null, null, null, 0, null);
+
+    private async Task SaveAsync()
+    {
+        if (node.StateStore is not { } store || _session is not { } session)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.WriteAsync(StoreKey, JsonSerializer.SerializeToUtf8Bytes(session));
+        }
+        catch (Exception ex)
+        {
+            // The session goes on; only a resume after this grain's silo dies depends on the saved record.
+            OrleansLog.SessionRecordFailed(node.Logger, ex, _session?.Name ?? "a user");
+        }
+    }
+
+    /// <summary>The saved record: the verifier as base64, never the token.</summary>
+    internal sealed record SavedSession(string Name, string Verifier, string? Room, string? Type, string GatewayId, long Session);
+}

@@ -1,0 +1,104 @@
+using Wevis.Protocol;
+using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Sessions;
+
+namespace Wevis.Runtime.Tests.Resume;
+
+/// <summary>
+/// A resume token the server does not know, which its host finds elsewhere (as a cluster gateway does for a session
+/// whose gateway died): the session is adopted with the counts and frames the host hands over, and continues the
+/// numbering the client expects.
+/// </summary>
+public class ResumeElsewhereTests
+{
+    private const string Token = "ElsewhereTokenAAAAAAAA";
+
+    [Fact]
+    public async Task ASessionFoundElsewhereIsAdoptedOnceAndASecondConnectionWaitsThenResumesItHere()
+    {
+        // Two connections of the user at once (the first, abandoned by its client, has not closed yet).
+        await using TestServer server = await ResumeExchange.StartServerAsync(new ResumeRoom(), o => o.MaxConnectionsPerUser = 2);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiver = new Receiver();
+        int calls = 0;
+        server.Server.ResumeElsewhere = async (session, user, token) =>
+        {
+            Interlocked.Increment(ref calls);
+            Assert.Equal(Token, token);
+            await release.Task;
+
+            // Elsewhere, 3 of the client's messages were handled; frames 6 and 7 were sent after the 5 it acknowledged.
+            byte[] frames = [.. RawPeer.Frame(new JoinRefused(6, "six")), .. RawPeer.Frame(new JoinRefused(7, "seven"))];
+            return new SessionElsewhere(receiver, 3, 5, frames, null);
+        };
+
+        // The first connection's look takes a while; the client gives up on it and tries again meanwhile.
+        using RawPeer first = await StartResumeAsync(server, received: 6);
+        using RawPeer second = await StartResumeAsync(server, received: 6);
+        await Task.Delay(200);
+        release.SetResult();
+
+        // The first adopts it: told 3 handled, then frame 7 (the client had 6).
+        Assert.Equal(new Resumed(Token, 3), await first.ReceiveAsync());
+        Assert.IsType<LoginAccepted>(await first.ReceiveAsync());
+        Assert.Equal(new JoinRefused(7, "seven"), await first.ReceiveAsync());
+
+        // The second waited, then found the session here and resumed it, taking it from the first.
+        Assert.Equal(new Resumed(Token, 3), await second.ReceiveAsync());
+        Assert.IsType<LoginAccepted>(await second.ReceiveAsync());
+        Assert.Equal(new JoinRefused(7, "seven"), await second.ReceiveAsync());
+        Assert.Equal(1, Volatile.Read(ref calls));
+        Assert.Equal(0, Volatile.Read(ref receiver.Ends));
+        Assert.Contains(server.Log.Entries, e => e.EventId.Id == 29);
+    }
+
+    [Fact]
+    public async Task AClientThatHandledMoreThanTheFramesHandedOverIsRefusedAndTheUserLeaves()
+    {
+        await using TestServer server = await ResumeExchange.StartServerAsync(new ResumeRoom());
+        var receiver = new Receiver();
+        server.Server.ResumeElsewhere = (session, user, token) =>
+            ValueTask.FromResult(new SessionElsewhere(receiver, 0, 5, RawPeer.Frame(new JoinRefused(6, "six")), null));
+
+        using RawPeer peer = await StartResumeAsync(server, received: 9);
+        IMessage? answer = await peer.ReceiveAsync();
+
+        Assert.Equal("resume refused: the client says it handled 9 messages; the session can replay from 5 to 6", Assert.IsType<LoginRejected>(answer).Reason);
+        await WaitUntilAsync(() => Volatile.Read(ref receiver.Ends) == 1);
+    }
+
+    private static async Task<RawPeer> StartResumeAsync(TestServer server, long received)
+    {
+        RawPeer peer = server.CreateRawPeer();
+        var welcome = (Welcome)(await peer.ReceiveAsync())!;
+        await peer.SendAsync(new Wevis.Protocol.Resume(Token, received));
+        await peer.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        return peer;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 10_000;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>What receives an adopted session's messages: here, nothing but counts.</summary>
+    private sealed class Receiver : ISessionReceiver
+    {
+        public int Ends;
+
+        public ValueTask EnterAsync() => ValueTask.CompletedTask;
+
+        public ValueTask ReceiveAsync(List<IMessage> messages, int start, int end) => ValueTask.CompletedTask;
+
+        public ValueTask EndAsync()
+        {
+            Interlocked.Increment(ref Ends);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
