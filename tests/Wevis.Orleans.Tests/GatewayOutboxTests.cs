@@ -252,5 +252,7 @@ public sealed class GatewayOutboxTests
 
             await _released.Task;
         }
+
+        public Task HandOver(long session) => Task.CompletedTask;
     }
 }
