@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Orleans.Runtime;
 
 namespace Wevis.Orleans;
@@ -8,30 +7,9 @@ namespace Wevis.Orleans;
 /// it (they report themselves again from a live silo), and this node's rooms report themselves again, in case a
 /// type grain died with the silo and came back empty.
 /// </summary>
-internal sealed class DirectoryDeathWatch(IClusterMembershipService membership, NodeRooms node) : BackgroundService
+internal sealed class DirectoryDeathWatch(IClusterMembershipService membership, NodeRooms node) : DeadSiloWatch(membership)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        HashSet<SiloAddress> dead = [];
-        try
-        {
-            await foreach (ClusterMembershipSnapshot snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken).ConfigureAwait(false))
-            {
-                foreach (ClusterMember member in snapshot.Members.Values)
-                {
-                    if (member.Status == SiloStatus.Dead && dead.Add(member.SiloAddress))
-                    {
-                        await OnDeadAsync(member.SiloAddress.ToParsableString()).ConfigureAwait(false);
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task OnDeadAsync(string silo)
+    protected override async Task OnDeadAsync(string silo)
     {
         node.ListAllAgain();
         try

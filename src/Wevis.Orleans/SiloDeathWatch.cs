@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Orleans.Runtime;
 
 namespace Wevis.Orleans;
@@ -9,30 +8,9 @@ namespace Wevis.Orleans;
 /// the resume grace period (they may resume at another gateway), and this gateway's users whose room was on the
 /// dead silo are entered again into it, restarted on a live node (with its saved state, if it is persistent).
 /// </summary>
-internal sealed class SiloDeathWatch(IClusterMembershipService membership, NodeRooms node, WevisGateway gateway) : BackgroundService
+internal sealed class SiloDeathWatch(IClusterMembershipService membership, NodeRooms node, WevisGateway gateway) : DeadSiloWatch(membership)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        HashSet<SiloAddress> dead = [];
-        try
-        {
-            await foreach (ClusterMembershipSnapshot snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken).ConfigureAwait(false))
-            {
-                foreach (ClusterMember member in snapshot.Members.Values)
-                {
-                    if (member.Status == SiloStatus.Dead && dead.Add(member.SiloAddress))
-                    {
-                        await OnDeadAsync(member.SiloAddress.ToParsableString()).ConfigureAwait(false);
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task OnDeadAsync(string silo)
+    protected override async Task OnDeadAsync(string silo)
     {
         OrleansLog.NodeDead(node.Logger, silo);
         List<Task> work = [];
