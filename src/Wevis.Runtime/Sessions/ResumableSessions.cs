@@ -154,14 +154,7 @@ internal sealed class ResumableSessions
                 return false;
             }
 
-            resumable.State = ResumableSession.Phase.Ended;
-            resumable.EndReason = reason;
-            resumable.Grace?.Dispose();
-            resumable.Grace = null;
-            _byToken.Remove(resumable.Token);
-            ForgetOldEndsLocked();
-            _ended[resumable.Token] = (reason, _time.GetTimestamp());
-            resumable.Outgoing.Close();
+            EndLocked(resumable, reason);
         }
 
         SessionLog.SessionHandedOff(_logger, resumable.Current.Id, resumable.User.Name, reason);
@@ -315,6 +308,20 @@ internal sealed class ResumableSessions
         }
     }
 
+    /// <summary>Marks the session ended (under the lock): its token is forgotten, remembered as ended with its reason
+    /// for a while (so a late resume is told why), its grace timer stopped and its replay log closed.</summary>
+    private void EndLocked(ResumableSession resumable, string reason)
+    {
+        resumable.State = ResumableSession.Phase.Ended;
+        resumable.EndReason = reason;
+        resumable.Grace?.Dispose();
+        resumable.Grace = null;
+        _byToken.Remove(resumable.Token);
+        ForgetOldEndsLocked();
+        _ended[resumable.Token] = (reason, _time.GetTimestamp());
+        resumable.Outgoing.Close();
+    }
+
     /// <summary>Ends the session, once; returns whether this call did (the caller then lets the user leave).</summary>
     public bool TryEnd(ResumableSession resumable, string reason)
     {
@@ -326,14 +333,7 @@ internal sealed class ResumableSessions
             }
 
             bool wasDropped = resumable.State == ResumableSession.Phase.Dropped;
-            resumable.State = ResumableSession.Phase.Ended;
-            resumable.EndReason = reason;
-            resumable.Grace?.Dispose();
-            resumable.Grace = null;
-            _byToken.Remove(resumable.Token);
-            ForgetOldEndsLocked();
-            _ended[resumable.Token] = (reason, _time.GetTimestamp());
-            resumable.Outgoing.Close();
+            EndLocked(resumable, reason);
             if (wasDropped)
             {
                 SessionLog.SessionEnded(_logger, resumable.Current.Id, resumable.User.Name, reason);

@@ -275,17 +275,7 @@ internal sealed class ReplayLog
             byte[] ring = _ring;
             int start = _start;
             int count = _count;
-            for (long frames = sequence - _trimmed; frames > 0 && count > 0; frames--)
-            {
-                int length = FrameReader.HeaderSize + ReadBodyLength(ring, start);
-                start += length;
-                if (start >= ring.Length)
-                {
-                    start -= ring.Length;
-                }
-
-                count -= length;
-            }
+            SkipFrames(ring, ref start, ref count, sequence - _trimmed);
 
             byte[] copy = new byte[count];
             int first = Math.Min(count, ring.Length - start);
@@ -370,7 +360,19 @@ internal sealed class ReplayLog
         byte[] ring = _ring;
         int start = _start;
         int count = _count;
-        for (long frames = acknowledged - _trimmed; frames > 0 && count > 0; frames--)
+        SkipFrames(ring, ref start, ref count, acknowledged - _trimmed);
+
+        _trimmed = acknowledged;
+        _start = count == 0 ? 0 : start;
+        Volatile.Write(ref _count, count);
+    }
+
+    /// <summary>The body length in the prefix of the frame at <paramref name="start"/>, which may wrap around the ring's end.</summary>
+    /// <summary>Moves <paramref name="start"/> past <paramref name="frames"/> whole frames of the ring (wrapping), and
+    /// <paramref name="count"/> down by their bytes; stops early when the bytes run out.</summary>
+    private static void SkipFrames(byte[] ring, ref int start, ref int count, long frames)
+    {
+        for (; frames > 0 && count > 0; frames--)
         {
             int length = FrameReader.HeaderSize + ReadBodyLength(ring, start);
             start += length;
@@ -381,13 +383,8 @@ internal sealed class ReplayLog
 
             count -= length;
         }
-
-        _trimmed = acknowledged;
-        _start = count == 0 ? 0 : start;
-        Volatile.Write(ref _count, count);
     }
 
-    /// <summary>The body length in the prefix of the frame at <paramref name="start"/>, which may wrap around the ring's end.</summary>
     private static int ReadBodyLength(byte[] ring, int start)
     {
         if (start + FrameReader.HeaderSize <= ring.Length)
