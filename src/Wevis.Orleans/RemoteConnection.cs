@@ -51,6 +51,12 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <summary>Lets a held user leave when the grace period runs out.</summary>
     public ITimer? Grace { get; set; }
 
+    /// <summary>
+    /// The identity (gateway, session) the user had before their last takeover: a second resume of the session that
+    /// still names it is told the session resumed elsewhere, even after that gateway's death is known.
+    /// </summary>
+    public (string Gateway, long Session)? TakenFrom { get; set; }
+
     public override long Id => ClusterUser.Session;
 
     public override User User => _user;

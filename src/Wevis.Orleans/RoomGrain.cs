@@ -332,11 +332,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             _users.TryGetValue(key, out connection);
             if (connection is null)
             {
-                return new TakeOverResult(
-                    _movedAway.ContainsKey(key) ? "the session was moving between rooms" : $"the session is no longer in room {Id}",
-                    0,
-                    0,
-                    null);
+                return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
             }
         }
 
@@ -348,7 +344,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             {
                 if (!_users.TryGetValue(key, out RemoteConnection? current) || !ReferenceEquals(current, connection))
                 {
-                    return new TakeOverResult($"the session is no longer in room {Id}", 0, 0, null);
+                    // Another resume of the same session (at another gateway) took it while this one waited.
+                    return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
                 }
             }
 
@@ -362,6 +359,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 _users.Remove(key);
                 _users[(by.GatewayId, by.Session)] = connection;
                 _takenOver.Add(key);
+                connection.TakenFrom = key;
             }
 
             connection.Grace?.Dispose();
@@ -381,6 +379,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             connection.Deliveries.Release();
         }
     }
+
+    /// <summary>Why a takeover of the session <paramref name="key"/> (no longer here under that identity) is refused; under the lock.</summary>
+    private string NotHereRefusal((string Gateway, long Session) key) =>
+        _takenOver.Contains(key) || _users.Values.Any(c => c.TakenFrom == key) ? TakenOverRefusal
+        : _movedAway.ContainsKey(key) ? "the session was moving between rooms"
+        : $"the session is no longer in room {Id}";
 
     public async Task SendToUser(ClusterUser user, byte[] frame, long handled)
     {

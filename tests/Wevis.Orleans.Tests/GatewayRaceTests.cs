@@ -1,0 +1,247 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Wevis.Orleans.Tests.Messages;
+using Wevis.Protocol;
+using Wevis.Serialization;
+using Wevis.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>
+/// Two gateways asked to resume the same session at once (a client that retried, or two copies of one token): one
+/// resume goes through, the other is refused; the room has the user once, and the one that resumed gets every frame
+/// once and in order.
+/// </summary>
+[Collection("cluster")]
+public sealed class GatewayRaceTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TwoResumesOfOneSessionAtTwoGatewaysAtOnceLetExactlyOneThroughWithEveryFrameOnceAndInOrder(bool deathKnownFirst)
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        InProcessSiloHandle doomed = cluster.Silos.First(s => s != roomHost);
+        InProcessSiloHandle[] racers = [.. cluster.Silos.Where(s => s != doomed)];
+        string user = "race-" + Guid.NewGuid().ToString("N")[..8];
+
+        // A resumable session at the doomed gateway, in the numbered room: 60 messages sent, 40 replies read.
+        const int Sent = 60;
+        const int Read = 40;
+        const int Count = 200;
+        string token;
+        long received;
+        await using (RawSession first = await RawSession.ConnectAsync(cluster.PortOf(doomed)))
+        {
+            LoginAnswer login = await first.LoginAsync(user, string.Empty, 0);
+            Assert.Null(login.Refusal);
+            token = login.Token!;
+            await first.SendAsync(new JoinRoom(1, roomId));
+            while (await first.ReceiveAsync() is not RoomChanged changed || changed.Room != roomId)
+            {
+            }
+
+            for (int i = 0; i < Sent; i++)
+            {
+                await first.SendAsync(new Numbered(i));
+            }
+
+            for (int i = 0; i < Read; i++)
+            {
+                Assert.Equal(new NumberedReply(i), await first.ReceiveAsync());
+            }
+
+            // Sure the room had handled all 60 before the crash (its replies are on their way): a known start.
+            await WaitUntilAsync(() => Volatile.Read(ref NumberedLedger.For(user).Next) == Sent);
+            received = first.Received;
+
+            doomed.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+        }
+
+        Task killing = cluster.Cluster.KillSiloAsync(doomed);
+        NumberedLedger ledger = NumberedLedger.For(user);
+        if (deathKnownFirst)
+        {
+            // The room has heard of the death and holds the user as dropped (drop hook) when the resumes come.
+            await killing.Within(TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => Volatile.Read(ref ledger.Dropped) == 1);
+        }
+
+        // Two connections, one at each other gateway, present the token at the same moment.
+        await using RawSession a = await RawSession.ConnectAsync(cluster.PortOf(racers[0]));
+        await using RawSession b = await RawSession.ConnectAsync(cluster.PortOf(racers[1]));
+        LoginAnswer[] answers = await Task.WhenAll(a.LoginAsync(user, token, received), b.LoginAsync(user, token, received)).Within(TimeSpan.FromSeconds(60));
+        output.WriteLine($"a: {answers[0]}; b: {answers[1]}");
+
+        // Exactly one went through; the other was told why.
+        Assert.Single(answers, answer => answer.Refusal is null);
+        LoginAnswer refused = Assert.Single(answers, answer => answer.Refusal is not null);
+        Assert.Equal("resume refused: " + RoomGrain.TakenOverRefusal, refused.Refusal);
+        RawSession winner = answers[0].Refusal is null ? a : b;
+        RawSession loser = answers[0].Refusal is null ? b : a;
+        Assert.True(await loser.IsClosedAsync(), "the refused connection was left open");
+
+        // The room had handled all 60 messages (and the join): the winner is told so, and gets the 20 replies its
+        // client had not read, then the rest as it sends the rest; each once, in order, nothing else.
+        LoginAnswer won = answers[0].Refusal is null ? answers[0] : answers[1];
+        Assert.Equal(Sent + 1, won.Handled);
+        for (int i = Sent; i < Count; i++)
+        {
+            await winner.SendAsync(new Numbered(i));
+        }
+
+        for (int i = Read; i < Count; i++)
+        {
+            Assert.Equal(new NumberedReply(i), await winner.ReceiveAsync().Within(TimeSpan.FromSeconds(30)));
+        }
+
+        await killing.Within(TimeSpan.FromSeconds(30));
+
+        // The room handled each message once, has the user once, and they never left; the winner is still theirs.
+        Assert.Equal(Count, Volatile.Read(ref ledger.Next));
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+        if (deathKnownFirst)
+        {
+            // One drop, one resume: the loser ran no hook.
+            Assert.Equal(1, Volatile.Read(ref ledger.Dropped));
+            Assert.Equal(1, Volatile.Read(ref ledger.Resumed));
+        }
+
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(roomId).Info().Within())!.Count);
+        await winner.SendAsync(new Numbered(Count));
+        Assert.Equal(new NumberedReply(Count), await winner.ReceiveAsync().Within(TimeSpan.FromSeconds(30)));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 10_000;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>What a login with a resume request got: the token and the count of handled messages, or the refusal.</summary>
+    private sealed record LoginAnswer(string? Token, long Handled, string? Refusal);
+
+    /// <summary>
+    /// A client of a resumable session on a raw socket: the test says exactly when each message goes, and counts the
+    /// server's sequenced messages itself (acknowledging each, answering pings).
+    /// </summary>
+    private sealed class RawSession : IAsyncDisposable
+    {
+        private static readonly MessageRegistry Wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
+        private readonly Socket _socket;
+        private readonly NetworkStream _stream;
+        private readonly Welcome _welcome;
+
+        private RawSession(Socket socket, NetworkStream stream, Welcome welcome) => (_socket, _stream, _welcome) = (socket, stream, welcome);
+
+        /// <summary>The server's sequenced messages read so far, on this session's whole life.</summary>
+        public long Received { get; private set; }
+
+        public static async Task<RawSession> ConnectAsync(int port)
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(IPAddress.Loopback, port).Within();
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            var welcome = (Welcome)await ReadAsync(stream).Within();
+            return new RawSession(socket, stream, welcome);
+        }
+
+        /// <summary>Logs in asking for a resumable session (empty token) or to resume one, having read <paramref name="received"/> of its messages.</summary>
+        public async Task<LoginAnswer> LoginAsync(string user, string token, long received)
+        {
+            Received = received;
+            await WriteAsync(new Resume(token, received));
+            await WriteAsync(new Login(user, Credentials.Encrypt(WevisTestCluster.Password, _welcome.Salt), WevisTestCluster.Version, WevisRegistry.Messages.Fingerprint));
+            IMessage answer = await ReadAsync(_stream).Within(TimeSpan.FromSeconds(30));
+            if (answer is LoginRejected rejected)
+            {
+                return new LoginAnswer(null, 0, rejected.Reason);
+            }
+
+            var resumed = Assert.IsType<Resumed>(answer);
+            Assert.IsType<LoginAccepted>(await ReadAsync(_stream).Within());
+            return new LoginAnswer(resumed.Token, resumed.Received, null);
+        }
+
+        public Task SendAsync(IMessage message) => WriteAsync(message);
+
+        /// <summary>The server's next sequenced message (acknowledged at once); pings are answered, acknowledgements skipped.</summary>
+        public async Task<IMessage> ReceiveAsync()
+        {
+            while (true)
+            {
+                IMessage message = await ReadAsync(_stream).Within(TimeSpan.FromSeconds(30));
+                switch (message)
+                {
+                    case Ping:
+                        await WriteAsync(new Pong());
+                        continue;
+                    case Ack:
+                        continue;
+                    case Closing closing:
+                        throw new InvalidOperationException("the server closed the session: " + closing.Reason);
+                }
+
+                Received++;
+                await WriteAsync(new Ack(Received));
+                return message;
+            }
+        }
+
+        /// <summary>Whether the server closes the connection (within 10 s), reading past anything it sent first.</summary>
+        public async Task<bool> IsClosedAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    _ = await ReadAsync(_stream).WaitAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+            catch (Exception ex) when (ex is EndOfStreamException or IOException or SocketException)
+            {
+                return true;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stream.DisposeAsync();
+            _socket.Dispose();
+        }
+
+        private async Task WriteAsync(IMessage message)
+        {
+            byte[] body = MessageSerializer.ToBytes(message);
+            byte[] frame = new byte[4 + body.Length];
+            BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
+            body.CopyTo(frame, 4);
+            await _stream.WriteAsync(frame);
+        }
+
+        private static async Task<IMessage> ReadAsync(Stream stream)
+        {
+            byte[] head = new byte[4];
+            await stream.ReadExactlyAsync(head);
+            byte[] body = new byte[BinaryPrimitives.ReadInt32BigEndian(head)];
+            await stream.ReadExactlyAsync(body);
+            return MessageSerializer.Read(body, Wire);
+        }
+    }
+}
