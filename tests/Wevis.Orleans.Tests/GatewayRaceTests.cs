@@ -120,6 +120,58 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.Equal(new NumberedReply(Count), await winner.ReceiveAsync().Within(TimeSpan.FromSeconds(30)));
     }
 
+    [Fact(Skip = "Bug: when ISessionGrain.HeldBy fails after a takeover, the session record keeps naming the dead first gateway (HeldBy is tried once, its failure only logged); when the second gateway dies too, the next resume claims the old identity and the room refuses it ('resume refused: the session was resumed at another gateway'), so the session is lost. Passes with no injected failure.")]
+    public async Task AFailedHeldByLeavesTheSessionGoingOnAndItSurvivesTheNewGatewaysDeathToo()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        InProcessSiloHandle[] gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        string user = "hb-" + Guid.NewGuid().ToString("N")[..8];
+        int[] ports = [.. gateways.Append(roomHost).Select(cluster.PortOf)];
+        await using Client client = ClusterResumeTests.CreateClient(user, [.. ports.Select(p => new DnsEndPoint("127.0.0.1", p))]);
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        await client.JoinRoomAsync(roomId).Within();
+        NumberedLedger ledger = NumberedLedger.For(user);
+        try
+        {
+            // The first gateway crashes; the resume at the second cannot tell the session grain it holds the session.
+            // The session goes on there; then that gateway crashes too, and the client resumes at the third.
+            GrainCalls.Failing = "ISessionGrain.HeldBy";
+            Task? killing = null;
+            Task? killingAgain = null;
+            int port = 0;
+            var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 200, 20, n =>
+            {
+                if (n == 50)
+                {
+                    gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                    killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+                }
+                else if (n == 120)
+                {
+                    GrainCalls.Failing = null;
+                    port = client.Port;
+                    gateways[1].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                    killingAgain = cluster.Cluster.KillSiloAsync(gateways[1]);
+                }
+            }).Within(TimeSpan.FromSeconds(60));
+            await killing!.Within(TimeSpan.FromSeconds(30));
+            await killingAgain!.Within(TimeSpan.FromSeconds(30));
+            Assert.Equal(ports[1], port);
+            Assert.Equal(200, replies);
+            Assert.Empty(repeats);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+
+        Assert.Equal(ports[2], client.Port);
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         long deadline = Environment.TickCount64 + 10_000;

@@ -12,6 +12,13 @@ internal static class GrainCalls
 
     public static void Reset() => Calls.Clear();
 
+    /// <summary>A method ("ISessionGrain.HeldBy") whose calls the silos fail, or null.</summary>
+    public static volatile string? Failing;
+
+    /// <summary>Whether the call should fail (<see cref="Failing"/>).</summary>
+    public static bool ShouldFail(string interfaceName, string methodName) =>
+        Failing is { } failing && failing == $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
+
     /// <summary>The calls to methods of <paramref name="interfaceName"/> (its short name), by method.</summary>
     public static Dictionary<string, int> To(string interfaceName) =>
         Calls.Where(call => call.Key.StartsWith(interfaceName + ".", StringComparison.Ordinal)).ToDictionary(call => call.Key, call => call.Value);

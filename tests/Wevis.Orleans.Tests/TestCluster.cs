@@ -46,7 +46,9 @@ internal sealed class WevisTestCluster : IAsyncDisposable
             silo.AddIncomingGrainCallFilter(context =>
             {
                 GrainCalls.Count(context.InterfaceName, context.MethodName);
-                return context.Invoke();
+                return GrainCalls.ShouldFail(context.InterfaceName, context.MethodName)
+                    ? Task.FromException(new InvalidOperationException($"{context.MethodName} fails (a test's fault)"))
+                    : context.Invoke();
             });
             silo.AddWevisGateway(wevis =>
             {
