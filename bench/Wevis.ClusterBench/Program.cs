@@ -11,9 +11,11 @@ using Wevis.Orleans;
 
 // The load test's a), c) and f) through a room on a single server, on the cluster node that is the clients' gateway,
 // and on another node, in one run (bench/README.md). Usage:
-//   dotnet run -c Release --project bench/Wevis.ClusterBench -- [--quick] [--rounds N] [--only acf] [--targets sgo] [--seconds N] [--out DIR]
+//   dotnet run -c Release --project bench/Wevis.ClusterBench -- [--quick] [--rounds N] [--only acf] [--targets sgo] [--seconds N] [--resumable] [--out DIR]
 // --seconds N measures c) and f) for N seconds each (for profiling one target: --only c --targets o --seconds 20;
 // the process id is printed first, for perf record -p).
+// --resumable: every client asks for a resumable session (ClientOptions.ResumeSessions), so the rooms keep a copy
+// of each frame they send and the gateway forwards acknowledgements (what resuming at another gateway costs).
 // The load test's sizes and times (its --quick too: f) with 10 and 100 clients), for its a), c) and f).
 LoadTestSettings settings = args.Contains("--quick") ? LoadTestSettings.QuickRun : LoadTestSettings.Full;
 settings = settings with
@@ -22,6 +24,7 @@ settings = settings with
     Only = Option("--only") ?? "acf",
 };
 string targetLetters = Option("--targets") ?? "sgo";
+bool resumable = args.Contains("--resumable");
 TimeSpan runLimit = TimeSpan.FromMinutes(settings.Quick ? 3 : 15);
 if (Option("--seconds") is string seconds)
 {
@@ -77,9 +80,9 @@ for (int i = 0; i < 2; i++)
 int gateway = silos[0].Services.GetWevisGatewayPort();
 Target[] targets = [.. new[]
 {
-    new Target("single server", 's', single.Port, null),
-    new Target("cluster, room on the same node", 'g', gateway, silos[0]),
-    new Target("cluster, room on another node", 'o', gateway, silos[1]),
+    new Target("single server", 's', single.Port, null, resumable),
+    new Target("cluster, room on the same node", 'g', gateway, silos[0], resumable),
+    new Target("cluster, room on another node", 'o', gateway, silos[1], resumable),
 }.Where(t => targetLetters.Contains(t.Letter))];
 
 var results = new ClusterResults();
@@ -97,10 +100,10 @@ finally
     }
 }
 
-string header = Invariant($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {loadBefore:0.00} before and {LoadAverage():0.00} after (1-minute; other work shares the machine). Everything in one process: the single server, two Orleans silos (localhost clustering; they talk over loopback TCP, so \"another node\" is a real Orleans network hop without a wire between machines) and every client. {descriptorNote}");
+string header = Invariant($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {loadBefore:0.00} before and {LoadAverage():0.00} after (1-minute; other work shares the machine). Everything in one process: the single server, two Orleans silos (localhost clustering; they talk over loopback TCP, so \"another node\" is a real Orleans network hop without a wire between machines) and every client. {descriptorNote}{(resumable ? " **Resumable sessions** (`--resumable`): every client sets `ClientOptions.ResumeSessions`; the single server and the gateways allow resume (default grace period, 30 s)." : "")}");
 string report = ClusterReport.Write(settings, targets, results, header);
 Directory.CreateDirectory(outDir);
-string file = Path.Combine(outDir, $"cluster-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}{(settings.Quick ? "-quick" : "")}.md");
+string file = Path.Combine(outDir, $"cluster-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}{(resumable ? "-resumable" : "")}{(settings.Quick ? "-quick" : "")}.md");
 await File.WriteAllTextAsync(file, report);
 Console.Write(report);
 Console.WriteLine($"Written to {file}");

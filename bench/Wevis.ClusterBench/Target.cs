@@ -8,9 +8,12 @@ namespace Wevis.ClusterBench;
 /// <summary>
 /// One place a room can be: the single server's entry room, or a room of <see cref="RoomType"/> that Orleans placed
 /// on <paramref name="node"/> (the client's gateway's node, or another). Every client connects to
-/// <paramref name="port"/>; the cluster's all go through one gateway.
+/// <paramref name="port"/>; the cluster's all go through one gateway. With <paramref name="resumable"/> every client
+/// asks for a resumable session (<see cref="ClientOptions.ResumeSessions"/>; the single server and the gateways allow
+/// resume with their default <see cref="ServerOptions.ResumeGracePeriod"/> of 30 s), so the rooms keep a copy of each
+/// frame they send and the gateway forwards acknowledgements to them.
 /// </summary>
-internal sealed class Target(string name, char letter, int port, IHost? node)
+internal sealed class Target(string name, char letter, int port, IHost? node, bool resumable = false)
 {
     /// <summary>The cluster's room type: the load test's room.</summary>
     public const string RoomType = "time";
@@ -30,7 +33,7 @@ internal sealed class Target(string name, char letter, int port, IHost? node)
     public async Task<WevisBenchClient[]> ConnectRoomAsync(int count, int concurrency)
     {
         string prefix = $"{letter}{++_rooms}-";
-        WevisBenchClient first = await WevisBenchClient.ConnectAsync(port, prefix + "0").WaitAsync(Bound).ConfigureAwait(false);
+        WevisBenchClient first = await WevisBenchClient.ConnectAsync(port, prefix + "0", Options()).WaitAsync(Bound).ConfigureAwait(false);
         string? room = node is null ? null : await PlaceRoomAsync(first).ConfigureAwait(false);
         using var gate = new SemaphoreSlim(concurrency);
         WevisBenchClient[] others = await Task.WhenAll(Enumerable.Range(1, count - 1).Select(async i =>
@@ -38,7 +41,7 @@ internal sealed class Target(string name, char letter, int port, IHost? node)
             await gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                WevisBenchClient client = await WevisBenchClient.ConnectAsync(port, prefix + i).ConfigureAwait(false);
+                WevisBenchClient client = await WevisBenchClient.ConnectAsync(port, prefix + i, Options()).ConfigureAwait(false);
                 if (room is null)
                 {
                     await client.JoinFanOutAsync().ConfigureAwait(false);
@@ -73,6 +76,8 @@ internal sealed class Target(string name, char letter, int port, IHost? node)
 
         throw new InvalidOperationException($"Orleans placed no room where the benchmark needs it ({name}).");
     }
+
+    private ClientOptions? Options() => resumable ? new ClientOptions { ResumeSessions = true } : null;
 
     public static async Task DisposeAllAsync(IEnumerable<WevisBenchClient> clients) =>
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).WaitAsync(Bound).ConfigureAwait(false);
