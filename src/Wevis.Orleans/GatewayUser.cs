@@ -58,8 +58,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// </summary>
     public static GatewayUser Adopting(ServerSession session, WevisGateway gateway, ClusterUser user)
     {
-        var adopted = new GatewayUser(session, gateway) { _user = user, _adopting = [] };
-        return adopted;
+        return new GatewayUser(session, gateway) { _user = user, _adopting = [] };
     }
 
     /// <summary>The takeover went through: the user is in <paramref name="room"/>, with <paramref name="handled"/> messages handled.</summary>
@@ -110,6 +109,18 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     }
 
     /// <summary>
+    /// Under the user's gate: the session is another gateway's now. It ends here without a leave (the user stays in
+    /// their room) and without telling the session's record (the other gateway holds it).
+    /// </summary>
+    private void LetGo(string reason)
+    {
+        _ended = true;
+        _handedOver = true;
+        gateway.Remove(this);
+        Session.HandOff(reason);
+    }
+
+    /// <summary>
     /// Another gateway is resuming the user's session: once the delivery under way (if any) is done, this one lets it
     /// go quietly: no leave (the user stays in their room, now held by the other gateway), the connection is cut.
     /// </summary>
@@ -118,10 +129,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            _ended = true;
-            _handedOver = true;
-            gateway.Remove(this);
-            Session.HandOff("the session was resumed at another gateway");
+            LetGo("the session was resumed at another gateway");
         }
         finally
         {
@@ -361,11 +369,8 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         if (refusal == RoomGrain.TakenOverRefusal)
         {
             // Resumed at another gateway while this one still looked alive: it is that gateway's now.
-            _ended = true;
-            _handedOver = true;
             _room = null;
-            gateway.Remove(this);
-            Session.HandOff(refusal);
+            LetGo(refusal);
             return false;
         }
 
