@@ -551,7 +551,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private Task EnteredAsync(string room, string type)
     {
         (_room, _type) = (room, type);
-        return _user.ResumeKey is null ? Task.CompletedTask : RecordAsync(grain => grain.Moved(room, type));
+        return _user.ResumeKey is null ? Task.CompletedTask : RecordAsync(grain => grain.Moved(room, type, _user));
     }
 
     /// <summary>

@@ -10,8 +10,11 @@ internal interface ISessionGrain : IGrainWithStringKey
     /// <summary>The session began on <paramref name="user"/>'s gateway, in <paramref name="room"/>.</summary>
     Task Register(byte[] verifier, ClusterUser user, string room, string type);
 
-    /// <summary>The user is now in <paramref name="room"/>.</summary>
-    Task Moved(string room, string type);
+    /// <summary>
+    /// The user is now in <paramref name="room"/>, held by <paramref name="by"/>'s gateway: said again at each room
+    /// change, so a record a takeover could not update (<see cref="HeldBy"/> failed) is right again after the next.
+    /// </summary>
+    Task Moved(string room, string type, ClusterUser by);
 
     /// <summary>
     /// A gateway resumes the session for a client that logged in as <paramref name="userName"/> and presented the

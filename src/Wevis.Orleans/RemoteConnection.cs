@@ -52,10 +52,12 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     public ITimer? Grace { get; set; }
 
     /// <summary>
-    /// The identity (gateway, session) the user had before their last takeover: a second resume of the session that
-    /// still names it is told the session resumed elsewhere, even after that gateway's death is known.
+    /// The identities (gateway, session) the user had before each takeover, oldest first: a second resume of the
+    /// session that still names one is told the session resumed elsewhere, even after that gateway's death is known;
+    /// but while the user is held for resume (the gateway that took them over died too), a resume naming one takes
+    /// them over: the session's record names it when the gateway that took them over could not update the record.
     /// </summary>
-    public (string Gateway, long Session)? TakenFrom { get; set; }
+    public List<(string Gateway, long Session)> FormerIdentities { get; } = [];
 
     public override long Id => ClusterUser.Session;
 

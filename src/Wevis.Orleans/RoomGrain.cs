@@ -327,13 +327,24 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         var key = (gatewayId, session);
         RemoteConnection? connection;
+        (string Gateway, long Session) current;
         lock (_lock)
         {
-            _users.TryGetValue(key, out connection);
+            // The record may name an identity the user had before a takeover whose gateway could not update the record
+            // (HeldBy failed): if that gateway has died too (the user is held for resume), this resume is the session's
+            // only way back, so it goes on as if the record were current. A user connected through a live gateway is
+            // not taken by a stale claim: that is a second resume of one session, and the first won.
+            if (!_users.TryGetValue(key, out connection))
+            {
+                connection = _users.Values.FirstOrDefault(c => c.HeldForResume && c.FormerIdentities.Contains(key));
+            }
+
             if (connection is null)
             {
                 return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
             }
+
+            current = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
         }
 
         // A delivery under way from the old gateway finishes first: the count handed over is final.
@@ -342,7 +353,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             lock (_lock)
             {
-                if (!_users.TryGetValue(key, out RemoteConnection? current) || !ReferenceEquals(current, connection))
+                if (!_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection) || (current != key && !connection.HeldForResume))
                 {
                     // Another resume of the same session (at another gateway) took it while this one waited.
                     return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
@@ -356,10 +367,10 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
             lock (_lock)
             {
-                _users.Remove(key);
+                _users.Remove(current);
                 _users[(by.GatewayId, by.Session)] = connection;
-                _takenOver.Add(key);
-                connection.TakenFrom = key;
+                _takenOver.Add(current);
+                connection.FormerIdentities.Add(current);
             }
 
             connection.Grace?.Dispose();
@@ -382,7 +393,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     /// <summary>Why a takeover of the session <paramref name="key"/> (no longer here under that identity) is refused; under the lock.</summary>
     private string NotHereRefusal((string Gateway, long Session) key) =>
-        _takenOver.Contains(key) || _users.Values.Any(c => c.TakenFrom == key) ? TakenOverRefusal
+        _takenOver.Contains(key) || _users.Values.Any(c => c.FormerIdentities.Contains(key)) ? TakenOverRefusal
         : _movedAway.ContainsKey(key) ? "the session was moving between rooms"
         : $"the session is no longer in room {Id}";
 
@@ -452,7 +463,13 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             try
             {
-                await RoomCalls.CallAsync(() => node.Grains.GetGrain<ISessionGrain>(resumeKey).End(user.GatewayId, user.Session));
+                // Under each identity it had here: the record names an older one if a takeover could not update it.
+                ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(resumeKey);
+                await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session));
+                foreach (var (gatewayId, session) in connection.FormerIdentities)
+                {
+                    await RoomCalls.CallAsync(() => record.End(gatewayId, session));
+                }
             }
             catch (Exception ex)
             {

@@ -53,11 +53,12 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
         await SaveAsync();
     }
 
-    public async Task Moved(string room, string type)
+    public async Task Moved(string room, string type, ClusterUser by)
     {
         if (_session is { } session)
         {
-            _session = session with { Room = room, Type = type };
+            _session = session with { Room = room, Type = type, GatewayId = by.GatewayId, Session = by.Session };
+            _gateway = by.Gateway;
             await SaveAsync();
         }
     }
