@@ -24,7 +24,7 @@ internal sealed class FlushBatch(object group)
     private static FlushBatch? t_current;
 
     /// <summary>A flush of this many connections or more hands half of them to another thread.</summary>
-    internal const int SplitFlushAt = 256;
+    internal const int SplitFlushAt = 64;
 
     private readonly Lock _lock = new();
     private readonly SplitFlush _helper = new();

@@ -114,6 +114,61 @@ public class FlushBatchTests
         Assert.Equal(Rounds * frame, await secondReceived);
     }
 
+    [Fact]
+    public async Task AFlushOfManyConnectionsIsSplitAcrossTwoThreadsAndEachStillGetsEveryFrameInOrder()
+    {
+        // From SplitFlushAt connections on, half of a flush goes out on a thread-pool thread (a broadcast's sends
+        // from two threads); each connection must still get each batch's frames, in the order they were sent.
+        object group = new();
+        int connections = FlushBatch.SplitFlushAt + 8;
+        var pairs = new ConnectedPair[connections];
+        for (int i = 0; i < connections; i++)
+        {
+            pairs[i] = await ConnectedPair.CreateAsync(group);
+        }
+
+        try
+        {
+            const int Rounds = 50;
+            byte[] expected = [.. Enumerable.Range(0, Rounds).SelectMany(n => Frame(new Numbered(n)))];
+            Task<byte[]>[] received = [.. pairs.Select(pair => pair.ReceiveBytesAsync(expected.Length))];
+            var batch = new FlushBatch(group);
+            for (int round = 0; round < Rounds; round++)
+            {
+                using (batch.Enter())
+                {
+                    foreach (ConnectedPair pair in pairs)
+                    {
+                        Assert.True(pair.Connection.TrySend(new Numbered(round)));
+                    }
+                }
+
+                batch.FlushAll();
+            }
+
+            for (int i = 0; i < connections; i++)
+            {
+                Assert.Equal(expected, await received[i]);
+            }
+        }
+        finally
+        {
+            foreach (ConnectedPair pair in pairs)
+            {
+                await pair.DisposeAsync();
+            }
+        }
+    }
+
+    private static byte[] Frame(IMessage message)
+    {
+        byte[] body = MessageSerializer.ToBytes(message);
+        byte[] frame = new byte[FrameReader.HeaderSize + body.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
+        body.CopyTo(frame, FrameReader.HeaderSize);
+        return frame;
+    }
+
     private static int NumberedFrameSize(int sequence) =>
         MessageSerializer.ToBytes(new Numbered(sequence)).Length + FrameReader.HeaderSize;
 
@@ -172,6 +227,26 @@ public class FlushBatchTests
             }
 
             return received;
+        }
+
+        /// <summary>Reads exactly <paramref name="count"/> bytes (failing after a while) and returns them.</summary>
+        public async Task<byte[]> ReceiveBytesAsync(int count)
+        {
+            using var timeout = new CancellationTokenSource(Wait);
+            byte[] bytes = new byte[count];
+            int received = 0;
+            while (received < count)
+            {
+                int read = await _peer.ReceiveAsync(bytes.AsMemory(received), SocketFlags.None, timeout.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received += read;
+            }
+
+            return bytes[..received];
         }
 
         /// <summary>Reads whatever arrives within <paramref name="wait"/>.</summary>
