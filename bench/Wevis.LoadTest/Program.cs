@@ -4,7 +4,7 @@ using Wevis.LoadTest.Servers;
 
 // dotnet run -c Release --project bench/Wevis.LoadTest [-- --quick] [-- --out DIR] [-- --rounds N] [-- --idle N] [-- --only abcdefg]
 // dotnet run -c Release --project bench/Wevis.LoadTest -- resume [--quick]: sequenced delivery on vs off, resume time.
-// Internally: serve <system> [--port N] [--lifetime SECONDS] runs one system's server (see ServeCommand).
+// Internally: serve <system> [--port N] [--lifetime SECONDS] [--group N] runs one system's server (see ServeCommand).
 // For profiling: single <system> <rtt|pipelined|clients> [--seconds N] runs one scenario (see SingleScenario).
 if (args is ["serve", string name, .. string[] serveOptions])
 {
@@ -16,7 +16,7 @@ if (args is ["serve", string name, .. string[] serveOptions])
 
     int port = int.Parse(Option(serveOptions, "--port") ?? "0");
     TimeSpan lifetime = TimeSpan.FromSeconds(int.Parse(Option(serveOptions, "--lifetime") ?? "600"));
-    return await ServeCommand.RunAsync(system, port, lifetime);
+    return await ServeCommand.RunAsync(system, port, lifetime, int.Parse(Option(serveOptions, "--group") ?? "0"));
 }
 
 if (args is ["single", string singleName, string scenario, .. string[] singleOptions] && SystemNames.TryParse(singleName, out SystemKind singleSystem))

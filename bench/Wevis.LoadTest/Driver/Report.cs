@@ -163,6 +163,20 @@ internal static class Report
         text.AppendLine(Invariant($"| one room, request/response (c) with as many clients) | {Count(single)} | {Microseconds(singleP99)} | 1.00 |"));
         text.AppendLine(Invariant($"| rooms of 4, request/response | {Count(rooms)} | {Microseconds(results.ManyRoomsMedian(g => g.RoomsP99Microseconds))} | {rooms / single:0.00} |"));
         text.AppendLine(Invariant($"| rooms of 4, broadcast ({Count(results.ManyRoomsMedian(g => g.BroadcastDeliveriesPerSecond))} deliveries/s) | {Count(broadcast)} | {Microseconds(results.ManyRoomsMedian(g => g.BroadcastP99Microseconds))} | {broadcast / single:0.00} |"));
+        if (results.RawGroups.Count == 0)
+        {
+            return;
+        }
+
+        double rawRequests = Statistics.Median(results.RawGroups.Select(g => g.RequestsPerSecond));
+        double rawBroadcast = Statistics.Median(results.RawGroups.Select(g => g.BroadcastPerSecond));
+        text.AppendLine();
+        text.AppendLine(Invariant($"The floor for the same, in its own fresh server per round (before or after Wevis's, alternating): raw TCP with {results.RawGroups[0].Clients:N0} connections in request/response, then grouped by fours in the order the server accepted them, each shouting its number and waiting for it to come back through its group (the server writes a read's shouts to the group's four, one write each). A broadcast round trip makes four writes where a request makes one, for the floor as for Wevis; its ratio to request/response is the floor's too."));
+        text.AppendLine();
+        text.AppendLine("| figure | raw TCP round trips/s | p99 | raw: ÷ its request/response | Wevis ÷ raw TCP |");
+        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine(Invariant($"| request/response (Wevis: one room) | {Count(rawRequests)} | {Microseconds(Statistics.Median(results.RawGroups.Select(g => g.RequestsP99Microseconds)))} | 1.00 | {single / rawRequests:0.00} (rooms of 4: {rooms / rawRequests:0.00}) |"));
+        text.AppendLine(Invariant($"| groups (rooms) of 4, broadcast ({Count(Statistics.Median(results.RawGroups.Select(g => g.BroadcastDeliveriesPerSecond)))} deliveries/s) | {Count(rawBroadcast)} | {Microseconds(Statistics.Median(results.RawGroups.Select(g => g.BroadcastP99Microseconds)))} | {rawBroadcast / rawRequests:0.00} | {broadcast / rawBroadcast:0.00} |"));
     }
 
     private static IEnumerable<Target> Targets(LoadTestSettings settings, RunResults results)

@@ -35,6 +35,9 @@ internal sealed class RunResults
     /// <summary>g) One per round.</summary>
     public List<ManyRoomsFigures> ManyRooms { get; } = [];
 
+    /// <summary>g) The floor's figures, one per round.</summary>
+    public List<RawGroupsFigures> RawGroups { get; } = [];
+
     /// <summary>The driver's open-file limit, read at the start.</summary>
     public FileDescriptors? Descriptors { get; set; }
 
@@ -110,6 +113,15 @@ internal sealed record ManyRoomsFigures(
     double SingleRoomP99Microseconds,
     double RoomsPerSecond,
     double RoomsP99Microseconds,
+    double BroadcastPerSecond,
+    double BroadcastP99Microseconds,
+    double BroadcastDeliveriesPerSecond);
+
+/// <summary>g) The raw floor with as many connections: request/response, and broadcast in groups of four.</summary>
+internal sealed record RawGroupsFigures(
+    int Clients,
+    double RequestsPerSecond,
+    double RequestsP99Microseconds,
     double BroadcastPerSecond,
     double BroadcastP99Microseconds,
     double BroadcastDeliveriesPerSecond);

@@ -51,7 +51,17 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
 
             if (settings.Runs('g'))
             {
+                // The floor's groups before Wevis's rooms in every other round.
+                if (round % 2 == 1)
+                {
+                    await RawGroupsAsync().ConfigureAwait(false);
+                }
+
                 await ManyRoomsAsync(singleRoomFirst: round % 2 == 0).ConfigureAwait(false);
+                if (round % 2 == 0)
+                {
+                    await RawGroupsAsync().ConfigureAwait(false);
+                }
             }
         }
 
@@ -170,6 +180,34 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         }
     }
 
+    /// <summary>
+    /// g) The floor for the same: a fresh raw server and as many connections, in strict request/response (what rooms
+    /// cannot change for it), then grouped by fours in the order the server accepted them, each shouting its number
+    /// and waiting for it to come back through its group (the server writes a read's shouts to the group's four).
+    /// </summary>
+    private async Task RawGroupsAsync()
+    {
+        int count = settings.RoomsOfFour * WevisBenchServer.QuadCapacity;
+        if (!Fits("g)", SystemKind.Raw, count))
+        {
+            return;
+        }
+
+        await using ServerProcess server = await ServerProcess.StartAsync(SystemKind.Raw, settings.ServerLifetime, groupSize: WevisBenchServer.QuadCapacity).ConfigureAwait(false);
+        IBenchClient[] clients = await ConnectManyAsync(SystemKind.Raw, server.Port, "quad", count).ConfigureAwait(false);
+        try
+        {
+            (double PerSecond, double P99) requests = await RoundTripsAsync(clients).ConfigureAwait(false);
+            (double PerSecond, double P99, double Deliveries) broadcast = await BroadcastRoundTripsAsync(clients).ConfigureAwait(false);
+            results.RawGroups.Add(new RawGroupsFigures(count, requests.PerSecond, requests.P99, broadcast.PerSecond, broadcast.P99, broadcast.Deliveries));
+            log.WriteLine($"  g) raw TCP {count:N0} clients: request/response {requests.PerSecond,9:N0} round trips/s (p99 {requests.P99 / 1000:N2} ms); broadcast in groups of 4 {broadcast.PerSecond,9:N0} round trips/s (p99 {broadcast.P99 / 1000:N2} ms, {broadcast.Deliveries:N0} deliveries/s)");
+        }
+        finally
+        {
+            await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>g) Every client joins or creates a room of four; returns how many rooms they are in.</summary>
     private async Task<int> JoinRoomsOfFourAsync(WevisBenchClient[] clients)
     {
@@ -194,8 +232,8 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         })).WaitAsync(TimeSpan.FromSeconds(120)).ConfigureAwait(false);
     }
 
-    /// <summary>g) Each client shouts its own number and waits for it to come back through its room's broadcast.</summary>
-    private async Task<(double PerSecond, double P99, double Deliveries)> BroadcastRoundTripsAsync(WevisBenchClient[] clients)
+    /// <summary>g) Each client shouts its own number and waits for it to come back through its room's (or group's) broadcast.</summary>
+    private async Task<(double PerSecond, double P99, double Deliveries)> BroadcastRoundTripsAsync(IBenchClient[] clients)
     {
         SemaphoreSlim[] back = [.. clients.Select(_ => new SemaphoreSlim(0))];
         long deliveries = 0;

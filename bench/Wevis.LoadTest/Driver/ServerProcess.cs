@@ -40,7 +40,8 @@ internal sealed class ServerProcess : IServerMeter, IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(SystemKind system, TimeSpan lifetime)
+    /// <summary>Starts <paramref name="system"/>'s server; <paramref name="groupSize"/> (raw only): shouts go to groups of that many connections.</summary>
+    public static async Task<ServerProcess> StartAsync(SystemKind system, TimeSpan lifetime, int groupSize = 0)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
         var start = new ProcessStartInfo(host)
@@ -57,6 +58,12 @@ internal sealed class ServerProcess : IServerMeter, IAsyncDisposable
         foreach (string argument in (string[])["serve", system.CommandName(), "--port", "0", "--lifetime", ((int)lifetime.TotalSeconds).ToString()])
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (groupSize > 0)
+        {
+            start.ArgumentList.Add("--group");
+            start.ArgumentList.Add(groupSize.ToString());
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start a server process.");

@@ -5,16 +5,17 @@ namespace Wevis.LoadTest.Servers;
 
 /// <summary>
 /// The floor: a plain async-socket server. Each connection reads what has arrived, answers every whole request
-/// frame with a 16-byte reply, and sends all of that read's replies in one write. A read's shouts (scenario f) are
-/// written, unchanged and together, to every connection in turn: one write per connection per read.
+/// frame with a 16-byte reply, and sends all of that read's replies in one write. A read's shouts (scenarios f and g)
+/// are written, unchanged and together, to every connection of the sender's group in turn: one write per connection
+/// per read. Without <paramref name="groupSize"/> all connections are one group (f); with it, connections are grouped
+/// in the order they were accepted, that many to a group (g's rooms of four, without any joining).
 /// </summary>
-internal sealed class RawServer : IBenchServer
+internal sealed class RawServer(int groupSize = 0) : IBenchServer
 {
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Lock _connectionsLock = new();
-    private readonly HashSet<Socket> _connections = [];
-    private Socket[] _snapshot = [];
+    private RawGroup _group = new();
+    private int _accepted;
     private Task _accepting = Task.CompletedTask;
 
     public int Port { get; private set; }
@@ -47,24 +48,20 @@ internal sealed class RawServer : IBenchServer
         {
             Socket socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             socket.NoDelay = true;
-            Track(socket, add: true);
-            _ = ServeAsync(socket);
-        }
-    }
-
-    /// <summary>Adds or removes a connection; the fan-out reads an immutable snapshot, as a room's members are read.</summary>
-    private void Track(Socket socket, bool add)
-    {
-        lock (_connectionsLock)
-        {
-            if (add ? _connections.Add(socket) : _connections.Remove(socket))
+            if (groupSize > 0 && _accepted > 0 && _accepted % groupSize == 0)
             {
-                Volatile.Write(ref _snapshot, [.. _connections]);
+                _group = new RawGroup();
             }
+
+            _accepted++;
+
+            RawGroup group = _group;
+            group.Track(socket, add: true);
+            _ = ServeAsync(socket, group);
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(Socket socket, RawGroup group)
     {
         byte[] input = new byte[64 * 1024];
         byte[] output = new byte[64 * 1024];
@@ -113,7 +110,7 @@ internal sealed class RawServer : IBenchServer
 
                 if (shouted > 0)
                 {
-                    await FanOutAsync(shouts.AsMemory(0, shouted * RawFrames.FrameSize)).ConfigureAwait(false);
+                    await FanOutAsync(group, shouts.AsMemory(0, shouted * RawFrames.FrameSize)).ConfigureAwait(false);
                 }
             }
         }
@@ -122,15 +119,15 @@ internal sealed class RawServer : IBenchServer
         }
         finally
         {
-            Track(socket, add: false);
+            group.Track(socket, add: false);
             socket.Dispose();
         }
     }
 
-    /// <summary>Writes the same bytes to every connection, one after the other (the least a server can do).</summary>
-    private async ValueTask FanOutAsync(ReadOnlyMemory<byte> frames)
+    /// <summary>Writes the same bytes to every connection of a group, one after the other (the least a server can do).</summary>
+    private static async ValueTask FanOutAsync(RawGroup group, ReadOnlyMemory<byte> frames)
     {
-        foreach (Socket recipient in Volatile.Read(ref _snapshot))
+        foreach (Socket recipient in group.Members)
         {
             try
             {
@@ -139,6 +136,27 @@ internal sealed class RawServer : IBenchServer
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
                 // That recipient is gone; the others still get theirs.
+            }
+        }
+    }
+
+    /// <summary>The connections a shout is repeated to; the fan-out reads an immutable snapshot, as a room's members are read.</summary>
+    private sealed class RawGroup
+    {
+        private readonly Lock _lock = new();
+        private readonly HashSet<Socket> _connections = [];
+        private Socket[] _snapshot = [];
+
+        public Socket[] Members => Volatile.Read(ref _snapshot);
+
+        public void Track(Socket socket, bool add)
+        {
+            lock (_lock)
+            {
+                if (add ? _connections.Add(socket) : _connections.Remove(socket))
+                {
+                    Volatile.Write(ref _snapshot, [.. _connections]);
+                }
             }
         }
     }

@@ -3,20 +3,21 @@ using System.Runtime;
 namespace Wevis.LoadTest.Servers;
 
 /// <summary>
-/// <c>serve &lt;system&gt; [--port N] [--lifetime SECONDS]</c>: runs one system's server in this process, prints
+/// <c>serve &lt;system&gt; [--port N] [--lifetime SECONDS] [--group N]</c>: runs one system's server in this process, prints
 /// <c>port N</c> on stdout, then follows commands on stdin until it closes (or the lifetime runs out):
 /// <c>gc</c> runs a full compacting collection and answers <c>ok LIVE COMMITTED</c> (the managed heap's live bytes
 /// after it, and the bytes the collector has committed); <c>allocated</c> answers the bytes allocated so far.
+/// <c>--group N</c> (raw only): shouts go to groups of N connections in the order accepted, not to all.
 /// </summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(SystemKind system, int port, TimeSpan lifetime)
+    public static async Task<int> RunAsync(SystemKind system, int port, TimeSpan lifetime, int groupSize = 0)
     {
         // A failure inside a server that closes a connection without a trace would otherwise go unseen.
         TaskScheduler.UnobservedTaskException += (_, e) => Console.Error.WriteLine($"{system} server: unobserved task exception: {e.Exception}");
         IBenchServer server = system switch
         {
-            SystemKind.Raw => new RawServer(),
+            SystemKind.Raw => new RawServer(groupSize),
             SystemKind.Wevis => new WevisBenchServer(),
             SystemKind.SignalR => SignalRBenchServer.Create(),
             SystemKind.Grpc => GrpcBenchServer.Create(),
