@@ -5,8 +5,9 @@ using Wevis.LoadTest.Servers;
 namespace Wevis.LoadTest.Driver;
 
 /// <summary>
-/// <c>single &lt;system&gt; &lt;rtt|pipelined|clients&gt; [--seconds N]</c>: one scenario against one system's server,
-/// for as long as asked, printing its figure; for profiling (attach a profiler to the printed server pid).
+/// <c>single &lt;system&gt; &lt;rtt|pipelined|clients|clients-N|fanout-N-W&gt; [--seconds N]</c>: one scenario against one
+/// system's server, for as long as asked, printing its figure; for profiling (attach a profiler to the printed server
+/// pid). <c>clients-N</c>: c) with N clients instead of 100.
 /// </summary>
 internal static class SingleScenario
 {
@@ -17,6 +18,10 @@ internal static class SingleScenario
         if (scenario.Split('-') is ["fanout", string clientCount, string inFlight])
         {
             (scenario, clients, window) = ("fanout", int.Parse(clientCount), int.Parse(inFlight));
+        }
+        else if (scenario.Split('-') is ["clients", string activeCount])
+        {
+            (scenario, clients) = ("clients", int.Parse(activeCount));
         }
 
         await using ServerProcess server = await ServerProcess.StartAsync(system, duration + TimeSpan.FromMinutes(1));
@@ -65,6 +70,7 @@ internal static class SingleScenario
             case "clients":
             {
                 var settings = LoadTestSettings.Full with { ClientsWarmup = TimeSpan.FromSeconds(1), ClientsMeasure = duration };
+                settings = clients > 0 ? settings with { Clients = clients } : settings;
                 TimeSpan serverCpu = server.ProcessorTime;
                 TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
                 long serverAllocated = await server.AllocatedBytesAsync();
