@@ -237,6 +237,60 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.Equal(1, Volatile.Read(ref ledger.Leaves)); // the move's, from the first room
     }
 
+    [Theory]
+    [InlineData("ISessionGrain.Claim")]
+    [InlineData("IRoomGrain.TakeOver")]
+    public async Task AResumeWhoseGrainCallFailsIsTriedAgainAndTheSessionGoesOn(string failing)
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        InProcessSiloHandle[] gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        string user = "gf-" + Guid.NewGuid().ToString("N")[..8];
+        int[] ports = [.. gateways.Append(roomHost).Select(cluster.PortOf)];
+        await using Client client = ClusterResumeTests.CreateClient(user, [.. ports.Select(p => new DnsEndPoint("127.0.0.1", p))]);
+        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+        await client.JoinRoomAsync(roomId).Within();
+        NumberedLedger ledger = NumberedLedger.For(user);
+        string grain = failing[..failing.IndexOf('.')];
+        Task? killing = null;
+        Task? healing = null;
+        try
+        {
+            // The first gateway crashes; the resume's first attempt meets a failing grain call (not a refusal): the
+            // client must not be told its session is over, and its next attempt goes through.
+            var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 120, 10, n =>
+            {
+                if (n == 40)
+                {
+                    int before = GrainCalls.To(grain).GetValueOrDefault(failing);
+                    GrainCalls.Failing = failing;
+                    healing = Task.Run(async () =>
+                    {
+                        await WaitUntilAsync(() => GrainCalls.To(grain).GetValueOrDefault(failing) > before);
+                        GrainCalls.Failing = null;
+                    });
+                    gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+                    killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+                }
+            }).Within(TimeSpan.FromSeconds(60));
+            await killing!.Within(TimeSpan.FromSeconds(30));
+            await healing!.Within(TimeSpan.FromSeconds(30));
+            Assert.Equal(120, replies);
+            Assert.Empty(repeats);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+
+        Assert.True(client.ResumeCount >= 1);
+        Assert.NotEqual(ports[0], client.Port);
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         long deadline = Environment.TickCount64 + 10_000;

@@ -576,8 +576,13 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
         catch (Exception ex)
         {
-            // A clear refusal, not a crash: the client is told, the log says which failure.
-            RefuseResume(user, $"resume refused: the session could not be found elsewhere ({ex.GetType().Name}: {ex.Message})");
+            // Not a refusal: the host could not find out now (a call failed or timed out), and may well on the next
+            // try. So the client is not told its session is over (a LoginRejected ends it for good): the connection
+            // is closed with a reason, and the client reconnects as after any failed attempt, maybe elsewhere.
+            string reason = $"the session could not be resumed here yet ({ex.GetType().Name}: {ex.Message}); try again";
+            SessionLog.ResumeFailedForNow(_logger, Id, RemoteEndPoint, user.Name, reason);
+            ReleaseUser();
+            Transport.Close(reason, new Closing(reason));
             return;
         }
 
