@@ -150,6 +150,24 @@ public sealed class ClusterResumeTests
     /// is answered. Replies must come in order; one already seen is noted as a repeat, one ahead of the next is a gap
     /// (an exception). Returns how many distinct replies came, and the repeats.
     /// </summary>
+    /// <summary>
+    /// <see cref="ExchangeAsync"/>, crashing <paramref name="gateway"/> (<see cref="WevisTestCluster.CrashGatewayAsync"/>)
+    /// once reply <paramref name="at"/> is in; returns when the exchange is done and the gateway's silo stopped.
+    /// </summary>
+    internal static async Task<(int Replies, List<int> Repeats)> ExchangeCrashingAsync(WevisTestCluster cluster, Client client, int count, int window, int at, InProcessSiloHandle gateway, TimeSpan? within = null)
+    {
+        Task? killing = null;
+        var exchanged = await ExchangeAsync(client, count, window, n =>
+        {
+            if (n == at)
+            {
+                killing = cluster.CrashGatewayAsync(gateway);
+            }
+        }).Within(within ?? TimeSpan.FromSeconds(60));
+        await killing!.Within(TimeSpan.FromSeconds(30));
+        return exchanged;
+    }
+
     internal static async Task<(int Replies, List<int> Repeats)> ExchangeAsync(Client client, int count, int window, Action<int>? afterReply = null, Action<IMessage>? other = null)
     {
         int sent = 0;

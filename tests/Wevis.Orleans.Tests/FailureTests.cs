@@ -62,8 +62,7 @@ public sealed class FailureTests
         bob.Send(new WhereAmI());
         Assert.Equal(2, (await bob.WaitForAsync<YouAreIn>().Within()).Count);
 
-        others[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-        await cluster.Cluster.KillSiloAsync(others[0]).Within(TimeSpan.FromSeconds(30));
+        await cluster.CrashGatewayAsync(others[0]).Within(TimeSpan.FromSeconds(30));
 
         // The room hears alice leave (her leave hook ran) once her gateway is declared dead.
         Said left = await bob.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(30));

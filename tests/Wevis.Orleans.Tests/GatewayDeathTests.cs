@@ -48,8 +48,7 @@ public sealed class GatewayDeathTests
                 if (i == 0 && n == 150)
                 {
                     // The gateway's process vanishes mid-exchange (no goodbyes to rooms), then its silo dies.
-                    doomed.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                    killing = cluster.Cluster.KillSiloAsync(doomed);
+                    killing = cluster.CrashGatewayAsync(doomed);
                 }
             })).ToList();
             var results = await Task.WhenAll(exchanges).Within(TimeSpan.FromSeconds(120));
@@ -112,8 +111,7 @@ public sealed class GatewayDeathTests
                 {
                     if (i == 0 && n == 100)
                     {
-                        gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                        killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+                        killing = cluster.CrashGatewayAsync(gateways[0]);
                     }
                 },
                 pulses[i].See)).ToList();
@@ -161,16 +159,7 @@ public sealed class GatewayDeathTests
         await client.JoinRoomAsync(roomId).Within();
         NumberedLedger ledger = NumberedLedger.For(user);
 
-        Task? killing = null;
-        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 200, 20, n =>
-        {
-            if (n == 80)
-            {
-                gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                killing = cluster.Cluster.KillSiloAsync(gateways[0]);
-            }
-        }).Within(TimeSpan.FromSeconds(90));
-        await killing!.Within(TimeSpan.FromSeconds(30));
+        var (replies, repeats) = await ClusterResumeTests.ExchangeCrashingAsync(cluster, client, 200, 20, 80, gateways[0], TimeSpan.FromSeconds(90));
 
         Assert.Equal(200, replies);
         Assert.Empty(repeats);
@@ -213,16 +202,7 @@ public sealed class GatewayDeathTests
         await WaitUntilAsync(async () => await SessionGrainHostAsync(cluster) is { } host && host != recordHost, TimeSpan.FromSeconds(30));
 
         // Then the gateway dies mid-exchange: the client resumes at another, nothing lost or repeated.
-        Task? killing = null;
-        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 200, 20, n =>
-        {
-            if (n == 60)
-            {
-                gateway.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                killing = cluster.Cluster.KillSiloAsync(gateway);
-            }
-        }).Within(TimeSpan.FromSeconds(90));
-        await killing!.Within(TimeSpan.FromSeconds(30));
+        var (replies, repeats) = await ClusterResumeTests.ExchangeCrashingAsync(cluster, client, 200, 20, 60, gateway, TimeSpan.FromSeconds(90));
         Assert.Equal(200, replies);
         Assert.Empty(repeats);
         NumberedLedger ledger = NumberedLedger.For(user);
@@ -317,8 +297,7 @@ public sealed class GatewayDeathTests
         Assert.Equal(5, (await ClusterResumeTests.ExchangeAsync(client, 5, 5).Within()).Replies);
         string token = client.ResumeToken!;
 
-        gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-        await cluster.Cluster.KillSiloAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
+        await cluster.CrashGatewayAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
 
         // Held as dropped once the death is known (drop hook), then gone after the grace period (leave hook).
         NumberedLedger ledger = NumberedLedger.For(user);

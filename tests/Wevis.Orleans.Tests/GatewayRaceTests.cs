@@ -125,14 +125,8 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
         string roomId = await cluster.CreateRoomAsync("numbered");
-        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
-        InProcessSiloHandle[] gateways = [.. cluster.Silos.Where(s => s != roomHost)];
-        string user = "hb-" + Guid.NewGuid().ToString("N")[..8];
-        int[] ports = [.. gateways.Append(roomHost).Select(cluster.PortOf)];
-        await using Client client = ClusterResumeTests.CreateClient(user, [.. ports.Select(p => new DnsEndPoint("127.0.0.1", p))]);
-        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
-        await client.JoinRoomAsync(roomId).Within();
-        NumberedLedger ledger = NumberedLedger.For(user);
+        var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "hb");
+        await using Client client = connected;
         try
         {
             // The first gateway crashes; the resume at the second cannot tell the session grain it holds the session.
@@ -145,15 +139,13 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             {
                 if (n == 50)
                 {
-                    gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                    killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+                    killing = cluster.CrashGatewayAsync(gateways[0]);
                 }
                 else if (n == 120)
                 {
                     GrainCalls.Failing = null;
                     port = client.Port;
-                    gateways[1].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                    killingAgain = cluster.Cluster.KillSiloAsync(gateways[1]);
+                    killingAgain = cluster.CrashGatewayAsync(gateways[1]);
                 }
             }).Within(TimeSpan.FromSeconds(60));
             await killing!.Within(TimeSpan.FromSeconds(30));
@@ -186,27 +178,13 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         }
 
         Assert.NotNull(second);
-        InProcessSiloHandle[] gateways = [.. cluster.Silos.Where(s => s != roomHost)];
-        string user = "mv-" + Guid.NewGuid().ToString("N")[..8];
-        int[] ports = [.. gateways.Append(roomHost).Select(cluster.PortOf)];
-        await using Client client = ClusterResumeTests.CreateClient(user, [.. ports.Select(p => new DnsEndPoint("127.0.0.1", p))]);
-        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
-        await client.JoinRoomAsync(first).Within();
-        NumberedLedger ledger = NumberedLedger.For(user);
-        Task? killing = null;
+        var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, first, "mv");
+        await using Client client = connected;
         try
         {
             // The first gateway crashes; the resume at the second cannot tell the session grain it holds the session.
             GrainCalls.Failing = "ISessionGrain.HeldBy";
-            var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 60, 10, n =>
-            {
-                if (n == 20)
-                {
-                    gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                    killing = cluster.Cluster.KillSiloAsync(gateways[0]);
-                }
-            }).Within(TimeSpan.FromSeconds(60));
-            await killing!.Within(TimeSpan.FromSeconds(30));
+            var (replies, repeats) = await ClusterResumeTests.ExchangeCrashingAsync(cluster, client, 60, 10, 20, gateways[0]);
             Assert.Equal(60, replies);
             Assert.Empty(repeats);
         }
@@ -220,15 +198,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         // The user moves (in the same node's other room): the record is told where they are, and who holds them.
         await client.JoinRoomAsync(second!).Within();
         Volatile.Write(ref ledger.Next, 0);
-        var (again, repeatedAgain) = await ClusterResumeTests.ExchangeAsync(client, 100, 10, n =>
-        {
-            if (n == 40)
-            {
-                gateways[1].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                killing = cluster.Cluster.KillSiloAsync(gateways[1]);
-            }
-        }).Within(TimeSpan.FromSeconds(60));
-        await killing!.Within(TimeSpan.FromSeconds(30));
+        var (again, repeatedAgain) = await ClusterResumeTests.ExchangeCrashingAsync(cluster, client, 100, 10, 40, gateways[1]);
         Assert.Equal(100, again);
         Assert.Empty(repeatedAgain);
         Assert.Equal(ports[2], client.Port);
@@ -244,14 +214,8 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
         string roomId = await cluster.CreateRoomAsync("numbered");
-        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
-        InProcessSiloHandle[] gateways = [.. cluster.Silos.Where(s => s != roomHost)];
-        string user = "gf-" + Guid.NewGuid().ToString("N")[..8];
-        int[] ports = [.. gateways.Append(roomHost).Select(cluster.PortOf)];
-        await using Client client = ClusterResumeTests.CreateClient(user, [.. ports.Select(p => new DnsEndPoint("127.0.0.1", p))]);
-        await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
-        await client.JoinRoomAsync(roomId).Within();
-        NumberedLedger ledger = NumberedLedger.For(user);
+        var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "gf");
+        await using Client client = connected;
         string grain = failing[..failing.IndexOf('.')];
         Task? killing = null;
         Task? healing = null;
@@ -270,8 +234,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
                         await WaitUntilAsync(() => GrainCalls.To(grain).GetValueOrDefault(failing) > before);
                         GrainCalls.Failing = null;
                     });
-                    gateways[0].ServiceProvider.GetRequiredService<WevisGateway>().Crash();
-                    killing = cluster.Cluster.KillSiloAsync(gateways[0]);
+                    killing = cluster.CrashGatewayAsync(gateways[0]);
                 }
             }).Within(TimeSpan.FromSeconds(60));
             await killing!.Within(TimeSpan.FromSeconds(30));
@@ -289,6 +252,32 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
         Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+    }
+
+    /// <summary>
+    /// A resumable client of a new user in the "numbered" room <paramref name="roomId"/>, given every gateway but the
+    /// room's node first (in <paramref name="gateways"/>' order) and the room's node last, as its endpoints (their
+    /// <paramref name="ports"/>); <paramref name="ledger"/> is what the room saw of the user.
+    /// </summary>
+    private static async Task<(Client Client, InProcessSiloHandle[] Gateways, int[] Ports, NumberedLedger Ledger)> ConnectAroundRoomAsync(WevisTestCluster cluster, string roomId, string prefix)
+    {
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        InProcessSiloHandle[] gateways = [.. cluster.Silos.Where(s => s != roomHost)];
+        string user = prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+        int[] ports = [.. gateways.Append(roomHost).Select(cluster.PortOf)];
+        Client client = ClusterResumeTests.CreateClient(user, [.. ports.Select(p => new DnsEndPoint("127.0.0.1", p))]);
+        try
+        {
+            await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
+            await client.JoinRoomAsync(roomId).Within();
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+
+        return (client, gateways, ports, NumberedLedger.For(user));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

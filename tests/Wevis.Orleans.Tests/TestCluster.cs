@@ -99,6 +99,16 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Crashes <paramref name="silo"/>'s gateway (its clients' connections cut at once, nothing said to the cluster,
+    /// as when its process dies) and kills the silo; completes when the silo is stopped.
+    /// </summary>
+    public Task CrashGatewayAsync(InProcessSiloHandle silo)
+    {
+        silo.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
+        return Cluster.KillSiloAsync(silo);
+    }
+
     /// <summary>Makes a room of <paramref name="type"/> through the cluster (no user in it yet); its id.</summary>
     public async Task<string> CreateRoomAsync(string type)
     {
