@@ -171,6 +171,7 @@ internal sealed class ClientSession : IMessageBatchHandler
         {
             if (_resume is { IsResumable: true } resume && IsLoggedIn)
             {
+                resume.CountReceivedBytes(transport.BatchBytes);
                 Acknowledge(resume, SequencedDelivery.AcknowledgeEvery);
             }
 

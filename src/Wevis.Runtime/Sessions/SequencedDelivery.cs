@@ -5,7 +5,8 @@ namespace Wevis.Sessions;
 /// <summary>
 /// One side of a resumable session's sequenced delivery: the frames it sent that the peer has not acknowledged
 /// (<see cref="Outgoing"/>), how many of the peer's sequenced messages it has handled (<see cref="Received"/>, the
-/// count it acknowledges, at the end of a batch once <see cref="AcknowledgeEvery"/> are new, else on a timer), and
+/// count it acknowledges, at the end of a batch once <see cref="AcknowledgeEvery"/> are new or
+/// <see cref="AcknowledgeBytes"/> have arrived, else on a timer), and
 /// the age check on what waits for the peer. Sequence numbers are implied: the n-th sequenced message after the
 /// login is number n, on both sides, across connections.
 /// </summary>
@@ -14,8 +15,16 @@ internal abstract class SequencedDelivery
     /// <summary>A receiver acknowledges at the end of a batch once this many messages are unacknowledged; its timer acknowledges the rest.</summary>
     public const int AcknowledgeEvery = 64;
 
+    /// <summary>
+    /// A receiver also acknowledges at the end of a batch once this many bytes have arrived since it last did: a few
+    /// large messages would otherwise stay unacknowledged until the timer, and the sender's held frames could pass its
+    /// bound (<c>MaxUnacknowledgedBytes</c>, 4 MiB by default), which ends resumability.
+    /// </summary>
+    public const int AcknowledgeBytes = 256 * 1024;
+
     private long _received;
     private long _acknowledgedToPeer;
+    private long _bytesSinceAcknowledged;
     private long _unacknowledgedSince;
 
     /// <summary>What this side sent and the peer has not acknowledged.</summary>
@@ -25,6 +34,9 @@ internal abstract class SequencedDelivery
     public long Received => Volatile.Read(ref _received);
 
     public void CountReceived(int count) => Volatile.Write(ref _received, _received + count);
+
+    /// <summary>A batch of <paramref name="bytes"/> arrived (all its frames); written only by the receive loop.</summary>
+    public void CountReceivedBytes(long bytes) => Volatile.Write(ref _bytesSinceAcknowledged, _bytesSinceAcknowledged + bytes);
 
     /// <summary>
     /// A session taken over from elsewhere: <paramref name="received"/> of the peer's messages were handled there
@@ -36,17 +48,21 @@ internal abstract class SequencedDelivery
         Volatile.Write(ref _acknowledgedToPeer, received);
     }
 
-    /// <summary>The count to acknowledge now, or -1 when the peer already knows it (or no more than <paramref name="atLeast"/> new).</summary>
+    /// <summary>
+    /// The count to acknowledge now, or -1 when the peer already knows it (or fewer than <paramref name="atLeast"/> are
+    /// new and fewer than <see cref="AcknowledgeBytes"/> bytes arrived since the last acknowledgement).
+    /// </summary>
     public long TakeAcknowledgement(long atLeast)
     {
         long received = Received;
         long told = Volatile.Read(ref _acknowledgedToPeer);
-        if (received - told < atLeast || received == told)
+        if (received == told || (received - told < atLeast && Volatile.Read(ref _bytesSinceAcknowledged) < AcknowledgeBytes))
         {
             return -1;
         }
 
         Volatile.Write(ref _acknowledgedToPeer, received);
+        Volatile.Write(ref _bytesSinceAcknowledged, 0);
         return received;
     }
 

@@ -341,6 +341,7 @@ internal sealed class ServerSession : IMessageBatchHandler
         {
             if (_resumable is { } resumable && ReferenceEquals(resumable.Current, this))
             {
+                resumable.CountReceivedBytes(transport.BatchBytes);
                 SendAcknowledgement(resumable, SequencedDelivery.AcknowledgeEvery);
             }
 

@@ -12,6 +12,16 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
     /// <summary>The messages decoded since the batch was last cleared.</summary>
     public List<IMessage> Batch { get; } = [];
 
+    /// <summary>The bytes of the frames in <see cref="Batch"/>, length prefixes included.</summary>
+    public long BatchBytes { get; private set; }
+
+    /// <summary>Empties the batch once it has been handled.</summary>
+    public void ClearBatch()
+    {
+        Batch.Clear();
+        BatchBytes = 0;
+    }
+
     /// <summary>The largest frame accepted now; smaller until the peer has logged in.</summary>
     public int MaxFrameSize { get; set; } = maxFrameSize;
 
@@ -30,6 +40,7 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
             {
                 IMessage message = MessageSerializer.Read(body, registry);
                 Batch.Add(message);
+                BatchBytes += FrameReader.HeaderSize + body.Length;
                 Metrics?.Received(message.Descriptor, FrameReader.HeaderSize + (int)body.Length);
             }
 
@@ -59,6 +70,7 @@ internal sealed class FrameDecoder(MessageRegistry registry, int maxFrameSize)
             {
                 IMessage message = MessageSerializer.Read(buffer.Slice(consumed + FrameReader.HeaderSize, bodyLength), registry);
                 Batch.Add(message);
+                BatchBytes += FrameReader.HeaderSize + bodyLength;
                 Metrics?.Received(message.Descriptor, FrameReader.HeaderSize + bodyLength);
                 consumed += FrameReader.HeaderSize + bodyLength;
             }

@@ -105,6 +105,9 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>When a batch of frames last arrived, as a time stamp of the connection's <see cref="TimeProvider"/>.</summary>
     public long LastReceivedTimestamp => Volatile.Read(ref _lastReceived);
 
+    /// <summary>The bytes of the batch being handled (its frames, prefixes included); for its handler, on the receive loop.</summary>
+    public long BatchBytes => _decoder.BatchBytes;
+
     /// <summary>Whether <see cref="Close"/> or <see cref="Abort"/> has been called.</summary>
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 
@@ -237,7 +240,7 @@ internal sealed class MessageConnection : IAsyncDisposable
             }
             finally
             {
-                batch.Clear();
+                _decoder.ClearBatch();
             }
         }
 
