@@ -173,13 +173,20 @@ internal sealed class ServerSession : IMessageBatchHandler
         if (Interlocked.Exchange(ref _state, (int)State.Closed) == (int)State.LoggedIn && _receiver is { } receiver)
         {
             if (_resumable is { } resumable
-                && (!ReferenceEquals(resumable.Current, this) || !_resumption!.TryEnd(resumable, Transport.CloseReason ?? "the connection closed")))
+                && (!ReferenceEquals(resumable.Current, this) || !_resumption!.TryEnd(resumable, EndReason(resumable))))
             {
                 return;
             }
 
             await receiver.EndAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Why a resumable session ends with this connection: a client that comes back is told, so a session that could not be kept says why.</summary>
+    private string EndReason(ResumableSession resumable)
+    {
+        string closed = Transport.CloseReason ?? "the connection closed";
+        return resumable.Outgoing.BrokenReason is { } broken ? $"{closed}, and the session could not be kept: {broken}" : closed;
     }
 
     /// <summary>Closes the connection: the client is told <paramref name="reason"/>, after the messages already queued.</summary>

@@ -103,6 +103,41 @@ public class RefusalTests
     }
 
     [Fact]
+    public async Task OverTheBufferBoundWhileConnectedTheSessionEndsWithItsConnectionAndTheRefusalSaysWhy()
+    {
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room, o =>
+        {
+            o.MaxFrameSize = 1024;
+            o.MaxUnacknowledgedBytes = 2048;
+        });
+        await using var proxy = new FaultProxy(server.Port);
+        await using Client client = ClientReconnectingLater(server, proxy.Port);
+        Task<string> gaveUp = GaveUpReason(client);
+        await client.ConnectAsync().Within();
+        Assert.IsType<Example.ServerReady>(await client.ReceiveAsync().AsTask().Within());
+
+        // Four replies of about 800 bytes asked for at once: the server holds more than 2,048 unacknowledged bytes.
+        for (int i = 0; i < 4; i++)
+        {
+            client.Send(new Example.PleaseMayIHaveSomeFloats(200, 0));
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.IsType<Example.SomeFloats>(await client.ReceiveAsync().AsTask().Within());
+        }
+
+        proxy.BreakAll(FaultKind.Reset);
+        await room.LeaveOf("user1").Within();
+
+        // Not only that the connection was lost: why the session did not wait for the client.
+        string reason = await gaveUp.Within();
+        Assert.StartsWith("resume refused: ", reason);
+        Assert.EndsWith(", and the session could not be kept: more than 2048 bytes were waiting for the peer's acknowledgement", reason);
+    }
+
+    [Fact]
     public async Task TheRoomMayEndADroppedSessionAtOnce()
     {
         var room = new ResumeRoom { EndOnDrop = "no waiting in this room" };
