@@ -50,4 +50,45 @@ public class AcknowledgementTests
         Assert.Equal(0, room.Duplicates);
         Assert.Equal(0, room.Gaps);
     }
+
+    [Fact]
+    public async Task AStreamOfLargeMessagesFromTheClientIsAcknowledgedInTimeToo()
+    {
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        await using var proxy = new FaultProxy(server.Port);
+        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user2");
+        await client.ConnectAsync().Within();
+
+        // 96 messages of 200 KB (19 MB) to the server, eight at a time, each eight followed by a round trip: the client
+        // holds at most about eight unacknowledged (1.6 MB, under its default bound of 4 MiB) if the server
+        // acknowledges by bytes too; by count alone it would hold 64 (12.8 MB) and stop being resumable.
+        byte[] blob = new byte[200_000];
+        int replies = 0;
+        for (int round = 0; round < 12; round++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                client.Send(new AllTypes(i, 0, 0, false, string.Empty, blob, [], []));
+            }
+
+            client.Send(new Numbered(round));
+            while (await client.ReceiveAsync().AsTask().Within() is not NumberedReply)
+            {
+            }
+
+            replies++;
+        }
+
+        Assert.Equal(12, replies);
+        proxy.BreakAll(FaultKind.Reset);
+        client.Send(new Numbered(12));
+        while (await client.ReceiveAsync().AsTask().Within(TimeSpan.FromSeconds(20)) is not NumberedReply(12))
+        {
+        }
+
+        Assert.Equal(1, client.ResumeCount);
+        Assert.Equal(13, room.HandledFrom("user2"));
+        Assert.Equal(0, room.Duplicates);
+    }
 }
