@@ -36,6 +36,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private bool _ended;
     private bool _handedOver;
     private long _ackForwarded;
+    private long _sentSinceAcknowledgeSoon; // by the one thread delivering to this gateway at a time
 
     /// <summary>While a session taken over from another gateway is being set up: frames rooms send meanwhile wait here.</summary>
     private List<byte[]>? _adopting;
@@ -84,6 +85,12 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         }
 
         Session.Transport.TrySendFrame(frame);
+        if (_user?.ResumeKey is not null && (_sentSinceAcknowledgeSoon += frame.Length) >= WevisGateway.AcknowledgeSoonBytes)
+        {
+            // The room holds these frames for a resume elsewhere until it hears the client has them: tell it soon.
+            _sentSinceAcknowledgeSoon = 0;
+            gateway.AcknowledgeSoon();
+        }
     }
 
     /// <summary>

@@ -24,7 +24,9 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     private Server? _server;
     private object _flushGroup = new();
     private long _receiveCalls;
+    private readonly Dictionary<string, (List<long> Sessions, List<long> Received)> _forwarding = new(StringComparer.Ordinal); // reused; its lock is the forwarding's
     private Task _acknowledging = Task.CompletedTask;
+    private int _forwardQueued;
     private volatile bool _crashed;
 
     /// <summary>The gateway's id: its silo's address, which tells rooms whose users died with a silo.</summary>
@@ -43,6 +45,9 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
 
     /// <summary>How often the gateway forwards its clients' acknowledgements to their rooms (one call per room).</summary>
     internal static TimeSpan AcknowledgeInterval { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How much a resumable user is sent before their client's acknowledgements are forwarded without waiting for the second.</summary>
+    internal const int AcknowledgeSoonBytes = 1024 * 1024;
 
     /// <summary>The users connected here.</summary>
     public ICollection<GatewayUser> Users => _users.Values;
@@ -240,48 +245,75 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
 
     /// <summary>
     /// Once a second, tells each room how far its users' clients (here) have acknowledged, so it stops holding those
-    /// frames: one call per room with news, whatever the number of messages.
+    /// frames: one call per room with news, whatever the number of messages. Sooner when a user is sent much
+    /// (<see cref="AcknowledgeSoon"/>).
     /// </summary>
     private async Task ForwardAcknowledgementsAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(AcknowledgeInterval, Time);
-        var byRoom = new Dictionary<string, (List<long> Sessions, List<long> Received)>(StringComparer.Ordinal);
         try
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
-                foreach (GatewayUser user in _users.Values)
-                {
-                    if (user.Room is { } room && user.TakeAcknowledgement(out long received))
-                    {
-                        if (!byRoom.TryGetValue(room, out var pending))
-                        {
-                            byRoom[room] = pending = ([], []);
-                        }
-
-                        pending.Sessions.Add(user.Key);
-                        pending.Received.Add(received);
-                    }
-                }
-
-                foreach ((string room, var pending) in byRoom)
-                {
-                    try
-                    {
-                        // One-way: a lost acknowledgement only keeps frames a little longer (the next one covers it).
-                        _ = node.Room(room).Acknowledge(Id, [.. pending.Sessions], [.. pending.Received]);
-                    }
-                    catch (Exception ex)
-                    {
-                        OrleansLog.SessionRecordFailed(node.Logger, ex, "users in room " + room);
-                    }
-                }
-
-                byRoom.Clear();
+                ForwardAcknowledgements();
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// A user was sent <see cref="AcknowledgeSoonBytes"/> since this was last asked for them: their room holds those
+    /// frames until it hears the client has them, within a bound (<c>MaxUnacknowledgedBytes</c>, 4 MiB by default)
+    /// that a second of a fast stream would pass, ending the session's resumability elsewhere. So the
+    /// acknowledgements go now, on a thread-pool thread (asks made meanwhile are covered by the same pass).
+    /// </summary>
+    internal void AcknowledgeSoon()
+    {
+        if (Interlocked.CompareExchange(ref _forwardQueued, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static gateway =>
+            {
+                Volatile.Write(ref gateway._forwardQueued, 0);
+                gateway.ForwardAcknowledgements();
+            }, this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Tells each room with news how far its users' clients have acknowledged: one one-way call per room.</summary>
+    private void ForwardAcknowledgements()
+    {
+        lock (_forwarding)
+        {
+            foreach (GatewayUser user in _users.Values)
+            {
+                if (user.Room is { } room && user.TakeAcknowledgement(out long received))
+                {
+                    if (!_forwarding.TryGetValue(room, out var pending))
+                    {
+                        _forwarding[room] = pending = ([], []);
+                    }
+
+                    pending.Sessions.Add(user.Key);
+                    pending.Received.Add(received);
+                }
+            }
+
+            foreach ((string room, var pending) in _forwarding)
+            {
+                try
+                {
+                    // One-way: a lost acknowledgement only keeps frames a little longer (the next one covers it).
+                    _ = node.Room(room).Acknowledge(Id, [.. pending.Sessions], [.. pending.Received]);
+                }
+                catch (Exception ex)
+                {
+                    OrleansLog.SessionRecordFailed(node.Logger, ex, "users in room " + room);
+                }
+            }
+
+            _forwarding.Clear();
         }
     }
 
