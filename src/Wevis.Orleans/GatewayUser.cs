@@ -253,7 +253,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
             if (_user?.ResumeKey is not null && !gateway.IsCrashed && !handedOver)
             {
-                await RecordAsync(grain => grain.End(_user.GatewayId, _user.Session)).ConfigureAwait(false);
+                await RecordAsync(grain => grain.End(_user.GatewayId, _user.Session, null)).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

@@ -28,10 +28,12 @@ internal interface ISessionGrain : IGrainWithStringKey
     Task HeldBy(ClusterUser by);
 
     /// <summary>
-    /// The session ended (the user left) while held by <paramref name="gatewayId"/> as its <paramref name="session"/>:
-    /// the grain forgets it (unless another gateway has claimed it since).
+    /// The session ended while held by <paramref name="gatewayId"/> as its <paramref name="session"/>: the grain
+    /// forgets it (unless another gateway has claimed it since). With a <paramref name="reason"/> (it expired, or could
+    /// not be kept: not the user's leaving), a resume that comes later is told it, for a while, as a single server
+    /// tells it; without one, such a resume hears that the token is not valid.
     /// </summary>
-    Task End(string gatewayId, long session);
+    Task End(string gatewayId, long session, string? reason);
 }
 
 /// <summary>Where a claimed session was: its room and the gateway that held it (its observer, if known), or why it cannot be resumed.</summary>

@@ -302,6 +302,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 continue;
             }
 
+            if (connection.ClusterUser.ResumeKey is not null && connection.Tail?.BrokenReason is { } broken)
+            {
+                // Resumable, but the room could not keep their frames: their session ends here, and says why.
+                await EndSessionRecordAsync(connection, "the session could not be kept: " + broken);
+            }
+
             connection.MarkGone("its gateway is gone");
             await connection.Dispatcher.EndAsync();
         }
@@ -459,27 +465,38 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         connection.Grace?.Dispose();
         OrleansLog.HeldUserLeft(node.Logger, Id, user.Name, user.GatewayId);
         // The record goes first: a resume that comes now is refused as expired, not sent to a room the user is leaving.
-        if (user.ResumeKey is { } resumeKey)
-        {
-            try
-            {
-                // Under each identity it had here: the record names an older one if a takeover could not update it.
-                ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(resumeKey);
-                await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session));
-                foreach (var (gatewayId, session) in connection.FormerIdentities)
-                {
-                    await RoomCalls.CallAsync(() => record.End(gatewayId, session));
-                }
-            }
-            catch (Exception ex)
-            {
-                // The user leaves all the same; a resume of theirs then finds them gone from the room.
-                OrleansLog.SessionRecordFailed(node.Logger, ex, user.Name);
-            }
-        }
+        await EndSessionRecordAsync(connection, $"the session expired: the client did not come back within the grace period of {node.ResumeGracePeriod.TotalSeconds:0.###} s");
 
         connection.MarkGone("its gateway is gone and the session was not resumed in time");
         await connection.Dispatcher.EndAsync();
+    }
+
+    /// <summary>
+    /// Ends a resumable user's session record with <paramref name="reason"/> (told to a resume that comes later), under
+    /// each identity they had here: the record names an older one if a takeover could not update it.
+    /// </summary>
+    private async Task EndSessionRecordAsync(RemoteConnection connection, string reason)
+    {
+        ClusterUser user = connection.ClusterUser;
+        if (user.ResumeKey is not { } resumeKey)
+        {
+            return;
+        }
+
+        try
+        {
+            ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(resumeKey);
+            await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session, reason));
+            foreach (var (gatewayId, session) in connection.FormerIdentities)
+            {
+                await RoomCalls.CallAsync(() => record.End(gatewayId, session, reason));
+            }
+        }
+        catch (Exception ex)
+        {
+            // The user leaves all the same; a resume of theirs then finds them gone from the room.
+            OrleansLog.SessionRecordFailed(node.Logger, ex, user.Name);
+        }
     }
 
     public Task<ClusterRoomInfo?> Info()

@@ -21,8 +21,12 @@ namespace Wevis.Orleans;
 [CollectionAgeLimit(AlwaysActive = true)]
 internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 {
+    /// <summary>How long a session that ended with a reason keeps telling it to resumes that come (in memory only).</summary>
+    internal static readonly TimeSpan EndedReasonKept = TimeSpan.FromMinutes(5);
+
     private SavedSession? _session;
     private IGatewayObserver? _gateway;
+    private (string Name, string Verifier, string Reason)? _ended;
 
     private string StoreKey => "wevis-session/" + this.GetPrimaryKeyString();
 
@@ -65,10 +69,16 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 
     public Task<SessionClaim> Claim(byte[] verifier, string userName)
     {
+        if (_session is null && _ended is { } ended && SessionKeys.Matches(Convert.FromBase64String(ended.Verifier), verifier)
+            && string.Equals(ended.Name, userName, StringComparison.Ordinal))
+        {
+            return Task.FromResult(Refused(ended.Reason));
+        }
+
         if (_session is not { } session || !SessionKeys.Matches(Convert.FromBase64String(session.Verifier), verifier))
         {
             // A guessed or expired token: nothing here to keep active.
-            if (_session is null)
+            if (_session is null && _ended is null)
             {
                 DeactivateOnIdle();
             }
@@ -94,7 +104,7 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
         }
     }
 
-    public async Task End(string gatewayId, long session)
+    public async Task End(string gatewayId, long session, string? reason)
     {
         if (_session is not { } saved || saved.GatewayId != gatewayId || saved.Session != session)
         {
@@ -104,7 +114,21 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 
         _session = null;
         _gateway = null;
-        DeactivateOnIdle();
+        if (reason is null)
+        {
+            DeactivateOnIdle();
+        }
+        else
+        {
+            // Kept a while to tell a late resume why, then let go (the grain is otherwise kept active).
+            _ended = (saved.Name, saved.Verifier, reason);
+            this.RegisterGrainTimer(static (grain, _) =>
+            {
+                grain.DeactivateOnIdle();
+                return Task.CompletedTask;
+            }, this, new GrainTimerCreationOptions(EndedReasonKept, Timeout.InfiniteTimeSpan));
+        }
+
         if (node.StateStore is { } store)
         {
             try

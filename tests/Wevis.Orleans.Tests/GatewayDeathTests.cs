@@ -151,6 +151,29 @@ public sealed class GatewayDeathTests
         }
     }
 
+    [Fact]
+    public async Task ASessionTheRoomCouldNotKeepIsRefusedElsewhereWithWhy()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        try
+        {
+            // The room never hears the client's acknowledgements: what it holds for the user passes its bound.
+            GrainCalls.Failing = "IRoomGrain.Acknowledge";
+            var (client, _, gateways, _) = await StreamLargeAnswersAsync(cluster);
+            await using (client)
+            {
+                await cluster.CrashGatewayAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
+
+                ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(() => client.RequestAsync(new Ask("after")).AsTask().Within(TimeSpan.FromSeconds(30)));
+                Assert.EndsWith("resume refused: the session could not be kept: more than 4194304 bytes were waiting for the peer's acknowledgement", closed.Message);
+            }
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+    }
+
     /// <summary>
     /// A resumable client (its gateways first, the room's node last) in a new chat room, answered 100 times with
     /// 100 KB (10 MB), 8 asked for at a time: the room keeps what the client has not acknowledged, within 4 MiB, and
@@ -352,8 +375,8 @@ public sealed class GatewayDeathTests
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
         await WaitUntilAsync(() => Volatile.Read(ref ledger.Leaves) == 1, TimeSpan.FromSeconds(30));
 
-        // The session's record is gone with it: a late resume is refused.
-        Assert.Equal("resume refused: the resume token is not valid", await ResumeRawAsync(cluster.PortOf(gateways[1]), user, token));
+        // The session's record ended with it: a late resume is refused, and told why (as a single server tells it).
+        Assert.Equal("resume refused: the session expired: the client did not come back within the grace period of 3 s", await ResumeRawAsync(cluster.PortOf(gateways[1]), user, token));
     }
 
     /// <summary>Checks that a client's pulses come one after another: none missing, none twice, none out of order.</summary>
