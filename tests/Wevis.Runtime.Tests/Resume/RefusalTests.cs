@@ -15,6 +15,14 @@ public class RefusalTests
     private static Client ClientReconnectingLater(TestServer server, int port) =>
         ResumeExchange.CreateClient(server, port, "user1", configure: o => o.ReconnectDelay = o.MaxReconnectDelay = ReconnectLater);
 
+    /// <summary>A server that holds at most 2,048 unacknowledged bytes for a session (and frames of at most 1,024).</summary>
+    private static Task<TestServer> StartServerWithSmallBoundAsync(ResumeRoom room) =>
+        ResumeExchange.StartServerAsync(room, o =>
+        {
+            o.MaxFrameSize = 1024;
+            o.MaxUnacknowledgedBytes = 2048;
+        });
+
     /// <summary>The reason the client gives when it stops trying to resume.</summary>
     private static Task<string> GaveUpReason(Client client)
     {
@@ -83,11 +91,7 @@ public class RefusalTests
     public async Task OverTheBufferBoundTheUserLeavesAndTheResumeIsRefusedWithWhy()
     {
         var room = new ResumeRoom { SendOnDrop = 500 };
-        await using TestServer server = await ResumeExchange.StartServerAsync(room, o =>
-        {
-            o.MaxFrameSize = 1024;
-            o.MaxUnacknowledgedBytes = 2048;
-        });
+        await using TestServer server = await StartServerWithSmallBoundAsync(room);
         await using var proxy = new FaultProxy(server.Port);
         await using Client client = ClientReconnectingLater(server, proxy.Port);
         Task<string> gaveUp = GaveUpReason(client);
@@ -106,11 +110,7 @@ public class RefusalTests
     public async Task OverTheBufferBoundWhileConnectedTheSessionEndsWithItsConnectionAndTheRefusalSaysWhy()
     {
         var room = new ResumeRoom();
-        await using TestServer server = await ResumeExchange.StartServerAsync(room, o =>
-        {
-            o.MaxFrameSize = 1024;
-            o.MaxUnacknowledgedBytes = 2048;
-        });
+        await using TestServer server = await StartServerWithSmallBoundAsync(room);
         await using var proxy = new FaultProxy(server.Port);
         await using Client client = ClientReconnectingLater(server, proxy.Port);
         Task<string> gaveUp = GaveUpReason(client);
