@@ -143,9 +143,13 @@ public sealed class GatewayDeathTests
         var (client, roomId, gateways, ports) = await StreamLargeAnswersAsync(cluster);
         await using (client)
         {
+            var resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            client.Resumed += (_, _) => resumed.TrySetResult();
             await cluster.CrashGatewayAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
 
+            // The answer may be replayed before the resume is counted: both are waited for.
             Assert.Equal(new Answer(roomId, "after"), await client.RequestAsync(new Ask("after")).AsTask().Within(TimeSpan.FromSeconds(30)));
+            await resumed.Task.Within(TimeSpan.FromSeconds(30));
             Assert.Equal(1, client.ResumeCount);
             Assert.Equal(ports[1], client.Port);
         }

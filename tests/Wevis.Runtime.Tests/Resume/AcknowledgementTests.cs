@@ -81,12 +81,15 @@ public class AcknowledgementTests
         }
 
         Assert.Equal(12, replies);
+        var resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Resumed += (_, _) => resumed.TrySetResult();
         proxy.BreakAll(FaultKind.Reset);
         client.Send(new Numbered(12));
         while (await client.ReceiveAsync().AsTask().Within(TimeSpan.FromSeconds(20)) is not NumberedReply(12))
         {
         }
 
+        await resumed.Task.Within();
         Assert.Equal(1, client.ResumeCount);
         Assert.Equal(13, room.HandledFrom("user2"));
         Assert.Equal(0, room.Duplicates);
