@@ -173,7 +173,10 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>How many of this client's sequenced messages the server has acknowledged (tests only).</summary>
     internal long AcknowledgedByServer => _resume?.Outgoing.Acknowledged ?? 0;
 
-    /// <summary>With <see cref="ClientOptions.ResumeSessions"/>: how many times the session has been resumed.</summary>
+    /// <summary>
+    /// With <see cref="ClientOptions.ResumeSessions"/>: how many times the session has been resumed; counted when the
+    /// server accepts a resume, before the messages it replays are received (<see cref="Resumed"/> is raised after).
+    /// </summary>
     public int ResumeCount { get; private set; }
 
     /// <summary>Connects, logs in, and returns once logged in.</summary>
@@ -806,6 +809,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             try
             {
                 (transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
+
+                // Counted before the replayed messages are handed up: code that reads them may read the count too.
+                session.OnLoggedIn = () => ResumeCount++;
                 Task loop = ReceiveLoopAsync(transport, session, reconnecting: true);
                 await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
                 lock (_lifecycleLock)
@@ -820,7 +826,6 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                     }
                 }
 
-                ResumeCount++;
                 ClientLog.Resumed(_logger, Host, Port, attempt);
                 Resumed?.Invoke(this, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
                 return;

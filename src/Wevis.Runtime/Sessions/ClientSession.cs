@@ -55,6 +55,13 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// <summary>Completes when logged in; fails with why the login did not happen.</summary>
     public Task LoggedIn => _loggedIn.Task;
 
+    /// <summary>
+    /// Runs on the receive loop the moment the login is accepted, before any message after it is handed up (the
+    /// <see cref="LoggedIn"/> task's continuations run later, elsewhere): what must be true before the replayed
+    /// messages of a resume are seen, such as the count of resumes.
+    /// </summary>
+    public Action? OnLoggedIn { get; set; }
+
     /// <summary>Whether the login has been accepted and the session has not ended.</summary>
     public bool IsLoggedIn => Volatile.Read(ref _phase) == (int)Phase.LoggedIn;
 
@@ -275,6 +282,7 @@ internal sealed class ClientSession : IMessageBatchHandler
                 }
 
                 Volatile.Write(ref _phase, (int)Phase.LoggedIn);
+                OnLoggedIn?.Invoke();
                 _loggedIn.TrySetResult();
                 break;
             case LoginRejected rejected:
