@@ -59,8 +59,11 @@ public class SeveralEndpointsTests
         {
             if (n == 200)
             {
-                // The first "server" is gone for good: it neither keeps the connection nor takes new ones.
+                // The first "server" is gone for good: it neither keeps the connection nor takes new ones. Its
+                // listener closes within DisposeAsync's first step; the connection is cut here and now (disposing
+                // cuts it too, but only after the accept loop has ended, by when the exchange may be over).
                 _ = proxy.DisposeAsync().AsTask();
+                proxy.BreakAll(FaultKind.Reset);
             }
         }).Within(TimeSpan.FromSeconds(30));
 
