@@ -375,13 +375,20 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             {
                 _users.Remove(current);
                 _users[(by.GatewayId, by.Session)] = connection;
-                _takenOver.Add(current);
+                if (!connection.HeldForResume)
+                {
+                    // A live gateway may not enter the user again (a dead one cannot; its entries went with it).
+                    _takenOver.Add(current);
+                }
+
                 connection.FormerIdentities.Add(current);
+
+                // Under the lock: the grace timer's thread (LetHeldUserGoAsync) must not see a user held and taken over at once.
+                connection.Grace?.Dispose();
+                connection.Grace = null;
+                connection.HeldForResume = false;
             }
 
-            connection.Grace?.Dispose();
-            connection.Grace = null;
-            connection.HeldForResume = false;
             if (connection.Dropped)
             {
                 // The room ran the drop hook (their gateway told it, or died): back now (resume hook).
@@ -483,11 +490,17 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             return;
         }
 
+        (string Gateway, long Session)[] former;
+        lock (_lock)
+        {
+            former = [.. connection.FormerIdentities];
+        }
+
         try
         {
             ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(resumeKey);
             await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session, reason));
-            foreach (var (gatewayId, session) in connection.FormerIdentities)
+            foreach (var (gatewayId, session) in former)
             {
                 await RoomCalls.CallAsync(() => record.End(gatewayId, session, reason));
             }

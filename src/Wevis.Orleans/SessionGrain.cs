@@ -27,6 +27,7 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
     private SavedSession? _session;
     private IGatewayObserver? _gateway;
     private (string Name, string Verifier, string Reason)? _ended;
+    private IGrainTimer? _letGo;
 
     private string StoreKey => "wevis-session/" + this.GetPrimaryKeyString();
 
@@ -52,6 +53,10 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 
     public async Task Register(byte[] verifier, ClusterUser user, string room, string type)
     {
+        // Registered again (a gateway recording its sessions after a node's death): whatever ended before is past.
+        _ended = null;
+        _letGo?.Dispose();
+        _letGo = null;
         _session = new SavedSession(user.Name, Convert.ToBase64String(verifier), room, type, user.GatewayId, user.Session);
         _gateway = user.Gateway;
         await SaveAsync();
@@ -122,7 +127,8 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
         {
             // Kept a while to tell a late resume why, then let go (the grain is otherwise kept active).
             _ended = (saved.Name, saved.Verifier, reason);
-            this.RegisterGrainTimer(static (grain, _) =>
+            _letGo?.Dispose();
+            _letGo = this.RegisterGrainTimer(static (grain, _) =>
             {
                 grain.DeactivateOnIdle();
                 return Task.CompletedTask;

@@ -271,6 +271,11 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     /// </summary>
     internal void AcknowledgeSoon()
     {
+        if (_crashed || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
         if (Interlocked.CompareExchange(ref _forwardQueued, 1, 0) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static gateway =>
@@ -286,6 +291,12 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     {
         lock (_forwarding)
         {
+            if (_crashed || _stopping.IsCancellationRequested)
+            {
+                // A crashed gateway tells rooms nothing; a stopped one has no more to tell.
+                return;
+            }
+
             foreach (GatewayUser user in _users.Values)
             {
                 if (user.Room is { } room && user.TakeAcknowledgement(out long received))

@@ -813,7 +813,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 // Counted before the replayed messages are handed up: code that reads them may read the count too.
                 session.OnLoggedIn = () => ResumeCount++;
                 Task loop = ReceiveLoopAsync(transport, session, reconnecting: true);
-                await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+                try
+                {
+                    await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (session.HasLoggedIn && !_stopping.IsCancellationRequested)
+                {
+                    // The connect timeout fired as the login was accepted: the resume went through (and was counted).
+                }
                 lock (_lifecycleLock)
                 {
                     // A connection that broke right after the handshake has started the next resume already; sends

@@ -35,8 +35,8 @@ internal abstract class SequencedDelivery
 
     public void CountReceived(int count) => Volatile.Write(ref _received, _received + count);
 
-    /// <summary>A batch of <paramref name="bytes"/> arrived (all its frames); written only by the receive loop.</summary>
-    public void CountReceivedBytes(long bytes) => Volatile.Write(ref _bytesSinceAcknowledged, _bytesSinceAcknowledged + bytes);
+    /// <summary>A batch of <paramref name="bytes"/> arrived (all its frames); the acknowledging timer may reset the count meanwhile.</summary>
+    public void CountReceivedBytes(long bytes) => Interlocked.Add(ref _bytesSinceAcknowledged, bytes);
 
     /// <summary>
     /// A session taken over from elsewhere: <paramref name="received"/> of the peer's messages were handled there
@@ -62,7 +62,7 @@ internal abstract class SequencedDelivery
         }
 
         Volatile.Write(ref _acknowledgedToPeer, received);
-        Volatile.Write(ref _bytesSinceAcknowledged, 0);
+        Interlocked.Exchange(ref _bytesSinceAcknowledged, 0);
         return received;
     }
 
