@@ -302,7 +302,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 continue;
             }
 
-            if (connection.ClusterUser.ResumeKey is not null && connection.Tail?.BrokenReason is { } broken)
+            if (connection.Tail?.BrokenReason is { } broken)
             {
                 // Resumable, but the room could not keep their frames: their session ends here, and says why.
                 await EndSessionRecordAsync(connection, "the session could not be kept: " + broken);

@@ -26,7 +26,7 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 
     private SavedSession? _session;
     private IGatewayObserver? _gateway;
-    private (string Name, string Verifier, string Reason)? _ended;
+    private (SavedSession Session, string Reason)? _ended;
     private IGrainTimer? _letGo;
 
     private string StoreKey => "wevis-session/" + this.GetPrimaryKeyString();
@@ -74,13 +74,13 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 
     public Task<SessionClaim> Claim(byte[] verifier, string userName)
     {
-        if (_session is null && _ended is { } ended && SessionKeys.Matches(Convert.FromBase64String(ended.Verifier), verifier)
-            && string.Equals(ended.Name, userName, StringComparison.Ordinal))
+        if (_session is null && _ended is { } ended && IsOf(ended.Session, verifier)
+            && string.Equals(ended.Session.Name, userName, StringComparison.Ordinal))
         {
             return Task.FromResult(Refused(ended.Reason));
         }
 
-        if (_session is not { } session || !SessionKeys.Matches(Convert.FromBase64String(session.Verifier), verifier))
+        if (_session is not { } session || !IsOf(session, verifier))
         {
             // A guessed or expired token: nothing here to keep active.
             if (_session is null && _ended is null)
@@ -126,7 +126,7 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
         else
         {
             // Kept a while to tell a late resume why, then let go (the grain is otherwise kept active).
-            _ended = (saved.Name, saved.Verifier, reason);
+            _ended = (saved, reason);
             _letGo?.Dispose();
             _letGo = this.RegisterGrainTimer(static (grain, _) =>
             {
@@ -149,6 +149,9 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
     }
 
     private static SessionClaim Refused(string reason) => new(reason, null, null, null, 0, null);
+
+    /// <summary>Whether <paramref name="verifier"/> is <paramref name="session"/>'s (compared in fixed time).</summary>
+    private static bool IsOf(SavedSession session, byte[] verifier) => SessionKeys.Matches(Convert.FromBase64String(session.Verifier), verifier);
 
     private async Task SaveAsync()
     {

@@ -589,8 +589,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             // is closed with a reason, and the client reconnects as after any failed attempt, maybe elsewhere.
             string reason = $"the session could not be resumed here yet ({ex.GetType().Name}: {ex.Message}); try again";
             SessionLog.ResumeFailedForNow(_logger, Id, RemoteEndPoint, user.Name, reason);
-            ReleaseUser();
-            Transport.Close(reason, new Closing(reason));
+            Close(reason);
             return;
         }
 
