@@ -90,7 +90,10 @@ internal sealed class FanOutRun(int recipients, int window)
             samples.PercentileMicroseconds(99),
             deliveries > 0 ? cpu.TotalMicroseconds / deliveries : double.NaN,
             deliveries > 0 ? allocated / deliveries : double.NaN,
-            deliveries > 0 ? driverCpu.TotalMicroseconds / deliveries : double.NaN);
+            deliveries > 0 ? driverCpu.TotalMicroseconds / deliveries : double.NaN)
+        {
+            Samples = samples,
+        };
     }
 
     private async Task SendAsync(IBenchClient sender, CancellationToken stop)
@@ -121,4 +124,8 @@ internal sealed class FanOutRun(int recipients, int window)
 /// <param name="ServerMicrosecondsPerDelivery">The server's CPU time (user and system) per delivery.</param>
 /// <param name="ServerBytesPerDelivery">What the server allocated on the managed heap per delivery (about: the measured time's edges are not exact).</param>
 /// <param name="ClientsMicrosecondsPerDelivery">The driver's CPU time per delivery: the clients' side (receiving and counting).</param>
-internal sealed record FanOutFigures(double DeliveriesPerSecond, double P50Microseconds, double P99Microseconds, double ServerMicrosecondsPerDelivery, double ServerBytesPerDelivery, double ClientsMicrosecondsPerDelivery);
+internal sealed record FanOutFigures(double DeliveriesPerSecond, double P50Microseconds, double P99Microseconds, double ServerMicrosecondsPerDelivery, double ServerBytesPerDelivery, double ClientsMicrosecondsPerDelivery)
+{
+    /// <summary>Every measured message's time from send to last receipt, to pool with other blocks'.</summary>
+    public LatencySamples Samples { get; init; } = new(1);
+}

@@ -35,9 +35,20 @@ internal sealed record LoadTestSettings
     /// <summary>c) Concurrent clients, each in strict request/response.</summary>
     public int Clients { get; init; } = 100;
 
+    /// <summary>c), e) and g): how long the clients make round trips before any is counted (c): once per system and round).</summary>
     public TimeSpan ClientsWarmup { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>e) and g): how long round trips are counted.</summary>
     public TimeSpan ClientsMeasure { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>c) Cycles per round; each cycle runs one block of each system (raw and Wevis back to back).</summary>
+    public int ClientsCycles { get; init; } = 5;
+
+    /// <summary>c) A block's start, not counted: the clients' loops restart on warm connections.</summary>
+    public TimeSpan ClientsBlockWarmup { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>c) How long a block counts round trips.</summary>
+    public TimeSpan ClientsBlock { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>f) The fan-out room's sizes: every client receives every message (the sender is one of them).</summary>
     public int[] FanOutClients { get; init; } = [100, 1_000];
@@ -45,9 +56,20 @@ internal sealed record LoadTestSettings
     /// <summary>f) Messages in flight from the one sender.</summary>
     public int[] FanOutWindows { get; init; } = [1, 16];
 
+    /// <summary>f) How long each system's room sends before any block, per window and round.</summary>
     public TimeSpan FanOutWarmup { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>f) How long the <c>single</c> command's fan-out measures.</summary>
     public TimeSpan FanOutMeasure { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>f) Cycles per window and round; each cycle runs one block of each system, in an order that rotates.</summary>
+    public int FanOutCycles { get; init; } = 3;
+
+    /// <summary>f) A block's start, not counted: the sender refills its window.</summary>
+    public TimeSpan FanOutBlockWarmup { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>f) How long a block counts deliveries.</summary>
+    public TimeSpan FanOutBlock { get; init; } = TimeSpan.FromSeconds(1.5);
 
     /// <summary>g) Rooms of four clients each (Wevis); c) among as many clients in one room is the baseline.</summary>
     public int RoomsOfFour { get; init; } = 1_000;
@@ -74,9 +96,15 @@ internal sealed record LoadTestSettings
         PipelineMeasure = TimeSpan.FromMilliseconds(700),
         ClientsWarmup = TimeSpan.FromMilliseconds(300),
         ClientsMeasure = TimeSpan.FromMilliseconds(700),
+        ClientsCycles = 1,
+        ClientsBlockWarmup = TimeSpan.FromMilliseconds(100),
+        ClientsBlock = TimeSpan.FromMilliseconds(500),
         FanOutClients = [10, 100],
         FanOutWarmup = TimeSpan.FromMilliseconds(300),
         FanOutMeasure = TimeSpan.FromMilliseconds(700),
+        FanOutCycles = 1,
+        FanOutBlockWarmup = TimeSpan.FromMilliseconds(100),
+        FanOutBlock = TimeSpan.FromMilliseconds(500),
         RoomsOfFour = 25,
         IdleClients = 300,
         ServerLifetime = TimeSpan.FromMinutes(2),

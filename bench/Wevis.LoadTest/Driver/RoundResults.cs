@@ -27,6 +27,27 @@ internal sealed class RunResults
     /// <summary>a) Per cycle: Wevis block p50 ÷ the same cycle's SignalR block p50.</summary>
     public List<double> WevisOverSignalRBlockRatios { get; } = [];
 
+    /// <summary>a) Per cycle: the raw block's p50 ÷ the same cycle's SignalR block p50 (the floor's own ratio).</summary>
+    public List<double> RawOverSignalRBlockRatios { get; } = [];
+
+    /// <summary>c) Per cycle: Wevis's block round trips/s ÷ the same cycle's raw block's.</summary>
+    public List<double> ClientsWevisOverRaw { get; } = [];
+
+    /// <summary>c) Per cycle: Wevis's block round trips/s ÷ the same cycle's SignalR block's.</summary>
+    public List<double> ClientsWevisOverSignalR { get; } = [];
+
+    /// <summary>c) Per cycle: Wevis's block p99 ÷ the same cycle's raw block's.</summary>
+    public List<double> ClientsP99WevisOverRaw { get; } = [];
+
+    /// <summary>c) Per cycle: the raw block's round trips/s ÷ the same cycle's SignalR block's (the floor's own ratio).</summary>
+    public List<double> ClientsRawOverSignalR { get; } = [];
+
+    /// <summary>
+    /// f) Per room size and messages in flight, per cycle: Wevis's block deliveries/s ÷ the same cycle's raw and SignalR
+    /// blocks', and the raw block's ÷ the SignalR block's (the floor's own ratio).
+    /// </summary>
+    public Dictionary<(int Clients, int Window), List<FanOutPair>> FanOutPairs { get; } = [];
+
     public IdleResults? Idle { get; set; }
 
     /// <summary>f) Per system, room size and messages in flight: one figure per round.</summary>
@@ -51,7 +72,28 @@ internal sealed class RunResults
         list.Add(figures);
     }
 
-    /// <summary>f) The median over rounds of one figure, or NaN when the case did not run.</summary>
+    public void AddFanOutPair(int clients, int window, FanOutPair pair)
+    {
+        if (!FanOutPairs.TryGetValue((clients, window), out List<FanOutPair>? list))
+        {
+            FanOutPairs[(clients, window)] = list = [];
+        }
+
+        list.Add(pair);
+    }
+
+    /// <summary>f) The median over cycles of a paired ratio, or NaN when the case did not run.</summary>
+    public double FanOutPairedMedian(int clients, int window, Func<FanOutPair, double> ratio) =>
+        FanOutPairs.TryGetValue((clients, window), out List<FanOutPair>? list) ? Statistics.Median(list.Select(ratio)) : double.NaN;
+
+    /// <summary>
+    /// f) Every measured message of one system, room size and window, all blocks pooled: one block of 1,000 clients with
+    /// one message in flight holds too few messages for a p99 of its own.
+    /// </summary>
+    public LatencySamples FanOutLatency(SystemKind system, int clients, int window) =>
+        FanOut.TryGetValue((system, clients, window), out List<FanOutFigures>? list) ? LatencySamples.Merge(list.Select(f => f.Samples)) : new LatencySamples(1);
+
+    /// <summary>f) The median over blocks of one figure, or NaN when the case did not run.</summary>
     public double FanOutMedian(SystemKind system, int clients, int window, Func<FanOutFigures, double> figure) =>
         FanOut.TryGetValue((system, clients, window), out List<FanOutFigures>? list) ? Statistics.Median(list.Select(figure)) : double.NaN;
 
@@ -75,6 +117,9 @@ internal sealed class RunResults
     public double Median(SystemKind system, Func<SystemRound, double> figure) =>
         Rounds.TryGetValue(system, out List<SystemRound>? rounds) ? Statistics.Median(rounds.Select(figure)) : double.NaN;
 }
+
+/// <summary>f) One cycle's ratios of deliveries/s between blocks run next to each other.</summary>
+internal sealed record FanOutPair(double WevisOverRaw, double WevisOverSignalR, double RawOverSignalR);
 
 /// <summary>
 /// e) Wevis with many idle logged-in clients. The resident set (RSS) is what the operating system sees; it does not

@@ -5,7 +5,7 @@ using Wevis.LoadTest.Servers;
 namespace Wevis.LoadTest.Driver;
 
 /// <summary>The scenarios of issue 5, each over 127.0.0.1 against servers in their own processes.</summary>
-internal sealed class Scenarios(LoadTestSettings settings, RunResults results, TextWriter log)
+internal sealed partial class Scenarios(LoadTestSettings settings, RunResults results, TextWriter log)
 {
     private static readonly SystemKind[] AllSystems = [SystemKind.Raw, SystemKind.Wevis, SystemKind.SignalR, SystemKind.Grpc];
 
@@ -32,20 +32,14 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
 
             if (settings.Runs('c') || settings.Runs('d'))
             {
-                foreach (SystemKind system in order)
-                {
-                    await ManyClientsAsync(system, figures[system]).ConfigureAwait(false);
-                }
+                await ManyClientsAsync(order, figures).ConfigureAwait(false);
             }
 
             if (settings.Runs('f'))
             {
                 foreach (int clients in settings.FanOutClients)
                 {
-                    foreach (SystemKind system in order.Where(FanOutSystems.Contains))
-                    {
-                        await FanOutAsync(system, clients).ConfigureAwait(false);
-                    }
+                    await FanOutAsync(clients).ConfigureAwait(false);
                 }
             }
 
@@ -94,44 +88,14 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         return false;
     }
 
-    /// <summary>f) A fresh server; a room of <paramref name="clients"/> clients; one of them sends, each message goes to all.</summary>
-    private async Task FanOutAsync(SystemKind system, int clients)
-    {
-        if (!Fits("f)", system, clients))
-        {
-            return;
-        }
-
-        await using ServerProcess server = await ServerProcess.StartAsync(system, settings.ServerLifetime).ConfigureAwait(false);
-        await FanOutAsync(server, clients).ConfigureAwait(false);
-    }
-
-    /// <summary>f) against a running server: each of the settings' windows in turn, on the same connections.</summary>
+    /// <summary>f) against a running server (for profiling): each of the settings' windows in turn, on the same connections.</summary>
     public async Task FanOutAsync(ServerProcess server, int clients)
     {
-        SystemKind system = server.System;
-        IBenchClient[] room = await ConnectManyAsync(system, server.Port, "fan", clients).ConfigureAwait(false);
-        try
+        await using FanOutRoom room = await JoinFanOutRoomAsync(server, clients).ConfigureAwait(false);
+        foreach (int window in settings.FanOutWindows)
         {
-            await Task.WhenAll(room.Select(c => c.JoinFanOutAsync())).WaitAsync(Bound).ConfigureAwait(false);
-            FanOutRun? current = null;
-            foreach (IBenchClient client in room)
-            {
-                client.ListenForHeard(seq => Volatile.Read(ref current)!.Heard(seq));
-            }
-
-            foreach (int window in settings.FanOutWindows)
-            {
-                var run = new FanOutRun(clients, window);
-                Volatile.Write(ref current, run);
-                FanOutFigures figures = await run.RunAsync(room[0], settings.FanOutWarmup, settings.FanOutMeasure, server).ConfigureAwait(false);
-                results.AddFanOut(system, clients, window, figures);
-                log.WriteLine($"  f) {system.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs and {figures.ServerBytesPerDelivery:N0} B allocated, clients' CPU {figures.ClientsMicrosecondsPerDelivery:N2} µs per delivery");
-            }
-        }
-        finally
-        {
-            await Task.WhenAll(room.Select(c => c.DisposeAsync().AsTask())).WaitAsync(Bound).ConfigureAwait(false);
+            FanOutFigures figures = await room.RunAsync(window, settings.FanOutWarmup, settings.FanOutMeasure, server).ConfigureAwait(false);
+            log.WriteLine($"  f) {server.System.DisplayName(),-8} {clients,5} clients, {window,2} in flight: {figures.DeliveriesPerSecond,12:N0} deliveries/s  send-to-last-receipt p50 {figures.P50Microseconds / 1000,7:N2} ms  p99 {figures.P99Microseconds / 1000,7:N2} ms  server CPU {figures.ServerMicrosecondsPerDelivery:N2} µs and {figures.ServerBytesPerDelivery:N0} B allocated, clients' CPU {figures.ClientsMicrosecondsPerDelivery:N2} µs per delivery");
         }
     }
 
@@ -276,9 +240,12 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
     }
 
     /// <summary>c) Each client in strict request/response; round trips per second and their p99.</summary>
-    private async Task<(double PerSecond, double P99)> RoundTripsAsync(IBenchClient[] clients)
+    private Task<(double PerSecond, double P99)> RoundTripsAsync(IBenchClient[] clients) =>
+        RoundTripsAsync(clients, settings.ClientsWarmup, settings.ClientsMeasure);
+
+    private static async Task<(double PerSecond, double P99)> RoundTripsAsync(IBenchClient[] clients, TimeSpan warmup, TimeSpan measure)
     {
-        (double perSecond, double p99, _) = await ClientLoops.MeasureAsync(clients.Length, i => clients[i].RoundTripAsync(), null, settings.ClientsWarmup, settings.ClientsMeasure).ConfigureAwait(false);
+        (double perSecond, double p99, _) = await ClientLoops.MeasureAsync(clients.Length, i => clients[i].RoundTripAsync(), null, warmup, measure).ConfigureAwait(false);
         return (perSecond, p99);
     }
 
@@ -341,6 +308,7 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
 
                 results.WevisOverRawBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.Raw]);
                 results.WevisOverSignalRBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.SignalR]);
+                results.RawOverSignalRBlockRatios.Add(p50[SystemKind.Raw] / p50[SystemKind.SignalR]);
             }
 
             foreach (SystemKind system in order)
@@ -370,17 +338,6 @@ internal sealed class Scenarios(LoadTestSettings settings, RunResults results, T
         {
             await client.DisposeAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>c) and d): a fresh server; many clients each in strict request/response for a fixed time.</summary>
-    private async Task ManyClientsAsync(SystemKind system, SystemRound figures)
-    {
-        await using ServerProcess server = await ServerProcess.StartAsync(system, settings.ServerLifetime).ConfigureAwait(false);
-        (double perSecond, double p99) = await ActiveClientsAsync(system, server.Port, "active").ConfigureAwait(false);
-        figures.ClientsRoundTripsPerSecond = perSecond;
-        figures.ClientsP99Microseconds = p99;
-        figures.ServerPeakBytes = server.PeakResidentBytes;
-        log.WriteLine($"  c) {system.DisplayName(),-8} {settings.Clients} clients {perSecond,10:N0} round trips/s  p99 {p99 / 1000,6:N2} ms  d) server peak RSS {figures.ServerPeakBytes / 1048576.0,6:N1} MiB");
     }
 
     public async Task<(double PerSecond, double P99)> ActiveClientsAsync(SystemKind system, int port, string namePrefix)
