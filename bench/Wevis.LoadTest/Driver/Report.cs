@@ -41,6 +41,7 @@ internal static class Report
             Row(text, results, "b) pipelined, 1 connection (replies/s)", r => r.PipelinedPerSecond, Count);
             Row(text, results, Invariant($"c) {settings.Clients} clients (round trips/s)"), r => r.ClientsRoundTripsPerSecond, Count);
             Row(text, results, Invariant($"c) {settings.Clients} clients p99"), r => r.ClientsP99Microseconds, Microseconds);
+            Row(text, results, Invariant($"c) server allocations per round trip (the messages' own included)"), r => r.ServerBytesPerRoundTrip, v => Invariant($"{v:N0} B"), ratios: false);
             Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
             text.AppendLine();
             text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
@@ -257,7 +258,7 @@ internal static class Report
         }
     }
 
-    private static void Row(StringBuilder text, RunResults results, string name, Func<SystemRound, double> figure, Func<double, string> format)
+    private static void Row(StringBuilder text, RunResults results, string name, Func<SystemRound, double> figure, Func<double, string> format, bool ratios = true)
     {
         double raw = results.Median(SystemKind.Raw, figure);
         double signalR = results.Median(SystemKind.SignalR, figure);
@@ -266,7 +267,7 @@ internal static class Report
         {
             double value = results.Median(system, figure);
             text.Append(' ').Append(format(value));
-            if (system != SystemKind.Raw)
+            if (system != SystemKind.Raw && ratios)
             {
                 text.Append(Invariant($" ({value / raw:0.00}× raw"));
                 text.Append(system == SystemKind.SignalR ? ")" : Invariant($", {value / signalR:0.00}× SignalR)"));

@@ -14,6 +14,9 @@ internal sealed class SystemRound
     public double ClientsP99Microseconds { get; set; } = double.NaN;
 
     public long ServerPeakBytes { get; set; }
+
+    /// <summary>c) What the server allocated on the managed heap per round trip (about: a block's uncounted start is included at its counted rate).</summary>
+    public double ServerBytesPerRoundTrip { get; set; } = double.NaN;
 }
 
 /// <summary>Everything one run measured.</summary>

@@ -38,11 +38,18 @@ internal sealed partial class Scenarios
             }
 
             var blocks = order.ToDictionary(s => s, _ => new List<(double PerSecond, double P99)>());
+            var allocatedPerRoundTrip = order.ToDictionary(s => s, _ => new List<double>());
             for (int cycle = 0; cycle < settings.ClientsCycles; cycle++)
             {
                 foreach (SystemKind system in CycleOrder(cycle))
                 {
-                    blocks[system].Add(await RoundTripsAsync(clients[system], settings.ClientsBlockWarmup, settings.ClientsBlock).ConfigureAwait(false));
+                    long allocated = await servers[system].AllocatedBytesAsync().ConfigureAwait(false);
+                    (double perSecond, double p99) = await RoundTripsAsync(clients[system], settings.ClientsBlockWarmup, settings.ClientsBlock).ConfigureAwait(false);
+                    allocated = await servers[system].AllocatedBytesAsync().ConfigureAwait(false) - allocated;
+                    blocks[system].Add((perSecond, p99));
+
+                    // Over the block's uncounted start too, at the counted rate: about.
+                    allocatedPerRoundTrip[system].Add(allocated / (perSecond * (settings.ClientsBlockWarmup + settings.ClientsBlock).TotalSeconds));
                 }
 
                 (double wevis, double raw, double signalR) = (blocks[SystemKind.Wevis][^1].PerSecond, blocks[SystemKind.Raw][^1].PerSecond, blocks[SystemKind.SignalR][^1].PerSecond);
@@ -57,7 +64,8 @@ internal sealed partial class Scenarios
                 figures[system].ClientsRoundTripsPerSecond = Statistics.Median(blocks[system].Select(b => b.PerSecond));
                 figures[system].ClientsP99Microseconds = Statistics.Median(blocks[system].Select(b => b.P99));
                 figures[system].ServerPeakBytes = servers[system].PeakResidentBytes;
-                log.WriteLine($"  c) {system.DisplayName(),-8} {settings.Clients} clients {figures[system].ClientsRoundTripsPerSecond,10:N0} round trips/s  p99 {figures[system].ClientsP99Microseconds / 1000,6:N2} ms  (blocks: {string.Join(", ", blocks[system].Select(b => b.PerSecond.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})  d) server peak RSS {figures[system].ServerPeakBytes / 1048576.0,6:N1} MiB");
+                figures[system].ServerBytesPerRoundTrip = Statistics.Median(allocatedPerRoundTrip[system]);
+                log.WriteLine($"  c) {system.DisplayName(),-8} {settings.Clients} clients {figures[system].ClientsRoundTripsPerSecond,10:N0} round trips/s  p99 {figures[system].ClientsP99Microseconds / 1000,6:N2} ms  (blocks: {string.Join(", ", blocks[system].Select(b => b.PerSecond.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})  server allocations {figures[system].ServerBytesPerRoundTrip:N0} B per round trip  d) server peak RSS {figures[system].ServerPeakBytes / 1048576.0,6:N1} MiB");
             }
         }
         finally
