@@ -10,6 +10,11 @@ namespace Wevis.Orleans;
 /// <param name="Gateway">The gateway's observer, which takes the frames rooms send the user.</param>
 /// <param name="Resumable">Whether the user's session is resumable: a delivery then returns only once what the room sent in answer is at the gateway, and the room keeps what the client has not acknowledged.</param>
 /// <param name="ResumeKey">The key of the session's <see cref="ISessionGrain"/>, for a resumable session the cluster records; null otherwise.</param>
+/// <param name="Holding">
+/// How many times the session has been taken over by a gateway other than the one it began on (0 at the login, one more
+/// at each takeover). The session's record takes a gateway's word only if its holding is no older than the record's:
+/// a gateway that lost the user, but had not heard so yet, cannot write itself back as the holder.
+/// </param>
 [GenerateSerializer]
 [Immutable]
 internal sealed record ClusterUser(
@@ -18,4 +23,5 @@ internal sealed record ClusterUser(
     [property: Id(2)] string Name,
     [property: Id(3)] IGatewayObserver Gateway,
     [property: Id(4)] bool Resumable,
-    [property: Id(5)] string? ResumeKey = null);
+    [property: Id(5)] string? ResumeKey = null,
+    [property: Id(6)] int Holding = 0);

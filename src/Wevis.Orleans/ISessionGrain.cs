@@ -13,6 +13,8 @@ internal interface ISessionGrain : IGrainWithStringKey
     /// <summary>
     /// The user is now in <paramref name="room"/>, held by <paramref name="by"/>'s gateway: said again at each room
     /// change, so a record a takeover could not update (<see cref="HeldBy"/> failed) is right again after the next.
+    /// Ignored if <paramref name="by"/>'s <see cref="ClusterUser.Holding"/> is older than the record's: a gateway that
+    /// has lost the user to a takeover, and moved them before it heard, does not write itself back as the holder.
     /// </summary>
     Task Moved(string room, string type, ClusterUser by);
 
@@ -24,7 +26,10 @@ internal interface ISessionGrain : IGrainWithStringKey
     /// </summary>
     Task<SessionClaim> Claim(byte[] verifier, string userName);
 
-    /// <summary>The user's room switched them to <paramref name="by"/>'s gateway (a takeover): the session is held there now.</summary>
+    /// <summary>
+    /// The user's room switched them to <paramref name="by"/>'s gateway (a takeover): the session is held there now;
+    /// ignored if <paramref name="by"/>'s <see cref="ClusterUser.Holding"/> is older than the record's.
+    /// </summary>
     Task HeldBy(ClusterUser by);
 
     /// <summary>
@@ -36,7 +41,10 @@ internal interface ISessionGrain : IGrainWithStringKey
     Task End(string gatewayId, long session, string? reason);
 }
 
-/// <summary>Where a claimed session was: its room and the gateway that held it (its observer, if known), or why it cannot be resumed.</summary>
+/// <summary>
+/// Where a claimed session was: its room and the gateway that held it (its observer, if known) and that gateway's
+/// <see cref="ClusterUser.Holding"/>, or why it cannot be resumed.
+/// </summary>
 [GenerateSerializer]
 [Immutable]
 internal sealed record SessionClaim(
@@ -45,4 +53,5 @@ internal sealed record SessionClaim(
     [property: Id(2)] string? Type,
     [property: Id(3)] string? GatewayId,
     [property: Id(4)] long Session,
-    [property: Id(5)] IGatewayObserver? Gateway);
+    [property: Id(5)] IGatewayObserver? Gateway,
+    [property: Id(6)] int Holding = 0);

@@ -53,20 +53,26 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
 
     public async Task Register(byte[] verifier, ClusterUser user, string room, string type)
     {
+        if (_session is { } existing && IsOf(existing, verifier) && user.Holding < existing.Holding)
+        {
+            // A gateway re-recording a session it has since lost to a takeover: the record knows a newer holder.
+            return;
+        }
+
         // Registered again (a gateway recording its sessions after a node's death): whatever ended before is past.
         _ended = null;
         _letGo?.Dispose();
         _letGo = null;
-        _session = new SavedSession(user.Name, Convert.ToBase64String(verifier), room, type, user.GatewayId, user.Session);
+        _session = new SavedSession(user.Name, Convert.ToBase64String(verifier), room, type, user.GatewayId, user.Session, user.Holding);
         _gateway = user.Gateway;
         await SaveAsync();
     }
 
     public async Task Moved(string room, string type, ClusterUser by)
     {
-        if (_session is { } session)
+        if (_session is { } session && by.Holding >= session.Holding)
         {
-            _session = session with { Room = room, Type = type, GatewayId = by.GatewayId, Session = by.Session };
+            _session = session with { Room = room, Type = type, GatewayId = by.GatewayId, Session = by.Session, Holding = by.Holding };
             _gateway = by.Gateway;
             await SaveAsync();
         }
@@ -96,14 +102,14 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
             return Task.FromResult(Refused("the resume token belongs to another user's session"));
         }
 
-        return Task.FromResult(new SessionClaim(null, session.Room, session.Type, session.GatewayId, session.Session, _gateway));
+        return Task.FromResult(new SessionClaim(null, session.Room, session.Type, session.GatewayId, session.Session, _gateway, session.Holding));
     }
 
     public async Task HeldBy(ClusterUser by)
     {
-        if (_session is { } session)
+        if (_session is { } session && by.Holding >= session.Holding)
         {
-            _session = session with { GatewayId = by.GatewayId, Session = by.Session };
+            _session = session with { GatewayId = by.GatewayId, Session = by.Session, Holding = by.Holding };
             _gateway = by.Gateway;
             await SaveAsync();
         }
@@ -171,6 +177,6 @@ internal sealed class SessionGrain(NodeRooms node) : Grain, ISessionGrain
         }
     }
 
-    /// <summary>The saved record: the verifier as base64, never the token.</summary>
-    internal sealed record SavedSession(string Name, string Verifier, string? Room, string? Type, string GatewayId, long Session);
+    /// <summary>The saved record: the verifier as base64, never the token. A record saved before <paramref name="Holding"/> existed reads as 0.</summary>
+    internal sealed record SavedSession(string Name, string Verifier, string? Room, string? Type, string GatewayId, long Session, int Holding = 0);
 }

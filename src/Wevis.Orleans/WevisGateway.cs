@@ -179,8 +179,6 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     private async ValueTask<SessionElsewhere> ResumeElsewhereAsync(ServerSession session, User user, string token)
     {
         string key = SessionKeys.Key(token);
-        var clusterUser = new ClusterUser(Id, session.Id, user.Name, Observer, Resumable: true, key);
-        GatewayUser adopting = GatewayUser.Adopting(session, this, clusterUser);
         // Patiently: the session's grain may have died with the gateway's silo and come back elsewhere (from the store).
         byte[] verifier = SessionKeys.Verifier(token);
         ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(key);
@@ -192,6 +190,9 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             return SessionElsewhere.Refused(refusal);
         }
 
+        // One takeover newer than the holder the record knows: the record then takes this gateway's word over that one's.
+        var clusterUser = new ClusterUser(Id, session.Id, user.Name, Observer, Resumable: true, key, claim.Holding + 1);
+        GatewayUser adopting = GatewayUser.Adopting(session, this, clusterUser);
         if (claim.Gateway is { } previous && claim.GatewayId != Id)
         {
             try
