@@ -4,8 +4,10 @@ namespace Wevis.Rooms;
 
 /// <summary>
 /// A room's one-at-a-time rule: whatever runs room code (a handler, a hook, a tick, a timer, an invoke) holds the
-/// turn while it does. Waiters are served in the order they came (SemaphoreSlim serves async waiters first in,
-/// first out).
+/// turn while it does. Those that wait are served in the order they began waiting (SemaphoreSlim hands a given-back
+/// turn to its first async waiter); one still spinning for it (<see cref="SpinToEnter"/>) gets it only when nobody
+/// waits. Each user's own messages stay in order whatever the order between users: a user's receive loop hands the
+/// room one batch at a time.
 /// </summary>
 /// <remarks>
 /// Taking a free turn completes synchronously, so a room that is not busy costs no thread hop. Before waiting
