@@ -22,6 +22,7 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     private ClusterUser _clusterUser = user;
     private GatewayOutbox _outbox = outbox;
     private volatile string? _closeReason;
+    private SwitchPoint? _lastSwitch;
 
     public ClusterUser ClusterUser => Volatile.Read(ref _clusterUser);
 
@@ -96,11 +97,12 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <paramref name="next"/>. Returns the frames the client has not acknowledged, with the number of the last one it
     /// has in <paramref name="acknowledged"/>; null if they are no longer all held (over the bound).
     /// </summary>
-    public byte[]? SwitchTo(ClusterUser to, GatewayOutbox next, out long acknowledged)
+    public byte[]? SwitchTo(ClusterUser to, GatewayOutbox next, out long acknowledged, out long sent)
     {
         lock (_sendLock)
         {
             acknowledged = 0;
+            sent = tail?.Sent ?? 0;
             if (tail?.CopyUnacknowledged(out acknowledged) is not { } frames)
             {
                 return null;
@@ -109,6 +111,33 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
             Volatile.Write(ref _clusterUser, to);
             Volatile.Write(ref _outbox, next);
             return frames;
+        }
+    }
+
+    /// <summary>The last takeover, once its room has answered it: who took the user, and what they were handed.</summary>
+    public SwitchPoint? LastSwitch
+    {
+        get => Volatile.Read(ref _lastSwitch);
+        set => Volatile.Write(ref _lastSwitch, value);
+    }
+
+    /// <summary>
+    /// What the last takeover handed <paramref name="to"/>, again, if it was <paramref name="to"/>'s: the same frames (those
+    /// after <see cref="SwitchPoint.Acknowledged"/> up to the switch; what was sent after it went to <paramref name="to"/>'s
+    /// gateway already). Null if the takeover was someone else's, or the frames are no longer all held.
+    /// </summary>
+    public byte[]? RepeatSwitch(ClusterUser to, out SwitchPoint point)
+    {
+        lock (_sendLock)
+        {
+            SwitchPoint? last = LastSwitch;
+            point = last!;
+            if (last is null || last.To.GatewayId != to.GatewayId || last.To.Session != to.Session || tail is null)
+            {
+                return null;
+            }
+
+            return tail.CopyBetween(last.Acknowledged, last.Sent);
         }
     }
 
@@ -158,3 +187,6 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
         }
     }
 }
+
+/// <summary>A takeover, as <see cref="RemoteConnection.SwitchTo"/> made it: to whom, the frames handed over (after number <paramref name="Acknowledged"/> through <paramref name="Sent"/>), and the user's messages handled then.</summary>
+internal sealed record SwitchPoint(ClusterUser To, long Acknowledged, long Sent, long Handled);

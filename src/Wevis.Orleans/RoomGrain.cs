@@ -340,6 +340,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             // (HeldBy failed): if that gateway has died too (the user is held for resume), this resume is the session's
             // only way back, so it goes on as if the record were current. A user connected through a live gateway is
             // not taken by a stale claim: that is a second resume of one session, and the first won.
+            if (_users.TryGetValue((by.GatewayId, by.Session), out RemoteConnection? taken) && taken.FormerIdentities.Contains(key)
+                && taken.RepeatSwitch(by, out SwitchPoint point) is { } again)
+            {
+                // A retry of this very takeover, whose answer was lost (the call timed out after the room had switched the
+                // user): the same answer again, so the resume goes on instead of being refused as taken over.
+                return new TakeOverResult(null, point.Handled, point.Acknowledged, again);
+            }
+
             if (!_users.TryGetValue(key, out connection))
             {
                 connection = _users.Values.FirstOrDefault(c => c.HeldForResume && c.FormerIdentities.Contains(key));
@@ -366,7 +374,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 }
             }
 
-            if (connection.SwitchTo(by, OutboxFor(by), out long acknowledged) is not { } frames)
+            if (connection.SwitchTo(by, OutboxFor(by), out long acknowledged, out long sent) is not { } frames)
             {
                 return new TakeOverResult("the session could not be kept: " + (connection.Tail?.BrokenReason ?? "it is not resumable"), 0, 0, null);
             }
@@ -396,6 +404,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 await connection.Dispatcher.DroppedOrResumedAsync(resumed: true);
             }
 
+            connection.LastSwitch = new SwitchPoint(by, acknowledged, sent, connection.Handled);
             return new TakeOverResult(null, connection.Handled, acknowledged, frames);
         }
         finally

@@ -254,6 +254,45 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
     }
 
+    [Fact]
+    public async Task ATakeOverWhoseReplyWasLostIsAnsweredAgainWhenTriedAgainAndTheSessionGoesOn()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "lr");
+        await using Client client = connected;
+        Task? killing = null;
+        int before = 0;
+        try
+        {
+            // The first gateway crashes; the room switches the user to the resuming gateway, but its answer is lost (the
+            // call times out). The gateway tries again: the room must give the same answer, not "taken over".
+            var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 120, 10, n =>
+            {
+                if (n == 40)
+                {
+                    before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.TakeOver");
+                    Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.TakeOver");
+                    killing = cluster.CrashGatewayAsync(gateways[0]);
+                }
+            }).Within(TimeSpan.FromSeconds(60));
+            await killing!.Within(TimeSpan.FromSeconds(30));
+            Assert.Equal(120, replies);
+            Assert.Empty(repeats);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        Assert.True(client.ResumeCount >= 1);
+        Assert.Equal(ports[1], client.Port);
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.TakeOver") >= before + 2, "the takeover was tried again");
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+    }
+
     /// <summary>
     /// A resumable client of a new user in the "numbered" room <paramref name="roomId"/>, given every gateway but the
     /// room's node first (in <paramref name="gateways"/>' order) and the room's node last, as its endpoints (their

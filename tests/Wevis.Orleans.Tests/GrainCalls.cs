@@ -15,6 +15,18 @@ internal static class GrainCalls
     /// <summary>A method ("ISessionGrain.HeldBy") whose calls the silos fail, or null.</summary>
     public static volatile string? Failing;
 
+    /// <summary>A method ("IRoomGrain.TakeOver") whose next call the silos run but answer with a timeout (its reply lost), once; or null.</summary>
+    public static string? LosingReply;
+
+    /// <summary>Whether this call's reply is the one to lose (<see cref="LosingReply"/>); true once.</summary>
+    public static bool TakeLosingReply(string interfaceName, string methodName)
+    {
+        string name = $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
+        // Compared by value, then cleared by reference (the exchange compares references): one call only takes it.
+        string? losing = Volatile.Read(ref LosingReply);
+        return losing == name && ReferenceEquals(Interlocked.CompareExchange(ref LosingReply, null, losing), losing);
+    }
+
     /// <summary>Whether the call should fail (<see cref="Failing"/>).</summary>
     public static bool ShouldFail(string interfaceName, string methodName) =>
         Failing is { } failing && failing == $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";

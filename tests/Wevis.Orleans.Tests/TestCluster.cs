@@ -43,12 +43,20 @@ internal sealed class WevisTestCluster : IAsyncDisposable
                 options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
             });
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(5));
-            silo.AddIncomingGrainCallFilter(context =>
+            silo.AddIncomingGrainCallFilter(async context =>
             {
                 GrainCalls.Count(context.InterfaceName, context.MethodName);
-                return GrainCalls.ShouldFail(context.InterfaceName, context.MethodName)
-                    ? Task.FromException(new InvalidOperationException($"{context.MethodName} fails (a test's fault)"))
-                    : context.Invoke();
+                if (GrainCalls.ShouldFail(context.InterfaceName, context.MethodName))
+                {
+                    throw new InvalidOperationException($"{context.MethodName} fails (a test's fault)");
+                }
+
+                await context.Invoke();
+                if (GrainCalls.TakeLosingReply(context.InterfaceName, context.MethodName))
+                {
+                    // Done, but the caller hears a timeout: as when the reply is lost.
+                    throw new TimeoutException($"the reply to {context.MethodName} was lost (a test's fault)");
+                }
             });
             silo.AddWevisGateway(wevis =>
             {

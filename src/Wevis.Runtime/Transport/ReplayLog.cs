@@ -263,11 +263,17 @@ internal sealed class ReplayLog
     /// and dropped, or after what was sent). Call only while nothing is being appended (the session's owner makes
     /// sure: the user is between rooms, or the room holds the lock its sends take).
     /// </summary>
-    public byte[]? CopyAfter(long sequence)
+    public byte[]? CopyAfter(long sequence) => CopyBetween(sequence, long.MaxValue);
+
+    /// <summary>
+    /// A copy of the frames after number <paramref name="after"/> up to number <paramref name="through"/> (or the last
+    /// sent, if that is sooner); null as <see cref="CopyAfter"/>. Same caller's rule as <see cref="CopyAfter"/>.
+    /// </summary>
+    public byte[]? CopyBetween(long after, long through)
     {
         lock (_lock)
         {
-            if (BrokenReason is not null || sequence < _trimmed || sequence > _sent)
+            if (BrokenReason is not null || after < _trimmed || after > _sent || through < after)
             {
                 return null;
             }
@@ -275,7 +281,15 @@ internal sealed class ReplayLog
             byte[] ring = _ring;
             int start = _start;
             int count = _count;
-            SkipFrames(ring, ref start, ref count, sequence - _trimmed);
+            SkipFrames(ring, ref start, ref count, after - _trimmed);
+            if (through < _sent)
+            {
+                // Leave out the frames after number `through`: count only the bytes of those before.
+                int end = start;
+                int rest = count;
+                SkipFrames(ring, ref end, ref rest, through - after);
+                count -= rest;
+            }
 
             byte[] copy = new byte[count];
             int first = Math.Min(count, ring.Length - start);

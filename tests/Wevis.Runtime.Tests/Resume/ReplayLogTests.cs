@@ -158,6 +158,27 @@ public class ReplayLogTests
     }
 
     [Fact]
+    public void CopyBetweenCopiesOnlyTheFramesUpToTheSecondNumberAcrossTheRingsEnd()
+    {
+        // What a takeover handed over, again (its answer was lost): the frames up to the switch, not those sent since.
+        var log = new ReplayLog(64 * 1024);
+        for (int i = 0; i < 400; i++)
+        {
+            log.Append(Frame(i, 100 + (i % 5 * 40)));
+            if (i % 50 == 49)
+            {
+                Assert.True(log.Acknowledge(i - 20));
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(379, 11), Numbers(log.CopyBetween(379, 390)!));
+        Assert.Equal(Enumerable.Range(390, 10), Numbers(log.CopyBetween(390, 1_000)!));
+        Assert.Empty(log.CopyBetween(390, 390)!);
+        Assert.Null(log.CopyBetween(391, 390));
+        Assert.Null(log.CopyBetween(300, 390));
+    }
+
+    [Fact]
     public void FramesHandedOnOverTheBoundBreakTheAdoptingLog()
     {
         int broken = 0;
