@@ -11,9 +11,11 @@ namespace Wevis.Orleans;
 /// <param name="Resumable">Whether the user's session is resumable: a delivery then returns only once what the room sent in answer is at the gateway, and the room keeps what the client has not acknowledged.</param>
 /// <param name="ResumeKey">The key of the session's <see cref="ISessionGrain"/>, for a resumable session the cluster records; null otherwise.</param>
 /// <param name="Holding">
-/// How many times the session has been taken over by a gateway other than the one it began on (0 at the login, one more
-/// at each takeover). The session's record takes a gateway's word only if its holding is no older than the record's:
-/// a gateway that lost the user, but had not heard so yet, cannot write itself back as the holder.
+/// Which holding of the session this is: 0 at the login, and at each takeover by another gateway one more than the
+/// holding the user's room knew (the room gives it, so two gateways that took the user over never share one). It orders
+/// a session's holders, it does not count them: a takeover that failed after the claim may skip a number. The
+/// session's record takes a gateway's word only if its holding is no older than the record's: a gateway that lost the
+/// user, but had not heard so yet, cannot write itself back as the holder.
 /// </param>
 [GenerateSerializer]
 [Immutable]

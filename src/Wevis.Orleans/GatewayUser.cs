@@ -62,10 +62,10 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         return new GatewayUser(session, gateway) { _user = user, _adopting = [] };
     }
 
-    /// <summary>The takeover went through: the user is in <paramref name="room"/>, with <paramref name="handled"/> messages handled.</summary>
-    public void Adopted(string room, string type, long handled)
+    /// <summary>The takeover went through: the user is in <paramref name="room"/>, with <paramref name="handled"/> messages handled, as <paramref name="user"/> (the holding the room gave).</summary>
+    public void Adopted(string room, string type, long handled, ClusterUser user)
     {
-        (_room, _type, _handled) = (room, type, handled);
+        (_room, _type, _handled, _user) = (room, type, handled, user);
         _ackForwarded = 0;
     }
 

@@ -59,6 +59,8 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// The session of the user <paramref name="gatewayId"/> held as <paramref name="session"/> resumes at
     /// <paramref name="by"/>'s gateway: what the room sends them goes there from now on. Returns the frames their
     /// client has not acknowledged (as far as the room has heard) and how many of their messages were handled; or why not.
+    /// The same call again by the same <paramref name="by"/> (its answer was lost, or it ran past the caller's timeout)
+    /// gets the same answer, once the first is done.
     /// </summary>
     Task<TakeOverResult> TakeOver(string gatewayId, long session, ClusterUser by);
 
@@ -93,14 +95,19 @@ internal interface IRoomGrain : IGrainWithStringKey
 [Immutable]
 internal sealed record SentFrames([property: Id(0)] long Acknowledged, [property: Id(1)] byte[]? Frames);
 
-/// <summary>A session taken over by another gateway: null, or why not; the user's messages handled; frames after <paramref name="Acknowledged"/>.</summary>
+/// <summary>
+/// A session taken over by another gateway: null, or why not; the user's messages handled; frames after
+/// <paramref name="Acknowledged"/>; and the <see cref="ClusterUser.Holding"/> the room gave the new holder (0 from a room
+/// of a version before it gave one: the gateway's own then stands).
+/// </summary>
 [GenerateSerializer]
 [Immutable]
 internal sealed record TakeOverResult(
     [property: Id(0)] string? Refusal,
     [property: Id(1)] long Handled,
     [property: Id(2)] long Acknowledged,
-    [property: Id(3)] byte[]? Frames);
+    [property: Id(3)] byte[]? Frames,
+    [property: Id(4)] int Holding = 0);
 
 /// <summary>What became of frames handed to a room.</summary>
 /// <param name="Handled">How many messages the room took, those it had taken already included (the rest came after room code moved the user on).</param>

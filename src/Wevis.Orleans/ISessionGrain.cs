@@ -7,7 +7,11 @@ namespace Wevis.Orleans;
 /// </summary>
 internal interface ISessionGrain : IGrainWithStringKey
 {
-    /// <summary>The session began on <paramref name="user"/>'s gateway, in <paramref name="room"/>.</summary>
+    /// <summary>
+    /// The session began on <paramref name="user"/>'s gateway, in <paramref name="room"/>; or a gateway records it again
+    /// (after a node's death). A record of the same session at a newer <see cref="ClusterUser.Holding"/> than
+    /// <paramref name="user"/>'s is kept: the gateway re-recording it has lost it to a takeover.
+    /// </summary>
     Task Register(byte[] verifier, ClusterUser user, string room, string type);
 
     /// <summary>

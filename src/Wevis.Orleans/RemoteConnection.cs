@@ -94,15 +94,16 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
 
     /// <summary>
     /// The user's session resumed at another gateway: from now on frames go to <paramref name="to"/>'s outbox
-    /// <paramref name="next"/>. Returns the frames the client has not acknowledged, with the number of the last one it
-    /// has in <paramref name="acknowledged"/>; null if they are no longer all held (over the bound).
+    /// <paramref name="next"/>, and <see cref="LastSwitch"/> says so (with <paramref name="handled"/>, the user's messages
+    /// handled by then). Returns the frames the client has not acknowledged, with the number of the last one it has in
+    /// <paramref name="acknowledged"/>; null if they are no longer all held (over the bound), and then nothing is switched.
     /// </summary>
-    public byte[]? SwitchTo(ClusterUser to, GatewayOutbox next, out long acknowledged, out long sent)
+    public byte[]? SwitchTo(ClusterUser to, GatewayOutbox next, long handled, out long acknowledged)
     {
         lock (_sendLock)
         {
             acknowledged = 0;
-            sent = tail?.Sent ?? 0;
+            long sent = tail?.Sent ?? 0;
             if (tail?.CopyUnacknowledged(out acknowledged) is not { } frames)
             {
                 return null;
@@ -110,34 +111,28 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
 
             Volatile.Write(ref _clusterUser, to);
             Volatile.Write(ref _outbox, next);
+            Volatile.Write(ref _lastSwitch, new SwitchPoint(to, acknowledged, sent, handled));
             return frames;
         }
     }
 
-    /// <summary>The last takeover, once its room has answered it: who took the user, and what they were handed.</summary>
-    public SwitchPoint? LastSwitch
-    {
-        get => Volatile.Read(ref _lastSwitch);
-        set => Volatile.Write(ref _lastSwitch, value);
-    }
+    /// <summary>The last takeover (<see cref="SwitchTo"/>): who took the user, and what they were handed; null before any.</summary>
+    public SwitchPoint? LastSwitch => Volatile.Read(ref _lastSwitch);
+
+    /// <summary>The last takeover, if it was by <paramref name="by"/> (the same gateway and session); null otherwise.</summary>
+    public SwitchPoint? LastSwitchBy(ClusterUser by) =>
+        LastSwitch is { } last && last.To.GatewayId == by.GatewayId && last.To.Session == by.Session ? last : null;
 
     /// <summary>
-    /// What the last takeover handed <paramref name="to"/>, again, if it was <paramref name="to"/>'s: the same frames (those
-    /// after <see cref="SwitchPoint.Acknowledged"/> up to the switch; what was sent after it went to <paramref name="to"/>'s
-    /// gateway already). Null if the takeover was someone else's, or the frames are no longer all held.
+    /// The frames the takeover <paramref name="point"/> handed over, again: those after
+    /// <see cref="SwitchPoint.Acknowledged"/> through <see cref="SwitchPoint.Sent"/> (what was sent after the switch went
+    /// to the new gateway already). Null if they are no longer all held.
     /// </summary>
-    public byte[]? RepeatSwitch(ClusterUser to, out SwitchPoint point)
+    public byte[]? FramesHandedOver(SwitchPoint point)
     {
         lock (_sendLock)
         {
-            SwitchPoint? last = LastSwitch;
-            point = last!;
-            if (last is null || last.To.GatewayId != to.GatewayId || last.To.Session != to.Session || tail is null)
-            {
-                return null;
-            }
-
-            return tail.CopyBetween(last.Acknowledged, last.Sent);
+            return tail?.CopyBetween(point.Acknowledged, point.Sent);
         }
     }
 

@@ -332,6 +332,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     public async Task<TakeOverResult> TakeOver(string gatewayId, long session, ClusterUser by)
     {
         var key = (gatewayId, session);
+        var byKey = (by.GatewayId, by.Session);
         RemoteConnection? connection;
         (string Gateway, long Session) current;
         lock (_lock)
@@ -340,15 +341,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             // (HeldBy failed): if that gateway has died too (the user is held for resume), this resume is the session's
             // only way back, so it goes on as if the record were current. A user connected through a live gateway is
             // not taken by a stale claim: that is a second resume of one session, and the first won.
-            if (_users.TryGetValue((by.GatewayId, by.Session), out RemoteConnection? taken) && taken.FormerIdentities.Contains(key)
-                && taken.RepeatSwitch(by, out SwitchPoint point) is { } again)
+            if (_users.TryGetValue(byKey, out RemoteConnection? taken) && taken.FormerIdentities.Contains(key))
             {
-                // A retry of this very takeover, whose answer was lost (the call timed out after the room had switched the
-                // user): the same answer again, so the resume goes on instead of being refused as taken over.
-                return new TakeOverResult(null, point.Handled, point.Acknowledged, again);
+                // Already switched to `by`: this is a retry of this very takeover (answered below, once the first call is done).
+                connection = taken;
             }
-
-            if (!_users.TryGetValue(key, out connection))
+            else if (!_users.TryGetValue(key, out connection))
             {
                 connection = _users.Values.FirstOrDefault(c => c.HeldForResume && c.FormerIdentities.Contains(key));
             }
@@ -361,20 +359,38 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             current = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
         }
 
-        // A delivery under way from the old gateway finishes first: the count handed over is final.
+        // A delivery under way from the old gateway finishes first: the count handed over is final. So does a first call
+        // of this takeover, resume hook and all, if this is its retry.
         await connection.Deliveries.WaitAsync();
         try
         {
+            SwitchPoint? repeated = null;
             lock (_lock)
             {
-                if (!_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection) || (current != key && !connection.HeldForResume))
+                if (_users.TryGetValue(byKey, out RemoteConnection? switched) && ReferenceEquals(switched, connection))
+                {
+                    // The gateway tried again: the call it gave up on (its answer lost, or slow past the gateway's
+                    // timeout) switched the user to it. It gets the same answer, or it would be refused as taken over and
+                    // the client would lose its session.
+                    repeated = connection.LastSwitchBy(by);
+                }
+                else if (!_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection) || (current != key && !connection.HeldForResume))
                 {
                     // Another resume of the same session (at another gateway) took it while this one waited.
                     return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
                 }
             }
 
-            if (connection.SwitchTo(by, OutboxFor(by), out long acknowledged, out long sent) is not { } frames)
+            if (repeated is not null)
+            {
+                // Copied off the grain's lock: up to the replay bound.
+                return Repeat(connection, repeated);
+            }
+
+            // The session's holding goes up by one at each takeover, whatever the record that named it said: two
+            // gateways that took the user over from the same stale record must not hold it at the same holding.
+            ClusterUser holder = by with { Holding = Math.Max(by.Holding, connection.ClusterUser.Holding + 1) };
+            if (connection.SwitchTo(holder, OutboxFor(holder), connection.Handled, out long acknowledged) is not { } frames)
             {
                 return new TakeOverResult("the session could not be kept: " + (connection.Tail?.BrokenReason ?? "it is not resumable"), 0, 0, null);
             }
@@ -382,7 +398,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             lock (_lock)
             {
                 _users.Remove(current);
-                _users[(by.GatewayId, by.Session)] = connection;
+                _users[byKey] = connection;
                 if (!connection.HeldForResume)
                 {
                     // A live gateway may not enter the user again (a dead one cannot; its entries went with it).
@@ -404,14 +420,19 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 await connection.Dispatcher.DroppedOrResumedAsync(resumed: true);
             }
 
-            connection.LastSwitch = new SwitchPoint(by, acknowledged, sent, connection.Handled);
-            return new TakeOverResult(null, connection.Handled, acknowledged, frames);
+            return new TakeOverResult(null, connection.Handled, acknowledged, frames, holder.Holding);
         }
         finally
         {
             connection.Deliveries.Release();
         }
     }
+
+    /// <summary>The answer the takeover <paramref name="point"/> got, again, with the frames it handed over.</summary>
+    private static TakeOverResult Repeat(RemoteConnection connection, SwitchPoint point) =>
+        connection.FramesHandedOver(point) is { } frames
+            ? new TakeOverResult(null, point.Handled, point.Acknowledged, frames, point.To.Holding)
+            : new TakeOverResult("the session could not be kept: " + (connection.Tail?.BrokenReason ?? "its frames are no longer held"), 0, 0, null);
 
     /// <summary>Why a takeover of the session <paramref name="key"/> (no longer here under that identity) is refused; under the lock.</summary>
     private string NotHereRefusal((string Gateway, long Session) key) =>

@@ -190,7 +190,8 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             return SessionElsewhere.Refused(refusal);
         }
 
-        // One takeover newer than the holder the record knows: the record then takes this gateway's word over that one's.
+        // One takeover newer than the holder the record knows (the room raises it if the record lags behind it): the record
+        // then takes this gateway's word over that one's.
         var clusterUser = new ClusterUser(Id, session.Id, user.Name, Observer, Resumable: true, key, claim.Holding + 1);
         GatewayUser adopting = GatewayUser.Adopting(session, this, clusterUser);
         if (claim.Gateway is { } previous && claim.GatewayId != Id)
@@ -226,7 +227,8 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             return SessionElsewhere.Refused(result.Refusal);
         }
 
-        adopting.Adopted(claim.Room, claim.Type!, result.Handled);
+        clusterUser = clusterUser with { Holding = Math.Max(clusterUser.Holding, result.Holding) };
+        adopting.Adopted(claim.Room, claim.Type!, result.Handled, clusterUser);
         try
         {
             await RoomCalls.CallAsync(() => record.HeldBy(clusterUser)).ConfigureAwait(false);

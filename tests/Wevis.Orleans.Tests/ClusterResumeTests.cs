@@ -134,15 +134,16 @@ public sealed class ClusterResumeTests
         wevis.Gateway.PingTimeout = TimeSpan.FromMilliseconds(750);
     }
 
-    internal static Client CreateClient(string user, IReadOnlyList<DnsEndPoint> gateways) =>
+    /// <param name="patience">How long a connect and login may take, and the server be silent meanwhile (default 5 s and 1.5 s).</param>
+    internal static Client CreateClient(string user, IReadOnlyList<DnsEndPoint> gateways, TimeSpan? patience = null) =>
         new(user, WevisTestCluster.Password, WevisTestCluster.Version, gateways, new ClientOptions
         {
             Messages = WevisRegistry.Messages,
             ResumeSessions = true,
             ReconnectDelay = TimeSpan.FromMilliseconds(20),
             MaxReconnectDelay = TimeSpan.FromMilliseconds(250),
-            ServerTimeout = TimeSpan.FromSeconds(1.5),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ServerTimeout = patience ?? TimeSpan.FromSeconds(1.5),
+            ConnectTimeout = patience ?? TimeSpan.FromSeconds(5),
         });
 
     /// <summary>

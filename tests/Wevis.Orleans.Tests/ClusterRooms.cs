@@ -111,6 +111,12 @@ internal sealed class NumberedLedger
     public int Resumed;
     public int Leaves;
 
+    /// <summary>Set when the room runs the user's drop hook, if a test waits for it.</summary>
+    public TaskCompletionSource? DropSeen;
+
+    /// <summary>While set, the user's resume hook waits for it to complete (a slow hook, holding the room's turn).</summary>
+    public TaskCompletionSource? HoldResume;
+
     public static NumberedLedger For(string user) => ByUser.GetOrAdd(user, _ => new NumberedLedger());
 }
 
@@ -140,9 +146,23 @@ internal class NumberedRoom : Room
         return ValueTask.CompletedTask;
     }
 
-    protected override void OnUserDropped(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Dropped);
+    protected override void OnUserDropped(Connection connection)
+    {
+        NumberedLedger ledger = NumberedLedger.For(connection.User.Name);
+        Interlocked.Increment(ref ledger.Dropped);
+        ledger.DropSeen?.TrySetResult();
+    }
 
     protected override void OnUserResumed(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Resumed);
+
+    protected override async ValueTask OnUserResumedAsync(Connection connection)
+    {
+        await base.OnUserResumedAsync(connection);
+        if (NumberedLedger.For(connection.User.Name).HoldResume is { } hold)
+        {
+            await hold.Task;
+        }
+    }
 
     protected override void OnUserLeave(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Leaves);
 }

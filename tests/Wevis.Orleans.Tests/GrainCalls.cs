@@ -27,6 +27,13 @@ internal static class GrainCalls
         return losing == name && ReferenceEquals(Interlocked.CompareExchange(ref LosingReply, null, losing), losing);
     }
 
+    /// <summary>A method ("ISessionGrain.Claim") whose calls the silos hold until a task completes, or null.</summary>
+    public static volatile CallHold? Holding;
+
+    /// <summary>What a call to the method must wait for before it runs (<see cref="Holding"/>); a completed task if nothing.</summary>
+    public static Task HeldUntil(string interfaceName, string methodName) =>
+        Holding is { } hold && hold.Method == $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}" ? hold.Until : Task.CompletedTask;
+
     /// <summary>Whether the call should fail (<see cref="Failing"/>).</summary>
     public static bool ShouldFail(string interfaceName, string methodName) =>
         Failing is { } failing && failing == $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
@@ -35,3 +42,6 @@ internal static class GrainCalls
     public static Dictionary<string, int> To(string interfaceName) =>
         Calls.Where(call => call.Key.StartsWith(interfaceName + ".", StringComparison.Ordinal)).ToDictionary(call => call.Key, call => call.Value);
 }
+
+/// <summary>Calls to <paramref name="Method"/> ("ISessionGrain.Claim") wait for <paramref name="Until"/> before they run.</summary>
+internal sealed record CallHold(string Method, Task Until);

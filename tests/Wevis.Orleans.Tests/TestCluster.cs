@@ -51,6 +51,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
                     throw new InvalidOperationException($"{context.MethodName} fails (a test's fault)");
                 }
 
+                await GrainCalls.HeldUntil(context.InterfaceName, context.MethodName);
                 await context.Invoke();
                 if (GrainCalls.TakeLosingReply(context.InterfaceName, context.MethodName))
                 {

@@ -257,6 +257,18 @@ internal sealed class ReplayLog
         return BrokenReason is null;
     }
 
+    /// <summary>Whether the frames held run past the ring's end and on from its start (for tests of copies across it).</summary>
+    internal bool WrapsAround
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _start + _count > _ring.Length;
+            }
+        }
+    }
+
     /// <summary>
     /// A copy of the frames after number <paramref name="sequence"/> (prefixes included), to hand the session on;
     /// null if they are not all held (the log broke, or <paramref name="sequence"/> is before what was acknowledged
@@ -267,7 +279,8 @@ internal sealed class ReplayLog
 
     /// <summary>
     /// A copy of the frames after number <paramref name="after"/> up to number <paramref name="through"/> (or the last
-    /// sent, if that is sooner); null as <see cref="CopyAfter"/>. Same caller's rule as <see cref="CopyAfter"/>.
+    /// sent, if that is sooner); null as <see cref="CopyAfter"/>, and if <paramref name="through"/> is before
+    /// <paramref name="after"/>. Same caller's rule as <see cref="CopyAfter"/>.
     /// </summary>
     public byte[]? CopyBetween(long after, long through)
     {

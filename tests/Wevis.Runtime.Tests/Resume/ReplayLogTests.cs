@@ -171,6 +171,7 @@ public class ReplayLogTests
             }
         }
 
+        Assert.True(log.WrapsAround, "the frames held should run past the ring's end");
         Assert.Equal(Enumerable.Range(379, 11), Numbers(log.CopyBetween(379, 390)!));
         Assert.Equal(Enumerable.Range(390, 10), Numbers(log.CopyBetween(390, 1_000)!));
         Assert.Empty(log.CopyBetween(390, 390)!);
