@@ -12,7 +12,8 @@ namespace Wevis.Orleans;
 /// <param name="ResumeKey">The key of the session's <see cref="ISessionGrain"/>, for a resumable session the cluster records; null otherwise.</param>
 /// <param name="Holding">
 /// Which holding of the session this is: 0 at the login, and at each takeover by another gateway one more than the
-/// holding the user's room knew (the room gives it, so two gateways that took the user over never share one). It orders
+/// holding the user's room knew (the room gives it, so two gateways that took the user over do not share one, unless a
+/// room of a version before the room gave it answered one of them). It orders
 /// a session's holders, it does not count them: a takeover that failed after the claim may skip a number. The
 /// session's record takes a gateway's word only if its holding is no older than the record's: a gateway that lost the
 /// user, but had not heard so yet, cannot write itself back as the holder.

@@ -41,6 +41,12 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// <summary>While a session taken over from another gateway is being set up: frames rooms send meanwhile wait here.</summary>
     private List<byte[]>? _adopting;
 
+    /// <summary>Whether the user is being taken over and the room's answer has not come yet (under <see cref="_adoptLock"/>).</summary>
+    private bool _awaitingAdoption;
+
+    /// <summary>A move room code made before the takeover's answer came (in the resume hook, say), applied once it has.</summary>
+    private ClusterMove? _moveWhileAdopting;
+
     /// <summary>The connection carrying the user's session now: another one after a resume.</summary>
     public ServerSession Session => Volatile.Read(ref _session);
 
@@ -59,14 +65,28 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// </summary>
     public static GatewayUser Adopting(ServerSession session, WevisGateway gateway, ClusterUser user)
     {
-        return new GatewayUser(session, gateway) { _user = user, _adopting = [] };
+        return new GatewayUser(session, gateway) { _user = user, _adopting = [], _awaitingAdoption = true };
     }
 
     /// <summary>The takeover went through: the user is in <paramref name="room"/>, with <paramref name="handled"/> messages handled, as <paramref name="user"/> (the holding the room gave).</summary>
     public void Adopted(string room, string type, long handled, ClusterUser user)
     {
-        (_room, _type, _handled, _user) = (room, type, handled, user);
-        _ackForwarded = 0;
+        ClusterMove? early;
+        lock (_adoptLock)
+        {
+            (_room, _type, _handled, _user) = (room, type, handled, user);
+            _ackForwarded = 0;
+            _awaitingAdoption = false;
+            early = _moveWhileAdopting;
+            _moveWhileAdopting = null;
+        }
+
+        if (early is not null)
+        {
+            // Heard before the user was in a room here. Followed now: the room's own record of the move may be gone
+            // (an emptied room is disposed), and a delivery there would find the user nowhere and enter them again.
+            QueueMove(early);
+        }
     }
 
     /// <summary>A frame a room sent the user: to the session's transport (and replay log), or held while the session is being taken over.</summary>
@@ -391,6 +411,14 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     {
         if (_room != move.From)
         {
+            lock (_adoptLock)
+            {
+                if (_awaitingAdoption)
+                {
+                    _moveWhileAdopting = move;
+                }
+            }
+
             return;
         }
 

@@ -60,9 +60,17 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// <paramref name="by"/>'s gateway: what the room sends them goes there from now on. Returns the frames their
     /// client has not acknowledged (as far as the room has heard) and how many of their messages were handled; or why not.
     /// The same call again by the same <paramref name="by"/> (its answer was lost, or it ran past the caller's timeout)
-    /// gets the same answer, once the first is done.
+    /// gets the same answer once the first is done, even if room code has moved the user on since; or, if the frames
+    /// handed over are no longer held, a refusal, and the session ends.
     /// </summary>
     Task<TakeOverResult> TakeOver(string gatewayId, long session, ClusterUser by);
+
+    /// <summary>
+    /// The gateway of <paramref name="by"/> gave up on its takeover (its calls kept timing out) and told the client to
+    /// try again: if the room switched the user to <paramref name="by"/>, it holds them for resume as if that gateway
+    /// had died, so the client's next resume takes them over; a call of the takeover that runs later is refused.
+    /// </summary>
+    Task AbandonTakeOver(ClusterUser by);
 
     /// <summary>
     /// Sends <paramref name="user"/> a frame their gateway made (a refused room request), so it is numbered and kept

@@ -24,14 +24,22 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     /// <summary>The refusal an old gateway gets when it tries to enter again a user whose session resumed elsewhere.</summary>
     public const string TakenOverRefusal = "the session was resumed at another gateway";
 
+    /// <summary>The refusal a takeover gets when its gateway gave up on it before it ran (<see cref="AbandonTakeOver"/>).</summary>
+    public const string AbandonedRefusal = "the gateway gave up resuming the session";
+
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Gateway, long Session), RemoteConnection> _users = [];
-    private readonly Dictionary<(string Gateway, long Session), ClusterMove> _movedAway = [];
+    /// <summary>Users room code moved on, by identity, until their gateway has seen it: the move, and the connection they had here.</summary>
+    private readonly Dictionary<(string Gateway, long Session), (ClusterMove Move, RemoteConnection Connection)> _movedAway = [];
     private readonly Dictionary<string, GatewayOutbox> _outboxes = new(StringComparer.Ordinal);
 
     /// <summary>Users whose sessions resumed at another gateway, by their old identity: that gateway may not enter them again.</summary>
     private readonly HashSet<(string Gateway, long Session)> _takenOver = [];
+
+    /// <summary>Identities gateways gave up taking a user over as (<see cref="AbandonTakeOver"/>): a late takeover by one is refused.</summary>
+    private readonly HashSet<(string Gateway, long Session)> _abandoned = [];
     private Task<Room>? _opening;
+    private bool _roomDisposed;
     private ListingReporter? _listing;
 
     private string Id => this.GetPrimaryKeyString();
@@ -160,7 +168,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         lock (_lock)
         {
             _users.TryGetValue(key, out connection);
-            _movedAway.TryGetValue(key, out move);
+            move = _movedAway.TryGetValue(key, out var away) ? away.Move : null;
         }
 
         if (connection is null)
@@ -247,6 +255,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             _movedAway.Remove((user.GatewayId, user.Session));
         }
 
+        DeactivateIfDoneAfterDispose();
+
         if (connection is null)
         {
             if (_opening is null)
@@ -292,8 +302,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             }
 
             _takenOver.RemoveWhere(k => k.Gateway == gatewayId);
+            _abandoned.RemoveWhere(k => k.Gateway == gatewayId);
             _outboxes.Remove(gatewayId);
         }
+
+        DeactivateIfDoneAfterDispose();
 
         foreach (RemoteConnection connection in gone.Except(held))
         {
@@ -314,18 +327,27 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         foreach (RemoteConnection connection in held)
         {
-            OrleansLog.HeldForResume(node.Logger, Id, connection.User.Name, gatewayId, node.ResumeGracePeriod.TotalSeconds);
-            connection.Grace = node.Time.CreateTimer(
-                static state => _ = ((RemoteConnection)state!).Host.LetHeldUserGoAsync((RemoteConnection)state!),
-                connection,
-                node.ResumeGracePeriod,
-                Timeout.InfiniteTimeSpan);
-            if (!connection.Dropped)
-            {
-                // Not told of a drop before (the client was connected when its gateway died): the drop hook runs now.
-                connection.Dropped = true;
-                await connection.Dispatcher.DroppedOrResumedAsync(resumed: false);
-            }
+            await HoldForResumeAsync(connection, gatewayId);
+        }
+    }
+
+    /// <summary>
+    /// Holds <paramref name="connection"/>'s user (marked <see cref="RemoteConnection.HeldForResume"/> under the lock)
+    /// for the grace period, for their client to resume through another gateway; runs the drop hook if it has not run.
+    /// </summary>
+    private async Task HoldForResumeAsync(RemoteConnection connection, string gatewayId)
+    {
+        OrleansLog.HeldForResume(node.Logger, Id, connection.User.Name, gatewayId, node.ResumeGracePeriod.TotalSeconds);
+        connection.Grace = node.Time.CreateTimer(
+            static state => _ = ((RemoteConnection)state!).Host.LetHeldUserGoAsync((RemoteConnection)state!),
+            connection,
+            node.ResumeGracePeriod,
+            Timeout.InfiniteTimeSpan);
+        if (!connection.Dropped)
+        {
+            // Not told of a drop before (the client was connected when its gateway died): the drop hook runs now.
+            connection.Dropped = true;
+            await connection.Dispatcher.DroppedOrResumedAsync(resumed: false);
         }
     }
 
@@ -337,11 +359,17 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         (string Gateway, long Session) current;
         lock (_lock)
         {
+            if (_abandoned.Contains(byKey))
+            {
+                // The gateway gave up on this takeover before this call of it ran: it no longer has the session.
+                return new TakeOverResult(AbandonedRefusal, 0, 0, null);
+            }
+
             // The record may name an identity the user had before a takeover whose gateway could not update the record
             // (HeldBy failed): if that gateway has died too (the user is held for resume), this resume is the session's
             // only way back, so it goes on as if the record were current. A user connected through a live gateway is
             // not taken by a stale claim: that is a second resume of one session, and the first won.
-            if (_users.TryGetValue(byKey, out RemoteConnection? taken) && taken.FormerIdentities.Contains(key))
+            if (SwitchedToLocked(byKey) is { } taken && taken.FormerIdentities.Contains(key))
             {
                 // Already switched to `by`: this is a retry of this very takeover (answered below, once the first call is done).
                 connection = taken;
@@ -367,30 +395,40 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             SwitchPoint? repeated = null;
             lock (_lock)
             {
-                if (_users.TryGetValue(byKey, out RemoteConnection? switched) && ReferenceEquals(switched, connection))
+                if (ReferenceEquals(SwitchedToLocked(byKey), connection))
                 {
                     // The gateway tried again: the call it gave up on (its answer lost, or slow past the gateway's
-                    // timeout) switched the user to it. It gets the same answer, or it would be refused as taken over and
-                    // the client would lose its session.
+                    // timeout) switched the user to it (room code may have moved them on since). It gets the same
+                    // answer, or it would be refused as taken over and the client would lose its session. Never a
+                    // second switch: a user is switched to an identity once.
                     repeated = connection.LastSwitchBy(by);
+                    if (repeated is null)
+                    {
+                        return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
+                    }
                 }
-                else if (!_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection) || (current != key && !connection.HeldForResume))
+                else if (_abandoned.Contains(byKey) || !_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection)
+                    || (current != key && !connection.HeldForResume))
                 {
-                    // Another resume of the same session (at another gateway) took it while this one waited.
-                    return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
+                    // Another resume of the same session (at another gateway) took it while this one waited, or this
+                    // gateway gave up on it meanwhile.
+                    return new TakeOverResult(_abandoned.Contains(byKey) ? AbandonedRefusal : NotHereRefusal(key), 0, 0, null);
                 }
             }
 
             if (repeated is not null)
             {
                 // Copied off the grain's lock: up to the replay bound.
-                return Repeat(connection, repeated);
+                return connection.FramesHandedOver(repeated) is { } again
+                    ? new TakeOverResult(null, repeated.Handled, repeated.Acknowledged, again, repeated.To.Holding)
+                    : await EndUnkeptAsync(connection, byKey, "the session could not be kept: " + (connection.Tail?.BrokenReason ?? "its frames are no longer held"));
             }
 
             // The session's holding goes up by one at each takeover, whatever the record that named it said: two
             // gateways that took the user over from the same stale record must not hold it at the same holding.
             ClusterUser holder = by with { Holding = Math.Max(by.Holding, connection.ClusterUser.Holding + 1) };
-            if (connection.SwitchTo(holder, OutboxFor(holder), connection.Handled, out long acknowledged) is not { } frames)
+            long handled = connection.Handled;
+            if (connection.SwitchTo(holder, OutboxFor(holder), handled, out long acknowledged) is not { } frames)
             {
                 return new TakeOverResult("the session could not be kept: " + (connection.Tail?.BrokenReason ?? "it is not resumable"), 0, 0, null);
             }
@@ -420,7 +458,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 await connection.Dispatcher.DroppedOrResumedAsync(resumed: true);
             }
 
-            return new TakeOverResult(null, connection.Handled, acknowledged, frames, holder.Holding);
+            return new TakeOverResult(null, handled, acknowledged, frames, holder.Holding);
         }
         finally
         {
@@ -428,11 +466,83 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
     }
 
-    /// <summary>The answer the takeover <paramref name="point"/> got, again, with the frames it handed over.</summary>
-    private static TakeOverResult Repeat(RemoteConnection connection, SwitchPoint point) =>
-        connection.FramesHandedOver(point) is { } frames
-            ? new TakeOverResult(null, point.Handled, point.Acknowledged, frames, point.To.Holding)
-            : new TakeOverResult("the session could not be kept: " + (connection.Tail?.BrokenReason ?? "its frames are no longer held"), 0, 0, null);
+    public async Task AbandonTakeOver(ClusterUser by)
+    {
+        var byKey = (by.GatewayId, by.Session);
+        RemoteConnection? connection;
+        lock (_lock)
+        {
+            _abandoned.Add(byKey);
+            _users.TryGetValue(byKey, out connection);
+
+            // Moved on by room code before the gateway adopted them: it never will now.
+            _movedAway.Remove(byKey);
+        }
+
+        if (connection is null)
+        {
+            // Not switched, or moved on since: nothing more to undo here.
+            DeactivateIfDoneAfterDispose();
+            return;
+        }
+
+        // A takeover call still running (in the resume hook) finishes first.
+        await connection.Deliveries.WaitAsync();
+        try
+        {
+            bool hold;
+            lock (_lock)
+            {
+                if (!_users.TryGetValue(byKey, out RemoteConnection? now) || !ReferenceEquals(now, connection) || connection.LastSwitchBy(by) is null || connection.HeldForResume)
+                {
+                    return;
+                }
+
+                // As if the gateway had died: the client, told to try again, resumes through another (or the same) one.
+                hold = connection.Tail is { BrokenReason: null } && node.ResumeGracePeriod > TimeSpan.Zero;
+                connection.HeldForResume = hold;
+            }
+
+            if (hold)
+            {
+                await HoldForResumeAsync(connection, by.GatewayId);
+            }
+            else
+            {
+                await EndUnkeptAsync(connection, byKey, "the session could not be kept: " + (connection.Tail?.BrokenReason ?? "it is not resumable"));
+            }
+        }
+        finally
+        {
+            connection.Deliveries.Release();
+        }
+    }
+
+    /// <summary>
+    /// The user switched to <paramref name="byKey"/> cannot be handed over (their frames are gone): their session ends
+    /// here, with <paramref name="reason"/> for a later resume, and they leave the room. Returns the refusal to answer.
+    /// </summary>
+    private async Task<TakeOverResult> EndUnkeptAsync(RemoteConnection connection, (string Gateway, long Session) byKey, string reason)
+    {
+        lock (_lock)
+        {
+            if (_users.TryGetValue(byKey, out RemoteConnection? now) && ReferenceEquals(now, connection))
+            {
+                _users.Remove(byKey);
+            }
+        }
+
+        await EndSessionRecordAsync(connection, reason);
+        connection.MarkGone(reason);
+        await connection.Dispatcher.EndAsync();
+        return new TakeOverResult(reason, 0, 0, null);
+    }
+
+    /// <summary>The user whose identity here is <paramref name="byKey"/>, or was until room code moved them on; under the lock.</summary>
+    private RemoteConnection? SwitchedToLocked((string Gateway, long Session) byKey) =>
+        _users.TryGetValue(byKey, out RemoteConnection? connection) ? connection
+        : _movedAway.TryGetValue(byKey, out var away) ? away.Connection
+        : null;
 
     /// <summary>Why a takeover of the session <paramref name="key"/> (no longer here under that identity) is refused; under the lock.</summary>
     private string NotHereRefusal((string Gateway, long Session) key) =>
@@ -565,13 +675,36 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             _movedAway.Remove((user.GatewayId, user.Session));
         }
 
+        DeactivateIfDoneAfterDispose();
         return Task.CompletedTask;
     }
 
     public Task RoomDisposed()
     {
-        DeactivateOnIdle();
+        lock (_lock)
+        {
+            _roomDisposed = true;
+        }
+
+        DeactivateIfDoneAfterDispose();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Deactivates the grain once its room is disposed and no move room code made is still unseen by its user's gateway:
+    /// until then a delivery, or a takeover tried again, must find the move here (a user moving out empties the room).
+    /// </summary>
+    private void DeactivateIfDoneAfterDispose()
+    {
+        lock (_lock)
+        {
+            if (!_roomDisposed || _movedAway.Count > 0)
+            {
+                return;
+            }
+        }
+
+        DeactivateOnIdle();
     }
 
     /// <summary>Room code moved <paramref name="connection"/>'s user to a room elsewhere: their gateway is told, after what the room sent them.</summary>
@@ -585,7 +718,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 _users.Remove(key);
             }
 
-            _movedAway[key] = move;
+            _movedAway[key] = (move, connection);
         }
 
         connection.PendingMove = move;

@@ -217,6 +217,17 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         catch (Exception)
         {
             Remove(adopting);
+            try
+            {
+                // The room may have switched the user here in a call whose answer never came: it must not keep them
+                // switched to a session this gateway no longer has, or the client's next resume would be refused.
+                await RoomCalls.CallAsync(() => node.Room(claim.Room).AbandonTakeOver(clusterUser)).ConfigureAwait(false);
+            }
+            catch (Exception abandonFailed)
+            {
+                OrleansLog.ClusterCallFailed(node.Logger, abandonFailed, user.Name);
+            }
+
             throw;
         }
 

@@ -117,6 +117,12 @@ internal sealed class NumberedLedger
     /// <summary>While set, the user's resume hook waits for it to complete (a slow hook, holding the room's turn).</summary>
     public TaskCompletionSource? HoldResume;
 
+    /// <summary>A room the user's resume hook moves them to (once), after <see cref="HoldResume"/>; null for none.</summary>
+    public string? MoveOnResume;
+
+    /// <summary>What that move answered.</summary>
+    public JoinResult? MovedOnResume;
+
     public static NumberedLedger For(string user) => ByUser.GetOrAdd(user, _ => new NumberedLedger());
 }
 
@@ -158,9 +164,15 @@ internal class NumberedRoom : Room
     protected override async ValueTask OnUserResumedAsync(Connection connection)
     {
         await base.OnUserResumedAsync(connection);
-        if (NumberedLedger.For(connection.User.Name).HoldResume is { } hold)
+        NumberedLedger ledger = NumberedLedger.For(connection.User.Name);
+        if (ledger.HoldResume is { } hold)
         {
             await hold.Task;
+        }
+
+        if (Interlocked.Exchange(ref ledger.MoveOnResume, null) is { } target)
+        {
+            ledger.MovedOnResume = await MoveAsync(connection, target);
         }
     }
 

@@ -263,13 +263,27 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
     }
 
-    [Fact]
-    public async Task ATakeOverWhoseReplyWasLostIsAnsweredAgainWhenTriedAgainAndTheSessionGoesOn()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATakeOverWhoseReplyWasLostIsAnsweredAgainWhenTriedAgainAndTheSessionGoesOn(bool hookMovesTheUser)
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
         string roomId = await cluster.CreateRoomAsync("numbered");
         var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "lr");
         await using Client client = connected;
+        string? next = null;
+        if (hookMovesTheUser)
+        {
+            // The resume waits (at its Claim) until the room has run the drop hook, so the takeover runs the resume
+            // hook, which moves the user on: the room, emptied, is disposed before the gateway tries again, and must
+            // still give the same answer (and the gateway follow the move it heard of before it had the user).
+            next = await cluster.CreateRoomAsync("numbered");
+            ledger.MoveOnResume = next;
+            ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            GrainCalls.Holding = new CallHold("ISessionGrain.Claim", ledger.DropSeen.Task);
+        }
+
         Task? killing = null;
         int before = 0;
         try
@@ -292,6 +306,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         finally
         {
             Volatile.Write(ref GrainCalls.LosingReply, null);
+            GrainCalls.Holding = null;
         }
 
         Assert.True(client.ResumeCount >= 1);
@@ -299,11 +314,18 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.TakeOver") >= before + 2, "the takeover was tried again");
         Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
         Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
-        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
+        Assert.Equal(hookMovesTheUser ? 1 : 0, Volatile.Read(ref ledger.Leaves)); // the move's, from the first room
+        if (hookMovesTheUser)
+        {
+            Assert.True(ledger.MovedOnResume?.Accepted, ledger.MovedOnResume?.ToString());
+            Assert.Equal(next, client.Room?.Id);
+        }
     }
 
-    [Fact]
-    public async Task ATakeOverTriedAgainWhileTheFirstCallIsStillInTheResumeHookIsAnsweredOnceThatIsDone()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATakeOverTriedAgainWhileTheFirstCallIsStillInTheResumeHookIsAnsweredOnceThatIsDone(bool hookMovesTheUser)
     {
         // Logins may take long here, and be silent (the crashed gateway's connections are cut, so nothing waits on a
         // silence): the takeover is held past the gateway's call timeout (5 s) on purpose.
@@ -313,6 +335,14 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         await using Client client = connected;
         ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ledger.HoldResume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        string? next = null;
+        if (hookMovesTheUser)
+        {
+            // Room code moves the user on before the retry comes: the retry must still get the first call's answer.
+            next = await cluster.CreateRoomAsync("numbered");
+            ledger.MoveOnResume = next;
+        }
+
         Task? killing = null;
         Task? releasing = null;
         int before = 0;
@@ -349,6 +379,64 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.Equal(1, client.ResumeCount);
         Assert.Equal(ports[1], client.Port);
         Assert.Equal((1, 1), (Volatile.Read(ref ledger.Dropped), Volatile.Read(ref ledger.Resumed)));
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+        Assert.Equal(hookMovesTheUser ? 1 : 0, Volatile.Read(ref ledger.Leaves)); // the move's, from the first room
+        if (hookMovesTheUser)
+        {
+            Assert.True(ledger.MovedOnResume?.Accepted, ledger.MovedOnResume?.ToString());
+            Assert.Equal(next, client.Room?.Id);
+        }
+    }
+
+    [Fact]
+    public async Task ATakeOverTheGatewayGaveUpOnLeavesTheUserHeldForTheClientsNextResume()
+    {
+        // A grace period of 5 s makes the gateway's patience with the room 10 s: the resume hook is held past it, so the
+        // gateway gives up and tells the client to try again, while the room has switched the user to it.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis =>
+        {
+            wevis.Gateway.LoginTimeout = TimeSpan.FromSeconds(40);
+            wevis.Gateway.ResumeGracePeriod = TimeSpan.FromSeconds(5);
+        });
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "ab", TimeSpan.FromSeconds(40));
+        await using Client client = connected;
+        ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ledger.HoldResume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task? killing = null;
+        Task? releasing = null;
+        try
+        {
+            GrainCalls.Holding = new CallHold("ISessionGrain.Claim", ledger.DropSeen.Task);
+            var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 80, 10, n =>
+            {
+                if (n == 40)
+                {
+                    int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.AbandonTakeOver");
+                    killing = cluster.CrashGatewayAsync(gateways[0]);
+                    releasing = Task.Run(async () =>
+                    {
+                        await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.AbandonTakeOver") > before, TimeSpan.FromSeconds(40));
+                        ledger.HoldResume.SetResult();
+                    });
+                }
+            }).Within(TimeSpan.FromSeconds(90));
+            await killing!.Within(TimeSpan.FromSeconds(30));
+            await releasing!.Within(TimeSpan.FromSeconds(30));
+            Assert.Equal(80, replies);
+            Assert.Empty(repeats);
+        }
+        finally
+        {
+            GrainCalls.Holding = null;
+            ledger.HoldResume.TrySetResult();
+        }
+
+        // Held again once the gateway gave up (a second drop), and resumed through the next gateway.
+        Assert.Equal(1, client.ResumeCount);
+        Assert.Equal(ports[2], client.Port);
+        Assert.Equal((2, 2), (Volatile.Read(ref ledger.Dropped), Volatile.Read(ref ledger.Resumed)));
         Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
         Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
