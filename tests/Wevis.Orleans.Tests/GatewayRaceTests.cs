@@ -312,14 +312,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         Assert.True(client.ResumeCount >= 1);
         Assert.Equal(ports[1], client.Port);
         Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.TakeOver") >= before + 2, "the takeover was tried again");
-        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
-        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
-        Assert.Equal(hookMovesTheUser ? 1 : 0, Volatile.Read(ref ledger.Leaves)); // the move's, from the first room
-        if (hookMovesTheUser)
-        {
-            Assert.True(ledger.MovedOnResume?.Accepted, ledger.MovedOnResume?.ToString());
-            Assert.Equal(next, client.Room?.Id);
-        }
+        AssertHandledOnceAndMovedTo(client, ledger, next);
     }
 
     [Theory]
@@ -333,8 +326,6 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         string roomId = await cluster.CreateRoomAsync("numbered");
         var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "sh", TimeSpan.FromSeconds(40));
         await using Client client = connected;
-        ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ledger.HoldResume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         string? next = null;
         if (hookMovesTheUser)
         {
@@ -343,50 +334,14 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             ledger.MoveOnResume = next;
         }
 
-        Task? killing = null;
-        Task? releasing = null;
-        int before = 0;
-        try
-        {
-            // The first gateway crashes. The resume at the second waits (at its Claim) until the room has run the drop
-            // hook, so the takeover runs the resume hook, which is held until the gateway, its call timed out, has tried
-            // the takeover again: the retry must get the first call's answer once it is done, not "taken over".
-            GrainCalls.Holding = new CallHold("ISessionGrain.Claim", ledger.DropSeen.Task);
-            var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 80, 10, n =>
-            {
-                if (n == 40)
-                {
-                    before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.TakeOver");
-                    killing = cluster.CrashGatewayAsync(gateways[0]);
-                    releasing = Task.Run(async () =>
-                    {
-                        await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.TakeOver") >= before + 2, TimeSpan.FromSeconds(40));
-                        ledger.HoldResume.SetResult();
-                    });
-                }
-            }).Within(TimeSpan.FromSeconds(90));
-            await killing!.Within(TimeSpan.FromSeconds(30));
-            await releasing!.Within(TimeSpan.FromSeconds(30));
-            Assert.Equal(80, replies);
-            Assert.Empty(repeats);
-        }
-        finally
-        {
-            GrainCalls.Holding = null;
-            ledger.HoldResume.TrySetResult();
-        }
+        // The resume hook is held until the gateway, its call timed out, has tried the takeover again: the retry must
+        // get the first call's answer once it is done, not "taken over".
+        await CrashHoldingTheResumeHookAsync(cluster, client, gateways[0], ledger, "IRoomGrain.TakeOver", 2);
 
         Assert.Equal(1, client.ResumeCount);
         Assert.Equal(ports[1], client.Port);
         Assert.Equal((1, 1), (Volatile.Read(ref ledger.Dropped), Volatile.Read(ref ledger.Resumed)));
-        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
-        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
-        Assert.Equal(hookMovesTheUser ? 1 : 0, Volatile.Read(ref ledger.Leaves)); // the move's, from the first room
-        if (hookMovesTheUser)
-        {
-            Assert.True(ledger.MovedOnResume?.Accepted, ledger.MovedOnResume?.ToString());
-            Assert.Equal(next, client.Room?.Id);
-        }
+        AssertHandledOnceAndMovedTo(client, ledger, next);
     }
 
     [Fact]
@@ -402,6 +357,40 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         string roomId = await cluster.CreateRoomAsync("numbered");
         var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "ab", TimeSpan.FromSeconds(40));
         await using Client client = connected;
+        await CrashHoldingTheResumeHookAsync(cluster, client, gateways[0], ledger, "IRoomGrain.AbandonTakeOver", 1);
+
+        // Held again once the gateway gave up (a second drop), and resumed through the next gateway.
+        Assert.Equal(1, client.ResumeCount);
+        Assert.Equal(ports[2], client.Port);
+        Assert.Equal((2, 2), (Volatile.Read(ref ledger.Dropped), Volatile.Read(ref ledger.Resumed)));
+        AssertHandledOnceAndMovedTo(client, ledger, null);
+    }
+
+    /// <summary>
+    /// Every message was handled once, none skipped; and the user left no room but by the resume hook's move to
+    /// <paramref name="movedTo"/> (if any), which the client followed.
+    /// </summary>
+    private static void AssertHandledOnceAndMovedTo(Client client, NumberedLedger ledger, string? movedTo)
+    {
+        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
+        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
+        Assert.Equal(movedTo is null ? 0 : 1, Volatile.Read(ref ledger.Leaves)); // the move's, from the first room
+        if (movedTo is not null)
+        {
+            Assert.True(ledger.MovedOnResume?.Accepted, ledger.MovedOnResume?.ToString());
+            Assert.Equal(movedTo, client.Room?.Id);
+        }
+    }
+
+    /// <summary>
+    /// Exchanges 80 numbered messages; after the 40th reply <paramref name="firstGateway"/> crashes. The resume waits (at
+    /// its Claim) until the room has run the drop hook, so the takeover runs the resume hook, which is held until
+    /// <paramref name="method"/> ("IRoomGrain.TakeOver") has been called <paramref name="calls"/> more times.
+    /// </summary>
+    private static async Task CrashHoldingTheResumeHookAsync(WevisTestCluster cluster, Client client, InProcessSiloHandle firstGateway, NumberedLedger ledger, string method, int calls)
+    {
+        string grain = method[..method.IndexOf('.')];
+        int Calls() => GrainCalls.To(grain).GetValueOrDefault(method);
         ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ledger.HoldResume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task? killing = null;
@@ -413,11 +402,11 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             {
                 if (n == 40)
                 {
-                    int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.AbandonTakeOver");
-                    killing = cluster.CrashGatewayAsync(gateways[0]);
+                    int before = Calls();
+                    killing = cluster.CrashGatewayAsync(firstGateway);
                     releasing = Task.Run(async () =>
                     {
-                        await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.AbandonTakeOver") > before, TimeSpan.FromSeconds(40));
+                        await WaitUntilAsync(() => Calls() >= before + calls, TimeSpan.FromSeconds(40));
                         ledger.HoldResume.SetResult();
                     });
                 }
@@ -432,14 +421,6 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             GrainCalls.Holding = null;
             ledger.HoldResume.TrySetResult();
         }
-
-        // Held again once the gateway gave up (a second drop), and resumed through the next gateway.
-        Assert.Equal(1, client.ResumeCount);
-        Assert.Equal(ports[2], client.Port);
-        Assert.Equal((2, 2), (Volatile.Read(ref ledger.Dropped), Volatile.Read(ref ledger.Resumed)));
-        Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
-        Assert.Equal(0, Volatile.Read(ref ledger.Gaps));
-        Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
     }
 
     /// <summary>
