@@ -409,16 +409,19 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// <summary>Applies a move room code made, once (the move may be heard twice: from the room's records and from a delivery's answer).</summary>
     private async Task ApplyMoveAsync(ClusterMove move)
     {
+        lock (_adoptLock)
+        {
+            // Checked before the room, under the lock Adopted takes: a takeover's answer coming in between must not
+            // leave the move neither kept nor followed.
+            if (_awaitingAdoption)
+            {
+                _moveWhileAdopting = move;
+                return;
+            }
+        }
+
         if (_room != move.From)
         {
-            lock (_adoptLock)
-            {
-                if (_awaitingAdoption)
-                {
-                    _moveWhileAdopting = move;
-                }
-            }
-
             return;
         }
 

@@ -46,6 +46,12 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <summary>Whether the room holds the user as dropped because their gateway died (their drop hook ran).</summary>
     public bool HeldForResume { get; set; }
 
+    /// <summary>
+    /// Whether the gateway the user was switched to gave up on the takeover, and the room is about to hold the user for
+    /// resume (once the takeover's resume hook is done): a resume that comes meanwhile finds them as one held.
+    /// </summary>
+    public bool AbandonPending { get; set; }
+
     /// <summary>Whether the room ran the user's drop hook and not yet the resume hook.</summary>
     public bool Dropped { get; set; }
 

@@ -40,6 +40,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private readonly HashSet<(string Gateway, long Session)> _abandoned = [];
     private Task<Room>? _opening;
     private bool _roomDisposed;
+    private IGrainTimer? _lastMovesKept;
     private ListingReporter? _listing;
 
     private string Id => this.GetPrimaryKeyString();
@@ -376,7 +377,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             }
             else if (!_users.TryGetValue(key, out connection))
             {
-                connection = _users.Values.FirstOrDefault(c => c.HeldForResume && c.FormerIdentities.Contains(key));
+                connection = _users.Values.FirstOrDefault(c => (c.HeldForResume || c.AbandonPending) && c.FormerIdentities.Contains(key));
             }
 
             if (connection is null)
@@ -419,9 +420,16 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             if (repeated is not null)
             {
                 // Copied off the grain's lock: up to the replay bound.
-                return connection.FramesHandedOver(repeated) is { } again
-                    ? new TakeOverResult(null, repeated.Handled, repeated.Acknowledged, again, repeated.To.Holding)
-                    : await EndUnkeptAsync(connection, byKey, "the session could not be kept: " + (connection.Tail?.BrokenReason ?? "its frames are no longer held"));
+                if (connection.FramesHandedOver(repeated) is { } again)
+                {
+                    return new TakeOverResult(null, repeated.Handled, repeated.Acknowledged, again, repeated.To.Holding);
+                }
+
+                // Not all held: over the bound (the session cannot be kept), or acknowledged since, and then the gateway
+                // has the user already and this is a stale call of the takeover, which must not end the session.
+                return connection.Tail?.BrokenReason is { } broken
+                    ? await EndUnkeptAsync(connection, byKey, "the session could not be kept: " + broken)
+                    : new TakeOverResult("the takeover was answered already", 0, 0, null);
             }
 
             // The session's holding goes up by one at each takeover, whatever the record that named it said: two
@@ -473,16 +481,23 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         lock (_lock)
         {
             _abandoned.Add(byKey);
-            _users.TryGetValue(byKey, out connection);
-
-            // Moved on by room code before the gateway adopted them: it never will now.
-            _movedAway.Remove(byKey);
+            connection = SwitchedToLocked(byKey);
+            if (connection is not null)
+            {
+                // Marked at once, not after the wait below: a resume that comes while the takeover's resume hook still
+                // runs finds the user (as one held for resume) and queues behind this on the user's deliveries.
+                connection.AbandonPending = true;
+            }
         }
 
         if (connection is null)
         {
-            // Not switched, or moved on since: nothing more to undo here.
-            DeactivateIfDoneAfterDispose();
+            // Not switched: nothing to undo (this call may have activated the grain).
+            if (_opening is null)
+            {
+                DeactivateOnIdle();
+            }
+
             return;
         }
 
@@ -491,15 +506,19 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         try
         {
             bool hold;
+            ClusterMove? move;
             lock (_lock)
             {
-                if (!_users.TryGetValue(byKey, out RemoteConnection? now) || !ReferenceEquals(now, connection) || connection.LastSwitchBy(by) is null || connection.HeldForResume)
+                connection.AbandonPending = false;
+                if (connection.LastSwitchBy(by) is null || connection.HeldForResume || !ReferenceEquals(SwitchedToLocked(byKey), connection))
                 {
                     return;
                 }
 
                 // As if the gateway had died: the client, told to try again, resumes through another (or the same) one.
-                hold = connection.Tail is { BrokenReason: null } && node.ResumeGracePeriod > TimeSpan.Zero;
+                // Unless room code moved the user on before the gateway had them: in no room, they cannot be held.
+                move = _movedAway.TryGetValue(byKey, out var away) ? away.Move : null;
+                hold = move is null && connection.Tail is { BrokenReason: null } && node.ResumeGracePeriod > TimeSpan.Zero;
                 connection.HeldForResume = hold;
             }
 
@@ -509,7 +528,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             }
             else
             {
-                await EndUnkeptAsync(connection, byKey, "the session could not be kept: " + (connection.Tail?.BrokenReason ?? "it is not resumable"));
+                await EndUnkeptAsync(connection, byKey, "the session could not be kept: " + (
+                    move is not null ? $"room code moved the user to room {move.Target} while their resume was being given up"
+                    : connection.Tail?.BrokenReason ?? "it is not resumable"));
             }
         }
         finally
@@ -520,21 +541,32 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     /// <summary>
     /// The user switched to <paramref name="byKey"/> cannot be handed over (their frames are gone): their session ends
-    /// here, with <paramref name="reason"/> for a later resume, and they leave the room. Returns the refusal to answer.
+    /// here, with <paramref name="reason"/> for a later resume, and they leave the room (if room code had not moved them
+    /// on). Returns the refusal to answer.
     /// </summary>
     private async Task<TakeOverResult> EndUnkeptAsync(RemoteConnection connection, (string Gateway, long Session) byKey, string reason)
     {
+        (ClusterMove Move, RemoteConnection Connection) away;
         lock (_lock)
         {
             if (_users.TryGetValue(byKey, out RemoteConnection? now) && ReferenceEquals(now, connection))
             {
                 _users.Remove(byKey);
             }
+
+            _movedAway.Remove(byKey, out away);
+        }
+
+        if (away.Move is { } move)
+        {
+            // Moved on by room code, but no gateway will enter them there: the seat held for them goes back.
+            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType));
         }
 
         await EndSessionRecordAsync(connection, reason);
         connection.MarkGone(reason);
         await connection.Dispatcher.EndAsync();
+        DeactivateIfDoneAfterDispose();
         return new TakeOverResult(reason, 0, 0, null);
     }
 
@@ -681,14 +713,30 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     public Task RoomDisposed()
     {
+        bool movesUnseen;
         lock (_lock)
         {
             _roomDisposed = true;
+            movesUnseen = _movedAway.Count > 0;
+        }
+
+        if (movesUnseen)
+        {
+            // A move whose gateway never says it saw it (it let the user go, or the call was lost) must not keep the
+            // grain active for good: past this, nobody is still coming for it.
+            _lastMovesKept ??= this.RegisterGrainTimer(static (grain, _) =>
+            {
+                grain.DeactivateOnIdle();
+                return Task.CompletedTask;
+            }, this, new GrainTimerCreationOptions(UnseenMovesKept, Timeout.InfiniteTimeSpan));
         }
 
         DeactivateIfDoneAfterDispose();
         return Task.CompletedTask;
     }
+
+    /// <summary>How long a disposed room's grain stays active for moves its users' gateways have not seen yet, at most.</summary>
+    private TimeSpan UnseenMovesKept => TimeSpan.FromSeconds(Math.Max(60, 3 * node.ResumeGracePeriod.TotalSeconds));
 
     /// <summary>
     /// Deactivates the grain once its room is disposed and no move room code made is still unseen by its user's gateway:

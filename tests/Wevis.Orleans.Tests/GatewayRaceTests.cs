@@ -345,19 +345,62 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ATakeOverTheGatewayGaveUpOnLeavesTheUserHeldForTheClientsNextResume()
+    public async Task AMoveTheResumeHookMakesDuringATakeOverReachesAClientThatSendsNothingAfter()
     {
-        // A grace period of 5 s makes the gateway's patience with the room 10 s: the resume hook is held past it, so the
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("numbered");
+        var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "mi");
+        await using Client client = connected;
+        string next = await cluster.CreateRoomAsync("numbered");
+        ledger.MoveOnResume = next;
+        ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 40, 10, _ => { }).Within(TimeSpan.FromSeconds(30));
+        Assert.Equal(40, replies);
+        Assert.Empty(repeats);
+        try
+        {
+            // The resume waits (at its Claim) until the room has run the drop hook, so the takeover runs the resume hook,
+            // whose move reaches the new gateway before the takeover's answer. Nothing is delivered after it (the client
+            // is idle), so only the gateway can follow the move.
+            GrainCalls.Holding = new CallHold("ISessionGrain.Claim", ledger.DropSeen.Task);
+            await cluster.CrashGatewayAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => client.Room?.Id == next, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            GrainCalls.Holding = null;
+        }
+
+        Assert.Equal(1, client.ResumeCount);
+        Assert.Equal(ports[1], client.Port);
+        AssertHandledOnceAndMovedTo(client, ledger, next);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATakeOverTheGatewayGaveUpOnLeavesTheUserHeldForTheClientsNextResume(bool nextResumeComesBeforeTheHookEnds)
+    {
+        // A grace period of 10 s makes the gateway's patience with the room 10 s: the resume hook is held past it, so the
         // gateway gives up and tells the client to try again, while the room has switched the user to it.
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis =>
         {
             wevis.Gateway.LoginTimeout = TimeSpan.FromSeconds(40);
-            wevis.Gateway.ResumeGracePeriod = TimeSpan.FromSeconds(5);
+            wevis.Gateway.ResumeGracePeriod = TimeSpan.FromSeconds(10);
         });
         string roomId = await cluster.CreateRoomAsync("numbered");
         var (connected, gateways, ports, ledger) = await ConnectAroundRoomAsync(cluster, roomId, "ab", TimeSpan.FromSeconds(40));
         await using Client client = connected;
-        await CrashHoldingTheResumeHookAsync(cluster, client, gateways[0], ledger, "IRoomGrain.AbandonTakeOver", 1);
+        if (nextResumeComesBeforeTheHookEnds)
+        {
+            // The hook outlasts the gateway's call telling the room it gave up (5 s): the client's next resume (the
+            // third TakeOver) reaches the room while the user is not yet held, and must wait for it, not be refused.
+            await CrashHoldingTheResumeHookAsync(cluster, client, gateways[0], ledger, "IRoomGrain.TakeOver", 3);
+        }
+        else
+        {
+            await CrashHoldingTheResumeHookAsync(cluster, client, gateways[0], ledger, "IRoomGrain.AbandonTakeOver", 1);
+        }
 
         // Held again once the gateway gave up (a second drop), and resumed through the next gateway.
         Assert.Equal(1, client.ResumeCount);
