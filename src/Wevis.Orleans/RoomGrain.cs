@@ -39,7 +39,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     /// <summary>Identities gateways gave up taking a user over as (<see cref="AbandonTakeOver"/>): a late takeover by one is refused.</summary>
     private readonly HashSet<(string Gateway, long Session)> _abandoned = [];
     private Task<Room>? _opening;
+    /// <summary>Whether the room was disposed a moment ago (<see cref="SettleAfterDispose"/>): the grain goes once no move is unseen.</summary>
     private bool _roomDisposed;
+    private IGrainTimer? _afterDispose;
     private IGrainTimer? _lastMovesKept;
     private ListingReporter? _listing;
 
@@ -713,6 +715,20 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     public Task RoomDisposed()
     {
+        // Decided a moment later, not now: a user room code moved out (and so emptied the room) is recorded as moved
+        // away just after leaving it, and by then the grain must not be on its way out (a deactivation asked for
+        // cannot be taken back).
+        _afterDispose ??= this.RegisterGrainTimer(static (grain, _) =>
+        {
+            grain.SettleAfterDispose();
+            return Task.CompletedTask;
+        }, this, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A moment after the room was disposed: deactivates, or waits for the moves its users' gateways have not seen.</summary>
+    private void SettleAfterDispose()
+    {
         bool movesUnseen;
         lock (_lock)
         {
@@ -724,7 +740,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             // A move whose gateway never says it saw it (it let the user go, or the call was lost) must not keep the
             // grain active for good: past this, nobody is still coming for it.
-            _lastMovesKept ??= this.RegisterGrainTimer(static (grain, _) =>
+            _lastMovesKept = this.RegisterGrainTimer(static (grain, _) =>
             {
                 grain.DeactivateOnIdle();
                 return Task.CompletedTask;
@@ -732,7 +748,6 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         DeactivateIfDoneAfterDispose();
-        return Task.CompletedTask;
     }
 
     /// <summary>How long a disposed room's grain stays active for moves its users' gateways have not seen yet, at most.</summary>
