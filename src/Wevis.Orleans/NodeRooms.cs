@@ -252,13 +252,29 @@ internal sealed class NodeRooms : IClusterRooms
     /// <summary>The user leaves <paramref name="from"/> now (room code holds its turn); their gateway takes them to the target, where a seat is held.</summary>
     private async ValueTask<JoinResult> MoveOutAsync(Room from, Connection connection, string target, string type, string reason)
     {
-        if (connection is not RemoteConnection remote || !await remote.Dispatcher.LeaveForRoomElsewhereAsync(from).ConfigureAwait(false))
+        if (connection is not RemoteConnection remote)
         {
             _ = Room(target).ReleaseSeat(type);
             throw new InvalidOperationException($"{connection.User.Name} is not in room {from.Id}.");
         }
 
-        remote.Host.MovedAway(remote, new ClusterMove(from.Id, target, type, reason));
+        // Counted from before the leave: the leave may empty the room, and its grain must not go before the move is recorded.
+        remote.Host.MoveStarting();
+        try
+        {
+            if (!await remote.Dispatcher.LeaveForRoomElsewhereAsync(from).ConfigureAwait(false))
+            {
+                _ = Room(target).ReleaseSeat(type);
+                throw new InvalidOperationException($"{connection.User.Name} is not in room {from.Id}.");
+            }
+
+            remote.Host.MovedAway(remote, new ClusterMove(from.Id, target, type, reason));
+        }
+        finally
+        {
+            remote.Host.MoveEnded();
+        }
+
         return JoinResult.IntoRoomElsewhere(target);
     }
 }

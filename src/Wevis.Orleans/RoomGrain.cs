@@ -39,10 +39,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     /// <summary>Identities gateways gave up taking a user over as (<see cref="AbandonTakeOver"/>): a late takeover by one is refused.</summary>
     private readonly HashSet<(string Gateway, long Session)> _abandoned = [];
     private Task<Room>? _opening;
-    /// <summary>Whether the room was disposed a moment ago (<see cref="SettleAfterDispose"/>): the grain goes once no move is unseen.</summary>
+    /// <summary>Whether the room was disposed: the grain goes once no move is under way or unseen.</summary>
     private bool _roomDisposed;
-    private IGrainTimer? _afterDispose;
     private IGrainTimer? _lastMovesKept;
+
+    /// <summary>Moves room code has begun here whose users have not yet left (<see cref="MoveStarting"/>).</summary>
+    private int _movesUnderWay;
     private ListingReporter? _listing;
 
     private string Id => this.GetPrimaryKeyString();
@@ -561,8 +563,16 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         if (away.Move is { } move)
         {
-            // Moved on by room code, but no gateway will enter them there: the seat held for them goes back.
-            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType));
+            try
+            {
+                // Moved on by room code, but no gateway will enter them there: the seat held for them goes back.
+                await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType));
+            }
+            catch (Exception ex)
+            {
+                // The session still ends below: the seat waits for its room's own reckoning.
+                OrleansLog.ClusterCallFailed(node.Logger, ex, connection.User.Name);
+            }
         }
 
         await EndSessionRecordAsync(connection, reason);
@@ -715,25 +725,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     public Task RoomDisposed()
     {
-        // Decided a moment later, not now: a user room code moved out (and so emptied the room) is recorded as moved
-        // away just after leaving it, and by then the grain must not be on its way out (a deactivation asked for
-        // cannot be taken back).
-        _afterDispose ??= this.RegisterGrainTimer(static (grain, _) =>
-        {
-            grain.SettleAfterDispose();
-            return Task.CompletedTask;
-        }, this, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
-        return Task.CompletedTask;
-    }
-
-    /// <summary>A moment after the room was disposed: deactivates, or waits for the moves its users' gateways have not seen.</summary>
-    private void SettleAfterDispose()
-    {
         bool movesUnseen;
         lock (_lock)
         {
             _roomDisposed = true;
-            movesUnseen = _movedAway.Count > 0;
+
+            // A user room code is moving out (who emptied the room) is recorded as moved away only once they have left:
+            // a deactivation asked for before that could not be taken back.
+            movesUnseen = _movedAway.Count > 0 || _movesUnderWay > 0;
         }
 
         if (movesUnseen)
@@ -748,6 +747,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         DeactivateIfDoneAfterDispose();
+        return Task.CompletedTask;
     }
 
     /// <summary>How long a disposed room's grain stays active for moves its users' gateways have not seen yet, at most.</summary>
@@ -761,13 +761,35 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         lock (_lock)
         {
-            if (!_roomDisposed || _movedAway.Count > 0)
+            if (!_roomDisposed || _movedAway.Count > 0 || _movesUnderWay > 0)
             {
                 return;
             }
         }
 
         DeactivateOnIdle();
+    }
+
+    /// <summary>Room code is moving a user out (before they leave): the grain stays until <see cref="MoveEnded"/>.</summary>
+    internal void MoveStarting()
+    {
+        lock (_lock)
+        {
+            _movesUnderWay++;
+        }
+    }
+
+    /// <summary>
+    /// The move begun by <see cref="MoveStarting"/> is over (recorded by <see cref="MovedAway"/>, or failed). Whether the
+    /// grain may go is decided by the next grain call (MoveSeen, say) or the timer set at the disposal: this may run
+    /// outside the grain's context (a room's timer), where it cannot deactivate the grain.
+    /// </summary>
+    internal void MoveEnded()
+    {
+        lock (_lock)
+        {
+            _movesUnderWay--;
+        }
     }
 
     /// <summary>Room code moved <paramref name="connection"/>'s user to a room elsewhere: their gateway is told, after what the room sent them.</summary>
