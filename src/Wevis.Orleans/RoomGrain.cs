@@ -238,11 +238,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (connection is null)
         {
             // Not here (the room was restarted elsewhere): the gateway enters the user again when it hears of it.
-            if (_opening is null)
-            {
-                DeactivateOnIdle();
-            }
-
+            DeactivateIfNeverOpened();
             return;
         }
 
@@ -264,11 +260,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         if (connection is null)
         {
-            if (_opening is null)
-            {
-                DeactivateOnIdle();
-            }
-
+            DeactivateIfNeverOpened();
             return;
         }
 
@@ -412,12 +404,16 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                         return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
                     }
                 }
-                else if (_abandoned.Contains(byKey) || !_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection)
+                else if (_abandoned.Contains(byKey))
+                {
+                    // This gateway gave up on it while this call waited.
+                    return new TakeOverResult(AbandonedRefusal, 0, 0, null);
+                }
+                else if (!_users.TryGetValue(current, out RemoteConnection? now) || !ReferenceEquals(now, connection)
                     || (current != key && !connection.HeldForResume))
                 {
-                    // Another resume of the same session (at another gateway) took it while this one waited, or this
-                    // gateway gave up on it meanwhile.
-                    return new TakeOverResult(_abandoned.Contains(byKey) ? AbandonedRefusal : NotHereRefusal(key), 0, 0, null);
+                    // Another resume of the same session (at another gateway) took it while this one waited.
+                    return new TakeOverResult(NotHereRefusal(key), 0, 0, null);
                 }
             }
 
@@ -497,11 +493,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (connection is null)
         {
             // Not switched: nothing to undo (this call may have activated the grain).
-            if (_opening is null)
-            {
-                DeactivateOnIdle();
-            }
-
+            DeactivateIfNeverOpened();
             return;
         }
 
@@ -700,11 +692,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         if (_opening is not { IsCompletedSuccessfully: true } opening)
         {
-            if (_opening is null)
-            {
-                DeactivateOnIdle();
-            }
-
+            DeactivateIfNeverOpened();
             return Task.FromResult<ClusterRoomInfo?>(null);
         }
 
@@ -739,7 +727,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             // A move whose gateway never says it saw it (it let the user go, or the call was lost) must not keep the
             // grain active for good: past this, nobody is still coming for it.
-            _lastMovesKept = this.RegisterGrainTimer(static (grain, _) =>
+            _lastMovesKept ??= this.RegisterGrainTimer(static (grain, _) =>
             {
                 grain.DeactivateOnIdle();
                 return Task.CompletedTask;
@@ -768,6 +756,15 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         DeactivateOnIdle();
+    }
+
+    /// <summary>Deactivates the grain if its room was never opened here: the call that found no room activated it for nothing.</summary>
+    private void DeactivateIfNeverOpened()
+    {
+        if (_opening is null)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     /// <summary>Room code is moving a user out (before they leave): the grain stays until <see cref="MoveEnded"/>.</summary>
