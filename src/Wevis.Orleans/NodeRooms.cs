@@ -62,6 +62,9 @@ internal sealed class NodeRooms : IClusterRooms
 
     public TimeProvider Time => _options.Gateway.TimeProvider;
 
+    /// <summary>How long a room keeps a seat held for a user on their way in before giving it back.</summary>
+    public TimeSpan SeatReservationTimeout => _options.SeatReservationTimeout;
+
     public ILoggerFactory LoggerFactory { get; }
 
     public ILogger Logger { get; }

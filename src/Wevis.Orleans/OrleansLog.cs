@@ -52,4 +52,7 @@ internal static partial class OrleansLog
 
     [LoggerMessage(EventId = 9035, Level = LogLevel.Warning, Message = "Gateway {GatewayId} could not be told to let go of {User}'s session (it is taken for dead); resuming here all the same")]
     public static partial void HandOverFailed(ILogger logger, Exception exception, string gatewayId, string user);
+
+    [LoggerMessage(EventId = 9036, Level = LogLevel.Warning, Message = "Room {RoomId} gave back {Seats} seat(s) held for users who did not come within {TimeoutSeconds} s")]
+    public static partial void SeatsGivenBack(ILogger logger, string roomId, int seats, double timeoutSeconds);
 }

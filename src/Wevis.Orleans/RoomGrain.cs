@@ -47,6 +47,10 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private int _movesUnderWay;
     private ListingReporter? _listing;
 
+    /// <summary>Seats held here for users on their way in, given back if not used in time; under the lock.</summary>
+    private readonly SeatReservations _seats = new(node.Time, node.SeatReservationTimeout);
+    private ITimer? _seatTimer;
+
     private string Id => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -63,6 +67,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         node.Deactivated(Id);
+        lock (_lock)
+        {
+            _seatTimer?.Dispose();
+        }
+
         return Task.CompletedTask;
     }
 
@@ -75,15 +84,22 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = await OpenAsync(type);
-        return room.Members.TryHoldSeat(force);
+        return HoldReservedSeat(room, force);
     }
 
-    public async Task ReleaseSeat(string type) => (await OpenAsync(type)).ReleaseSeat();
+    public async Task ReleaseSeat(string type)
+    {
+        Room room = await OpenAsync(type);
+        if (TakeReservedSeat())
+        {
+            room.ReleaseSeat();
+        }
+    }
 
     public async Task<SeatForType> HoldSeatForType(string type)
     {
         Room room = await OpenAsync(type);
-        string? refusal = room.Members.TryHoldSeat(force: false);
+        string? refusal = HoldReservedSeat(room, force: false);
         return new SeatForType(refusal, _listing!.Now());
     }
 
@@ -126,16 +142,26 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent)
     {
         var key = (user.GatewayId, user.Session);
+        bool takenOver;
         lock (_lock)
         {
-            if (_takenOver.Contains(key))
+            takenOver = _takenOver.Contains(key);
+        }
+
+        if (takenOver)
+        {
+            if (seatHeld && _opening is { IsCompletedSuccessfully: true } opened && TakeReservedSeat())
             {
-                return TakenOverRefusal;
+                opened.Result.ReleaseSeat();
             }
+
+            return TakenOverRefusal;
         }
 
         Room room = await OpenAsync(type);
-        if (!seatHeld && room.Members.TryHoldSeat(force) is { } refusal)
+
+        // A seat held for them that the room gave back meanwhile (they came late) is held again, if there is one.
+        if (!(seatHeld && TakeReservedSeat()) && room.Members.TryHoldSeat(force) is { } refusal)
         {
             return refusal;
         }
@@ -572,6 +598,61 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         await connection.Dispatcher.EndAsync();
         DeactivateIfDoneAfterDispose();
         return new TakeOverResult(reason, 0, 0, null);
+    }
+
+    /// <summary>Holds a seat in <paramref name="room"/> for a user on their way in (see <see cref="SeatReservations"/>); null, or why not.</summary>
+    private string? HoldReservedSeat(Room room, bool force)
+    {
+        if (room.Members.TryHoldSeat(force) is { } refusal)
+        {
+            return refusal;
+        }
+
+        lock (_lock)
+        {
+            bool first = _seats.Count == 0;
+            _seats.Add();
+            if (first)
+            {
+                // Otherwise the timer is set for an older seat, and sets itself again for the next when it fires.
+                _seatTimer ??= node.Time.CreateTimer(static grain => ((RoomGrain)grain!).GiveBackExpiredSeats(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _seatTimer.Change(node.SeatReservationTimeout, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Takes a seat held here for a user on their way in (they entered with it, or it is given back); false if the room gave it back already.</summary>
+    private bool TakeReservedSeat()
+    {
+        lock (_lock)
+        {
+            return _seats.TryTake();
+        }
+    }
+
+    /// <summary>The seat timer's callback: gives back the seats held longer than the timeout (their users never came).</summary>
+    private void GiveBackExpiredSeats()
+    {
+        int expired;
+        lock (_lock)
+        {
+            expired = _seats.TakeExpired();
+            if (_seats.UntilNextExpiry() is { } next)
+            {
+                _seatTimer?.Change(next, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        if (expired > 0 && _opening is { IsCompletedSuccessfully: true } opening)
+        {
+            OrleansLog.SeatsGivenBack(node.Logger, Id, expired, node.SeatReservationTimeout.TotalSeconds);
+            for (int i = 0; i < expired; i++)
+            {
+                opening.Result.ReleaseSeat();
+            }
+        }
     }
 
     /// <summary>The user whose identity here is <paramref name="byKey"/>, or was until room code moved them on; under the lock.</summary>

@@ -47,6 +47,13 @@ public sealed class WevisClusterOptions
     /// </summary>
     public IRoomStateStore? StateStore { get; set; }
 
+    /// <summary>
+    /// How long a room keeps a seat it holds for a user on their way in (a join, a join-or-create, a move) before it
+    /// gives the seat back if the user has not entered: their gateway may die, or a call fail, between the two. Default
+    /// 30 s; a user who comes later still enters if the room has a free seat then.
+    /// </summary>
+    public TimeSpan SeatReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Defines a room type on the cluster: <paramref name="factory"/> makes each room of it, on whichever silo hosts its grain.</summary>
     /// <param name="type">The type's name, which clients use to ask for its rooms; room ids are the name, a dash and a number.</param>
     /// <param name="factory">Makes a new room of the type.</param>
@@ -75,13 +82,18 @@ public sealed class WevisClusterOptions
             : throw new InvalidOperationException("Set WevisClusterOptions.Login or LoginAsync."));
 
     /// <summary>Checks the settings once, when the silo is built.</summary>
-    /// <exception cref="InvalidOperationException">No login, or no entry room.</exception>
+    /// <exception cref="InvalidOperationException">No login, no entry room, or a seat reservation timeout that is not positive.</exception>
     internal void Validate()
     {
         _ = Validator;
         if (EntryRoom is null)
         {
             throw new InvalidOperationException("Set WevisClusterOptions.EntryRoom: the cluster's lobby.");
+        }
+
+        if (SeatReservationTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("WevisClusterOptions.SeatReservationTimeout must be positive.");
         }
     }
 
