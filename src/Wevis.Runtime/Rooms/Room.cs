@@ -534,11 +534,19 @@ public abstract class Room
                 return "the room is closed";
             }
 
+            connection.Dispatcher.EnteredInTurn(this);
             connection.HoldSends();
             string? refusal = null;
             try
             {
                 refusal = await RunEnterHookAsync(connection, batch).ConfigureAwait(false);
+                if (refusal is not null && !_members.Contains(connection))
+                {
+                    // The hook moved the user on (or closed the room) before it refused them: that move stands, so
+                    // they count as having entered here, and the refusal cannot undo it.
+                    RoomLog.RefusedAfterMovingOn(Logger, Id, connection.User.Name, refusal);
+                    refusal = null;
+                }
             }
             finally
             {
@@ -548,6 +556,7 @@ public abstract class Room
             if (refusal is not null)
             {
                 _members.Leave(connection);
+                connection.Dispatcher.RefusedInTurn(this);
             }
             else
             {

@@ -34,4 +34,7 @@ internal static partial class RoomLog
 
     [LoggerMessage(39, LogLevel.Information, "{User} could not move from {From} to {To}: {Reason}")]
     public static partial void MoveFailed(ILogger logger, string user, string from, string to, string reason);
+
+    [LoggerMessage(43, LogLevel.Warning, "Room {RoomId}: the enter hook moved {User} on, then refused them ({Reason}); the move stands")]
+    public static partial void RefusedAfterMovingOn(ILogger logger, string roomId, string user, string reason);
 }

@@ -47,10 +47,7 @@ internal sealed class UserDispatcher(Connection connection)
             {
                 lobby.ReleaseSeat();
                 connection.Close(refusal);
-                return;
             }
-
-            Volatile.Write(ref _room, lobby);
         }
         finally
         {
@@ -141,7 +138,13 @@ internal sealed class UserDispatcher(Connection connection)
                     break;
                 }
 
-                // Room code moved the user out meanwhile: give back the seats that move holds.
+                // Room code moved the user out meanwhile: give back the seats that move holds (next pass). With no move
+                // under way they are in no room (never expected; but a stale room here must not spin this loop forever).
+                if (Volatile.Read(ref _move) is null)
+                {
+                    Volatile.Write(ref _room, null);
+                    break;
+                }
             }
         }
         finally
@@ -239,11 +242,7 @@ internal sealed class UserDispatcher(Connection connection)
 
             await target.Created.ConfigureAwait(false);
             string? refusal = await target.EnterAsync(connection, connection.Batch, Notice(request, target, reason)).ConfigureAwait(false);
-            if (refusal is null)
-            {
-                Volatile.Write(ref _room, target);
-            }
-            else
+            if (refusal is not null)
             {
                 target.ReleaseSeat();
             }
@@ -302,6 +301,16 @@ internal sealed class UserDispatcher(Connection connection)
         from.ReleaseSeat();
         return true;
     }
+
+    /// <summary>
+    /// The user is now a member of <paramref name="room"/>: called by the room in its turn, before its enter hook, so
+    /// that room code moving them on (the hook itself, or a timer just after it) finds them there, and its move is not
+    /// overwritten by the caller writing the room after the enter.
+    /// </summary>
+    internal void EnteredInTurn(Room room) => Volatile.Write(ref _room, room);
+
+    /// <summary>The room turned the user away (its enter hook refused or failed): called by the room in its turn.</summary>
+    internal void RefusedInTurn(Room room) => Interlocked.CompareExchange(ref _room, null, room);
 
     private ValueTask EnterGateAsync()
     {
@@ -433,11 +442,12 @@ internal sealed class UserDispatcher(Connection connection)
     private async ValueTask<bool> CompleteMoveAsync(PendingMove move)
     {
         FlushBatch batch = connection.Batch;
+        // The room the user enters is recorded by the room itself, in its turn (EnteredInTurn), not here: room code
+        // (the enter hook, a timer just after it) may have moved them on before this runs.
         string? refusal = await move.Target.EnterAsync(connection, batch, Notice(move.Request, move.Target, move.Reason)).ConfigureAwait(false);
         if (refusal is null)
         {
             move.From?.ReleaseSeat();
-            Volatile.Write(ref _room, move.Target);
             return true;
         }
 
@@ -449,7 +459,6 @@ internal sealed class UserDispatcher(Connection connection)
             // Back in the old room, whose enter hook runs again: the client hears of it, with why (but not as the answer to its request).
             if (await back.EnterAsync(connection, batch, Notice(0, back, refusal)).ConfigureAwait(false) is null)
             {
-                Volatile.Write(ref _room, back);
                 return false;
             }
 
@@ -461,7 +470,6 @@ internal sealed class UserDispatcher(Connection connection)
         {
             if (await lobby.EnterAsync(connection, batch, Notice(0, lobby, refusal)).ConfigureAwait(false) is null)
             {
-                Volatile.Write(ref _room, lobby);
                 return false;
             }
 

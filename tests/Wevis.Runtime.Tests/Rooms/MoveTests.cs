@@ -171,6 +171,89 @@ public class MoveTests(ITestOutputHelper output)
         Assert.False(client.TryReceive(out IMessage? extra), $"the refusing room's greeting was sent: {extra}");
     }
 
+    [Fact]
+    public async Task AnEnterHookThatMovesTheUserOnLeavesThemInNoRoomButTheNextAndTheServerStops()
+    {
+        var entering = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var letIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await TestServer.StartInMemoryAsync();
+        server.Server.Rooms.Define("hop", () => new HopRoom("dest", refuseAfter: false));
+        server.Server.Rooms.Define("slow", () => new SlowDoorRoom(entering, letIn.Task));
+        Room hop = await server.Server.Rooms.CreateAsync("hop", "hop");
+        Room dest = await server.Server.Rooms.CreateAsync("slow", "dest");
+        await using Client client = await server.ConnectAsync();
+        Connection connection = await server.SettledConnectionAsync();
+
+        // The hook sends them on at once; the next room's door is slow, so they are between the two when this returns.
+        Assert.True((await server.Server.Rooms.MoveAsync(connection, hop).WaitAsync(Bound)).Accepted);
+        await entering.Task.WaitAsync(Bound);
+        Assert.Empty(hop.Connections);
+        Assert.NotSame(hop, connection.Room);
+
+        letIn.SetResult();
+        await WaitForRoomAsync(client, "dest");
+        Assert.Same(dest, connection.Room);
+        Assert.Same(connection, Assert.Single(dest.Connections));
+
+        // Their connection ends; the server stops (it waits for every user to have left their room).
+        await client.DisposeAsync();
+        await server.Server.StopAsync().WaitAsync(Bound);
+        Assert.Empty(dest.Connections);
+    }
+
+    [Fact]
+    public async Task AnEnterHookThatMovesTheUserOnAndThenRefusesThemLeavesThemOnlyInTheRoomTheyWereMovedTo()
+    {
+        var events = new List<string>();
+        await using TestServer server = await TestServer.StartInMemoryAsync();
+        server.Server.Rooms.Define("logged", () => new LoggingRoom(events));
+        server.Server.Rooms.Define("hop", () => new HopRoom("dest", refuseAfter: true), new RoomTypeOptions { Capacity = 1, AutoDispose = false });
+        Room home = await server.Server.Rooms.CreateAsync("logged", "home");
+        Room dest = await server.Server.Rooms.CreateAsync("logged", "dest");
+        await server.Server.Rooms.CreateAsync("hop", "hop");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("home").WaitAsync(Bound);
+
+        // The move stands: the refusal after it cannot send the user back home as well.
+        Task<string> inDest = WaitForRoomAsync(client, "dest");
+        await client.JoinRoomAsync("hop").WaitAsync(Bound);
+        await inDest;
+        Assert.Empty(home.Connections);
+        Assert.Equal("michael", Assert.Single(dest.Connections).User.Name);
+        Assert.Equal(0, server.Server.Rooms.List("hop").Single().Count);
+        await server.Log.WaitForAsync(e => e.EventId.Id == 43);
+        lock (events)
+        {
+            Assert.Equal(["enter home", "leave home", "enter dest"], events);
+        }
+
+        // And hop's one seat was given back once: another user fits in it (and is sent on too).
+        await using Client other = await server.ConnectAsync("user2", "pw");
+        Task<string> otherInDest = WaitForRoomAsync(other, "dest");
+        await other.JoinRoomAsync("hop").WaitAsync(Bound);
+        await otherInDest;
+        Assert.Equal(0, server.Server.Rooms.List("hop").Single().Count);
+    }
+
+    private static Task<string> WaitForRoomAsync(Client client, string roomId)
+    {
+        var entered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.RoomChanged += (_, e) =>
+        {
+            if (e.Room.Id == roomId)
+            {
+                entered.TrySetResult(e.Room.Id);
+            }
+        };
+
+        if (client.Room?.Id == roomId)
+        {
+            entered.TrySetResult(roomId);
+        }
+
+        return entered.Task.WaitAsync(Bound);
+    }
+
     private static async Task<int> ReadRepliesAsync(Client client, int expected)
     {
         int received = 0;
@@ -209,6 +292,29 @@ public class MoveTests(ITestOutputHelper output)
             {
                 throw new RoomEntryRefusedException("only teasing");
             }
+        }
+    }
+
+    /// <summary>Sends each user who enters on to <c>target</c> from its enter hook; with <c>refuseAfter</c>, then refuses them.</summary>
+    private sealed class HopRoom(string target, bool refuseAfter) : Room
+    {
+        protected override async ValueTask OnUserEnterAsync(Connection connection)
+        {
+            Assert.True((await MoveAsync(connection, target)).Accepted);
+            if (refuseAfter)
+            {
+                throw new RoomEntryRefusedException("you were sent on");
+            }
+        }
+    }
+
+    /// <summary>Lets users in once <c>open</c> completes, saying when one is at the door.</summary>
+    private sealed class SlowDoorRoom(TaskCompletionSource entering, Task open) : Room
+    {
+        protected override async ValueTask OnUserEnterAsync(Connection connection)
+        {
+            entering.TrySetResult();
+            await open;
         }
     }
 
