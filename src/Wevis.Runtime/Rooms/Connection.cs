@@ -16,6 +16,9 @@ namespace Wevis;
 /// </remarks>
 public abstract partial class Connection
 {
+    /// <summary>The connection whose room's enter hook runs on this flow (see <see cref="HoldSends"/>).</summary>
+    private static readonly AsyncLocal<Connection?> Entering = new();
+
     private readonly Lock _holdLock = new();
     private ArrayBufferWriter<byte>? _held;
     private volatile bool _holding;
@@ -65,7 +68,7 @@ public abstract partial class Connection
     public void Send(IServerMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (_holding && TryHold(message))
+        if (_holding && IsEnteringHere && TryHold(message))
         {
             return;
         }
@@ -88,7 +91,7 @@ public abstract partial class Connection
     /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>
     internal void SendEncoded(ReadOnlySpan<byte> frame)
     {
-        if (_holding && TryHold(frame))
+        if (_holding && IsEnteringHere && TryHold(frame))
         {
             return;
         }
@@ -97,9 +100,11 @@ public abstract partial class Connection
     }
 
     /// <summary>
-    /// Holds what is sent to this user from now on, until <see cref="ReleaseHeld"/>: while a room's enter hook runs,
-    /// so that the client hears of its new room before anything the room sends it, and hears nothing from a room
-    /// that turns it away.
+    /// Holds what the entering room sends this user from now on, until <see cref="ReleaseHeld"/>: while its enter hook
+    /// runs (on the caller's flow, and whatever the hook awaits), so that the client hears of its new room before
+    /// anything the room sends it, and hears nothing from a room that turns it away. What others send meanwhile (a
+    /// reply the old room gives late, another room, server code) is not the entering room's to drop: it goes out as
+    /// it comes.
     /// </summary>
     internal void HoldSends()
     {
@@ -107,7 +112,12 @@ public abstract partial class Connection
         {
             _holding = true;
         }
+
+        Entering.Value = this;
     }
+
+    /// <summary>Whether the entering room's hook is what sends (only asked while holding, so a send pays nothing otherwise).</summary>
+    private bool IsEnteringHere => ReferenceEquals(Entering.Value, this);
 
     /// <summary>
     /// Ends holding: with <paramref name="notice"/>, sends it and then what was held, in order; without, drops what was
@@ -129,6 +139,8 @@ public abstract partial class Connection
             _held?.ResetWrittenCount();
             _holding = false;
         }
+
+        Entering.Value = null;
     }
 
     /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>

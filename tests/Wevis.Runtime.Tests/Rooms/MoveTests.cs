@@ -235,6 +235,33 @@ public class MoveTests(ITestOutputHelper output)
         Assert.Equal(0, server.Server.Rooms.List("hop").Single().Count);
     }
 
+    [Fact]
+    public async Task WhatOthersSendAUserWhileARoomsEnterHookRunsReachesThemThoughTheRoomRefusesThem()
+    {
+        var atDoor = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await TestServer.StartInMemoryAsync();
+        server.Server.Rooms.Define("doorman", () => new DoormanRoom(atDoor, decided.Task));
+        await server.Server.Rooms.CreateAsync("doorman", "door");
+        await using Client client = await server.ConnectAsync();
+        Connection connection = await server.SettledConnectionAsync();
+
+        Task<ClientRoom> joining = client.JoinRoomAsync("door");
+        await atDoor.Task.WaitAsync(Bound);
+        connection.Send(new Said("server", "news"));
+        decided.SetResult();
+
+        Assert.Equal("not tonight", (await Assert.ThrowsAsync<JoinRefusedException>(() => joining.WaitAsync(Bound))).Reason);
+        Assert.Equal(new Said("server", "news"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+
+        // What the refusing room said while deciding is still dropped: the client hears the lobby greet it again, then
+        // this reply.
+        await client.ReceiveAsync<Example.ServerReady>().AsTask().WaitAsync(Bound);
+        client.Send(new Example.WhoAmI());
+        Assert.Equal("michael", (await client.ReceiveAsync<Example.YouAre>().AsTask().WaitAsync(Bound)).Name);
+        Assert.False(client.TryReceive(out IMessage? extra), $"the refusing room's greeting was sent: {extra}");
+    }
+
     private static Task<string> WaitForRoomAsync(Client client, string roomId)
     {
         var entered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -315,6 +342,18 @@ public class MoveTests(ITestOutputHelper output)
         {
             entering.TrySetResult();
             await open;
+        }
+    }
+
+    /// <summary>Greets each user at the door, says so, waits for <c>decided</c>, then turns them away.</summary>
+    private sealed class DoormanRoom(TaskCompletionSource atDoor, Task decided) : Room
+    {
+        protected override async ValueTask OnUserEnterAsync(Connection connection)
+        {
+            connection.Send(new Said(Id, "hold on"));
+            atDoor.TrySetResult();
+            await decided;
+            throw new RoomEntryRefusedException("not tonight");
         }
     }
 
