@@ -65,11 +65,14 @@ public abstract class IncomingRequest : IMessage
     internal void Attach(IReplyChannel channel) => _channel = channel;
 
     /// <summary>Answers with a failure if not answered yet: the handler failed. The exception is logged, not sent.</summary>
-    internal void FailAfterError()
+    internal void FailAfterError() => FailUnanswered("the server failed while handling the request");
+
+    /// <summary>Answers with a failure, saying <paramref name="reason"/>, if not answered yet: the request will not be handled.</summary>
+    internal void FailUnanswered(string reason)
     {
         if (_channel is { } channel && Interlocked.Exchange(ref _answered, 1) == 0)
         {
-            channel.SendFailure(Id, "the server failed while handling the request");
+            channel.SendFailure(Id, reason);
         }
     }
 

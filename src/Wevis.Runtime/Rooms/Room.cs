@@ -713,10 +713,38 @@ public abstract class Room
         }
     }
 
-    /// <summary>One tick, in the turn: hands the tick the messages held for it, then keeps the list for the one after next.</summary>
-    private async ValueTask TickInTurnAsync(RoomTick tick)
+    /// <summary>
+    /// At disposal, in the turn: messages still held for a tick (their senders left before it came, emptying the room)
+    /// get one last tick, so every message sent to the room is handled by it; if ticking had been stopped, the
+    /// requests among them are answered with a failure instead of being left to time out.
+    /// </summary>
+    private async ValueTask HandleHeldAtDisposalAsync(RoomTicker? ticker)
     {
-        if (_members.State == RoomState.Disposed)
+        if (_tickInbox.Count == 0)
+        {
+            return;
+        }
+
+        if (ReferenceEquals(ticker, _ticker) && ticker is not null)
+        {
+            await TickInTurnAsync(ticker.Last(), last: true).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (ReceivedMessage received in _tickInbox)
+        {
+            (received.Message as IncomingRequest)?.FailUnanswered($"the room {Id} was disposed while its ticks were stopped");
+        }
+
+        _tickInbox.Clear();
+    }
+
+    /// <summary>One tick, in the turn: hands the tick the messages held for it, then keeps the list for the one after next.</summary>
+    /// <param name="tick">The tick.</param>
+    /// <param name="last">The room's last tick, at its disposal (which runs even though the room is disposed).</param>
+    private async ValueTask TickInTurnAsync(RoomTick tick, bool last = false)
+    {
+        if (_members.State == RoomState.Disposed && !last)
         {
             return;
         }
@@ -869,7 +897,8 @@ public abstract class Room
 
     private async Task RunDisposeAsync(bool clearState = false)
     {
-        _ticker?.Dispose();
+        RoomTicker? ticker = _ticker;
+        ticker?.Dispose();
         RoomTimer[] timers;
         lock (_timers)
         {
@@ -884,7 +913,11 @@ public abstract class Room
         Directory.Remove(this);
         try
         {
-            await RunInTurnAsync(static room => room.OnDisposedAsync(), this).ConfigureAwait(false);
+            await RunInTurnAsync(static async s =>
+            {
+                await s.Room.HandleHeldAtDisposalAsync(s.Ticker).ConfigureAwait(false);
+                await s.Room.OnDisposedAsync().ConfigureAwait(false);
+            }, (Room: this, Ticker: ticker)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

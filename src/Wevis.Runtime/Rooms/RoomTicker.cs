@@ -80,6 +80,13 @@ internal sealed class RoomTicker : IDisposable
         }
     }
 
+    /// <summary>The tick that would have come next: the room's last, when it is disposed with messages held for a tick.</summary>
+    public RoomTick Last()
+    {
+        long now = _time.GetTimestamp();
+        return new RoomTick(Interlocked.Increment(ref _number), _interval, _time.GetElapsedTime(_last, now), 0);
+    }
+
     private async Task FinishAsync(ValueTask running)
     {
         try

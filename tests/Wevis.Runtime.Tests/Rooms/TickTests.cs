@@ -73,6 +73,47 @@ public class TickTests
     }
 
     [Fact]
+    public async Task MessagesHeldForATickThatTheirSenderLeftBeforeGetTheRoomsLastTickWhenItIsDisposed()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("ticking", () => new TickingRoom(holdMessages: true));
+        var room = (TickingRoom)await server.Server.Rooms.CreateAsync("ticking", "clock");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("clock").WaitAsync(Bound);
+        var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.Disposed = disposed;
+
+        // Sent, then left before any tick: the room empties and is disposed (it disposes when empty by default).
+        client.Send(new Say("last words"));
+        await client.LeaveRoomAsync().WaitAsync(Bound);
+        await disposed.Task.WaitAsync(Bound);
+
+        RoomTick last = Assert.Single(room.Ticks);
+        Assert.Equal(1, last.Number);
+        Assert.Equal("last words", ((Say)Assert.Single(room.TickMessages)).Text);
+        Assert.Equal(0, room.Handled);
+    }
+
+    [Fact]
+    public async Task ARequestHeldForATickIsAnsweredWithAFailureWhenTheRoomIsDisposedWhileItsTicksAreStopped()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("pausing", () => new PausingRoom());
+        await server.Server.Rooms.CreateAsync("pausing", "paused");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("paused").WaitAsync(Bound);
+
+        // Held for the next tick; the asker leaves before it comes, and the room stops ticking as they do.
+        Task<Requests.Answer> asking = client.RequestAsync(new Requests.Ask("still there?")).AsTask();
+        await client.LeaveRoomAsync().WaitAsync(Bound);
+
+        RequestFailedException failed = await Assert.ThrowsAsync<RequestFailedException>(() => asking.WaitAsync(Bound));
+        Assert.Equal("the room paused was disposed while its ticks were stopped", failed.Reason);
+    }
+
+    [Fact]
     public async Task ScheduledActionsRunInTheRoomsTurnWhenTheClockReachesThemAndCanBeCancelled()
     {
         var clock = new FakeTimeProvider();
@@ -186,6 +227,12 @@ public class TickTests
 
         public long FailOnTick { get; init; }
 
+        /// <summary>Every message a tick has seen, in order.</summary>
+        public List<IMessage> TickMessages { get; } = [];
+
+        /// <summary>Completed by the disposed hook.</summary>
+        public TaskCompletionSource? Disposed { get; set; }
+
         protected override void OnCreated()
         {
             HandleMessagesOnTick = holdMessages;
@@ -202,8 +249,23 @@ public class TickTests
                 throw new InvalidOperationException("a tick that fails");
             }
 
+            TickMessages.AddRange(tick.Messages.Select(m => m.Message));
             Broadcast(new TickReport(tick.Number, string.Join(',', tick.Messages.Select(m => ((Say)m.Message).Text))));
         }
+
+        protected override void OnDisposed() => Disposed?.TrySetResult();
+    }
+
+    /// <summary>Holds messages for its ticks, and stops ticking when a user leaves.</summary>
+    private sealed class PausingRoom : Room
+    {
+        protected override void OnCreated()
+        {
+            HandleMessagesOnTick = true;
+            StartTicking(Interval);
+        }
+
+        protected override void OnUserLeave(Connection connection) => StopTicking();
     }
 
     private sealed class TimerRoom : Room
