@@ -661,15 +661,20 @@ public abstract class Room
         }
     }
 
-    /// <summary>Runs one tick in the room's turn; called by the ticker.</summary>
-    internal ValueTask RunTickAsync(RoomTick tick) => RunInTurnAsync(static s => s.Room.TickInTurnAsync(s.Tick), (Room: this, Tick: tick));
+    /// <summary>
+    /// Runs one tick in the room's turn; called by the ticker. Not if the ticker was stopped while the tick waited for
+    /// the turn (room code holding it called <see cref="StopTicking"/>, or <see cref="StartTicking"/> anew): ticking
+    /// stopped in the turn never runs after that.
+    /// </summary>
+    internal ValueTask RunTickAsync(RoomTicker ticker, RoomTick tick) =>
+        RunInTurnAsync(static s => s.Ticker.IsStopped ? ValueTask.CompletedTask : s.Room.TickInTurnAsync(s.Tick), (Room: this, Ticker: ticker, Tick: tick));
 
     /// <summary>Runs a timer's action in the room's turn; called by the timer.</summary>
-    internal async ValueTask RunTimerAsync(Func<ValueTask> action)
+    internal async ValueTask RunTimerAsync(RoomTimer timer)
     {
         try
         {
-            await RunInTurnAsync(static s => s.Room._members.State == RoomState.Disposed ? ValueTask.CompletedTask : s.Action(), (Room: this, Action: action)).ConfigureAwait(false);
+            await RunInTurnAsync(static s => s.Room._members.State == RoomState.Disposed ? ValueTask.CompletedTask : s.Timer.RunInTurnAsync(), (Room: this, Timer: timer)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
