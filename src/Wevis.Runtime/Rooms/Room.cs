@@ -632,6 +632,13 @@ public abstract class Room
         string told = $"the room {Id} was closed: {reason}";
         foreach (Connection connection in _members.Snapshot)
         {
+            // A leave hook run for a user before may have moved this one out already (or closed the room itself):
+            // they are gone, and moving them again would throw and strand everyone after them in a closing room.
+            if (!_members.Contains(connection))
+            {
+                continue;
+            }
+
             if (disconnect)
             {
                 connection.Close(told);
