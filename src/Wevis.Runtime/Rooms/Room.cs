@@ -322,14 +322,20 @@ public abstract class Room
         _ticker = new RoomTicker(this, interval);
     }
 
-    /// <summary>Stops the ticks; messages held for a tick are handed to <see cref="Handle"/> no more (they wait for ticking to start again).</summary>
+    /// <summary>
+    /// Stops the ticks: none runs after this, not even one that fell due while this code held the turn. Messages held
+    /// for a tick are handed to <see cref="Handle"/> no more (they wait for ticking to start again).
+    /// </summary>
     protected void StopTicking()
     {
         _ticker?.Dispose();
         _ticker = null;
     }
 
-    /// <summary>Runs <paramref name="action"/> once, in the room's turn, after <paramref name="delay"/> on the server's clock. Dispose the result to cancel it.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> once, in the room's turn, after <paramref name="delay"/> on the server's clock.
+    /// Dispose the result to cancel it: disposed in the room's turn, it never runs after that, even if it fell due meanwhile.
+    /// </summary>
     protected IDisposable Schedule(TimeSpan delay, Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -343,7 +349,10 @@ public abstract class Room
         return AddTimer(delay, Timeout.InfiniteTimeSpan, action);
     }
 
-    /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, in the room's turn, until the result is disposed or the room is.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> every <paramref name="period"/>, in the room's turn, until the result is disposed
+    /// (in the room's turn: no run follows) or the room is.
+    /// </summary>
     protected IDisposable ScheduleRepeating(TimeSpan period, Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
