@@ -322,14 +322,20 @@ public abstract class Room
         _ticker = new RoomTicker(this, interval);
     }
 
-    /// <summary>Stops the ticks; messages held for a tick are handed to <see cref="Handle"/> no more (they wait for ticking to start again).</summary>
+    /// <summary>
+    /// Stops the ticks: none runs after this, not even one that fell due while this code held the turn. Messages held
+    /// for a tick are handed to <see cref="Handle"/> no more (they wait for ticking to start again).
+    /// </summary>
     protected void StopTicking()
     {
         _ticker?.Dispose();
         _ticker = null;
     }
 
-    /// <summary>Runs <paramref name="action"/> once, in the room's turn, after <paramref name="delay"/> on the server's clock. Dispose the result to cancel it.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> once, in the room's turn, after <paramref name="delay"/> on the server's clock.
+    /// Dispose the result to cancel it: disposed in the room's turn, it never runs after that, even if it fell due meanwhile.
+    /// </summary>
     protected IDisposable Schedule(TimeSpan delay, Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -343,7 +349,10 @@ public abstract class Room
         return AddTimer(delay, Timeout.InfiniteTimeSpan, action);
     }
 
-    /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, in the room's turn, until the result is disposed or the room is.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> every <paramref name="period"/>, in the room's turn, until the result is disposed
+    /// (in the room's turn: no run follows) or the room is.
+    /// </summary>
     protected IDisposable ScheduleRepeating(TimeSpan period, Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -641,6 +650,13 @@ public abstract class Room
         string told = $"the room {Id} was closed: {reason}";
         foreach (Connection connection in _members.Snapshot)
         {
+            // A leave hook run for a user before may have moved this one out already (or closed the room itself):
+            // they are gone, and moving them again would throw and strand everyone after them in a closing room.
+            if (!_members.Contains(connection))
+            {
+                continue;
+            }
+
             if (disconnect)
             {
                 connection.Close(told);
@@ -670,15 +686,20 @@ public abstract class Room
         }
     }
 
-    /// <summary>Runs one tick in the room's turn; called by the ticker.</summary>
-    internal ValueTask RunTickAsync(RoomTick tick) => RunInTurnAsync(static s => s.Room.TickInTurnAsync(s.Tick), (Room: this, Tick: tick));
+    /// <summary>
+    /// Runs one tick in the room's turn; called by the ticker. Not if the ticker was stopped while the tick waited for
+    /// the turn (room code holding it called <see cref="StopTicking"/>, or <see cref="StartTicking"/> anew): ticking
+    /// stopped in the turn never runs after that.
+    /// </summary>
+    internal ValueTask RunTickAsync(RoomTicker ticker, RoomTick tick) =>
+        RunInTurnAsync(static s => s.Ticker.IsStopped ? ValueTask.CompletedTask : s.Room.TickInTurnAsync(s.Tick), (Room: this, Ticker: ticker, Tick: tick));
 
     /// <summary>Runs a timer's action in the room's turn; called by the timer.</summary>
-    internal async ValueTask RunTimerAsync(Func<ValueTask> action)
+    internal async ValueTask RunTimerAsync(RoomTimer timer)
     {
         try
         {
-            await RunInTurnAsync(static s => s.Room._members.State == RoomState.Disposed ? ValueTask.CompletedTask : s.Action(), (Room: this, Action: action)).ConfigureAwait(false);
+            await RunInTurnAsync(static s => s.Room._members.State == RoomState.Disposed ? ValueTask.CompletedTask : s.Timer.RunInTurnAsync(), (Room: this, Timer: timer)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -307,7 +307,9 @@ public sealed class RoomDirectory
 
         if (room.IsEntryRoom)
         {
-            return (room, room.Members.TryHoldSeat(force: true));
+            // A room with a refusal would be taken for a held seat (given back later, one more than was held).
+            string? closed = room.Members.TryHoldSeat(force: true);
+            return closed is null ? (room, null) : (null, closed);
         }
 
         if (!_types.TryGetValue(room.Type, out RoomType? type) || !type.Options.ClientsMayJoin)

@@ -27,6 +27,18 @@ internal sealed class RoomTicker : IDisposable
         _timer = _time.CreateTimer(static state => ((RoomTicker)state!).OnTimer(), this, interval, interval);
     }
 
+    /// <summary>Whether the ticker was stopped (disposed): a tick that was waiting for the room's turn then does not run.</summary>
+    public bool IsStopped
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _disposed;
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)
@@ -66,7 +78,7 @@ internal sealed class RoomTicker : IDisposable
             long now = _time.GetTimestamp();
             var tick = new RoomTick(++_number, _interval, _time.GetElapsedTime(_last, now), skipped);
             _last = now;
-            ValueTask running = _room.RunTickAsync(tick);
+            ValueTask running = _room.RunTickAsync(this, tick);
             if (!running.IsCompletedSuccessfully)
             {
                 _ = FinishAsync(running);

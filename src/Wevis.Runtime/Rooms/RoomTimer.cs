@@ -17,6 +17,8 @@ internal sealed class RoomTimer : IDisposable
         _timer = time.CreateTimer(static state => ((RoomTimer)state!).OnTimer(), this, due, period);
     }
 
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
@@ -26,11 +28,15 @@ internal sealed class RoomTimer : IDisposable
         }
     }
 
-    private void OnTimer()
+    /// <summary>Runs the action; the caller holds the room's turn.</summary>
+    public ValueTask RunInTurnAsync()
     {
-        if (Volatile.Read(ref _disposed) != 0)
+        // Checked again here, not only when the clock fired: room code holding the turn may have disposed the timer
+        // while this waited for it (a quiz resetting its deadline), and a timer disposed in the turn must not run
+        // after that. So a one-off timer also counts as spent only here, once it has the turn.
+        if (IsDisposed)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (!_repeats)
@@ -38,6 +44,14 @@ internal sealed class RoomTimer : IDisposable
             Dispose();
         }
 
-        _ = _room.RunTimerAsync(_action);
+        return _action();
+    }
+
+    private void OnTimer()
+    {
+        if (!IsDisposed)
+        {
+            _ = _room.RunTimerAsync(this);
+        }
     }
 }

@@ -80,6 +80,13 @@ internal sealed class UserDispatcher(Connection connection)
 
                 if (Volatile.Read(ref _room) is not { } room)
                 {
+                    // Room code may have moved the user since _move was read above: it sets _move before it clears
+                    // _room, so a move that cleared it is seen here, and the loop's top finishes it.
+                    if (Volatile.Read(ref _move) is not null)
+                    {
+                        continue;
+                    }
+
                     // Only after the user has left for good (or could not enter anywhere and is being closed).
                     index++;
                     continue;
@@ -185,8 +192,13 @@ internal sealed class UserDispatcher(Connection connection)
         }
 
         await from.LeaveInTurnAsync(connection, connection.Batch).ConfigureAwait(false);
-        Volatile.Write(ref _room, null);
+
+        // The move first, then the room cleared: the user's gate, finding no room, checks for a move (it does not
+        // hold this room's turn, so it may read between the two writes); the other way round a message read there
+        // was dropped as if the user had left for good. Cleared only if still this room: the gate may already have
+        // finished the move and put the user in the target.
         Volatile.Write(ref _move, new PendingMove(from, target, 0, reason));
+        Interlocked.CompareExchange(ref _room, null, from);
         // Finished off this stack: here the caller holds its room's turn, and entering the target needs the target's.
         ThreadPool.UnsafeQueueUserWorkItem(static dispatcher => _ = dispatcher.CompleteMoveWhenFreeAsync(), this, preferLocal: false);
         return JoinResult.Into(target);
@@ -385,6 +397,12 @@ internal sealed class UserDispatcher(Connection connection)
             }
 
             Room? from = Volatile.Read(ref _room);
+            if (from is null && Volatile.Read(ref _move) is not null)
+            {
+                // Room code moved the user since _move was read above (see MoveFromRoomCodeAsync): finish that move first.
+                continue;
+            }
+
             if (ReferenceEquals(from, target))
             {
                 target.ReleaseSeat();

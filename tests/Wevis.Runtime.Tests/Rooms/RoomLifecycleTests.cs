@@ -102,6 +102,41 @@ public class RoomLifecycleTests
     }
 
     [Fact]
+    public async Task ClosingARoomSendsEveryUserAwayThoughALeaveHookMovesOneOfThemFirst()
+    {
+        await using TestServer server = await TestServer.StartInMemoryAsync();
+        server.Server.Rooms.Define("escort", () => new EscortRoom());
+        server.Server.Rooms.Define("chat", () => new ChatRoom(), new RoomTypeOptions { AutoDispose = false });
+        await server.Server.Rooms.CreateAsync("chat", "side");
+        var room = (EscortRoom)await server.Server.Rooms.CreateAsync("escort", "doomed");
+        Client[] users = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => server.ConnectAsync($"user{i}", "pw")));
+        try
+        {
+            // In this order, so the room sends user0 away first; its leave hook takes user1 along to the side room.
+            foreach (Client user in users)
+            {
+                await user.JoinRoomAsync("doomed").WaitAsync(Bound);
+            }
+
+            var moved = users.Select(user => NextRoomChange(user)).ToArray();
+            await server.Server.Rooms.CloseAsync(room, "the game is over").WaitAsync(Bound);
+
+            string closed = "the room doomed was closed: the game is over";
+            Assert.Equal((new ClientRoom("lobby", "lobby"), closed), Seen(await moved[0].WaitAsync(Bound)));
+            Assert.Equal((new ClientRoom("side", "chat"), "escorted by user0"), Seen(await moved[1].WaitAsync(Bound)));
+            Assert.Equal((new ClientRoom("lobby", "lobby"), closed), Seen(await moved[2].WaitAsync(Bound)));
+            await room.Disposed.Task.WaitAsync(Bound);
+            Assert.Null(server.Server.Rooms.Find("doomed"));
+        }
+        finally
+        {
+            await Task.WhenAll(users.Select(c => c.DisposeAsync().AsTask()));
+        }
+
+        static (ClientRoom Room, string Reason) Seen(RoomChangedEventArgs args) => (args.Room, args.Reason);
+    }
+
+    [Fact]
     public async Task ARoomClosedWithDisconnectClosesItsUsersConnectionsWithTheReason()
     {
         await using TestServer server = await TestServer.StartInMemoryAsync();
@@ -187,6 +222,22 @@ public class RoomLifecycleTests
     {
         protected override ValueTask HandleAsync(Connection connection, IMessage message) =>
             message is Say("boom") ? throw new InvalidOperationException("boom") : base.HandleAsync(connection, message);
+    }
+
+    /// <summary>When user0 leaves, it takes user1 (if still here) along to the room "side".</summary>
+    private sealed class EscortRoom : Room
+    {
+        public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async ValueTask OnUserLeaveAsync(Connection connection)
+        {
+            if (connection.User.Name == "user0" && Connections.FirstOrDefault(c => c.User.Name == "user1") is { } friend)
+            {
+                await MoveAsync(friend, "side", "escorted by user0");
+            }
+        }
+
+        protected override void OnDisposed() => Disposed.TrySetResult();
     }
 
     private sealed class OutsideCaller : Room

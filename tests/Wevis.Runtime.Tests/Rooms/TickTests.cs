@@ -186,6 +186,56 @@ public class TickTests
         Assert.Equal(3, room.TicksStarted);
     }
 
+    [Fact]
+    public async Task ATimerCancelledInTheRoomsTurnNeverRunsAfterThatThoughItFellDueMeanwhile()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("cancelling", () => new CancelInTurnRoom());
+        var room = (CancelInTurnRoom)await server.Server.Rooms.CreateAsync("cancelling", "cancelling");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("cancelling").WaitAsync(Bound);
+
+        client.Send(new Say("schedule"));
+        Assert.Equal("scheduled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+
+        // The timer falls due while the handler that cancels it holds the room's turn: it waits for the turn.
+        client.Send(new Say("cancel"));
+        await room.Inside.Task.WaitAsync(Bound);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        room.Release.SetResult();
+        Assert.Equal("cancelled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+
+        // The next thing the room does is answer this, not run the cancelled timer.
+        client.Send(new Say("after"));
+        Assert.Equal(new Said("michael", "after"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task TicksStoppedInTheRoomsTurnNeverRunAfterThatThoughOneFellDueMeanwhile()
+    {
+        var clock = new FakeTimeProvider();
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("cancelling", () => new CancelInTurnRoom());
+        var room = (CancelInTurnRoom)await server.Server.Rooms.CreateAsync("cancelling", "cancelling");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("cancelling").WaitAsync(Bound);
+
+        client.Send(new Say("tick"));
+        Assert.Equal("ticking", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+
+        // A tick falls due while the handler that stops ticking holds the room's turn: it waits for the turn.
+        client.Send(new Say("cancel"));
+        await room.Inside.Task.WaitAsync(Bound);
+        clock.Advance(Interval);
+        room.Release.SetResult();
+        Assert.Equal("cancelled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+
+        // The next thing the room does is answer this, not run the stopped tick.
+        client.Send(new Say("after"));
+        Assert.Equal(new Said("michael", "after"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+    }
+
     private sealed class SlowTickRoom : Room
     {
         public TaskCompletionSource FirstTickStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -298,5 +348,42 @@ public class TickTests
             Fired++;
             Broadcast(new Said("room", text));
         }
+    }
+
+    /// <summary>A room whose "cancel" handler, holding the turn, waits for the test before it cancels its timer and its ticks.</summary>
+    private sealed class CancelInTurnRoom : Room
+    {
+        private IDisposable? _timer;
+
+        public TaskCompletionSource Inside { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            switch (message)
+            {
+                case Say("schedule"):
+                    _timer = Schedule(TimeSpan.FromSeconds(1), () => Broadcast(new Said("room", "fired")));
+                    connection.Send(new Said("room", "scheduled"));
+                    break;
+                case Say("tick"):
+                    StartTicking(Interval);
+                    connection.Send(new Said("room", "ticking"));
+                    break;
+                case Say("cancel"):
+                    Inside.SetResult();
+                    await Release.Task;
+                    _timer?.Dispose();
+                    StopTicking();
+                    connection.Send(new Said("room", "cancelled"));
+                    break;
+                case Say(string text):
+                    connection.Send(new Said(connection.User.Name, text));
+                    break;
+            }
+        }
+
+        protected override void OnTick(RoomTick tick) => Broadcast(new Said("room", $"tick {tick.Number}"));
     }
 }
