@@ -53,7 +53,7 @@ public static class ClientTestExtensions
     /// <summary>Waits for the connection to close and returns why; messages that arrive meanwhile are taken and dropped.</summary>
     /// <param name="client">A logged-in client.</param>
     /// <param name="timeout">How long to wait, on the real clock.</param>
-    /// <returns>Why the connection closed, as its <see cref="ConnectionClosedException"/> says.</returns>
+    /// <returns>Why the connection closed: its <see cref="ConnectionClosedException.Reason"/> (for a close by the server, "the server closed the connection: " and the server's reason).</returns>
     /// <exception cref="TimeoutException">The connection was still open after <paramref name="timeout"/>.</exception>
     public static async Task<string> WaitForCloseAsync(this Client client, TimeSpan timeout)
     {
@@ -68,7 +68,7 @@ public static class ClientTestExtensions
         }
         catch (ConnectionClosedException closed)
         {
-            return closed.Message;
+            return closed.Reason;
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {

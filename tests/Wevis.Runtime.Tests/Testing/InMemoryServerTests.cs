@@ -65,7 +65,7 @@ public class InMemoryServerTests
 
         // The big reply was queued first: it arrives whole, then the reason.
         Assert.Equal(100_000, (await client.ReceiveAsync<SomeFloats>(Bound)).Doubles.Length);
-        Assert.Contains("enough for today", await client.WaitForCloseAsync(Bound));
+        Assert.Equal("the server closed the connection: enough for today", await client.WaitForCloseAsync(Bound));
         await room.FirstLeave.Task.WaitAsync(Bound);
     }
 }
