@@ -28,7 +28,8 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
 
     /// <summary>The rooms in the order they were made, so join-or-create fills the oldest first, as on one server.</summary>
     private readonly List<string> _order = [];
-    private readonly HashSet<string> _deadSilos = new(StringComparer.Ordinal);
+    /// <summary>Each dead silo's revival of its rooms, by silo: done once, unless it failed.</summary>
+    private readonly Dictionary<string, Task> _revivals = new(StringComparer.Ordinal);
 
     /// <summary>Rooms the saved list names (id, silo) that have not reported to this activation yet.</summary>
     private readonly Dictionary<string, string> _saved = new(StringComparer.Ordinal);
@@ -105,13 +106,21 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
 
     public Task<ClusterRoomInfo?> Find(string id) => Task.FromResult(_rooms.TryGetValue(id, out RoomListing? listing) ? listing.Info : null);
 
-    public async Task SiloDead(string silo)
+    public Task SiloDead(string silo)
     {
-        // Every live silo tells us; once is enough.
-        if (!_deadSilos.Add(silo))
+        // Every live silo tells us (the calls interleave): the first revives the silo's rooms and the others wait for
+        // it; if it failed (that node logs it), the next call tries again, so every node's call is not redundant.
+        if (!_revivals.TryGetValue(silo, out Task? revival) || revival.IsFaulted || revival.IsCanceled)
         {
-            return;
+            revival = ReviveRoomsOfAsync(silo);
+            _revivals[silo] = revival;
         }
+
+        return revival;
+    }
+
+    private async Task ReviveRoomsOfAsync(string silo)
+    {
 
         // Each room that was there comes back on a live silo (its users' gateways enter them again meanwhile),
         // and its report replaces what it showed before.
