@@ -1,0 +1,49 @@
+using Wevis.Orleans.Tests.Messages;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>
+/// A grain call between a gateway and a room that loses its answer or fails, with both sides alive: the call is made
+/// again, or what it carried is sent again, and the user sees each message handled once and every frame once.
+/// </summary>
+[Collection("cluster")]
+public sealed class GatewayCallFaultTests
+{
+    [Fact]
+    public async Task ADeliveryMadeAgainAfterItsAnswerWasLostWhenRoomCodeHadMovedTheUserIsNotHandledAgainInTheTarget()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client client = await cluster.ConnectAsync("mover-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        ClientRoom first = await client.JoinOrCreateRoomAsync("chat").Within();
+        string target = await cluster.CreateRoomAsync("chat");
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver");
+        try
+        {
+            // The first room handles the move and the answer is lost: the gateway makes the delivery again, and finds
+            // the user moved. The target must get only what came after the move, not the move again.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Deliver");
+            client.Send(new Say("go:" + target));
+            client.Send(new WhereAmI());
+            var seen = new List<IMessage>();
+            while (await client.ReceiveAsync().Within(TimeSpan.FromSeconds(20)) is var message && message is not YouAreIn)
+            {
+                seen.Add(message);
+            }
+
+            Assert.Null(Volatile.Read(ref GrainCalls.LosingReply));
+            Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") >= before + 2, "the delivery was not made again");
+            Assert.DoesNotContain(seen, message => message is Said { From: "room" });
+            Assert.NotEqual(first.Id, client.Room?.Id);
+            Assert.Equal(target, client.Room?.Id);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The target room has the user, and only what followed the move reached it.
+        client.Send(new WhereAmI());
+        Assert.Equal(target, (await client.WaitForAsync<YouAreIn>().Within()).Room);
+    }
+}
