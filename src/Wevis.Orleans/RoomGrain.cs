@@ -347,7 +347,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
             _takenOver.RemoveWhere(k => k.Gateway == gatewayId);
             _abandoned.RemoveWhere(k => k.Gateway == gatewayId);
-            _outboxes.Remove(gatewayId);
+            if (_outboxes.Remove(gatewayId, out GatewayOutbox? outbox))
+            {
+                // A call it is sending again would only wait for a dead silo.
+                outbox.Stop();
+            }
         }
 
         DeactivateIfDoneAfterDispose();

@@ -46,4 +46,41 @@ public sealed class GatewayCallFaultTests
         client.Send(new WhereAmI());
         Assert.Equal(target, (await client.WaitForAsync<YouAreIn>().Within()).Room);
     }
+
+    [Fact]
+    public async Task AFailedCallToAGatewayIsMadeAgainAndItsUsersGoOnHearingFromTheRoom()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client client = await cluster.ConnectAsync("echo-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinOrCreateRoomAsync("chat").Within();
+        int before = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive");
+        try
+        {
+            // The room's call to the (living) gateway with the broadcast of "one" fails once; then calls go through.
+            GrainCalls.Failing = "IGatewayObserver.Receive";
+            client.Send(new Say("one"));
+            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive") > before);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+
+        // "one" arrives once (sent again), and the room's next broadcast follows it.
+        client.Send(new Say("two"));
+        Assert.Equal("one", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
+        Assert.Equal("two", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
+        client.Send(new WhereAmI());
+        Assert.IsType<YouAreIn>(await client.ReceiveAsync().Within());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 10_000;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
+            await Task.Delay(5);
+        }
+    }
 }
