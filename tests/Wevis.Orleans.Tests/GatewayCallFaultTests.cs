@@ -1,3 +1,4 @@
+using Orleans.TestingHost;
 using Wevis.Orleans.Tests.Messages;
 using Wevis.Tests.Shared;
 
@@ -72,6 +73,47 @@ public sealed class GatewayCallFaultTests
         Assert.Equal("two", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
         client.Send(new WhereAmI());
         Assert.IsType<YouAreIn>(await client.ReceiveAsync().Within());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AFailedCheckOfAUsersRoomAfterAnUnrelatedNodesDeathLeavesTheirSessionGoingOn(bool answerLost)
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("chat");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        InProcessSiloHandle gateway = cluster.Silos.First(s => s != roomHost);
+        InProcessSiloHandle doomed = cluster.Silos.First(s => s != roomHost && s != gateway);
+        await using Client client = await cluster.ConnectAsync("rc-" + Guid.NewGuid().ToString("N")[..8], gateway);
+        await client.JoinRoomAsync(roomId).Within();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver");
+        try
+        {
+            // A node that hosts neither the user's room nor their connection dies: the gateway checks the user's
+            // room (an empty delivery), and that call loses its answer, or fails.
+            if (answerLost)
+            {
+                Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Deliver");
+            }
+            else
+            {
+                GrainCalls.Failing = "IRoomGrain.Deliver";
+            }
+
+            await cluster.Cluster.KillSiloAsync(doomed).Within(TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") > before && Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The room is fine: the user's session goes on there.
+        client.Send(new Say("still here"));
+        Assert.Equal("still here", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(20))).Text);
+        Assert.True(client.IsConnected, "the session was closed");
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
