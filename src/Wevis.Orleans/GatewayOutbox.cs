@@ -16,6 +16,9 @@ namespace Wevis.Orleans;
 /// </remarks>
 internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObserver gateway, ILogger logger)
 {
+    /// <summary>How long a failed call waits before it is made again, each time; past the last, the gateway is taken for gone.</summary>
+    private static readonly TimeSpan[] ResendWaits = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
+
     private readonly Lock _lock = new();
     private ArrayBufferWriter<byte> _pending = new();
     private ArrayBufferWriter<byte> _spare = new();
@@ -29,7 +32,7 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
     public string GatewayId => gatewayId;
 
-    /// <summary>Whether a call to the gateway failed: it is taken for gone.</summary>
+    /// <summary>Whether the gateway is taken for gone: a call to it failed past its resends, or its silo died.</summary>
     public bool IsDead => Volatile.Read(ref _dead);
 
     public void AddFrame(long session, ReadOnlySpan<byte> frame)
@@ -121,15 +124,31 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
         }
     }
 
+    /// <summary>
+    /// The gateway is known to be gone (its silo died): what is pending is dropped, and nothing more is sent or sent again.
+    /// </summary>
+    public void Stop()
+    {
+        lock (_lock)
+        {
+            _dead = true;
+            _pending.ResetWrittenCount();
+            _runStart = -1;
+            _runCount = 0;
+        }
+    }
+
     private async Task PumpAsync()
     {
+        byte[]? failed = null;
+        int attempt = 0;
         while (true)
         {
             byte[] records;
             lock (_lock)
             {
                 EndRepeatLocked();
-                if (_pending.WrittenCount == 0 || _dead)
+                if ((failed is null && _pending.WrittenCount == 0) || _dead)
                 {
                     _pending.ResetWrittenCount();
                     _idle!.TrySetResult();
@@ -137,20 +156,45 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
                     return;
                 }
 
-                records = _pending.WrittenSpan.ToArray();
-                (_pending, _spare) = (_spare, _pending);
-                _pending.ResetWrittenCount();
+                if (failed is not null)
+                {
+                    // Sent again first: what piled up meanwhile follows it, so the gateway keeps the room's order.
+                    records = failed;
+                }
+                else
+                {
+                    records = _pending.WrittenSpan.ToArray();
+                    (_pending, _spare) = (_spare, _pending);
+                    _pending.ResetWrittenCount();
+                }
             }
 
             try
             {
                 await gateway.Receive(records).ConfigureAwait(false);
+                (failed, attempt) = (null, 0);
+            }
+            catch (Exception ex) when (attempt < ResendWaits.Length && DidNotRun(ex))
+            {
+                // A living gateway's call can fail (a message refused, a call filter's fault): one failure must not
+                // cut its users off from the room for good, and no GatewayGone would ever come to tell them.
+                OrleansLog.GatewayCallFailed(logger, ex, roomId, gatewayId, attempt + 1);
+                failed = records;
+                await Task.Delay(ResendWaits[attempt++]).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 OrleansLog.GatewayUnreachable(logger, ex, roomId, gatewayId);
                 Volatile.Write(ref _dead, true);
+                failed = null;
             }
         }
     }
+
+    /// <summary>
+    /// Whether a failed call certainly did not hand the gateway any of its records, so sending it again repeats no frame
+    /// (frames carry no number the gateway could check). A timeout may have run; a malformed record was read part way;
+    /// a dead silo is gone (its rooms hear of it). The gateway's <c>Receive</c> itself throws only on malformed records.
+    /// </summary>
+    private static bool DidNotRun(Exception ex) => ex is not (TimeoutException or InvalidDataException or SiloUnavailableException);
 }

@@ -298,7 +298,9 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         {
             if (!_ended && _room is { } room)
             {
-                DeliverResult result = await RoomCalls.CallAsync(() => Node.Room(room).Deliver(_user, _type!, [], _handled)).ConfigureAwait(false);
+                // Patiently, as a delivery is: the dead node may be another than the room's, and a call slowed by the
+                // cluster's change must not cost the user their session.
+                DeliverResult result = await RoomCalls.CallPatientlyAsync(() => Node.Room(room).Deliver(_user, _type!, [], _handled), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
                 if (result.NotHere)
                 {
                     await ReenterAsync().ConfigureAwait(false);
@@ -316,8 +318,15 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 }
             }
         }
+        catch (Exception ex) when (!_ended && _room is not null)
+        {
+            // Only the check failed: the user is still in their room, and their next delivery (made as patiently)
+            // finds out whether it is reachable. Closing here would end sessions over a node they did not use.
+            OrleansLog.RoomCheckFailed(Node.Logger, ex, _user.Name, _room);
+        }
         catch (Exception ex)
         {
+            // A move or a re-entry failed part way: the user is in no room, and their messages would go nowhere.
             Fail(ex);
         }
         finally

@@ -13,5 +13,11 @@ internal interface IGatewayObserver : IGrainObserver
     /// The user's session <paramref name="session"/> is being resumed at another gateway: this one lets go of it
     /// quietly (no leave: the user stays in their room), once what it is handing the room has been handled.
     /// </summary>
+    /// <remarks>
+    /// Orleans runs an observer's calls one at a time, each to its end, unless they always interleave. This one waits
+    /// for the user's delivery, which (for a resumable user) waits for the room's frames to reach this gateway: queued
+    /// behind it, those <see cref="Receive"/> calls, and every other room's, would wait until one timed out.
+    /// </remarks>
+    [AlwaysInterleave]
     Task HandOver(long session);
 }

@@ -11,6 +11,12 @@ internal static partial class OrleansLog
     [LoggerMessage(EventId = 9001, Level = LogLevel.Warning, Message = "Room {RoomId} could not reach gateway {GatewayId}; its users there are taken as gone")]
     public static partial void GatewayUnreachable(ILogger logger, Exception exception, string roomId, string gatewayId);
 
+    [LoggerMessage(EventId = 9007, Level = LogLevel.Warning, Message = "Room {RoomId}'s call to gateway {GatewayId} failed (attempt {Attempt}); it is made again")]
+    public static partial void GatewayCallFailed(ILogger logger, Exception exception, string roomId, string gatewayId, int attempt);
+
+    [LoggerMessage(EventId = 9008, Level = LogLevel.Warning, Message = "After a node's death, {User}'s room {RoomId} could not be checked; the session goes on, and their next message finds out")]
+    public static partial void RoomCheckFailed(ILogger logger, Exception exception, string user, string roomId);
+
     [LoggerMessage(EventId = 9002, Level = LogLevel.Information, Message = "Room {RoomId} of type {Type} is active on this node (restored state: {Restored})")]
     public static partial void RoomActivated(ILogger logger, string roomId, string type, bool restored);
 

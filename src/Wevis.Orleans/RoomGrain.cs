@@ -195,16 +195,16 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         await OpenAsync(type);
         var key = (user.GatewayId, user.Session);
         RemoteConnection? connection;
-        ClusterMove? move;
+        (ClusterMove Move, RemoteConnection Connection) away;
         lock (_lock)
         {
             _users.TryGetValue(key, out connection);
-            move = _movedAway.TryGetValue(key, out var away) ? away.Move : null;
+            _movedAway.TryGetValue(key, out away);
         }
 
         if (connection is null)
         {
-            return move is not null ? new DeliverResult(0, false, move) : new DeliverResult(0, true, null);
+            return away.Move is { } move ? await DeliverAfterMoveAsync(away.Connection, move, frames, first) : new DeliverResult(0, true, null);
         }
 
         // One delivery at a time per user: a call made again (its answer was lost, a timeout) waits for the first to finish.
@@ -251,6 +251,27 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         return new DeliverResult(handled, false, null);
+    }
+
+    /// <summary>
+    /// A delivery for a user room code has moved on: the gateway has not followed the move yet. If this is a delivery
+    /// made again (the first call's answer was lost), the room handled its messages up to the one that moved the user:
+    /// those are counted, so the gateway forwards only the rest to the target, and none is handled twice.
+    /// </summary>
+    private async Task<DeliverResult> DeliverAfterMoveAsync(RemoteConnection moved, ClusterMove move, byte[] frames, long first)
+    {
+        // The first call may still be finishing (its count is final once it lets go of the user's deliveries).
+        await moved.Deliveries.WaitAsync();
+        moved.Deliveries.Release();
+        long handledBefore = moved.Handled - first;
+        if (handledBefore <= 0)
+        {
+            return new DeliverResult(0, false, move);
+        }
+
+        var decoder = new FrameDecoder(node.WireMessages, node.MaxFrameSize);
+        decoder.TakeFrames(frames, ended: true, out _);
+        return new DeliverResult((int)Math.Min(handledBefore, decoder.Batch.Count), false, move);
     }
 
     public async Task DroppedOrResumed(ClusterUser user, bool resumed)
@@ -326,7 +347,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
             _takenOver.RemoveWhere(k => k.Gateway == gatewayId);
             _abandoned.RemoveWhere(k => k.Gateway == gatewayId);
-            _outboxes.Remove(gatewayId);
+            if (_outboxes.Remove(gatewayId, out GatewayOutbox? outbox))
+            {
+                // A call it is sending again would only wait for a dead silo.
+                outbox.Stop();
+            }
         }
 
         DeactivateIfDoneAfterDispose();

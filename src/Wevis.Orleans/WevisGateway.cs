@@ -183,6 +183,30 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         byte[] verifier = SessionKeys.Verifier(token);
         ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(key);
         SessionClaim claim = await RoomCalls.CallPatientlyAsync(() => record.Claim(verifier, user.Name), RoomPatience, Time).ConfigureAwait(false);
+        if (claim.Refusal is null && claim.Room is not null && claim.Gateway is { } previous && claim.GatewayId != Id)
+        {
+            try
+            {
+                // Alive, it finishes what it is handing the room and lets go; dead, the call fails (or times out).
+                await previous.HandOver(claim.Session).WaitAsync(HandOverTimeout, Time).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                OrleansLog.HandOverFailed(node.Logger, ex, claim.GatewayId!, user.Name);
+            }
+
+            // Read again: what the old gateway finished before letting go may have been a room change (it told the
+            // record), and the takeover must go to the room the user is in now, or it is refused and nobody holds them.
+            SessionClaim before = claim;
+            claim = await RoomCalls.CallPatientlyAsync(() => record.Claim(verifier, user.Name), RoomPatience, Time).ConfigureAwait(false);
+            if (claim.Refusal is null && (claim.GatewayId, claim.Session) != (before.GatewayId, before.Session))
+            {
+                // Another resume of the session took it meanwhile, from a gateway that was not asked to let go: the first won.
+                OrleansLog.TakeOverRefused(node.Logger, user.Name, RoomGrain.TakenOverRefusal);
+                return SessionElsewhere.Refused(RoomGrain.TakenOverRefusal);
+            }
+        }
+
         if (claim.Refusal is not null || claim.Room is null)
         {
             string refusal = claim.Refusal ?? "the session was moving between rooms";
@@ -194,19 +218,6 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         // then takes this gateway's word over that one's.
         var clusterUser = new ClusterUser(Id, session.Id, user.Name, Observer, Resumable: true, key, claim.Holding + 1);
         GatewayUser adopting = GatewayUser.Adopting(session, this, clusterUser);
-        if (claim.Gateway is { } previous && claim.GatewayId != Id)
-        {
-            try
-            {
-                // Alive, it finishes what it is handing the room and lets go; dead, the call fails (or times out).
-                await previous.HandOver(claim.Session).WaitAsync(HandOverTimeout, Time).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                OrleansLog.HandOverFailed(node.Logger, ex, claim.GatewayId!, user.Name);
-            }
-        }
-
         // Registered before the room switches: frames it sends from then on reach this user, and wait for the replay.
         Add(adopting);
         TakeOverResult result;

@@ -409,6 +409,103 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         AssertHandledOnceAndMovedTo(client, ledger, null);
     }
 
+    [Fact]
+    public async Task AHandOverWaitingForADeliveryDoesNotHoldUpWhatRoomsSendTheOldGatewaysOtherUsers()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("chat");
+        InProcessSiloHandle a = cluster.Silos[0];
+        InProcessSiloHandle b = cluster.Silos[1];
+        await using Client bystander = await cluster.ConnectAsync("by-" + Guid.NewGuid().ToString("N")[..8], a);
+        await bystander.JoinRoomAsync(roomId).Within();
+        string user = "ho-" + Guid.NewGuid().ToString("N")[..8];
+        await using RawSession first = await RawSession.ConnectAsync(cluster.PortOf(a));
+        LoginAnswer login = await first.LoginAsync(user, string.Empty, 0);
+        Assert.Null(login.Refusal);
+        await first.SendAsync(new JoinRoom(1, roomId));
+        while (await first.ReceiveAsync() is not RoomChanged changed || changed.Room != roomId)
+        {
+        }
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<LoginAnswer> resuming;
+        await using RawSession second = await RawSession.ConnectAsync(cluster.PortOf(b));
+        try
+        {
+            // The user's delivery is held at the room; meanwhile their client resumes at the other gateway, which asks
+            // the first to let go: the first waits for the delivery, whose answer waits for the room's broadcast to
+            // reach the first gateway (the session is resumable).
+            int delivers = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver");
+            int handOvers = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver");
+            GrainCalls.Holding = new CallHold("IRoomGrain.Deliver", release.Task);
+            await first.SendAsync(new Say("from the resumed user"));
+            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") > delivers);
+            resuming = second.LoginAsync(user, login.Token!, first.Received);
+            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver") > handOvers);
+        }
+        finally
+        {
+            GrainCalls.Holding = null;
+            release.TrySetResult();
+        }
+
+        // The room's broadcasts reach the first gateway's other user at once, not after a call times out.
+        bystander.Send(new Say("from the bystander"));
+        while ((await bystander.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(2))).Text != "from the bystander")
+        {
+        }
+
+        LoginAnswer resumed = await resuming.Within(TimeSpan.FromSeconds(30));
+        Assert.Null(resumed.Refusal);
+        Assert.Equal(2, resumed.Handled); // the join and the message, each handled once
+    }
+
+    [Fact]
+    public async Task AResumeElsewhereWhileTheOldGatewayFinishesARoomChangeTakesTheUserOverInTheNewRoom()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        InProcessSiloHandle a = cluster.Silos[0];
+        InProcessSiloHandle b = cluster.Silos[1];
+        string user = "rc-" + Guid.NewGuid().ToString("N")[..8];
+        await using RawSession first = await RawSession.ConnectAsync(cluster.PortOf(a));
+        LoginAnswer login = await first.LoginAsync(user, string.Empty, 0);
+        Assert.Null(login.Refusal);
+        while (await first.ReceiveAsync() is not RoomChanged { Room: RoomDirectory.EntryRoomName })
+        {
+        }
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<LoginAnswer> resuming;
+        await using RawSession second = await RawSession.ConnectAsync(cluster.PortOf(b));
+        try
+        {
+            // The user's entry into the room they asked for is held; meanwhile their client resumes at the other
+            // gateway, which reads the session's record (the entry room still) and asks the first gateway to let go.
+            // The first finishes the room change (the record then names the new room) and lets go.
+            int enters = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
+            int handOvers = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver");
+            GrainCalls.Holding = new CallHold("IRoomGrain.Enter", release.Task);
+            await first.SendAsync(new JoinOrCreateRoom(1, "chat"));
+            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") > enters);
+            resuming = second.LoginAsync(user, login.Token!, first.Received);
+            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver") > handOvers);
+        }
+        finally
+        {
+            GrainCalls.Holding = null;
+            release.TrySetResult();
+        }
+
+        // The resume takes the user over where they are now, not where they were when it began.
+        LoginAnswer resumed = await resuming.Within(TimeSpan.FromSeconds(30));
+        Assert.Null(resumed.Refusal);
+        Assert.Equal(1, resumed.Handled);
+        RoomChanged changed = Assert.IsType<RoomChanged>(await second.ReceiveAsync());
+        Assert.Equal((1, "chat"), (changed.Request, changed.Type));
+        await second.SendAsync(new WhereAmI());
+        Assert.Equal(changed.Room, Assert.IsType<YouAreIn>(await second.ReceiveAsync()).Room);
+    }
+
     /// <summary>
     /// Every message was handled once, none skipped; and the user left no room but by the resume hook's move to
     /// <paramref name="movedTo"/> (if any), which the client followed.

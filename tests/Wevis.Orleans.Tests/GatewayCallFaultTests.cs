@@ -1,0 +1,128 @@
+using Orleans.TestingHost;
+using Wevis.Orleans.Tests.Messages;
+using Wevis.Tests.Shared;
+
+namespace Wevis.Orleans.Tests;
+
+/// <summary>
+/// A grain call between a gateway and a room that loses its answer or fails, with both sides alive: the call is made
+/// again, or what it carried is sent again, and the user sees each message handled once and every frame once.
+/// </summary>
+[Collection("cluster")]
+public sealed class GatewayCallFaultTests
+{
+    [Fact]
+    public async Task ADeliveryMadeAgainAfterItsAnswerWasLostWhenRoomCodeHadMovedTheUserIsNotHandledAgainInTheTarget()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client client = await cluster.ConnectAsync("mover-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        ClientRoom first = await client.JoinOrCreateRoomAsync("chat").Within();
+        string target = await cluster.CreateRoomAsync("chat");
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver");
+        try
+        {
+            // The first room handles the move and the answer is lost: the gateway makes the delivery again, and finds
+            // the user moved. The target must get only what came after the move, not the move again.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Deliver");
+            client.Send(new Say("go:" + target));
+            client.Send(new WhereAmI());
+            var seen = new List<IMessage>();
+            while (await client.ReceiveAsync().Within(TimeSpan.FromSeconds(20)) is var message && message is not YouAreIn)
+            {
+                seen.Add(message);
+            }
+
+            Assert.Null(Volatile.Read(ref GrainCalls.LosingReply));
+            Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") >= before + 2, "the delivery was not made again");
+            Assert.DoesNotContain(seen, message => message is Said { From: "room" });
+            Assert.NotEqual(first.Id, client.Room?.Id);
+            Assert.Equal(target, client.Room?.Id);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The target room has the user, and only what followed the move reached it.
+        client.Send(new WhereAmI());
+        Assert.Equal(target, (await client.WaitForAsync<YouAreIn>().Within()).Room);
+    }
+
+    [Fact]
+    public async Task AFailedCallToAGatewayIsMadeAgainAndItsUsersGoOnHearingFromTheRoom()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        await using Client client = await cluster.ConnectAsync("echo-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinOrCreateRoomAsync("chat").Within();
+        int before = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive");
+        try
+        {
+            // The room's call to the (living) gateway with the broadcast of "one" fails once; then calls go through.
+            GrainCalls.Failing = "IGatewayObserver.Receive";
+            client.Send(new Say("one"));
+            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive") > before);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+
+        // "one" arrives once (sent again), and the room's next broadcast follows it.
+        client.Send(new Say("two"));
+        Assert.Equal("one", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
+        Assert.Equal("two", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
+        client.Send(new WhereAmI());
+        Assert.IsType<YouAreIn>(await client.ReceiveAsync().Within());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AFailedCheckOfAUsersRoomAfterAnUnrelatedNodesDeathLeavesTheirSessionGoingOn(bool answerLost)
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string roomId = await cluster.CreateRoomAsync("chat");
+        InProcessSiloHandle roomHost = cluster.HostOf(roomId)!;
+        InProcessSiloHandle gateway = cluster.Silos.First(s => s != roomHost);
+        InProcessSiloHandle doomed = cluster.Silos.First(s => s != roomHost && s != gateway);
+        await using Client client = await cluster.ConnectAsync("rc-" + Guid.NewGuid().ToString("N")[..8], gateway);
+        await client.JoinRoomAsync(roomId).Within();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver");
+        try
+        {
+            // A node that hosts neither the user's room nor their connection dies: the gateway checks the user's
+            // room (an empty delivery), and that call loses its answer, or fails.
+            if (answerLost)
+            {
+                Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Deliver");
+            }
+            else
+            {
+                GrainCalls.Failing = "IRoomGrain.Deliver";
+            }
+
+            await cluster.Cluster.KillSiloAsync(doomed).Within(TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") > before && Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The room is fine: the user's session goes on there.
+        client.Send(new Say("still here"));
+        Assert.Equal("still here", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(20))).Text);
+        Assert.True(client.IsConnected, "the session was closed");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 10_000;
+        while (!condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
+            await Task.Delay(5);
+        }
+    }
+}
