@@ -16,12 +16,17 @@ namespace Wevis;
 /// </remarks>
 public abstract partial class Connection
 {
-    /// <summary>The connection whose room's enter hook runs on this flow (see <see cref="HoldSends"/>).</summary>
-    private static readonly AsyncLocal<Connection?> Entering = new();
+    /// <summary>
+    /// The entry whose room's enter hook runs on this flow (see <see cref="HoldSends"/>): one object per entry, not the
+    /// connection, because what the hook starts (a timer, a task) keeps the flow's value after the hook, and must not
+    /// be taken for the hook of the user's next entry.
+    /// </summary>
+    private static readonly AsyncLocal<object?> Entering = new();
 
     private readonly Lock _holdLock = new();
     private ArrayBufferWriter<byte>? _held;
     private volatile bool _holding;
+    private object? _entry;
 
     /// <summary>For the server's own connection types.</summary>
     private protected Connection()
@@ -111,13 +116,16 @@ public abstract partial class Connection
         lock (_holdLock)
         {
             _holding = true;
+            _entry = new object();
+            Entering.Value = _entry;
         }
-
-        Entering.Value = this;
     }
 
     /// <summary>Whether the entering room's hook is what sends (only asked while holding, so a send pays nothing otherwise).</summary>
-    private bool IsEnteringHere => ReferenceEquals(Entering.Value, this);
+    private bool IsEnteringHere => Entering.Value is { } entry && ReferenceEquals(entry, Volatile.Read(ref _entry));
+
+    /// <summary>Code run in a room's turn from here on is that room's, not an entering room's hook (which may have awaited it).</summary>
+    internal static void NotEntering() => Entering.Value = null;
 
     /// <summary>
     /// Ends holding: with <paramref name="notice"/>, sends it and then what was held, in order; without, drops what was
@@ -138,6 +146,7 @@ public abstract partial class Connection
 
             _held?.ResetWrittenCount();
             _holding = false;
+            _entry = null;
         }
 
         Entering.Value = null;

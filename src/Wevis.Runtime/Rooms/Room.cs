@@ -51,6 +51,9 @@ public abstract class Room
     private readonly RoomTurn _turn = new();
     private readonly RoomMembers _members = new();
     private readonly List<RoomTimer> _timers = [];
+
+    /// <summary>Whether the room's disposal has taken its timers (under the list's lock): a timer scheduled later is disposed at once.</summary>
+    private bool _timersClosed;
     private RoomDirectory? _directory;
     private RoomTicker? _ticker;
     private List<ReceivedMessage> _tickInbox = [];
@@ -319,6 +322,13 @@ public abstract class Room
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.FromMilliseconds(1));
         _ticker?.Dispose();
+        if (_members.State == RoomState.Disposed)
+        {
+            // Its last tick, or code that ran as it went: nothing would dispose a ticker started now.
+            _ticker = null;
+            return;
+        }
+
         _ticker = new RoomTicker(this, interval);
     }
 
@@ -723,6 +733,10 @@ public abstract class Room
     {
         var batch = new FlushBatch(Directory.FlushGroup);
         await _turn.EnterAsync(null).ConfigureAwait(false);
+
+        // This room's code: what it sends a user entering another room is not held as that room's (an enter hook that
+        // awaits this room's InvokeAsync, a timer or tick the hook started, carry the hook's flow here).
+        Connection.NotEntering();
         try
         {
             await batch.RunAsync(code, state).ConfigureAwait(false);
@@ -811,6 +825,13 @@ public abstract class Room
         var timer = new RoomTimer(this, due, period, action, Time);
         lock (_timers)
         {
+            if (_timersClosed)
+            {
+                // Scheduled as the room goes (in its last tick, say): nothing would dispose it later.
+                timer.Dispose();
+                return timer;
+            }
+
             _timers.Add(timer);
         }
 
@@ -923,6 +944,7 @@ public abstract class Room
         RoomTimer[] timers;
         lock (_timers)
         {
+            _timersClosed = true;
             timers = [.. _timers];
         }
 

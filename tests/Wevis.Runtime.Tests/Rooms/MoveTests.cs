@@ -262,6 +262,32 @@ public class MoveTests(ITestOutputHelper output)
         Assert.False(client.TryReceive(out IMessage? extra), $"the refusing room's greeting was sent: {extra}");
     }
 
+    [Fact]
+    public async Task WhatARoomsEarlierEnterHookStartedAndSendsLaterIsNotHeldAsTheNextRoomsWhileThatOneDecides()
+    {
+        var atDoor = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sendLate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sentLate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await TestServer.StartInMemoryAsync();
+        server.Server.Rooms.Define("starter", () => new LateSenderRoom(sendLate.Task, sentLate));
+        server.Server.Rooms.Define("doorman", () => new DoormanRoom(atDoor, decided.Task));
+        await server.Server.Rooms.CreateAsync("starter", "start");
+        await server.Server.Rooms.CreateAsync("doorman", "door");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("start").WaitAsync(Bound);
+
+        // The starter's enter hook left work behind that sends later: it sends while the door decides, then refuses.
+        Task<ClientRoom> joining = client.JoinRoomAsync("door");
+        await atDoor.Task.WaitAsync(Bound);
+        sendLate.SetResult();
+        await sentLate.Task.WaitAsync(Bound);
+        decided.SetResult();
+
+        await Assert.ThrowsAsync<JoinRefusedException>(() => joining.WaitAsync(Bound));
+        Assert.Equal(new Said("start", "late"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
+    }
+
     private static Task<string> WaitForRoomAsync(Client client, string roomId)
     {
         var entered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -354,6 +380,31 @@ public class MoveTests(ITestOutputHelper output)
             atDoor.TrySetResult();
             await decided;
             throw new RoomEntryRefusedException("not tonight");
+        }
+    }
+
+    /// <summary>
+    /// Its enter hook starts work that sends the user something once <c>sendLate</c> completes, long after the hook;
+    /// only the first time (a user sent back here by a refusing room enters again).
+    /// </summary>
+    private sealed class LateSenderRoom(Task sendLate, TaskCompletionSource sentLate) : Room
+    {
+        private bool _started;
+
+        protected override void OnUserEnter(Connection connection)
+        {
+            if (_started)
+            {
+                return;
+            }
+
+            _started = true;
+            _ = Task.Run(async () =>
+            {
+                await sendLate;
+                connection.Send(new Said(Id, "late"));
+                sentLate.TrySetResult();
+            });
         }
     }
 
