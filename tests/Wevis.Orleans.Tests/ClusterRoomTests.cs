@@ -118,6 +118,36 @@ public sealed class ClusterRoomTests
         Assert.Equal("lobby", (await alice.LeaveRoomAsync().Within()).Id);
     }
 
+    [Fact]
+    public async Task AnEnterHookThatSendsTheUserOnAnswersTheirJoinAndTheyArriveInTheNextRoom()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(silos: 2);
+        string hop = await cluster.CreateRoomAsync("hop");
+        await using Client client = await cluster.ConnectAsync("anna", cluster.Silos[0]);
+        var inLobbyAgain = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int changes = 0;
+        client.RoomChanged += (_, e) =>
+        {
+            if (Interlocked.Increment(ref changes) > 1 && e.Room.Id == "lobby")
+            {
+                inLobbyAgain.TrySetResult();
+            }
+        };
+
+        // The join is answered (the user did enter), the hook's greeting arrives, then the move to the lobby.
+        Assert.Equal(hop, (await client.JoinRoomAsync(hop).Within()).Id);
+        Assert.Equal(new Said(hop, "passing through", -1), await client.WaitForAsync<Said>().Within());
+        await inLobbyAgain.Task.Within();
+
+        // Its only visitor gone, the room is disposed (it was used), as on one server.
+        IRoomTypeGrain hops = cluster.Cluster.Client.GetGrain<IRoomTypeGrain>("hop");
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(10); await hops.Find(hop).Within() is not null;)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{hop} was not disposed");
+            await Task.Delay(50);
+        }
+    }
+
     private static async Task<ClientRoom> MoveByLobbyAsync(Client client)
     {
         var moved = new TaskCompletionSource<ClientRoom>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -71,6 +71,16 @@ internal sealed class ChatRoom : Room
     protected override void OnUserLeave(Connection connection) => Broadcast(new Said("room", connection.User.Name + " left", _sequence++));
 }
 
+/// <summary>A room whose enter hook greets each user, then sends them on to the entry room (a room that only routes).</summary>
+internal sealed class HopRoom : Room
+{
+    protected override async ValueTask OnUserEnterAsync(Connection connection)
+    {
+        connection.Send(new Said(Id, "passing through", -1));
+        await MoveAsync(connection, Rooms.EntryRoom);
+    }
+}
+
 /// <summary>Notes kept by a persistent room.</summary>
 public sealed class NotesState
 {

@@ -82,6 +82,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         wevis.Define<NumberedRoom>("numbered");
         wevis.Define<PulsedRoom>("pulsed");
         wevis.Define<TallyRoom>("tally");
+        wevis.Define<HopRoom>("hop");
         wevis.Gateway.Host = "127.0.0.1";
         wevis.Gateway.Port = 0;
         wevis.Gateway.Messages = WevisRegistry.Messages;

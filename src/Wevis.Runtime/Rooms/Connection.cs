@@ -27,6 +27,7 @@ public abstract partial class Connection
     private ArrayBufferWriter<byte>? _held;
     private volatile bool _holding;
     private object? _entry;
+    private IMessage? _notice;
 
     /// <summary>For the server's own connection types.</summary>
     private protected Connection()
@@ -111,11 +112,13 @@ public abstract partial class Connection
     /// reply the old room gives late, another room, server code) is not the entering room's to drop: it goes out as
     /// it comes.
     /// </summary>
-    internal void HoldSends()
+    /// <param name="notice">What tells the client it is in the room, sent first if the user is let in.</param>
+    internal void HoldSends(IMessage notice)
     {
         lock (_holdLock)
         {
             _holding = true;
+            _notice = notice;
             _entry = new object();
             Entering.Value = _entry;
         }
@@ -128,16 +131,21 @@ public abstract partial class Connection
     internal static void NotEntering() => Entering.Value = null;
 
     /// <summary>
-    /// Ends holding: with <paramref name="notice"/>, sends it and then what was held, in order; without, drops what was
-    /// held (the room turned the user away).
+    /// Ends holding: if the user was let in (<paramref name="entered"/>), sends the notice and then what was held, in
+    /// order; if not, drops what was held (the room turned the user away). Nothing if holding ended already.
     /// </summary>
-    internal void ReleaseHeld(IMessage? notice)
+    internal void ReleaseHeld(bool entered)
     {
         lock (_holdLock)
         {
-            if (notice is not null)
+            if (!_holding)
             {
-                SendMessage(notice);
+                return;
+            }
+
+            if (entered)
+            {
+                SendMessage(_notice!);
                 if (_held is { WrittenCount: > 0 } held)
                 {
                     SendFrame(held.WrittenSpan);
@@ -147,10 +155,18 @@ public abstract partial class Connection
             _held?.ResetWrittenCount();
             _holding = false;
             _entry = null;
+            _notice = null;
         }
 
         Entering.Value = null;
     }
+
+    /// <summary>
+    /// The entering room's hook sends the user on (a move from room code): they did enter, so the client hears of it,
+    /// and of what the hook sent, now, before anything about the move (on a cluster the connection stops taking sends
+    /// for this node as the move is recorded). Nothing if not holding.
+    /// </summary>
+    internal void LetInBeforeMovingOn() => ReleaseHeld(entered: true);
 
     /// <summary>Queues an encoded frame (its length prefix included) that was checked when it was encoded.</summary>
     private protected abstract void SendFrame(ReadOnlySpan<byte> frame);

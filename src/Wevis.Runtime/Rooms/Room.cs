@@ -554,7 +554,7 @@ public abstract class Room
             }
 
             connection.Dispatcher.EnteredInTurn(this);
-            connection.HoldSends();
+            connection.HoldSends(notice);
             string? refusal = null;
             try
             {
@@ -569,7 +569,7 @@ public abstract class Room
             }
             finally
             {
-                connection.ReleaseHeld(refusal is null ? notice : null);
+                connection.ReleaseHeld(entered: refusal is null);
             }
 
             if (refusal is not null)
@@ -616,6 +616,9 @@ public abstract class Room
         {
             return false;
         }
+
+        // Left, so they had been in: a room whose only visitor its enter hook sent on is disposed when empty too.
+        _members.Used = true;
 
         await RunHookAsync(static (room, c) => room.OnUserLeaveAsync(c), connection, batch, "leave").ConfigureAwait(false);
         return true;
