@@ -27,4 +27,11 @@ internal sealed record ClusterUser(
     [property: Id(3)] IGatewayObserver Gateway,
     [property: Id(4)] bool Resumable,
     [property: Id(5)] string? ResumeKey = null,
-    [property: Id(6)] int Holding = 0);
+    [property: Id(6)] int Holding = 0)
+{
+    /// <summary>
+    /// Who a seat held for this user in a room is for (<see cref="IRoomGrain.HoldSeat"/>): the session, under every
+    /// gateway that holds it (the resume key), or this gateway's connection for a session that cannot move.
+    /// </summary>
+    public string SeatHolder => ResumeKey ?? $"{GatewayId}/{Session}";
+}

@@ -462,7 +462,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 }
                 else
                 {
-                    SeatAnswer answer = await Node.Grains.GetGrain<IRoomTypeGrain>(type).JoinOrCreate(options.ClientsMayCreate).ConfigureAwait(false);
+                    SeatAnswer answer = await Node.Grains.GetGrain<IRoomTypeGrain>(type).JoinOrCreate(options.ClientsMayCreate, _user.SeatHolder).ConfigureAwait(false);
                     (target, refusal) = (answer.RoomId, answer.Refusal);
                 }
 
@@ -480,7 +480,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 }
                 else
                 {
-                    SeatAnswer answer = await Node.Grains.GetGrain<IRoomTypeGrain>(type).Create().ConfigureAwait(false);
+                    SeatAnswer answer = await Node.Grains.GetGrain<IRoomTypeGrain>(type).Create(_user.SeatHolder).ConfigureAwait(false);
                     (target, refusal) = (answer.RoomId, answer.Refusal);
                 }
 
@@ -498,7 +498,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 }
                 else
                 {
-                    refusal = await Node.Room(join.Room).HoldSeat(type, force: type == Lobby, create: type == Lobby).ConfigureAwait(false);
+                    refusal = await Node.Room(join.Room).HoldSeat(type, force: type == Lobby, create: type == Lobby, _user.SeatHolder).ConfigureAwait(false);
                     target = refusal is null ? join.Room : null;
                 }
 
@@ -512,7 +512,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 }
                 else
                 {
-                    refusal = await Node.Room(Lobby).HoldSeat(Lobby, force: true, create: true).ConfigureAwait(false);
+                    refusal = await Node.Room(Lobby).HoldSeat(Lobby, force: true, create: true, _user.SeatHolder).ConfigureAwait(false);
                     target = refusal is null ? Lobby : null;
                 }
 
@@ -530,7 +530,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
         if (target == _room)
         {
-            await Node.Room(target).ReleaseSeat(type!).ConfigureAwait(false);
+            await Node.Room(target).ReleaseSeat(type!, _user.SeatHolder).ConfigureAwait(false);
             await RefuseAsync(request, $"already in room {target}").ConfigureAwait(false);
             return;
         }

@@ -7,13 +7,14 @@ namespace Wevis.Orleans;
 internal interface IRoomGrain : IGrainWithStringKey
 {
     /// <summary>Holds a seat for a user on their way in; null, or why not (full, locked, closed; no such room unless <paramref name="create"/>).</summary>
-    Task<string?> HoldSeat(string type, bool force, bool create);
+    /// <remarks><paramref name="holder"/>: who the seat is for (<see cref="ClusterUser.SeatHolder"/>); only their entry, or a release for them, takes it.</remarks>
+    Task<string?> HoldSeat(string type, bool force, bool create, string? holder);
 
     /// <summary>Gives back a seat held with <see cref="HoldSeat"/> that was not used.</summary>
-    Task ReleaseSeat(string type);
+    Task ReleaseSeat(string type, string? holder);
 
     /// <summary>Holds a seat for the room type's join-or-create (making the room if need be); with the room's listing after it.</summary>
-    Task<SeatForType> HoldSeatForType(string type);
+    Task<SeatForType> HoldSeatForType(string type, string? holder);
 
     /// <summary>Makes the room, for code that creates it; false if it was made before.</summary>
     Task<bool> Open(string type);

@@ -8,10 +8,12 @@ namespace Wevis.Orleans;
 internal interface IRoomTypeGrain : IGrainWithStringKey
 {
     /// <summary>Holds a seat in the first room with a place, or in a new one (if <paramref name="mayCreate"/>); the room's id, or why not.</summary>
-    Task<SeatAnswer> JoinOrCreate(bool mayCreate);
+    /// <remarks><paramref name="holder"/>: who the seat is for (<see cref="ClusterUser.SeatHolder"/>).</remarks>
+    Task<SeatAnswer> JoinOrCreate(bool mayCreate, string? holder);
 
     /// <summary>Makes a new room and holds a seat in it.</summary>
-    Task<SeatAnswer> Create();
+    /// <remarks><paramref name="holder"/>: who the seat is for (<see cref="ClusterUser.SeatHolder"/>); null for code that gives it back at once.</remarks>
+    Task<SeatAnswer> Create(string? holder);
 
     /// <summary>An id for a new room of this type that no room has (<c>type-N</c>).</summary>
     [AlwaysInterleave]

@@ -109,7 +109,7 @@ internal sealed class NodeRooms : IClusterRooms
             throw new ArgumentException($"There is no room type named '{type}'; define it with WevisClusterOptions.Define.", nameof(type));
         }
 
-        SeatAnswer answer = await Grains.GetGrain<IRoomTypeGrain>(type).JoinOrCreate(mayCreate: true).ConfigureAwait(false);
+        SeatAnswer answer = await Grains.GetGrain<IRoomTypeGrain>(type).JoinOrCreate(mayCreate: true, SeatHolderOf(connection)).ConfigureAwait(false);
         return answer.RoomId is { } target
             ? await MoveOutAsync(from, connection, target, type, string.Empty).ConfigureAwait(false)
             : JoinResult.Refused(answer.Refusal!);
@@ -127,11 +127,14 @@ internal sealed class NodeRooms : IClusterRooms
             return JoinResult.Refused($"there is no room '{targetId}'");
         }
 
-        string? refusal = await Room(targetId).HoldSeat(type, force, create: type == RoomDirectory.EntryRoomName).ConfigureAwait(false);
+        string? refusal = await Room(targetId).HoldSeat(type, force, create: type == RoomDirectory.EntryRoomName, SeatHolderOf(connection)).ConfigureAwait(false);
         return refusal is null
             ? await MoveOutAsync(from, connection, targetId, type, reason).ConfigureAwait(false)
             : JoinResult.Refused(refusal);
     }
+
+    /// <summary>Who a seat held for <paramref name="connection"/>'s move is for (a user on this node's rooms is a remote connection).</summary>
+    private static string? SeatHolderOf(Connection connection) => (connection as RemoteConnection)?.ClusterUser.SeatHolder;
 
     /// <summary>A room on this node reports its listing to its type's grain with <paramref name="listing"/>.</summary>
     public void Listed(string id, ListingReporter listing) => _listings[id] = listing;
@@ -257,7 +260,7 @@ internal sealed class NodeRooms : IClusterRooms
     {
         if (connection is not RemoteConnection remote)
         {
-            _ = Room(target).ReleaseSeat(type);
+            _ = Room(target).ReleaseSeat(type, null);
             throw new InvalidOperationException($"{connection.User.Name} is not in room {from.Id}.");
         }
 
@@ -267,7 +270,7 @@ internal sealed class NodeRooms : IClusterRooms
         {
             if (!await remote.Dispatcher.LeaveForRoomElsewhereAsync(from).ConfigureAwait(false))
             {
-                _ = Room(target).ReleaseSeat(type);
+                _ = Room(target).ReleaseSeat(type, remote.ClusterUser.SeatHolder);
                 throw new InvalidOperationException($"{connection.User.Name} is not in room {from.Id}.");
             }
 

@@ -75,7 +75,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return Task.CompletedTask;
     }
 
-    public async Task<string?> HoldSeat(string type, bool force, bool create)
+    public async Task<string?> HoldSeat(string type, bool force, bool create, string? holder)
     {
         if (!create && _opening is null)
         {
@@ -84,22 +84,22 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = await OpenAsync(type);
-        return HoldReservedSeat(room, force);
+        return HoldReservedSeat(room, force, holder);
     }
 
-    public async Task ReleaseSeat(string type)
+    public async Task ReleaseSeat(string type, string? holder)
     {
         Room room = await OpenAsync(type);
-        if (TakeReservedSeat())
+        if (TakeReservedSeat(holder))
         {
             room.ReleaseSeat();
         }
     }
 
-    public async Task<SeatForType> HoldSeatForType(string type)
+    public async Task<SeatForType> HoldSeatForType(string type, string? holder)
     {
         Room room = await OpenAsync(type);
-        string? refusal = HoldReservedSeat(room, force: false);
+        string? refusal = HoldReservedSeat(room, force: false, holder);
         return new SeatForType(refusal, _listing!.Now());
     }
 
@@ -150,7 +150,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         if (takenOver)
         {
-            if (seatHeld && _opening is { IsCompletedSuccessfully: true } opened && TakeReservedSeat())
+            if (seatHeld && _opening is { IsCompletedSuccessfully: true } opened && TakeReservedSeat(user.SeatHolder))
             {
                 opened.Result.ReleaseSeat();
             }
@@ -161,7 +161,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         Room room = await OpenAsync(type);
 
         // A seat held for them that the room gave back meanwhile (they came late) is held again, if there is one.
-        if (!(seatHeld && TakeReservedSeat()) && room.Members.TryHoldSeat(force) is { } refusal)
+        if (!(seatHeld && TakeReservedSeat(user.SeatHolder)) && room.Members.TryHoldSeat(force) is { } refusal)
         {
             return refusal;
         }
@@ -609,7 +609,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             try
             {
                 // Moved on by room code, but no gateway will enter them there: the seat held for them goes back.
-                await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType));
+                await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder));
             }
             catch (Exception ex)
             {
@@ -626,7 +626,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     }
 
     /// <summary>Holds a seat in <paramref name="room"/> for a user on their way in (see <see cref="SeatReservations"/>); null, or why not.</summary>
-    private string? HoldReservedSeat(Room room, bool force)
+    private string? HoldReservedSeat(Room room, bool force, string? holder)
     {
         if (room.Members.TryHoldSeat(force) is { } refusal)
         {
@@ -636,7 +636,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         lock (_lock)
         {
             bool first = _seats.Count == 0;
-            _seats.Add();
+            _seats.Add(holder);
             if (first)
             {
                 // Otherwise the timer is set for an older seat, and sets itself again for the next when it fires.
@@ -648,12 +648,12 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return null;
     }
 
-    /// <summary>Takes a seat held here for a user on their way in (they entered with it, or it is given back); false if the room gave it back already.</summary>
-    private bool TakeReservedSeat()
+    /// <summary>Takes a seat held here for <paramref name="holder"/> on their way in (they entered with it, or it is given back); false if the room gave it back already.</summary>
+    private bool TakeReservedSeat(string? holder)
     {
         lock (_lock)
         {
-            return _seats.TryTake();
+            return _seats.TryTake(holder);
         }
     }
 

@@ -67,12 +67,12 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
         }
     }
 
-    public async Task<SeatAnswer> JoinOrCreate(bool mayCreate)
+    public async Task<SeatAnswer> JoinOrCreate(bool mayCreate, string? holder)
     {
         List<string>? refused = null;
         for (int asked = 0; asked < MostRoomsAsked && FirstWithPlace(refused) is { } id; asked++)
         {
-            SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type));
+            SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type, holder));
             Apply(answer.Listing);
             if (answer.Refusal is null)
             {
@@ -82,13 +82,13 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
             (refused ??= []).Add(id);
         }
 
-        return mayCreate ? await Create() : new SeatAnswer(null, $"no room of type '{Type}' has a place, and clients may not create them");
+        return mayCreate ? await Create(holder) : new SeatAnswer(null, $"no room of type '{Type}' has a place, and clients may not create them");
     }
 
-    public async Task<SeatAnswer> Create()
+    public async Task<SeatAnswer> Create(string? holder)
     {
         string id = NextFreeId();
-        SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type));
+        SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type, holder));
         Apply(answer.Listing);
         return answer.Refusal is null ? new SeatAnswer(id, null) : new SeatAnswer(null, answer.Refusal);
     }

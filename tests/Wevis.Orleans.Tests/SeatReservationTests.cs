@@ -22,14 +22,14 @@ public sealed class SeatReservationTests
         // Four seats held (the table's capacity) by gateways that then die or fail: the table is full.
         for (int i = 0; i < 4; i++)
         {
-            Assert.Null(await table.HoldSeat("table", force: false, create: false).Within());
+            Assert.Null(await table.HoldSeat("table", force: false, create: false, "someone").Within());
         }
 
-        Assert.Equal("the room is full (4 users)", await table.HoldSeat("table", force: false, create: false).Within());
+        Assert.Equal("the room is full (4 users)", await table.HoldSeat("table", force: false, create: false, "someone").Within());
 
         // Past the timeout the room has them back, and takes others.
         await EventuallyAsync(async () => (await table.Info().Within())!.Count == 0, "the held seats given back");
-        Assert.Null(await table.HoldSeat("table", force: false, create: false).Within());
+        Assert.Null(await table.HoldSeat("table", force: false, create: false, "someone").Within());
         Assert.Equal(1, (await table.Info().Within())!.Count);
     }
 
@@ -41,18 +41,37 @@ public sealed class SeatReservationTests
         IRoomGrain table = cluster.Cluster.Client.GetGrain<IRoomGrain>(id);
 
         // A release made again (its first answer lost), or made after the room gave the seat back itself.
-        Assert.Null(await table.HoldSeat("table", force: false, create: false).Within());
-        await table.ReleaseSeat("table").Within();
-        await table.ReleaseSeat("table").Within();
+        Assert.Null(await table.HoldSeat("table", force: false, create: false, "someone").Within());
+        await table.ReleaseSeat("table", "someone").Within();
+        await table.ReleaseSeat("table", "someone").Within();
         Assert.Equal(0, (await table.Info().Within())!.Count);
 
         // The capacity is still four: a count gone below zero would let a fifth in.
         for (int i = 0; i < 4; i++)
         {
-            Assert.Null(await table.HoldSeat("table", force: false, create: false).Within());
+            Assert.Null(await table.HoldSeat("table", force: false, create: false, "someone").Within());
         }
 
-        Assert.Equal("the room is full (4 users)", await table.HoldSeat("table", force: false, create: false).Within());
+        Assert.Equal("the room is full (4 users)", await table.HoldSeat("table", force: false, create: false, "someone").Within());
+    }
+
+    [Fact]
+    public async Task ASeatIsTakenOnlyByWhomItWasHeldFor()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(silos: 1, configure: wevis => wevis.SeatReservationTimeout = Timeout);
+        string id = await cluster.CreateRoomAsync("table");
+        IRoomGrain table = cluster.Cluster.Client.GetGrain<IRoomGrain>(id);
+
+        // Ann's seat goes back (her gateway was slow); Bob's is held after it.
+        Assert.Null(await table.HoldSeat("table", force: false, create: false, "ann").Within());
+        await EventuallyAsync(async () => (await table.Info().Within())!.Count == 0, "ann's seat given back");
+        Assert.Null(await table.HoldSeat("table", force: false, create: false, "bob").Within());
+
+        // Ann's release comes late: it gives back nothing of Bob's.
+        await table.ReleaseSeat("table", "ann").Within();
+        Assert.Equal(1, (await table.Info().Within())!.Count);
+        await table.ReleaseSeat("table", "bob").Within();
+        Assert.Equal(0, (await table.Info().Within())!.Count);
     }
 
     [Fact]

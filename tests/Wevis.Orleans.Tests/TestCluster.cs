@@ -122,8 +122,8 @@ internal sealed class WevisTestCluster : IAsyncDisposable
     /// <summary>Makes a room of <paramref name="type"/> through the cluster (no user in it yet); its id.</summary>
     public async Task<string> CreateRoomAsync(string type)
     {
-        SeatAnswer answer = await Cluster.Client.GetGrain<IRoomTypeGrain>(type).Create().Within();
-        await Cluster.Client.GetGrain<IRoomGrain>(answer.RoomId!).ReleaseSeat(type).Within();
+        SeatAnswer answer = await Cluster.Client.GetGrain<IRoomTypeGrain>(type).Create(null).Within();
+        await Cluster.Client.GetGrain<IRoomGrain>(answer.RoomId!).ReleaseSeat(type, null).Within();
         return answer.RoomId!;
     }
 
