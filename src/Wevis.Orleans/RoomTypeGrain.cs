@@ -106,17 +106,32 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
 
     public Task<ClusterRoomInfo?> Find(string id) => Task.FromResult(_rooms.TryGetValue(id, out RoomListing? listing) ? listing.Info : null);
 
-    public Task SiloDead(string silo)
+    public async Task SiloDead(string silo)
     {
-        // Every live silo tells us (the calls interleave): the first revives the silo's rooms and the others wait for
-        // it; if it failed (that node logs it), the next call tries again, so every node's call is not redundant.
-        if (!_revivals.TryGetValue(silo, out Task? revival) || revival.IsFaulted || revival.IsCanceled)
+        // Every live silo tells us, at about the same time (the calls interleave): the first revives the silo's rooms
+        // and the others wait for it. A call that waited for a revival that failed tries once more itself (one of them
+        // starts it, the rest wait again), so a failure is not shared by every node's call; its own failure goes to its
+        // node, which logs it.
+        for (int attempt = 0; ; attempt++)
         {
-            revival = ReviveRoomsOfAsync(silo);
-            _revivals[silo] = revival;
-        }
+            bool mine = false;
+            if (!_revivals.TryGetValue(silo, out Task? revival) || revival.IsFaulted || revival.IsCanceled)
+            {
+                revival = ReviveRoomsOfAsync(silo);
+                _revivals[silo] = revival;
+                mine = true;
+            }
 
-        return revival;
+            try
+            {
+                await revival;
+                return;
+            }
+            catch (Exception) when (!mine && attempt == 0)
+            {
+                // Another call's revival failed: this call's turn to try.
+            }
+        }
     }
 
     private async Task ReviveRoomsOfAsync(string silo)
