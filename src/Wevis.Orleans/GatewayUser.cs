@@ -268,7 +268,16 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
             if (_room is { } room && !gateway.IsCrashed && !handedOver)
             {
                 _room = null;
-                await Node.Room(room).Leave(_user).ConfigureAwait(false);
+                try
+                {
+                    // Made again as a delivery is (a second leave finds the user gone), so a lost answer does not leave them in the room.
+                    await RoomCalls.CallPatientlyAsync(() => Node.Room(room).Leave(_user), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The session's record still ends below: a failed leave must not keep it (and its grain) for good.
+                    OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
+                }
             }
 
             if (_user?.ResumeKey is not null && !gateway.IsCrashed && !handedOver)

@@ -54,5 +54,12 @@ internal static class RoomCalls
         }
     }
 
+    /// <summary>As <see cref="CallPatientlyAsync{T}"/>, for a call with no answer.</summary>
+    public static Task CallPatientlyAsync(Func<Task> call, TimeSpan patience, TimeProvider time) => CallPatientlyAsync(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    }, patience, time);
+
     private static bool IsRefused(Exception ex) => ex is SiloUnavailableException or OrleansMessageRejectionException;
 }

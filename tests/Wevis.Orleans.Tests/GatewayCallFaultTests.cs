@@ -125,4 +125,40 @@ public sealed class GatewayCallFaultTests
             await Task.Delay(5);
         }
     }
+    [Fact]
+    public async Task ASessionWhoseLeaveFailsAtItsEndStillEndsItsRecord()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(silos: 2);
+        Client client = ClusterResumeTests.CreateClient("leaver", [new("127.0.0.1", cluster.PortOf(cluster.Silos[0]))]);
+        string token;
+        try
+        {
+            await client.ConnectAsync().Within();
+            token = client.ResumeToken!;
+            await client.JoinOrCreateRoomAsync("chat").Within();
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+
+        ISessionGrain record = cluster.Cluster.Client.GetGrain<ISessionGrain>(SessionKeys.Key(token));
+        Assert.Null((await record.Claim(SessionKeys.Verifier(token), "leaver").Within()).Refusal);
+        try
+        {
+            // The client closes; the gateway's call to take the user out of their room fails.
+            GrainCalls.Failing = "IRoomGrain.Leave";
+            await client.DisposeAsync();
+            for (DateTime deadline = DateTime.UtcNow.AddSeconds(10); (await record.Claim(SessionKeys.Verifier(token), "leaver").Within()).Refusal is null;)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the session's record was not ended");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+    }
 }
