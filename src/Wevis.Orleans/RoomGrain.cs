@@ -297,10 +297,20 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     public async Task Leave(ClusterUser user)
     {
         RemoteConnection? connection;
+        (ClusterMove Move, RemoteConnection Connection) away;
         lock (_lock)
         {
             _users.Remove((user.GatewayId, user.Session), out connection);
-            _movedAway.Remove((user.GatewayId, user.Session));
+            _movedAway.Remove((user.GatewayId, user.Session), out away);
+        }
+
+        if (away.Move is { } move)
+        {
+            // Room code had moved them, and their gateway leaves (a request of the client's, or its end) before it saw
+            // the move: what this room sent them before it reaches the gateway first, as on any leave, and the seat held
+            // for them in the target goes back now rather than when the target gives it back itself.
+            await away.Connection.Outbox.DrainAsync();
+            await ReleaseMoveTargetSeatAsync(move, away.Connection);
         }
 
         DeactivateIfDoneAfterDispose();
@@ -606,16 +616,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         if (away.Move is { } move)
         {
-            try
-            {
-                // Moved on by room code, but no gateway will enter them there: the seat held for them goes back.
-                await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder));
-            }
-            catch (Exception ex)
-            {
-                // The session still ends below: the seat waits for its room's own reckoning.
-                OrleansLog.ClusterCallFailed(node.Logger, ex, connection.User.Name);
-            }
+            // Moved on by room code, but no gateway will enter them there.
+            await ReleaseMoveTargetSeatAsync(move, connection);
         }
 
         await EndSessionRecordAsync(connection, reason);
@@ -677,6 +679,20 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             {
                 opening.Result.ReleaseSeat();
             }
+        }
+    }
+
+    /// <summary>Gives back the seat room code's <paramref name="move"/> holds in its target for <paramref name="connection"/>'s user, who will not come.</summary>
+    private async Task ReleaseMoveTargetSeatAsync(ClusterMove move, RemoteConnection connection)
+    {
+        try
+        {
+            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder));
+        }
+        catch (Exception ex)
+        {
+            // The target gives it back itself after SeatReservationTimeout.
+            OrleansLog.ClusterCallFailed(node.Logger, ex, connection.User.Name);
         }
     }
 

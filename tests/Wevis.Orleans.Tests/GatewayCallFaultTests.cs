@@ -161,4 +161,45 @@ public sealed class GatewayCallFaultTests
             GrainCalls.Failing = null;
         }
     }
+    [Fact]
+    public async Task AUserWhoLeavesBeforeTheirGatewaySawRoomCodesMoveGivesTheTargetsSeatBackAtOnce()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(silos: 2, chatCapacity: 1);
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("quick", cluster.Silos[0]);
+        await client.JoinRoomAsync(source).Within();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            // Room code moves the user (a seat held in the target), but the move's record waits on its way to the
+            // gateway; meanwhile the client asks to leave for the lobby.
+            GrainCalls.Holding = new CallHold("IGatewayObserver.Receive", release.Task);
+            int leaves = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
+            client.Send(new Say("go:" + target));
+            Task<ClientRoom> leaving = client.LeaveRoomAsync();
+            for (DateTime deadline = DateTime.UtcNow.AddSeconds(10); GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave") == leaves;)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the gateway did not take the user out of their room");
+                await Task.Delay(20);
+            }
+
+            release.SetResult();
+            GrainCalls.Holding = null;
+            Assert.Equal("lobby", (await leaving.Within()).Id);
+        }
+        finally
+        {
+            release.TrySetResult();
+            GrainCalls.Holding = null;
+        }
+
+        // The target's seat is free again long before the target would give it back itself (30 s).
+        IRoomGrain room = cluster.Cluster.Client.GetGrain<IRoomGrain>(target);
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(5); (await room.Info().Within())!.Count != 0;)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{target}'s seat was still held");
+            await Task.Delay(50);
+        }
+    }
 }
