@@ -187,32 +187,18 @@ public class TickTests
     }
 
     [Fact]
-    public async Task ATimerCancelledInTheRoomsTurnNeverRunsAfterThatThoughItFellDueMeanwhile()
-    {
-        var clock = new FakeTimeProvider();
-        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
-        server.Server.Rooms.Define("cancelling", () => new CancelInTurnRoom());
-        var room = (CancelInTurnRoom)await server.Server.Rooms.CreateAsync("cancelling", "cancelling");
-        await using Client client = await server.ConnectAsync();
-        await client.JoinRoomAsync("cancelling").WaitAsync(Bound);
-
-        client.Send(new Say("schedule"));
-        Assert.Equal("scheduled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
-
-        // The timer falls due while the handler that cancels it holds the room's turn: it waits for the turn.
-        client.Send(new Say("cancel"));
-        await room.Inside.Task.WaitAsync(Bound);
-        clock.Advance(TimeSpan.FromSeconds(1));
-        room.Release.SetResult();
-        Assert.Equal("cancelled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
-
-        // The next thing the room does is answer this, not run the cancelled timer.
-        client.Send(new Say("after"));
-        Assert.Equal(new Said("michael", "after"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
-    }
+    public Task ATimerCancelledInTheRoomsTurnNeverRunsAfterThatThoughItFellDueMeanwhile() =>
+        CancelledInTurnNeverRunsAsync(start: "schedule", started: "scheduled", due: TimeSpan.FromSeconds(1));
 
     [Fact]
-    public async Task TicksStoppedInTheRoomsTurnNeverRunAfterThatThoughOneFellDueMeanwhile()
+    public Task TicksStoppedInTheRoomsTurnNeverRunAfterThatThoughOneFellDueMeanwhile() =>
+        CancelledInTurnNeverRunsAsync(start: "tick", started: "ticking", due: Interval);
+
+    /// <summary>
+    /// Starts a timer or ticking (<paramref name="start"/>), then cancels it from a handler that holds the room's turn
+    /// while the clock passes <paramref name="due"/>: what fell due meanwhile must not run after the cancel.
+    /// </summary>
+    private static async Task CancelledInTurnNeverRunsAsync(string start, string started, TimeSpan due)
     {
         var clock = new FakeTimeProvider();
         await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
@@ -221,17 +207,17 @@ public class TickTests
         await using Client client = await server.ConnectAsync();
         await client.JoinRoomAsync("cancelling").WaitAsync(Bound);
 
-        client.Send(new Say("tick"));
-        Assert.Equal("ticking", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
+        client.Send(new Say(start));
+        Assert.Equal(started, (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
 
-        // A tick falls due while the handler that stops ticking holds the room's turn: it waits for the turn.
+        // It falls due while the handler that cancels it holds the room's turn: it waits for the turn.
         client.Send(new Say("cancel"));
         await room.Inside.Task.WaitAsync(Bound);
-        clock.Advance(Interval);
+        clock.Advance(due);
         room.Release.SetResult();
         Assert.Equal("cancelled", (await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound)).Text);
 
-        // The next thing the room does is answer this, not run the stopped tick.
+        // The next thing the room does is answer this, not run what was cancelled.
         client.Send(new Say("after"));
         Assert.Equal(new Said("michael", "after"), await client.ReceiveAsync<Said>().AsTask().WaitAsync(Bound));
     }
