@@ -38,6 +38,15 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
     private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The client whose receive loop or reconnecting task is running user code on this thread, outside a batch of
+    /// messages: an event handler, or code continuing from a receive or request that the session's end failed (those
+    /// continuations run inline). Stopping from there must not wait for the task it is running on. Thread-static,
+    /// not async-local: an awaiting caller's continuation runs with the caller's execution context, not the loop's.
+    /// </summary>
+    [ThreadStatic]
+    private static Client? t_runningOwnTask;
+
     private readonly string _password;
     private readonly ClientOptions _options;
     private readonly ILogger _logger;
@@ -532,12 +541,15 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
     /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
-    /// Called from code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it
-    /// cannot wait for that loop: it closes, and the loop finishes closing when that code returns.
+    /// Called on the client's own receive loop or reconnecting task (from code continuing from
+    /// <see cref="ReceiveAsync(CancellationToken)"/> or a request, whether it got a message or
+    /// <see cref="ConnectionClosedException"/>, or from a handler of <see cref="RoomChanged"/>, <see cref="Dropped"/>,
+    /// <see cref="Resumed"/> or <see cref="GaveUp"/>), it cannot wait for that task: it closes, and the task finishes
+    /// closing when that code returns.
     /// </summary>
     public void Stop()
     {
-        if (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
+        if (IsOnOwnTask())
         {
             _ = DisposeAsync().AsTask();
             return;
@@ -619,7 +631,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             case RoomChanged changed:
                 var room = new ClientRoom(changed.Room, changed.Type);
                 Volatile.Write(ref _room, room);
-                RoomChanged?.Invoke(this, new RoomChangedEventArgs(room, changed.Reason));
+                Raise(RoomChanged, new RoomChangedEventArgs(room, changed.Reason));
                 TakeRoomRequest(changed.Request)?.TrySetResult(room);
                 break;
             case JoinRefused refused:
@@ -759,7 +771,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
             _reconnectLoop = ReconnectAsync(reason);
-            Dropped?.Invoke(this, new SessionResumeEventArgs(reason, 0));
+            Raise(Dropped, new SessionResumeEventArgs(reason, 0));
             await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
         }
@@ -834,7 +846,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 }
 
                 ClientLog.Resumed(_logger, Host, Port, attempt);
-                Resumed?.Invoke(this, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
+                Raise(Resumed, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
                 return;
             }
             catch (LoginRejectedException ex)
@@ -867,11 +879,28 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     {
         ClientLog.GaveUp(_logger, Host, Port, attempts, reason);
         EndSession(reason);
-        GaveUp?.Invoke(this, new SessionResumeEventArgs(reason, attempts));
+        Raise(GaveUp, new SessionResumeEventArgs(reason, attempts));
     }
 
-    /// <summary>The session is over: waiting receives, requests and room requests end with why.</summary>
+    /// <summary>
+    /// The session is over: waiting receives, requests and room requests end with why. Their callers' code runs
+    /// here, inline, so it is marked as running on this client's own task.
+    /// </summary>
     private void EndSession(string reason)
+    {
+        Client? outer = t_runningOwnTask;
+        t_runningOwnTask = this;
+        try
+        {
+            EndWaiters(reason);
+        }
+        finally
+        {
+            t_runningOwnTask = outer;
+        }
+    }
+
+    private void EndWaiters(string reason)
     {
         _resume?.Outgoing.Close();
         var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
@@ -889,6 +918,34 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     }
 
     private void Fail(string reason) => _transport?.Abort(reason);
+
+    /// <summary>Raises one of the client's events, marked as running on this client's own task (see <see cref="t_runningOwnTask"/>).</summary>
+    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args)
+    {
+        if (handler is null)
+        {
+            return;
+        }
+
+        Client? outer = t_runningOwnTask;
+        t_runningOwnTask = this;
+        try
+        {
+            handler(this, args);
+        }
+        finally
+        {
+            t_runningOwnTask = outer;
+        }
+    }
+
+    /// <summary>
+    /// Whether this thread is running this client's receive loop or reconnecting task (user code in a batch of
+    /// messages, in an event, or continuing from a receive the session's end failed), which stopping must not wait for.
+    /// </summary>
+    private bool IsOnOwnTask() =>
+        ReferenceEquals(t_runningOwnTask, this)
+        || (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch));
 
     private static DnsEndPoint[] OneEndpoint(string host, int port)
     {

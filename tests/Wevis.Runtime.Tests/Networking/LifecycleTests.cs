@@ -210,6 +210,35 @@ public class LifecycleTests
         }
     }
 
+    [Fact]
+    public async Task StoppingInCodeContinuingFromAReceiveTheServerClosedDoesNotWaitForItself()
+    {
+        // The close ends the waiting receive on the receive loop itself, outside any batch of messages: the code
+        // after the failed await runs there, and a blocking Stop in it must not wait for that loop.
+        await using TestServer server = await TestServer.StartAsync();
+        Client client = await server.ConnectAsync();
+        Task<string> closedAndStopped = ReceiveThenStopAsync(client);
+
+        (await server.SettledConnectionAsync()).Close("closed by the room");
+
+        Assert.Contains("closed by the room", await closedAndStopped.Within(), StringComparison.Ordinal);
+        Assert.False(client.IsConnected);
+
+        static async Task<string> ReceiveThenStopAsync(Client client)
+        {
+            try
+            {
+                await client.ReceiveAsync().ConfigureAwait(false);
+                return "a message arrived";
+            }
+            catch (ConnectionClosedException ex)
+            {
+                client.Stop();
+                return ex.Reason;
+            }
+        }
+    }
+
     /// <summary>A room whose handler awaits, and which checks that handlers never overlap.</summary>
     private sealed class SlowRoom : TimeRoom
     {
