@@ -67,6 +67,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private ClientResumeState? _resume;
     private Task _reconnectLoop = Task.CompletedTask;
     private bool _started;
+    private bool _disposed; // under _lifecycleLock: a connect that finishes after it closes what it opened
     private bool _stoppedLocally;
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
@@ -192,10 +193,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
     /// <exception cref="InvalidOperationException">This client has connected before; make a new one to connect again.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed (before or while connecting); nothing it opened stays open.</exception>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
         lock (_lifecycleLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_started)
             {
                 throw new InvalidOperationException("This client has already connected; create a new one to connect again.");
@@ -232,16 +235,39 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     {
         ClientLog.Connecting(_logger, Host, Port, Username);
         using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _stopping.Token);
         bool opened = false;
         try
         {
             (MessageConnection transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
             opened = true;
-            _transport = transport;
-            _session = session;
-            _receiveLoop = ReceiveLoopAsync(transport, session, reconnecting: false);
+            Task loop = ReceiveLoopAsync(transport, session, reconnecting: false);
+            bool disposed;
+            lock (_lifecycleLock)
+            {
+                // Disposing publishes its decision under this lock too: either it sees this connection and closes
+                // it, or this sees the decision and closes the connection itself. Nothing is left open either way.
+                disposed = _disposed;
+                if (!disposed)
+                {
+                    _transport = transport;
+                    _session = session;
+                    _receiveLoop = loop;
+                }
+            }
+
+            if (disposed)
+            {
+                await CloseAndWaitAsync(transport, loop).ConfigureAwait(false);
+                throw new ObjectDisposedException(nameof(Client), "The client was disposed while it connected.");
+            }
+
             await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Volatile.Read(ref _disposed))
+        {
+            // Disposing closed the connection (or cancelled opening it): that, not what it did to the connect, is why.
+            throw ex as ObjectDisposedException ?? new ObjectDisposedException("The client was disposed while it connected.", ex);
         }
         catch (Exception ex) when (!opened && mayTryNext && !cancellationToken.IsCancellationRequested)
         {
@@ -566,6 +592,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     {
         lock (_lifecycleLock)
         {
+            _disposed = true;
+            _stoppedLocally = true;
             if (!_started)
             {
                 _started = true;
@@ -573,24 +601,41 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
         }
 
-        _stoppedLocally = true;
         _stopping.Cancel();
         await _reconnectLoop.ConfigureAwait(false);
-        if (_transport is { } transport)
+        MessageConnection? transport;
+        Task receiveLoop;
+        lock (_lifecycleLock)
         {
-            // The server lets go of the user before it closes its side, so waiting for that makes a new login safe.
-            transport.Close("the client was stopped", new Closing("the client was stopped"));
-            try
-            {
-                await _receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                transport.Abort($"the server did not close the connection within {PeerCloseTimeout.TotalSeconds:0.#} s");
-            }
+            transport = _transport;
+            receiveLoop = _receiveLoop;
         }
 
-        await _receiveLoop.ConfigureAwait(false);
+        if (transport is not null)
+        {
+            await CloseAndWaitAsync(transport, receiveLoop).ConfigureAwait(false);
+        }
+
+        await receiveLoop.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes <paramref name="transport"/> as this client stops, and waits for its receive loop to end: until the
+    /// server has closed its side, which it does after letting go of the user, so that a new login is safe at once.
+    /// </summary>
+    private async Task CloseAndWaitAsync(MessageConnection transport, Task receiveLoop)
+    {
+        transport.Close("the client was stopped", new Closing("the client was stopped"));
+        try
+        {
+            await receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            transport.Abort($"the server did not close the connection within {PeerCloseTimeout.TotalSeconds:0.#} s");
+        }
+
+        await receiveLoop.ConfigureAwait(false);
     }
 
     void IClientReceiver.Receive(List<IMessage> messages, int start, int end)

@@ -239,6 +239,37 @@ public class LifecycleTests
         }
     }
 
+    [Fact]
+    public async Task DisposingWhileConnectingLeavesNoConnectionBehind()
+    {
+        // The connect is held before it opens TCP, then goes on regardless of cancellation (as a slow handshake may):
+        // the dispose in between finds nothing to close, so the connect must close what it opens and fail.
+        await using TestServer server = await TestServer.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Client client = server.CreateClient(configure: o => o.Connector = async _ =>
+        {
+            connecting.SetResult();
+            await gate.Task;
+            var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", server.Port);
+            return tcp.GetStream();
+        });
+
+        Task connect = client.ConnectAsync();
+        await connecting.Task.Within();
+        await client.DisposeAsync().Within();
+        gate.SetResult();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => connect.Within());
+        Assert.False(client.IsConnected);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.ConnectAsync()).Within();
+
+        // Only one connection per user is allowed: this login gets through only if the disposed client's is gone.
+        await using Client again = await server.ConnectAsync();
+        Assert.Equal(1, server.Server.ConnectionCount);
+    }
+
     /// <summary>A room whose handler awaits, and which checks that handlers never overlap.</summary>
     private sealed class SlowRoom : TimeRoom
     {
