@@ -155,7 +155,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// Raised when the server says the user is in another room: after the login (the entry room), after a room
     /// request, and when the server moves the user (a room closed, say). Raised on the client's receive loop,
-    /// before the messages that follow the change are received: do not block in it.
+    /// before the messages that follow the change are received: do not block in it. An exception thrown by a
+    /// handler of this or the client's other events is logged and does not reach the client.
     /// </summary>
     public event EventHandler<RoomChangedEventArgs>? RoomChanged;
 
@@ -964,8 +965,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
     private void Fail(string reason) => _transport?.Abort(reason);
 
-    /// <summary>Raises one of the client's events, marked as running on this client's own task (see <see cref="t_runningOwnTask"/>).</summary>
-    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args)
+    /// <summary>
+    /// Raises one of the client's events, marked as running on this client's own task (see <see cref="t_runningOwnTask"/>).
+    /// A handler's exception is logged and goes no further: thrown into the receive loop or the reconnecting task it
+    /// would fault it (waiting receives and requests would never end), or pass for a network failure and reconnect.
+    /// </summary>
+    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args, [CallerArgumentExpression(nameof(handler))] string name = "")
     {
         if (handler is null)
         {
@@ -977,6 +982,10 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         try
         {
             handler(this, args);
+        }
+        catch (Exception ex)
+        {
+            ClientLog.EventHandlerFailed(_logger, ex, name, Host, Port);
         }
         finally
         {
