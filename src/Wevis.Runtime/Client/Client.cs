@@ -181,6 +181,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>The resumable session's token (tests only; never logged); null without one.</summary>
     internal string? ResumeToken => _resume is { IsResumable: true } resume ? resume.Token : null;
 
+    /// <summary>Why this client's sent messages can no longer be replayed, once they cannot (tests only).</summary>
+    internal string? ReplayBrokenReason => _resume?.Outgoing.BrokenReason;
+
     /// <summary>How many of this client's sequenced messages the server has acknowledged (tests only).</summary>
     internal long AcknowledgedByServer => _resume?.Outgoing.Acknowledged ?? 0;
 
