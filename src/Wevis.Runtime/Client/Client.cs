@@ -245,7 +245,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         {
             (MessageConnection transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
             opened = true;
-            Task loop = ReceiveLoopAsync(transport, session, reconnecting: false);
+            // The loop starts once the connection is published (or found unwanted): what it handles may use it.
+            var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task loop = ReceiveLoopAsync(transport, session, reconnecting: false, published.Task);
             bool disposed;
             lock (_lifecycleLock)
             {
@@ -260,6 +262,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 }
             }
 
+            published.SetResult();
             if (disposed)
             {
                 await CloseAndWaitAsync(transport, loop).ConfigureAwait(false);
@@ -804,8 +807,13 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         return (transport, session);
     }
 
-    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting)
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null)
     {
+        if (published is not null)
+        {
+            await published.ConfigureAwait(false);
+        }
+
         string reason = await session.RunAsync().ConfigureAwait(false);
         if (reconnecting && !session.HasLoggedIn)
         {
