@@ -38,6 +38,15 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>How long stopping waits for the server to close its side of the connection.</summary>
     private static readonly TimeSpan PeerCloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The client whose receive loop or reconnecting task is running user code on this thread, outside a batch of
+    /// messages: an event handler, or code continuing from a receive or request that the session's end failed (those
+    /// continuations run inline). Stopping from there must not wait for the task it is running on. Thread-static,
+    /// not async-local: an awaiting caller's continuation runs with the caller's execution context, not the loop's.
+    /// </summary>
+    [ThreadStatic]
+    private static Client? t_runningOwnTask;
+
     private readonly string _password;
     private readonly ClientOptions _options;
     private readonly ILogger _logger;
@@ -58,6 +67,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private ClientResumeState? _resume;
     private Task _reconnectLoop = Task.CompletedTask;
     private bool _started;
+    private bool _disposed; // under _lifecycleLock: a connect that finishes after it closes what it opened
     private bool _stoppedLocally;
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
@@ -145,7 +155,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// Raised when the server says the user is in another room: after the login (the entry room), after a room
     /// request, and when the server moves the user (a room closed, say). Raised on the client's receive loop,
-    /// before the messages that follow the change are received: do not block in it.
+    /// before the messages that follow the change are received: do not block in it. An exception thrown by a
+    /// handler of this or the client's other events is logged and does not reach the client.
     /// </summary>
     public event EventHandler<RoomChangedEventArgs>? RoomChanged;
 
@@ -170,6 +181,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>The resumable session's token (tests only; never logged); null without one.</summary>
     internal string? ResumeToken => _resume is { IsResumable: true } resume ? resume.Token : null;
 
+    /// <summary>Why this client's sent messages can no longer be replayed, once they cannot (tests only).</summary>
+    internal string? ReplayBrokenReason => _resume?.Outgoing.BrokenReason;
+
     /// <summary>How many of this client's sequenced messages the server has acknowledged (tests only).</summary>
     internal long AcknowledgedByServer => _resume?.Outgoing.Acknowledged ?? 0;
 
@@ -183,10 +197,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
     /// <exception cref="InvalidOperationException">This client has connected before; make a new one to connect again.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed (before or while connecting); nothing it opened stays open.</exception>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
         lock (_lifecycleLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_started)
             {
                 throw new InvalidOperationException("This client has already connected; create a new one to connect again.");
@@ -223,16 +239,42 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     {
         ClientLog.Connecting(_logger, Host, Port, Username);
         using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _stopping.Token);
         bool opened = false;
         try
         {
             (MessageConnection transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
             opened = true;
-            _transport = transport;
-            _session = session;
-            _receiveLoop = ReceiveLoopAsync(transport, session, reconnecting: false);
+            // The loop starts once the connection is published (or found unwanted): what it handles may use it.
+            var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task loop = ReceiveLoopAsync(transport, session, reconnecting: false, published.Task);
+            bool disposed;
+            lock (_lifecycleLock)
+            {
+                // Disposing publishes its decision under this lock too: either it sees this connection and closes
+                // it, or this sees the decision and closes the connection itself. Nothing is left open either way.
+                disposed = _disposed;
+                if (!disposed)
+                {
+                    _transport = transport;
+                    _session = session;
+                    _receiveLoop = loop;
+                }
+            }
+
+            published.SetResult();
+            if (disposed)
+            {
+                await CloseAndWaitAsync(transport, loop).ConfigureAwait(false);
+                throw new ObjectDisposedException(nameof(Client), "The client was disposed while it connected.");
+            }
+
             await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Volatile.Read(ref _disposed))
+        {
+            // Disposing closed the connection (or cancelled opening it): that, not what it did to the connect, is why.
+            throw ex as ObjectDisposedException ?? new ObjectDisposedException("The client was disposed while it connected.", ex);
         }
         catch (Exception ex) when (!opened && mayTryNext && !cancellationToken.IsCancellationRequested)
         {
@@ -532,12 +574,15 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
     /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
-    /// Called from code continuing from <see cref="ReceiveAsync(CancellationToken)"/> on the client's receive loop, it
-    /// cannot wait for that loop: it closes, and the loop finishes closing when that code returns.
+    /// Called on the client's own receive loop or reconnecting task (from code continuing from
+    /// <see cref="ReceiveAsync(CancellationToken)"/> or a request, whether it got a message or
+    /// <see cref="ConnectionClosedException"/>, or from a handler of <see cref="RoomChanged"/>, <see cref="Dropped"/>,
+    /// <see cref="Resumed"/> or <see cref="GaveUp"/>), it cannot wait for that task: it closes, and the task finishes
+    /// closing when that code returns.
     /// </summary>
     public void Stop()
     {
-        if (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
+        if (IsOnOwnTask())
         {
             _ = DisposeAsync().AsTask();
             return;
@@ -554,6 +599,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     {
         lock (_lifecycleLock)
         {
+            _disposed = true;
+            _stoppedLocally = true;
             if (!_started)
             {
                 _started = true;
@@ -561,24 +608,41 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
         }
 
-        _stoppedLocally = true;
         _stopping.Cancel();
         await _reconnectLoop.ConfigureAwait(false);
-        if (_transport is { } transport)
+        MessageConnection? transport;
+        Task receiveLoop;
+        lock (_lifecycleLock)
         {
-            // The server lets go of the user before it closes its side, so waiting for that makes a new login safe.
-            transport.Close("the client was stopped", new Closing("the client was stopped"));
-            try
-            {
-                await _receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                transport.Abort($"the server did not close the connection within {PeerCloseTimeout.TotalSeconds:0.#} s");
-            }
+            transport = _transport;
+            receiveLoop = _receiveLoop;
         }
 
-        await _receiveLoop.ConfigureAwait(false);
+        if (transport is not null)
+        {
+            await CloseAndWaitAsync(transport, receiveLoop).ConfigureAwait(false);
+        }
+
+        await receiveLoop.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes <paramref name="transport"/> as this client stops, and waits for its receive loop to end: until the
+    /// server has closed its side, which it does after letting go of the user, so that a new login is safe at once.
+    /// </summary>
+    private async Task CloseAndWaitAsync(MessageConnection transport, Task receiveLoop)
+    {
+        transport.Close("the client was stopped", new Closing("the client was stopped"));
+        try
+        {
+            await receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            transport.Abort($"the server did not close the connection within {PeerCloseTimeout.TotalSeconds:0.#} s");
+        }
+
+        await receiveLoop.ConfigureAwait(false);
     }
 
     void IClientReceiver.Receive(List<IMessage> messages, int start, int end)
@@ -619,7 +683,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             case RoomChanged changed:
                 var room = new ClientRoom(changed.Room, changed.Type);
                 Volatile.Write(ref _room, room);
-                RoomChanged?.Invoke(this, new RoomChangedEventArgs(room, changed.Reason));
+                Raise(RoomChanged, new RoomChangedEventArgs(room, changed.Reason));
                 TakeRoomRequest(changed.Request)?.TrySetResult(room);
                 break;
             case JoinRefused refused:
@@ -743,8 +807,13 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         return (transport, session);
     }
 
-    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting)
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null)
     {
+        if (published is not null)
+        {
+            await published.ConfigureAwait(false);
+        }
+
         string reason = await session.RunAsync().ConfigureAwait(false);
         if (reconnecting && !session.HasLoggedIn)
         {
@@ -759,7 +828,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
             _reconnectLoop = ReconnectAsync(reason);
-            Dropped?.Invoke(this, new SessionResumeEventArgs(reason, 0));
+            Raise(Dropped, new SessionResumeEventArgs(reason, 0));
             await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
         }
@@ -834,7 +903,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 }
 
                 ClientLog.Resumed(_logger, Host, Port, attempt);
-                Resumed?.Invoke(this, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
+                Raise(Resumed, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
                 return;
             }
             catch (LoginRejectedException ex)
@@ -867,11 +936,28 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     {
         ClientLog.GaveUp(_logger, Host, Port, attempts, reason);
         EndSession(reason);
-        GaveUp?.Invoke(this, new SessionResumeEventArgs(reason, attempts));
+        Raise(GaveUp, new SessionResumeEventArgs(reason, attempts));
     }
 
-    /// <summary>The session is over: waiting receives, requests and room requests end with why.</summary>
+    /// <summary>
+    /// The session is over: waiting receives, requests and room requests end with why. Their callers' code runs
+    /// here, inline, so it is marked as running on this client's own task.
+    /// </summary>
     private void EndSession(string reason)
+    {
+        Client? outer = t_runningOwnTask;
+        t_runningOwnTask = this;
+        try
+        {
+            EndWaiters(reason);
+        }
+        finally
+        {
+            t_runningOwnTask = outer;
+        }
+    }
+
+    private void EndWaiters(string reason)
     {
         _resume?.Outgoing.Close();
         var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
@@ -889,6 +975,42 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     }
 
     private void Fail(string reason) => _transport?.Abort(reason);
+
+    /// <summary>
+    /// Raises one of the client's events, marked as running on this client's own task (see <see cref="t_runningOwnTask"/>).
+    /// A handler's exception is logged and goes no further: thrown into the receive loop or the reconnecting task it
+    /// would fault it (waiting receives and requests would never end), or pass for a network failure and reconnect.
+    /// </summary>
+    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args, [CallerArgumentExpression(nameof(handler))] string name = "")
+    {
+        if (handler is null)
+        {
+            return;
+        }
+
+        Client? outer = t_runningOwnTask;
+        t_runningOwnTask = this;
+        try
+        {
+            handler(this, args);
+        }
+        catch (Exception ex)
+        {
+            ClientLog.EventHandlerFailed(_logger, ex, name, Host, Port);
+        }
+        finally
+        {
+            t_runningOwnTask = outer;
+        }
+    }
+
+    /// <summary>
+    /// Whether this thread is running this client's receive loop or reconnecting task (user code in a batch of
+    /// messages, in an event, or continuing from a receive the session's end failed), which stopping must not wait for.
+    /// </summary>
+    private bool IsOnOwnTask() =>
+        ReferenceEquals(t_runningOwnTask, this)
+        || (_session is { } session && FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch));
 
     private static DnsEndPoint[] OneEndpoint(string host, int port)
     {

@@ -83,7 +83,8 @@ public sealed class ServerOptions
 
     /// <summary>
     /// On a resumable session, how long sent messages may wait for the client's acknowledgement (a connected client
-    /// acknowledges within about a second) before the session can no longer be resumed. Default 1 minute.
+    /// acknowledges within about a second) before the session can no longer be resumed. Time spent disconnected does
+    /// not count: a resume starts the wait again. Default 1 minute.
     /// </summary>
     public TimeSpan MaxUnacknowledgedAge { get; set; } = TimeSpan.FromMinutes(1);
 

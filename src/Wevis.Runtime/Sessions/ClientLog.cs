@@ -37,4 +37,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(111, LogLevel.Information, "Could not reach {Host}:{Port} ({Reason}); trying {NextHost}:{NextPort}")]
     public static partial void EndpointUnreachable(ILogger logger, string host, int port, string nextHost, int nextPort, string reason);
+
+    [LoggerMessage(112, LogLevel.Error, "A {Event} handler of the client for {Host}:{Port} threw; the client carries on")]
+    public static partial void EventHandlerFailed(ILogger logger, Exception exception, string @event, string host, int port);
 }

@@ -323,7 +323,7 @@ internal sealed class ClientSession : IMessageBatchHandler
         ResumedSession = resume.IsResumable;
         resume.Token = resumed.Token;
         ReplayedToServer = resume.Outgoing.Sent - resumed.Received;
-        if (!_transport.Replay(resume.Outgoing, resumed.Received))
+        if (!resume.ReplayOn(_transport, resumed.Received))
         {
             string reason = $"cannot resume: the server says it handled {resumed.Received} messages; this client can replay from {resume.Outgoing.Acknowledged} to {resume.Outgoing.Sent}"
                 + (resume.Outgoing.BrokenReason is { } broken ? " (" + broken + ")" : string.Empty);

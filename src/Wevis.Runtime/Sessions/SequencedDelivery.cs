@@ -74,6 +74,19 @@ internal abstract class SequencedDelivery
     }
 
     /// <summary>
+    /// The session starts on a new connection (its first, or a resume): the frames after the peer's
+    /// <paramref name="peerReceived"/> are replayed into it, the ones before count as acknowledged. The age of what
+    /// waits starts again: the bound is on a connected peer's silence, and a resume's count is the peer's answer (time
+    /// spent disconnected is the grace period's, or the reconnect timeout's, to bound). False if the frames cannot be
+    /// replayed.
+    /// </summary>
+    public bool ReplayOn(MessageConnection transport, long peerReceived)
+    {
+        Volatile.Write(ref _unacknowledgedSince, 0);
+        return transport.Replay(Outgoing, peerReceived);
+    }
+
+    /// <summary>
     /// The keep-alive's look: breaks the log if frames have waited longer than <paramref name="maxAge"/> with no
     /// acknowledgement coming.
     /// </summary>

@@ -431,7 +431,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             ResumableSession resumable = _resumption.Create(user, this);
             Transport.TrySend(new Resumed(resumable.Token, 0));
             Transport.TrySend(new LoginAccepted());
-            Transport.Replay(resumable.Outgoing, 0);
+            resumable.ReplayOn(Transport, 0);
             _receiver = _host.Accept(this);
             resumable.Receiver = _receiver;
             _resumable = resumable;
@@ -554,7 +554,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             long replayed = resumable.Outgoing.Sent - request.Received;
             Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
             Transport.TrySend(new LoginAccepted());
-            Transport.Replay(resumable.Outgoing, request.Received);
+            resumable.ReplayOn(Transport, request.Received);
             resumption.Resumed(resumable, this);
             wasDropped = resumable.DropReported;
             resumable.DropReported = false;
@@ -622,7 +622,7 @@ internal sealed class ServerSession : IMessageBatchHandler
         Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
         Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
         Transport.TrySend(new LoginAccepted());
-        Transport.Replay(adopted.Outgoing, request.Received);
+        adopted.ReplayOn(Transport, request.Received);
         resumption.Resumed(adopted, this);
         _host.Resumed(this);
         Volatile.Write(ref _state, (int)State.LoggedIn);

@@ -210,6 +210,66 @@ public class LifecycleTests
         }
     }
 
+    [Fact]
+    public async Task StoppingInCodeContinuingFromAReceiveTheServerClosedDoesNotWaitForItself()
+    {
+        // The close ends the waiting receive on the receive loop itself, outside any batch of messages: the code
+        // after the failed await runs there, and a blocking Stop in it must not wait for that loop.
+        await using TestServer server = await TestServer.StartAsync();
+        Client client = await server.ConnectAsync();
+        Task<string> closedAndStopped = ReceiveThenStopAsync(client);
+
+        (await server.SettledConnectionAsync()).Close("closed by the room");
+
+        Assert.Contains("closed by the room", await closedAndStopped.Within(), StringComparison.Ordinal);
+        Assert.False(client.IsConnected);
+
+        static async Task<string> ReceiveThenStopAsync(Client client)
+        {
+            try
+            {
+                await client.ReceiveAsync().ConfigureAwait(false);
+                return "a message arrived";
+            }
+            catch (ConnectionClosedException ex)
+            {
+                client.Stop();
+                return ex.Reason;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task DisposingWhileConnectingLeavesNoConnectionBehind()
+    {
+        // The connect is held before it opens TCP, then goes on regardless of cancellation (as a slow handshake may):
+        // the dispose in between finds nothing to close, so the connect must close what it opens and fail.
+        await using TestServer server = await TestServer.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Client client = server.CreateClient(configure: o => o.Connector = async _ =>
+        {
+            connecting.SetResult();
+            await gate.Task;
+            var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", server.Port);
+            return tcp.GetStream();
+        });
+
+        Task connect = client.ConnectAsync();
+        await connecting.Task.Within();
+        await client.DisposeAsync().Within();
+        gate.SetResult();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => connect.Within());
+        Assert.False(client.IsConnected);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.ConnectAsync()).Within();
+
+        // Only one connection per user is allowed: this login gets through only if the disposed client's is gone.
+        await using Client again = await server.ConnectAsync();
+        Assert.Equal(1, server.Server.ConnectionCount);
+    }
+
     /// <summary>A room whose handler awaits, and which checks that handlers never overlap.</summary>
     private sealed class SlowRoom : TimeRoom
     {

@@ -75,6 +75,36 @@ public class RequestTests
     }
 
     [Fact]
+    public async Task AnEventHandlerThatThrowsIsLoggedAndTheClientWorksOn()
+    {
+        (TestServer server, _, Client client) = await StartAsync();
+        await using (server)
+        await using (client)
+        {
+            server.Server.Rooms.Define("other", () => new RequestRoom());
+            client.RoomChanged += (_, _) => throw new NotSupportedException("the handler broke");
+
+            // The handler runs on the receive loop, before the join completes: the loop must live through it.
+            ClientRoom room = await Within(client.JoinOrCreateRoomAsync("other"), "waiting for the room change");
+            Assert.Equal("other", room.Type);
+            Assert.Equal(new Answer("still here?"), await Within(client.RequestAsync(new Ask("still here?")).AsTask(), "waiting for a reply"));
+            Assert.Contains(server.Log.Entries, e => e.Level == LogLevel.Error && e.Exception is NotSupportedException);
+
+            // And the session still ends as it should: receiving (the new room's welcome first) hears of the server's close.
+            await Within(server.Server.StopAsync(), "waiting for the server to stop");
+            await Assert.ThrowsAsync<ConnectionClosedException>(() => Within(ReceiveUntilClosedAsync(), "waiting for the close"));
+
+            async Task<IMessage> ReceiveUntilClosedAsync()
+            {
+                while (true)
+                {
+                    await client.ReceiveAsync();
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task AReplyFromSeveralPossibleIsMatchedOnItsSharedInterface()
     {
         (TestServer server, _, Client client) = await StartAsync();

@@ -94,4 +94,42 @@ public class AcknowledgementTests
         Assert.Equal(13, room.HandledFrom("user2"));
         Assert.Equal(0, room.Duplicates);
     }
+
+    [Fact]
+    public async Task TimeSpentDisconnectedDoesNotCountTowardsTheUnacknowledgedAge()
+    {
+        // The age bound is on waiting for a connected peer: a drop longer than it, then a resume, must not end
+        // resumability at the first look after. Both sides' clocks are fake, so nothing acknowledges unless moved.
+        var room = new ResumeRoom();
+        var serverClock = new TestClock();
+        var clock = new TestClock();
+        await using TestServer server = await TestServer.StartAsync(o => o.ResumeGracePeriod = TimeSpan.FromHours(1), room, clock: serverClock);
+        await using var proxy = new FaultProxy(server.Port);
+        Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1", configure: o =>
+        {
+            o.TimeProvider = clock;
+            o.MaxUnacknowledgedAge = TimeSpan.FromSeconds(60);
+            o.ReconnectTimeout = o.ConnectTimeout = TimeSpan.FromHours(1);
+        });
+        var dropped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Dropped += (_, _) => dropped.TrySetResult();
+        client.Resumed += (_, _) => resumed.TrySetResult();
+        await client.ConnectAsync().Within();
+
+        // A message the server never gets, so never acknowledges; the client's look starts its age.
+        proxy.BreakAll(FaultKind.BlackHole);
+        client.Send(new Numbered(0));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        proxy.BreakAll(FaultKind.Reset);
+        await dropped.Task.Within();
+
+        // Away for two minutes, twice the bound; then back, the message replayed and again waiting for the server.
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await clock.RunUntilAsync(resumed.Task);
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Null(client.ReplayBrokenReason);
+        await clock.RunUntilAsync(client.DisposeAsync().AsTask());
+    }
 }

@@ -154,6 +154,56 @@ public class RefusalTests
     }
 
     [Fact]
+    public async Task StoppingTheClientInAGaveUpHandlerDoesNotWaitForItself()
+    {
+        // GaveUp is raised on the reconnecting task, which a blocking Stop (or `using`'s Dispose) must not wait for.
+        var room = new ResumeRoom { EndOnDrop = "no waiting in this room" };
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        await using var proxy = new FaultProxy(server.Port);
+        Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1");
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.GaveUp += (_, _) =>
+        {
+            client.Stop();
+            stopped.SetResult();
+        };
+        await client.ConnectAsync().Within();
+
+        proxy.BreakAll(FaultKind.Reset);
+
+        await stopped.Task.Within();
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task StoppingTheClientInADroppedHandlerDoesNotWaitForItself()
+    {
+        // Dropped is raised on the receive loop that is ending: a blocking Stop there must not wait for that loop.
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        await using var proxy = new FaultProxy(server.Port);
+        Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1");
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Dropped += (_, _) =>
+        {
+            client.Stop();
+            stopped.SetResult();
+        };
+        await client.ConnectAsync().Within();
+
+        proxy.BreakAll(FaultKind.Reset);
+
+        await stopped.Task.Within();
+        await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+        {
+            while (true)
+            {
+                await client.ReceiveAsync();
+            }
+        }).Within();
+    }
+
+    [Fact]
     public async Task AResumeCountsUnderThePerUserLimit()
     {
         var room = new ResumeRoom();
