@@ -89,11 +89,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     public async Task ReleaseSeat(string type, string? holder)
     {
-        Room room = await OpenAsync(type);
-        if (TakeReservedSeat(holder))
-        {
-            room.ReleaseSeat();
-        }
+        GiveBackReservedSeat(await OpenAsync(type), holder);
     }
 
     public async Task<SeatForType> HoldSeatForType(string type, string? holder)
@@ -150,9 +146,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         if (takenOver)
         {
-            if (seatHeld && _opening is { IsCompletedSuccessfully: true } opened && TakeReservedSeat(user.SeatHolder))
+            if (seatHeld && _opening is { IsCompletedSuccessfully: true } opened)
             {
-                opened.Result.ReleaseSeat();
+                GiveBackReservedSeat(opened.Result, user.SeatHolder);
             }
 
             return TakenOverRefusal;
@@ -656,6 +652,15 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         lock (_lock)
         {
             return _seats.TryTake(holder);
+        }
+    }
+
+    /// <summary>Gives back the seat held in <paramref name="room"/> for <paramref name="holder"/>, if the room has not already.</summary>
+    private void GiveBackReservedSeat(Room room, string? holder)
+    {
+        if (TakeReservedSeat(holder))
+        {
+            room.ReleaseSeat();
         }
     }
 

@@ -162,9 +162,9 @@ public abstract partial class Connection
     }
 
     /// <summary>
-    /// The entering room's hook sends the user on (a move from room code): they did enter, so the client hears of it,
-    /// and of what the hook sent, now, before anything about the move (on a cluster the connection stops taking sends
-    /// for this node as the move is recorded). Nothing if not holding.
+    /// The user leaves the room they are entering (its hook sends them on): they did enter, so the client hears of it,
+    /// and of what the hook sent, now, before the leave hook and the move (on a cluster the connection stops taking
+    /// sends for this node as the move is recorded). Nothing if not holding.
     /// </summary>
     internal void LetInBeforeMovingOn() => ReleaseHeld(entered: true);
 

@@ -617,8 +617,10 @@ public abstract class Room
             return false;
         }
 
-        // Left, so they had been in: a room whose only visitor its enter hook sent on is disposed when empty too.
+        // Left, so they had been in: a room whose only visitor its enter hook sent on is disposed when empty too. And
+        // if that hook is what sends them on, they did enter: the client hears of it (and of what the hook sent) first.
         _members.Used = true;
+        connection.LetInBeforeMovingOn();
 
         await RunHookAsync(static (room, c) => room.OnUserLeaveAsync(c), connection, batch, "leave").ConfigureAwait(false);
         return true;
@@ -756,14 +758,15 @@ public abstract class Room
     /// get one last tick, so every message sent to the room is handled by it; if ticking had been stopped, the
     /// requests among them are answered with a failure instead of being left to time out.
     /// </summary>
-    private async ValueTask HandleHeldAtDisposalAsync(RoomTicker? ticker)
+    private async ValueTask HandleHeldAtDisposalAsync()
     {
         if (_tickInbox.Count == 0)
         {
             return;
         }
 
-        if (ReferenceEquals(ticker, _ticker) && ticker is not null)
+        // The ticker is disposed by now, but still set unless room code stopped ticking.
+        if (_ticker is { } ticker)
         {
             await TickInTurnAsync(ticker.Last(), last: true).ConfigureAwait(false);
             return;
@@ -942,8 +945,7 @@ public abstract class Room
 
     private async Task RunDisposeAsync(bool clearState = false)
     {
-        RoomTicker? ticker = _ticker;
-        ticker?.Dispose();
+        _ticker?.Dispose();
         RoomTimer[] timers;
         lock (_timers)
         {
@@ -959,11 +961,11 @@ public abstract class Room
         Directory.Remove(this);
         try
         {
-            await RunInTurnAsync(static async s =>
+            await RunInTurnAsync(static async room =>
             {
-                await s.Room.HandleHeldAtDisposalAsync(s.Ticker).ConfigureAwait(false);
-                await s.Room.OnDisposedAsync().ConfigureAwait(false);
-            }, (Room: this, Ticker: ticker)).ConfigureAwait(false);
+                await room.HandleHeldAtDisposalAsync().ConfigureAwait(false);
+                await room.OnDisposedAsync().ConfigureAwait(false);
+            }, this).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -191,7 +191,6 @@ internal sealed class UserDispatcher(Connection connection)
             return JoinResult.Refused(refusal);
         }
 
-        connection.LetInBeforeMovingOn();
         await from.LeaveInTurnAsync(connection, connection.Batch).ConfigureAwait(false);
 
         // The move first, then the room cleared: the user's gate, finding no room, checks for a move (it does not
@@ -304,11 +303,6 @@ internal sealed class UserDispatcher(Connection connection)
     /// </summary>
     public async ValueTask<bool> LeaveForRoomElsewhereAsync(Room from)
     {
-        if (ReferenceEquals(Volatile.Read(ref _room), from))
-        {
-            connection.LetInBeforeMovingOn();
-        }
-
         if (!ReferenceEquals(Volatile.Read(ref _room), from) || !await from.LeaveInTurnAsync(connection, connection.Batch).ConfigureAwait(false))
         {
             return false;
