@@ -155,6 +155,17 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = await OpenAsync(type);
+        var call = new EntryCall(type, request, reason, seatHeld, force, handled);
+
+        // From here to the user's place below nothing awaits, so a repeat of this call cannot slip in between.
+        if (RepeatedEntry(key, call) is { } entered)
+        {
+            // The gateway made this call again: the first one's answer was lost (or came after its timeout), and the
+            // user is in already (or was, until room code moved them on: the gateway follows that move once it has the
+            // answer). They get the first call's answer, once its enter hook is done; entering them again would run
+            // the hooks twice and take a second seat, and a fallback to another room would leave them in two.
+            return await entered.Entered.Task;
+        }
 
         // A seat held for them that the room gave back meanwhile (they came late) is held again, if there is one.
         if (!(seatHeld && TakeReservedSeat(user.SeatHolder)) && room.Members.TryHoldSeat(force) is { } refusal)
@@ -162,7 +173,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             return refusal;
         }
 
-        var connection = new RemoteConnection(user, OutboxFor(user), node, this, TailFor(user, sent)) { Handled = handled };
+        var connection = new RemoteConnection(user, OutboxFor(user), node, this, TailFor(user, sent)) { Handled = handled, Entry = call };
         RemoteConnection? stale;
         lock (_lock)
         {
@@ -171,19 +182,48 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             _users[key] = connection;
         }
 
-        if (stale is not null)
+        try
         {
-            stale.MarkGone("entered again");
-            await stale.Dispatcher.EndAsync();
-        }
+            if (stale is not null)
+            {
+                stale.MarkGone("entered again");
+                await stale.Dispatcher.EndAsync();
+            }
 
-        string? refused = await connection.Dispatcher.EnterHereAsync(room, request, reason);
-        if (refused is not null)
+            string? refused = await connection.Dispatcher.EnterHereAsync(room, request, reason);
+            if (refused is not null)
+            {
+                Forget(connection);
+            }
+
+            connection.Entered.TrySetResult(refused);
+            return refused;
+        }
+        catch (Exception ex)
         {
-            Forget(connection);
+            connection.Entered.TrySetException(ex);
+            throw;
         }
+    }
 
-        return refused;
+    /// <summary>
+    /// The user's place here made by an earlier <see cref="Enter"/> with the same arguments as <paramref name="call"/>
+    /// (a repeat of that call), if there is one; null if this call is a new entry.
+    /// </summary>
+    /// <remarks>
+    /// A place the user got otherwise (taken over by another gateway: its entry was the old identity's), or is held in
+    /// for a resume (their gateway died, or gave up), is not the repeated call's. A user room code moved on after that
+    /// entry counts too: the move was recorded after the entry, which drops any older one.
+    /// </remarks>
+    private RemoteConnection? RepeatedEntry((string Gateway, long Session) key, EntryCall call)
+    {
+        lock (_lock)
+        {
+            RemoteConnection? entered = _users.TryGetValue(key, out RemoteConnection? here) ? here
+                : _movedAway.TryGetValue(key, out var away) ? away.Connection
+                : null;
+            return entered is { HeldForResume: false, AbandonPending: false, LastSwitch: null } && entered.Entry == call ? entered : null;
+        }
     }
 
     public async Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames, long first)
