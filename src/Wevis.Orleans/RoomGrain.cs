@@ -409,14 +409,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 continue;
             }
 
-            if (connection.Tail?.BrokenReason is { } broken)
-            {
-                // Resumable, but the room could not keep their frames: their session ends here, and says why.
-                await EndSessionRecordAsync(connection, "the session could not be kept: " + broken);
-            }
-
-            connection.MarkGone("its gateway is gone");
-            await connection.Dispatcher.EndAsync();
+            // Taken out of the room's maps above, with the gateway's other entries. Unlike the other ends, the record
+            // ends here only for a resumable user whose frames the room could not keep (one whose frames are kept is
+            // held above instead), and a user who is not resumable has no record.
+            string? recordEnd = connection.Tail?.BrokenReason is { } broken ? "the session could not be kept: " + broken : null;
+            await EndStayAsync(connection, "its gateway is gone", recordEnd);
         }
 
         foreach (RemoteConnection connection in held)
@@ -642,11 +639,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         (ClusterMove Move, RemoteConnection Connection) away;
         lock (_lock)
         {
-            if (_users.TryGetValue(byKey, out RemoteConnection? now) && ReferenceEquals(now, connection))
-            {
-                _users.Remove(byKey);
-            }
-
+            RemoveLocked(byKey, connection);
             _movedAway.Remove(byKey, out away);
         }
 
@@ -656,9 +649,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             await ReleaseMoveTargetSeatAsync(move, connection);
         }
 
-        await EndSessionRecordAsync(connection, reason);
-        connection.MarkGone(reason);
-        await connection.Dispatcher.EndAsync();
+        await EndStayAsync(connection, reason, recordEnd: reason);
         DeactivateIfDoneAfterDispose();
         return new TakeOverResult(reason, 0, 0, null);
     }
@@ -804,20 +795,40 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         ClusterUser user = connection.ClusterUser;
         lock (_lock)
         {
-            if (!connection.HeldForResume || !_users.TryGetValue((user.GatewayId, user.Session), out RemoteConnection? current) || !ReferenceEquals(current, connection))
+            // The timer may fire as a takeover switches the user (which ends the hold under this lock): then they stay.
+            if (!connection.HeldForResume || !RemoveLocked((user.GatewayId, user.Session), connection))
             {
                 return;
             }
-
-            _users.Remove((user.GatewayId, user.Session));
         }
 
         connection.Grace?.Dispose();
         OrleansLog.HeldUserLeft(node.Logger, Id, user.Name, user.GatewayId);
-        // The record goes first: a resume that comes now is refused as expired, not sent to a room the user is leaving.
-        await EndSessionRecordAsync(connection, $"the session expired: the client did not come back within the grace period of {node.ResumeGracePeriod.TotalSeconds:0.###} s");
+        await EndStayAsync(
+            connection,
+            "its gateway is gone and the session was not resumed in time",
+            $"the session expired: the client did not come back within the grace period of {node.ResumeGracePeriod.TotalSeconds:0.###} s");
 
-        connection.MarkGone("its gateway is gone and the session was not resumed in time");
+        // No DeactivateIfDoneAfterDispose here, unlike the other two ends: this runs on the grace timer's thread, outside
+        // the grain's context, where the grain cannot deactivate itself; if the leave empties the room, its disposal
+        // calls the grain (RoomDisposed), which does it.
+    }
+
+    /// <summary>
+    /// Ends the stay of <paramref name="connection"/>'s user, whom the caller has taken out of the room's maps, without
+    /// their gateway (it died, or cannot be handed the user): if <paramref name="recordEnd"/> says why, their session's
+    /// record ends with it, nothing more is sent to them (<paramref name="gone"/> says why), and they leave (leave hook).
+    /// </summary>
+    private async Task EndStayAsync(RemoteConnection connection, string gone, string? recordEnd)
+    {
+        if (recordEnd is not null)
+        {
+            // The record goes first: a resume that comes meanwhile is refused with the reason, not sent to a room the
+            // user is leaving.
+            await EndSessionRecordAsync(connection, recordEnd);
+        }
+
+        connection.MarkGone(gone);
         await connection.Dispatcher.EndAsync();
     }
 
@@ -962,11 +973,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
         lock (_lock)
         {
-            if (_users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection))
-            {
-                _users.Remove(key);
-            }
-
+            RemoveLocked(key, connection);
             _movedAway[key] = (move, connection);
         }
 
@@ -979,13 +986,13 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         lock (_lock)
         {
-            var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
-            if (_users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection))
-            {
-                _users.Remove(key);
-            }
+            RemoveLocked((connection.ClusterUser.GatewayId, connection.ClusterUser.Session), connection);
         }
     }
+
+    /// <summary>Takes the user out of the room's users if <paramref name="key"/> still names <paramref name="connection"/> (not a later stay); under the lock.</summary>
+    private bool RemoveLocked((string Gateway, long Session) key, RemoteConnection connection) =>
+        _users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection) && _users.Remove(key);
 
     /// <summary>What the room keeps of a resumable user's frames, continuing their session's numbering; null for others.</summary>
     private ReplayLog? TailFor(ClusterUser user, SentFrames? sent)
