@@ -172,7 +172,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            string? refusal = await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, string.Empty, seatHeld: false, force: false, _handled, Sent())).ConfigureAwait(false);
+            string? refusal = await EnterPatientlyAsync(Lobby, Lobby, 0, string.Empty, seatHeld: false, force: false).ConfigureAwait(false);
             if (refusal is null)
             {
                 (_room, _type) = (Lobby, Lobby);
@@ -405,7 +405,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private async Task<bool> ReenterAsync()
     {
         OrleansLog.UserReentered(Node.Logger, _user.Name, _room!);
-        string? refusal = await RoomCalls.CallPatientlyAsync(() => Node.Room(_room!).Enter(_user, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true, _handled, Sent()), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+        string? refusal = await EnterPatientlyAsync(_room!, _type!, 0, "the room was restarted on another node", seatHeld: false, force: true).ConfigureAwait(false);
         if (refusal is null)
         {
             return true;
@@ -616,20 +616,20 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// </summary>
     private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
     {
-        string? refusal = await RoomCalls.CallAsync(() => Node.Room(target).Enter(_user, type, request, reason, seatHeld, force: false, _handled, Sent())).ConfigureAwait(false);
+        string? refusal = await EnterPatientlyAsync(target, type, request, reason, seatHeld, force: false).ConfigureAwait(false);
         if (refusal is null)
         {
             await EnteredAsync(target, type).ConfigureAwait(false);
             return null;
         }
 
-        if (from is not null && await RoomCalls.CallAsync(() => Node.Room(from).Enter(_user, fromType!, 0, refusal, seatHeld: false, force: true, _handled, Sent())).ConfigureAwait(false) is null)
+        if (from is not null && await EnterPatientlyAsync(from, fromType!, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
         {
             (_room, _type) = (from, fromType);
             return refusal;
         }
 
-        if (from != Lobby && target != Lobby && await RoomCalls.CallAsync(() => Node.Room(Lobby).Enter(_user, Lobby, 0, refusal, seatHeld: false, force: true, _handled, Sent())).ConfigureAwait(false) is null)
+        if (from != Lobby && target != Lobby && await EnterPatientlyAsync(Lobby, Lobby, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
         {
             await EnteredAsync(Lobby, Lobby).ConfigureAwait(false);
             return refusal;
@@ -638,6 +638,15 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         Session.Close("could not enter any room: " + refusal);
         return refusal;
     }
+
+    /// <summary>
+    /// Enters the user into <paramref name="room"/>; null, or the room's refusal. Made again after a timeout, as a
+    /// delivery is: a call whose answer was lost may have let the user in, and the room answers its repeat as it
+    /// answered the first (<see cref="RoomGrain.Enter"/>), so a lost answer neither costs the session nor leaves the
+    /// user in two rooms.
+    /// </summary>
+    private Task<string?> EnterPatientlyAsync(string room, string type, int request, string reason, bool seatHeld, bool force) =>
+        RoomCalls.CallPatientlyAsync(() => Node.Room(room).Enter(_user, type, request, reason, seatHeld, force, _handled, Sent()), gateway.RoomPatience, gateway.Time);
 
     /// <summary>Tells the user's room that their connection was lost, or is back (its drop or resume hook runs).</summary>
     private async Task TellRoomAsync(bool resumed)

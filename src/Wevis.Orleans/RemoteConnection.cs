@@ -37,6 +37,12 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
     /// <summary>How many of the user's messages (counted over their session, from 0) rooms have handled: this room continues the count.</summary>
     public long Handled { get; set; }
 
+    /// <summary>The gateway's call that let the user in here (<see cref="RoomGrain.Enter"/>): a call made again with the same arguments is its repeat.</summary>
+    public EntryCall? Entry { get; init; }
+
+    /// <summary>What the entry answered (null, or the room's refusal), once the enter hook is done: a repeat of the call answers the same.</summary>
+    public TaskCompletionSource<string?> Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Lets one delivery at a time count and handle the user's messages.</summary>
     public SemaphoreSlim Deliveries { get; } = new(1, 1);
 
@@ -188,6 +194,13 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
         }
     }
 }
+
+/// <summary>
+/// The arguments of a gateway's <see cref="IRoomGrain.Enter"/> that tell one call from another for the same user: a
+/// call the gateway makes again (its answer was lost) carries the same ones, since the gateway does nothing else for
+/// the user meanwhile (the user's gate).
+/// </summary>
+internal sealed record EntryCall(string Type, int Request, string Reason, bool SeatHeld, bool Force, long Handled);
 
 /// <summary>A takeover, as <see cref="RemoteConnection.SwitchTo"/> made it: to whom, the frames handed over (after number <paramref name="Acknowledged"/> through <paramref name="Sent"/>), and the user's messages handled then.</summary>
 internal sealed record SwitchPoint(ClusterUser To, long Acknowledged, long Sent, long Handled);

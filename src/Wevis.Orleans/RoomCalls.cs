@@ -4,7 +4,7 @@ namespace Wevis.Orleans;
 /// Calls from a gateway to a room's grain while a node may be dying. <see cref="CallAsync{T}"/>: a call refused
 /// because its target silo is gone (it was not delivered) is made again, after a short wait, so the grain is activated
 /// on a live node. <see cref="CallPatientlyAsync{T}"/>, for calls the room can tell apart when they come twice
-/// (deliveries carry the number of their first message; entering again replaces the user's stale place): a call that
+/// (deliveries carry the number of their first message; an entry made again is answered as the first was): a call that
 /// may have been delivered (a timeout) is made again too, for as long as the caller can wait.
 /// </summary>
 internal static class RoomCalls

@@ -155,6 +155,17 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = await OpenAsync(type);
+        var call = new EntryCall(type, request, reason, seatHeld, force, handled);
+
+        // From here to the user's place below nothing awaits, so a repeat of this call cannot slip in between.
+        if (RepeatedEntry(key, call) is { } entered)
+        {
+            // The gateway made this call again: the first one's answer was lost (or came after its timeout), and the
+            // user is in already (or was, until room code moved them on: the gateway follows that move once it has the
+            // answer). They get the first call's answer, once its enter hook is done; entering them again would run
+            // the hooks twice and take a second seat, and a fallback to another room would leave them in two.
+            return await entered.Entered.Task;
+        }
 
         // A seat held for them that the room gave back meanwhile (they came late) is held again, if there is one.
         if (!(seatHeld && TakeReservedSeat(user.SeatHolder)) && room.Members.TryHoldSeat(force) is { } refusal)
@@ -162,7 +173,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             return refusal;
         }
 
-        var connection = new RemoteConnection(user, OutboxFor(user), node, this, TailFor(user, sent)) { Handled = handled };
+        var connection = new RemoteConnection(user, OutboxFor(user), node, this, TailFor(user, sent)) { Handled = handled, Entry = call };
         RemoteConnection? stale;
         lock (_lock)
         {
@@ -171,19 +182,48 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             _users[key] = connection;
         }
 
-        if (stale is not null)
+        try
         {
-            stale.MarkGone("entered again");
-            await stale.Dispatcher.EndAsync();
-        }
+            if (stale is not null)
+            {
+                stale.MarkGone("entered again");
+                await stale.Dispatcher.EndAsync();
+            }
 
-        string? refused = await connection.Dispatcher.EnterHereAsync(room, request, reason);
-        if (refused is not null)
+            string? refused = await connection.Dispatcher.EnterHereAsync(room, request, reason);
+            if (refused is not null)
+            {
+                Forget(connection);
+            }
+
+            connection.Entered.TrySetResult(refused);
+            return refused;
+        }
+        catch (Exception ex)
         {
-            Forget(connection);
+            connection.Entered.TrySetException(ex);
+            throw;
         }
+    }
 
-        return refused;
+    /// <summary>
+    /// The user's place here made by an earlier <see cref="Enter"/> with the same arguments as <paramref name="call"/>
+    /// (a repeat of that call), if there is one; null if this call is a new entry.
+    /// </summary>
+    /// <remarks>
+    /// A place the user got otherwise (taken over by another gateway: its entry was the old identity's), or is held in
+    /// for a resume (their gateway died, or gave up), is not the repeated call's. A user room code moved on after that
+    /// entry counts too: the move was recorded after the entry, which drops any older one.
+    /// </remarks>
+    private RemoteConnection? RepeatedEntry((string Gateway, long Session) key, EntryCall call)
+    {
+        lock (_lock)
+        {
+            RemoteConnection? entered = _users.TryGetValue(key, out RemoteConnection? here) ? here
+                : _movedAway.TryGetValue(key, out var away) ? away.Connection
+                : null;
+            return entered is { HeldForResume: false, AbandonPending: false, LastSwitch: null } && entered.Entry == call ? entered : null;
+        }
     }
 
     public async Task<DeliverResult> Deliver(ClusterUser user, string type, byte[] frames, long first)
@@ -369,14 +409,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
                 continue;
             }
 
-            if (connection.Tail?.BrokenReason is { } broken)
-            {
-                // Resumable, but the room could not keep their frames: their session ends here, and says why.
-                await EndSessionRecordAsync(connection, "the session could not be kept: " + broken);
-            }
-
-            connection.MarkGone("its gateway is gone");
-            await connection.Dispatcher.EndAsync();
+            // Taken out of the room's maps above, with the gateway's other entries. Unlike the other ends, the record
+            // ends here only for a resumable user whose frames the room could not keep (one whose frames are kept is
+            // held above instead), and a user who is not resumable has no record.
+            string? recordEnd = connection.Tail?.BrokenReason is { } broken ? "the session could not be kept: " + broken : null;
+            await EndStayAsync(connection, "its gateway is gone", recordEnd);
         }
 
         foreach (RemoteConnection connection in held)
@@ -602,11 +639,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         (ClusterMove Move, RemoteConnection Connection) away;
         lock (_lock)
         {
-            if (_users.TryGetValue(byKey, out RemoteConnection? now) && ReferenceEquals(now, connection))
-            {
-                _users.Remove(byKey);
-            }
-
+            RemoveLocked(byKey, connection);
             _movedAway.Remove(byKey, out away);
         }
 
@@ -616,9 +649,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             await ReleaseMoveTargetSeatAsync(move, connection);
         }
 
-        await EndSessionRecordAsync(connection, reason);
-        connection.MarkGone(reason);
-        await connection.Dispatcher.EndAsync();
+        await EndStayAsync(connection, reason, recordEnd: reason);
         DeactivateIfDoneAfterDispose();
         return new TakeOverResult(reason, 0, 0, null);
     }
@@ -764,20 +795,40 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         ClusterUser user = connection.ClusterUser;
         lock (_lock)
         {
-            if (!connection.HeldForResume || !_users.TryGetValue((user.GatewayId, user.Session), out RemoteConnection? current) || !ReferenceEquals(current, connection))
+            // The timer may fire as a takeover switches the user (which ends the hold under this lock): then they stay.
+            if (!connection.HeldForResume || !RemoveLocked((user.GatewayId, user.Session), connection))
             {
                 return;
             }
-
-            _users.Remove((user.GatewayId, user.Session));
         }
 
         connection.Grace?.Dispose();
         OrleansLog.HeldUserLeft(node.Logger, Id, user.Name, user.GatewayId);
-        // The record goes first: a resume that comes now is refused as expired, not sent to a room the user is leaving.
-        await EndSessionRecordAsync(connection, $"the session expired: the client did not come back within the grace period of {node.ResumeGracePeriod.TotalSeconds:0.###} s");
+        await EndStayAsync(
+            connection,
+            "its gateway is gone and the session was not resumed in time",
+            $"the session expired: the client did not come back within the grace period of {node.ResumeGracePeriod.TotalSeconds:0.###} s");
 
-        connection.MarkGone("its gateway is gone and the session was not resumed in time");
+        // No DeactivateIfDoneAfterDispose here, unlike the other two ends: this runs on the grace timer's thread, outside
+        // the grain's context, where the grain cannot deactivate itself; if the leave empties the room, its disposal
+        // calls the grain (RoomDisposed), which does it.
+    }
+
+    /// <summary>
+    /// Ends the stay of <paramref name="connection"/>'s user, whom the caller has taken out of the room's maps, without
+    /// their gateway (it died, or cannot be handed the user): if <paramref name="recordEnd"/> says why, their session's
+    /// record ends with it, nothing more is sent to them (<paramref name="gone"/> says why), and they leave (leave hook).
+    /// </summary>
+    private async Task EndStayAsync(RemoteConnection connection, string gone, string? recordEnd)
+    {
+        if (recordEnd is not null)
+        {
+            // The record goes first: a resume that comes meanwhile is refused with the reason, not sent to a room the
+            // user is leaving.
+            await EndSessionRecordAsync(connection, recordEnd);
+        }
+
+        connection.MarkGone(gone);
         await connection.Dispatcher.EndAsync();
     }
 
@@ -922,11 +973,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
         lock (_lock)
         {
-            if (_users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection))
-            {
-                _users.Remove(key);
-            }
-
+            RemoveLocked(key, connection);
             _movedAway[key] = (move, connection);
         }
 
@@ -939,13 +986,13 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         lock (_lock)
         {
-            var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
-            if (_users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection))
-            {
-                _users.Remove(key);
-            }
+            RemoveLocked((connection.ClusterUser.GatewayId, connection.ClusterUser.Session), connection);
         }
     }
+
+    /// <summary>Takes the user out of the room's users if <paramref name="key"/> still names <paramref name="connection"/> (not a later stay); under the lock.</summary>
+    private bool RemoveLocked((string Gateway, long Session) key, RemoteConnection connection) =>
+        _users.TryGetValue(key, out RemoteConnection? current) && ReferenceEquals(current, connection) && _users.Remove(key);
 
     /// <summary>What the room keeps of a resumable user's frames, continuing their session's numbering; null for others.</summary>
     private ReplayLog? TailFor(ClusterUser user, SentFrames? sent)

@@ -225,6 +225,44 @@ public sealed class DirectoryTests
     }
 
     [Fact]
+    public async Task ANodesCallThatWaitedForAnotherNodesFailedRevivalOfADeadSilosRoomsRevivesThemItself()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(silos: 2);
+        string roomId = await cluster.CreateRoomAsync("chat");
+        string silo = cluster.HostOf(roomId)!.SiloAddress.ToParsableString();
+        IRoomTypeGrain chats = cluster.Cluster.Client.GetGrain<IRoomTypeGrain>("chat");
+        int revives = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Revive");
+        int told = GrainCalls.To("IRoomTypeGrain").GetValueOrDefault("IRoomTypeGrain.SiloDead");
+        var revival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task first = Task.CompletedTask;
+        Task second = Task.CompletedTask;
+        try
+        {
+            // Two nodes tell the type's grain that the room's silo died (as every live node does): the first call's
+            // revival of the room is held, and the second call, which comes meanwhile, waits for that revival.
+            GrainCalls.Holding = new CallHold("IRoomGrain.Revive", revival.Task);
+            first = chats.SiloDead(silo);
+            await EventuallyAsync(() => Task.FromResult(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Revive") > revives), "the first call's revival under way");
+            second = chats.SiloDead(silo);
+
+            // Counted as the second call starts, in the grain's turn that goes on to wait for the revival: by the time
+            // the revival's failure reaches the grain, that call waits for it.
+            await EventuallyAsync(() => Task.FromResult(GrainCalls.To("IRoomTypeGrain").GetValueOrDefault("IRoomTypeGrain.SiloDead") >= told + 2), "the second call waiting");
+        }
+        finally
+        {
+            // The held revival fails; the calls to the room after it go through.
+            GrainCalls.Holding = null;
+            revival.TrySetException(new InvalidOperationException("the revival fails (a test's fault)"));
+        }
+
+        // The first call's own revival failed (its node logs it); the second revives the room itself.
+        await Assert.ThrowsAnyAsync<Exception>(() => first.Within());
+        await second.Within();
+        Assert.Equal(revives + 2, GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Revive"));
+    }
+
+    [Fact]
     public async Task ARoomTypesListingOutlivesACollectionOfIdleGrains()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();

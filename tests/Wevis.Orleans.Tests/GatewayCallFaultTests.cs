@@ -116,6 +116,71 @@ public sealed class GatewayCallFaultTests
         Assert.True(client.IsConnected, "the session was closed");
     }
 
+    [Fact]
+    public async Task AJoinWhoseEntryAnswerWasLostSucceedsAndLeavesTheUserInTheTargetOnly()
+    {
+        // One seat: an entry made again that took a second one would be refused as full.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1);
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("enter-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+
+        // Answered once the login's entry into the lobby is done (the gateway handles it after): that one keeps its answer.
+        client.Send(new WhereAmI());
+        Assert.Equal(RoomDirectory.EntryRoomName, (await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20))).Room);
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
+        ClientRoom joined;
+        try
+        {
+            // The target lets the user in, and the answer to the gateway's call is lost.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
+            joined = await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20));
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The call was made again and answered as the first: the user is in the target, and in no other room.
+        Assert.Equal(target, joined.Id);
+        client.Send(new WhereAmI());
+        YouAreIn where = await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20));
+        Assert.Equal((target, 1), (where.Room, where.Count));
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(RoomDirectory.EntryRoomName).Info().Within())!.Count);
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") >= before + 2, "the entry was not made again");
+    }
+
+    [Fact]
+    public async Task ALoginWhoseEntryAnswerWasLostGoesOnInTheEntryRoom()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
+        Client client;
+        try
+        {
+            // The entry room lets the user in after the login, and the answer to the gateway's call is lost.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
+            client = await cluster.ConnectAsync("login-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The call was made again and answered as the first: the session goes on, with the user in the entry room once.
+        await using (client)
+        {
+            client.Send(new WhereAmI());
+            YouAreIn where = await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20));
+            Assert.Equal((RoomDirectory.EntryRoomName, 1), (where.Room, where.Count));
+            Assert.True(client.IsConnected, "the session was closed");
+            Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") >= before + 2, "the entry was not made again");
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         long deadline = Environment.TickCount64 + 10_000;
