@@ -71,6 +71,45 @@ public class ResumeTests
     }
 
     [Fact]
+    public async Task AConnectCancelledAsTheLoginIsAcceptedLeavesNoSessionBehind()
+    {
+        // The caller's token is cancelled on the receive loop right after the server accepted the login (in the
+        // handler of the entry room's RoomChanged, which comes just after LoginAccepted): the cancellation and the
+        // login's success race, as they do for a caller whose timeout fires at that moment. ConnectAsync may finish
+        // (the success came first) or throw; when it throws, the session must be over on both sides: the server told
+        // (the user leaves at once, not held as dropped), and the client neither connected nor resuming. Which comes
+        // first is up to the thread pool: new users are tried until one connect is cancelled.
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        int cancelled = 0;
+        for (int i = 0; i < 50 && cancelled == 0; i++)
+        {
+            string user = "user" + i;
+            await using Client client = ResumeExchange.CreateClient(server, server.Port, user);
+            using var cancel = new CancellationTokenSource();
+            int dropped = 0;
+            client.Dropped += (_, _) => Interlocked.Increment(ref dropped);
+            client.RoomChanged += (_, _) => cancel.Cancel();
+            try
+            {
+                await client.ConnectAsync(cancel.Token).Within();
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled++;
+            }
+
+            await Task.WhenAny(room.LeaveOf(user), room.FirstDrop.Task).Within();
+            Assert.True(room.DroppedCount == 0, "ConnectAsync was cancelled, yet the server was left holding the session as dropped");
+            Assert.True(Volatile.Read(ref dropped) == 0, "ConnectAsync was cancelled, yet the client took its connection for lost and resumed it");
+            Assert.False(client.IsConnected);
+        }
+
+        Assert.True(cancelled == 1, "the cancellation never came before ConnectAsync finished, in fifty tries: nothing was tested");
+    }
+
+    [Fact]
     public async Task AServerWithResumingOffGivesAnOrdinarySessionWhichALostConnectionEnds()
     {
         var room = new ResumeRoom();
