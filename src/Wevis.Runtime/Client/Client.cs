@@ -927,10 +927,31 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             try
             {
                 (transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
+                MessageConnection opened = transport;
+                Task loop = Task.CompletedTask;
+                var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-                // Counted before the replayed messages are handed up: code that reads them may read the count too.
-                session.OnLoggedIn = () => ResumeCount++;
-                Task loop = ReceiveLoopAsync(transport, session, reconnecting: true);
+                // Made current on the receive loop the moment the server accepts the resume, before the messages it
+                // replays are handed up: what checks them, and the code that reads them (a protocol violation closing
+                // the connection, a blocking receive or Stop on the loop, a reply), must act on this connection, not
+                // on the one that dropped. Counted there too: code that reads them may read the count.
+                session.OnLoggedIn = () =>
+                {
+                    ResumeCount++;
+                    lock (_lifecycleLock)
+                    {
+                        // A connection that broke right after the handshake has started the next resume already; sends
+                        // through the older one reach the newest through the replay log, so it is not made current.
+                        if (!opened.IsClosing)
+                        {
+                            _transport = opened;
+                            _session = session;
+                            _receiveLoop = loop;
+                        }
+                    }
+                };
+                loop = ReceiveLoopAsync(transport, session, reconnecting: true, published.Task);
+                published.SetResult();
                 try
                 {
                     await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
@@ -938,17 +959,6 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 catch (OperationCanceledException) when (session.HasLoggedIn && !_stopping.IsCancellationRequested)
                 {
                     // The connect timeout fired as the login was accepted: the resume went through (and was counted).
-                }
-                lock (_lifecycleLock)
-                {
-                    // A connection that broke right after the handshake has started the next resume already; sends
-                    // through the older one reach the newest through the replay log, so it is not made current.
-                    if (!transport.IsClosing)
-                    {
-                        _transport = transport;
-                        _session = session;
-                        _receiveLoop = loop;
-                    }
                 }
 
                 ClientLog.Resumed(_logger, Host, Port, attempt);
