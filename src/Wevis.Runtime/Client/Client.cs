@@ -920,9 +920,18 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 return;
             }
 
+            // The attempt gets the connect timeout or what is left of the reconnect timeout, whichever is sooner: an
+            // attempt begun just before the end would otherwise push GaveUp up to a whole connect timeout past it.
+            TimeSpan remaining = _options.ReconnectTimeout - time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            TimeSpan limit = remaining < _options.ConnectTimeout ? remaining : _options.ConnectTimeout;
             attempt++;
             MessageConnection? transport = null;
-            using var timeout = new CancellationTokenSource(_options.ConnectTimeout, time);
+            using var timeout = new CancellationTokenSource(limit, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
             try
             {
@@ -973,9 +982,11 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
             {
-                lastFailure = ex.Message;
+                lastFailure = ex is OperationCanceledException && timeout.IsCancellationRequested
+                    ? $"the attempt did not finish within {limit.TotalSeconds:0.###} s"
+                    : ex.Message;
                 transport?.Abort(ex.Message);
-                ClientLog.ReconnectFailed(_logger, attempt, Host, Port, ex.Message);
+                ClientLog.ReconnectFailed(_logger, attempt, Host, Port, lastFailure);
 
                 // The next attempt goes to the next server (a cluster's other gateways, say): this one may be gone.
                 Volatile.Write(ref _endpoint, (Volatile.Read(ref _endpoint) + 1) % _endpoints.Length);
