@@ -194,8 +194,18 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     public int ResumeCount { get; private set; }
 
     /// <summary>Connects, logs in, and returns once logged in.</summary>
+    /// <remarks>
+    /// Whenever it throws, the client is not connected and will not be: what it opened is closed before the exception
+    /// reaches the caller, and a login the server accepted at the last moment (as the token was cancelled or the
+    /// <see cref="ClientOptions.ConnectTimeout"/> passed) is closed with the server told, so the user leaves at once;
+    /// it is not resumed, even with <see cref="ClientOptions.ResumeSessions"/>. A cancellation that comes after the
+    /// login was seen to succeed changes nothing: the call returns normally and the client stays connected. Either way,
+    /// make a new client to connect again.
+    /// </remarks>
+    /// <param name="cancellationToken">Cancels connecting and logging in.</param>
     /// <exception cref="LoginRejectedException">The server refused the login; the exception carries its reason.</exception>
     /// <exception cref="ConnectionFailedException">The server could not be reached, TLS failed, or the login did not finish in time.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the login was seen to succeed.</exception>
     /// <exception cref="InvalidOperationException">This client has connected before; make a new one to connect again.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed (before or while connecting); nothing it opened stays open.</exception>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
@@ -286,12 +296,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         {
             var failure = new ConnectionFailedException(
                 $"Could not connect and log in to {Host}:{Port} within {_options.ConnectTimeout.TotalSeconds:0.###} s.");
-            Fail(failure.Message);
+            await AbandonConnectAsync(failure.Message).ConfigureAwait(false);
             throw failure;
         }
         catch (OperationCanceledException)
         {
-            Fail("connecting was cancelled");
+            await AbandonConnectAsync("connecting was cancelled").ConfigureAwait(false);
             throw;
         }
         catch (Exception ex) when (ex is not WevisException)
@@ -299,16 +309,55 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             string reason = ex is System.Security.Authentication.AuthenticationException
                 ? $"TLS with {Host}:{Port} failed: {ex.Message}{(ex.InnerException is null ? string.Empty : " " + ex.InnerException.Message)}"
                 : $"Could not connect to {Host}:{Port}: {ex.Message}";
-            Fail(reason);
+            await AbandonConnectAsync(reason).ConfigureAwait(false);
             throw new ConnectionFailedException(reason, ex);
         }
         catch (WevisException ex)
         {
-            Fail(ex.Message);
+            await AbandonConnectAsync(ex.Message).ConfigureAwait(false);
             throw;
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="ConnectAsync"/> is about to throw: the client ends here, as if stopped, and what it opened is closed
+    /// before the caller hears of it. A login the server accepted just as connecting was cancelled or timed out would
+    /// otherwise outlive the exception: cutting its connection looks like a lost one, which a client with
+    /// <see cref="ClientOptions.ResumeSessions"/> reconnects and resumes, and which the server holds for it meanwhile.
+    /// </summary>
+    private async Task AbandonConnectAsync(string reason)
+    {
+        MessageConnection? transport;
+        ClientSession? session;
+        Task receiveLoop;
+        lock (_lifecycleLock)
+        {
+            // Before the connection closes: its receive loop then ends the session instead of resuming it.
+            _stoppedLocally = true;
+            transport = _transport;
+            session = _session;
+            receiveLoop = _receiveLoop;
+        }
+
+        // A resume started just before (the connection dropped right after the login) stops at once.
+        _stopping.Cancel();
+        if (transport is not null)
+        {
+            if (session is { HasLoggedIn: true })
+            {
+                // The server holds a session for this login: the farewell ends it there now, as stopping does.
+                await CloseAndWaitAsync(transport, receiveLoop, reason).ConfigureAwait(false);
+            }
+            else
+            {
+                transport.Abort(reason);
+                await receiveLoop.ConfigureAwait(false);
+            }
+        }
+
+        await _reconnectLoop.ConfigureAwait(false);
     }
 
     /// <summary>Connects and logs in, blocking until done, as the original's <c>start_blocking()</c>.</summary>
@@ -630,9 +679,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// Closes <paramref name="transport"/> as this client stops, and waits for its receive loop to end: until the
     /// server has closed its side, which it does after letting go of the user, so that a new login is safe at once.
     /// </summary>
-    private async Task CloseAndWaitAsync(MessageConnection transport, Task receiveLoop)
+    private async Task CloseAndWaitAsync(MessageConnection transport, Task receiveLoop, string reason = "the client was stopped")
     {
-        transport.Close("the client was stopped", new Closing("the client was stopped"));
+        transport.Close(reason, new Closing(reason));
         try
         {
             await receiveLoop.WaitAsync(PeerCloseTimeout, _options.TimeProvider).ConfigureAwait(false);
@@ -871,17 +920,47 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 return;
             }
 
+            // The attempt gets the connect timeout or what is left of the reconnect timeout, whichever is sooner: an
+            // attempt begun just before the end would otherwise push GaveUp up to a whole connect timeout past it.
+            TimeSpan remaining = _options.ReconnectTimeout - time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            TimeSpan limit = remaining < _options.ConnectTimeout ? remaining : _options.ConnectTimeout;
             attempt++;
             MessageConnection? transport = null;
-            using var timeout = new CancellationTokenSource(_options.ConnectTimeout, time);
+            using var timeout = new CancellationTokenSource(limit, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
             try
             {
                 (transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
+                MessageConnection opened = transport;
+                Task loop = Task.CompletedTask;
+                var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-                // Counted before the replayed messages are handed up: code that reads them may read the count too.
-                session.OnLoggedIn = () => ResumeCount++;
-                Task loop = ReceiveLoopAsync(transport, session, reconnecting: true);
+                // Made current on the receive loop the moment the server accepts the resume, before the messages it
+                // replays are handed up: what checks them, and the code that reads them (a protocol violation closing
+                // the connection, a blocking receive or Stop on the loop, a reply), must act on this connection, not
+                // on the one that dropped. Counted there too: code that reads them may read the count.
+                session.OnLoggedIn = () =>
+                {
+                    ResumeCount++;
+                    lock (_lifecycleLock)
+                    {
+                        // A connection that broke right after the handshake has started the next resume already; sends
+                        // through the older one reach the newest through the replay log, so it is not made current.
+                        if (!opened.IsClosing)
+                        {
+                            _transport = opened;
+                            _session = session;
+                            _receiveLoop = loop;
+                        }
+                    }
+                };
+                loop = ReceiveLoopAsync(transport, session, reconnecting: true, published.Task);
+                published.SetResult();
                 try
                 {
                     await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
@@ -889,17 +968,6 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 catch (OperationCanceledException) when (session.HasLoggedIn && !_stopping.IsCancellationRequested)
                 {
                     // The connect timeout fired as the login was accepted: the resume went through (and was counted).
-                }
-                lock (_lifecycleLock)
-                {
-                    // A connection that broke right after the handshake has started the next resume already; sends
-                    // through the older one reach the newest through the replay log, so it is not made current.
-                    if (!transport.IsClosing)
-                    {
-                        _transport = transport;
-                        _session = session;
-                        _receiveLoop = loop;
-                    }
                 }
 
                 ClientLog.Resumed(_logger, Host, Port, attempt);
@@ -914,9 +982,11 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
             {
-                lastFailure = ex.Message;
+                lastFailure = ex is OperationCanceledException && timeout.IsCancellationRequested
+                    ? $"the attempt did not finish within {limit.TotalSeconds:0.###} s"
+                    : ex.Message;
                 transport?.Abort(ex.Message);
-                ClientLog.ReconnectFailed(_logger, attempt, Host, Port, ex.Message);
+                ClientLog.ReconnectFailed(_logger, attempt, Host, Port, lastFailure);
 
                 // The next attempt goes to the next server (a cluster's other gateways, say): this one may be gone.
                 Volatile.Write(ref _endpoint, (Volatile.Read(ref _endpoint) + 1) % _endpoints.Length);
@@ -973,8 +1043,6 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             _roomRequests.Clear();
         }
     }
-
-    private void Fail(string reason) => _transport?.Abort(reason);
 
     /// <summary>
     /// Raises one of the client's events, marked as running on this client's own task (see <see cref="t_runningOwnTask"/>).

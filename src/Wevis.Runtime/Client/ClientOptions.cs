@@ -70,7 +70,9 @@ public sealed class ClientOptions
 
     /// <summary>
     /// With <see cref="ResumeSessions"/>: how long the client keeps trying to resume before it gives up (the session
-    /// then ends as a closed connection does). Default 30 seconds, the server's default grace period.
+    /// then ends as a closed connection does). An attempt under way when it ends is cut short (each attempt may take
+    /// <see cref="ConnectTimeout"/> or what is left of this, whichever is less), so <see cref="Client.GaveUp"/> comes
+    /// when it ends. Default 30 seconds, the server's default grace period.
     /// </summary>
     public TimeSpan ReconnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -50,7 +50,14 @@ internal sealed class TestClock : FakeTimeProvider
     /// Waits (bounded) until <paramref name="count"/> timers due after <paramref name="dueTime"/> have been started
     /// on this clock since it was made: a login timeout, a linger, a wait on stop.
     /// </summary>
-    public async Task WaitForTimersAsync(TimeSpan dueTime, int count = 1, string? what = null)
+    public Task WaitForTimersAsync(TimeSpan dueTime, int count = 1, string? what = null) =>
+        WaitForTimersAsync(d => d == dueTime, count, what ?? $"a timeout of {dueTime.TotalMilliseconds} ms");
+
+    /// <summary>
+    /// Waits (bounded) until <paramref name="count"/> timers whose due time <paramref name="matches"/> have been
+    /// started on this clock since it was made: a delay drawn with jitter, whose exact length the test cannot know.
+    /// </summary>
+    public async Task WaitForTimersAsync(Func<TimeSpan, bool> matches, int count, string what)
     {
         using var cancel = new CancellationTokenSource(Bounded.DefaultTimeout);
         while (true)
@@ -58,7 +65,7 @@ internal sealed class TestClock : FakeTimeProvider
             Task changed;
             lock (_lock)
             {
-                if (_started.Count(d => d == dueTime) >= count)
+                if (_started.Count(matches) >= count)
                 {
                     return;
                 }
@@ -79,7 +86,7 @@ internal sealed class TestClock : FakeTimeProvider
                 }
 
                 throw new TimeoutException(
-                    $"Waited {Bounded.DefaultTimeout.TotalSeconds} s for {count} timer(s) of {dueTime.TotalMilliseconds} ms ({what ?? "a timeout"}) to start; started: [{started}].");
+                    $"Waited {Bounded.DefaultTimeout.TotalSeconds} s for {count} timer(s) ({what}) to start; started: [{started}].");
             }
         }
     }

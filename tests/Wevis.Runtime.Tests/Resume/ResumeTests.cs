@@ -71,6 +71,99 @@ public class ResumeTests
     }
 
     [Fact]
+    public async Task AConnectCancelledAsTheLoginIsAcceptedLeavesNoSessionBehind()
+    {
+        // The caller's token is cancelled on the receive loop right after the server accepted the login (in the
+        // handler of the entry room's RoomChanged, which comes just after LoginAccepted): the cancellation and the
+        // login's success race, as they do for a caller whose timeout fires at that moment. ConnectAsync may finish
+        // (the success came first) or throw; when it throws, the session must be over on both sides: the server told
+        // (the user leaves at once, not held as dropped), and the client neither connected nor resuming. Which comes
+        // first is up to the thread pool: new users are tried until one connect is cancelled.
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        int cancelled = 0;
+        for (int i = 0; i < 50 && cancelled == 0; i++)
+        {
+            string user = "user" + i;
+            await using Client client = ResumeExchange.CreateClient(server, server.Port, user);
+            using var cancel = new CancellationTokenSource();
+            int dropped = 0;
+            client.Dropped += (_, _) => Interlocked.Increment(ref dropped);
+            client.RoomChanged += (_, _) => cancel.Cancel();
+            try
+            {
+                await client.ConnectAsync(cancel.Token).Within();
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled++;
+            }
+
+            await Task.WhenAny(room.LeaveOf(user), room.FirstDrop.Task).Within();
+            Assert.True(room.DroppedCount == 0, "ConnectAsync was cancelled, yet the server was left holding the session as dropped");
+            Assert.True(Volatile.Read(ref dropped) == 0, "ConnectAsync was cancelled, yet the client took its connection for lost and resumed it");
+            Assert.False(client.IsConnected);
+        }
+
+        Assert.True(cancelled == 1, "the cancellation never came before ConnectAsync finished, in fifty tries: nothing was tested");
+    }
+
+    [Fact]
+    public async Task CodeReadingAReplayedMessageOnTheReceiveLoopIsOnTheNewConnection()
+    {
+        // The message the room sent while the user was away is replayed on the new connection, right after the
+        // server accepts the resume, and the code awaiting it continues on that connection's receive loop. There the
+        // client must already count the new connection as its own: connected, and a blocking receive refused at once
+        // (it would wait forever), as on any receive loop, instead of blocking the loop as if it were another thread.
+        // The new connection's reads are gathered so that the acceptance and the replay come in one batch, as they
+        // may on any network: the loop then hands up the replay without a pause. Ten users, one after another: the
+        // reconnecting task, which used to make the new connection current, raced the loop (and sometimes won).
+        var room = new ResumeRoom { SendOnDrop = 1 };
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        await using var proxy = new FaultProxy(server.Port);
+        for (int i = 0; i < 10; i++)
+        {
+            int connections = 0;
+            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user" + i, configure: o => o.Connector = async cancellationToken =>
+            {
+                var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
+                await tcp.ConnectAsync("127.0.0.1", proxy.Port, cancellationToken);
+                Stream stream = tcp.GetStream();
+
+                // The resume: the welcome alone (the client answers it), then _Resumed, LoginAccepted and the replay together.
+                return Interlocked.Increment(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream;
+            });
+            await client.ConnectAsync().Within();
+            await client.ReceiveAsync<Example.ServerReady>().AsTask().Within();
+            Task<(IMessage Replayed, bool Connected, Exception? Blocking)> reading = ReadThenReceiveBlockingAsync(client);
+
+            proxy.BreakAll(FaultKind.Reset);
+
+            (IMessage replayed, bool connected, Exception? blocking) = await reading.Within(TimeSpan.FromSeconds(20));
+            Assert.Equal(new NumberedReply(-1), replayed);
+            Assert.True(connected, $"user{i}: the client said it was not connected while it handed up the resumed session's replay");
+            Assert.IsType<InvalidOperationException>(blocking);
+            Assert.Equal(1, client.ResumeCount);
+        }
+
+        static async Task<(IMessage, bool, Exception?)> ReadThenReceiveBlockingAsync(Client client)
+        {
+            IMessage replayed = await client.ReceiveAsync().ConfigureAwait(false); // Nothing has arrived yet: this waits.
+            bool connected = client.IsConnected;
+            try
+            {
+                client.ReceiveBlocking(TimeSpan.FromSeconds(2));
+                return (replayed, connected, null);
+            }
+            catch (Exception ex)
+            {
+                return (replayed, connected, ex);
+            }
+        }
+    }
+
+    [Fact]
     public async Task AServerWithResumingOffGivesAnOrdinarySessionWhichALostConnectionEnds()
     {
         var room = new ResumeRoom();
@@ -91,5 +184,111 @@ public class ResumeTests
                 await client.ReceiveAsync();
             }
         }).Within();
+    }
+
+    /// <summary>
+    /// Hands out what it reads in groups of whole frames (so many frames, then so many more, then as it comes), so
+    /// that frames the server sent one by one reach the client's receive loop in one batch.
+    /// </summary>
+    private sealed class FrameGatheringStream(Stream inner, params int[] groups) : Stream
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+        private int _count;
+        private int _ready;
+        private int _group;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+        {
+            while (_ready == 0)
+            {
+                if (_group == groups.Length && _count == 0)
+                {
+                    return await inner.ReadAsync(destination, cancellationToken);
+                }
+
+                if (_group == groups.Length)
+                {
+                    _ready = _count;
+                    break;
+                }
+
+                int read = await inner.ReadAsync(_buffer.AsMemory(_count), cancellationToken);
+                if (read == 0)
+                {
+                    _ready = _count;
+                    _group = groups.Length;
+                    if (_ready == 0)
+                    {
+                        return 0;
+                    }
+
+                    break;
+                }
+
+                _count += read;
+                int frames = 0;
+                for (int at = 0; at + 4 <= _count;)
+                {
+                    int length = 4 + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(at));
+                    if (at + length > _count)
+                    {
+                        break;
+                    }
+
+                    at += length;
+                    if (++frames == groups[_group])
+                    {
+                        _ready = at;
+                        _group++;
+                        break;
+                    }
+                }
+            }
+
+            int handed = Math.Min(_ready, destination.Length);
+            _buffer.AsSpan(0, handed).CopyTo(destination.Span);
+            Array.Copy(_buffer, handed, _buffer, 0, _count - handed);
+            _count -= handed;
+            _ready -= handed;
+            return handed;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(source, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
