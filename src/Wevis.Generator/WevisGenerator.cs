@@ -95,13 +95,17 @@ namespace Wevis.Generator
             });
 
             IncrementalValuesProvider<MessageEmitSpec> messages = registry
-                .SelectMany(static (spec, _) => spec.Messages
-                    .Select(registered => new MessageEmitSpec(
-                        registered.Message, spec.Namespace, spec.IsProtocolAssembly, registered.Request, registered.ReplyInterfaces))
-                    .ToImmutableArray())
+                .SelectMany(static (spec, _) =>
+                {
+                    string[] hintNames = Emitter.MessageHintNames(spec.Messages.Select(registered => registered.Message).ToList());
+                    return spec.Messages
+                        .Select((registered, i) => new MessageEmitSpec(
+                            registered.Message, spec.Namespace, spec.IsProtocolAssembly, registered.Request, registered.ReplyInterfaces, hintNames[i]))
+                        .ToImmutableArray();
+                })
                 .WithTrackingName(TrackingNames.MessagesToEmit);
             context.RegisterSourceOutput(messages, static (output, message) =>
-                output.AddSource(Emitter.MessageHintName(message.Message), Emitter.EmitMessage(message)));
+                output.AddSource(message.HintName, Emitter.EmitMessage(message)));
 
             IncrementalValueProvider<RegistrySpec?> registryToEmit = registry
                 .Select(static (spec, _) => spec.Messages.Count == 0 ? null : spec with { Diagnostics = ImmutableEquatableArray<DiagnosticInfo>.Empty })
