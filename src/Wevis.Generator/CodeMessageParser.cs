@@ -78,9 +78,14 @@ namespace Wevis.Generator
             var parameterNames = new HashSet<string>();
             bool hasErrors = false;
             ParameterListSyntax? parameterList = FindParameterList(type, cancellationToken);
+
+            // The parameter list may be in another partial declaration, in another file: bind it with its own tree's model.
+            SemanticModel parameterModel = parameterList is null || parameterList.SyntaxTree == context.SemanticModel.SyntaxTree
+                ? context.SemanticModel
+                : context.SemanticModel.Compilation.GetSemanticModel(parameterList.SyntaxTree);
             foreach (ParameterSyntax parameter in parameterList?.Parameters ?? default)
             {
-                IParameterSymbol? symbol = context.SemanticModel.GetDeclaredSymbol(parameter, cancellationToken);
+                IParameterSymbol? symbol = parameterModel.GetDeclaredSymbol(parameter, cancellationToken);
                 string parameterName = parameter.Identifier.ValueText;
                 parameterNames.Add(parameterName);
                 WireType? wireType = symbol is null ? null : MapType(symbol.Type);

@@ -127,6 +127,11 @@ namespace Wevis.Generator
             "Duplicate reply",
             "'{0}' is listed twice among the replies of '{1}'");
 
+        public static readonly DiagnosticDescriptor InvalidRootNamespace = Error(
+            "WEVIS028",
+            "Invalid root namespace",
+            "The project's RootNamespace '{0}' is not a valid C# namespace, and the message registry is generated in it; set <RootNamespace> in the project file to a valid namespace (for example {1})");
+
         public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
             "WEVIS020",
             "Message must be a partial record",
@@ -221,6 +226,7 @@ namespace Wevis.Generator
             [UnknownDirective.Id] = UnknownDirective,
             [InvalidVersion.Id] = InvalidVersion,
             [DuplicateReply.Id] = DuplicateReply,
+            [InvalidRootNamespace.Id] = InvalidRootNamespace,
             [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,

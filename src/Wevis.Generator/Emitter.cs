@@ -1,5 +1,9 @@
+using System;
+using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
+using System.Text;
 using Wevis.Generator.Model;
 
 namespace Wevis.Generator
@@ -22,12 +26,44 @@ namespace Wevis.Generator
         private const string ArgumentBounds = "global::Wevis.Serialization.ArgumentBounds";
         private const string SerializerOptions = "global::MessagePack.MessagePackSerializerOptions";
 
-        public static string MessageHintName(MessageSpec message)
+        /// <summary>
+        /// The hint name of each message's file, in the order given: <c>file.Message.g.cs</c> for a definitions file's
+        /// message, <c>Message.g.cs</c> for a record. Roslyn's <c>AddSource</c> throws (and so stops the whole generator)
+        /// on a hint name with a character such as <c>#</c> or <c>=</c>, or on one equal to an earlier one ignoring
+        /// case; so any character other than a letter, digit, <c>_</c>, <c>.</c> or <c>-</c> becomes <c>_</c>, and a
+        /// name already taken (ignoring case, including the registry's files) gets a suffix: <c>api.hello_2.g.cs</c>.
+        /// </summary>
+        public static string[] MessageHintNames(IReadOnlyList<MessageSpec> messages)
         {
-            string source = message.Origin == MessageOrigin.DefinitionsFile
-                ? System.IO.Path.GetFileNameWithoutExtension(message.SourceFileName) + "."
-                : string.Empty;
-            return source + message.TypeName + ".g.cs";
+            var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { RegistryHintName, ReferencedRegistriesHintName };
+            string[] hintNames = new string[messages.Count];
+            for (int i = 0; i < messages.Count; i++)
+            {
+                MessageSpec message = messages[i];
+                string stem = message.Origin == MessageOrigin.DefinitionsFile
+                    ? SanitiseHintName(Path.GetFileNameWithoutExtension(message.SourceFileName)) + "." + message.TypeName
+                    : message.TypeName;
+                string hintName = stem + ".g.cs";
+                for (int n = 2; !taken.Add(hintName); n++)
+                {
+                    hintName = stem + "_" + n.ToString(CultureInfo.InvariantCulture) + ".g.cs";
+                }
+
+                hintNames[i] = hintName;
+            }
+
+            return hintNames;
+        }
+
+        private static string SanitiseHintName(string text)
+        {
+            var sanitised = new StringBuilder(text.Length);
+            foreach (char c in text)
+            {
+                sanitised.Append(char.IsLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_');
+            }
+
+            return sanitised.ToString();
         }
 
         public const string RegistryHintName = WireNames.RegistryClassName + ".g.cs";

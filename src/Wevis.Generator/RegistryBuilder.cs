@@ -82,6 +82,15 @@ namespace Wevis.Generator
                 messages.Clear();
             }
 
+            // The registry (which every message's formatter names) lives in the root namespace, so without a valid one
+            // nothing can be generated: one error, rather than C# syntax errors in every generated file.
+            if (messages.Count > 0 && !WireNames.IsValidRootNamespace(options.RootNamespace))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidRootNamespace, null, options.RootNamespace, WireNames.SuggestNamespace(options.RootNamespace)));
+                messages.Clear();
+            }
+
             List<RegisteredMessage> registered = ResolveReplies(messages, byName, failedNames, diagnostics);
             registered.Sort((a, b) => StringComparer.Ordinal.Compare(a.Message.Name, b.Message.Name));
             return new RegistrySpec(

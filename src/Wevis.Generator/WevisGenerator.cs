@@ -95,13 +95,17 @@ namespace Wevis.Generator
             });
 
             IncrementalValuesProvider<MessageEmitSpec> messages = registry
-                .SelectMany(static (spec, _) => spec.Messages
-                    .Select(registered => new MessageEmitSpec(
-                        registered.Message, spec.Namespace, spec.IsProtocolAssembly, registered.Request, registered.ReplyInterfaces))
-                    .ToImmutableArray())
+                .SelectMany(static (spec, _) =>
+                {
+                    string[] hintNames = Emitter.MessageHintNames(spec.Messages.Select(registered => registered.Message).ToList());
+                    return spec.Messages
+                        .Select((registered, i) => new MessageEmitSpec(
+                            registered.Message, spec.Namespace, spec.IsProtocolAssembly, registered.Request, registered.ReplyInterfaces, hintNames[i]))
+                        .ToImmutableArray();
+                })
                 .WithTrackingName(TrackingNames.MessagesToEmit);
             context.RegisterSourceOutput(messages, static (output, message) =>
-                output.AddSource(Emitter.MessageHintName(message.Message), Emitter.EmitMessage(message)));
+                output.AddSource(message.HintName, Emitter.EmitMessage(message)));
 
             IncrementalValueProvider<RegistrySpec?> registryToEmit = registry
                 .Select(static (spec, _) => spec.Messages.Count == 0 ? null : spec with { Diagnostics = ImmutableEquatableArray<DiagnosticInfo>.Empty })
@@ -119,7 +123,10 @@ namespace Wevis.Generator
                 .Combine(options)
                 .Select(static (input, _) => input.Left.Count == 0 || !input.Right.RuntimeReferenced || input.Right.IsProtocolAssembly
                     ? null
-                    : new ReferencedRegistriesSpec(input.Right.RootNamespace, input.Left))
+                    : new ReferencedRegistriesSpec(
+                        // An internal class: with an invalid root namespace (a program named my-game), the global namespace does.
+                        WireNames.IsValidRootNamespace(input.Right.RootNamespace) ? input.Right.RootNamespace : string.Empty,
+                        input.Left))
                 .WithTrackingName(TrackingNames.ReferencedRegistries);
             context.RegisterSourceOutput(referenced, static (output, spec) =>
             {
@@ -187,9 +194,20 @@ namespace Wevis.Generator
         private static DefinitionsFileSpec ParseFile(AdditionalText file, AnalyzerConfigOptionsProvider optionsProvider, CancellationToken cancellationToken)
         {
             AnalyzerConfigOptions fileOptions = optionsProvider.GetOptions(file);
-            string? @namespace = fileOptions.TryGetValue(NamespaceMetadata, out string? fromMetadata) && !string.IsNullOrWhiteSpace(fromMetadata)
-                ? fromMetadata
-                : optionsProvider.GlobalOptions.TryGetValue(RootNamespaceProperty, out string? root) ? root : null;
+            string? @namespace;
+            if (fileOptions.TryGetValue(NamespaceMetadata, out string? fromMetadata) && !string.IsNullOrWhiteSpace(fromMetadata))
+            {
+                @namespace = fromMetadata;
+            }
+            else
+            {
+                optionsProvider.GlobalOptions.TryGetValue(RootNamespaceProperty, out string? root);
+
+                // An invalid RootNamespace is reported once for the project (WEVIS028), which then generates nothing;
+                // the file is still parsed, in the global namespace, so that its own errors are reported too.
+                @namespace = WireNames.IsValidRootNamespace(root?.Trim() ?? string.Empty) ? root : null;
+            }
+
             optionsProvider.GlobalOptions.TryGetValue(ProtocolAssemblyProperty, out string? protocol);
             bool allowReserved = string.Equals(protocol?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
 

@@ -134,6 +134,38 @@ namespace Wevis.Generator
             return true;
         }
 
+        /// <summary>Whether the project's root namespace can hold generated code: empty (the global namespace) or a valid namespace.</summary>
+        public static bool IsValidRootNamespace(string value) => value.Length == 0 || IsValidNamespace(value);
+
+        /// <summary>
+        /// A valid namespace close to <paramref name="value"/>, for an error's advice: what is not a letter, digit or
+        /// <c>_</c> becomes <c>_</c>, and a part that starts with a digit or is a keyword gets a leading <c>_</c>
+        /// (<c>my-game</c> gives <c>my_game</c>).
+        /// </summary>
+        public static string SuggestNamespace(string value)
+        {
+            var parts = new List<string>();
+            foreach (string part in value.Split('.'))
+            {
+                var text = new StringBuilder(part.Length + 1);
+                foreach (char c in part)
+                {
+                    text.Append(char.IsLetterOrDigit(c) || c == '_' ? c : '_');
+                }
+
+                string name = text.ToString();
+                if (name.Length == 0 || char.IsDigit(name[0]) || SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None)
+                {
+                    name = "_" + name;
+                }
+
+                parts.Add(name);
+            }
+
+            string suggestion = string.Join(".", parts);
+            return IsValidNamespace(suggestion) ? suggestion : "MyProject";
+        }
+
         private static bool IsIdentifier(string name, bool allowLeadingUnderscore)
         {
             if (name.Length == 0)

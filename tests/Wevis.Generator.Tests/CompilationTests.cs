@@ -117,6 +117,41 @@ public class CompilationTests
         Assert.Empty(run.CompilationProblems);
     }
 
+    [Fact]
+    public void ARecordWhosePrimaryConstructorIsInAnotherFileGetsItsArguments()
+    {
+        // The attribute in one syntax tree, the parameter list in another: the parameters must be bound with the
+        // semantic model of their own tree ("Syntax node is not within syntax tree" otherwise stops the generator).
+        const string attributed = """
+            using Wevis;
+
+            namespace Game
+            {
+                [WevisMessage]
+                public partial record Move;
+            }
+            """;
+        const string positional = """
+            namespace Game
+            {
+                public partial record Move(int X, int Y);
+
+                static class Use
+                {
+                    static Wevis.MessageDescriptor Descriptor() => ((Wevis.IMessage)new Move(1, 2)).Descriptor;
+                }
+            }
+            """;
+        GeneratorRun run = GeneratorHarness.Run([], [attributed, positional], rootNamespace: "Game");
+
+        Assert.Null(run.Result.Results.Single().Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        string move = run.Sources["Move.g.cs"];
+        Assert.Contains("sealed class MoveFormatter", move, StringComparison.Ordinal);
+        Assert.Contains("writer.WriteArrayHeader(3);", move, StringComparison.Ordinal);
+    }
+
     private static GeneratorRun RunLobby(string source) => GeneratorHarness.Run(
         [new DefinitionsFile("/project/lobby.wevis", File.ReadAllText("lobby.wevis"), "Lobby")],
         [source]);

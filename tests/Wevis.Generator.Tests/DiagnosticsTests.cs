@@ -169,6 +169,46 @@ public class DiagnosticsTests
         AssertSingle(run, "WEVIS012", File, 1, 1, 1);
     }
 
+    [Theory]
+    [InlineData("my-game")]
+    [InlineData("2048")]
+    [InlineData("Game.class")]
+    public void InvalidRootNamespaceWithACodeMessage(string rootNamespace)
+    {
+        // The SDK makes RootNamespace the project's name with only spaces replaced: a project named my-game has "my-game".
+        GeneratorRun run = GeneratorHarness.Run(
+            [], ["namespace Game { [Wevis.WevisMessage] public partial record Move(int X, int Y); }"], rootNamespace: rootNamespace);
+
+        Assert.Empty(run.CompilationProblems);
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("WEVIS028", d.Id);
+        Assert.Equal(Location.None, d.Location);
+        Assert.Contains($"'{rootNamespace}'", d.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(run.Sources);
+    }
+
+    [Fact]
+    public void InvalidRootNamespaceWithADefinitionsFileIsReportedOnce()
+    {
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile(File, "ItIs hours=int")], rootNamespace: "my-game");
+
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("WEVIS028", d.Id);
+        Assert.Contains("my_game", d.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(run.Sources);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void InvalidRootNamespaceWithNamespaceMetadataStillNeedsAValidRegistryNamespace()
+    {
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile(File, "ItIs hours=int", "Game")], rootNamespace: "my-game");
+
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal("WEVIS028", Assert.Single(run.GeneratorDiagnostics).Id);
+        Assert.Empty(run.Sources);
+    }
+
     [Fact]
     public void RuntimeNotReferenced()
     {

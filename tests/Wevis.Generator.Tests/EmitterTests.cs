@@ -131,4 +131,46 @@ public class EmitterTests
         Assert.Contains("internal static partial class WevisRegistry", run.Sources["WevisRegistry.g.cs"], StringComparison.Ordinal);
         Assert.DoesNotContain("ModuleInitializer", run.Sources["WevisRegistry.g.cs"], StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("api#v2")]
+    [InlineData("api=v2")]
+    [InlineData("api&v2")]
+    public void AFileNameWithCharactersAHintNameCannotHoldIsSanitised(string fileName)
+    {
+        // Roslyn's AddSource throws on a hint name with such characters, which would stop the whole generator (CS8785).
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile($"/p/{fileName}.wevis", "Hello")]);
+
+        Assert.Null(run.Result.Results.Single().Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(["WevisRegistry.g.cs", "api_v2.Hello.g.cs"], run.Sources.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("public sealed partial record Hello", run.Sources["api_v2.Hello.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MessagesWhoseHintNamesDifferOnlyInCaseGetDistinctHintNames()
+    {
+        // Roslyn compares hint names ignoring case, so Hello and hello in one file would collide and stop the generator.
+        GeneratorRun run = GeneratorHarness.Run([new DefinitionsFile("/p/api.wevis", "Hello\nhello")]);
+
+        Assert.Null(run.Result.Results.Single().Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(["WevisRegistry.g.cs", "api.Hello.g.cs", "api.hello_2.g.cs"], run.Sources.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("public sealed partial record Hello", run.Sources["api.Hello.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("public sealed partial record hello", run.Sources["api.hello_2.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MessagesInSameNamedFilesWhoseHintNamesDifferOnlyInCaseGetDistinctHintNames()
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            [new DefinitionsFile("/a/Api.wevis", "Hello", "A"), new DefinitionsFile("/b/api.wevis", "hello", "B")]);
+
+        Assert.Null(run.Result.Results.Single().Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Equal(["Api.Hello.g.cs", "WevisRegistry.g.cs", "api.hello_2.g.cs"], run.Sources.Keys.Order(StringComparer.Ordinal));
+    }
 }

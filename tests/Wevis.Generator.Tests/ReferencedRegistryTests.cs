@@ -56,6 +56,21 @@ public class ReferencedRegistryTests
     }
 
     [Fact]
+    public void AProgramWhoseRootNamespaceIsNotValidRegistersThemFromTheGlobalNamespace()
+    {
+        // A program named my-game has RootNamespace "my-game"; with no messages of its own, that is no error.
+        MetadataReference shared = BuildLibrary("Shared", "Hello name=str");
+
+        GeneratorRun program = GeneratorHarness.Run([], ["class C { }"], rootNamespace: "my-game", extraReferences: [shared]);
+
+        Assert.Empty(program.CompilationProblems);
+        Assert.Empty(program.GeneratorDiagnostics);
+        string source = Assert.Single(program.Sources).Value;
+        Assert.DoesNotContain("namespace", source, StringComparison.Ordinal);
+        Assert.Contains("global::Wevis.MessageRegistry.Register(global::Shared.WevisRegistry.Messages);", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WithoutSuchReferencesNothingIsAdded()
     {
         GeneratorRun program = GeneratorHarness.Run([], ["namespace App { class C { } }"], rootNamespace: "App");

@@ -47,12 +47,14 @@ namespace Wevis.Generator.Model
         ImmutableEquatableArray<DiagnosticInfo> Diagnostics);
 
     /// <summary>One message to emit, with what it needs to know of its registry.</summary>
+    /// <param name="HintName">Its generated file's hint name, valid for Roslyn and unique (ignoring case) among the compilation's.</param>
     internal sealed record MessageEmitSpec(
         MessageSpec Message,
         string RegistryNamespace,
         bool IsProtocolAssembly,
         RequestSpec? Request,
-        ImmutableEquatableArray<string> ReplyInterfaces);
+        ImmutableEquatableArray<string> ReplyInterfaces,
+        string HintName);
 
     /// <summary>The registries of referenced assemblies (fully qualified type names, sorted) and where to register them from.</summary>
     internal sealed record ReferencedRegistriesSpec(string Namespace, ImmutableEquatableArray<string> RegistryTypes);
