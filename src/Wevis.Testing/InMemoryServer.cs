@@ -29,7 +29,8 @@ public sealed class InMemoryServer : IAsyncDisposable
     /// <param name="room">The entry room.</param>
     /// <param name="options">
     /// Further settings. Unless they name a clock of their own (<see cref="ServerOptions.TimeProvider"/>), the server
-    /// runs on <see cref="Clock"/>. Host, port, TLS and the listen backlog are not used.
+    /// runs on <see cref="Clock"/>. Host, port, TLS and the listen backlog are not used. The server works on a copy, so
+    /// these options are left as they were and can be given to other servers too.
     /// </param>
     public InMemoryServer(LoginValidator validator, Room room, ServerOptions? options = null)
     {
@@ -51,7 +52,7 @@ public sealed class InMemoryServer : IAsyncDisposable
     /// Serves in memory a server made by <paramref name="create"/> (a program's own factory, which defines its room
     /// types, say), given options that run it on <see cref="Clock"/>.
     /// </summary>
-    /// <param name="create">Makes the server, not started, from the options it is given (changed as it likes).</param>
+    /// <param name="create">Makes the server, not started, from the options it is given (a copy of <paramref name="options"/>, which it may change as it likes).</param>
     /// <param name="options">The options to give it; as for the other constructors.</param>
     public InMemoryServer(Func<ServerOptions, Server> create, ServerOptions? options = null)
     {
@@ -102,17 +103,21 @@ public sealed class InMemoryServer : IAsyncDisposable
     /// <param name="username">The name to log in as.</param>
     /// <param name="password">The password.</param>
     /// <param name="version">The client program's version.</param>
-    /// <param name="options">Further settings (message types, frame limits, the client's clock); TLS is not used.</param>
+    /// <param name="options">
+    /// Further settings (message types, frame limits, the client's clock); TLS is not used. The client works on a copy
+    /// joined to this server, so these options are left as they were and can be given to clients of other servers too.
+    /// </param>
     public Client CreateClient(string username, string password, string version, ClientOptions? options = null)
     {
-        options ??= new ClientOptions();
-        options.Connector = _ =>
+        // A copy: the caller's options may serve clients of other servers, and a client reads its connector on every connect.
+        ClientOptions own = options is null ? new ClientOptions() : OptionsCopies.Copy(options);
+        own.Connector = _ =>
         {
             (InMemoryStream client, InMemoryStream server) = InMemoryStream.CreatePair();
             Server.AcceptInMemory(server);
             return ValueTask.FromResult<Stream>(client);
         };
-        return new Client(username, password, version, "in-memory", 1, options);
+        return new Client(username, password, version, "in-memory", 1, own);
     }
 
     /// <summary>Makes a client (as <see cref="CreateClient"/>), connects it and logs it in.</summary>
@@ -140,14 +145,15 @@ public sealed class InMemoryServer : IAsyncDisposable
     /// <summary>Stops the server as <see cref="Server.StopAsync"/> does: users are told, queued messages go out, rooms are disposed.</summary>
     public async ValueTask DisposeAsync() => await Server.DisposeAsync().ConfigureAwait(false);
 
+    /// <summary>A copy of <paramref name="options"/> on <see cref="Clock"/> unless they name a clock; the caller's are left as they were.</summary>
     private ServerOptions Prepare(ServerOptions? options)
     {
-        options ??= new ServerOptions();
-        if (ReferenceEquals(options.TimeProvider, TimeProvider.System))
+        ServerOptions own = options is null ? new ServerOptions() : OptionsCopies.Copy(options);
+        if (ReferenceEquals(own.TimeProvider, TimeProvider.System))
         {
-            options.TimeProvider = Clock;
+            own.TimeProvider = Clock;
         }
 
-        return options;
+        return own;
     }
 }

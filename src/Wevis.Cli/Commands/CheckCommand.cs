@@ -5,8 +5,9 @@ using Wevis.Cli.Definitions;
 namespace Wevis.Cli.Commands;
 
 /// <summary>
-/// <c>wevis check file.wevis …</c>: the diagnostics the build would report for these files together, in the
-/// compiler's format (<c>file.wevis(3,10): error WEVIS002: …</c>); exit code 1 if any is an error.
+/// <c>wevis check file.wevis …</c>: the diagnostics the build would report for these files together (with each one's
+/// lock file, <c>file.wevis.lock</c>, where there is one), in the compiler's format
+/// (<c>file.wevis(3,10): error WEVIS002: …</c>); exit code 1 if any is an error.
 /// </summary>
 internal static class CheckCommand
 {

@@ -54,6 +54,11 @@ internal static class LoadCommand
                 throw new UsageException("--clients must be from 1 to 20000 and --iterations at least 1.");
             }
 
+            if (userPattern is not null)
+            {
+                CheckUserPattern(userPattern);
+            }
+
             LoadedDefinitions definitions = connection.LoadDefinitions(parse, error);
             string path = parse.GetValue(scriptOption)!;
             LoadScript script = LoadScript.Parse(File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : throw new UsageException($"The script {Path.GetFullPath(path)} does not exist."), definitions);
@@ -91,6 +96,20 @@ internal static class LoadCommand
         }
 
         return report.FailedClients == 0 ? ExitCodes.Success : Failures;
+    }
+
+    /// <summary>Checks once, before the run, that every client's name can be made from <paramref name="pattern"/>.</summary>
+    /// <exception cref="UsageException">It is not a composite format with at most the item {0}.</exception>
+    private static void CheckUserPattern(string pattern)
+    {
+        try
+        {
+            _ = string.Format(CultureInfo.InvariantCulture, pattern, 0);
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--user-pattern {pattern}: not a pattern of user names; write {{0}} where each client's number goes (user{{0}}), and {{{{ or }}}} for a brace.");
+        }
     }
 
     private static async Task<LoadReport> RunWithProgressAsync(LoadRunner runner, CancellationToken cancellationToken)

@@ -42,9 +42,14 @@ internal static class SendCommand
         {
             LoadedDefinitions definitions = connection.LoadDefinitions(parse, error);
             message = MessageText.Parse(string.Join(' ', parse.GetValue(messageArgument)!), definitions);
-            if (expected is not null && definitions.Find(expected) is null)
+            if (expected is not null)
             {
-                throw new UsageException($"--expect {expected}: not a message of the definitions; the messages are: {string.Join(", ", definitions.Messages.Select(m => m.Name))}.");
+                DynamicMessageDescriptor expectedMessage = definitions.Find(expected)
+                    ?? throw new UsageException($"--expect {expected}: not a message of the definitions; the messages are: {string.Join(", ", definitions.Messages.Select(m => m.Name))}.");
+                if ((expectedMessage.Direction & MessageDirection.ServerToClient) == 0)
+                {
+                    throw new UsageException($"--expect {expected}: it is sent only by clients ({expectedMessage.Definition}); no {expected} ever arrives.");
+                }
             }
 
             timeout = connection.TimeoutOf(parse);

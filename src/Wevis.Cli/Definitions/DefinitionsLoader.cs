@@ -8,8 +8,8 @@ namespace Wevis.Cli.Definitions;
 
 /// <summary>
 /// Reads <c>.wevis</c> files with the generator's own parser and checks (<see cref="DefinitionsParser"/>,
-/// <see cref="RegistryBuilder"/>): the same messages, wire ids and diagnostics the build would give, and a registry
-/// of run-time message types to speak them.
+/// <see cref="RegistryBuilder"/>, and <see cref="EvolutionCheck"/> against each file's lock file): the same messages,
+/// wire ids and diagnostics the build would give, and a registry of run-time message types to speak them.
 /// </summary>
 internal static class DefinitionsLoader
 {
@@ -34,9 +34,36 @@ internal static class DefinitionsLoader
             files.ToImmutable(),
             ImmutableArray<CodeMessageSpec>.Empty,
             new GenerationOptionsSpec(string.Empty, IsProtocolAssembly: false, RuntimeReferenced: true));
-        Diagnostic[] diagnostics = [.. registry.Diagnostics.Select(d => d.ToDiagnostic())];
+        List<Diagnostic> diagnostics = [.. registry.Diagnostics.Select(d => d.ToDiagnostic())];
+        foreach (DefinitionsFileSpec file in files)
+        {
+            if (ParseLock(file.FilePath) is { } published)
+            {
+                diagnostics.AddRange(EvolutionCheck.Check(file, published).Select(d => d.ToDiagnostic()));
+            }
+        }
+
         DynamicMessageDescriptor[] messages = [.. registry.Messages.Select(m => ToDescriptor(m.Message))];
         return new LoadedDefinitions(paths, diagnostics, messages);
+    }
+
+    /// <summary>
+    /// The lock file beside <paramref name="definitionsPath"/> (<c>x.wevis.lock</c>: the definitions as last published),
+    /// parsed as the build parses it, its own errors not reported; null if there is none.
+    /// </summary>
+    private static DefinitionsFileSpec? ParseLock(string definitionsPath)
+    {
+        string path = definitionsPath + EvolutionCheck.LockExtension;
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        SourceText text = SourceText.From(File.ReadAllText(path), System.Text.Encoding.UTF8);
+        return DefinitionsParser.Parse(text, path, string.Empty, allowReservedNames: false, CancellationToken.None) with
+        {
+            Diagnostics = ImmutableEquatableArray<DiagnosticInfo>.Empty,
+        };
     }
 
     /// <summary>A run-time descriptor for a parsed message: the generator's name, wire id and arguments.</summary>

@@ -7,7 +7,9 @@ namespace Wevis.Cli.Definitions;
 /// A message type read from a <c>.wevis</c> file at run time rather than generated at build time. It writes and reads
 /// bodies exactly as a generated descriptor does (the array header, the wire id, then each argument with the
 /// runtime's own <see cref="WireFormat"/> and <see cref="WireReader"/>), so a server built from the same definitions
-/// cannot tell the two apart; the wire ids and the fingerprint are the generator's (the tests compare them).
+/// cannot tell the two apart; the wire ids and the fingerprint are the generator's (the tests compare them). Bounded
+/// arguments (<c>text=str(32)</c>) are checked with <see cref="ArgumentBounds"/> where the generated code checks them:
+/// all of them before anything is written, and each from its header before it is read.
 /// </summary>
 internal sealed class DynamicMessageDescriptor : MessageDescriptor
 {
@@ -27,9 +29,36 @@ internal sealed class DynamicMessageDescriptor : MessageDescriptor
     /// <summary>The index of the argument named <paramref name="name"/> (as defined, or as its C# property); -1 if none.</summary>
     public int IndexOf(string name) => _indexes.GetValueOrDefault(name, -1);
 
+    /// <summary>Throws unless argument <paramref name="index"/>, holding <paramref name="value"/>, is within its bound (if it has one).</summary>
+    /// <exception cref="ArgumentTooLargeException">It holds more than its bound allows.</exception>
+    public void CheckBound(int index, object value)
+    {
+        if (Arguments[index].Bound is not int bound)
+        {
+            return;
+        }
+
+        if (Arguments[index].Type == ArgumentType.String)
+        {
+            ArgumentBounds.CheckString((string)value, bound, this, index);
+        }
+        else
+        {
+            ArgumentBounds.CheckArray((Array)value, bound, this, index);
+        }
+    }
+
+    /// <exception cref="ArgumentTooLargeException">An argument is over its bound; nothing was written.</exception>
     public override void Write(ref MessagePackWriter writer, IMessage message)
     {
         var dynamic = (DynamicMessage)message;
+
+        // Checked before anything is written, as a generated formatter does, so the output is left as it was.
+        for (int i = 0; i < Arguments.Count; i++)
+        {
+            CheckBound(i, dynamic.Values[i]);
+        }
+
         writer.WriteArrayHeader(Arguments.Count + 1);
         writer.Write(WireId);
         for (int i = 0; i < Arguments.Count; i++)
@@ -70,6 +99,11 @@ internal sealed class DynamicMessageDescriptor : MessageDescriptor
         object[] values = new object[Arguments.Count];
         for (int i = 0; i < values.Length; i++)
         {
+            if (Arguments[i].Bound is int bound)
+            {
+                ArgumentBounds.CheckNext(ref reader, bound, this, i);
+            }
+
             values[i] = Arguments[i].Type switch
             {
                 ArgumentType.Int32 => WireFormat.ReadInt32(ref reader, this, i),
@@ -81,6 +115,7 @@ internal sealed class DynamicMessageDescriptor : MessageDescriptor
                 ArgumentType.SingleArray => WireFormat.ReadSingleArray(ref reader, this, i),
                 _ => WireFormat.ReadDoubleArray(ref reader, this, i),
             };
+            CheckDecoded(i, values[i]);
         }
 
         return new DynamicMessage(this, values);
@@ -91,6 +126,11 @@ internal sealed class DynamicMessageDescriptor : MessageDescriptor
         object[] values = new object[Arguments.Count];
         for (int i = 0; i < values.Length; i++)
         {
+            if (Arguments[i].Bound is int bound)
+            {
+                ArgumentBounds.CheckNext(reader.UnreadSpan, bound, this, i);
+            }
+
             values[i] = Arguments[i].Type switch
             {
                 ArgumentType.Int32 => reader.ReadInt32(this, i),
@@ -102,8 +142,18 @@ internal sealed class DynamicMessageDescriptor : MessageDescriptor
                 ArgumentType.SingleArray => reader.ReadSingleArray(this, i),
                 _ => reader.ReadDoubleArray(this, i),
             };
+            CheckDecoded(i, values[i]);
         }
 
         return new DynamicMessage(this, values);
+    }
+
+    /// <summary>A bounded string read: invalid UTF-8 that decoded past its bound is refused, as generated code refuses it.</summary>
+    private void CheckDecoded(int index, object value)
+    {
+        if (Arguments[index].Bound is int bound && value is string text)
+        {
+            ArgumentBounds.CheckDecoded(text, bound, this, index);
+        }
     }
 }

@@ -11,8 +11,12 @@ namespace Wevis.Cli.Definitions;
 /// </summary>
 internal static class MessageText
 {
-    /// <summary>Reads a message typed as text. Errors name the message and the argument, in the tool's words.</summary>
-    /// <exception cref="FormatException">The text is not a message of <paramref name="definitions"/>.</exception>
+    /// <summary>
+    /// Reads a message typed as text, to be sent by a client. Errors name the message and the argument, in the tool's
+    /// words: what the sending client would refuse (a message only the server sends, an argument over its bound) is
+    /// refused here, before anything connects.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a message of <paramref name="definitions"/> that a client can send.</exception>
     public static DynamicMessage Parse(string text, LoadedDefinitions definitions)
     {
         List<string> tokens = Tokenize(text);
@@ -24,6 +28,11 @@ internal static class MessageText
         string name = tokens[0];
         DynamicMessageDescriptor descriptor = definitions.Find(name)
             ?? throw new FormatException($"'{name}' is not a message of {DescribeFiles(definitions)}; the messages are: {string.Join(", ", definitions.Messages.Select(m => m.Name))}.");
+        if ((descriptor.Direction & MessageDirection.ClientToServer) == 0)
+        {
+            throw new FormatException($"{name} is sent only by the server ({descriptor.Definition}); a client cannot send it.");
+        }
+
         object?[] values = new object?[descriptor.Arguments.Count];
         for (int t = 1; t < tokens.Count; t++)
         {
@@ -46,7 +55,19 @@ internal static class MessageText
                 throw new FormatException($"{name}: {argumentName} is given twice.");
             }
 
-            values[index] = ParseValue(descriptor, index, Unquote(token[(equals + 1)..]));
+            object value = ParseValue(descriptor, index, Unquote(token[(equals + 1)..]));
+            try
+            {
+                descriptor.CheckBound(index, value);
+            }
+            catch (ArgumentTooLargeException tooLarge)
+            {
+                MessageArgument argument = descriptor.Arguments[index];
+                string unit = argument.Type == ArgumentType.String ? "bytes of UTF-8" : argument.BoundUnit;
+                throw new FormatException($"{name}: {argument.Name} holds {tooLarge.Size} {unit}, over its bound of {tooLarge.Bound} ({argument}).", tooLarge);
+            }
+
+            values[index] = value;
         }
 
         string[] missing = [.. descriptor.Arguments.Where((_, i) => values[i] is null).Select(a => a.ToString())];

@@ -6,7 +6,7 @@ namespace Wevis.Cli.Load;
 /// <summary>
 /// Runs a <see cref="LoadScript"/> on many clients at once: each connects and logs in, then runs the script for its
 /// iterations, timing each expected answer from the send before it. Failures (a login refused, an answer that did not
-/// come in time, a connection lost) are counted, not fatal to the others.
+/// come in time, a connection lost, or anything else that stops one client) are counted, not fatal to the others.
 /// </summary>
 internal sealed class LoadRunner(LoadScript script, Func<int, Client> createClient, int clients, int iterations, TimeSpan timeout)
 {
@@ -41,9 +41,10 @@ internal sealed class LoadRunner(LoadScript script, Func<int, Client> createClie
     {
         // Spread the logins over the first moments rather than all in one burst.
         await Task.Yield();
-        await using Client client = createClient(index);
+        Client? client = null;
         try
         {
+            client = createClient(index);
             using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 connecting.CancelAfter(timeout);
@@ -93,6 +94,18 @@ internal sealed class LoadRunner(LoadScript script, Func<int, Client> createClie
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             Fail($"did not log in within {timeout.TotalSeconds:0.###} s");
+        }
+        catch (Exception unexpected) when (unexpected is not OperationCanceledException)
+        {
+            // Whatever else goes wrong with one client (making it, or a message it cannot send) fails that client only.
+            Fail($"{unexpected.GetType().Name}: {unexpected.Message}");
+        }
+        finally
+        {
+            if (client is not null)
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -21,7 +21,10 @@ internal sealed class LoadScript
     /// <summary>The names of the latency samples, in script order: <c>WhatTimeIsIt → ItIs</c>.</summary>
     public IReadOnlyList<string> Measured => [.. Steps.OfType<ExpectStep>().Select(s => s.Label)];
 
-    /// <exception cref="FormatException">A line is not a step; the message names the line.</exception>
+    /// <exception cref="FormatException">
+    /// A line is not a step (a message a client cannot send, as <see cref="MessageText.Parse"/> says, or an expect of one
+    /// the server never sends); the message names the line.
+    /// </exception>
     public static LoadScript Parse(string text, LoadedDefinitions definitions)
     {
         var steps = new List<LoadStep>();
@@ -40,9 +43,11 @@ internal sealed class LoadScript
                 if (line.StartsWith("expect ", StringComparison.Ordinal))
                 {
                     string name = line["expect ".Length..].Trim();
-                    if (definitions.Find(name) is null)
+                    DynamicMessageDescriptor expected = definitions.Find(name)
+                        ?? throw new FormatException($"{name} is not a message of the definitions.");
+                    if ((expected.Direction & MessageDirection.ServerToClient) == 0)
                     {
-                        throw new FormatException($"{name} is not a message of the definitions.");
+                        throw new FormatException($"{name} is sent only by clients ({expected.Definition}); no {name} ever arrives.");
                     }
 
                     if (lastSent is null)
