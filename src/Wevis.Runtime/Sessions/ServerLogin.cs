@@ -69,19 +69,30 @@ internal sealed class ServerLogin
             return Reject(connectionId, remote, login, "fingerprint_mismatch", DefinitionsMismatch.Reason(login.Fingerprint, _fingerprint));
         }
 
-        if (_throttle.IsRefused(address))
-        {
-            return Reject(connectionId, remote, login, "throttled", "Too many failed logins from this address; try again later.");
-        }
-
         LoginResult result;
         // The validator is cancelled when the login timeout passes (on the server's clock) or the server stops.
         using (var timeout = new CancellationTokenSource(_timeout, _time))
         using (_stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout))
         {
+            // One of the address's attempts is held until the validator's answer is counted, so logins sent at once
+            // cannot all reach the validator before their failures count (LoginThrottle).
+            try
+            {
+                if (!await _throttle.TryBeginAsync(address, timeout.Token).ConfigureAwait(false))
+                {
+                    return Reject(connectionId, remote, login, "throttled", "Too many failed logins from this address; try again later.");
+                }
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return Reject(connectionId, remote, login, "timeout", "The login took too long to check.");
+            }
+
+            bool failed = false;
             try
             {
                 result = await _validator(login.Username, login.Password, salt, login.Version, timeout.Token).ConfigureAwait(false);
+                failed = result.User is null;
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
@@ -92,15 +103,17 @@ internal sealed class ServerLogin
                 SessionLog.ValidatorFailed(_logger, ex, login.Username);
                 return Reject(connectionId, remote, login, "validator_failed", "The server could not check the login.");
             }
+            finally
+            {
+                if (_throttle.End(address, failed))
+                {
+                    SessionLog.AddressThrottled(_logger, address!, _maxFailures, _failureWindow.TotalSeconds);
+                }
+            }
         }
 
         if (result.User is not { } user)
         {
-            if (_throttle.RecordFailure(address))
-            {
-                SessionLog.AddressThrottled(_logger, address!, _maxFailures, _failureWindow.TotalSeconds);
-            }
-
             return Reject(connectionId, remote, login, "invalid_credentials", result.RejectionReason ?? LoginValidation.GenericRejection);
         }
 
