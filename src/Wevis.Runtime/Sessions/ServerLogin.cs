@@ -91,7 +91,10 @@ internal sealed class ServerLogin
             bool failed = false;
             try
             {
-                result = await _validator(login.Username, login.Password, salt, login.Version, timeout.Token).ConfigureAwait(false);
+                ValueTask<LoginResult> validating = _validator(login.Username, login.Password, salt, login.Version, timeout.Token);
+                result = validating.IsCompleted
+                    ? await validating.ConfigureAwait(false)
+                    : await WithinTimeoutAsync(validating.AsTask(), timeout.Token).ConfigureAwait(false);
                 failed = result.User is null;
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
@@ -127,6 +130,24 @@ internal sealed class ServerLogin
         int loggedIn = Interlocked.Increment(ref _loggedIn);
         SessionLog.LoginAccepted(_logger, connectionId, user.Name, login.Version, loggedIn);
         return LoginDecision.Accept(user);
+    }
+
+    /// <summary>
+    /// The validator's answer, or <see cref="OperationCanceledException"/> when <paramref name="timeout"/> is
+    /// cancelled, even if the validator ignores its token: the connection then ends without it (its place freed, the
+    /// server able to stop), and what the validator does later is ignored (a failure is observed, not logged).
+    /// </summary>
+    private static async Task<LoginResult> WithinTimeoutAsync(Task<LoginResult> validating, CancellationToken timeout)
+    {
+        try
+        {
+            return await validating.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !validating.IsCompleted)
+        {
+            _ = validating.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
     }
 
     /// <summary>How long a login may take.</summary>
