@@ -53,6 +53,8 @@ public sealed class ServerOptions
     /// <summary>
     /// How many failed logins one IP address may make within <see cref="FailedLoginWindow"/> before its further
     /// logins are refused (without asking the validator) until the window has passed. Default 10; 0 turns it off.
+    /// Logins from the address that the validator is checking count too, so logins sent at once cannot slip past
+    /// it: at most this many of an address's logins are checked at a time, and the rest wait their turn.
     /// </summary>
     public int MaxFailedLoginsPerAddress { get; set; } = 10;
 

@@ -69,19 +69,33 @@ internal sealed class ServerLogin
             return Reject(connectionId, remote, login, "fingerprint_mismatch", DefinitionsMismatch.Reason(login.Fingerprint, _fingerprint));
         }
 
-        if (_throttle.IsRefused(address))
-        {
-            return Reject(connectionId, remote, login, "throttled", "Too many failed logins from this address; try again later.");
-        }
-
         LoginResult result;
         // The validator is cancelled when the login timeout passes (on the server's clock) or the server stops.
         using (var timeout = new CancellationTokenSource(_timeout, _time))
         using (_stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout))
         {
+            // One of the address's attempts is held until the validator's answer is counted, so logins sent at once
+            // cannot all reach the validator before their failures count (LoginThrottle).
             try
             {
-                result = await _validator(login.Username, login.Password, salt, login.Version, timeout.Token).ConfigureAwait(false);
+                if (!await _throttle.TryBeginAsync(address, timeout.Token).ConfigureAwait(false))
+                {
+                    return Reject(connectionId, remote, login, "throttled", "Too many failed logins from this address; try again later.");
+                }
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return Reject(connectionId, remote, login, "timeout", "The login took too long to check.");
+            }
+
+            bool failed = false;
+            try
+            {
+                ValueTask<LoginResult> validating = _validator(login.Username, login.Password, salt, login.Version, timeout.Token);
+                result = validating.IsCompleted
+                    ? await validating.ConfigureAwait(false)
+                    : await WithinTimeoutAsync(validating.AsTask(), timeout.Token).ConfigureAwait(false);
+                failed = result.User is null;
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
@@ -92,15 +106,17 @@ internal sealed class ServerLogin
                 SessionLog.ValidatorFailed(_logger, ex, login.Username);
                 return Reject(connectionId, remote, login, "validator_failed", "The server could not check the login.");
             }
+            finally
+            {
+                if (_throttle.End(address, failed))
+                {
+                    SessionLog.AddressThrottled(_logger, address!, _maxFailures, _failureWindow.TotalSeconds);
+                }
+            }
         }
 
         if (result.User is not { } user)
         {
-            if (_throttle.RecordFailure(address))
-            {
-                SessionLog.AddressThrottled(_logger, address!, _maxFailures, _failureWindow.TotalSeconds);
-            }
-
             return Reject(connectionId, remote, login, "invalid_credentials", result.RejectionReason ?? LoginValidation.GenericRejection);
         }
 
@@ -114,6 +130,24 @@ internal sealed class ServerLogin
         int loggedIn = Interlocked.Increment(ref _loggedIn);
         SessionLog.LoginAccepted(_logger, connectionId, user.Name, login.Version, loggedIn);
         return LoginDecision.Accept(user);
+    }
+
+    /// <summary>
+    /// The validator's answer, or <see cref="OperationCanceledException"/> when <paramref name="timeout"/> is
+    /// cancelled, even if the validator ignores its token: the connection then ends without it (its place freed, the
+    /// server able to stop), and what the validator does later is ignored (a failure is observed, not logged).
+    /// </summary>
+    private static async Task<LoginResult> WithinTimeoutAsync(Task<LoginResult> validating, CancellationToken timeout)
+    {
+        try
+        {
+            return await validating.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !validating.IsCompleted)
+        {
+            _ = validating.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
     }
 
     /// <summary>How long a login may take.</summary>

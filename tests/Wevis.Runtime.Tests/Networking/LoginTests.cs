@@ -149,6 +149,40 @@ public class LoginTests
     }
 
     [Fact]
+    public async Task AValidatorThatIgnoresItsCancellationIsLeftBehindAtTheLoginTimeoutAndTheServerStillStops()
+    {
+        var clock = new TestClock();
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource<LoginResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        TimeSpan loginTimeout = new ServerOptions().LoginTimeout;
+        await using TestServer server = await TestServer.StartAsync(
+            validator: (_, _, _, _, _) =>
+            {
+                // Never answers, and never looks at its cancellation token.
+                called.TrySetResult();
+                return new ValueTask<LoginResult>(never.Task);
+            },
+            clock: clock);
+        using RawPeer peer = server.CreateRawPeer();
+        var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
+        await peer.SendAsync(new Login("michael", Credentials.Encrypt("mypassword", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint)).Within();
+        await called.Task.Within();
+
+        // The connection's login timeout (from the accept) and the login's own (from when its check began).
+        await clock.WaitForTimersAsync(loginTimeout, count: 2, what: "the login timeouts of the connection and of its login");
+        clock.Advance(loginTimeout);
+        List<IMessage> received = await peer.ReceiveUntilClosedAsync().Within();
+        Assert.Equal("did not log in within 5 s", Assert.IsType<Closing>(Assert.Single(received)).Reason);
+
+        // The connection ends without the validator's answer: it is counted closed, and the server stops.
+        await server.Log.WaitForAsync(e => e.EventId.Id == 11);
+        Assert.Equal(0, server.Server.ConnectionCount);
+        await server.Server.StopAsync().Within();
+        Assert.Equal(0, server.Server.PendingLogins);
+        Assert.Contains(server.Log.Entries, e => e.EventId.Id == 21 && e.Message.EndsWith("rejected: The login took too long to check.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AMessageBeforeLoginClosesTheConnection()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -137,6 +137,50 @@ public class LoginSecurityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task LoginsSentAtOnceFromOneAddressReachTheValidatorNoMoreOftenThanTheThrottleAllows()
+    {
+        var clock = new TestClock();
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int validations = 0;
+        await using TestServer server = await TestServer.StartAsync(
+            o => o.MaxFailedLoginsPerAddress = 3,
+            validator: async (_, _, _, _, _) =>
+            {
+                Interlocked.Increment(ref validations);
+                await answer.Task;
+                return LoginResult.Reject(Generic);
+            },
+            clock: clock);
+
+        RawPeer[] peers = [.. Enumerable.Range(0, 10).Select(_ => server.CreateRawPeer())];
+        try
+        {
+            foreach (RawPeer peer in peers)
+            {
+                var welcome = Assert.IsType<Welcome>(await peer.ReceiveAsync().Within());
+                await peer.SendAsync(new Login("michael", Credentials.Encrypt($"guess{Array.IndexOf(peers, peer)}", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint)).Within();
+            }
+
+            // Every login is being decided: each connection's login timeout (started at the accept) and each
+            // login's own (started as the server began to decide it, before the throttle had its say) are running.
+            await clock.WaitForTimersAsync(new ServerOptions().LoginTimeout, count: 2 * peers.Length, what: "the login timeouts of the connections and of their logins");
+            answer.SetResult();
+            List<IMessage>[] received = await Task.WhenAll(peers.Select(p => p.ReceiveUntilClosedAsync())).Within();
+
+            Assert.Equal(3, validations);
+            Assert.Equal(3, received.Count(r => r.SequenceEqual([new LoginRejected(Generic)])));
+            Assert.Equal(7, received.Count(r => r.SequenceEqual([new LoginRejected(Throttled)])));
+        }
+        finally
+        {
+            foreach (RawPeer peer in peers)
+            {
+                peer.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task TheThrottleIsOnByDefault()
     {
         var defaults = new ServerOptions();
