@@ -31,6 +31,20 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
     /// <summary>Waits until an entry matching <paramref name="match"/> has been logged, or fails after <paramref name="timeout"/>.</summary>
     public async Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match, TimeSpan? timeout = null)
     {
+        LogEntry? found = null;
+        await WaitUntilAsync(entries => (found = entries.FirstOrDefault(match)) is not null, timeout);
+        return found!;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> entries matching <paramref name="match"/> have been logged. Entries logged
+    /// from several threads need not arrive in the order of what they report, so a test waits for all of them.
+    /// </summary>
+    public Task WaitForCountAsync(Func<LogEntry, bool> match, int count, TimeSpan? timeout = null) =>
+        WaitUntilAsync(entries => entries.Count(match) >= count, timeout);
+
+    private async Task WaitUntilAsync(Func<IEnumerable<LogEntry>, bool> condition, TimeSpan? timeout)
+    {
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
@@ -40,9 +54,9 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
                 changed = _changed.Task;
             }
 
-            if (_entries.FirstOrDefault(match) is { } found)
+            if (condition(_entries))
             {
-                return found;
+                return;
             }
 
             try
