@@ -12,12 +12,26 @@ internal sealed class TestClock : FakeTimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<TimeSpan> _started = [];
+    private readonly Dictionary<TimeSpan, int> _fired = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <inheritdoc/>
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+        // Counted as they fire, by period: a test can tell that a timer it expects gone never ran at all.
+        ITimer timer = base.CreateTimer(
+            s =>
+            {
+                lock (_lock)
+                {
+                    _fired[period] = _fired.GetValueOrDefault(period) + 1;
+                }
+
+                callback(s);
+            },
+            state,
+            dueTime,
+            period);
         TaskCompletionSource changed;
         lock (_lock)
         {
@@ -28,6 +42,15 @@ internal sealed class TestClock : FakeTimeProvider
 
         changed.TrySetResult();
         return timer;
+    }
+
+    /// <summary>How many times timers started with <paramref name="period"/> have fired (each run of a repeating timer counts).</summary>
+    public int FiredCount(TimeSpan period)
+    {
+        lock (_lock)
+        {
+            return _fired.GetValueOrDefault(period);
+        }
     }
 
     /// <summary>

@@ -140,6 +140,28 @@ public class TickTests
     }
 
     [Fact]
+    public async Task TimersARoomSchedulesAsItGoesNeverFireAfterItIsDisposed()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.TimeProvider = clock);
+        server.Server.Rooms.Define("parting", () => new PartingRoom());
+        var room = (PartingRoom)await server.Server.Rooms.CreateAsync("parting", "parting");
+        await using Client client = await server.ConnectAsync();
+        await client.JoinRoomAsync("parting").WaitAsync(Bound);
+
+        // The last user leaves: the leave hook schedules one timer, and the room, empty, is disposed; its disposed hook
+        // schedules another, after the room has stopped its timers.
+        await client.LeaveRoomAsync().WaitAsync(Bound);
+        await server.Log.WaitForAsync(e => e.EventId.Id == 38 && e.Message.Contains("parting", StringComparison.Ordinal), Bound);
+        Assert.True(room.ScheduledInDisposedHook);
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, clock.FiredCount(PartingRoom.OnLeave));
+        Assert.Equal(0, clock.FiredCount(PartingRoom.OnDispose));
+        Assert.Equal(0, room.Fired);
+    }
+
+    [Fact]
     public async Task ATickThatFailsIsLoggedAndTheNextTickRuns()
     {
         var clock = new FakeTimeProvider();
@@ -333,6 +355,26 @@ public class TickTests
         {
             Fired++;
             Broadcast(new Said("room", text));
+        }
+    }
+
+    /// <summary>A room that schedules repeating timers in its last user's leave hook and in its disposed hook.</summary>
+    private sealed class PartingRoom : Room
+    {
+        public static readonly TimeSpan OnLeave = TimeSpan.FromSeconds(7);
+        public static readonly TimeSpan OnDispose = TimeSpan.FromSeconds(11);
+        private int _fired;
+
+        public int Fired => Volatile.Read(ref _fired);
+
+        public bool ScheduledInDisposedHook { get; private set; }
+
+        protected override void OnUserLeave(Connection connection) => ScheduleRepeating(OnLeave, () => Interlocked.Increment(ref _fired));
+
+        protected override void OnDisposed()
+        {
+            ScheduleRepeating(OnDispose, () => Interlocked.Increment(ref _fired));
+            ScheduledInDisposedHook = true;
         }
     }
 
