@@ -74,6 +74,47 @@ public class MoveTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task UsersMovedByRoomCodeOnOtherUsersMessagesHaveEveryMessageHandledOnceInOrder()
+    {
+        // Room code moves a user while that user's own receive loop may be between reading their pending move and
+        // reading their room: a message read there must wait for the move, not be dropped nor handled twice.
+        const int clients = 60;
+        const int rooms = 4;
+        const int messagesPerClient = 400;
+        var ledger = new RoomLedger();
+        await using TestServer server = await TestServer.StartAsync(o => o.MaxPendingLogins = clients);
+        string[] ids = [.. Enumerable.Range(0, rooms).Select(r => $"shuffle{r}")];
+        var shuffled = new ShuffleCount();
+        server.Server.Rooms.Define("shuffle", () => new ShufflingRoom(ledger, ids, shuffled), new RoomTypeOptions { AutoDispose = false });
+        foreach (string id in ids)
+        {
+            await server.Server.Rooms.CreateAsync("shuffle", id);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(async () =>
+        {
+            await using Client client = await server.ConnectAsync($"user{i}", "pw");
+            await client.JoinRoomAsync(ids[i % rooms]).WaitAsync(Bound);
+            Task<int> replies = ReadRepliesAsync(client, messagesPerClient);
+            for (int sequence = 0; sequence < messagesPerClient; sequence++)
+            {
+                client.Send(new InRoom(sequence, string.Empty));
+            }
+
+            Assert.Equal(messagesPerClient, await replies.WaitAsync(Bound));
+        })));
+
+        output.WriteLine($"{clients} clients, {rooms} rooms: {clients * messagesPerClient} messages, {shuffled.Moves} moves by room code");
+        Assert.Equal(0, ledger.WrongRoom);
+        for (int i = 0; i < clients; i++)
+        {
+            Assert.Equal(Enumerable.Range(0, messagesPerClient), ledger.HandledBy($"user{i}"));
+        }
+
+        Assert.True(shuffled.Moves > clients, "too few moves to mean anything");
+    }
+
+    [Fact]
     public async Task AMoveRunsTheOldRoomsLeaveHookThenTheNewRoomsEnterHookAndTellsTheClient()
     {
         var events = new List<string>();
@@ -333,6 +374,53 @@ public class MoveTests(ITestOutputHelper output)
             lock (events)
             {
                 events.Add($"{what} {Id}");
+            }
+        }
+    }
+
+    /// <summary>How many moves the shuffling rooms' code made.</summary>
+    private sealed class ShuffleCount
+    {
+        private int _moves;
+
+        public int Moves => Volatile.Read(ref _moves);
+
+        public void Moved() => Interlocked.Increment(ref _moves);
+    }
+
+    /// <summary>
+    /// Records and answers each <c>InRoom</c>; every fifth message it handles, moves another of its users (not the
+    /// sender) to the next room, from room code, while that user may be sending.
+    /// </summary>
+    private sealed class ShufflingRoom(RoomLedger ledger, string[] ids, ShuffleCount shuffled) : Room
+    {
+        private int _handled;
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            if (message is not InRoom(int sequence, _))
+            {
+                Handle(connection, message);
+                return;
+            }
+
+            // A message is handled only by the room its sender is in (a user moved out is no longer in Connections).
+            ledger.Handled(connection.User.Name, sequence, rightRoom: Connections.Contains(connection));
+            connection.Send(new InRoomReply(sequence, Id));
+            if (++_handled % 5 != 0)
+            {
+                return;
+            }
+
+            IReadOnlyList<Connection> users = Connections;
+            Connection? other = users.Count > 1 ? users[_handled / 5 % users.Count] : null;
+            if (other is not null && !ReferenceEquals(other, connection))
+            {
+                string next = ids[(Array.IndexOf(ids, Id) + 1) % ids.Length];
+                if ((await MoveAsync(other, next, "shuffled")).Accepted)
+                {
+                    shuffled.Moved();
+                }
             }
         }
     }
