@@ -86,9 +86,16 @@ namespace Wevis.Generator
             IncrementalValueProvider<ImmutableEquatableArray<DiagnosticInfo>> diagnostics = registry
                 .Select(static (spec, _) => spec.Diagnostics)
                 .WithTrackingName(TrackingNames.Diagnostics);
-            context.RegisterSourceOutput(diagnostics, static (output, found) =>
+
+            // Those about C# code are put in their syntax trees, so that #pragma and .editorconfig apply to them; the
+            // only step after the models that holds Roslyn objects, and it only feeds the report.
+            IncrementalValueProvider<ImmutableEquatableArray<LocatedDiagnostic>> located = diagnostics
+                .Combine(context.CompilationProvider)
+                .Select(static (input, cancellationToken) => SourceLocations.Locate(input.Left, input.Right, cancellationToken))
+                .WithTrackingName(TrackingNames.LocatedDiagnostics);
+            context.RegisterSourceOutput(located, static (output, found) =>
             {
-                foreach (DiagnosticInfo diagnostic in found)
+                foreach (LocatedDiagnostic diagnostic in found)
                 {
                     output.ReportDiagnostic(diagnostic.ToDiagnostic());
                 }
