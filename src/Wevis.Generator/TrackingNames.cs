@@ -15,6 +15,7 @@ namespace Wevis.Generator
         public const string LocatedDiagnostics = nameof(LocatedDiagnostics);
         public const string MessagesToEmit = nameof(MessagesToEmit);
         public const string RegistryToEmit = nameof(RegistryToEmit);
+        public const string ReferencedAssemblies = nameof(ReferencedAssemblies);
         public const string ReferencedRegistries = nameof(ReferencedRegistries);
     }
 }
