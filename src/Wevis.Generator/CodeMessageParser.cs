@@ -124,12 +124,24 @@ namespace Wevis.Generator
                 hasErrors = true;
             }
 
+            // A property outside the primary constructor is worth a warning only if it holds state the message loses on
+            // the way: one with a backing field or a setter. A computed property (Total => A + B) is computed again.
+            var backedProperties = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+            foreach (ISymbol member in type.GetMembers())
+            {
+                if (member is IFieldSymbol { IsStatic: false, AssociatedSymbol: IPropertySymbol backed })
+                {
+                    backedProperties.Add(backed);
+                }
+            }
+
             foreach (ISymbol member in type.GetMembers())
             {
                 if (member is IPropertySymbol { IsStatic: false, IsImplicitlyDeclared: false } property
                     && !parameterNames.Contains(property.Name)
                     && property.Name != "EqualityContract"
-                    && property.ExplicitInterfaceImplementations.IsEmpty)
+                    && property.ExplicitInterfaceImplementations.IsEmpty
+                    && (property.SetMethod is not null || backedProperties.Contains(property)))
                 {
                     LocationInfo? location = property.Locations.Length > 0 ? LocationInfo.From(property.Locations[0]) : null;
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PropertyNotSent, location, property.Name, type.Name));

@@ -130,7 +130,17 @@ namespace Wevis.Generator
         public static readonly DiagnosticDescriptor InvalidRootNamespace = Error(
             "WEVIS028",
             "Invalid root namespace",
-            "The project's RootNamespace '{0}' is not a valid C# namespace, and the message registry is generated in it; set <RootNamespace> in the project file to a valid namespace (for example {1})");
+            "The project's {2} '{0}' is not a valid C# namespace, and the message registry is generated in it; set <{2}> in the project file to a valid namespace (for example {1})");
+
+        public static readonly DiagnosticDescriptor RegistryNameTaken = Error(
+            "WEVIS039",
+            "Registry named like a referenced assembly's",
+            "The message registry would be '{0}', which referenced assembly '{1}' already defines (it has the same root namespace); set <WevisRegistryNamespace> in this project file to a namespace of its own (for example {2}); the messages keep their namespaces");
+
+        public static readonly DiagnosticDescriptor MessageInReferencedAssembly = Error(
+            "WEVIS040",
+            "Message defined in a referenced assembly",
+            "Message '{0}' is already defined in referenced assembly '{1}' as {2}; message names must be unique in a program: rename this one, or use the library's");
 
         public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
             "WEVIS020",
@@ -227,6 +237,8 @@ namespace Wevis.Generator
             [InvalidVersion.Id] = InvalidVersion,
             [DuplicateReply.Id] = DuplicateReply,
             [InvalidRootNamespace.Id] = InvalidRootNamespace,
+            [RegistryNameTaken.Id] = RegistryNameTaken,
+            [MessageInReferencedAssembly.Id] = MessageInReferencedAssembly,
             [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,

@@ -14,8 +14,12 @@ namespace Wevis.Generator
     internal static class RegistryBuilder
     {
         public static RegistrySpec Build(
-            ImmutableArray<DefinitionsFileSpec> files, ImmutableArray<CodeMessageSpec> codeMessages, GenerationOptionsSpec options)
+            ImmutableArray<DefinitionsFileSpec> files,
+            ImmutableArray<CodeMessageSpec> codeMessages,
+            GenerationOptionsSpec options,
+            ImmutableEquatableArray<ReferencedRegistrySpec>? referenced = null)
         {
+            referenced ??= ImmutableEquatableArray<ReferencedRegistrySpec>.Empty;
             var diagnostics = new List<DiagnosticInfo>();
             var candidates = new List<MessageSpec>();
             var failedNames = new HashSet<string>(StringComparer.Ordinal);
@@ -43,11 +47,36 @@ namespace Wevis.Generator
                 }
             }
 
+            // A program's messages include those of the libraries it references (MessageRegistry.Default has them all).
+            var referencedByName = new Dictionary<string, (ReferencedRegistrySpec Registry, ReferencedMessageSpec Message)>(StringComparer.Ordinal);
+            foreach (ReferencedRegistrySpec registry in referenced)
+            {
+                foreach (ReferencedMessageSpec message in registry.Messages)
+                {
+                    if (!referencedByName.ContainsKey(message.Name))
+                    {
+                        referencedByName.Add(message.Name, (registry, message));
+                    }
+                }
+            }
+
             var byName = new Dictionary<string, MessageSpec>(StringComparer.Ordinal);
             var byWireId = new Dictionary<int, MessageSpec>();
             var messages = new List<MessageSpec>();
             foreach (MessageSpec message in candidates)
             {
+                if (referencedByName.TryGetValue(message.Name, out var inLibrary))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.MessageInReferencedAssembly,
+                        message.NameLocation,
+                        message.Name,
+                        inLibrary.Registry.AssemblyName,
+                        inLibrary.Message.TypeName.Replace("global::", string.Empty)));
+                    failedNames.Add(message.Name);
+                    continue;
+                }
+
                 if (byName.TryGetValue(message.Name, out MessageSpec? first))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(
@@ -84,20 +113,51 @@ namespace Wevis.Generator
 
             // The registry (which every message's formatter names) lives in the root namespace, so without a valid one
             // nothing can be generated: one error, rather than C# syntax errors in every generated file.
-            if (messages.Count > 0 && !WireNames.IsValidRootNamespace(options.RootNamespace))
+            string registryNamespace = options.RegistryNamespace;
+            if (messages.Count > 0 && !WireNames.IsValidRootNamespace(registryNamespace))
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.InvalidRootNamespace, null, options.RootNamespace, WireNames.SuggestNamespace(options.RootNamespace)));
+                    DiagnosticDescriptors.InvalidRootNamespace,
+                    null,
+                    registryNamespace,
+                    WireNames.SuggestNamespace(registryNamespace),
+                    options.RegistryNamespaceProperty.Length > 0 ? "WevisRegistryNamespace" : "RootNamespace"));
+                messages.Clear();
+            }
+
+            // A library with the same root namespace has a registry of the same name: this project's would hide it (CS0436),
+            // and neither this project's code nor its generated code could name the library's. The user picks another name.
+            string registryType = WireNames.RegistryTypeName(registryNamespace);
+            if (messages.Count > 0 && referenced.FirstOrDefault(r => r.RegistryType == registryType) is { } taken)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.RegistryNameTaken,
+                    null,
+                    registryType.Replace("global::", string.Empty),
+                    taken.AssemblyName,
+                    SuggestRegistryNamespace(registryNamespace, options.AssemblyName)));
                 messages.Clear();
             }
 
             List<RegisteredMessage> registered = ResolveReplies(messages, byName, failedNames, diagnostics);
             registered.Sort((a, b) => StringComparer.Ordinal.Compare(a.Message.Name, b.Message.Name));
             return new RegistrySpec(
-                options.RootNamespace,
+                registryNamespace,
                 options.IsProtocolAssembly,
                 registered.ToImmutableEquatableArray(),
                 diagnostics.ToImmutableEquatableArray());
+        }
+
+        /// <summary>A namespace for a registry whose name is taken: the assembly's name if it differs, else one below the namespace.</summary>
+        private static string SuggestRegistryNamespace(string registryNamespace, string assemblyName)
+        {
+            string fromAssembly = assemblyName.Length == 0 ? string.Empty : WireNames.SuggestNamespace(assemblyName);
+            if (fromAssembly.Length > 0 && fromAssembly != registryNamespace)
+            {
+                return fromAssembly;
+            }
+
+            return registryNamespace.Length == 0 ? "Messages" : registryNamespace + ".Messages";
         }
 
         /// <summary>

@@ -12,8 +12,10 @@ namespace Wevis.Generator
         public const string Options = nameof(Options);
         public const string Registry = nameof(Registry);
         public const string Diagnostics = nameof(Diagnostics);
+        public const string LocatedDiagnostics = nameof(LocatedDiagnostics);
         public const string MessagesToEmit = nameof(MessagesToEmit);
         public const string RegistryToEmit = nameof(RegistryToEmit);
+        public const string ReferencedAssemblies = nameof(ReferencedAssemblies);
         public const string ReferencedRegistries = nameof(ReferencedRegistries);
     }
 }

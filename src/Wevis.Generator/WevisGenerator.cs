@@ -28,6 +28,9 @@ namespace Wevis.Generator
         /// <summary>The project's root namespace, the default namespace for messages and the registry's namespace.</summary>
         public const string RootNamespaceProperty = "build_property.RootNamespace";
 
+        /// <summary>Where this project's registry is generated, if not in its root namespace (a library's registry may have that name).</summary>
+        public const string RegistryNamespaceProperty = "build_property.WevisRegistryNamespace";
+
         /// <summary>The assembly attribute each generated registry carries, found in references.</summary>
         private const string RegistryAttributeName = "Wevis.WevisRegistryAttribute";
 
@@ -37,13 +40,19 @@ namespace Wevis.Generator
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            IncrementalValueProvider<bool> runtimeReferenced = context.CompilationProvider
-                .Select(static (compilation, _) => compilation.GetTypeByMetadataName("Wevis.IMessage") is not null);
+            IncrementalValueProvider<(bool RuntimeReferenced, string AssemblyName)> compilationFacts = context.CompilationProvider
+                .Select(static (compilation, _) => (compilation.GetTypeByMetadataName("Wevis.IMessage") is not null, compilation.AssemblyName ?? string.Empty));
 
             IncrementalValueProvider<GenerationOptionsSpec> options = context.AnalyzerConfigOptionsProvider
-                .Combine(runtimeReferenced)
-                .Select(static (input, _) => ReadOptions(input.Left.GlobalOptions, input.Right))
+                .Combine(compilationFacts)
+                .Select(static (input, _) => ReadOptions(input.Left.GlobalOptions, input.Right.RuntimeReferenced, input.Right.AssemblyName))
                 .WithTrackingName(TrackingNames.Options);
+
+            // Referenced assemblies with a registry, and their message types: registered from this program, and checked
+            // against its own messages (a name defined twice, a registry named twice).
+            IncrementalValueProvider<ImmutableEquatableArray<ReferencedRegistrySpec>> referencedRegistries = context.CompilationProvider
+                .Select(static (compilation, cancellationToken) => FindReferencedRegistries(compilation, cancellationToken))
+                .WithTrackingName(TrackingNames.ReferencedAssemblies);
 
             IncrementalValuesProvider<DefinitionsFileSpec> files = context.AdditionalTextsProvider
                 .Where(static text => text.Path.EndsWith(".wevis", StringComparison.OrdinalIgnoreCase))
@@ -80,15 +89,23 @@ namespace Wevis.Generator
             IncrementalValueProvider<RegistrySpec> registry = files.Collect()
                 .Combine(codeMessages.Collect())
                 .Combine(options)
-                .Select(static (input, _) => RegistryBuilder.Build(input.Left.Left, input.Left.Right, input.Right))
+                .Combine(referencedRegistries)
+                .Select(static (input, _) => RegistryBuilder.Build(input.Left.Left.Left, input.Left.Left.Right, input.Left.Right, input.Right))
                 .WithTrackingName(TrackingNames.Registry);
 
             IncrementalValueProvider<ImmutableEquatableArray<DiagnosticInfo>> diagnostics = registry
                 .Select(static (spec, _) => spec.Diagnostics)
                 .WithTrackingName(TrackingNames.Diagnostics);
-            context.RegisterSourceOutput(diagnostics, static (output, found) =>
+
+            // Those about C# code are put in their syntax trees, so that #pragma and .editorconfig apply to them; the
+            // only step after the models that holds Roslyn objects, and it only feeds the report.
+            IncrementalValueProvider<ImmutableEquatableArray<LocatedDiagnostic>> located = diagnostics
+                .Combine(context.CompilationProvider)
+                .Select(static (input, cancellationToken) => SourceLocations.Locate(input.Left, input.Right, cancellationToken))
+                .WithTrackingName(TrackingNames.LocatedDiagnostics);
+            context.RegisterSourceOutput(located, static (output, found) =>
             {
-                foreach (DiagnosticInfo diagnostic in found)
+                foreach (LocatedDiagnostic diagnostic in found)
                 {
                     output.ReportDiagnostic(diagnostic.ToDiagnostic());
                 }
@@ -118,8 +135,8 @@ namespace Wevis.Generator
                 }
             });
 
-            IncrementalValueProvider<ReferencedRegistriesSpec?> referenced = context.CompilationProvider
-                .Select(static (compilation, cancellationToken) => FindReferencedRegistries(compilation, cancellationToken))
+            IncrementalValueProvider<ReferencedRegistriesSpec?> referenced = referencedRegistries
+                .Select(static (found, _) => found.Select(r => r.RegistryType).ToImmutableEquatableArray())
                 .Combine(options)
                 .Select(static (input, _) => input.Left.Count == 0 || !input.Right.RuntimeReferenced || input.Right.IsProtocolAssembly
                     ? null
@@ -137,10 +154,11 @@ namespace Wevis.Generator
             });
         }
 
-        /// <summary>Finds referenced assemblies that carry <c>[assembly: WevisRegistry(typeof(...))]</c>.</summary>
-        private static ImmutableEquatableArray<string> FindReferencedRegistries(Compilation compilation, CancellationToken cancellationToken)
+        /// <summary>Finds referenced assemblies that carry <c>[assembly: WevisRegistry(typeof(...))]</c>, with their public message types.</summary>
+        private static ImmutableEquatableArray<ReferencedRegistrySpec> FindReferencedRegistries(Compilation compilation, CancellationToken cancellationToken)
         {
-            var registries = new List<string>();
+            INamedTypeSymbol? messageInterface = compilation.GetTypeByMetadataName("Wevis.IMessage");
+            var registries = new List<ReferencedRegistrySpec>();
             foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -155,23 +173,66 @@ namespace Wevis.Generator
                         && attribute.ConstructorArguments.Length == 1
                         && attribute.ConstructorArguments[0].Value is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public } registry)
                     {
-                        registries.Add(registry.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+                        registries.Add(new ReferencedRegistrySpec(
+                            registry.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                            assembly.Identity.Name,
+                            FindMessageTypes(assembly, messageInterface, cancellationToken)));
                     }
                 }
             }
 
-            registries.Sort(StringComparer.Ordinal);
+            registries.Sort((a, b) => StringComparer.Ordinal.Compare(a.RegistryType, b.RegistryType));
             return registries.ToImmutableEquatableArray();
         }
 
-        private static GenerationOptionsSpec ReadOptions(AnalyzerConfigOptions globalOptions, bool runtimeReferenced)
+        /// <summary>
+        /// An assembly's public message types, by name. Those are the ones a program sees; a library's internal
+        /// <c>[WevisMessage]</c> records are not, and a name defined twice with one of them is found by the runtime instead
+        /// (<c>MessageRegistry.Default</c> throws, naming both).
+        /// </summary>
+        private static ImmutableEquatableArray<ReferencedMessageSpec> FindMessageTypes(
+            IAssemblySymbol assembly, INamedTypeSymbol? messageInterface, CancellationToken cancellationToken)
+        {
+            if (messageInterface is null)
+            {
+                return ImmutableEquatableArray<ReferencedMessageSpec>.Empty;
+            }
+
+            var messages = new List<ReferencedMessageSpec>();
+            var namespaces = new Stack<INamespaceSymbol>();
+            namespaces.Push(assembly.GlobalNamespace);
+            while (namespaces.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (INamespaceOrTypeSymbol member in namespaces.Pop().GetMembers())
+                {
+                    if (member is INamespaceSymbol inner)
+                    {
+                        namespaces.Push(inner);
+                    }
+                    else if (member is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public, TypeKind: TypeKind.Class } type
+                        && type.AllInterfaces.Contains(messageInterface, SymbolEqualityComparer.Default))
+                    {
+                        messages.Add(new ReferencedMessageSpec(type.Name, type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+                    }
+                }
+            }
+
+            messages.Sort((a, b) => StringComparer.Ordinal.Compare(a.TypeName, b.TypeName));
+            return messages.ToImmutableEquatableArray();
+        }
+
+        private static GenerationOptionsSpec ReadOptions(AnalyzerConfigOptions globalOptions, bool runtimeReferenced, string assemblyName)
         {
             globalOptions.TryGetValue(RootNamespaceProperty, out string? rootNamespace);
             globalOptions.TryGetValue(ProtocolAssemblyProperty, out string? protocol);
+            globalOptions.TryGetValue(RegistryNamespaceProperty, out string? registryNamespace);
             return new GenerationOptionsSpec(
                 rootNamespace?.Trim() ?? string.Empty,
                 string.Equals(protocol?.Trim(), "true", StringComparison.OrdinalIgnoreCase),
-                runtimeReferenced);
+                runtimeReferenced,
+                registryNamespace?.Trim() ?? string.Empty,
+                assemblyName);
         }
 
         /// <summary>Parses a lock file as the definitions it holds; its own errors are not reported (they were the definitions' once).</summary>

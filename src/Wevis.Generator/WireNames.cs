@@ -134,6 +134,10 @@ namespace Wevis.Generator
             return true;
         }
 
+        /// <summary>The registry class generated in <paramref name="registryNamespace"/>, fully qualified (<c>global::Game.WevisRegistry</c>).</summary>
+        public static string RegistryTypeName(string registryNamespace) =>
+            (registryNamespace.Length == 0 ? "global::" : "global::" + registryNamespace + ".") + RegistryClassName;
+
         /// <summary>Whether the project's root namespace can hold generated code: empty (the global namespace) or a valid namespace.</summary>
         public static bool IsValidRootNamespace(string value) => value.Length == 0 || IsValidNamespace(value);
 

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Wevis.Generator.Tests.Infrastructure;
 
 namespace Wevis.Generator.Tests;
@@ -252,15 +253,101 @@ public class DiagnosticsTests
         AssertSingleAt(GeneratorHarness.Run([], [nested]), "WEVIS022", nested, "M(", length: 1);
     }
 
-    [Fact]
-    public void PropertyOutsideThePrimaryConstructorIsAWarning()
+    [Theory]
+    [InlineData("public int Y { get; init; }")]
+    [InlineData("public int Y { get; set; }")]
+    [InlineData("public int Y { get; } = 3;")]
+    [InlineData("private int _y; public int Y { get => _y; init => _y = value; }")]
+    public void PropertyHoldingStateOutsideThePrimaryConstructorIsAWarning(string member)
     {
-        GeneratorRun run = GeneratorHarness.Run([], ["[Wevis.WevisMessage] public partial record M(int X) { public int Y { get; init; } }"]);
+        string source = "[Wevis.WevisMessage] public partial record M(int X) { " + member + " }";
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
 
-        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("WEVIS023", d.Id);
+        Diagnostic d = AssertSingleAt(run, "WEVIS023", source, "Y ", length: 1);
         Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
         Assert.Contains("M.g.cs", run.Sources.Keys);
+    }
+
+    [Fact]
+    public void ComputedPropertiesAreNotAWarning()
+    {
+        // Computed from the arguments, they are computed again where the message arrives: nothing is lost.
+        const string source = """
+            [Wevis.WevisMessage]
+            public partial record Sum(int A, int B)
+            {
+                public int Total => A + B;
+                public bool IsZero { get { return A + B == 0; } }
+                public static int Zero { get; set; }
+            }
+            """;
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void PropertyNotSentIsReportedInTheCSharpSourceSoPragmasApply()
+    {
+        const string source = """
+            [Wevis.WevisMessage]
+            public partial record M(int X)
+            {
+            #pragma warning disable WEVIS023 // a cache, not part of the message
+                public int Seen { get; set; }
+            #pragma warning restore WEVIS023
+                public int Other { get; set; }
+            }
+            """;
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        // The compiler keeps a diagnostic silenced by #pragma, marked suppressed (for /errorlog), and prints it no more.
+        Assert.Equal(2, run.GeneratorDiagnostics.Length);
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("WEVIS023", d.Id));
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Same(run.Input.SyntaxTrees.Single(), d.Location.SourceTree));
+        Diagnostic seen = Assert.Single(run.GeneratorDiagnostics, d => d.GetMessage().Contains("'Seen'", StringComparison.Ordinal));
+        Diagnostic other = Assert.Single(run.GeneratorDiagnostics, d => d.GetMessage().Contains("'Other'", StringComparison.Ordinal));
+        Assert.True(seen.IsSuppressed, "#pragma warning disable WEVIS023 did not suppress it");
+        Assert.False(other.IsSuppressed);
+        Assert.Equal(7, other.Location.GetLineSpan().StartLinePosition.Line + 1);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PropertyNotSentFollowsEditorConfigAndNoWarn(bool editorConfig)
+    {
+        // dotnet_diagnostic.WEVIS023.severity = none in an .editorconfig section for the file, or <NoWarn>WEVIS023</NoWarn>.
+        const string source = "[Wevis.WevisMessage] public partial record M(int X) { public int Y { get; init; } }";
+        CSharpCompilation compilation = GeneratorHarness.CreateCompilation([source]);
+        compilation = editorConfig
+            ? compilation.WithOptions(compilation.Options.WithSyntaxTreeOptionsProvider(new SeverityPerTree(compilation.SyntaxTrees.Single(), "WEVIS023")))
+            : compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
+                compilation.Options.SpecificDiagnosticOptions.SetItem("WEVIS023", ReportDiagnostic.Suppress)));
+
+        GeneratorRun run = GeneratorHarness.Run(GeneratorHarness.CreateDriver([]), compilation);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Contains("M.g.cs", run.Sources.Keys);
+    }
+
+    /// <summary>What the compiler makes of <c>[Source0.cs] dotnet_diagnostic.ID.severity = none</c> in an .editorconfig.</summary>
+    private sealed class SeverityPerTree(SyntaxTree tree, string id) : SyntaxTreeOptionsProvider
+    {
+        public override GeneratedKind IsGenerated(SyntaxTree tree, CancellationToken cancellationToken) => GeneratedKind.Unknown;
+
+        public override bool TryGetDiagnosticValue(SyntaxTree tree1, string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+        {
+            severity = ReportDiagnostic.Suppress;
+            return tree1 == tree && diagnosticId == id;
+        }
+
+        public override bool TryGetGlobalDiagnosticValue(string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+        {
+            severity = ReportDiagnostic.Default;
+            return false;
+        }
     }
 
     [Fact]

@@ -239,6 +239,56 @@ public sealed class PackageTests(PackedRuntime package) : IClassFixture<PackedRu
         await PackedRuntime.RunAsync(project, "build");
     }
 
+    [Fact]
+    public async Task AProgramAndItsLibraryOfOneRootNamespaceNeedTheirOwnRegistryNames()
+    {
+        // A library and a program, both with RootNamespace Game: both registries would be Game.WevisRegistry.
+        string library = await package.NewProjectAsync("GameShared");
+        await File.WriteAllTextAsync(Path.Combine(library, "shared.wevis"), "Greeting name=str\n");
+        await File.WriteAllTextAsync(Path.Combine(library, "Program.cs"), "namespace Game { public static class Shared { } }\n");
+        await AddToProjectAsync(library, """
+            <PropertyGroup>
+              <OutputType>Library</OutputType>
+              <RootNamespace>Game</RootNamespace>
+            </PropertyGroup>
+            """);
+        string program = await package.NewProjectAsync("GameServer");
+        await File.WriteAllTextAsync(Path.Combine(program, "server.wevis"), "Move x=int y=int\n");
+        await File.WriteAllTextAsync(Path.Combine(program, "Program.cs"), """
+            using Wevis;
+
+            Console.WriteLine(new Game.Greeting("hi") with { Name = "hello" });
+            Console.WriteLine(new Game.Move(1, 2));
+            Console.WriteLine(string.Join(",", new[] { "Greeting", "Move" }.Where(name => MessageRegistry.Default.TryGetByName(name, out _))));
+            """);
+        await AddToProjectAsync(program, """
+            <PropertyGroup>
+              <RootNamespace>Game</RootNamespace>
+            </PropertyGroup>
+            <ItemGroup>
+              <ProjectReference Include="../GameShared/GameShared.csproj" />
+            </ItemGroup>
+            """);
+
+        CommandResult clash = await PackedRuntime.TryRunAsync(program, "build");
+        Assert.NotEqual(0, clash.ExitCode);
+        Assert.Contains(
+            "error WEVIS039: The message registry would be 'Game.WevisRegistry', which referenced assembly 'GameShared' already defines",
+            clash.Transcript,
+            StringComparison.Ordinal);
+
+        await AddToProjectAsync(program, """
+            <PropertyGroup>
+              <!-- The library's registry is Game.WevisRegistry; this program's is Game.Server.WevisRegistry. -->
+              <WevisRegistryNamespace>Game.Server</WevisRegistryNamespace>
+            </PropertyGroup>
+            """);
+        CommandResult build = await PackedRuntime.RunAsync(program, "build");
+        Assert.DoesNotContain("warning CS0436", build.Transcript, StringComparison.Ordinal);
+        CommandResult run = await PackedRuntime.RunAsync(program, "run", "--no-build");
+        Assert.Equal(["Greeting { Name = \"hello\" }", "Move { X = 1, Y = 2 }", "Greeting,Move"], run.Output);
+    }
+
     /// <summary>Adds <paramref name="xml"/> to the end of the project file.</summary>
     private static async Task AddToProjectAsync(string project, string xml)
     {

@@ -25,7 +25,25 @@ namespace Wevis.Generator.Model
     /// <param name="RootNamespace">The project's root namespace; the default for messages and the registry's namespace.</param>
     /// <param name="IsProtocolAssembly">True only for Wevis.Runtime itself, whose reserved <c>_</c> messages are the protocol.</param>
     /// <param name="RuntimeReferenced">Whether <c>Wevis.IMessage</c> can be found: without it the generated code cannot compile.</param>
-    internal sealed record GenerationOptionsSpec(string RootNamespace, bool IsProtocolAssembly, bool RuntimeReferenced);
+    /// <param name="RegistryNamespaceProperty">The <c>WevisRegistryNamespace</c> property: where the registry goes instead of the root namespace; empty if not set.</param>
+    /// <param name="AssemblyName">The compilation's assembly name, for advice in errors.</param>
+    internal sealed record GenerationOptionsSpec(
+        string RootNamespace, bool IsProtocolAssembly, bool RuntimeReferenced, string RegistryNamespaceProperty = "", string AssemblyName = "")
+    {
+        /// <summary>The namespace the registry is generated in: <c>WevisRegistryNamespace</c> if set, else the root namespace.</summary>
+        public string RegistryNamespace => RegistryNamespaceProperty.Length > 0 ? RegistryNamespaceProperty : RootNamespace;
+    }
+
+    /// <summary>A message of a referenced assembly's registry.</summary>
+    /// <param name="Name">Its name (the wire name).</param>
+    /// <param name="TypeName">Its fully qualified type (<c>global::Game.Hello</c>).</param>
+    internal sealed record ReferencedMessageSpec(string Name, string TypeName);
+
+    /// <summary>A referenced assembly that carries a Wevis registry, and its public message types.</summary>
+    /// <param name="RegistryType">The registry class, fully qualified (<c>global::Game.WevisRegistry</c>).</param>
+    /// <param name="AssemblyName">The assembly's name, for errors.</param>
+    /// <param name="Messages">Its public message types, sorted by name.</param>
+    internal sealed record ReferencedRegistrySpec(string RegistryType, string AssemblyName, ImmutableEquatableArray<ReferencedMessageSpec> Messages);
 
     /// <summary>What a request needs emitted: the type its replies share, and the interface to declare when it has several.</summary>
     /// <param name="ReplyTypeName">The fully qualified reply type: the one reply, or the shared interface (<c>global::App.IJoinReply</c>).</param>

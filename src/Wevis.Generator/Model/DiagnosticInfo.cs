@@ -18,7 +18,10 @@ namespace Wevis.Generator.Model
         public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, LocationInfo additionalLocation, params string[] messageArguments) =>
             new(descriptor.Id, location, messageArguments.ToImmutableEquatableArray(), new[] { additionalLocation }.ToImmutableEquatableArray());
 
-        public Diagnostic ToDiagnostic()
+        public Diagnostic ToDiagnostic() => ToDiagnostic(Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None);
+
+        /// <summary>The diagnostic at <paramref name="location"/>: the same place, in a form the caller chose (a syntax tree's).</summary>
+        public Diagnostic ToDiagnostic(Location location)
         {
             var additional = new Location[AdditionalLocations.Count];
             for (int i = 0; i < additional.Length; i++)
@@ -34,7 +37,7 @@ namespace Wevis.Generator.Model
 
             return Diagnostic.Create(
                 DiagnosticDescriptors.ById(DescriptorId),
-                Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None,
+                location,
                 additional,
                 arguments);
         }

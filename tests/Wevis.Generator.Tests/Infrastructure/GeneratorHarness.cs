@@ -73,14 +73,18 @@ internal static class GeneratorHarness
     }
 
     public static GeneratorDriver CreateDriver(
-        IEnumerable<DefinitionsFile> files, string? rootNamespace = RootNamespace, bool protocolAssembly = false, LanguageVersion version = LanguageVersion.Latest)
+        IEnumerable<DefinitionsFile> files,
+        string? rootNamespace = RootNamespace,
+        bool protocolAssembly = false,
+        LanguageVersion version = LanguageVersion.Latest,
+        string? registryNamespace = null)
     {
         List<DefinitionsFile> fileList = files.ToList();
         return CSharpGeneratorDriver.Create(
             generators: [new WevisGenerator().AsSourceGenerator()],
             additionalTexts: fileList.Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text)),
             parseOptions: ParseOptions(version),
-            optionsProvider: new TestOptionsProvider(fileList, rootNamespace, protocolAssembly),
+            optionsProvider: new TestOptionsProvider(fileList, rootNamespace, protocolAssembly, registryNamespace),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
     }
 
@@ -91,10 +95,11 @@ internal static class GeneratorHarness
         bool referenceRuntime = true,
         bool protocolAssembly = false,
         LanguageVersion version = LanguageVersion.Latest,
-        IEnumerable<MetadataReference>? extraReferences = null)
+        IEnumerable<MetadataReference>? extraReferences = null,
+        string? registryNamespace = null)
     {
         CSharpCompilation compilation = CreateCompilation(sources ?? [], referenceRuntime, version, extraReferences);
-        GeneratorDriver driver = CreateDriver(files, rootNamespace, protocolAssembly, version);
+        GeneratorDriver driver = CreateDriver(files, rootNamespace, protocolAssembly, version, registryNamespace);
         return Run(driver, compilation);
     }
 
@@ -121,9 +126,14 @@ internal static class GeneratorHarness
     {
         private readonly Dictionary<string, DictionaryOptions> _fileOptions;
 
-        public TestOptionsProvider(IEnumerable<DefinitionsFile> files, string? rootNamespace, bool protocolAssembly)
+        public TestOptionsProvider(IEnumerable<DefinitionsFile> files, string? rootNamespace, bool protocolAssembly, string? registryNamespace)
         {
             var global = new Dictionary<string, string>();
+            if (registryNamespace is not null)
+            {
+                global[WevisGenerator.RegistryNamespaceProperty] = registryNamespace;
+            }
+
             if (rootNamespace is not null)
             {
                 global[WevisGenerator.RootNamespaceProperty] = rootNamespace;
