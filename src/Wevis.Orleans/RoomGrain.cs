@@ -755,7 +755,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (connection is null)
         {
             // Not here (restarted elsewhere meanwhile): straight to the gateway, as the room would have sent it.
-            await user.Gateway.Receive(GatewayRecordsFrame(user.Session, frame));
+            await user.Gateway.Receive(0, 0, GatewayRecordsFrame(user.Session, frame));
             return;
         }
 
@@ -1029,7 +1029,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
             {
-                outbox = new GatewayOutbox(Id, user.GatewayId, user.Gateway, node.Logger);
+                string gatewayId = user.GatewayId;
+                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId));
                 _outboxes[user.GatewayId] = outbox;
             }
 

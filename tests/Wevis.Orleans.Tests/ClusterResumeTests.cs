@@ -218,7 +218,7 @@ public sealed class ClusterResumeTests
 
     private sealed class SilentGateway : IGatewayObserver
     {
-        public Task Receive(byte[] records) => Task.CompletedTask;
+        public Task Receive(long stream, long number, byte[] records) => Task.CompletedTask;
 
         public Task HandOver(long session) => Task.CompletedTask;
     }

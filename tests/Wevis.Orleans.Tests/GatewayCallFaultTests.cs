@@ -75,6 +75,45 @@ public sealed class GatewayCallFaultTests
         Assert.IsType<YouAreIn>(await client.ReceiveAsync().Within());
     }
 
+    [Fact]
+    public async Task ACallToALivingGatewayThatTimesOutIsMadeAgainAndItsFramesArriveOnceInOrder()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        InProcessSiloHandle gatewaySilo = cluster.Silos[1];
+        await using Client client = await cluster.ConnectAsync("slow-" + Guid.NewGuid().ToString("N")[..8], gatewaySilo);
+        await client.JoinOrCreateRoomAsync("chat").Within();
+        int before = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive");
+        try
+        {
+            // The room's call to the (living) gateway with the broadcast of "one" runs there, but the room hears a
+            // timeout: it cannot tell whether the frames arrived.
+            Volatile.Write(ref GrainCalls.LosingReply, "IGatewayObserver.Receive");
+            client.Send(new Say("one"));
+            Assert.Equal("one", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The room made the call again (the gateway dropped it: it had it) and goes on: "two" arrives, "one" not again.
+        client.Send(new Say("two"));
+        client.Send(new WhereAmI());
+        var said = new List<string>();
+        while (await client.ReceiveAsync().Within(TimeSpan.FromSeconds(10)) is var message && message is not YouAreIn)
+        {
+            if (message is Said { Text: var text })
+            {
+                said.Add(text);
+            }
+        }
+
+        Assert.Equal(["two"], said);
+        Assert.True(GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive") >= before + 3, "the call was not made again");
+        Assert.True(client.IsConnected, "the session was closed");
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
