@@ -548,13 +548,43 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         if (from is not null)
         {
             _room = null;
-            await Node.Room(from).Leave(_user).ConfigureAwait(false);
+            try
+            {
+                // Made again as an entry is (the room answers a repeat once the first leave is done), so a lost answer
+                // neither costs the session nor sends the user on while the room may still have them.
+                await RoomCalls.CallPatientlyAsync(() => Node.Room(from).Leave(_user), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The room could not be reached past the gateway's patience, or failed: the user stays where they were,
+                // as after any refused move (if the leave did run, their next delivery finds them gone and enters them
+                // again), and the target's seat goes back.
+                OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
+                (_room, _type) = (from, fromType);
+                await GiveBackSeatAsync(target, type!).ConfigureAwait(false);
+                await RefuseAsync(request, $"room {from} could not be left: the cluster did not answer").ConfigureAwait(false);
+                return;
+            }
         }
 
         refusal = await EnterWithFallbackAsync(from, fromType, target, type!, request, string.Empty, seatHeld: true).ConfigureAwait(false);
         if (refusal is not null)
         {
             await RefuseAsync(request, refusal).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives back the seat held for the user in <paramref name="room"/>, who will not come; if that fails, the room gives it back itself.</summary>
+    private async Task GiveBackSeatAsync(string room, string type)
+    {
+        try
+        {
+            await RoomCalls.CallAsync(() => Node.Room(room).ReleaseSeat(type, _user.SeatHolder)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // After SeatReservationTimeout.
+            OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
         }
     }
 

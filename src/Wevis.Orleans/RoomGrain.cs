@@ -33,6 +33,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private readonly Dictionary<(string Gateway, long Session), (ClusterMove Move, RemoteConnection Connection)> _movedAway = [];
     private readonly Dictionary<string, GatewayOutbox> _outboxes = new(StringComparer.Ordinal);
 
+    /// <summary>Leaves under way, by identity: a repeat of the gateway's call waits for the first (<see cref="Leave"/>).</summary>
+    private readonly Dictionary<(string Gateway, long Session), Task> _leaving = [];
+
     /// <summary>Users whose sessions resumed at another gateway, by their old identity: that gateway may not enter them again.</summary>
     private readonly HashSet<(string Gateway, long Session)> _takenOver = [];
 
@@ -332,14 +335,49 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     public async Task Leave(ClusterUser user)
     {
-        RemoteConnection? connection;
-        (ClusterMove Move, RemoteConnection Connection) away;
+        var key = (user.GatewayId, user.Session);
+        RemoteConnection? connection = null;
+        (ClusterMove Move, RemoteConnection Connection) away = default;
+        TaskCompletionSource? mine = null;
+        Task? underWay;
         lock (_lock)
         {
-            _users.Remove((user.GatewayId, user.Session), out connection);
-            _movedAway.Remove((user.GatewayId, user.Session), out away);
+            if (!_leaving.TryGetValue(key, out underWay))
+            {
+                mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _leaving[key] = mine.Task;
+                _users.Remove(key, out connection);
+                _movedAway.Remove(key, out away);
+            }
         }
 
+        if (underWay is not null)
+        {
+            // The gateway made this call again (the first one's answer was lost, or came after its timeout) while the
+            // first is still under way: answered once that one is done (leave hook run, what the room sent the user at
+            // the gateway), so the user is not sent on to their next room before it. A repeat after it finds nothing.
+            await underWay;
+            return;
+        }
+
+        try
+        {
+            await LeaveAsync(connection, away);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _leaving.Remove(key);
+            }
+
+            mine!.TrySetResult();
+        }
+    }
+
+    /// <summary>The user, taken out of the room's maps by <see cref="Leave"/>, leaves (or the move they had not followed is undone).</summary>
+    private async Task LeaveAsync(RemoteConnection? connection, (ClusterMove Move, RemoteConnection Connection) away)
+    {
         if (away.Move is { } move)
         {
             // Room code had moved them, and their gateway leaves (a request of the client's, or its end) before it saw

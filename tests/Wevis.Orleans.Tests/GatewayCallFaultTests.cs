@@ -192,6 +192,46 @@ public sealed class GatewayCallFaultTests
     }
 
     [Fact]
+    public async Task AJoinWhoseLeaveAnswerWasLostMovesTheUserOnceIntoTheTargetOnly()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client watcher = await cluster.ConnectAsync("watch-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await watcher.JoinRoomAsync(source).Within();
+        string name = "leave-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
+        try
+        {
+            // The source lets the user go (leave hook and all), and the answer to the gateway's call is lost.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Leave");
+            Assert.Equal(target, (await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20))).Id);
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The leave was made again and recognised: the user is in the target only, and left the source once.
+        client.Send(new WhereAmI());
+        Assert.Equal((target, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave") >= before + 2, "the leave was not made again");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(source).Info().Within())!.Count);
+        watcher.Send(new Say("mark"));
+        var heard = new List<string>();
+        while (await watcher.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10)) is { Text: var text } && text != "mark")
+        {
+            heard.Add(text);
+        }
+
+        Assert.Equal([name + " left"], heard);
+    }
+
+    [Fact]
     public async Task ALoginWhoseEntryAnswerWasLostGoesOnInTheEntryRoom()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
