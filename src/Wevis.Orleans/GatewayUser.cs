@@ -642,24 +642,25 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
     /// <summary>
     /// Enters the user, who is in no room, into <paramref name="target"/>; if it refuses them, back into the room they
-    /// came from, else the entry room, else their connection is closed. Returns null, or the target's refusal.
+    /// came from, else the entry room, else their connection is closed. Returns null, or the target's refusal. An entry
+    /// the cluster could not make (<see cref="TryEnterAsync"/>) counts as a refusal, as a full or closed room does.
     /// </summary>
     private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
     {
-        string? refusal = await EnterPatientlyAsync(target, type, request, reason, seatHeld, force: false).ConfigureAwait(false);
+        string? refusal = await TryEnterAsync(target, type, request, reason, seatHeld, force: false).ConfigureAwait(false);
         if (refusal is null)
         {
             await EnteredAsync(target, type).ConfigureAwait(false);
             return null;
         }
 
-        if (from is not null && await EnterPatientlyAsync(from, fromType!, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
+        if (from is not null && await TryEnterAsync(from, fromType!, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
         {
             (_room, _type) = (from, fromType);
             return refusal;
         }
 
-        if (from != Lobby && target != Lobby && await EnterPatientlyAsync(Lobby, Lobby, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
+        if (from != Lobby && target != Lobby && await TryEnterAsync(Lobby, Lobby, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
         {
             await EnteredAsync(Lobby, Lobby).ConfigureAwait(false);
             return refusal;
@@ -667,6 +668,40 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
         Session.Close("could not enter any room: " + refusal);
         return refusal;
+    }
+
+    /// <summary>
+    /// <see cref="EnterPatientlyAsync"/>, with a call that fails all the same (the room unreachable past the gateway's
+    /// patience, a fault) taken as a refusal: the user goes back where they were with the reason, as after a refused
+    /// move, rather than losing their session. The call may have let them in (its answers lost), so the room is told
+    /// they leave, and the seat held for them goes back; both only as far as the room can be reached.
+    /// </summary>
+    private async Task<string?> TryEnterAsync(string room, string type, int request, string reason, bool seatHeld, bool force)
+    {
+        try
+        {
+            return await EnterPatientlyAsync(room, type, request, reason, seatHeld, force).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
+            try
+            {
+                await RoomCalls.CallAsync(() => Node.Room(room).Leave(_user)).ConfigureAwait(false);
+            }
+            catch (Exception leaveFailed)
+            {
+                // Not reachable either: a room that did let the user in keeps them until that room's node is replaced.
+                OrleansLog.ClusterCallFailed(Node.Logger, leaveFailed, _user.Name);
+            }
+
+            if (seatHeld)
+            {
+                await GiveBackSeatAsync(room, type).ConfigureAwait(false);
+            }
+
+            return $"room {room} could not be entered: the cluster did not answer";
+        }
     }
 
     /// <summary>

@@ -231,6 +231,63 @@ public sealed class GatewayCallFaultTests
         Assert.Equal([name + " left"], heard);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AJoinWhoseEntryCannotBeMadeLeavesTheUserWhereTheyWereWithTheReason(bool timesOut)
+    {
+        // A short grace period: the gateway then waits for a room for its least, 10 s.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1, configure: wevis => wevis.Gateway.ResumeGracePeriod = TimeSpan.FromSeconds(3));
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("stay-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        try
+        {
+            // Every call to enter the target fails (or is lost, for longer than the gateway waits for a room).
+            GrainCalls.FailingOn = new CallFault("IRoomGrain.Enter", target, timesOut);
+            JoinRefusedException refused = await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(30)));
+            Assert.Equal($"room {target} could not be entered: the cluster did not answer", refused.Reason);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        // The user is back where they were, once, with their session; the target's seat was given back (one seat).
+        client.Send(new WhereAmI());
+        Assert.Equal((source, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+        Assert.Equal(target, (await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20))).Id);
+    }
+
+    [Fact]
+    public async Task AJoinWhoseLeaveCannotBeMadeLeavesTheUserWhereTheyWereWithTheReason()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1);
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("stuck-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        try
+        {
+            // The source cannot let the user go: the gateway must not send them on while the source may have them.
+            GrainCalls.FailingOn = new CallFault("IRoomGrain.Leave", source, AsTimeout: false);
+            JoinRefusedException refused = await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(30)));
+            Assert.Equal($"room {source} could not be left: the cluster did not answer", refused.Reason);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        client.Send(new WhereAmI());
+        Assert.Equal((source, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+    }
+
     [Fact]
     public async Task ALoginWhoseEntryAnswerWasLostGoesOnInTheEntryRoom()
     {

@@ -51,6 +51,11 @@ internal sealed class WevisTestCluster : IAsyncDisposable
                     throw new InvalidOperationException($"{context.MethodName} fails (a test's fault)");
                 }
 
+                if (GrainCalls.FaultFor(context.InterfaceName, context.MethodName, context.TargetId.Key.ToString()) is { } fault)
+                {
+                    throw fault;
+                }
+
                 await GrainCalls.HeldUntil(context.InterfaceName, context.MethodName);
                 await context.Invoke();
                 if (GrainCalls.TakeLosingReply(context.InterfaceName, context.MethodName))
