@@ -289,6 +289,41 @@ public sealed class GatewayCallFaultTests
     }
 
     [Fact]
+    public async Task AnEntryAfterRoomCodesMoveWhoseAnswerWasLostIsRecognisedAndPutsTheUserInTheTargetOnce()
+    {
+        // One seat each: an entry made again that took a second seat would be refused as full, and the user put back.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1);
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("moved-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
+        try
+        {
+            // Room code moves the user (a seat held in the target); the target lets them in, and the answer to the
+            // gateway's call is lost.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
+            client.Send(new Say("go:" + target));
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The call was made again and answered as the first: in the target once, in the source no more.
+        client.Send(new WhereAmI());
+        Assert.Equal((target, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.Equal(target, client.Room?.Id);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") >= before + 2, "the entry was not made again");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+
+        // Emptied, the source may be disposed already (no info then).
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(source).Info().Within())?.Count ?? 0);
+    }
+
+    [Fact]
     public async Task ALoginWhoseEntryAnswerWasLostGoesOnInTheEntryRoom()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
