@@ -36,6 +36,9 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private bool _ended;
     private bool _handedOver;
     private long _ackForwarded;
+
+    /// <summary>The number of the user's last entry into a room (<see cref="EnterPatientlyAsync"/>), under the gate.</summary>
+    private long _entries;
     private long _sentSinceAcknowledgeSoon; // by the one thread delivering to this gateway at a time
 
     /// <summary>While a session taken over from another gateway is being set up: frames rooms send meanwhile wait here.</summary>
@@ -710,8 +713,12 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     /// answered the first (<see cref="RoomGrain.Enter"/>), so a lost answer neither costs the session nor leaves the
     /// user in two rooms.
     /// </summary>
-    private Task<string?> EnterPatientlyAsync(string room, string type, int request, string reason, bool seatHeld, bool force) =>
-        RoomCalls.CallPatientlyAsync(() => Node.Room(room).Enter(_user, type, request, reason, seatHeld, force, _handled, Sent()), gateway.RoomPatience, gateway.Time);
+    private Task<string?> EnterPatientlyAsync(string room, string type, int request, string reason, bool seatHeld, bool force)
+    {
+        // One number per entry, the same for each time its call is made: the room tells a repeat from a later entry by it.
+        long entry = ++_entries;
+        return RoomCalls.CallPatientlyAsync(() => Node.Room(room).Enter(_user, type, request, reason, seatHeld, force, _handled, Sent(), entry), gateway.RoomPatience, gateway.Time);
+    }
 
     /// <summary>Tells the user's room that their connection was lost, or is back (its drop or resume hook runs).</summary>
     private async Task TellRoomAsync(bool resumed)

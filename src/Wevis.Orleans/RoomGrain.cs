@@ -138,7 +138,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return true;
     }
 
-    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent)
+    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent, long entry)
     {
         var key = (user.GatewayId, user.Session);
         bool takenOver;
@@ -158,7 +158,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = await OpenAsync(type);
-        var call = new EntryCall(type, request, reason, seatHeld, force, handled);
+        var call = new EntryCall(type, request, reason, seatHeld, force, handled, entry);
 
         // From here to the user's place below nothing awaits, so a repeat of this call cannot slip in between.
         if (RepeatedEntry(key, call) is { } entered)

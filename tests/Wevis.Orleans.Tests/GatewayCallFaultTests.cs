@@ -324,6 +324,39 @@ public sealed class GatewayCallFaultTests
     }
 
     [Fact]
+    public async Task AnEntryLikeAnEarlierOneIsNotTakenForItsRepeatWhenTheMoveSeenWasLost()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string first = await cluster.CreateRoomAsync("loop");
+        string second = await cluster.CreateRoomAsync("loop");
+        (LoopRoom.Twins[first], LoopRoom.Twins[second]) = (second, first);
+        string name = "loop-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+        try
+        {
+            // Room code alone moves the user first → second → first → second: the last entry into the second room has
+            // the same arguments as the first one there (type, no request, the move's reason, the count of handled
+            // messages). The gateway's word that it saw each move never reaches the rooms.
+            GrainCalls.Failing = "IRoomGrain.MoveSeen";
+            await client.JoinRoomAsync(first).Within(TimeSpan.FromSeconds(20));
+            for (DateTime deadline = DateTime.UtcNow.AddSeconds(20); LoopRoom.Entries.GetValueOrDefault(name) < 4 || client.Room?.Id != second;)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the user entered loop rooms {LoopRoom.Entries.GetValueOrDefault(name)} times, and is in {client.Room?.Id}");
+                await Task.Delay(20);
+            }
+
+            // The last entry was a new one (its enter hook ran, and the room has the user), not the first one's repeat.
+            client.Send(new WhereAmI());
+            Assert.Equal((second, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(10)) is var where ? (where.Room, where.Count) : default);
+            Assert.Equal(4, LoopRoom.Entries[name]);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
+    }
+
+    [Fact]
     public async Task ALoginWhoseEntryAnswerWasLostGoesOnInTheEntryRoom()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();

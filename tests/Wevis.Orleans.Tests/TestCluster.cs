@@ -88,6 +88,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         wevis.Define<PulsedRoom>("pulsed");
         wevis.Define<TallyRoom>("tally");
         wevis.Define<HopRoom>("hop");
+        wevis.Define<LoopRoom>("loop", new RoomTypeOptions { AutoDispose = false });
         wevis.Gateway.Host = "127.0.0.1";
         wevis.Gateway.Port = 0;
         wevis.Gateway.Messages = WevisRegistry.Messages;
