@@ -16,9 +16,10 @@ namespace Wevis.Orleans;
 /// <para>
 /// Each call is numbered (<see cref="Stream"/>, then 1, 2, …), and a call whose answer does not come (a timeout, a
 /// failure) is made again with the same records and number, before anything that piled up meanwhile, for as long as
-/// the gateway's silo is not dead or leaving (<paramref name="gatewayGone"/>, the cluster's membership): a timed-out
-/// call may have run, and the gateway drops a number it has had, so a slow or lossy call to a living gateway costs
-/// neither a frame nor a repeat. A dead gateway's users leave when the room hears of the death (GatewayGone).
+/// neither the gateway's silo nor this one is dead or leaving (<paramref name="gatewayGone"/>, the cluster's
+/// membership): a timed-out call may have run, and the gateway drops a number it has had, so a slow or lossy call to a
+/// living gateway costs neither a frame nor a repeat. A dead gateway's users leave when the room hears of the death
+/// (GatewayGone).
 /// </para>
 /// </remarks>
 internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObserver gateway, ILogger logger, Func<bool>? gatewayGone = null)
