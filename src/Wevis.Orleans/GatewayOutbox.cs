@@ -13,11 +13,22 @@ namespace Wevis.Orleans;
 /// frame adds only its number (a <see cref="GatewayRecords.Repeat"/> record, closed by <see cref="EndRepeatLocked"/>
 /// before anything else is written). The bytes are compared, not the sender's buffer: encode buffers are pooled, so
 /// a new frame can sit where the last one did.
+/// <para>
+/// Each call is numbered (<see cref="Stream"/>, then 1, 2, …), and a call whose answer does not come (a timeout, a
+/// failure) is made again with the same records and number, before anything that piled up meanwhile, for as long as
+/// neither the gateway's silo nor this one is dead or leaving (<paramref name="gatewayGone"/>, the cluster's
+/// membership): a timed-out call may have run, and the gateway drops a number it has had, so a slow or lossy call to a
+/// living gateway costs neither a frame nor a repeat. A dead gateway's users leave when the room hears of the death
+/// (GatewayGone).
+/// </para>
 /// </remarks>
-internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObserver gateway, ILogger logger)
+internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObserver gateway, ILogger logger, Func<bool>? gatewayGone = null)
 {
-    /// <summary>How long a failed call waits before it is made again, each time; past the last, the gateway is taken for gone.</summary>
+    /// <summary>How long a failed call waits before it is made again: these, then the last one each time.</summary>
     private static readonly TimeSpan[] ResendWaits = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
+
+    /// <summary>The number of the last call made (under the lock); the first is 1.</summary>
+    private long _sequence;
 
     private readonly Lock _lock = new();
     private ArrayBufferWriter<byte> _pending = new();
@@ -32,7 +43,13 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
     public string GatewayId => gatewayId;
 
-    /// <summary>Whether the gateway is taken for gone: a call to it failed past its resends, or its silo died.</summary>
+    /// <summary>
+    /// Names this outbox's numbered calls at the gateway, which keeps the last number it had from each: random, since
+    /// outboxes come and go with rooms' activations on any node, and one made again for a gateway starts at 1.
+    /// </summary>
+    public long Stream { get; } = Random.Shared.NextInt64(1, long.MaxValue);
+
+    /// <summary>Whether the gateway is taken for gone: its silo is dead or leaving, or its records were malformed.</summary>
     public bool IsDead => Volatile.Read(ref _dead);
 
     public void AddFrame(long session, ReadOnlySpan<byte> frame)
@@ -140,7 +157,9 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
     private async Task PumpAsync()
     {
-        byte[]? failed = null;
+        // The records of a call whose answer did not come, and their number: made again as they were.
+        byte[]? unanswered = null;
+        long number = 0;
         int attempt = 0;
         while (true)
         {
@@ -148,7 +167,7 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
             lock (_lock)
             {
                 EndRepeatLocked();
-                if ((failed is null && _pending.WrittenCount == 0) || _dead)
+                if ((unanswered is null && _pending.WrittenCount == 0) || _dead)
                 {
                     _pending.ResetWrittenCount();
                     _idle!.TrySetResult();
@@ -156,14 +175,15 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
                     return;
                 }
 
-                if (failed is not null)
+                if (unanswered is not null)
                 {
                     // Sent again first: what piled up meanwhile follows it, so the gateway keeps the room's order.
-                    records = failed;
+                    records = unanswered;
                 }
                 else
                 {
                     records = _pending.WrittenSpan.ToArray();
+                    number = ++_sequence;
                     (_pending, _spare) = (_spare, _pending);
                     _pending.ResetWrittenCount();
                 }
@@ -171,30 +191,26 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
             try
             {
-                await gateway.Receive(records).ConfigureAwait(false);
-                (failed, attempt) = (null, 0);
+                await gateway.Receive(Stream, number, records).ConfigureAwait(false);
+                (unanswered, attempt) = (null, 0);
             }
-            catch (Exception ex) when (attempt < ResendWaits.Length && DidNotRun(ex))
+            catch (Exception ex) when (ex is not InvalidDataException && !(gatewayGone?.Invoke() ?? false))
             {
-                // A living gateway's call can fail (a message refused, a call filter's fault): one failure must not
-                // cut its users off from the room for good, and no GatewayGone would ever come to tell them.
+                // The gateway's silo lives: the call was lost, refused or slow, and may have run. Giving up would cut
+                // its users off from the room for good (no GatewayGone comes for a living gateway); the same number
+                // again is dropped there if the first did run. Stop (the room heard of a death) ends this.
                 OrleansLog.GatewayCallFailed(logger, ex, roomId, gatewayId, attempt + 1);
-                failed = records;
-                await Task.Delay(ResendWaits[attempt++]).ConfigureAwait(false);
+                unanswered = records;
+                await Task.Delay(ResendWaits[Math.Min(attempt++, ResendWaits.Length - 1)]).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
+                // Dead or leaving (its users leave when the room hears of it), or records it could not read (a bug:
+                // sending them again would fail again).
                 OrleansLog.GatewayUnreachable(logger, ex, roomId, gatewayId);
                 Volatile.Write(ref _dead, true);
-                failed = null;
+                unanswered = null;
             }
         }
     }
-
-    /// <summary>
-    /// Whether a failed call certainly did not hand the gateway any of its records, so sending it again repeats no frame
-    /// (frames carry no number the gateway could check). A timeout may have run; a malformed record was read part way;
-    /// a dead silo is gone (its rooms hear of it). The gateway's <c>Receive</c> itself throws only on malformed records.
-    /// </summary>
-    private static bool DidNotRun(Exception ex) => ex is not (TimeoutException or InvalidDataException or SiloUnavailableException);
 }

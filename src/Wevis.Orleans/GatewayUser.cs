@@ -36,6 +36,9 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     private bool _ended;
     private bool _handedOver;
     private long _ackForwarded;
+
+    /// <summary>The number of the user's last entry into a room (<see cref="EnterPatientlyAsync"/>), under the gate.</summary>
+    private long _entries;
     private long _sentSinceAcknowledgeSoon; // by the one thread delivering to this gateway at a time
 
     /// <summary>While a session taken over from another gateway is being set up: frames rooms send meanwhile wait here.</summary>
@@ -548,13 +551,43 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         if (from is not null)
         {
             _room = null;
-            await Node.Room(from).Leave(_user).ConfigureAwait(false);
+            try
+            {
+                // Made again as an entry is (the room answers a repeat once the first leave is done), so a lost answer
+                // neither costs the session nor sends the user on while the room may still have them.
+                await RoomCalls.CallPatientlyAsync(() => Node.Room(from).Leave(_user), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The room could not be reached past the gateway's patience, or failed: the user stays where they were,
+                // as after any refused move (if the leave did run, their next delivery finds them gone and enters them
+                // again), and the target's seat goes back.
+                OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
+                (_room, _type) = (from, fromType);
+                await GiveBackSeatAsync(target, type!).ConfigureAwait(false);
+                await RefuseAsync(request, $"room {from} could not be left: the cluster did not answer").ConfigureAwait(false);
+                return;
+            }
         }
 
         refusal = await EnterWithFallbackAsync(from, fromType, target, type!, request, string.Empty, seatHeld: true).ConfigureAwait(false);
         if (refusal is not null)
         {
             await RefuseAsync(request, refusal).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives back the seat held for the user in <paramref name="room"/>, who will not come; if that fails, the room gives it back itself.</summary>
+    private async Task GiveBackSeatAsync(string room, string type)
+    {
+        try
+        {
+            await RoomCalls.CallAsync(() => Node.Room(room).ReleaseSeat(type, _user.SeatHolder)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // After SeatReservationTimeout.
+            OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
         }
     }
 
@@ -612,24 +645,25 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
     /// <summary>
     /// Enters the user, who is in no room, into <paramref name="target"/>; if it refuses them, back into the room they
-    /// came from, else the entry room, else their connection is closed. Returns null, or the target's refusal.
+    /// came from, else the entry room, else their connection is closed. Returns null, or the target's refusal. An entry
+    /// the cluster could not make (<see cref="TryEnterAsync"/>) counts as a refusal, as a full or closed room does.
     /// </summary>
     private async Task<string?> EnterWithFallbackAsync(string? from, string? fromType, string target, string type, int request, string reason, bool seatHeld)
     {
-        string? refusal = await EnterPatientlyAsync(target, type, request, reason, seatHeld, force: false).ConfigureAwait(false);
+        string? refusal = await TryEnterAsync(target, type, request, reason, seatHeld, force: false).ConfigureAwait(false);
         if (refusal is null)
         {
             await EnteredAsync(target, type).ConfigureAwait(false);
             return null;
         }
 
-        if (from is not null && await EnterPatientlyAsync(from, fromType!, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
+        if (from is not null && await TryEnterAsync(from, fromType!, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
         {
             (_room, _type) = (from, fromType);
             return refusal;
         }
 
-        if (from != Lobby && target != Lobby && await EnterPatientlyAsync(Lobby, Lobby, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
+        if (from != Lobby && target != Lobby && await TryEnterAsync(Lobby, Lobby, 0, refusal, seatHeld: false, force: true).ConfigureAwait(false) is null)
         {
             await EnteredAsync(Lobby, Lobby).ConfigureAwait(false);
             return refusal;
@@ -640,13 +674,51 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     }
 
     /// <summary>
+    /// <see cref="EnterPatientlyAsync"/>, with a call that fails all the same (the room unreachable past the gateway's
+    /// patience, a fault) taken as a refusal: the user goes back where they were with the reason, as after a refused
+    /// move, rather than losing their session. The call may have let them in (its answers lost), so the room is told
+    /// they leave, and the seat held for them goes back; both only as far as the room can be reached.
+    /// </summary>
+    private async Task<string?> TryEnterAsync(string room, string type, int request, string reason, bool seatHeld, bool force)
+    {
+        try
+        {
+            return await EnterPatientlyAsync(room, type, request, reason, seatHeld, force).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
+            try
+            {
+                await RoomCalls.CallAsync(() => Node.Room(room).Leave(_user)).ConfigureAwait(false);
+            }
+            catch (Exception leaveFailed)
+            {
+                // Not reachable either: a room that did let the user in keeps them until that room's node is replaced.
+                OrleansLog.ClusterCallFailed(Node.Logger, leaveFailed, _user.Name);
+            }
+
+            if (seatHeld)
+            {
+                await GiveBackSeatAsync(room, type).ConfigureAwait(false);
+            }
+
+            return $"room {room} could not be entered: the cluster did not answer";
+        }
+    }
+
+    /// <summary>
     /// Enters the user into <paramref name="room"/>; null, or the room's refusal. Made again after a timeout, as a
     /// delivery is: a call whose answer was lost may have let the user in, and the room answers its repeat as it
     /// answered the first (<see cref="RoomGrain.Enter"/>), so a lost answer neither costs the session nor leaves the
     /// user in two rooms.
     /// </summary>
-    private Task<string?> EnterPatientlyAsync(string room, string type, int request, string reason, bool seatHeld, bool force) =>
-        RoomCalls.CallPatientlyAsync(() => Node.Room(room).Enter(_user, type, request, reason, seatHeld, force, _handled, Sent()), gateway.RoomPatience, gateway.Time);
+    private Task<string?> EnterPatientlyAsync(string room, string type, int request, string reason, bool seatHeld, bool force)
+    {
+        // One number per entry, the same for each time its call is made: the room tells a repeat from a later entry by it.
+        long entry = ++_entries;
+        return RoomCalls.CallPatientlyAsync(() => Node.Room(room).Enter(_user, type, request, reason, seatHeld, force, _handled, Sent(), entry), gateway.RoomPatience, gateway.Time);
+    }
 
     /// <summary>Tells the user's room that their connection was lost, or is back (its drop or resume hook runs).</summary>
     private async Task TellRoomAsync(bool resumed)

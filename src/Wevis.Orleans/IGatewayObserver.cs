@@ -6,8 +6,12 @@ namespace Wevis.Orleans;
 /// </summary>
 internal interface IGatewayObserver : IGrainObserver
 {
-    /// <summary>Takes records (frames for users, closes, moves) from one room, in the order the room made them.</summary>
-    Task Receive(byte[] records);
+    /// <summary>
+    /// Takes records (frames for users, closes, moves) from one room, in the order the room made them: call
+    /// <paramref name="number"/> of the room's outbox <paramref name="stream"/>. A number the gateway has had from that
+    /// stream is dropped (the room made a call again whose answer it did not get); number 0 is not numbered.
+    /// </summary>
+    Task Receive(long stream, long number, byte[] records);
 
     /// <summary>
     /// The user's session <paramref name="session"/> is being resumed at another gateway: this one lets go of it

@@ -33,9 +33,10 @@ internal interface IRoomGrain : IGrainWithStringKey
     /// <remarks>
     /// <paramref name="sent"/>, for a resumable user: the frames their client has had and may not have acknowledged
     /// (from their gateway's replay log), so the room keeps numbering and holding them as the session does; null frames
-    /// if the session can no longer be resumed.
+    /// if the session can no longer be resumed. <paramref name="entry"/>: the gateway's number for this entry of the
+    /// user's, the same when it makes the call again, so a repeat is told from a later entry with the same arguments.
     /// </remarks>
-    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent);
+    Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent, long entry);
 
     /// <summary>
     /// Hands the room <paramref name="frames"/> (encoded messages) from <paramref name="user"/>, in order; the first is

@@ -35,6 +35,25 @@ internal sealed class NodeRooms : IClusterRooms
 
     public IGrainFactory Grains { get; }
 
+    /// <summary>The cluster's membership, as this silo sees it (resolved when first needed); null outside a silo (tests).</summary>
+    public Lazy<IClusterMembershipService?>? Membership { get; init; }
+
+    /// <summary>
+    /// Whether the silo <paramref name="silo"/> (its parsable address) is dead or leaving, or this one is, as the cluster's
+    /// membership says: then a room stops calling that silo's gateway (its users leave when the room hears of the death).
+    /// </summary>
+    public bool IsSiloGone(string silo)
+    {
+        if (Membership?.Value?.CurrentSnapshot is not { } snapshot)
+        {
+            return false;
+        }
+
+        return Leaving(snapshot.GetSiloStatus(SiloAddress.FromParsableString(silo))) || Leaving(snapshot.GetSiloStatus(_silo));
+
+        static bool Leaving(SiloStatus status) => status is SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping;
+    }
+
     /// <summary>This node's silo address, as listings name it.</summary>
     public string Silo { get; }
 

@@ -198,9 +198,13 @@ internal sealed class RemoteConnection(ClusterUser user, GatewayOutbox outbox, N
 /// <summary>
 /// The arguments of a gateway's <see cref="IRoomGrain.Enter"/> that tell one call from another for the same user: a
 /// call the gateway makes again (its answer was lost) carries the same ones, since the gateway does nothing else for
-/// the user meanwhile (the user's gate).
+/// the user meanwhile (the user's gate). The gateway's number for the entry (<paramref name="Entry"/>) tells apart two
+/// entries with the same arguments: room code alone can send a user back into a room with no message of theirs between
+/// (the same count of handled messages, no request, the same reason), and if that room never heard that the gateway
+/// saw the first move out (<see cref="IRoomGrain.MoveSeen"/> is not made again), the later entry would otherwise be
+/// taken for the first one's repeat: answered without entering the user.
 /// </summary>
-internal sealed record EntryCall(string Type, int Request, string Reason, bool SeatHeld, bool Force, long Handled);
+internal sealed record EntryCall(string Type, int Request, string Reason, bool SeatHeld, bool Force, long Handled, long Entry);
 
 /// <summary>A takeover, as <see cref="RemoteConnection.SwitchTo"/> made it: to whom, the frames handed over (after number <paramref name="Acknowledged"/> through <paramref name="Sent"/>), and the user's messages handled then.</summary>
 internal sealed record SwitchPoint(ClusterUser To, long Acknowledged, long Sent, long Handled);

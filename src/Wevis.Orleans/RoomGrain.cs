@@ -33,6 +33,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private readonly Dictionary<(string Gateway, long Session), (ClusterMove Move, RemoteConnection Connection)> _movedAway = [];
     private readonly Dictionary<string, GatewayOutbox> _outboxes = new(StringComparer.Ordinal);
 
+    /// <summary>Leaves under way, by identity: a repeat of the gateway's call waits for the first (<see cref="Leave"/>).</summary>
+    private readonly Dictionary<(string Gateway, long Session), Task> _leaving = [];
+
     /// <summary>Users whose sessions resumed at another gateway, by their old identity: that gateway may not enter them again.</summary>
     private readonly HashSet<(string Gateway, long Session)> _takenOver = [];
 
@@ -135,7 +138,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         return true;
     }
 
-    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent)
+    public async Task<string?> Enter(ClusterUser user, string type, int request, string reason, bool seatHeld, bool force, long handled, SentFrames? sent, long entry)
     {
         var key = (user.GatewayId, user.Session);
         bool takenOver;
@@ -155,7 +158,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = await OpenAsync(type);
-        var call = new EntryCall(type, request, reason, seatHeld, force, handled);
+        var call = new EntryCall(type, request, reason, seatHeld, force, handled, entry);
 
         // From here to the user's place below nothing awaits, so a repeat of this call cannot slip in between.
         if (RepeatedEntry(key, call) is { } entered)
@@ -332,14 +335,49 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
     public async Task Leave(ClusterUser user)
     {
-        RemoteConnection? connection;
-        (ClusterMove Move, RemoteConnection Connection) away;
+        var key = (user.GatewayId, user.Session);
+        RemoteConnection? connection = null;
+        (ClusterMove Move, RemoteConnection Connection) away = default;
+        TaskCompletionSource? mine = null;
+        Task? underWay;
         lock (_lock)
         {
-            _users.Remove((user.GatewayId, user.Session), out connection);
-            _movedAway.Remove((user.GatewayId, user.Session), out away);
+            if (!_leaving.TryGetValue(key, out underWay))
+            {
+                mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _leaving[key] = mine.Task;
+                _users.Remove(key, out connection);
+                _movedAway.Remove(key, out away);
+            }
         }
 
+        if (underWay is not null)
+        {
+            // The gateway made this call again (the first one's answer was lost, or came after its timeout) while the
+            // first is still under way: answered once that one is done (leave hook run, what the room sent the user at
+            // the gateway), so the user is not sent on to their next room before it. A repeat after it finds nothing.
+            await underWay;
+            return;
+        }
+
+        try
+        {
+            await LeaveAsync(connection, away);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _leaving.Remove(key);
+            }
+
+            mine!.TrySetResult();
+        }
+    }
+
+    /// <summary>The user, taken out of the room's maps by <see cref="Leave"/>, leaves (or the move they had not followed is undone).</summary>
+    private async Task LeaveAsync(RemoteConnection? connection, (ClusterMove Move, RemoteConnection Connection) away)
+    {
         if (away.Move is { } move)
         {
             // Room code had moved them, and their gateway leaves (a request of the client's, or its end) before it saw
@@ -755,7 +793,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (connection is null)
         {
             // Not here (restarted elsewhere meanwhile): straight to the gateway, as the room would have sent it.
-            await user.Gateway.Receive(GatewayRecordsFrame(user.Session, frame));
+            await user.Gateway.Receive(0, 0, GatewayRecordsFrame(user.Session, frame));
             return;
         }
 
@@ -1029,7 +1067,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
             {
-                outbox = new GatewayOutbox(Id, user.GatewayId, user.Gateway, node.Logger);
+                string gatewayId = user.GatewayId;
+                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId));
                 _outboxes[user.GatewayId] = outbox;
             }
 

@@ -24,6 +24,8 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     private Server? _server;
     private object _flushGroup = new();
     private long _receiveCalls;
+    private long _repeatsDropped;
+    private readonly ConcurrentDictionary<long, OutboxProgress> _outboxes = new();
     private readonly Dictionary<string, (List<long> Sessions, List<long> Received)> _forwarding = new(StringComparer.Ordinal); // reused; its lock is the forwarding's
     private Task _acknowledging = Task.CompletedTask;
     private int _forwardQueued;
@@ -55,6 +57,9 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     /// <summary>For tests: how many calls of <see cref="Receive"/> there have been.</summary>
     internal long ReceiveCalls => Volatile.Read(ref _receiveCalls);
 
+    /// <summary>For tests: how many calls of <see cref="Receive"/> were dropped as repeats of calls this gateway had.</summary>
+    internal long RepeatsDropped => Volatile.Read(ref _repeatsDropped);
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(WevisGateway), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
@@ -62,9 +67,39 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
     /// Hands one call's records to the users, inside one flush batch of the server's connections: each connection is
     /// flushed once when the call's records are done, as when a single server's room broadcasts, not once per frame.
     /// </summary>
-    public Task Receive(byte[] records)
+    /// <remarks>
+    /// A numbered call (<paramref name="number"/> above 0) whose number this gateway has had from the same outbox
+    /// (<paramref name="stream"/>) is dropped: the room made it again because its answer did not come, and the first
+    /// ran. Each outbox's calls are checked and handed over one at a time, under its entry's lock.
+    /// </remarks>
+    public Task Receive(long stream, long number, byte[] records)
     {
         Interlocked.Increment(ref _receiveCalls);
+        if (number == 0)
+        {
+            DeliverInBatch(records);
+            return Task.CompletedTask;
+        }
+
+        OutboxProgress progress = _outboxes.GetOrAdd(stream, static _ => new OutboxProgress());
+        lock (progress)
+        {
+            progress.Touched = Time.GetTimestamp();
+            if (number <= progress.Last)
+            {
+                Interlocked.Increment(ref _repeatsDropped);
+                return Task.CompletedTask;
+            }
+
+            progress.Last = number;
+            DeliverInBatch(records);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void DeliverInBatch(byte[] records)
+    {
         object group = _flushGroup;
         FlushBatch batch = t_batch is { } spare && ReferenceEquals(spare.Group, group) ? spare : new FlushBatch(group);
         t_batch = null;
@@ -81,8 +116,31 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             batch.FlushAll();
             t_batch = batch;
         }
+    }
 
-        return Task.CompletedTask;
+    /// <summary>The last call a room's outbox made here (by its stream), and when it was last heard from.</summary>
+    private sealed class OutboxProgress
+    {
+        public long Last;
+        public long Touched;
+    }
+
+    /// <summary>
+    /// How long the gateway remembers an outbox it has not heard from: far longer than a call can take to arrive (Orleans
+    /// drops a request older than its response timeout), so a late copy of a call finds its number here.
+    /// </summary>
+    internal static TimeSpan OutboxMemory { get; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Forgets outboxes not heard from within <see cref="OutboxMemory"/>: their rooms are gone, or their users left.</summary>
+    private void ForgetQuietOutboxes()
+    {
+        foreach (KeyValuePair<long, OutboxProgress> entry in _outboxes)
+        {
+            if (Time.GetElapsedTime(Volatile.Read(ref entry.Value.Touched)) > OutboxMemory)
+            {
+                _outboxes.TryRemove(entry);
+            }
+        }
     }
 
     public async Task HandOver(long session)
@@ -281,6 +339,7 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
                 ForwardAcknowledgements();
+                ForgetQuietOutboxes();
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -29,6 +29,7 @@ public static class WevisSiloBuilderExtensions
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
             sp.GetRequiredService<ILocalSiloDetails>().SiloAddress)
         {
+            Membership = new(() => sp.GetService<IClusterMembershipService>()),
             StateStore = options.StateStore
                 ?? (options.StateStorage is { } name ? new GrainStorageRoomStateStore(sp.GetRequiredKeyedService<IGrainStorage>(name)) : null),
         });

@@ -103,7 +103,7 @@ public sealed class ClusterResumeTests
         string name = "cy-" + Guid.NewGuid().ToString("N")[..8];
         var user = new ClusterUser("a-gateway", 1, name, gateway, Resumable: false);
         IRoomGrain room = cluster.Cluster.Client.GetGrain<IRoomGrain>(roomId);
-        Assert.Null(await room.Enter(user, "numbered", 0, string.Empty, seatHeld: false, force: false, handled: 0, sent: null).Within());
+        Assert.Null(await room.Enter(user, "numbered", 0, string.Empty, seatHeld: false, force: false, handled: 0, sent: null, entry: 1).Within());
 
         Assert.Equal(3, (await room.Deliver(user, "numbered", Frames(0, 3), first: 0).Within()).Handled);
 
@@ -218,7 +218,7 @@ public sealed class ClusterResumeTests
 
     private sealed class SilentGateway : IGatewayObserver
     {
-        public Task Receive(byte[] records) => Task.CompletedTask;
+        public Task Receive(long stream, long number, byte[] records) => Task.CompletedTask;
 
         public Task HandOver(long session) => Task.CompletedTask;
     }

@@ -81,6 +81,37 @@ internal sealed class HopRoom : Room
     }
 }
 
+/// <summary>
+/// A room whose enter hook sends each user on to its twin (<see cref="Twins"/>: room id to room id) until they have
+/// entered loop rooms four times: moves made by room code alone, with no message of the user's between them. Kept when
+/// empty (the type's <c>AutoDispose</c> is off), so a user can be sent back to a room they emptied.
+/// </summary>
+internal sealed class LoopRoom : Room
+{
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Twins = new(StringComparer.Ordinal);
+
+    /// <summary>How many times each user (by name) has entered a loop room.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Entries = new(StringComparer.Ordinal);
+
+    protected override async ValueTask OnUserEnterAsync(Connection connection)
+    {
+        if (Entries.AddOrUpdate(connection.User.Name, 1, static (_, n) => n + 1) < 4 && Twins.TryGetValue(Id, out string? twin))
+        {
+            await MoveAsync(connection, twin);
+        }
+    }
+
+    protected override ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        if (message is WhereAmI)
+        {
+            connection.Send(new YouAreIn(Id, "", Count));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
 /// <summary>Notes kept by a persistent room.</summary>
 public sealed class NotesState
 {

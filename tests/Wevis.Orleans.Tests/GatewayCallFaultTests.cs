@@ -75,6 +75,45 @@ public sealed class GatewayCallFaultTests
         Assert.IsType<YouAreIn>(await client.ReceiveAsync().Within());
     }
 
+    [Fact]
+    public async Task ACallToALivingGatewayThatTimesOutIsMadeAgainAndItsFramesArriveOnceInOrder()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        InProcessSiloHandle gatewaySilo = cluster.Silos[1];
+        await using Client client = await cluster.ConnectAsync("slow-" + Guid.NewGuid().ToString("N")[..8], gatewaySilo);
+        await client.JoinOrCreateRoomAsync("chat").Within();
+        int before = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive");
+        try
+        {
+            // The room's call to the (living) gateway with the broadcast of "one" runs there, but the room hears a
+            // timeout: it cannot tell whether the frames arrived.
+            Volatile.Write(ref GrainCalls.LosingReply, "IGatewayObserver.Receive");
+            client.Send(new Say("one"));
+            Assert.Equal("one", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The room made the call again (the gateway dropped it: it had it) and goes on: "two" arrives, "one" not again.
+        client.Send(new Say("two"));
+        client.Send(new WhereAmI());
+        var said = new List<string>();
+        while (await client.ReceiveAsync().Within(TimeSpan.FromSeconds(10)) is var message && message is not YouAreIn)
+        {
+            if (message is Said { Text: var text })
+            {
+                said.Add(text);
+            }
+        }
+
+        Assert.Equal(["two"], said);
+        Assert.True(GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive") >= before + 3, "the call was not made again");
+        Assert.True(client.IsConnected, "the session was closed");
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -150,6 +189,171 @@ public sealed class GatewayCallFaultTests
         Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
         Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(RoomDirectory.EntryRoomName).Info().Within())!.Count);
         Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") >= before + 2, "the entry was not made again");
+    }
+
+    [Fact]
+    public async Task AJoinWhoseLeaveAnswerWasLostMovesTheUserOnceIntoTheTargetOnly()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client watcher = await cluster.ConnectAsync("watch-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await watcher.JoinRoomAsync(source).Within();
+        string name = "leave-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
+        try
+        {
+            // The source lets the user go (leave hook and all), and the answer to the gateway's call is lost.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Leave");
+            Assert.Equal(target, (await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20))).Id);
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The leave was made again and recognised: the user is in the target only, and left the source once.
+        client.Send(new WhereAmI());
+        Assert.Equal((target, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave") >= before + 2, "the leave was not made again");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(source).Info().Within())!.Count);
+        watcher.Send(new Say("mark"));
+        var heard = new List<string>();
+        while (await watcher.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10)) is { Text: var text } && text != "mark")
+        {
+            heard.Add(text);
+        }
+
+        Assert.Equal([name + " left"], heard);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AJoinWhoseEntryCannotBeMadeLeavesTheUserWhereTheyWereWithTheReason(bool timesOut)
+    {
+        // A short grace period: the gateway then waits for a room for its least, 10 s.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1, configure: wevis => wevis.Gateway.ResumeGracePeriod = TimeSpan.FromSeconds(3));
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("stay-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        try
+        {
+            // Every call to enter the target fails (or is lost, for longer than the gateway waits for a room).
+            GrainCalls.FailingOn = new CallFault("IRoomGrain.Enter", target, timesOut);
+            JoinRefusedException refused = await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(30)));
+            Assert.Equal($"room {target} could not be entered: the cluster did not answer", refused.Reason);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        // The user is back where they were, once, with their session; the target's seat was given back (one seat).
+        client.Send(new WhereAmI());
+        Assert.Equal((source, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+        Assert.Equal(target, (await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20))).Id);
+    }
+
+    [Fact]
+    public async Task AJoinWhoseLeaveCannotBeMadeLeavesTheUserWhereTheyWereWithTheReason()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1);
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("stuck-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        try
+        {
+            // The source cannot let the user go: the gateway must not send them on while the source may have them.
+            GrainCalls.FailingOn = new CallFault("IRoomGrain.Leave", source, AsTimeout: false);
+            JoinRefusedException refused = await Assert.ThrowsAsync<JoinRefusedException>(() => client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(30)));
+            Assert.Equal($"room {source} could not be left: the cluster did not answer", refused.Reason);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        client.Send(new WhereAmI());
+        Assert.Equal((source, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+    }
+
+    [Fact]
+    public async Task AnEntryAfterRoomCodesMoveWhoseAnswerWasLostIsRecognisedAndPutsTheUserInTheTargetOnce()
+    {
+        // One seat each: an entry made again that took a second seat would be refused as full, and the user put back.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(chatCapacity: 1);
+        string source = await cluster.CreateRoomAsync("chat");
+        string target = await cluster.CreateRoomAsync("chat");
+        await using Client client = await cluster.ConnectAsync("moved-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
+        try
+        {
+            // Room code moves the user (a seat held in the target); the target lets them in, and the answer to the
+            // gateway's call is lost.
+            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
+            client.Send(new Say("go:" + target));
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+
+        // The call was made again and answered as the first: in the target once, in the source no more.
+        client.Send(new WhereAmI());
+        Assert.Equal((target, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.Equal(target, client.Room?.Id);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") >= before + 2, "the entry was not made again");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
+
+        // Emptied, the source may be disposed already (no info then).
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(source).Info().Within())?.Count ?? 0);
+    }
+
+    [Fact]
+    public async Task AnEntryLikeAnEarlierOneIsNotTakenForItsRepeatWhenTheMoveSeenWasLost()
+    {
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
+        string first = await cluster.CreateRoomAsync("loop");
+        string second = await cluster.CreateRoomAsync("loop");
+        (LoopRoom.Twins[first], LoopRoom.Twins[second]) = (second, first);
+        string name = "loop-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+        try
+        {
+            // Room code alone moves the user first → second → first → second: the last entry into the second room has
+            // the same arguments as the first one there (type, no request, the move's reason, the count of handled
+            // messages). The gateway's word that it saw each move never reaches the rooms.
+            GrainCalls.Failing = "IRoomGrain.MoveSeen";
+            await client.JoinRoomAsync(first).Within(TimeSpan.FromSeconds(20));
+            for (DateTime deadline = DateTime.UtcNow.AddSeconds(20); LoopRoom.Entries.GetValueOrDefault(name) < 4 || client.Room?.Id != second;)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the user entered loop rooms {LoopRoom.Entries.GetValueOrDefault(name)} times, and is in {client.Room?.Id}");
+                await Task.Delay(20);
+            }
+
+            // The last entry was a new one (its enter hook ran, and the room has the user), not the first one's repeat.
+            client.Send(new WhereAmI());
+            Assert.Equal((second, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(10)) is var where ? (where.Room, where.Count) : default);
+            Assert.Equal(4, LoopRoom.Entries[name]);
+        }
+        finally
+        {
+            GrainCalls.Failing = null;
+        }
     }
 
     [Fact]

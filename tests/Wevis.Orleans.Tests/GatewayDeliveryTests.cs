@@ -42,7 +42,7 @@ public sealed class GatewayDeliveryTests
             }
 
             Dictionary<string, long> before = FlushCounts(gateway);
-            await gateway.Receive(records.WrittenSpan.ToArray());
+            await gateway.Receive(0, 0, records.WrittenSpan.ToArray());
             await ExpectBurstAsync(clients);
 
             Dictionary<string, long> flushes = Deltas(before, FlushCounts(gateway));

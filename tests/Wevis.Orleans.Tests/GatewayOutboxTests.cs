@@ -90,6 +90,32 @@ public sealed class GatewayOutboxTests
     }
 
     [Fact]
+    public async Task ACallWhoseAnswerDidNotComeIsMadeAgainWithItsNumberWhileTheGatewayLives()
+    {
+        var gateway = new LosingGateway(lose: 2);
+        bool gone = false;
+        var outbox = new GatewayOutbox("room", "gateway", gateway, NullLogger.Instance, () => Volatile.Read(ref gone));
+        outbox.AddFrame(1, Frame("one"));
+        await outbox.DrainAsync().Within();
+        outbox.AddFrame(1, Frame("two"));
+        await outbox.DrainAsync().Within();
+
+        // Both lost answers were followed by the same call again (same stream, same number), then the next number.
+        Assert.False(outbox.IsDead);
+        Assert.Equal([1, 1, 1, 2], gateway.Calls.Select(call => call.Number));
+        Assert.All(gateway.Calls, call => Assert.Equal(outbox.Stream, call.Stream));
+        Assert.Equal(["one", "one", "one", "two"], gateway.Calls.Select(call => Decode([call.Records])[1].Single()));
+
+        // A gateway whose silo is dead or leaving is not called again: the outbox stops.
+        gateway.Lose(1);
+        Volatile.Write(ref gone, true);
+        outbox.AddFrame(1, Frame("three"));
+        await outbox.DrainAsync().Within();
+        Assert.True(outbox.IsDead);
+        Assert.Equal(5, gateway.Calls.Count);
+    }
+
+    [Fact]
     public void MalformedRecordsThrowInvalidDataExceptionWithoutAllocatingWhatTheyClaim()
     {
         var valid = new ArrayBufferWriter<byte>();
@@ -243,7 +269,7 @@ public sealed class GatewayOutboxTests
 
         public void Release() => _released.TrySetResult();
 
-        public async Task Receive(byte[] records)
+        public async Task Receive(long stream, long number, byte[] records)
         {
             lock (Calls)
             {
@@ -251,6 +277,28 @@ public sealed class GatewayOutboxTests
             }
 
             await _released.Task;
+        }
+
+        public Task HandOver(long session) => Task.CompletedTask;
+    }
+
+    /// <summary>A gateway that takes every call but answers the first few with a timeout, as when their answers are lost.</summary>
+    private sealed class LosingGateway(int lose) : IGatewayObserver
+    {
+        private int _lose = lose;
+
+        public List<(long Stream, long Number, byte[] Records)> Calls { get; } = [];
+
+        public void Lose(int calls) => Volatile.Write(ref _lose, calls);
+
+        public Task Receive(long stream, long number, byte[] records)
+        {
+            lock (Calls)
+            {
+                Calls.Add((stream, number, records));
+            }
+
+            return Interlocked.Decrement(ref _lose) >= 0 ? Task.FromException(new TimeoutException("the answer was lost")) : Task.CompletedTask;
         }
 
         public Task HandOver(long session) => Task.CompletedTask;

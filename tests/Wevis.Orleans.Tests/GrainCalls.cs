@@ -15,6 +15,15 @@ internal static class GrainCalls
     /// <summary>A method ("ISessionGrain.HeldBy") whose calls the silos fail, or null.</summary>
     public static volatile string? Failing;
 
+    /// <summary>A method whose calls to one grain the silos fail, or null (<see cref="CallFault"/>).</summary>
+    public static volatile CallFault? FailingOn;
+
+    /// <summary>The exception a call should fail with (<see cref="FailingOn"/>), or null.</summary>
+    public static Exception? FaultFor(string interfaceName, string methodName, string grainKey) =>
+        FailingOn is { } fault && fault.Method == $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}" && fault.GrainKey == grainKey
+            ? (fault.AsTimeout ? new TimeoutException($"{methodName} timed out (a test's fault)") : new InvalidOperationException($"{methodName} fails (a test's fault)"))
+            : null;
+
     /// <summary>A method ("IRoomGrain.TakeOver") whose next call the silos run but answer with a timeout (its reply lost), once; or null.</summary>
     public static string? LosingReply;
 
@@ -45,3 +54,9 @@ internal static class GrainCalls
 
 /// <summary>Calls to <paramref name="Method"/> ("ISessionGrain.Claim") wait for <paramref name="Until"/> before they run.</summary>
 internal sealed record CallHold(string Method, Task Until);
+
+/// <summary>
+/// Calls to <paramref name="Method"/> ("IRoomGrain.Enter") of the grain keyed <paramref name="GrainKey"/> fail before
+/// they run: with a fault, or (<paramref name="AsTimeout"/>) as calls lost on their way, which callers make again.
+/// </summary>
+internal sealed record CallFault(string Method, string GrainKey, bool AsTimeout);

@@ -51,6 +51,11 @@ internal sealed class WevisTestCluster : IAsyncDisposable
                     throw new InvalidOperationException($"{context.MethodName} fails (a test's fault)");
                 }
 
+                if (GrainCalls.FaultFor(context.InterfaceName, context.MethodName, context.TargetId.Key.ToString()) is { } fault)
+                {
+                    throw fault;
+                }
+
                 await GrainCalls.HeldUntil(context.InterfaceName, context.MethodName);
                 await context.Invoke();
                 if (GrainCalls.TakeLosingReply(context.InterfaceName, context.MethodName))
@@ -83,6 +88,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         wevis.Define<PulsedRoom>("pulsed");
         wevis.Define<TallyRoom>("tally");
         wevis.Define<HopRoom>("hop");
+        wevis.Define<LoopRoom>("loop", new RoomTypeOptions { AutoDispose = false });
         wevis.Gateway.Host = "127.0.0.1";
         wevis.Gateway.Port = 0;
         wevis.Gateway.Messages = WevisRegistry.Messages;
