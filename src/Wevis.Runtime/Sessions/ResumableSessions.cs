@@ -258,6 +258,13 @@ internal sealed class ResumableSessions
                 return null;
             }
 
+            if (resumable.EndedByServer is { } why)
+            {
+                // Ended for good, though its connection may still be closing: not something to wait for.
+                refusal = "resume refused: " + why;
+                return null;
+            }
+
             refusal = null;
             return resumable;
         }
@@ -272,9 +279,9 @@ internal sealed class ResumableSessions
     {
         lock (_lock)
         {
-            if (resumable.State == ResumableSession.Phase.Ended)
+            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
             {
-                refusal = "resume refused: " + resumable.EndReason;
+                refusal = "resume refused: " + (resumable.EndReason ?? resumable.EndedByServer);
                 return false;
             }
 
@@ -294,17 +301,65 @@ internal sealed class ResumableSessions
         return false;
     }
 
-    /// <summary>The resume went through on <paramref name="session"/>: the session is live again.</summary>
-    public void Resumed(ResumableSession resumable, ServerSession session)
+    /// <summary>
+    /// The resume goes through on <paramref name="session"/>: the session is live again, carried by it. False, with
+    /// the reason, if the session ended, or the server ended it for good, while it was being resumed (the caller
+    /// refuses the resume, and ends the session if it has not ended yet).
+    /// </summary>
+    public bool TryResume(ResumableSession resumable, ServerSession session, out string? refusal)
     {
         lock (_lock)
         {
+            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
+            {
+                refusal = resumable.EndReason ?? resumable.EndedByServer;
+                return false;
+            }
+
+            refusal = null;
             resumable.Current = session;
             resumable.Resumer = null;
             if (resumable.State == ResumableSession.Phase.Resuming)
             {
                 resumable.State = ResumableSession.Phase.Live;
             }
+
+            return true;
+        }
+    }
+
+    /// <summary>Why the session is over (it ended, or the server ended it for good); null while it may go on.</summary>
+    public string? WhyOver(ResumableSession resumable)
+    {
+        lock (_lock)
+        {
+            return resumable.State == ResumableSession.Phase.Ended ? resumable.EndReason : resumable.EndedByServer;
+        }
+    }
+
+    /// <summary>
+    /// The server ends the session for good (its code closed the user's connection): from now on no resume may take
+    /// it, whatever its phase. A dropped one ends at once (the user leaves); a live one ends when its connection has
+    /// closed; one being resumed ends when that resume stops, refused.
+    /// </summary>
+    public void EndForGood(ResumableSession resumable, string reason)
+    {
+        bool dropped;
+        lock (_lock)
+        {
+            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
+            {
+                return;
+            }
+
+            resumable.EndedByServer = reason;
+            dropped = resumable.State == ResumableSession.Phase.Dropped;
+        }
+
+        if (dropped)
+        {
+            // Not here: room code may be calling, inside its turn, and the leave takes the turn.
+            EndLater(resumable, reason);
         }
     }
 
@@ -333,6 +388,9 @@ internal sealed class ResumableSessions
             }
 
             bool wasDropped = resumable.State == ResumableSession.Phase.Dropped;
+
+            // A session the server ended for good says so to a late resume, whichever connection's end ends it.
+            reason = resumable.EndedByServer ?? reason;
             EndLocked(resumable, reason);
             if (wasDropped)
             {

@@ -90,7 +90,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// up is handled whole even when the socket drops meanwhile (each was counted as received).
     /// </summary>
     public bool IsSessionOpen => _resumable is { } resumable
-        ? resumable.State != ResumableSession.Phase.Ended && !(_endsSession && ReferenceEquals(resumable.Current, this))
+        ? resumable.State != ResumableSession.Phase.Ended && resumable.EndedByServer is null && !(_endsSession && ReferenceEquals(resumable.Current, this))
         : !Transport.IsClosing;
 
     /// <summary>The resumable session this connection carries; null for an ordinary one.</summary>
@@ -195,10 +195,19 @@ internal sealed class ServerSession : IMessageBatchHandler
     public void Close(string reason, TimeSpan? linger = null)
     {
         _endsSession = true;
-        if (_resumable is { State: ResumableSession.Phase.Dropped } dropped && ReferenceEquals(dropped.Current, this))
+        if (_resumable is { } resumable)
         {
-            // Room code ends a dropped session early: the user leaves now, not when the grace period runs out.
-            _resumption!.EndLater(dropped, "the session was ended by the server: " + reason);
+            // The server's code ends the user's session, not just this connection: from now on no resume may take it,
+            // even while this connection is still closing (its client may never read the farewell). A dropped one
+            // ends now, not when the grace period runs out.
+            _resumption!.EndForGood(resumable, "the session was ended by the server: " + reason);
+            ServerSession current = resumable.Current;
+            if (!ReferenceEquals(current, this) && resumable.State != ResumableSession.Phase.Ended)
+            {
+                // A resume has just moved the session to another connection, which the caller's Connection does not
+                // point at yet: that one is the user's now, and is closed.
+                current.Close(reason, linger);
+            }
         }
 
         ReleaseUser();
@@ -538,6 +547,15 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
+            if (resumption.WhyOver(resumable) is { } over)
+            {
+                // Over meanwhile: the previous connection's end ended it, or the server's code ended it for good (then
+                // nothing else ends it, if it was dropped when that resume took it).
+                resumption.EndLater(resumable, over);
+                RefuseResume(user, "resume refused: " + over);
+                return;
+            }
+
             if (!resumable.Outgoing.CanReplayFrom(request.Received))
             {
                 string reason = resumable.Outgoing.BrokenReason is { } broken
@@ -548,6 +566,15 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
+            // Decided under the sessions' lock, before the client is told: the server's code may end the session at
+            // any moment until this connection carries it (after, closing the previous one closes this one: Close).
+            if (!resumption.TryResume(resumable, this, out string? ended))
+            {
+                resumption.EndLater(resumable, ended!);
+                RefuseResume(user, "resume refused: " + ended);
+                return;
+            }
+
             _resumable = resumable;
             _receiver = resumable.Receiver;
             Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
@@ -555,7 +582,6 @@ internal sealed class ServerSession : IMessageBatchHandler
             Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
             Transport.TrySend(new LoginAccepted());
             resumable.ReplayOn(Transport, request.Received);
-            resumption.Resumed(resumable, this);
             wasDropped = resumable.DropReported;
             resumable.DropReported = false;
             _host.Resumed(this);
@@ -617,13 +643,19 @@ internal sealed class ServerSession : IMessageBatchHandler
             return;
         }
 
+        if (!resumption.TryResume(adopted, this, out string? ended))
+        {
+            resumption.EndLater(adopted, ended!);
+            RefuseResume(user, "resume refused: " + ended);
+            return;
+        }
+
         _resumable = adopted;
         _receiver = receiver;
         Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
         Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
         Transport.TrySend(new LoginAccepted());
         adopted.ReplayOn(Transport, request.Received);
-        resumption.Resumed(adopted, this);
         _host.Resumed(this);
         Volatile.Write(ref _state, (int)State.LoggedIn);
         await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);

@@ -1,0 +1,92 @@
+using Wevis.Protocol;
+using Wevis.Runtime.Tests.Infrastructure;
+
+namespace Wevis.Runtime.Tests.Resume;
+
+/// <summary>
+/// How a resumable session ends, told apart from a drop: the server's code ending it for good, a resume that cannot
+/// go on, and a connection that fails. Raw peers on a fake clock, so that nothing is pinged, timed out or lingered
+/// out unless the test moves the clock.
+/// </summary>
+public class SessionEndTests
+{
+    /// <summary>A server on a fake clock offering resumable sessions, with the throttle off.</summary>
+    private static Task<TestServer> StartServerAsync(TimeRoom room, TestClock clock, Action<ServerOptions>? configure = null) =>
+        TestServer.StartAsync(o =>
+        {
+            o.ResumeGracePeriod = TimeSpan.FromSeconds(30);
+            o.MaxFailedLoginsPerAddress = 0;
+            configure?.Invoke(o);
+        }, room, clock: clock);
+
+    [Fact]
+    public async Task ASessionTheServerClosedCannotBeResumedWhileItsConnectionStillLingers()
+    {
+        var room = new ResumeRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        using RawPeer first = server.CreateRawPeer();
+        first.HangsUpWhenTheServerDoes = false;
+        string token = await LogInResumablyAsync(first, "user1");
+        Connection connection = await server.SettledConnectionAsync("user1");
+
+        // The server's code ends the user's stay; the peer neither reads the farewell nor hangs up.
+        connection.Close("kicked");
+
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token);
+
+        Assert.Equal("resume refused: the session was ended by the server: kicked", Assert.IsType<LoginRejected>(answer).Reason);
+        Assert.Equal(0, room.ResumedCount);
+        Assert.False(connection.IsOpen);
+    }
+
+    [Fact]
+    public async Task ASessionTheServerClosedWhileItWasDroppedIsRefusedAtOnce()
+    {
+        var room = new ResumeRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        string token;
+        using (RawPeer first = server.CreateRawPeer())
+        {
+            token = await LogInResumablyAsync(first, "user1");
+            await server.SettledConnectionAsync("user1");
+            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        await room.FirstDrop.Task.Within();
+        Connection connection = room.Connections.Single();
+        connection.Close("kicked");
+
+        // Refused from the moment the server's code closed it, not only once the user has left.
+        Assert.False(connection.IsOpen);
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token);
+
+        Assert.Equal("resume refused: the session was ended by the server: kicked", Assert.IsType<LoginRejected>(answer).Reason);
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(0, room.ResumedCount);
+    }
+
+    /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
+    internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
+    {
+        var welcome = (Welcome)(await peer.ReceiveAsync())!;
+        await peer.SendAsync(new Wevis.Protocol.Resume(string.Empty, 0));
+        await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        var resumed = Assert.IsType<Resumed>(await peer.ReceiveAsync());
+        Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
+        return resumed.Token;
+    }
+
+    /// <summary>Asks on <paramref name="peer"/> to resume <paramref name="token"/>'s session; returns the answer after <c>_Resumed</c>, or the refusal.</summary>
+    internal static async Task<IMessage?> ResumeAsync(RawPeer peer, string user, string token, long received = 0)
+    {
+        var welcome = (Welcome)(await peer.ReceiveAsync())!;
+        await peer.SendAsync(new Wevis.Protocol.Resume(token, received));
+        await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        IMessage? answer = await peer.ReceiveAsync();
+        return answer is Resumed ? await peer.ReceiveAsync() : answer;
+    }
+}
