@@ -273,12 +273,14 @@ internal sealed class ResumableSessions
     /// <summary>
     /// Takes <paramref name="resumable"/> for <paramref name="resumer"/> to resume (the caller holds its resume
     /// gate): its grace period stops. False, with the reason, if it ended meanwhile or can no longer be resumed
-    /// (it then ends).
+    /// (it then ends, and its connection, if it still looks alive, is cut).
     /// </summary>
     public bool TryTake(ResumableSession resumable, ServerSession resumer, out string? refusal)
     {
+        ServerSession previous;
         lock (_lock)
         {
+            previous = resumable.Current;
             if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
             {
                 refusal = "resume refused: " + (resumable.EndReason ?? resumable.EndedByServer);
@@ -296,8 +298,16 @@ internal sealed class ResumableSessions
             }
         }
 
-        refusal = "resume refused: the session could not be kept: " + resumable.Outgoing.BrokenReason;
-        EndLater(resumable, "the session could not be kept: " + resumable.Outgoing.BrokenReason);
+        string reason = "the session could not be kept: " + resumable.Outgoing.BrokenReason;
+        refusal = "resume refused: " + reason;
+        if (!previous.Transport.IsClosing)
+        {
+            // Its client has come back on another connection, so this one is half-dead (half-open, or given up on):
+            // the session it carries is over, and it is cut, as when a resume goes through.
+            previous.Transport.Abort(reason);
+        }
+
+        EndLater(resumable, reason);
         return false;
     }
 

@@ -69,6 +69,50 @@ public class SessionEndTests
         Assert.Equal(0, room.ResumedCount);
     }
 
+    [Fact]
+    public async Task AResumeRefusedForABrokenReplayLogCutsThePreviousConnection()
+    {
+        var room = new ResumeRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock, o =>
+        {
+            o.MaxFrameSize = 1024;
+            o.MaxUnacknowledgedBytes = 2048;
+        });
+        using RawPeer first = server.CreateRawPeer();
+        first.HangsUpWhenTheServerDoes = false;
+        string token = await LogInResumablyAsync(first, "user1");
+
+        // Four replies of about 800 bytes that the peer never acknowledges: the session's replay log breaks while its
+        // connection still looks alive (the peer's client has gone, and comes back on another connection).
+        for (int i = 0; i < 4; i++)
+        {
+            await first.SendAsync(new Example.PleaseMayIHaveSomeFloats(200, 0));
+        }
+
+        int floats = 0;
+        while (floats < 4)
+        {
+            if (await first.ReceiveAsync() is Example.SomeFloats)
+            {
+                floats++;
+            }
+        }
+
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token, received: 1);
+
+        Assert.Equal(
+            "resume refused: the session could not be kept: more than 2048 bytes were waiting for the peer's acknowledgement",
+            Assert.IsType<LoginRejected>(answer).Reason);
+
+        // The previous connection, carrying a session that is over, is cut too, and the user leaves once.
+        await first.ReceiveUntilClosedAsync();
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(1, room.Leaves);
+        Assert.Equal(0, room.ResumedCount);
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
