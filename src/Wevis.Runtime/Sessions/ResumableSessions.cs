@@ -195,23 +195,60 @@ internal sealed class ResumableSessions
 
             if (resumable.Outgoing.BrokenReason is null)
             {
-                resumable.State = ResumableSession.Phase.Dropped;
+                DropLocked(resumable);
                 resumable.DropReported = true;
-                resumable.Grace = _time.CreateTimer(
-                    static state =>
-                    {
-                        var (s, all) = ((ResumableSession, ResumableSessions))state!;
-                        all.EndLater(s, $"the session expired: the client did not come back within the grace period of {all.GracePeriod.TotalSeconds:0.###} s");
-                    },
-                    (resumable, this),
-                    GracePeriod,
-                    Timeout.InfiniteTimeSpan);
                 SessionLog.SessionDropped(_logger, session.Id, resumable.User.Name, GracePeriod.TotalSeconds, reason);
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The connection <paramref name="resumer"/>, which took the session to resume it, closed before it could (its
+    /// login clock ran out while the previous connection finished, say): the session waits for its client again, for
+    /// a new grace period, as if that resume had never begun. Returns whether the receiver must now be told of the
+    /// drop (the previous connection was replaced, not dropped); false also if the session is no longer that
+    /// resume's (it ended), or it can no longer be resumed (it then ends).
+    /// </summary>
+    public bool GiveBack(ResumableSession resumable, ServerSession resumer, string reason)
+    {
+        lock (_lock)
+        {
+            if (resumable.State != ResumableSession.Phase.Resuming || !ReferenceEquals(resumable.Resumer, resumer))
+            {
+                return false;
+            }
+
+            resumable.Resumer = null;
+            if (resumable.Outgoing.BrokenReason is null && resumable.EndedByServer is null)
+            {
+                DropLocked(resumable);
+                bool report = !resumable.DropReported;
+                resumable.DropReported = true;
+                SessionLog.SessionDropped(_logger, resumer.Id, resumable.User.Name, GracePeriod.TotalSeconds, reason);
+                return report;
+            }
+        }
+
+        EndLater(resumable, resumable.EndedByServer ?? "the session could not be kept: " + resumable.Outgoing.BrokenReason);
+        return false;
+    }
+
+    /// <summary>Keeps the session for its client to come back, for the grace period (under the lock).</summary>
+    private void DropLocked(ResumableSession resumable)
+    {
+        resumable.State = ResumableSession.Phase.Dropped;
+        resumable.Grace = _time.CreateTimer(
+            static state =>
+            {
+                var (s, all) = ((ResumableSession, ResumableSessions))state!;
+                all.EndLater(s, $"the session expired: the client did not come back within the grace period of {all.GracePeriod.TotalSeconds:0.###} s");
+            },
+            (resumable, this),
+            GracePeriod,
+            Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>

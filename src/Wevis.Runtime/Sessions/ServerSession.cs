@@ -547,6 +547,19 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
+            if (Transport.IsClosing)
+            {
+                // This connection closed while it waited (its login clock ran out, say): taking the session onto it
+                // would only drop it again, or end it with this connection. The session waits for its client again,
+                // whose next connection may resume it; the room hears of a drop it has not heard of yet.
+                if (resumption.GiveBack(resumable, this, Transport.CloseReason ?? "the connection resuming the session closed"))
+                {
+                    await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             if (resumption.WhyOver(resumable) is { } over)
             {
                 // Over meanwhile: the previous connection's end ended it, or the server's code ended it for good (then

@@ -1,5 +1,7 @@
 using Wevis.Protocol;
 using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
+using Wevis.Sessions;
 
 namespace Wevis.Runtime.Tests.Resume;
 
@@ -113,6 +115,47 @@ public class SessionEndTests
         Assert.Equal(0, room.ResumedCount);
     }
 
+    [Fact]
+    public async Task AResumeWhoseConnectionClosesWhileThePreviousOneFinishesStopsAndTheSessionWaitsForItsClient()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        var receiver = new HeldReceiver();
+        server.Server.SessionHost = _ => receiver;
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+
+        // The first connection's message is being handled (held), so that connection cannot finish yet.
+        await first.SendAsync(new Numbered(0));
+        await receiver.Holding.Task.Within();
+
+        // The client comes back on a second connection, a second after it was accepted: its login clock will run out
+        // while it waits for the first connection, which it cuts, to finish.
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await first.ReceiveUntilClosedAsync();
+
+        // Five 5 s timers: the login clocks of both connections and of both validations, and the wait for the first.
+        await clock.WaitForTimersAsync(TimeSpan.FromSeconds(5), count: 5);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(new Closing("did not log in within 5 s"), await second.ReceiveAsync());
+        Assert.Null(await second.ReceiveAsync());
+
+        // The first connection finishes now: the second, closed, must not take the session on.
+        receiver.Release.SetResult();
+        using RawPeer third = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(third, "user1", token);
+
+        Assert.Equal<IMessage?>(new LoginAccepted(), answer);
+        await receiver.FirstResume.Task.Within();
+        Assert.Equal(1, Volatile.Read(ref receiver.Drops));
+        Assert.Equal(1, Volatile.Read(ref receiver.Resumes));
+        Assert.Equal(0, Volatile.Read(ref receiver.Ends));
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
@@ -122,6 +165,58 @@ public class SessionEndTests
         var resumed = Assert.IsType<Resumed>(await peer.ReceiveAsync());
         Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
         return resumed.Token;
+    }
+
+    /// <summary>
+    /// What receives a session's messages in place of the rooms: it holds the first run of messages until released
+    /// (then throws <see cref="Failure"/>, if set), and counts drops, resumes and ends.
+    /// </summary>
+    private sealed class HeldReceiver : ISessionReceiver
+    {
+        public int Drops;
+        public int Resumes;
+        public int Ends;
+
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource FirstResume { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Exception? Failure { get; init; }
+
+        public ValueTask EnterAsync() => ValueTask.CompletedTask;
+
+        public async ValueTask ReceiveAsync(List<IMessage> messages, int start, int end)
+        {
+            if (Holding.TrySetResult())
+            {
+                await Release.Task;
+                if (Failure is { } failure)
+                {
+                    throw failure;
+                }
+            }
+        }
+
+        public ValueTask EndAsync()
+        {
+            Interlocked.Increment(ref Ends);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DroppedAsync()
+        {
+            Interlocked.Increment(ref Drops);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask ResumedAsync(ServerSession session, bool wasDropped)
+        {
+            Interlocked.Increment(ref Resumes);
+            FirstResume.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
     }
 
     /// <summary>Asks on <paramref name="peer"/> to resume <paramref name="token"/>'s session; returns the answer after <c>_Resumed</c>, or the refusal.</summary>
