@@ -115,6 +115,45 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     public async Task<string> RunAsync()
     {
+        try
+        {
+            return await ReceiveUntilEndAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await FailAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            // On every path: a resume waiting for this connection to finish would otherwise wait out its login timeout.
+            _finished.TrySetResult();
+        }
+    }
+
+    /// <summary>Why a connection is cut when the server fails on it (a bug, not the peer's doing).</summary>
+    internal const string FailedReason = "the server failed while handling the connection";
+
+    /// <summary>
+    /// An unexpected error ended this connection's receive loop or its end: the connection is cut and the session
+    /// ends with it, unless a resume has taken it over (it goes on there). Settled here, before <see cref="Finished"/>
+    /// completes, so that a resume waiting for this connection finds the session as this connection left it.
+    /// </summary>
+    private async ValueTask FailAsync()
+    {
+        ReleaseUser();
+        Transport.Abort(FailedReason);
+        if (_resumable is { } resumable && (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming))
+        {
+            Volatile.Write(ref _state, (int)State.Closed);
+            return;
+        }
+
+        await EndAsync().ConfigureAwait(false);
+    }
+
+    private async Task<string> ReceiveUntilEndAsync()
+    {
         ReceiveOutcome outcome = await Transport.ReceiveAsync(this).ConfigureAwait(false);
 
         // A resumable session's connection cut in the middle of a frame was lost, not misused: the frame is replayed.
@@ -138,32 +177,25 @@ internal sealed class ServerSession : IMessageBatchHandler
             SessionLog.NotReading(_logger, Id, UserName, RemoteEndPoint, reason);
         }
 
-        try
+        if (_resumable is { } resumable && !_endsSession && _resumption is { } resumption)
         {
-            if (_resumable is { } resumable && !_endsSession && _resumption is { } resumption)
+            if (resumption.TryDrop(resumable, this, reason))
             {
-                if (resumption.TryDrop(resumable, this, reason))
-                {
-                    Volatile.Write(ref _state, (int)State.Closed);
-                    await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
-                    return reason;
-                }
-
-                if (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming)
-                {
-                    // Another connection resumed the session (this one still looked alive): nothing ends here.
-                    Volatile.Write(ref _state, (int)State.Closed);
-                    return reason;
-                }
+                Volatile.Write(ref _state, (int)State.Closed);
+                await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
+                return reason;
             }
 
-            await EndAsync().ConfigureAwait(false);
-            return reason;
+            if (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming)
+            {
+                // Another connection resumed the session (this one still looked alive): nothing ends here.
+                Volatile.Write(ref _state, (int)State.Closed);
+                return reason;
+            }
         }
-        finally
-        {
-            _finished.TrySetResult();
-        }
+
+        await EndAsync().ConfigureAwait(false);
+        return reason;
     }
 
     /// <summary>Marks the session closed and, the first time, lets a logged-in user leave.</summary>

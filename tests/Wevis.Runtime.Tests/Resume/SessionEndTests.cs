@@ -156,6 +156,31 @@ public class SessionEndTests
         Assert.Equal(0, Volatile.Read(ref receiver.Ends));
     }
 
+    [Fact]
+    public async Task AResumeWaitingForAConnectionThatFailsOnAnUnexpectedErrorGoesOnAtOnce()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        var receiver = new HeldReceiver { Failure = new NotSupportedException("a bug above the session") };
+        server.Server.SessionHost = _ => receiver;
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        await first.SendAsync(new Numbered(0));
+        await receiver.Holding.Task.Within();
+
+        // The client comes back while the first connection's message is being handled; the resume cuts that
+        // connection and waits for it to finish, which it does by failing.
+        using RawPeer second = server.CreateRawPeer();
+        Task<IMessage?> answer = ResumeAsync(second, "user1", token);
+        await first.ReceiveUntilClosedAsync();
+        receiver.Release.SetResult();
+
+        // At once, on a clock that does not move: not at the resume's login timeout.
+        Assert.Equal<IMessage?>(new LoginAccepted(), await answer);
+        await receiver.FirstResume.Task.Within();
+        Assert.Equal(0, Volatile.Read(ref receiver.Ends));
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
