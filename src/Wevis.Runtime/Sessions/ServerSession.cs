@@ -421,8 +421,8 @@ internal sealed class ServerSession : IMessageBatchHandler
             if (_resumable is null || !_resumable.Acknowledged(ack.Received))
             {
                 CloseForViolation(_resumable is null
-                    ? "sent _Ack on a session that is not resumable"
-                    : $"acknowledged {ack.Received} messages, more than the server sent");
+                    ? $"sent _Ack(received: {ack.Received}) on a session that is not resumable"
+                    : $"sent _Ack(received: {ack.Received}) acknowledging more messages than the server sent ({_resumable.Outgoing.Sent})");
             }
 
             return;

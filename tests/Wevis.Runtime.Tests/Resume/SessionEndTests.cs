@@ -181,6 +181,34 @@ public class SessionEndTests
         Assert.Equal(0, Volatile.Read(ref receiver.Ends));
     }
 
+    [Fact]
+    public async Task AnAckThatBreaksTheProtocolIsRefusedNamingTheMessageAndItsArgument()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        server.Server.SessionHost = _ => new HeldReceiver();
+
+        // A resumable session to which the server has sent nothing sequenced yet: the peer acknowledges 12.
+        using (RawPeer resumable = server.CreateRawPeer())
+        {
+            await LogInResumablyAsync(resumable, "user1");
+            await resumable.SendAsync(new Ack(12));
+            Assert.Equal(
+                new Closing("sent _Ack(received: 12) acknowledging more messages than the server sent (0)"),
+                (await resumable.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
+        }
+
+        // An ordinary session, which has nothing to acknowledge.
+        using RawPeer ordinary = server.CreateRawPeer();
+        var welcome = (Welcome)(await ordinary.ReceiveAsync())!;
+        await ordinary.SendAsync(new Login("user2", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        Assert.IsType<LoginAccepted>(await ordinary.ReceiveAsync());
+        await ordinary.SendAsync(new Ack(3));
+        Assert.Equal(
+            new Closing("sent _Ack(received: 3) on a session that is not resumable"),
+            (await ordinary.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
