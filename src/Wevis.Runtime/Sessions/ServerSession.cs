@@ -436,8 +436,9 @@ internal sealed class ServerSession : IMessageBatchHandler
 
     private async ValueTask LogInAsync(Login login)
     {
-        Func<User, bool>? makeRoom = _resumeRequest is { Token.Length: > 0 } && _resumption is not null ? TakePlaceOfResumedConnection : null;
-        ValueTask<LoginDecision> deciding = _login.DecideAsync(Id, RemoteEndPoint, login, Salt, makeRoom);
+        bool resuming = _resumeRequest is { Token.Length: > 0 } && _resumption is not null;
+        ValueTask<LoginDecision> deciding = _login.DecideAsync(
+            Id, RemoteEndPoint, login, Salt, resuming ? TakePlaceOfResumedConnection : null, resuming ? RefusalOfResume : null);
         if (!deciding.IsCompletedSuccessfully)
         {
             Batch.FlushAll();
@@ -736,6 +737,23 @@ internal sealed class ServerSession : IMessageBatchHandler
         _login.RefuseResume(RemoteEndPoint);
         Transport.TrySend(new LoginRejected(reason));
         Transport.Close(reason);
+    }
+
+    /// <summary>
+    /// The resume's token, checked while the login is decided (<see cref="ServerLogin.DecideAsync"/>): why it is
+    /// refused, or null if the resume may go on (the session is here, or the host may find it elsewhere). A refusal
+    /// found later (the session ends meanwhile, or is not found elsewhere) is counted then (<see cref="RefuseResume"/>).
+    /// </summary>
+    private string? RefusalOfResume(User user)
+    {
+        if (_resumption!.Find(_resumeRequest!.Token, user.Name, out string? refusal) is not null
+            || (ReferenceEquals(refusal, ResumableSessions.UnknownToken) && _host.ResumesElsewhere))
+        {
+            return null;
+        }
+
+        SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, refusal!);
+        return refusal;
     }
 
     private bool TakePlaceOfResumedConnection(User user) =>
