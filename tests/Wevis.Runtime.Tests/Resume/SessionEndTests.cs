@@ -44,6 +44,28 @@ public class SessionEndTests
     }
 
     [Fact]
+    public async Task ASessionWhoseRoomClosedDisconnectingItsUsersCannotBeResumed()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        server.Server.Rooms.Define("match", () => new TimeRoom());
+        Room match = await server.Server.Rooms.CreateAsync("match", "m1");
+        using RawPeer first = server.CreateRawPeer();
+        first.HangsUpWhenTheServerDoes = false;
+        string token = await LogInResumablyAsync(first, "user1");
+        Connection connection = await server.SettledConnectionAsync("user1");
+        Assert.True((await server.Server.Rooms.MoveAsync(connection, match).Within()).Accepted);
+
+        await server.Server.Rooms.CloseAsync(match, "the match is over", disconnect: true).Within();
+
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token);
+        Assert.Equal(
+            "resume refused: the session was ended by the server: the room m1 was closed: the match is over",
+            Assert.IsType<LoginRejected>(answer).Reason);
+    }
+
+    [Fact]
     public async Task ASessionTheServerClosedWhileItWasDroppedIsRefusedAtOnce()
     {
         var room = new ResumeRoom();
