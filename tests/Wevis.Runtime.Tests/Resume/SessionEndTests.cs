@@ -231,6 +231,47 @@ public class SessionEndTests
             (await ordinary.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
     }
 
+    [Theory]
+    [InlineData(true, "the server sent _Ack(received: 5) acknowledging more messages than the client sent (0)")]
+    [InlineData(false, "the server sent _Ack(received: 5) on a session that is not resumable")]
+    public async Task AnAckFromTheServerThatBreaksTheProtocolIsNamedWithItsArgument(bool resumable, string reason)
+    {
+        // A server by hand: it accepts the login (resumable or not), then acknowledges five messages never sent.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        Task<Closing> told = Task.Run(async () =>
+        {
+            using RawPeer server = RawPeer.Wrap(await listener.AcceptSocketAsync().Within());
+            await server.SendAsync(new Welcome(WireProtocol.Version, "salt", WevisRegistry.Messages.Fingerprint));
+            while (await server.ReceiveAsync() is not Login)
+            {
+            }
+
+            if (resumable)
+            {
+                await server.SendAsync(new Resumed("TokenTokenTokenTokenAA", 0));
+            }
+
+            await server.SendAsync(new LoginAccepted());
+            await server.SendAsync(new Ack(5));
+            return (await server.ReceiveUntilClosedAsync()).OfType<Closing>().Single();
+        });
+        var clock = new TestClock();
+        var client = new Client("user1", "pw", TestServer.Version, "127.0.0.1", port, new ClientOptions { TimeProvider = clock, ResumeSessions = resumable });
+        try
+        {
+            // The _Ack may arrive with the acceptance, so the connect may fail on it or succeed just before: either way
+            // the server is told why.
+            await Record.ExceptionAsync(() => client.ConnectAsync().Within());
+            Assert.Equal(new Closing(reason), await told.Within());
+        }
+        finally
+        {
+            await clock.RunUntilAsync(client.DisposeAsync().AsTask());
+        }
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
