@@ -110,7 +110,7 @@ internal sealed class ConnectionRunner(
             inMemory?.Dispose();
             if (session is not null)
             {
-                session.Transport.Abort("the server failed while handling the connection");
+                session.Transport.Abort(ServerSession.FailedReason);
                 await session.EndAsync().ConfigureAwait(false);
                 ServerLog.ConnectionClosed(logger, id, session.UserName, connections.Remove(session), session.Transport.CloseReason!);
             }

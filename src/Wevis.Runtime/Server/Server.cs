@@ -262,6 +262,8 @@ public sealed class Server : IAsyncDisposable, ISessionHost
 
     void ISessionHost.Resumed(ServerSession session) => _connections.RemovePending();
 
+    bool ISessionHost.ResumesElsewhere => ResumeElsewhere is not null;
+
     ValueTask<SessionElsewhere> ISessionHost.ResumeElsewhereAsync(ServerSession session, User user, string token) =>
         ResumeElsewhere?.Invoke(session, user, token) ?? ValueTask.FromResult(SessionElsewhere.Refused("the resume token is not valid"));
 

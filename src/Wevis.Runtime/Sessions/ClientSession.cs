@@ -197,9 +197,9 @@ internal sealed class ClientSession : IMessageBatchHandler
         {
             if (_resume is not { IsResumable: true } resume || !resume.Acknowledged(ack.Received))
             {
-                BreakProtocol(_resume is { IsResumable: true }
-                    ? $"the server acknowledged {ack.Received} messages, more than were sent"
-                    : "the server sent _Ack on a session that is not resumable");
+                BreakProtocol(_resume is { IsResumable: true } resumable
+                    ? $"the server sent _Ack(received: {ack.Received}) acknowledging more messages than the client sent ({resumable.Outgoing.Sent})"
+                    : $"the server sent _Ack(received: {ack.Received}) on a session that is not resumable");
             }
 
             return;

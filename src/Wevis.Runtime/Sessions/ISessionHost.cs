@@ -15,6 +15,12 @@ internal interface ISessionHost
     /// <paramref name="user"/>; <paramref name="token"/> is the client's (never logged).
     /// </summary>
     ValueTask<SessionElsewhere> ResumeElsewhereAsync(ServerSession session, User user, string token);
+
+    /// <summary>
+    /// Whether <see cref="ResumeElsewhereAsync"/> may find a session: if not, a token this server does not know is
+    /// refused while the login is decided, counted for the throttle like a wrong password.
+    /// </summary>
+    bool ResumesElsewhere { get; }
 }
 
 /// <summary>

@@ -52,4 +52,10 @@ internal sealed class ResumableSession : SequencedDelivery
 
     /// <summary>Why the session ended, once it has.</summary>
     public string? EndReason { get; set; }
+
+    /// <summary>
+    /// Why the server ended the session for good (its code closed the user's connection), set at once, before the
+    /// session has ended (a live one ends when its connection has closed): from then on no resume may take it.
+    /// </summary>
+    public string? EndedByServer { get; set; }
 }

@@ -195,23 +195,60 @@ internal sealed class ResumableSessions
 
             if (resumable.Outgoing.BrokenReason is null)
             {
-                resumable.State = ResumableSession.Phase.Dropped;
+                DropLocked(resumable);
                 resumable.DropReported = true;
-                resumable.Grace = _time.CreateTimer(
-                    static state =>
-                    {
-                        var (s, all) = ((ResumableSession, ResumableSessions))state!;
-                        all.EndLater(s, $"the session expired: the client did not come back within the grace period of {all.GracePeriod.TotalSeconds:0.###} s");
-                    },
-                    (resumable, this),
-                    GracePeriod,
-                    Timeout.InfiniteTimeSpan);
                 SessionLog.SessionDropped(_logger, session.Id, resumable.User.Name, GracePeriod.TotalSeconds, reason);
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The connection <paramref name="resumer"/>, which took the session to resume it, closed before it could (its
+    /// login clock ran out while the previous connection finished, say): the session waits for its client again, for
+    /// a new grace period, as if that resume had never begun. Returns whether the receiver must now be told of the
+    /// drop (the previous connection was replaced, not dropped); false also if the session is no longer that
+    /// resume's (it ended), or it can no longer be resumed (it then ends).
+    /// </summary>
+    public bool GiveBack(ResumableSession resumable, ServerSession resumer, string reason)
+    {
+        lock (_lock)
+        {
+            if (resumable.State != ResumableSession.Phase.Resuming || !ReferenceEquals(resumable.Resumer, resumer))
+            {
+                return false;
+            }
+
+            resumable.Resumer = null;
+            if (resumable.Outgoing.BrokenReason is null && resumable.EndedByServer is null)
+            {
+                DropLocked(resumable);
+                bool report = !resumable.DropReported;
+                resumable.DropReported = true;
+                SessionLog.SessionDropped(_logger, resumer.Id, resumable.User.Name, GracePeriod.TotalSeconds, reason);
+                return report;
+            }
+        }
+
+        EndLater(resumable, resumable.EndedByServer ?? "the session could not be kept: " + resumable.Outgoing.BrokenReason);
+        return false;
+    }
+
+    /// <summary>Keeps the session for its client to come back, for the grace period (under the lock).</summary>
+    private void DropLocked(ResumableSession resumable)
+    {
+        resumable.State = ResumableSession.Phase.Dropped;
+        resumable.Grace = _time.CreateTimer(
+            static state =>
+            {
+                var (s, all) = ((ResumableSession, ResumableSessions))state!;
+                all.EndLater(s, $"the session expired: the client did not come back within the grace period of {all.GracePeriod.TotalSeconds:0.###} s");
+            },
+            (resumable, this),
+            GracePeriod,
+            Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>
@@ -258,6 +295,13 @@ internal sealed class ResumableSessions
                 return null;
             }
 
+            if (resumable.EndedByServer is { } why)
+            {
+                // Ended for good, though its connection may still be closing: not something to wait for.
+                refusal = "resume refused: " + why;
+                return null;
+            }
+
             refusal = null;
             return resumable;
         }
@@ -266,15 +310,17 @@ internal sealed class ResumableSessions
     /// <summary>
     /// Takes <paramref name="resumable"/> for <paramref name="resumer"/> to resume (the caller holds its resume
     /// gate): its grace period stops. False, with the reason, if it ended meanwhile or can no longer be resumed
-    /// (it then ends).
+    /// (it then ends, and its connection, if it still looks alive, is cut).
     /// </summary>
     public bool TryTake(ResumableSession resumable, ServerSession resumer, out string? refusal)
     {
+        ServerSession previous;
         lock (_lock)
         {
-            if (resumable.State == ResumableSession.Phase.Ended)
+            previous = resumable.Current;
+            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
             {
-                refusal = "resume refused: " + resumable.EndReason;
+                refusal = "resume refused: " + (resumable.EndReason ?? resumable.EndedByServer);
                 return false;
             }
 
@@ -289,22 +335,78 @@ internal sealed class ResumableSessions
             }
         }
 
-        refusal = "resume refused: the session could not be kept: " + resumable.Outgoing.BrokenReason;
-        EndLater(resumable, "the session could not be kept: " + resumable.Outgoing.BrokenReason);
+        string reason = "the session could not be kept: " + resumable.Outgoing.BrokenReason;
+        refusal = "resume refused: " + reason;
+        if (!previous.Transport.IsClosing)
+        {
+            // Its client has come back on another connection, so this one is half-dead (half-open, or given up on):
+            // the session it carries is over, and it is cut, as when a resume goes through.
+            previous.Transport.Abort(reason);
+        }
+
+        EndLater(resumable, reason);
         return false;
     }
 
-    /// <summary>The resume went through on <paramref name="session"/>: the session is live again.</summary>
-    public void Resumed(ResumableSession resumable, ServerSession session)
+    /// <summary>
+    /// The resume goes through on <paramref name="session"/>: the session is live again, carried by it. False, with
+    /// the reason, if the session ended, or the server ended it for good, while it was being resumed (the caller
+    /// refuses the resume, and ends the session if it has not ended yet).
+    /// </summary>
+    public bool TryResume(ResumableSession resumable, ServerSession session, out string? refusal)
     {
         lock (_lock)
         {
+            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
+            {
+                refusal = resumable.EndReason ?? resumable.EndedByServer;
+                return false;
+            }
+
+            refusal = null;
             resumable.Current = session;
             resumable.Resumer = null;
             if (resumable.State == ResumableSession.Phase.Resuming)
             {
                 resumable.State = ResumableSession.Phase.Live;
             }
+
+            return true;
+        }
+    }
+
+    /// <summary>Why the session is over (it ended, or the server ended it for good); null while it may go on.</summary>
+    public string? WhyOver(ResumableSession resumable)
+    {
+        lock (_lock)
+        {
+            return resumable.State == ResumableSession.Phase.Ended ? resumable.EndReason : resumable.EndedByServer;
+        }
+    }
+
+    /// <summary>
+    /// The server ends the session for good (its code closed the user's connection): from now on no resume may take
+    /// it, whatever its phase. A dropped one ends at once (the user leaves); a live one ends when its connection has
+    /// closed; one being resumed ends when that resume stops, refused.
+    /// </summary>
+    public void EndForGood(ResumableSession resumable, string reason)
+    {
+        bool dropped;
+        lock (_lock)
+        {
+            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
+            {
+                return;
+            }
+
+            resumable.EndedByServer = reason;
+            dropped = resumable.State == ResumableSession.Phase.Dropped;
+        }
+
+        if (dropped)
+        {
+            // Not here: room code may be calling, inside its turn, and the leave takes the turn.
+            EndLater(resumable, reason);
         }
     }
 
@@ -333,6 +435,9 @@ internal sealed class ResumableSessions
             }
 
             bool wasDropped = resumable.State == ResumableSession.Phase.Dropped;
+
+            // A session the server ended for good says so to a late resume, whichever connection's end ends it.
+            reason = resumable.EndedByServer ?? reason;
             EndLocked(resumable, reason);
             if (wasDropped)
             {

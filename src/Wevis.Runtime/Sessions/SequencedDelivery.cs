@@ -66,11 +66,25 @@ internal abstract class SequencedDelivery
         return received;
     }
 
-    /// <summary>The peer acknowledged <paramref name="received"/>; false if it claims more than was sent.</summary>
+    /// <summary>
+    /// The peer acknowledged <paramref name="received"/>; false if it claims more than was sent. Only progress starts
+    /// the age of what waits again: an acknowledgement of nothing new (a stale or repeated count) leaves it running,
+    /// or a peer could keep frames it never acknowledges held, and the session resumable, for ever.
+    /// </summary>
     public bool Acknowledged(long received)
     {
-        Volatile.Write(ref _unacknowledgedSince, 0);
-        return Outgoing.Acknowledge(received);
+        long before = Outgoing.Acknowledged;
+        if (!Outgoing.Acknowledge(received))
+        {
+            return false;
+        }
+
+        if (received > before)
+        {
+            Volatile.Write(ref _unacknowledgedSince, 0);
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace Wevis.Sessions;
 
 /// <summary>
 /// The server's side of a login, decided in one place: the definitions' fingerprint, the failed-login throttle,
-/// the validator (with the login timeout), and the per-user connection limit, in that order.
+/// the validator (with the login timeout), a resume's token, and the per-user connection limit, in that order.
 /// </summary>
 /// <remarks>
 /// The per-user limit is checked only after the password, so that a stranger cannot learn who is online. An
@@ -52,16 +52,24 @@ internal sealed class ServerLogin
     /// <summary>How many connections a user has open (for tests and diagnostics).</summary>
     public int ConnectionsOf(string name) => _users.CountOf(name);
 
-    /// <summary>Decides a login; logs the decision. An acceptance holds a place of the user's until <see cref="Release"/>.</summary>
-    public async ValueTask<LoginDecision> DecideAsync(long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom = null)
+    /// <summary>
+    /// Decides a login; logs the decision. An acceptance holds a place of the user's until <see cref="Release"/>.
+    /// For a resume, <paramref name="makeRoom"/> frees the place of the connection it replaces, if any (the per-user
+    /// limit), and <paramref name="checkResume"/>, called once the credentials are accepted while the attempt still
+    /// counts for the throttle, says why its token is refused (the login is then rejected with that reason and counted
+    /// as a failed login), or null to go on.
+    /// </summary>
+    public async ValueTask<LoginDecision> DecideAsync(
+        long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom = null, Func<User, string?>? checkResume = null)
     {
         using Activity? activity = ServerMetrics.StartLogin();
-        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt, makeRoom).ConfigureAwait(false);
+        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt, makeRoom, checkResume).ConfigureAwait(false);
         _metrics?.LoginDecided(activity, decision.User is not null, decision.ErrorType);
         return decision;
     }
 
-    private async ValueTask<LoginDecision> DecideCoreAsync(long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom)
+    private async ValueTask<LoginDecision> DecideCoreAsync(
+        long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom, Func<User, string?>? checkResume)
     {
         IPAddress? address = (remote as IPEndPoint)?.Address;
         if (!string.Equals(login.Fingerprint, _fingerprint, StringComparison.Ordinal))
@@ -70,6 +78,7 @@ internal sealed class ServerLogin
         }
 
         LoginResult result;
+        string? resumeRefusal = null;
         // The validator is cancelled when the login timeout passes (on the server's clock) or the server stops.
         using (var timeout = new CancellationTokenSource(_timeout, _time))
         using (_stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout))
@@ -96,6 +105,15 @@ internal sealed class ServerLogin
                     ? await validating.ConfigureAwait(false)
                     : await WithinTimeoutAsync(validating.AsTask(), timeout.Token).ConfigureAwait(false);
                 failed = result.User is null;
+
+                // A resume's token is checked while this attempt still counts, and before the per-user limit (which
+                // would refuse without counting while the user is online): a wrong token is a failed login, counted
+                // with the attempt, so guesses sent at once cannot get past the throttle while they are checked.
+                if (result.User is { } accepted && checkResume?.Invoke(accepted) is { } refusal)
+                {
+                    failed = true;
+                    resumeRefusal = refusal;
+                }
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
@@ -118,6 +136,11 @@ internal sealed class ServerLogin
         if (result.User is not { } user)
         {
             return Reject(connectionId, remote, login, "invalid_credentials", result.RejectionReason ?? LoginValidation.GenericRejection);
+        }
+
+        if (resumeRefusal is not null)
+        {
+            return Reject(connectionId, remote, login, "resume_refused", resumeRefusal);
         }
 
         // Checked only now, after the password, so that a stranger cannot learn who is online.
@@ -154,8 +177,10 @@ internal sealed class ServerLogin
     public TimeSpan Timeout => _timeout;
 
     /// <summary>
-    /// A login whose credentials were accepted asked to resume a session it cannot (the caller gives its place
-    /// back): it counts as a failed login for the throttle, so tokens cannot be guessed for free.
+    /// A login whose credentials were accepted asked to resume a session it cannot, found only after the decision (a
+    /// session ended meanwhile, or one looked for elsewhere; the caller gives its place back): it counts as a failed
+    /// login for the throttle, so tokens cannot be guessed for free. A token known wrong at once is counted in the
+    /// decision itself (<see cref="DecideAsync"/>'s <c>checkResume</c>).
     /// </summary>
     public void RefuseResume(EndPoint? remote)
     {

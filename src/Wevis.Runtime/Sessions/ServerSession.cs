@@ -90,7 +90,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// up is handled whole even when the socket drops meanwhile (each was counted as received).
     /// </summary>
     public bool IsSessionOpen => _resumable is { } resumable
-        ? resumable.State != ResumableSession.Phase.Ended && !(_endsSession && ReferenceEquals(resumable.Current, this))
+        ? resumable.State != ResumableSession.Phase.Ended && resumable.EndedByServer is null && !(_endsSession && ReferenceEquals(resumable.Current, this))
         : !Transport.IsClosing;
 
     /// <summary>The resumable session this connection carries; null for an ordinary one.</summary>
@@ -115,6 +115,45 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     public async Task<string> RunAsync()
     {
+        try
+        {
+            return await ReceiveUntilEndAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await FailAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            // On every path: a resume waiting for this connection to finish would otherwise wait out its login timeout.
+            _finished.TrySetResult();
+        }
+    }
+
+    /// <summary>Why a connection is cut when the server fails on it (a bug, not the peer's doing).</summary>
+    internal const string FailedReason = "the server failed while handling the connection";
+
+    /// <summary>
+    /// An unexpected error ended this connection's receive loop or its end: the connection is cut and the session
+    /// ends with it, unless a resume has taken it over (it goes on there). Settled here, before <see cref="Finished"/>
+    /// completes, so that a resume waiting for this connection finds the session as this connection left it.
+    /// </summary>
+    private async ValueTask FailAsync()
+    {
+        ReleaseUser();
+        Transport.Abort(FailedReason);
+        if (_resumable is { } resumable && (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming))
+        {
+            Volatile.Write(ref _state, (int)State.Closed);
+            return;
+        }
+
+        await EndAsync().ConfigureAwait(false);
+    }
+
+    private async Task<string> ReceiveUntilEndAsync()
+    {
         ReceiveOutcome outcome = await Transport.ReceiveAsync(this).ConfigureAwait(false);
 
         // A resumable session's connection cut in the middle of a frame was lost, not misused: the frame is replayed.
@@ -138,32 +177,25 @@ internal sealed class ServerSession : IMessageBatchHandler
             SessionLog.NotReading(_logger, Id, UserName, RemoteEndPoint, reason);
         }
 
-        try
+        if (_resumable is { } resumable && !_endsSession && _resumption is { } resumption)
         {
-            if (_resumable is { } resumable && !_endsSession && _resumption is { } resumption)
+            if (resumption.TryDrop(resumable, this, reason))
             {
-                if (resumption.TryDrop(resumable, this, reason))
-                {
-                    Volatile.Write(ref _state, (int)State.Closed);
-                    await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
-                    return reason;
-                }
-
-                if (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming)
-                {
-                    // Another connection resumed the session (this one still looked alive): nothing ends here.
-                    Volatile.Write(ref _state, (int)State.Closed);
-                    return reason;
-                }
+                Volatile.Write(ref _state, (int)State.Closed);
+                await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
+                return reason;
             }
 
-            await EndAsync().ConfigureAwait(false);
-            return reason;
+            if (!ReferenceEquals(resumable.Current, this) || resumable.State == ResumableSession.Phase.Resuming)
+            {
+                // Another connection resumed the session (this one still looked alive): nothing ends here.
+                Volatile.Write(ref _state, (int)State.Closed);
+                return reason;
+            }
         }
-        finally
-        {
-            _finished.TrySetResult();
-        }
+
+        await EndAsync().ConfigureAwait(false);
+        return reason;
     }
 
     /// <summary>Marks the session closed and, the first time, lets a logged-in user leave.</summary>
@@ -195,10 +227,19 @@ internal sealed class ServerSession : IMessageBatchHandler
     public void Close(string reason, TimeSpan? linger = null)
     {
         _endsSession = true;
-        if (_resumable is { State: ResumableSession.Phase.Dropped } dropped && ReferenceEquals(dropped.Current, this))
+        if (_resumable is { } resumable)
         {
-            // Room code ends a dropped session early: the user leaves now, not when the grace period runs out.
-            _resumption!.EndLater(dropped, "the session was ended by the server: " + reason);
+            // The server's code ends the user's session, not just this connection: from now on no resume may take it,
+            // even while this connection is still closing (its client may never read the farewell). A dropped one
+            // ends now, not when the grace period runs out.
+            _resumption!.EndForGood(resumable, "the session was ended by the server: " + reason);
+            ServerSession current = resumable.Current;
+            if (!ReferenceEquals(current, this) && resumable.State != ResumableSession.Phase.Ended)
+            {
+                // A resume has just moved the session to another connection, which the caller's Connection does not
+                // point at yet: that one is the user's now, and is closed.
+                current.Close(reason, linger);
+            }
         }
 
         ReleaseUser();
@@ -380,8 +421,8 @@ internal sealed class ServerSession : IMessageBatchHandler
             if (_resumable is null || !_resumable.Acknowledged(ack.Received))
             {
                 CloseForViolation(_resumable is null
-                    ? "sent _Ack on a session that is not resumable"
-                    : $"acknowledged {ack.Received} messages, more than the server sent");
+                    ? $"sent _Ack(received: {ack.Received}) on a session that is not resumable"
+                    : $"sent _Ack(received: {ack.Received}) acknowledging more messages than the server sent ({_resumable.Outgoing.Sent})");
             }
 
             return;
@@ -395,8 +436,9 @@ internal sealed class ServerSession : IMessageBatchHandler
 
     private async ValueTask LogInAsync(Login login)
     {
-        Func<User, bool>? makeRoom = _resumeRequest is { Token.Length: > 0 } && _resumption is not null ? TakePlaceOfResumedConnection : null;
-        ValueTask<LoginDecision> deciding = _login.DecideAsync(Id, RemoteEndPoint, login, Salt, makeRoom);
+        bool resuming = _resumeRequest is { Token.Length: > 0 } && _resumption is not null;
+        ValueTask<LoginDecision> deciding = _login.DecideAsync(
+            Id, RemoteEndPoint, login, Salt, resuming ? TakePlaceOfResumedConnection : null, resuming ? RefusalOfResume : null);
         if (!deciding.IsCompletedSuccessfully)
         {
             Batch.FlushAll();
@@ -538,6 +580,28 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
+            if (Transport.IsClosing)
+            {
+                // This connection closed while it waited (its login clock ran out, say): taking the session onto it
+                // would only drop it again, or end it with this connection. The session waits for its client again,
+                // whose next connection may resume it; the room hears of a drop it has not heard of yet.
+                if (resumption.GiveBack(resumable, this, Transport.CloseReason ?? "the connection resuming the session closed"))
+                {
+                    await resumable.Receiver!.DroppedAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            if (resumption.WhyOver(resumable) is { } over)
+            {
+                // Over meanwhile: the previous connection's end ended it, or the server's code ended it for good (then
+                // nothing else ends it, if it was dropped when that resume took it).
+                resumption.EndLater(resumable, over);
+                RefuseResume(user, "resume refused: " + over);
+                return;
+            }
+
             if (!resumable.Outgoing.CanReplayFrom(request.Received))
             {
                 string reason = resumable.Outgoing.BrokenReason is { } broken
@@ -548,6 +612,15 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
+            // Decided under the sessions' lock, before the client is told: the server's code may end the session at
+            // any moment until this connection carries it (after, closing the previous one closes this one: Close).
+            if (!resumption.TryResume(resumable, this, out string? ended))
+            {
+                resumption.EndLater(resumable, ended!);
+                RefuseResume(user, "resume refused: " + ended);
+                return;
+            }
+
             _resumable = resumable;
             _receiver = resumable.Receiver;
             Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
@@ -555,7 +628,6 @@ internal sealed class ServerSession : IMessageBatchHandler
             Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
             Transport.TrySend(new LoginAccepted());
             resumable.ReplayOn(Transport, request.Received);
-            resumption.Resumed(resumable, this);
             wasDropped = resumable.DropReported;
             resumable.DropReported = false;
             _host.Resumed(this);
@@ -617,13 +689,19 @@ internal sealed class ServerSession : IMessageBatchHandler
             return;
         }
 
+        if (!resumption.TryResume(adopted, this, out string? ended))
+        {
+            resumption.EndLater(adopted, ended!);
+            RefuseResume(user, "resume refused: " + ended);
+            return;
+        }
+
         _resumable = adopted;
         _receiver = receiver;
         Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
         Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
         Transport.TrySend(new LoginAccepted());
         adopted.ReplayOn(Transport, request.Received);
-        resumption.Resumed(adopted, this);
         _host.Resumed(this);
         Volatile.Write(ref _state, (int)State.LoggedIn);
         await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
@@ -659,6 +737,23 @@ internal sealed class ServerSession : IMessageBatchHandler
         _login.RefuseResume(RemoteEndPoint);
         Transport.TrySend(new LoginRejected(reason));
         Transport.Close(reason);
+    }
+
+    /// <summary>
+    /// The resume's token, checked while the login is decided (<see cref="ServerLogin.DecideAsync"/>): why it is
+    /// refused, or null if the resume may go on (the session is here, or the host may find it elsewhere). A refusal
+    /// found later (the session ends meanwhile, or is not found elsewhere) is counted then (<see cref="RefuseResume"/>).
+    /// </summary>
+    private string? RefusalOfResume(User user)
+    {
+        if (_resumption!.Find(_resumeRequest!.Token, user.Name, out string? refusal) is not null
+            || (ReferenceEquals(refusal, ResumableSessions.UnknownToken) && _host.ResumesElsewhere))
+        {
+            return null;
+        }
+
+        SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, refusal!);
+        return refusal;
     }
 
     private bool TakePlaceOfResumedConnection(User user) =>

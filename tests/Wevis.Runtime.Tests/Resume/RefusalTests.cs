@@ -263,6 +263,32 @@ public class RefusalTests
     }
 
     [Fact]
+    public async Task AWrongTokenCountsForTheThrottleEvenWhenTheUserHasNoPlaceLeft()
+    {
+        // The user is online, holding their only place: a resume with the right password and a wrong token is refused
+        // for its token, and counted, before the per-user limit is looked at (which would refuse it without counting,
+        // so that guesses at the token of the user's live session would never be throttled).
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room, o =>
+        {
+            o.MaxConnectionsPerUser = 1;
+            o.MaxFailedLoginsPerAddress = 2;
+        });
+        await using Client owner = ResumeExchange.CreateClient(server, server.Port, "user1");
+        await owner.ConnectAsync().Within();
+
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal("resume refused: the resume token is not valid", Assert.IsType<LoginRejected>(await ResumeRawAsync(server, "user1", "guess" + i)).Reason);
+        }
+
+        IMessage? answer = await ResumeRawAsync(server, "user1", "guess3");
+        Assert.Equal("Too many failed logins from this address; try again later.", Assert.IsType<LoginRejected>(answer).Reason);
+        Assert.Equal(10, await ResumeExchange.RunAsync(owner, 10, 10).Within());
+        Assert.Equal(0, room.Leaves);
+    }
+
+    [Fact]
     public async Task TheTokenNeverAppearsInTheLogs()
     {
         var room = new ResumeRoom();

@@ -89,6 +89,33 @@ public class ReplayLogTests
     }
 
     [Fact]
+    public void AnAcknowledgementOfNothingNewDoesNotStartTheAgeAgain()
+    {
+        var clock = new Infrastructure.TestClock();
+        var state = new Sessions.ClientResumeState(1024);
+        TimeSpan maxAge = TimeSpan.FromSeconds(60);
+        state.Outgoing.Append(Frame(0, 10));
+        state.Outgoing.Append(Frame(1, 10));
+        Assert.True(state.Acknowledged(1));
+
+        // Frame 2 waits from the first look on; the peer keeps acknowledging 1, then 0, which it had already.
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+        for (int i = 0; i < 6; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(10));
+            Assert.True(state.Acknowledged(i % 2));
+            state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+        }
+
+        Assert.Null(state.Outgoing.BrokenReason);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(state.Acknowledged(1));
+        state.CheckAge(clock.GetTimestamp(), maxAge, clock);
+
+        Assert.Equal("nothing sent was acknowledged within 60 s", state.Outgoing.BrokenReason);
+    }
+
+    [Fact]
     public void FramesHeldWhenTheRingGrowsAreKept()
     {
         // No acknowledgement at all: the ring grows several times (from 4 KiB), each time with frames in it, some

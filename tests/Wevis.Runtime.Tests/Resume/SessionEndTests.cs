@@ -1,0 +1,347 @@
+using Wevis.Protocol;
+using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Runtime.Tests.Messages;
+using Wevis.Sessions;
+
+namespace Wevis.Runtime.Tests.Resume;
+
+/// <summary>
+/// How a resumable session ends, told apart from a drop: the server's code ending it for good, a resume that cannot
+/// go on, and a connection that fails. Raw peers on a fake clock, so that nothing is pinged, timed out or lingered
+/// out unless the test moves the clock.
+/// </summary>
+public class SessionEndTests
+{
+    /// <summary>A server on a fake clock offering resumable sessions, with the throttle off.</summary>
+    private static Task<TestServer> StartServerAsync(TimeRoom room, TestClock clock, Action<ServerOptions>? configure = null) =>
+        TestServer.StartAsync(o =>
+        {
+            o.ResumeGracePeriod = TimeSpan.FromSeconds(30);
+            o.MaxFailedLoginsPerAddress = 0;
+            configure?.Invoke(o);
+        }, room, clock: clock);
+
+    [Fact]
+    public async Task ASessionTheServerClosedCannotBeResumedWhileItsConnectionStillLingers()
+    {
+        var room = new ResumeRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        using RawPeer first = server.CreateRawPeer();
+        first.HangsUpWhenTheServerDoes = false;
+        string token = await LogInResumablyAsync(first, "user1");
+        Connection connection = await server.SettledConnectionAsync("user1");
+
+        // The server's code ends the user's stay; the peer neither reads the farewell nor hangs up.
+        connection.Close("kicked");
+
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token);
+
+        Assert.Equal("resume refused: the session was ended by the server: kicked", Assert.IsType<LoginRejected>(answer).Reason);
+        Assert.Equal(0, room.ResumedCount);
+        Assert.False(connection.IsOpen);
+    }
+
+    [Fact]
+    public async Task ASessionWhoseRoomClosedDisconnectingItsUsersCannotBeResumed()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        server.Server.Rooms.Define("match", () => new TimeRoom());
+        Room match = await server.Server.Rooms.CreateAsync("match", "m1");
+        using RawPeer first = server.CreateRawPeer();
+        first.HangsUpWhenTheServerDoes = false;
+        string token = await LogInResumablyAsync(first, "user1");
+        Connection connection = await server.SettledConnectionAsync("user1");
+        Assert.True((await server.Server.Rooms.MoveAsync(connection, match).Within()).Accepted);
+
+        await server.Server.Rooms.CloseAsync(match, "the match is over", disconnect: true).Within();
+
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token);
+        Assert.Equal(
+            "resume refused: the session was ended by the server: the room m1 was closed: the match is over",
+            Assert.IsType<LoginRejected>(answer).Reason);
+    }
+
+    [Fact]
+    public async Task ASessionTheServerClosedWhileItWasDroppedIsRefusedAtOnce()
+    {
+        var room = new ResumeRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        string token;
+        using (RawPeer first = server.CreateRawPeer())
+        {
+            token = await LogInResumablyAsync(first, "user1");
+            await server.SettledConnectionAsync("user1");
+            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        await room.FirstDrop.Task.Within();
+        Connection connection = room.Connections.Single();
+        connection.Close("kicked");
+
+        // Refused from the moment the server's code closed it, not only once the user has left.
+        Assert.False(connection.IsOpen);
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token);
+
+        Assert.Equal("resume refused: the session was ended by the server: kicked", Assert.IsType<LoginRejected>(answer).Reason);
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(0, room.ResumedCount);
+    }
+
+    [Fact]
+    public async Task AResumeRefusedForABrokenReplayLogCutsThePreviousConnection()
+    {
+        var room = new ResumeRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock, o =>
+        {
+            o.MaxFrameSize = 1024;
+            o.MaxUnacknowledgedBytes = 2048;
+        });
+        using RawPeer first = server.CreateRawPeer();
+        first.HangsUpWhenTheServerDoes = false;
+        string token = await LogInResumablyAsync(first, "user1");
+
+        // Four replies of about 800 bytes that the peer never acknowledges: the session's replay log breaks while its
+        // connection still looks alive (the peer's client has gone, and comes back on another connection).
+        for (int i = 0; i < 4; i++)
+        {
+            await first.SendAsync(new Example.PleaseMayIHaveSomeFloats(200, 0));
+        }
+
+        int floats = 0;
+        while (floats < 4)
+        {
+            if (await first.ReceiveAsync() is Example.SomeFloats)
+            {
+                floats++;
+            }
+        }
+
+        using RawPeer second = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(second, "user1", token, received: 1);
+
+        Assert.Equal(
+            "resume refused: the session could not be kept: more than 2048 bytes were waiting for the peer's acknowledgement",
+            Assert.IsType<LoginRejected>(answer).Reason);
+
+        // The previous connection, carrying a session that is over, is cut too, and the user leaves once.
+        await first.ReceiveUntilClosedAsync();
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(1, room.Leaves);
+        Assert.Equal(0, room.ResumedCount);
+    }
+
+    [Fact]
+    public async Task AResumeWhoseConnectionClosesWhileThePreviousOneFinishesStopsAndTheSessionWaitsForItsClient()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        var receiver = new HeldReceiver();
+        server.Server.SessionHost = _ => receiver;
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+
+        // The first connection's message is being handled (held), so that connection cannot finish yet.
+        await first.SendAsync(new Numbered(0));
+        await receiver.Holding.Task.Within();
+
+        // The client comes back on a second connection, a second after it was accepted: its login clock will run out
+        // while it waits for the first connection, which it cuts, to finish.
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await first.ReceiveUntilClosedAsync();
+
+        // Five 5 s timers: the login clocks of both connections and of both validations, and the wait for the first.
+        await clock.WaitForTimersAsync(TimeSpan.FromSeconds(5), count: 5);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(new Closing("did not log in within 5 s"), await second.ReceiveAsync());
+        Assert.Null(await second.ReceiveAsync());
+
+        // The first connection finishes now: the second, closed, must not take the session on.
+        receiver.Release.SetResult();
+        using RawPeer third = server.CreateRawPeer();
+        IMessage? answer = await ResumeAsync(third, "user1", token);
+
+        Assert.Equal<IMessage?>(new LoginAccepted(), answer);
+        await receiver.FirstResume.Task.Within();
+        Assert.Equal(1, Volatile.Read(ref receiver.Drops));
+        Assert.Equal(1, Volatile.Read(ref receiver.Resumes));
+        Assert.Equal(0, Volatile.Read(ref receiver.Ends));
+    }
+
+    [Fact]
+    public async Task AResumeWaitingForAConnectionThatFailsOnAnUnexpectedErrorGoesOnAtOnce()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        var receiver = new HeldReceiver { Failure = new NotSupportedException("a bug above the session") };
+        server.Server.SessionHost = _ => receiver;
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        await first.SendAsync(new Numbered(0));
+        await receiver.Holding.Task.Within();
+
+        // The client comes back while the first connection's message is being handled; the resume cuts that
+        // connection and waits for it to finish, which it does by failing.
+        using RawPeer second = server.CreateRawPeer();
+        Task<IMessage?> answer = ResumeAsync(second, "user1", token);
+        await first.ReceiveUntilClosedAsync();
+        receiver.Release.SetResult();
+
+        // At once, on a clock that does not move: not at the resume's login timeout.
+        Assert.Equal<IMessage?>(new LoginAccepted(), await answer);
+        await receiver.FirstResume.Task.Within();
+        Assert.Equal(0, Volatile.Read(ref receiver.Ends));
+    }
+
+    [Fact]
+    public async Task AnAckThatBreaksTheProtocolIsRefusedNamingTheMessageAndItsArgument()
+    {
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        server.Server.SessionHost = _ => new HeldReceiver();
+
+        // A resumable session to which the server has sent nothing sequenced yet: the peer acknowledges 12.
+        using (RawPeer resumable = server.CreateRawPeer())
+        {
+            await LogInResumablyAsync(resumable, "user1");
+            await resumable.SendAsync(new Ack(12));
+            Assert.Equal(
+                new Closing("sent _Ack(received: 12) acknowledging more messages than the server sent (0)"),
+                (await resumable.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
+        }
+
+        // An ordinary session, which has nothing to acknowledge.
+        using RawPeer ordinary = server.CreateRawPeer();
+        var welcome = (Welcome)(await ordinary.ReceiveAsync())!;
+        await ordinary.SendAsync(new Login("user2", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        Assert.IsType<LoginAccepted>(await ordinary.ReceiveAsync());
+        await ordinary.SendAsync(new Ack(3));
+        Assert.Equal(
+            new Closing("sent _Ack(received: 3) on a session that is not resumable"),
+            (await ordinary.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
+    }
+
+    [Theory]
+    [InlineData(true, "the server sent _Ack(received: 5) acknowledging more messages than the client sent (0)")]
+    [InlineData(false, "the server sent _Ack(received: 5) on a session that is not resumable")]
+    public async Task AnAckFromTheServerThatBreaksTheProtocolIsNamedWithItsArgument(bool resumable, string reason)
+    {
+        // A server by hand: it accepts the login (resumable or not), then acknowledges five messages never sent.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        Task<Closing> told = Task.Run(async () =>
+        {
+            using RawPeer server = RawPeer.Wrap(await listener.AcceptSocketAsync().Within());
+            await server.SendAsync(new Welcome(WireProtocol.Version, "salt", WevisRegistry.Messages.Fingerprint));
+            while (await server.ReceiveAsync() is not Login)
+            {
+            }
+
+            if (resumable)
+            {
+                await server.SendAsync(new Resumed("TokenTokenTokenTokenAA", 0));
+            }
+
+            await server.SendAsync(new LoginAccepted());
+            await server.SendAsync(new Ack(5));
+            return (await server.ReceiveUntilClosedAsync()).OfType<Closing>().Single();
+        });
+        var clock = new TestClock();
+        var client = new Client("user1", "pw", TestServer.Version, "127.0.0.1", port, new ClientOptions { TimeProvider = clock, ResumeSessions = resumable });
+        try
+        {
+            // The _Ack may arrive with the acceptance, so the connect may fail on it or succeed just before: either way
+            // the server is told why.
+            await Record.ExceptionAsync(() => client.ConnectAsync().Within());
+            Assert.Equal(new Closing(reason), await told.Within());
+        }
+        finally
+        {
+            await clock.RunUntilAsync(client.DisposeAsync().AsTask());
+        }
+    }
+
+    /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
+    internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
+    {
+        var welcome = (Welcome)(await peer.ReceiveAsync())!;
+        await peer.SendAsync(new Wevis.Protocol.Resume(string.Empty, 0));
+        await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        var resumed = Assert.IsType<Resumed>(await peer.ReceiveAsync());
+        Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
+        return resumed.Token;
+    }
+
+    /// <summary>
+    /// What receives a session's messages in place of the rooms: it holds the first run of messages until released
+    /// (then throws <see cref="Failure"/>, if set), and counts drops, resumes and ends.
+    /// </summary>
+    private sealed class HeldReceiver : ISessionReceiver
+    {
+        public int Drops;
+        public int Resumes;
+        public int Ends;
+
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource FirstResume { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Exception? Failure { get; init; }
+
+        public ValueTask EnterAsync() => ValueTask.CompletedTask;
+
+        public async ValueTask ReceiveAsync(List<IMessage> messages, int start, int end)
+        {
+            if (Holding.TrySetResult())
+            {
+                await Release.Task;
+                if (Failure is { } failure)
+                {
+                    throw failure;
+                }
+            }
+        }
+
+        public ValueTask EndAsync()
+        {
+            Interlocked.Increment(ref Ends);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DroppedAsync()
+        {
+            Interlocked.Increment(ref Drops);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask ResumedAsync(ServerSession session, bool wasDropped)
+        {
+            Interlocked.Increment(ref Resumes);
+            FirstResume.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>Asks on <paramref name="peer"/> to resume <paramref name="token"/>'s session; returns the answer after <c>_Resumed</c>, or the refusal.</summary>
+    internal static async Task<IMessage?> ResumeAsync(RawPeer peer, string user, string token, long received = 0)
+    {
+        var welcome = (Welcome)(await peer.ReceiveAsync())!;
+        await peer.SendAsync(new Wevis.Protocol.Resume(token, received));
+        await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        IMessage? answer = await peer.ReceiveAsync();
+        return answer is Resumed ? await peer.ReceiveAsync() : answer;
+    }
+}
