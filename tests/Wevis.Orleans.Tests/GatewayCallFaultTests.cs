@@ -569,4 +569,57 @@ public sealed class GatewayCallFaultTests
 
         return heard;
     }
+
+    [Fact]
+    public async Task ALeaveMadeAgainWhileTheFirstIsStillInItsSlowLeaveHookWaitsForItAndRunsTheHookOnce()
+    {
+        // A short call timeout: the gateway's leave times out while the hook still runs, and the gateway makes it again.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(responseTimeout: TimeSpan.FromSeconds(2));
+        string source = await cluster.CreateRoomAsync("slowleave");
+        string target = await cluster.CreateRoomAsync("slowleave");
+        await using Client watcher = await cluster.ConnectAsync("watch-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await watcher.JoinRoomAsync(source).Within();
+        string name = "slow-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var enteredTarget = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SlowLeaveRoom.HeldLeaves[name] = hold;
+        SlowLeaveRoom.Entered[name] = enteredTarget;
+        int leaves = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
+        try
+        {
+            Task<ClientRoom> join = client.JoinRoomAsync(target);
+
+            // The source's leave hook holds the first leave past the call timeout: the gateway makes the leave again,
+            // and again once that repeat times out too, having waited for the first. Had a repeat returned at once,
+            // the gateway would have entered the user into the target before the hook was done.
+            await Task.WhenAny(GrainCalls.Reached("IRoomGrain.Leave", leaves + 3), enteredTarget.Task).Within(TimeSpan.FromSeconds(30));
+            hold.TrySetResult();
+            Assert.Equal(target, (await join.Within(TimeSpan.FromSeconds(20))).Id);
+        }
+        finally
+        {
+            hold.TrySetResult();
+            SlowLeaveRoom.HeldLeaves.TryRemove(name, out _);
+            SlowLeaveRoom.Entered.TryRemove(name, out _);
+        }
+
+        // The hook ran once and was done before the user entered the target; the user is in the target only.
+        string[] events = [.. SlowLeaveRoom.Events.Where(e => e.EndsWith(" " + name, StringComparison.Ordinal))];
+        Assert.Equal([$"enter {source} {name}", $"left {source} {name}", $"enter {target} {name}"], events);
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave") >= leaves + 2, "the leave was not made again");
+        client.Send(new WhereAmI());
+        Assert.Equal((target, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(source).Info().Within())!.Count);
+        watcher.Send(new Say("mark"));
+        var heard = new List<string>();
+        while (await watcher.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10)) is { Text: var text } && text != "mark")
+        {
+            heard.Add(text);
+        }
+
+        Assert.Equal([name + " left"], heard);
+    }
 }
