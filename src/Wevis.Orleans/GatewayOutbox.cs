@@ -21,8 +21,23 @@ namespace Wevis.Orleans;
 /// living gateway costs neither a frame nor a repeat. A dead gateway's users leave when the room hears of the death
 /// (GatewayGone).
 /// </para>
+/// <para>
+/// While a call goes unanswered, what waits for the gateway (that call's records and what piled up since) may not pass
+/// <paramref name="maxBacklog"/> bytes (the gateway's <see cref="ServerOptions.MaxQueuedBytesPerConnection"/>, as a
+/// single server bounds what waits for a peer that does not read): past it the outbox stops as for a dead gateway,
+/// frees its backlog, and tells the room (<paramref name="overflowed"/>, off the sender's stack), which ends the stays
+/// of that gateway's users there. A gateway that takes its calls is not held to it: it drains the outbox at its pace,
+/// and its own connections bound what waits for each client.
+/// </para>
 /// </remarks>
-internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObserver gateway, ILogger logger, Func<bool>? gatewayGone = null)
+internal sealed class GatewayOutbox(
+    string roomId,
+    string gatewayId,
+    IGatewayObserver gateway,
+    ILogger logger,
+    Func<bool>? gatewayGone = null,
+    long maxBacklog = long.MaxValue,
+    Action<GatewayOutbox>? overflowed = null)
 {
     /// <summary>How long a failed call waits before it is made again: these, then the last one each time.</summary>
     private static readonly TimeSpan[] ResendWaits = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
@@ -35,6 +50,10 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
     private ArrayBufferWriter<byte> _spare = new();
     private TaskCompletionSource? _idle;
     private bool _dead;
+
+    /// <summary>The size of the call whose answer did not come and that is being made again (under the lock); 0 while calls are answered.</summary>
+    private long _unansweredBytes;
+    private bool _overflowed;
 
     // The open run: where its frame record starts in _pending (-1: none), and the sessions after the record's own.
     private int _runStart = -1;
@@ -51,6 +70,24 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
     /// <summary>Whether the gateway is taken for gone: its silo is dead or leaving, or its records were malformed.</summary>
     public bool IsDead => Volatile.Read(ref _dead);
+
+    /// <summary>Whether the outbox stopped because more than its bound waited for a gateway that did not take its calls.</summary>
+    public bool Overflowed => Volatile.Read(ref _overflowed);
+
+    /// <summary>The most that may wait for the gateway while its calls go unanswered, in bytes.</summary>
+    public long MaxBacklog => maxBacklog;
+
+    /// <summary>The bytes waiting for the gateway: the call being made again, and what piled up (for tests and logs).</summary>
+    public long Backlog
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _dead ? 0 : _unansweredBytes + _pending.WrittenCount;
+            }
+        }
+    }
 
     public void AddFrame(long session, ReadOnlySpan<byte> frame)
     {
@@ -124,6 +161,11 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
     private void KickLocked()
     {
+        if (!_dead && _unansweredBytes > 0 && _unansweredBytes + _pending.WrittenCount > maxBacklog)
+        {
+            OverflowLocked();
+        }
+
         if (_dead)
         {
             _pending.ResetWrittenCount();
@@ -138,6 +180,26 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
 
             // Off the sender's stack: the rest of a handler's sends join this call.
             ThreadPool.UnsafeQueueUserWorkItem(static outbox => _ = outbox.PumpAsync(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// More than the bound waits for a gateway that does not take calls: the outbox stops and lets go of its backlog (the
+    /// call being made again is dropped at its next attempt), and the room hears of it off this stack (the sender may be
+    /// in the room's turn, which ending the users' stays takes).
+    /// </summary>
+    private void OverflowLocked()
+    {
+        _dead = true;
+        _overflowed = true;
+        _unansweredBytes = 0;
+        _pending = new ArrayBufferWriter<byte>();
+        _spare = new ArrayBufferWriter<byte>();
+        _runStart = -1;
+        _runCount = 0;
+        if (overflowed is { } tell)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Tell(state.Outbox), (Tell: tell, Outbox: this), preferLocal: false);
         }
     }
 
@@ -193,6 +255,10 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
             {
                 await gateway.Receive(Stream, number, records).ConfigureAwait(false);
                 (unanswered, attempt) = (null, 0);
+                lock (_lock)
+                {
+                    _unansweredBytes = 0;
+                }
             }
             catch (Exception ex) when (ex is not InvalidDataException && !(gatewayGone?.Invoke() ?? false))
             {
@@ -201,6 +267,15 @@ internal sealed class GatewayOutbox(string roomId, string gatewayId, IGatewayObs
                 // again is dropped there if the first did run. Stop (the room heard of a death) ends this.
                 OrleansLog.GatewayCallFailed(logger, ex, roomId, gatewayId, attempt + 1);
                 unanswered = records;
+                lock (_lock)
+                {
+                    _unansweredBytes = records.Length;
+                    if (!_dead && _unansweredBytes + _pending.WrittenCount > maxBacklog)
+                    {
+                        OverflowLocked();
+                    }
+                }
+
                 await Task.Delay(ResendWaits[Math.Min(attempt++, ResendWaits.Length - 1)]).ConfigureAwait(false);
             }
             catch (Exception ex)

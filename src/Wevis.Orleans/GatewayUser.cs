@@ -313,6 +313,12 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
                 // Patiently, as a delivery is: the dead node may be another than the room's, and a call slowed by the
                 // cluster's change must not cost the user their session.
                 DeliverResult result = await RoomCalls.CallPatientlyAsync(() => Node.Room(room).Deliver(_user, _type!, [], _handled), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+                if (result.Ended is { } ended)
+                {
+                    EndedByRoom(ended);
+                    return;
+                }
+
                 if (result.NotHere)
                 {
                     await ReenterAsync().ConfigureAwait(false);
@@ -377,6 +383,12 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
             byte[] frames = _frames.WrittenSpan[_starts[next]..].ToArray();
             long first = _handled;
             DeliverResult result = await RoomCalls.CallPatientlyAsync(() => Node.Room(room).Deliver(_user, _type!, frames, first), gateway.RoomPatience, gateway.Time).ConfigureAwait(false);
+            if (result.Ended is { } ended)
+            {
+                EndedByRoom(ended);
+                break;
+            }
+
             if (result.NotHere)
             {
                 if (++reentries > 2 || !await ReenterAsync().ConfigureAwait(false))
@@ -402,6 +414,17 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
 
         _frames.ResetWrittenCount();
         _starts.Clear();
+    }
+
+    /// <summary>
+    /// The room ended the user's stay while this gateway did not take its calls (what it sent them meanwhile was
+    /// dropped): the session closes with the room's reason, as a single server closes a peer that fell behind, rather
+    /// than the user entering again with a gap in what they heard.
+    /// </summary>
+    private void EndedByRoom(string reason)
+    {
+        OrleansLog.StayEndedByRoom(Node.Logger, _user.Name, _room!, reason);
+        Session.Close(reason);
     }
 
     /// <summary>The user's room was restarted on another node and does not know them: they enter it again.</summary>

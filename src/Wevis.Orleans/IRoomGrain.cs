@@ -123,9 +123,13 @@ internal sealed record TakeOverResult(
 /// <param name="Handled">How many messages the room took, those it had taken already included (the rest came after room code moved the user on).</param>
 /// <param name="NotHere">The room does not know the user (it was restarted on another node): enter them again.</param>
 /// <param name="Move">Where room code moved the user, if it did.</param>
+/// <param name="Ended">
+/// Why the room ended the user's stay while their gateway did not take its calls (more than the bound waited for it),
+/// if it did: the gateway closes the session with this reason rather than entering them again.
+/// </param>
 [GenerateSerializer]
 [Immutable]
-internal sealed record DeliverResult([property: Id(0)] int Handled, [property: Id(1)] bool NotHere, [property: Id(2)] ClusterMove? Move);
+internal sealed record DeliverResult([property: Id(0)] int Handled, [property: Id(1)] bool NotHere, [property: Id(2)] ClusterMove? Move, [property: Id(3)] string? Ended = null);
 
 /// <summary>A move room code made: the user left <paramref name="From"/> for <paramref name="Target"/>, where a seat is held.</summary>
 [GenerateSerializer]
@@ -136,7 +140,7 @@ internal sealed record ClusterMove(
     [property: Id(2)] string TargetType,
     [property: Id(3)] string Reason);
 
-/// <summary>A room's listing on the cluster.</summary>
+/// <summary>A room's listing on the cluster; <paramref name="OutboxBacklog"/>: the bytes its outboxes hold for gateways that do not take their calls (for tests).</summary>
 [GenerateSerializer]
 [Immutable]
 internal sealed record ClusterRoomInfo(
@@ -144,7 +148,8 @@ internal sealed record ClusterRoomInfo(
     [property: Id(1)] string Type,
     [property: Id(2)] int Count,
     [property: Id(3)] int? Capacity,
-    [property: Id(4)] bool IsLocked)
+    [property: Id(4)] bool IsLocked,
+    [property: Id(5)] long OutboxBacklog = 0)
 {
     public RoomInfo ToRoomInfo() => new(Id, Type, Count, Capacity, IsLocked);
 }

@@ -79,6 +79,9 @@ internal sealed class NodeRooms : IClusterRooms
     /// <summary>The most bytes a room keeps per resumable user, unacknowledged by their client (as a gateway's session does).</summary>
     public long MaxUnacknowledgedBytes => _options.Gateway.MaxUnacknowledgedBytes;
 
+    /// <summary>The most a room's outbox holds for a gateway that does not take its calls (<see cref="GatewayOutbox"/>): the gateway's per-connection bound.</summary>
+    public long MaxOutboxBacklog => _options.Gateway.MaxQueuedBytesPerConnection;
+
     public TimeProvider Time => _options.Gateway.TimeProvider;
 
     /// <summary>How long a room keeps a seat held for a user on their way in before giving it back.</summary>

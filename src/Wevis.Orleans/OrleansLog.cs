@@ -61,4 +61,13 @@ internal static partial class OrleansLog
 
     [LoggerMessage(EventId = 9036, Level = LogLevel.Warning, Message = "Room {RoomId} gave back {Seats} seat(s) held for users who did not come within {TimeoutSeconds} s")]
     public static partial void SeatsGivenBack(ILogger logger, string roomId, int seats, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 9037, Level = LogLevel.Warning, Message = "Room {RoomId} ended the stays of {Users} user(s) of gateway {GatewayId}: the gateway did not take the room's calls while more than {MaxBytes} bytes (ServerOptions.MaxQueuedBytesPerConnection) waited for it; what waited was dropped, and the gateway closes their sessions when it hears from the room again")]
+    public static partial void OutboxOverflowed(ILogger logger, string roomId, string gatewayId, long maxBytes, int users);
+
+    [LoggerMessage(EventId = 9038, Level = LogLevel.Warning, Message = "Room {RoomId} could not end {User}'s stay cleanly after their gateway fell behind")]
+    public static partial void StayNotEnded(ILogger logger, Exception exception, string roomId, string user);
+
+    [LoggerMessage(EventId = 9039, Level = LogLevel.Warning, Message = "{User}'s session is closed: room {RoomId} ended their stay while this gateway did not take its calls ({Reason})")]
+    public static partial void StayEndedByRoom(ILogger logger, string user, string roomId, string reason);
 }

@@ -36,6 +36,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     /// <summary>Leaves under way, by identity: a repeat of the gateway's call waits for the first (<see cref="Leave"/>).</summary>
     private readonly Dictionary<(string Gateway, long Session), Task> _leaving = [];
 
+    /// <summary>
+    /// Users whose stays the room ended because their gateway did not take its calls while more than the bound waited
+    /// for it (<see cref="EndStaysOfOverflowedAsync"/>), by identity, with the reason: the gateway, if it comes back,
+    /// is told so (a delivery's answer, a close in the next outbox for it) rather than entering them again as if the
+    /// room had been restarted. Kept until the gateway's leave for the user, or its death.
+    /// </summary>
+    private readonly Dictionary<(string Gateway, long Session), string> _endedByOverflow = [];
+
     /// <summary>Users whose sessions resumed at another gateway, by their old identity: that gateway may not enter them again.</summary>
     private readonly HashSet<(string Gateway, long Session)> _takenOver = [];
 
@@ -182,6 +190,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         {
             _users.Remove(key, out stale);
             _movedAway.Remove(key);
+            _endedByOverflow.Remove(key);
             _users[key] = connection;
         }
 
@@ -235,10 +244,18 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         var key = (user.GatewayId, user.Session);
         RemoteConnection? connection;
         (ClusterMove Move, RemoteConnection Connection) away;
+        string? ended;
         lock (_lock)
         {
             _users.TryGetValue(key, out connection);
             _movedAway.TryGetValue(key, out away);
+            _endedByOverflow.TryGetValue(key, out ended);
+        }
+
+        if (connection is null && ended is not null)
+        {
+            // The room ended their stay while their gateway did not take its calls: the gateway closes the session.
+            return new DeliverResult(0, false, null, ended);
         }
 
         if (connection is null)
@@ -340,8 +357,15 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         (ClusterMove Move, RemoteConnection Connection) away = default;
         TaskCompletionSource? mine = null;
         Task? underWay;
+        GatewayOutbox? closing = null;
         lock (_lock)
         {
+            if (_endedByOverflow.Remove(key) && _outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? next))
+            {
+                // Their stay ended already; the close the next outbox carries for them reaches the gateway first.
+                closing = next;
+            }
+
             if (!_leaving.TryGetValue(key, out underWay))
             {
                 mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -362,6 +386,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
 
         try
         {
+            if (closing is not null)
+            {
+                await closing.DrainAsync();
+            }
+
             await LeaveAsync(connection, away);
         }
         finally
@@ -427,6 +456,11 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             foreach (var key in _movedAway.Keys.Where(k => k.Gateway == gatewayId).ToList())
             {
                 _movedAway.Remove(key);
+            }
+
+            foreach (var key in _endedByOverflow.Keys.Where(k => k.Gateway == gatewayId).ToList())
+            {
+                _endedByOverflow.Remove(key);
             }
 
             _takenOver.RemoveWhere(k => k.Gateway == gatewayId);
@@ -913,7 +947,13 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         }
 
         Room room = opening.Result;
-        return Task.FromResult<ClusterRoomInfo?>(new ClusterRoomInfo(room.Id, room.Type, room.Members.Occupied, room.Capacity, room.IsLocked));
+        long backlog;
+        lock (_lock)
+        {
+            backlog = _outboxes.Values.Sum(outbox => outbox.Backlog);
+        }
+
+        return Task.FromResult<ClusterRoomInfo?>(new ClusterRoomInfo(room.Id, room.Type, room.Members.Occupied, room.Capacity, room.IsLocked, backlog));
     }
 
     public Task MoveSeen(ClusterUser user)
@@ -1068,12 +1108,89 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
             {
                 string gatewayId = user.GatewayId;
-                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId));
+                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed);
                 _outboxes[user.GatewayId] = outbox;
+                foreach (var (key, reason) in _endedByOverflow)
+                {
+                    if (key.Gateway == gatewayId)
+                    {
+                        // The gateway takes calls again (or is tried again): it first hears that these users' stays ended.
+                        outbox.AddClose(key.Session, reason);
+                    }
+                }
             }
 
             return outbox;
         }
+    }
+
+    /// <summary>An outbox passed its bound (<see cref="GatewayOutbox"/>): on a thread-pool thread, off the sender's stack.</summary>
+    private void OutboxOverflowed(GatewayOutbox outbox) => _ = EndStaysOfOverflowedAsync(outbox);
+
+    /// <summary>
+    /// More than the bound waited for a gateway that did not take the room's calls, and the outbox let it go: the room
+    /// ends the stays of that gateway's users here (leave hooks, seats given back), as it does for a dead gateway, and
+    /// remembers why, so the gateway closes their sessions with the reason when it hears from the room again. A
+    /// resumable user's session record ends too: the frames a resume would replay are lost.
+    /// </summary>
+    private async Task EndStaysOfOverflowedAsync(GatewayOutbox outbox)
+    {
+        string gatewayId = outbox.GatewayId;
+        string reason = $"room {Id} could not reach your gateway: more than {outbox.MaxBacklog} bytes waited for it";
+        List<RemoteConnection> ended;
+        List<(ClusterMove Move, RemoteConnection Connection)> moved;
+        lock (_lock)
+        {
+            if (_outboxes.TryGetValue(gatewayId, out GatewayOutbox? current) && ReferenceEquals(current, outbox))
+            {
+                _outboxes.Remove(gatewayId);
+            }
+
+            ended = [.. _users.Values.Where(c => ReferenceEquals(c.Outbox, outbox) && !c.HeldForResume)];
+            foreach (RemoteConnection connection in ended)
+            {
+                var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
+                _users.Remove(key);
+                _endedByOverflow[key] = reason;
+            }
+
+            moved = [.. _movedAway.Values.Where(a => ReferenceEquals(a.Connection.Outbox, outbox))];
+            foreach (var (_, connection) in moved)
+            {
+                // Their gateway never had the move: it is told their stay here ended instead.
+                var key = (connection.ClusterUser.GatewayId, connection.ClusterUser.Session);
+                _movedAway.Remove(key);
+                _endedByOverflow[key] = reason;
+            }
+        }
+
+        OrleansLog.OutboxOverflowed(node.Logger, Id, gatewayId, outbox.MaxBacklog, ended.Count + moved.Count);
+        foreach (RemoteConnection connection in ended)
+        {
+            try
+            {
+                string? recordEnd = connection.ClusterUser.ResumeKey is not null ? "the session could not be kept: " + reason : null;
+                await EndStayAsync(connection, reason, recordEnd);
+            }
+            catch (Exception ex)
+            {
+                OrleansLog.StayNotEnded(node.Logger, ex, Id, connection.User.Name);
+            }
+        }
+
+        foreach (var (move, connection) in moved)
+        {
+            try
+            {
+                await ReleaseMoveTargetSeatAsync(move, connection);
+            }
+            catch (Exception ex)
+            {
+                OrleansLog.StayNotEnded(node.Logger, ex, Id, connection.User.Name);
+            }
+        }
+
+        DeactivateIfDoneAfterDispose();
     }
 
     private Task<Room> OpenAsync(string type)

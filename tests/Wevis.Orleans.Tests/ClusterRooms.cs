@@ -112,6 +112,57 @@ internal sealed class LoopRoom : Room
     }
 }
 
+/// <summary>
+/// A room whose leave hook waits, for a user named in <see cref="HeldLeaves"/>, until the test completes their task;
+/// its hooks write what they did into <see cref="Events"/> ("enter ROOM USER", "left ROOM USER"), in order.
+/// </summary>
+internal sealed class SlowLeaveRoom : Room
+{
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> HeldLeaves = new(StringComparer.Ordinal);
+
+    public static readonly System.Collections.Concurrent.ConcurrentQueue<string> Events = new();
+
+    /// <summary>Completes when a user named as the key has entered a slow-leave room.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> Entered = new(StringComparer.Ordinal);
+
+    protected override ValueTask OnUserEnterAsync(Connection connection)
+    {
+        Events.Enqueue($"enter {Id} {connection.User.Name}");
+        if (Entered.TryGetValue(connection.User.Name, out TaskCompletionSource? entered))
+        {
+            entered.TrySetResult();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    protected override async ValueTask OnUserLeaveAsync(Connection connection)
+    {
+        if (HeldLeaves.TryGetValue(connection.User.Name, out TaskCompletionSource? held))
+        {
+            await held.Task;
+        }
+
+        Events.Enqueue($"left {Id} {connection.User.Name}");
+        Broadcast(new Said("room", connection.User.Name + " left", -1));
+    }
+
+    protected override ValueTask HandleAsync(Connection connection, IMessage message)
+    {
+        switch (message)
+        {
+            case WhereAmI:
+                connection.Send(new YouAreIn(Id, "", Count));
+                break;
+            case Say { Text: var text }:
+                Broadcast(new Said(connection.User.Name, text, -1));
+                break;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
 /// <summary>Notes kept by a persistent room.</summary>
 public sealed class NotesState
 {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Wevis.Orleans.Tests.Messages;
 using Wevis.Tests.Shared;
@@ -470,5 +471,155 @@ public sealed class GatewayCallFaultTests
             Assert.True(DateTime.UtcNow < deadline, $"{target}'s seat was still held");
             await Task.Delay(50);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALivingGatewayThatTakesNoCallsPastTheBoundLosesItsUsersStaysWithTheReasonAndTheBacklogIsFreed(bool toldByADelivery)
+    {
+        const int bound = 32 * 1024;
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis =>
+        {
+            wevis.Gateway.MaxFrameSize = 4096;
+            wevis.Gateway.MaxQueuedBytesPerConnection = bound;
+        });
+        string room = await cluster.CreateRoomAsync("chat");
+        IRoomGrain roomGrain = cluster.Cluster.Client.GetGrain<IRoomGrain>(room);
+        InProcessSiloHandle stuck = cluster.Silos[1];
+        string victimName = "stuck-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client victim = await cluster.ConnectAsync(victimName, stuck);
+        await victim.JoinRoomAsync(room).Within();
+        await using Client sender = await cluster.ConnectAsync("talk-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await sender.JoinRoomAsync(room).Within();
+        string gatewayKey = stuck.ServiceProvider.GetRequiredService<WevisGateway>().Observer.GetGrainId().Key.ToString()!;
+        string text = new('x', 1000);
+        try
+        {
+            // The victim's gateway lives but fails every call the room makes to it: the sender's broadcasts (one at
+            // a time: the sender's own connection has the same bound) pile up for it, past the bound (the gateway's
+            // MaxQueuedBytesPerConnection) after some 32 of them. The room then ends the victim's stay there (the
+            // leave hook announces it), as for a dead gateway.
+            GrainCalls.FailingOn = new CallFault("IGatewayObserver.Receive", gatewayKey, AsTimeout: false);
+            bool left = false;
+            long most = 0;
+            for (int i = 0; i < 200 && !left; i++)
+            {
+                left = await SayAndHearAsync(sender, text + i, victimName + " left");
+                most = Math.Max(most, (await roomGrain.Info().Within())!.OutboxBacklog);
+            }
+
+            Assert.True(left, "the victim's stay did not end: " + most + " bytes waited for its gateway");
+            Assert.InRange(most, 1, bound + 1100);
+            Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
+            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+
+            // More broadcasts hold nothing for that gateway: its backlog was let go, and no user of it is left here.
+            for (int i = 0; i < 40; i++)
+            {
+                await SayAndHearAsync(sender, "more" + i, null);
+            }
+
+            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+
+            if (toldByADelivery)
+            {
+                // Its next message (the gateway still fails the room's calls): the room's answer says the stay ended.
+                victim.Send(new WhereAmI());
+            }
+            else
+            {
+                // The gateway takes calls again and hears from the room again (another of its users enters): the
+                // room's first call says the victim's stay ended, though the victim said nothing.
+                GrainCalls.FailingOn = null;
+                await using Client other = await cluster.ConnectAsync("other-" + Guid.NewGuid().ToString("N")[..8], stuck);
+                await other.JoinRoomAsync(room).Within();
+            }
+
+            // The victim's session closes with the room's reason; it is not entered again as if the room had restarted.
+            ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+            {
+                while (true)
+                {
+                    await victim.ReceiveAsync().Within(TimeSpan.FromSeconds(20));
+                }
+            });
+            Assert.Contains($"room {room} could not reach your gateway: more than {bound} bytes waited for it", closed.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        // The sender goes on; the room holds only them (and the other user, if one came).
+        sender.Send(new WhereAmI());
+        Assert.Equal(room, (await sender.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20))).Room);
+        Assert.True(sender.IsConnected);
+    }
+
+    /// <summary>Says <paramref name="text"/> and reads until its echo; whether <paramref name="watched"/> was heard on the way.</summary>
+    private static async Task<bool> SayAndHearAsync(Client client, string text, string? watched)
+    {
+        client.Send(new Say(text));
+        bool heard = false;
+        while (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(20)) is { Text: var said } && said != text)
+        {
+            heard |= said == watched;
+        }
+
+        return heard;
+    }
+
+    [Fact]
+    public async Task ALeaveMadeAgainWhileTheFirstIsStillInItsSlowLeaveHookWaitsForItAndRunsTheHookOnce()
+    {
+        // A short call timeout: the gateway's leave times out while the hook still runs, and the gateway makes it again.
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(responseTimeout: TimeSpan.FromSeconds(2));
+        string source = await cluster.CreateRoomAsync("slowleave");
+        string target = await cluster.CreateRoomAsync("slowleave");
+        await using Client watcher = await cluster.ConnectAsync("watch-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await watcher.JoinRoomAsync(source).Within();
+        string name = "slow-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+        await client.JoinRoomAsync(source).Within();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var enteredTarget = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SlowLeaveRoom.HeldLeaves[name] = hold;
+        SlowLeaveRoom.Entered[name] = enteredTarget;
+        int leaves = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
+        try
+        {
+            Task<ClientRoom> join = client.JoinRoomAsync(target);
+
+            // The source's leave hook holds the first leave past the call timeout: the gateway makes the leave again,
+            // and again once that repeat times out too, having waited for the first. Had a repeat returned at once,
+            // the gateway would have entered the user into the target before the hook was done.
+            await Task.WhenAny(GrainCalls.Reached("IRoomGrain.Leave", leaves + 3), enteredTarget.Task).Within(TimeSpan.FromSeconds(30));
+            hold.TrySetResult();
+            Assert.Equal(target, (await join.Within(TimeSpan.FromSeconds(20))).Id);
+        }
+        finally
+        {
+            hold.TrySetResult();
+            SlowLeaveRoom.HeldLeaves.TryRemove(name, out _);
+            SlowLeaveRoom.Entered.TryRemove(name, out _);
+        }
+
+        // The hook ran once and was done before the user entered the target; the user is in the target only.
+        string[] events = [.. SlowLeaveRoom.Events.Where(e => e.EndsWith(" " + name, StringComparison.Ordinal))];
+        Assert.Equal([$"enter {source} {name}", $"left {source} {name}", $"enter {target} {name}"], events);
+        Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave") >= leaves + 2, "the leave was not made again");
+        client.Send(new WhereAmI());
+        Assert.Equal((target, 1), await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.True(client.IsConnected, "the session was closed");
+        Assert.Equal(1, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(source).Info().Within())!.Count);
+        watcher.Send(new Say("mark"));
+        var heard = new List<string>();
+        while (await watcher.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10)) is { Text: var text } && text != "mark")
+        {
+            heard.Add(text);
+        }
+
+        Assert.Equal([name + " left"], heard);
     }
 }

@@ -7,8 +7,32 @@ internal static class GrainCalls
 {
     private static readonly ConcurrentDictionary<string, int> Calls = new(StringComparer.Ordinal);
 
-    public static void Count(string interfaceName, string methodName) =>
-        Calls.AddOrUpdate($"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}", 1, static (_, n) => n + 1);
+    private static readonly ConcurrentDictionary<(string Method, int Count), TaskCompletionSource> Waiters = new();
+
+    public static void Count(string interfaceName, string methodName)
+    {
+        string name = $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
+        int count = Calls.AddOrUpdate(name, 1, static (_, n) => n + 1);
+        foreach (var waiter in Waiters)
+        {
+            if (waiter.Key.Method == name && count >= waiter.Key.Count)
+            {
+                waiter.Value.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes once the silos have taken <paramref name="count"/> calls of <paramref name="method"/> ("IRoomGrain.Leave") in all.</summary>
+    public static Task Reached(string method, int count)
+    {
+        TaskCompletionSource waiter = Waiters.GetOrAdd((method, count), static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (Calls.GetValueOrDefault(method) >= count)
+        {
+            waiter.TrySetResult();
+        }
+
+        return waiter.Task;
+    }
 
     public static void Reset() => Calls.Clear();
 

@@ -26,7 +26,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
 
     public IReadOnlyList<InProcessSiloHandle> Silos => Cluster.Silos;
 
-    public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6, Action<WevisClusterOptions>? configure = null)
+    public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6, Action<WevisClusterOptions>? configure = null, TimeSpan? responseTimeout = null)
     {
         var store = new MemoryRoomStateStore();
         var builder = new InProcessTestClusterBuilder((short)silos);
@@ -42,7 +42,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
                 options.TableRefreshTimeout = TimeSpan.FromSeconds(1);
                 options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
             });
-            silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(5));
+            silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = responseTimeout ?? TimeSpan.FromSeconds(5));
             silo.AddIncomingGrainCallFilter(async context =>
             {
                 GrainCalls.Count(context.InterfaceName, context.MethodName);
@@ -89,6 +89,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         wevis.Define<TallyRoom>("tally");
         wevis.Define<HopRoom>("hop");
         wevis.Define<LoopRoom>("loop", new RoomTypeOptions { AutoDispose = false });
+        wevis.Define<SlowLeaveRoom>("slowleave");
         wevis.Gateway.Host = "127.0.0.1";
         wevis.Gateway.Port = 0;
         wevis.Gateway.Messages = WevisRegistry.Messages;

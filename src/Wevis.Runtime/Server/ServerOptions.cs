@@ -46,7 +46,10 @@ public sealed class ServerOptions
     /// <summary>
     /// The most bytes that may wait to be sent to one connection. A client that does not read its socket while the
     /// server sends to it fills this queue; the server then drops that connection (logging why) rather than buffer
-    /// without bound. Default 16 MiB; at least <see cref="MaxFrameSize"/> plus the 4-byte length prefix.
+    /// without bound. Default 16 MiB; at least <see cref="MaxFrameSize"/> plus the 4-byte length prefix. On a cluster
+    /// (Wevis.Orleans, a silo's gateway settings) it also bounds what a room on that silo holds for one gateway whose
+    /// calls fail or time out: past it the room ends the stays of that gateway's users there, and their sessions close
+    /// with the reason.
     /// </summary>
     public long MaxQueuedBytesPerConnection { get; set; } = 16L * 1024 * 1024;
 
