@@ -37,9 +37,10 @@ internal sealed class GatewayOutbox(
     ILogger logger,
     Func<bool>? gatewayGone = null,
     long maxBacklog = long.MaxValue,
-    Action<GatewayOutbox>? overflowed = null)
+    Action<GatewayOutbox>? overflowed = null,
+    TimeProvider? time = null)
 {
-    /// <summary>How long a failed call waits before it is made again: these, then the last one each time.</summary>
+    /// <summary>How long a failed call waits before it is made again: these, then the last one each time, on the clock the outbox is given (the node's).</summary>
     private static readonly TimeSpan[] ResendWaits = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
 
     /// <summary>The number of the last call made (under the lock); the first is 1.</summary>
@@ -276,7 +277,7 @@ internal sealed class GatewayOutbox(
                     }
                 }
 
-                await Task.Delay(ResendWaits[Math.Min(attempt++, ResendWaits.Length - 1)]).ConfigureAwait(false);
+                await Task.Delay(ResendWaits[Math.Min(attempt++, ResendWaits.Length - 1)], time ?? TimeProvider.System).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

@@ -1108,7 +1108,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
             {
                 string gatewayId = user.GatewayId;
-                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed);
+                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed, node.Time);
                 _outboxes[user.GatewayId] = outbox;
                 foreach (var (key, reason) in _endedByOverflow)
                 {
