@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Wevis.Tests.Shared;
 
 namespace Wevis.Orleans.Tests;
@@ -113,6 +114,23 @@ public sealed class GatewayOutboxTests
         await outbox.DrainAsync().Within();
         Assert.True(outbox.IsDead);
         Assert.Equal(5, gateway.Calls.Count);
+    }
+
+    [Fact]
+    public async Task ACallMadeAgainWaitsOnTheClockTheOutboxIsGiven()
+    {
+        var gateway = new LosingGateway(lose: 1);
+        var clock = new SignalingClock();
+        var outbox = new GatewayOutbox("room", "gateway", gateway, NullLogger.Instance, () => false, time: clock);
+        outbox.AddFrame(1, Frame("one"));
+
+        // The lost call's wait is started on this clock, and the call is made again only once it has run out.
+        await clock.TimerStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.Single(gateway.Calls);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await outbox.DrainAsync().Within();
+        Assert.Equal([1, 1], gateway.Calls.Select(call => call.Number));
     }
 
     [Fact]
@@ -280,6 +298,19 @@ public sealed class GatewayOutboxTests
         }
 
         public Task HandOver(long session) => Task.CompletedTask;
+    }
+
+    /// <summary>A fake clock that says when a timer is started on it.</summary>
+    private sealed class SignalingClock : FakeTimeProvider
+    {
+        public SemaphoreSlim TimerStarted { get; } = new(0);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+            TimerStarted.Release();
+            return timer;
+        }
     }
 
     /// <summary>A gateway that takes every call but answers the first few with a timeout, as when their answers are lost.</summary>
