@@ -198,7 +198,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// Whenever it throws, the client is not connected and will not be: what it opened is closed before the exception
     /// reaches the caller, and a login the server accepted at the last moment (as the token was cancelled or the
     /// <see cref="ClientOptions.ConnectTimeout"/> passed) is closed with the server told, so the user leaves at once;
-    /// it is not resumed, even with <see cref="ClientOptions.ResumeSessions"/>. A cancellation that comes after the
+    /// it is not resumed, even with <see cref="ClientOptions.ResumeSessions"/>. With it, the server is told even when
+    /// its answer has not arrived yet (it may be on its way), and, as when stopping, the client waits for the server
+    /// to close its side, at most 2 seconds, before it throws. A cancellation that comes after the
     /// login was seen to succeed changes nothing: the call returns normally and the client stays connected. Either way,
     /// make a new client to connect again.
     /// </remarks>
@@ -345,9 +347,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         _stopping.Cancel();
         if (transport is not null)
         {
-            if (session is { HasLoggedIn: true })
+            if (session is { HasLoggedIn: true } || _resume is not null)
             {
-                // The server holds a session for this login: the farewell ends it there now, as stopping does.
+                // The server holds a session for this login: the farewell ends it there now, as stopping does. A
+                // resumable login gets it even before the client has heard of an acceptance: the server may have
+                // accepted it already (the answer still on its way), and would take a cut for a lost connection,
+                // holding the session for the grace period; it reads the farewell after the login, whatever its answer.
                 await CloseAndWaitAsync(transport, receiveLoop, reason).ConfigureAwait(false);
             }
             else

@@ -87,10 +87,7 @@ internal sealed class ConnectionRunner(
             using CancellationTokenRegistration timeoutRegistration = loginTimeout.Token.Register(static state =>
             {
                 var (s, seconds) = ((ServerSession, double))state!;
-                if (s.IsLoggingIn)
-                {
-                    s.CloseForViolation($"did not log in within {seconds:0.###} s");
-                }
+                s.LoginTimedOut($"did not log in within {seconds:0.###} s");
             }, (session, options.LoginTimeout.TotalSeconds));
 
             string reason = await session.RunAsync().ConfigureAwait(false);

@@ -57,7 +57,9 @@ public sealed class ServerOptions
     /// How many failed logins one IP address may make within <see cref="FailedLoginWindow"/> before its further
     /// logins are refused (without asking the validator) until the window has passed. Default 10; 0 turns it off.
     /// Logins from the address that the validator is checking count too, so logins sent at once cannot slip past
-    /// it: at most this many of an address's logins are checked at a time, and the rest wait their turn.
+    /// it: at most this many of an address's logins are checked at a time, and the rest wait their turn. (A login
+    /// whose validator ignores its cancellation ends at the login timeout and stops counting; the validator's own
+    /// work may go on.)
     /// </summary>
     public int MaxFailedLoginsPerAddress { get; set; } = 10;
 

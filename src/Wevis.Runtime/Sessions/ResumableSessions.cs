@@ -181,8 +181,8 @@ internal sealed class ResumableSessions
 
     /// <summary>
     /// The connection <paramref name="session"/> carried was lost: keeps the session for the grace period. Returns
-    /// false if it is not this connection's to drop (a resume has taken it, or it ended); ends it at once, returning
-    /// false, if it can no longer be resumed.
+    /// false if it is not this connection's to drop (a resume has taken it, or it ended), or if the server ended it
+    /// for good (the caller then ends it with its connection, as for a session that can no longer be resumed).
     /// </summary>
     public bool TryDrop(ResumableSession resumable, ServerSession session, string reason)
     {
@@ -190,6 +190,13 @@ internal sealed class ResumableSessions
         {
             if (resumable.State != ResumableSession.Phase.Live || !ReferenceEquals(resumable.Current, session))
             {
+                return false;
+            }
+
+            if (resumable.EndedByServer is not null)
+            {
+                // The server's code closed the connection just as it was lost (after its receive loop looked): no
+                // resume may take the session, so keeping it would only hold the user in their room for nothing.
                 return false;
             }
 

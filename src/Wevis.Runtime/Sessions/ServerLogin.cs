@@ -57,19 +57,22 @@ internal sealed class ServerLogin
     /// For a resume, <paramref name="makeRoom"/> frees the place of the connection it replaces, if any (the per-user
     /// limit), and <paramref name="checkResume"/>, called once the credentials are accepted while the attempt still
     /// counts for the throttle, says why its token is refused (the login is then rejected with that reason and counted
-    /// as a failed login), or null to go on.
+    /// as a failed login), or null to go on. <paramref name="connectionLoginTimeout"/> is cancelled when the
+    /// connection's own login clock (from its accept) runs out: the connection is closed, and its login is over with it.
     /// </summary>
     public async ValueTask<LoginDecision> DecideAsync(
-        long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom = null, Func<User, string?>? checkResume = null)
+        long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom = null, Func<User, string?>? checkResume = null,
+        CancellationToken connectionLoginTimeout = default)
     {
         using Activity? activity = ServerMetrics.StartLogin();
-        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt, makeRoom, checkResume).ConfigureAwait(false);
+        LoginDecision decision = await DecideCoreAsync(connectionId, remote, login, salt, makeRoom, checkResume, connectionLoginTimeout).ConfigureAwait(false);
         _metrics?.LoginDecided(activity, decision.User is not null, decision.ErrorType);
         return decision;
     }
 
     private async ValueTask<LoginDecision> DecideCoreAsync(
-        long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom, Func<User, string?>? checkResume)
+        long connectionId, EndPoint? remote, Login login, string salt, Func<User, bool>? makeRoom, Func<User, string?>? checkResume,
+        CancellationToken connectionLoginTimeout)
     {
         IPAddress? address = (remote as IPEndPoint)?.Address;
         if (!string.Equals(login.Fingerprint, _fingerprint, StringComparison.Ordinal))
@@ -79,9 +82,13 @@ internal sealed class ServerLogin
 
         LoginResult result;
         string? resumeRefusal = null;
-        // The validator is cancelled when the login timeout passes (on the server's clock) or the server stops.
+        // The validator is cancelled when the login timeout passes (on the server's clock) or the server stops; and
+        // when the connection's own login clock, started at its accept, runs out first (the login was sent late): the
+        // connection is closed then, so a login still waiting for the throttle must not go on to take one of its
+        // address's attempts, and the validator's answer could no longer reach anyone.
         using (var timeout = new CancellationTokenSource(_timeout, _time))
         using (_stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout))
+        using (connectionLoginTimeout.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout))
         {
             // One of the address's attempts is held until the validator's answer is counted, so logins sent at once
             // cannot all reach the validator before their failures count (LoginThrottle).

@@ -19,6 +19,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     private readonly TimeProvider _time;
     private readonly ResumableSessions? _resumption;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Cancelled when the connection's login clock (from its accept) runs out: a login still being decided is over.</summary>
+    private readonly CancellationTokenSource _loginTimedOut = new();
     private ISessionReceiver? _receiver;
     private ResumableSession? _resumable;
     private Resume? _resumeRequest;
@@ -246,6 +249,21 @@ internal sealed class ServerSession : IMessageBatchHandler
         Transport.Close(reason, new Closing(reason), linger);
     }
 
+    /// <summary>
+    /// The connection's login clock ran out before the login was accepted: it is closed as a violation (the peer is
+    /// told first), and a login still being decided is over too. It would otherwise go on for its own login timeout,
+    /// started only when the login arrived: waiting for, then taking, one of its address's throttle attempts, and
+    /// asking the validator for a connection already closed.
+    /// </summary>
+    public void LoginTimedOut(string reason)
+    {
+        if (IsLoggingIn)
+        {
+            CloseForViolation(reason);
+            _loginTimedOut.Cancel();
+        }
+    }
+
     /// <summary>Closes because the peer broke the protocol; the peer is told why.</summary>
     public void CloseForViolation(string reason)
     {
@@ -438,7 +456,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     {
         bool resuming = _resumeRequest is { Token.Length: > 0 } && _resumption is not null;
         ValueTask<LoginDecision> deciding = _login.DecideAsync(
-            Id, RemoteEndPoint, login, Salt, resuming ? TakePlaceOfResumedConnection : null, resuming ? RefusalOfResume : null);
+            Id, RemoteEndPoint, login, Salt, resuming ? TakePlaceOfResumedConnection : null, resuming ? RefusalOfResume : null, _loginTimedOut.Token);
         if (!deciding.IsCompletedSuccessfully)
         {
             Batch.FlushAll();

@@ -181,6 +181,60 @@ public class LoginSecurityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ALoginWaitingForTheThrottleEndsWithItsConnectionsLoginClockAndNeverReachesTheValidator()
+    {
+        // One attempt at a time from this address: "ada"'s login holds it while "bob"'s waits for it. Bob's
+        // connection runs out of login time meanwhile (its clock runs from the accept, before his login arrived):
+        // his login is over then, and must not take the attempt (holding up the address's next login) and reach
+        // the validator for a connection that is already closed.
+        var clock = new TestClock();
+        var adaChecked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var adaAnswer = new TaskCompletionSource<LoginResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var validated = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        TimeSpan loginTimeout = new ServerOptions().LoginTimeout;
+        await using TestServer server = await TestServer.StartAsync(
+            o => o.MaxFailedLoginsPerAddress = 1,
+            validator: (name, _, _, _, _) =>
+            {
+                validated.Enqueue(name);
+                if (name == "ada")
+                {
+                    adaChecked.TrySetResult();
+                    return new ValueTask<LoginResult>(adaAnswer.Task);
+                }
+
+                return ValueTask.FromResult(LoginResult.Reject(Generic));
+            },
+            clock: clock);
+
+        using RawPeer bob = server.CreateRawPeer();
+        var bobWelcome = Assert.IsType<Welcome>(await bob.ReceiveAsync().Within());
+        await clock.WaitForTimersAsync(loginTimeout, count: 1, what: "bob's connection's login timeout");
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        using RawPeer ada = server.CreateRawPeer();
+        var adaWelcome = Assert.IsType<Welcome>(await ada.ReceiveAsync().Within());
+        await ada.SendAsync(new Login("ada", Credentials.Encrypt("x", adaWelcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint)).Within();
+        await adaChecked.Task.Within();
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        await bob.SendAsync(new Login("bob", Credentials.Encrypt("x", bobWelcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint)).Within();
+        await clock.WaitForTimersAsync(loginTimeout, count: 4, what: "both connections' login timeouts and both logins' own");
+
+        // Bob's connection's login time runs out (5 s after its accept; his login's own would run 2 s longer).
+        clock.Advance(loginTimeout - TimeSpan.FromSeconds(2));
+        List<IMessage> bobReceived = await bob.ReceiveUntilClosedAsync().Within();
+        Assert.Equal(new Closing("did not log in within 5 s"), bobReceived[^1]);
+
+        // Ada's check ends; the attempt she held is free.
+        adaAnswer.SetResult(LoginResult.Accept(new User("ada")));
+        Assert.IsType<LoginAccepted>(await ada.ReceiveAsync().Within());
+        await server.Log.WaitForAsync(e => e.EventId.Id == 11);
+
+        Assert.Equal(["ada"], validated.ToArray());
+    }
+
+    [Fact]
     public async Task TheThrottleIsOnByDefault()
     {
         var defaults = new ServerOptions();

@@ -110,6 +110,87 @@ public class ResumeTests
     }
 
     [Fact]
+    public async Task AConnectCancelledAfterTheServerAcceptedButBeforeTheClientHeardLeavesNoSessionBehind()
+    {
+        // The server has accepted the login (the user is in the room), but its acceptance has not reached the
+        // client yet (held here in the client's reads, as on a slow network) when the caller's token is cancelled.
+        // The client cannot know that the login went through: it must end it on the server all the same, with a
+        // farewell, or the server takes the cut for a lost connection and holds the session for the grace period.
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        var heldReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using Client client = ResumeExchange.CreateClient(server, server.Port, "userlate", configure: o => o.Connector = async cancellationToken =>
+        {
+            var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
+            await tcp.ConnectAsync("127.0.0.1", server.Port, cancellationToken);
+            return new ReadHoldingStream(tcp.GetStream(), heldReads.Task);
+        });
+        using var cancel = new CancellationTokenSource();
+        Task connecting = client.ConnectAsync(cancel.Token);
+        await server.Log.WaitForAsync(e => e.EventId.Id == 20 && e.Message.Contains(" as userlate ", StringComparison.Ordinal));
+
+        cancel.Cancel();
+        await Task.WhenAny(room.LeaveOf("userlate"), room.FirstDrop.Task).Within();
+        heldReads.SetResult();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connecting.Within());
+
+        Assert.True(room.DroppedCount == 0, "ConnectAsync was cancelled, yet the server was left holding the session as dropped");
+        Assert.False(client.IsConnected);
+    }
+
+    /// <summary>Passes reads through until one brings bytes (the welcome), then holds every read until <paramref name="held"/> completes.</summary>
+    private sealed class ReadHoldingStream(Stream inner, Task held) : Stream
+    {
+        private int _reads;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+        {
+            if (_reads > 0)
+            {
+                await held.WaitAsync(cancellationToken);
+            }
+
+            int read = await inner.ReadAsync(destination, cancellationToken);
+            _reads += read > 0 ? 1 : 0;
+            return read;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) => inner.WriteAsync(source, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
     public async Task CodeReadingAReplayedMessageOnTheReceiveLoopIsOnTheNewConnection()
     {
         // The message the room sent while the user was away is replayed on the new connection, right after the

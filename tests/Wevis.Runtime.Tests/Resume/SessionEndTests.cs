@@ -22,6 +22,34 @@ public class SessionEndTests
         }, room, clock: clock);
 
     [Fact]
+    public async Task ASessionTheServerEndedForGoodIsNotDroppedByItsConnectionsEnd()
+    {
+        // The room closes the user's connection just as that connection is lost: its receive loop looked (no close
+        // by the server yet), then the room's Close ended the session for good while it was live (to end when its
+        // connection does), and only then does the connection's end report the loss. That end must end the session
+        // (the user leaves now) rather than keep it as dropped: a session ended for good is waited for by no one,
+        // and would sit in the room for the whole grace period. Played against the sessions in that order.
+        var clock = new TestClock();
+        var sessions = new ResumableSessions(TimeSpan.FromSeconds(30), 1024 * 1024, TimeSpan.FromMinutes(1), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var stream = new MemoryStream();
+        var transport = new Wevis.Transport.MessageConnection(stream, null, WevisRegistry.Messages, new Wevis.Transport.ConnectionLimits(1024 * 1024, 1024 * 1024), new object(), clock);
+        var login = new ServerLogin(
+            (_, _, _, _, _) => ValueTask.FromResult(LoginResult.Reject("no")),
+            WevisRegistry.Messages.Fingerprint,
+            new LoginRules(TimeSpan.FromSeconds(5), 1, 0, TimeSpan.FromMinutes(1)),
+            clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            CancellationToken.None);
+        var carrier = new ServerSession(1, transport, login, null!, WevisRegistry.Messages.Fingerprint, new Wevis.Transport.FlushBatch(new object()), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, sessions);
+        ResumableSession resumable = sessions.Create(new User("user1"), carrier);
+
+        sessions.EndForGood(resumable, "the session was ended by the server: kicked");
+
+        Assert.False(sessions.TryDrop(resumable, carrier, "the peer reset the connection"), "a session the server ended for good was kept as dropped");
+        Assert.Equal(0, sessions.DroppedCount);
+    }
+
+    [Fact]
     public async Task ASessionTheServerClosedCannotBeResumedWhileItsConnectionStillLingers()
     {
         var room = new ResumeRoom();
