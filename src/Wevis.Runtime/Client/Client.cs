@@ -936,6 +936,15 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             TimeSpan limit = remaining < _options.ConnectTimeout ? remaining : _options.ConnectTimeout;
             attempt++;
             MessageConnection? transport = null;
+
+            // Whether this attempt got through is decided once, under _lifecycleLock: by the receive loop accepting
+            // the login, or by this task abandoning the attempt (its time ran out, it failed, the client stopped),
+            // whichever comes first; the other goes along. Both looking at the session on their own would let a login
+            // accepted between this task's look and its abort count as a resume there (its receive loop, seeing a
+            // logged-in session, reconnects when the abort cuts it) while this task tries again: two reconnecting
+            // tasks for one drop, each ending in Resumed or GaveUp.
+            bool accepted = false;
+            bool abandoned = false;
             using var timeout = new CancellationTokenSource(limit, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
             try
@@ -951,9 +960,16 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 // on the one that dropped. Counted there too: code that reads them may read the count.
                 session.OnLoggedIn = () =>
                 {
-                    ResumeCount++;
                     lock (_lifecycleLock)
                     {
+                        if (abandoned)
+                        {
+                            return false;
+                        }
+
+                        accepted = true;
+                        ResumeCount++;
+
                         // A connection that broke right after the handshake has started the next resume already; sends
                         // through the older one reach the newest through the replay log, so it is not made current.
                         if (!opened.IsClosing)
@@ -963,6 +979,8 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                             _receiveLoop = loop;
                         }
                     }
+
+                    return true;
                 };
                 loop = ReceiveLoopAsync(transport, session, reconnecting: true, published.Task);
                 published.SetResult();
@@ -970,9 +988,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 {
                     await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (session.HasLoggedIn && !_stopping.IsCancellationRequested)
+                catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
                 {
-                    // The connect timeout fired as the login was accepted: the resume went through (and was counted).
+                    if (Abandon())
+                    {
+                        throw;
+                    }
+
+                    // The attempt's time ran out as the login was accepted: the resume went through (and was counted).
                 }
 
                 ClientLog.Resumed(_logger, Host, Port, attempt);
@@ -982,11 +1005,15 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             catch (LoginRejectedException ex)
             {
                 // The server (or this client) refused the resume and said why: trying again cannot help.
+                Abandon();
                 GiveUp(ex.Reason, attempt);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
             {
+                // Before the abort: a login accepted from here on is refused (OnLoggedIn), so its receive loop ends
+                // without reconnecting. Only a timeout can race an acceptance, and it was decided above.
+                Abandon();
                 lastFailure = ex is OperationCanceledException && timeout.IsCancellationRequested
                     ? $"the attempt did not finish within {limit.TotalSeconds:0.###} s"
                     : ex.Message;
@@ -998,12 +1025,23 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
             catch (OperationCanceledException)
             {
+                Abandon();
                 transport?.Abort("the client was stopped");
                 EndSession("the client was stopped");
                 return;
             }
 
             delay = delay * 2 < _options.MaxReconnectDelay ? delay * 2 : _options.MaxReconnectDelay;
+
+            // Whether the attempt is over without its login: true unless the receive loop accepted it first.
+            bool Abandon()
+            {
+                lock (_lifecycleLock)
+                {
+                    abandoned = !accepted;
+                    return abandoned;
+                }
+            }
         }
     }
 

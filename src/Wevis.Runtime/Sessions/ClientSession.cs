@@ -58,9 +58,12 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// <summary>
     /// Runs on the receive loop the moment the login is accepted, before any message after it is handed up (the
     /// <see cref="LoggedIn"/> task's continuations run later, elsewhere): what must be true before the replayed
-    /// messages of a resume are seen, such as the count of resumes.
+    /// messages of a resume are seen, such as the count of resumes. False if the login is no longer wanted (the
+    /// client gave up on this reconnect attempt an instant before): the session then ends as a login that failed,
+    /// without a farewell, so that <see cref="HasLoggedIn"/> never says otherwise and the server keeps the session
+    /// for the next attempt.
     /// </summary>
-    public Action? OnLoggedIn { get; set; }
+    public Func<bool>? OnLoggedIn { get; set; }
 
     /// <summary>Whether the login has been accepted and the session has not ended.</summary>
     public bool IsLoggedIn => Volatile.Read(ref _phase) == (int)Phase.LoggedIn;
@@ -282,7 +285,16 @@ internal sealed class ClientSession : IMessageBatchHandler
                 }
 
                 Volatile.Write(ref _phase, (int)Phase.LoggedIn);
-                OnLoggedIn?.Invoke();
+                if (OnLoggedIn is { } onLoggedIn && !onLoggedIn())
+                {
+                    // Aborted, not closed: a farewell would end the session the server has just resumed, which the
+                    // client's next attempt is to resume. Closing stops the messages after this one being handed up.
+                    _loginFailure = new ConnectionFailedException($"The login to {_host}:{_port} was accepted after the client had given up on it.");
+                    _transport.Abort(_loginFailure.Message);
+                    Volatile.Write(ref _phase, (int)Phase.Closed);
+                    break;
+                }
+
                 _loggedIn.TrySetResult();
                 break;
             case LoginRejected rejected:
