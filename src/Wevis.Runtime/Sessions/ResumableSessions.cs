@@ -458,13 +458,12 @@ internal sealed class ResumableSessions
     /// <summary>Ends the session on the thread pool (never inside room code's turn) and lets the user leave.</summary>
     public void EndLater(ResumableSession resumable, string reason)
     {
-        ThreadPool.UnsafeQueueUserWorkItem(static async state =>
-        {
-            if (state.Sessions.TryEnd(state.Session, state.Reason) && state.Session.Receiver is { } receiver)
-            {
-                await receiver.EndAsync().ConfigureAwait(false);
-            }
-        }, (Sessions: this, Session: resumable, Reason: reason), preferLocal: false);
+        // Not an async lambda: as a work item it would run as async void, and an exception from the receiver would
+        // take the process down. EndAndLeaveAsync never faults, so its task may be dropped.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static state => _ = state.Sessions.EndAndLeaveAsync(state.Session, state.Reason),
+            (Sessions: this, Session: resumable, Reason: reason),
+            preferLocal: false);
     }
 
     /// <summary>Ends every dropped session (the server is stopping); returns their users' leaves.</summary>
@@ -476,13 +475,27 @@ internal sealed class ResumableSessions
             dropped = _byToken.Values.Where(s => s.State == ResumableSession.Phase.Dropped).ToList();
         }
 
-        return Task.WhenAll(dropped.Select(async s =>
+        return Task.WhenAll(dropped.Select(s => EndAndLeaveAsync(s, reason)));
+    }
+
+    /// <summary>
+    /// Ends the session, once, and lets the user leave. Never faults: nothing awaits a session ended from a timer or
+    /// the thread pool, and one user's failed leave must not stop the server's stop for the others, so a receiver
+    /// that throws (a bug above, or a cluster call that failed) is logged.
+    /// </summary>
+    private async Task EndAndLeaveAsync(ResumableSession resumable, string reason)
+    {
+        try
         {
-            if (TryEnd(s, reason) && s.Receiver is { } receiver)
+            if (TryEnd(resumable, reason) && resumable.Receiver is { } receiver)
             {
                 await receiver.EndAsync().ConfigureAwait(false);
             }
-        }));
+        }
+        catch (Exception ex)
+        {
+            SessionLog.LeaveFailed(_logger, ex, resumable.Current.Id, resumable.User.Name);
+        }
     }
 
     private void OnBroken(ResumableSession resumable)

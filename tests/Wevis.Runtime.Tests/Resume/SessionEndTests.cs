@@ -300,6 +300,34 @@ public class SessionEndTests
         }
     }
 
+    [Fact]
+    public async Task AReceiverThatThrowsAsADroppedSessionEndsIsLoggedAndTheServerGoesOn()
+    {
+        // The grace period ends the session on the thread pool, where nothing awaits the user's leave: a receiver
+        // that throws there was an unobserved async void exception, which ends the process (this test's host too).
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        var receiver = new HeldReceiver { EndFailure = new NotSupportedException("a bug in the leave") };
+        server.Server.SessionHost = _ => receiver;
+        using (RawPeer first = server.CreateRawPeer())
+        {
+            await LogInResumablyAsync(first, "user1");
+            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        await receiver.FirstDrop.Task.Within();
+        await clock.WaitForTimersAsync(TimeSpan.FromSeconds(30), what: "the grace period");
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        LogEntry failed = await server.Log.WaitForAsync(e => e.EventId.Id == 44);
+        Assert.IsType<NotSupportedException>(failed.Exception);
+        Assert.Equal(1, Volatile.Read(ref receiver.Ends));
+
+        // The server is still serving.
+        using RawPeer second = server.CreateRawPeer();
+        await LogInResumablyAsync(second, "user2");
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
@@ -327,7 +355,12 @@ public class SessionEndTests
 
         public TaskCompletionSource FirstResume { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public TaskCompletionSource FirstDrop { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public Exception? Failure { get; init; }
+
+        /// <summary>Thrown by <see cref="EndAsync"/>, if set: a receiver with a bug in its leave.</summary>
+        public Exception? EndFailure { get; init; }
 
         public ValueTask EnterAsync() => ValueTask.CompletedTask;
 
@@ -343,15 +376,20 @@ public class SessionEndTests
             }
         }
 
-        public ValueTask EndAsync()
+        public async ValueTask EndAsync()
         {
             Interlocked.Increment(ref Ends);
-            return ValueTask.CompletedTask;
+            await Task.Yield();
+            if (EndFailure is { } failure)
+            {
+                throw failure;
+            }
         }
 
         public ValueTask DroppedAsync()
         {
             Interlocked.Increment(ref Drops);
+            FirstDrop.TrySetResult();
             return ValueTask.CompletedTask;
         }
 
