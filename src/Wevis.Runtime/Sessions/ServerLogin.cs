@@ -183,6 +183,9 @@ internal sealed class ServerLogin
     /// <summary>How long a login may take.</summary>
     public TimeSpan Timeout => _timeout;
 
+    /// <summary>Cancelled when the server stops: a login still waiting for something is over.</summary>
+    public CancellationToken Stopping => _stopping;
+
     /// <summary>
     /// A login whose credentials were accepted asked to resume a session it cannot, found only after the decision (a
     /// session ended meanwhile, or one looked for elsewhere; the caller gives its place back): it counts as a failed

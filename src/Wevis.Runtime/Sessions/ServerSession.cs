@@ -564,8 +564,16 @@ internal sealed class ServerSession : IMessageBatchHandler
             }
         }
 
-        if (!await resumable.ResumeGate.WaitAsync(_login.Timeout, CancellationToken.None).ConfigureAwait(false))
+        if (!await EnterResumeGateAsync(resumable).ConfigureAwait(false))
         {
+            if (_loginTimedOut.IsCancellationRequested || _login.Stopping.IsCancellationRequested || Transport.IsClosing)
+            {
+                // This connection is over (its login clock ran out and closed it, or the server is stopping and is
+                // about to): nothing to tell the client, and not a failed login.
+                ReleaseUser();
+                return;
+            }
+
             RefuseResume(user, "resume refused: another connection is resuming the session");
             return;
         }
@@ -658,6 +666,27 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
 
         await _receiver!.ResumedAsync(this, wasDropped).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the session's resume gate (another connection of its client is resuming it): at most the login
+    /// timeout, on the server's clock; and no longer than this connection's own login clock (it is closed then) or
+    /// the server's life. False if the gate was not entered.
+    /// </summary>
+    private async ValueTask<bool> EnterResumeGateAsync(ResumableSession resumable)
+    {
+        using var patience = new CancellationTokenSource(_login.Timeout, _time);
+        using CancellationTokenRegistration timedOut = _loginTimedOut.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
+        using CancellationTokenRegistration stopping = _login.Stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
+        try
+        {
+            await resumable.ResumeGate.WaitAsync(patience.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -328,6 +328,50 @@ public class SessionEndTests
         await LogInResumablyAsync(second, "user2");
     }
 
+    [Fact]
+    public async Task AResumeWaitingForAnotherToFinishStopsWaitingWhenItsLoginClockRunsOutOnTheServersClock()
+    {
+        // A long login timeout: a wait on the system clock would outlast the test's bound by far.
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock, o => o.LoginTimeout = TimeSpan.FromMinutes(10));
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
+
+        // Another resume of the session is under way (the test holds its gate for it), so this one waits.
+        await resumable.ResumeGate.WaitAsync().Within();
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
+
+        // Its login clock runs out on the server's clock: it is closed, and stops waiting at once.
+        clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(new Closing("did not log in within 600 s"), (await second.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
+        await server.Log.WaitForAsync(e => e.EventId.Id == 11);
+    }
+
+    [Fact]
+    public async Task AResumeWaitingForAnotherToFinishDoesNotHoldUpTheServersStop()
+    {
+        var clock = new TestClock();
+        TestServer server = await StartServerAsync(new ResumeRoom(), clock, o => o.LoginTimeout = TimeSpan.FromMinutes(10));
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
+        await resumable.ResumeGate.WaitAsync().Within();
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
+
+        // The teardown moves the clock by a minute at most, for the first connection's linger: far short of the
+        // wait's ten, so it is the stop that ends it.
+        await server.DisposeAsync();
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
