@@ -353,6 +353,35 @@ public class SessionEndTests
     }
 
     [Fact]
+    public async Task AResumeRefusedBeforeItTookTheSessionLeavesTheUsersPlaceWithTheConnectionThatKeepsIt()
+    {
+        // One connection per user (the default). The resume arrives while the session's connection still looks alive,
+        // so it may replace it; but it is refused before it takes the session (it waits behind another resume, and
+        // its login clock runs out). The connection that keeps the session must keep its place, or the user could
+        // log in once more than the limit allows.
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
+        await resumable.ResumeGate.WaitAsync().Within();
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await second.ReceiveUntilClosedAsync();
+        await server.Log.WaitForAsync(e => e.EventId.Id == 11);
+
+        Assert.Equal(1, server.Server.ConnectionsOf("user1"));
+        using RawPeer third = server.CreateRawPeer();
+        welcome = (Welcome)(await third.ReceiveAsync())!;
+        await third.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        Assert.Equal("User user1 already has the most connections allowed (1).", Assert.IsType<LoginRejected>(await third.ReceiveAsync()).Reason);
+    }
+
+    [Fact]
     public async Task AResumeWaitingForAnotherToFinishDoesNotHoldUpTheServersStop()
     {
         var clock = new TestClock();
