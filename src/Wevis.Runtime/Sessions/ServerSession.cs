@@ -658,7 +658,6 @@ internal sealed class ServerSession : IMessageBatchHandler
             // any moment until this connection carries it (after, closing the previous one closes this one: Close).
             if (!resumption.TryResume(resumable, this, out string? ended))
             {
-                resumption.EndLater(resumable, ended!);
                 RefuseResume(user, "resume refused: " + ended);
                 return;
             }
@@ -754,7 +753,6 @@ internal sealed class ServerSession : IMessageBatchHandler
 
         if (!resumption.TryResume(adopted, this, out string? ended))
         {
-            resumption.EndLater(adopted, ended!);
             RefuseResume(user, "resume refused: " + ended);
             return;
         }

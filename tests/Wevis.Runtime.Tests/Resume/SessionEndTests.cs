@@ -50,6 +50,47 @@ public class SessionEndTests
     }
 
     [Fact]
+    public void ASecondResumeLandingBetweenAnAdoptionAndItsResumeWinsAndTheFirstIsRefused()
+    {
+        // A session taken over from elsewhere is published as being resumed by the adopting connection, without its
+        // resume gate held; a second resume of it (the client gave up on the first connection) can take it before
+        // the first calls TryResume. Played against the sessions in that order: the first must lose, and leave the
+        // session to the second, not set it live under itself while the second goes on.
+        var clock = new TestClock();
+        var sessions = new ResumableSessions(TimeSpan.FromSeconds(30), 1024 * 1024, TimeSpan.FromMinutes(1), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        ServerSession adopter = Carrier(1, clock, sessions);
+        ServerSession second = Carrier(2, clock, sessions);
+        var found = new SessionElsewhere(new HeldReceiver(), Received: 0, Acknowledged: 0, Frames: [], Refusal: null);
+        ResumableSession adopted = sessions.Adopt("TokenTokenTokenTokenAA", new User("user1"), adopter, found, out string? refusal)!;
+        Assert.Null(refusal);
+
+        Assert.True(sessions.TryTake(adopted, second, out _));
+        Assert.False(sessions.TryResume(adopted, adopter, out string? lost), "the adopting connection took the session back from the resume that took it over");
+        Assert.Equal("another connection is resuming the session", lost);
+        Assert.Equal(ResumableSession.Phase.Resuming, adopted.State);
+        Assert.Same(second, adopted.Resumer);
+
+        Assert.True(sessions.TryResume(adopted, second, out _));
+        Assert.Equal(ResumableSession.Phase.Live, adopted.State);
+        Assert.Same(second, adopted.Current);
+        Assert.Null(adopted.Grace);
+    }
+
+    /// <summary>A server session over nothing, for tests played directly against <see cref="ResumableSessions"/>.</summary>
+    private static ServerSession Carrier(long id, TestClock clock, ResumableSessions sessions)
+    {
+        var transport = new Wevis.Transport.MessageConnection(new MemoryStream(), null, WevisRegistry.Messages, new Wevis.Transport.ConnectionLimits(1024 * 1024, 1024 * 1024), new object(), clock);
+        var login = new ServerLogin(
+            (_, _, _, _, _) => ValueTask.FromResult(LoginResult.Reject("no")),
+            WevisRegistry.Messages.Fingerprint,
+            new LoginRules(TimeSpan.FromSeconds(5), 1, 0, TimeSpan.FromMinutes(1)),
+            clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            CancellationToken.None);
+        return new ServerSession(id, transport, login, null!, WevisRegistry.Messages.Fingerprint, new Wevis.Transport.FlushBatch(new object()), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, sessions);
+    }
+
+    [Fact]
     public async Task ASessionTheServerClosedCannotBeResumedWhileItsConnectionStillLingers()
     {
         var room = new ResumeRoom();
