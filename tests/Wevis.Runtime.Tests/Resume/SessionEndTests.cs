@@ -76,6 +76,41 @@ public class SessionEndTests
         Assert.Null(adopted.Grace);
     }
 
+    [Fact]
+    public async Task ARoomThatClosesAUserWhoseResumeWaitsForItsTurnIsNotToldOfTheResumeAfterItsClose()
+    {
+        // The resume goes through while the room's turn is taken (another user's message is being handled); in that
+        // turn the room closes the resumed user's connection. The resume hook, which waited for the turn, must not
+        // run after the room's own close: the room hears only the leave.
+        var room = new KickingRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        string token;
+        using (RawPeer first = server.CreateRawPeer())
+        {
+            token = await LogInResumablyAsync(first, "user1");
+            await server.SettledConnectionAsync("user1");
+            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        await room.FirstDrop.Task.Within();
+        using RawPeer other = server.CreateRawPeer();
+        await LogInResumablyAsync(other, "user2");
+        await other.SendAsync(new Numbered(0));
+        await room.Holding.Task.Within();
+
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForAsync(e => e.EventId.Id == 25);
+
+        room.Release.SetResult();
+        Assert.Contains(new Closing("kicked"), await second.ReceiveUntilClosedAsync());
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(0, room.ResumedCount);
+    }
+
     /// <summary>A server session over nothing, for tests played directly against <see cref="ResumableSessions"/>.</summary>
     private static ServerSession Carrier(long id, TestClock clock, ResumableSessions sessions)
     {
@@ -512,6 +547,48 @@ public class SessionEndTests
             Interlocked.Increment(ref Resumes);
             FirstResume.TrySetResult();
             return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A room whose handler holds its turn for the first message until released, then closes user1's connection in
+    /// that turn; it counts drops, resumes and leaves.
+    /// </summary>
+    private sealed class KickingRoom : TimeRoom
+    {
+        private readonly TaskCompletionSource _left1 = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _resumed;
+
+        public int ResumedCount => Volatile.Read(ref _resumed);
+
+        public TaskCompletionSource FirstDrop { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task LeaveOf(string user) => user == "user1" ? _left1.Task : throw new ArgumentException(user);
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            if (message is Numbered && Holding.TrySetResult())
+            {
+                await Release.Task;
+                Connections.Single(c => c.User.Name == "user1").Close("kicked");
+            }
+        }
+
+        protected override void OnUserDropped(Connection connection) => FirstDrop.TrySetResult();
+
+        protected override void OnUserResumed(Connection connection) => Interlocked.Increment(ref _resumed);
+
+        protected override void OnUserLeave(Connection connection)
+        {
+            base.OnUserLeave(connection);
+            if (connection.User.Name == "user1")
+            {
+                _left1.TrySetResult();
+            }
         }
     }
 
