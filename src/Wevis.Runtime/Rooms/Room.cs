@@ -632,6 +632,14 @@ public abstract class Room
         await _turn.EnterAsync(batch).ConfigureAwait(false);
         try
         {
+            if (resumed && !connection.IsOpen)
+            {
+                // Room code ended the user's session after the resume went through but before this turn (it closed the
+                // connection in a turn taken first): the room has heard the last of this session but its leave, so it
+                // is not told of a resume after its own close.
+                return;
+            }
+
             await (resumed
                 ? RunHookAsync(static (room, c) => room.OnUserResumedAsync(c), connection, batch, "resume")
                 : RunHookAsync(static (room, c) => room.OnUserDroppedAsync(c), connection, batch, "drop")).ConfigureAwait(false);

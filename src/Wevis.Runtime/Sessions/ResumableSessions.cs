@@ -356,9 +356,10 @@ internal sealed class ResumableSessions
     }
 
     /// <summary>
-    /// The resume goes through on <paramref name="session"/>: the session is live again, carried by it. False, with
-    /// the reason, if the session ended, or the server ended it for good, while it was being resumed (the caller
-    /// refuses the resume, and ends the session if it has not ended yet).
+    /// The resume goes through on <paramref name="session"/>, if it is still the one resuming the session: the session
+    /// is live again, carried by it. False, with the reason (the caller refuses the resume), if the session ended, or
+    /// the server ended it for good, while it was being resumed (it is ended, if it has not ended yet); or if another
+    /// connection has taken it to resume it meanwhile (it is left to that one).
     /// </summary>
     public bool TryResume(ResumableSession resumable, ServerSession session, out string? refusal)
     {
@@ -367,19 +368,28 @@ internal sealed class ResumableSessions
             if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
             {
                 refusal = resumable.EndReason ?? resumable.EndedByServer;
+            }
+            else if (resumable.State != ResumableSession.Phase.Resuming || !ReferenceEquals(resumable.Resumer, session))
+            {
+                // Another connection took the session to resume it after this one did (Adopt publishes a session being
+                // resumed without its gate held, so a second resume may land before this call). Taking it back would
+                // set it live under this connection while that one goes on: the session left dropped, or ended, with
+                // its client connected. The later one wins, as a resume taking over from an earlier one always does.
+                refusal = "another connection is resuming the session";
                 return false;
             }
-
-            refusal = null;
-            resumable.Current = session;
-            resumable.Resumer = null;
-            if (resumable.State == ResumableSession.Phase.Resuming)
+            else
             {
+                refusal = null;
+                resumable.Current = session;
+                resumable.Resumer = null;
                 resumable.State = ResumableSession.Phase.Live;
+                return true;
             }
-
-            return true;
         }
+
+        EndLater(resumable, refusal!);
+        return false;
     }
 
     /// <summary>Why the session is over (it ended, or the server ended it for good); null while it may go on.</summary>
@@ -458,13 +468,12 @@ internal sealed class ResumableSessions
     /// <summary>Ends the session on the thread pool (never inside room code's turn) and lets the user leave.</summary>
     public void EndLater(ResumableSession resumable, string reason)
     {
-        ThreadPool.UnsafeQueueUserWorkItem(static async state =>
-        {
-            if (state.Sessions.TryEnd(state.Session, state.Reason) && state.Session.Receiver is { } receiver)
-            {
-                await receiver.EndAsync().ConfigureAwait(false);
-            }
-        }, (Sessions: this, Session: resumable, Reason: reason), preferLocal: false);
+        // Not an async lambda: as a work item it would run as async void, and an exception from the receiver would
+        // take the process down. EndAndLeaveAsync never faults, so its task may be dropped.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static state => _ = state.Sessions.EndAndLeaveAsync(state.Session, state.Reason),
+            (Sessions: this, Session: resumable, Reason: reason),
+            preferLocal: false);
     }
 
     /// <summary>Ends every dropped session (the server is stopping); returns their users' leaves.</summary>
@@ -476,13 +485,27 @@ internal sealed class ResumableSessions
             dropped = _byToken.Values.Where(s => s.State == ResumableSession.Phase.Dropped).ToList();
         }
 
-        return Task.WhenAll(dropped.Select(async s =>
+        return Task.WhenAll(dropped.Select(s => EndAndLeaveAsync(s, reason)));
+    }
+
+    /// <summary>
+    /// Ends the session, once, and lets the user leave. Never faults: nothing awaits a session ended from a timer or
+    /// the thread pool, and one user's failed leave must not stop the server's stop for the others, so a receiver
+    /// that throws (a bug above, or a cluster call that failed) is logged.
+    /// </summary>
+    private async Task EndAndLeaveAsync(ResumableSession resumable, string reason)
+    {
+        try
         {
-            if (TryEnd(s, reason) && s.Receiver is { } receiver)
+            if (TryEnd(resumable, reason) && resumable.Receiver is { } receiver)
             {
                 await receiver.EndAsync().ConfigureAwait(false);
             }
-        }));
+        }
+        catch (Exception ex)
+        {
+            SessionLog.LeaveFailed(_logger, ex, resumable.Current.Id, resumable.User.Name);
+        }
     }
 
     private void OnBroken(ResumableSession resumable)

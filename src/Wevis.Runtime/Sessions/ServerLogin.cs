@@ -54,8 +54,9 @@ internal sealed class ServerLogin
 
     /// <summary>
     /// Decides a login; logs the decision. An acceptance holds a place of the user's until <see cref="Release"/>.
-    /// For a resume, <paramref name="makeRoom"/> frees the place of the connection it replaces, if any (the per-user
-    /// limit), and <paramref name="checkResume"/>, called once the credentials are accepted while the attempt still
+    /// For a resume whose user has no place left, <paramref name="makeRoom"/> says whether it may be admitted without
+    /// one, because it replaces the connection holding its session's (the per-user limit; the caller then holds no
+    /// place until it takes that one, <see cref="TryTakePlace"/>), and <paramref name="checkResume"/>, called once the credentials are accepted while the attempt still
     /// counts for the throttle, says why its token is refused (the login is then rejected with that reason and counted
     /// as a failed login), or null to go on. <paramref name="connectionLoginTimeout"/> is cancelled when the
     /// connection's own login clock (from its accept) runs out: the connection is closed, and its login is over with it.
@@ -150,14 +151,16 @@ internal sealed class ServerLogin
             return Reject(connectionId, remote, login, "resume_refused", resumeRefusal);
         }
 
-        // Checked only now, after the password, so that a stranger cannot learn who is online.
-        // A resume that replaces its session's connection (which still looks alive) takes that connection's place.
-        if (!_users.TryAdd(user.Name) && !(makeRoom is not null && makeRoom(user) && _users.TryAdd(user.Name)))
+        // Checked only now, after the password, so that a stranger cannot learn who is online. A resume that
+        // replaces its session's connection (which still looks alive) is admitted without a place of its own: it
+        // takes that connection's only once it has taken the session, so a resume refused before leaves it there.
+        bool placeTaken = _users.TryAdd(user.Name);
+        if (!placeTaken && !(makeRoom is not null && makeRoom(user)))
         {
             return Reject(connectionId, remote, login, "too_many_connections", $"User {user.Name} already has the most connections allowed ({_maxPerUser}).");
         }
 
-        int loggedIn = Interlocked.Increment(ref _loggedIn);
+        int loggedIn = placeTaken ? Interlocked.Increment(ref _loggedIn) : LoggedIn;
         SessionLog.LoginAccepted(_logger, connectionId, user.Name, login.Version, loggedIn);
         return LoginDecision.Accept(user);
     }
@@ -183,6 +186,9 @@ internal sealed class ServerLogin
     /// <summary>How long a login may take.</summary>
     public TimeSpan Timeout => _timeout;
 
+    /// <summary>Cancelled when the server stops: a login still waiting for something is over.</summary>
+    public CancellationToken Stopping => _stopping;
+
     /// <summary>
     /// A login whose credentials were accepted asked to resume a session it cannot, found only after the decision (a
     /// session ended meanwhile, or one looked for elsewhere; the caller gives its place back): it counts as a failed
@@ -195,6 +201,23 @@ internal sealed class ServerLogin
         {
             SessionLog.AddressThrottled(_logger, (remote as IPEndPoint)!.Address, _maxFailures, _failureWindow.TotalSeconds);
         }
+    }
+
+    /// <summary>
+    /// Takes a place of <paramref name="user"/>'s for a resume that was admitted without one (it replaces a
+    /// connection that has given its own back meanwhile); false, with the refusal, if the user has none left.
+    /// </summary>
+    public bool TryTakePlace(User user, out string? refusal)
+    {
+        if (!_users.TryAdd(user.Name))
+        {
+            refusal = $"User {user.Name} already has the most connections allowed ({_maxPerUser}).";
+            return false;
+        }
+
+        Interlocked.Increment(ref _loggedIn);
+        refusal = null;
+        return true;
     }
 
     /// <summary>Gives back the place an accepted login of <paramref name="user"/> held.</summary>

@@ -29,6 +29,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     private User? _user;
     private int _state; // a State
     private int _userReleased;
+
+    /// <summary>A resume admitted without a place of its own under the per-user limit (<see cref="BorrowPlaceOfResumedConnection"/>).</summary>
+    private bool _borrowsPlace;
     private bool _dispatching;
     private long _dispatchEnded;
     private long _pingSent;
@@ -456,7 +459,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     {
         bool resuming = _resumeRequest is { Token.Length: > 0 } && _resumption is not null;
         ValueTask<LoginDecision> deciding = _login.DecideAsync(
-            Id, RemoteEndPoint, login, Salt, resuming ? TakePlaceOfResumedConnection : null, resuming ? RefusalOfResume : null, _loginTimedOut.Token);
+            Id, RemoteEndPoint, login, Salt, resuming ? BorrowPlaceOfResumedConnection : null, resuming ? RefusalOfResume : null, _loginTimedOut.Token);
         if (!deciding.IsCompletedSuccessfully)
         {
             Batch.FlushAll();
@@ -472,8 +475,12 @@ internal sealed class ServerSession : IMessageBatchHandler
 
         if (Transport.IsClosing)
         {
-            // Closed while the validator ran (the login timeout, say): give the place back.
-            _login.Release(user);
+            // Closed while the validator ran (the login timeout, say): give the place back, if it took one.
+            if (Interlocked.Exchange(ref _userReleased, 1) == 0)
+            {
+                _login.Release(user);
+            }
+
             return;
         }
 
@@ -513,8 +520,8 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     private async ValueTask ResumeAsync(User user, Resume request, ResumableSessions resumption)
     {
-        // Set now: this connection holds the user's place from here on (a later resume of the same session, whose
-        // client gave up on this one, may take it over: GiveBackPlace), and gives it back when it ends or is refused.
+        // Set now: this connection holds a place of the user's from here on (or, admitted without one, takes one once
+        // it holds the session's gate: TakePlaceOf), and gives it back when it ends or is refused.
         _user = user;
         string? refusal;
         ResumableSession? resumable;
@@ -564,8 +571,16 @@ internal sealed class ServerSession : IMessageBatchHandler
             }
         }
 
-        if (!await resumable.ResumeGate.WaitAsync(_login.Timeout, CancellationToken.None).ConfigureAwait(false))
+        if (!await EnterResumeGateAsync(resumable).ConfigureAwait(false))
         {
+            if (_loginTimedOut.IsCancellationRequested || _login.Stopping.IsCancellationRequested || Transport.IsClosing)
+            {
+                // This connection is over (its login clock ran out and closed it, or the server is stopping and is
+                // about to): nothing to tell the client, and not a failed login.
+                ReleaseUser();
+                return;
+            }
+
             RefuseResume(user, "resume refused: another connection is resuming the session");
             return;
         }
@@ -573,6 +588,15 @@ internal sealed class ServerSession : IMessageBatchHandler
         bool wasDropped;
         try
         {
+            // The place under the per-user limit moves here only now, under the gate: if this resume could not have
+            // gone on, the connection that keeps the session would have been left without one. From here on that
+            // connection is cut, or the session is over, whatever becomes of this resume.
+            if (!TakePlaceOf(resumable.Current, user, out refusal))
+            {
+                RefuseResume(user, "resume refused: " + refusal, countAsFailure: false);
+                return;
+            }
+
             if (!resumption.TryTake(resumable, this, out refusal))
             {
                 RefuseResume(user, refusal!);
@@ -634,7 +658,6 @@ internal sealed class ServerSession : IMessageBatchHandler
             // any moment until this connection carries it (after, closing the previous one closes this one: Close).
             if (!resumption.TryResume(resumable, this, out string? ended))
             {
-                resumption.EndLater(resumable, ended!);
                 RefuseResume(user, "resume refused: " + ended);
                 return;
             }
@@ -658,6 +681,27 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
 
         await _receiver!.ResumedAsync(this, wasDropped).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the session's resume gate (another connection of its client is resuming it): at most the login
+    /// timeout, on the server's clock; and no longer than this connection's own login clock (it is closed then) or
+    /// the server's life. False if the gate was not entered.
+    /// </summary>
+    private async ValueTask<bool> EnterResumeGateAsync(ResumableSession resumable)
+    {
+        using var patience = new CancellationTokenSource(_login.Timeout, _time);
+        using CancellationTokenRegistration timedOut = _loginTimedOut.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
+        using CancellationTokenRegistration stopping = _login.Stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
+        try
+        {
+            await resumable.ResumeGate.WaitAsync(patience.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -709,7 +753,6 @@ internal sealed class ServerSession : IMessageBatchHandler
 
         if (!resumption.TryResume(adopted, this, out string? ended))
         {
-            resumption.EndLater(adopted, ended!);
             RefuseResume(user, "resume refused: " + ended);
             return;
         }
@@ -748,11 +791,15 @@ internal sealed class ServerSession : IMessageBatchHandler
         return true;
     }
 
-    private void RefuseResume(User user, string reason)
+    private void RefuseResume(User user, string reason, bool countAsFailure = true)
     {
         SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, reason);
         ReleaseUser();
-        _login.RefuseResume(RemoteEndPoint);
+        if (countAsFailure)
+        {
+            _login.RefuseResume(RemoteEndPoint);
+        }
+
         Transport.TrySend(new LoginRejected(reason));
         Transport.Close(reason);
     }
@@ -774,17 +821,50 @@ internal sealed class ServerSession : IMessageBatchHandler
         return refusal;
     }
 
-    private bool TakePlaceOfResumedConnection(User user) =>
-        _resumption!.ConnectionOf(_resumeRequest!.Token, user.Name) is { } previous && previous.GiveBackPlace();
-
-    /// <summary>A resume is replacing this connection: gives back its place under the per-user limit; false if it had none left.</summary>
-    public bool GiveBackPlace() => _user is not null && Interlocked.Exchange(ref _userReleased, 1) == 0 && ReleasedNow(_user);
-
-    private bool ReleasedNow(User user)
+    /// <summary>
+    /// The user has no place left, and this login resumes a session a connection still holds one for (the one
+    /// carrying it, which still looks alive, or one resuming it): it is admitted without a place of its own, and takes
+    /// that one only once it holds the session's resume gate (<see cref="TakePlaceOf"/>).
+    /// </summary>
+    private bool BorrowPlaceOfResumedConnection(User user)
     {
-        _login.Release(user);
+        if (_resumption!.ConnectionOf(_resumeRequest!.Token, user.Name) is null)
+        {
+            return false;
+        }
+
+        _borrowsPlace = true;
+        Volatile.Write(ref _userReleased, 1);
         return true;
     }
+
+    /// <summary>
+    /// A resume admitted without a place (<see cref="BorrowPlaceOfResumedConnection"/>) takes the place of
+    /// <paramref name="previous"/>, the connection it replaces, or, if that one has given its place back meanwhile
+    /// (it closed), one of the user's own; false, with the refusal, if there is none left.
+    /// </summary>
+    private bool TakePlaceOf(ServerSession previous, User user, out string? refusal)
+    {
+        refusal = null;
+        if (!_borrowsPlace)
+        {
+            return true;
+        }
+
+        if (!previous.HandOverPlace() && !_login.TryTakePlace(user, out refusal))
+        {
+            return false;
+        }
+
+        // Held now: given back when this connection ends or is refused (the receive loop's end releases it, so a
+        // close that raced this sees it given back there).
+        _borrowsPlace = false;
+        Volatile.Write(ref _userReleased, 0);
+        return true;
+    }
+
+    /// <summary>A resume is replacing this connection: hands over its place under the per-user limit; false if it had none left.</summary>
+    private bool HandOverPlace() => _user is not null && Interlocked.Exchange(ref _userReleased, 1) == 0;
 
     /// <summary>
     /// Gives back the user's place under the per-user limit, once. Called before the peer can see the connection

@@ -48,6 +48,9 @@ internal static partial class SessionLog
     [LoggerMessage(42, LogLevel.Warning, "Connection #{ConnectionId} from {RemoteEndPoint}: {User} could not resume for now, and is asked to try again: {Reason}")]
     public static partial void ResumeFailedForNow(ILogger logger, long connectionId, System.Net.EndPoint? remoteEndPoint, string user, string reason);
 
+    [LoggerMessage(44, LogLevel.Error, "The session of {User} (connection #{ConnectionId}) ended, but letting the user leave failed")]
+    public static partial void LeaveFailed(ILogger logger, Exception exception, long connectionId, string user);
+
     [LoggerMessage(41, LogLevel.Information, "The session of {User} (connection #{ConnectionId}) was taken over elsewhere and ends here without a leave: {Reason}")]
     public static partial void SessionHandedOff(ILogger logger, long connectionId, string user, string reason);
 }

@@ -50,6 +50,82 @@ public class SessionEndTests
     }
 
     [Fact]
+    public void ASecondResumeLandingBetweenAnAdoptionAndItsResumeWinsAndTheFirstIsRefused()
+    {
+        // A session taken over from elsewhere is published as being resumed by the adopting connection, without its
+        // resume gate held; a second resume of it (the client gave up on the first connection) can take it before
+        // the first calls TryResume. Played against the sessions in that order: the first must lose, and leave the
+        // session to the second, not set it live under itself while the second goes on.
+        var clock = new TestClock();
+        var sessions = new ResumableSessions(TimeSpan.FromSeconds(30), 1024 * 1024, TimeSpan.FromMinutes(1), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        ServerSession adopter = Carrier(1, clock, sessions);
+        ServerSession second = Carrier(2, clock, sessions);
+        var found = new SessionElsewhere(new HeldReceiver(), Received: 0, Acknowledged: 0, Frames: [], Refusal: null);
+        ResumableSession adopted = sessions.Adopt("TokenTokenTokenTokenAA", new User("user1"), adopter, found, out string? refusal)!;
+        Assert.Null(refusal);
+
+        Assert.True(sessions.TryTake(adopted, second, out _));
+        Assert.False(sessions.TryResume(adopted, adopter, out string? lost), "the adopting connection took the session back from the resume that took it over");
+        Assert.Equal("another connection is resuming the session", lost);
+        Assert.Equal(ResumableSession.Phase.Resuming, adopted.State);
+        Assert.Same(second, adopted.Resumer);
+
+        Assert.True(sessions.TryResume(adopted, second, out _));
+        Assert.Equal(ResumableSession.Phase.Live, adopted.State);
+        Assert.Same(second, adopted.Current);
+        Assert.Null(adopted.Grace);
+    }
+
+    [Fact]
+    public async Task ARoomThatClosesAUserWhoseResumeWaitsForItsTurnIsNotToldOfTheResumeAfterItsClose()
+    {
+        // The resume goes through while the room's turn is taken (another user's message is being handled); in that
+        // turn the room closes the resumed user's connection. The resume hook, which waited for the turn, must not
+        // run after the room's own close: the room hears only the leave.
+        var room = new KickingRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        string token;
+        using (RawPeer first = server.CreateRawPeer())
+        {
+            token = await LogInResumablyAsync(first, "user1");
+            await server.SettledConnectionAsync("user1");
+            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        await room.FirstDrop.Task.Within();
+        using RawPeer other = server.CreateRawPeer();
+        await LogInResumablyAsync(other, "user2");
+        await other.SendAsync(new Numbered(0));
+        await room.Holding.Task.Within();
+
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForAsync(e => e.EventId.Id == 25);
+
+        room.Release.SetResult();
+        Assert.Contains(new Closing("kicked"), await second.ReceiveUntilClosedAsync());
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(0, room.ResumedCount);
+    }
+
+    /// <summary>A server session over nothing, for tests played directly against <see cref="ResumableSessions"/>.</summary>
+    private static ServerSession Carrier(long id, TestClock clock, ResumableSessions sessions)
+    {
+        var transport = new Wevis.Transport.MessageConnection(new MemoryStream(), null, WevisRegistry.Messages, new Wevis.Transport.ConnectionLimits(1024 * 1024, 1024 * 1024), new object(), clock);
+        var login = new ServerLogin(
+            (_, _, _, _, _) => ValueTask.FromResult(LoginResult.Reject("no")),
+            WevisRegistry.Messages.Fingerprint,
+            new LoginRules(TimeSpan.FromSeconds(5), 1, 0, TimeSpan.FromMinutes(1)),
+            clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            CancellationToken.None);
+        return new ServerSession(id, transport, login, null!, WevisRegistry.Messages.Fingerprint, new Wevis.Transport.FlushBatch(new object()), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, sessions);
+    }
+
+    [Fact]
     public async Task ASessionTheServerClosedCannotBeResumedWhileItsConnectionStillLingers()
     {
         var room = new ResumeRoom();
@@ -300,6 +376,107 @@ public class SessionEndTests
         }
     }
 
+    [Fact]
+    public async Task AReceiverThatThrowsAsADroppedSessionEndsIsLoggedAndTheServerGoesOn()
+    {
+        // The grace period ends the session on the thread pool, where nothing awaits the user's leave: a receiver
+        // that throws there was an unobserved async void exception, which ends the process (this test's host too).
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        var receiver = new HeldReceiver { EndFailure = new NotSupportedException("a bug in the leave") };
+        server.Server.SessionHost = _ => receiver;
+        using (RawPeer first = server.CreateRawPeer())
+        {
+            await LogInResumablyAsync(first, "user1");
+            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        await receiver.FirstDrop.Task.Within();
+        await clock.WaitForTimersAsync(TimeSpan.FromSeconds(30), what: "the grace period");
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        LogEntry failed = await server.Log.WaitForAsync(e => e.EventId.Id == 44);
+        Assert.IsType<NotSupportedException>(failed.Exception);
+        Assert.Equal(1, Volatile.Read(ref receiver.Ends));
+
+        // The server is still serving.
+        using RawPeer second = server.CreateRawPeer();
+        await LogInResumablyAsync(second, "user2");
+    }
+
+    [Fact]
+    public async Task AResumeWaitingForAnotherToFinishStopsWaitingWhenItsLoginClockRunsOutOnTheServersClock()
+    {
+        // A long login timeout: a wait on the system clock would outlast the test's bound by far.
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock, o => o.LoginTimeout = TimeSpan.FromMinutes(10));
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
+
+        // Another resume of the session is under way (the test holds its gate for it), so this one waits.
+        await resumable.ResumeGate.WaitAsync().Within();
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
+
+        // Its login clock runs out on the server's clock: it is closed, and stops waiting at once.
+        clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(new Closing("did not log in within 600 s"), (await second.ReceiveUntilClosedAsync()).OfType<Closing>().Single());
+        await server.Log.WaitForAsync(e => e.EventId.Id == 11);
+    }
+
+    [Fact]
+    public async Task AResumeRefusedBeforeItTookTheSessionLeavesTheUsersPlaceWithTheConnectionThatKeepsIt()
+    {
+        // One connection per user (the default). The resume arrives while the session's connection still looks alive,
+        // so it may replace it; but it is refused before it takes the session (it waits behind another resume, and
+        // its login clock runs out). The connection that keeps the session must keep its place, or the user could
+        // log in once more than the limit allows.
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(new ResumeRoom(), clock);
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
+        await resumable.ResumeGate.WaitAsync().Within();
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await second.ReceiveUntilClosedAsync();
+        await server.Log.WaitForAsync(e => e.EventId.Id == 11);
+
+        Assert.Equal(1, server.Server.ConnectionsOf("user1"));
+        using RawPeer third = server.CreateRawPeer();
+        welcome = (Welcome)(await third.ReceiveAsync())!;
+        await third.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        Assert.Equal("User user1 already has the most connections allowed (1).", Assert.IsType<LoginRejected>(await third.ReceiveAsync()).Reason);
+    }
+
+    [Fact]
+    public async Task AResumeWaitingForAnotherToFinishDoesNotHoldUpTheServersStop()
+    {
+        var clock = new TestClock();
+        TestServer server = await StartServerAsync(new ResumeRoom(), clock, o => o.LoginTimeout = TimeSpan.FromMinutes(10));
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, "user1");
+        ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
+        await resumable.ResumeGate.WaitAsync().Within();
+        using RawPeer second = server.CreateRawPeer();
+        var welcome = (Welcome)(await second.ReceiveAsync())!;
+        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
+        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
+
+        // The teardown moves the clock by a minute at most, for the first connection's linger: far short of the
+        // wait's ten, so it is the stop that ends it.
+        await server.DisposeAsync();
+    }
+
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
@@ -327,7 +504,12 @@ public class SessionEndTests
 
         public TaskCompletionSource FirstResume { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public TaskCompletionSource FirstDrop { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public Exception? Failure { get; init; }
+
+        /// <summary>Thrown by <see cref="EndAsync"/>, if set: a receiver with a bug in its leave.</summary>
+        public Exception? EndFailure { get; init; }
 
         public ValueTask EnterAsync() => ValueTask.CompletedTask;
 
@@ -343,15 +525,20 @@ public class SessionEndTests
             }
         }
 
-        public ValueTask EndAsync()
+        public async ValueTask EndAsync()
         {
             Interlocked.Increment(ref Ends);
-            return ValueTask.CompletedTask;
+            await Task.Yield();
+            if (EndFailure is { } failure)
+            {
+                throw failure;
+            }
         }
 
         public ValueTask DroppedAsync()
         {
             Interlocked.Increment(ref Drops);
+            FirstDrop.TrySetResult();
             return ValueTask.CompletedTask;
         }
 
@@ -360,6 +547,48 @@ public class SessionEndTests
             Interlocked.Increment(ref Resumes);
             FirstResume.TrySetResult();
             return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A room whose handler holds its turn for the first message until released, then closes user1's connection in
+    /// that turn; it counts drops, resumes and leaves.
+    /// </summary>
+    private sealed class KickingRoom : TimeRoom
+    {
+        private readonly TaskCompletionSource _left1 = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _resumed;
+
+        public int ResumedCount => Volatile.Read(ref _resumed);
+
+        public TaskCompletionSource FirstDrop { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task LeaveOf(string user) => user == "user1" ? _left1.Task : throw new ArgumentException(user);
+
+        protected override async ValueTask HandleAsync(Connection connection, IMessage message)
+        {
+            if (message is Numbered && Holding.TrySetResult())
+            {
+                await Release.Task;
+                Connections.Single(c => c.User.Name == "user1").Close("kicked");
+            }
+        }
+
+        protected override void OnUserDropped(Connection connection) => FirstDrop.TrySetResult();
+
+        protected override void OnUserResumed(Connection connection) => Interlocked.Increment(ref _resumed);
+
+        protected override void OnUserLeave(Connection connection)
+        {
+            base.OnUserLeave(connection);
+            if (connection.User.Name == "user1")
+            {
+                _left1.TrySetResult();
+            }
         }
     }
 
