@@ -325,9 +325,9 @@ internal sealed class ResumableSessions
         lock (_lock)
         {
             previous = resumable.Current;
-            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
+            if (WhyOverLocked(resumable) is { } over)
             {
-                refusal = "resume refused: " + (resumable.EndReason ?? resumable.EndedByServer);
+                refusal = "resume refused: " + over;
                 return false;
             }
 
@@ -365,9 +365,9 @@ internal sealed class ResumableSessions
     {
         lock (_lock)
         {
-            if (resumable.State == ResumableSession.Phase.Ended || resumable.EndedByServer is not null)
+            if (WhyOverLocked(resumable) is { } over)
             {
-                refusal = resumable.EndReason ?? resumable.EndedByServer;
+                refusal = over;
             }
             else if (resumable.State != ResumableSession.Phase.Resuming || !ReferenceEquals(resumable.Resumer, session))
             {
@@ -397,9 +397,12 @@ internal sealed class ResumableSessions
     {
         lock (_lock)
         {
-            return resumable.State == ResumableSession.Phase.Ended ? resumable.EndReason : resumable.EndedByServer;
+            return WhyOverLocked(resumable);
         }
     }
+
+    private static string? WhyOverLocked(ResumableSession resumable) =>
+        resumable.State == ResumableSession.Phase.Ended ? resumable.EndReason : resumable.EndedByServer;
 
     /// <summary>
     /// The server ends the session for good (its code closed the user's connection): from now on no resume may take
