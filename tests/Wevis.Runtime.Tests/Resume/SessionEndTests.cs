@@ -85,13 +85,7 @@ public class SessionEndTests
         var room = new KickingRoom();
         var clock = new TestClock();
         await using TestServer server = await StartServerAsync(room, clock);
-        string token;
-        using (RawPeer first = server.CreateRawPeer())
-        {
-            token = await LogInResumablyAsync(first, "user1");
-            await server.SettledConnectionAsync("user1");
-            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
-        }
+        string token = await LogInThenDropAsync(server, "user1");
 
         await room.FirstDrop.Task.Within();
         using RawPeer other = server.CreateRawPeer();
@@ -175,13 +169,7 @@ public class SessionEndTests
         var room = new ResumeRoom();
         var clock = new TestClock();
         await using TestServer server = await StartServerAsync(room, clock);
-        string token;
-        using (RawPeer first = server.CreateRawPeer())
-        {
-            token = await LogInResumablyAsync(first, "user1");
-            await server.SettledConnectionAsync("user1");
-            first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
-        }
+        string token = await LogInThenDropAsync(server, "user1");
 
         await room.FirstDrop.Task.Within();
         Connection connection = room.Connections.Single();
@@ -478,6 +466,16 @@ public class SessionEndTests
     }
 
     /// <summary>Logs in on <paramref name="peer"/> asking for a resumable session; returns its token once the login is accepted.</summary>
+    /// <summary>Logs <paramref name="user"/> in resumably, then drops the connection hard (a reset): returns the session's token.</summary>
+    private static async Task<string> LogInThenDropAsync(TestServer server, string user)
+    {
+        using RawPeer first = server.CreateRawPeer();
+        string token = await LogInResumablyAsync(first, user);
+        await server.SettledConnectionAsync(user);
+        first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        return token;
+    }
+
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
         var welcome = (Welcome)(await peer.ReceiveAsync())!;
