@@ -172,6 +172,30 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
         }
     }
 
+    /// <summary>
+    /// g)'s broadcast alone against a running server (for profiling): <paramref name="count"/> clients in rooms (Wevis:
+    /// join-or-create rooms of four; raw: a server started with groups of four), each shouting its number and waiting
+    /// for it to come back; returns round trips/s, their p99 and deliveries/s. <paramref name="measuring"/> hears when
+    /// the measured part starts (true) and ends (false).
+    /// </summary>
+    public async Task<(double PerSecond, double P99, double Deliveries)> BroadcastInRoomsAsync(ServerProcess server, int count, Action<bool>? measuring = null)
+    {
+        IBenchClient[] clients = await ConnectManyAsync(server.System, server.Port, "quad", count).ConfigureAwait(false);
+        try
+        {
+            if (server.System == SystemKind.Wevis)
+            {
+                await JoinRoomsOfFourAsync([.. clients.Cast<WevisBenchClient>()]).ConfigureAwait(false);
+            }
+
+            return await BroadcastRoundTripsAsync(clients, measuring).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).WaitAsync(Bound).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>g) Every client joins or creates a room of four; returns how many rooms they are in.</summary>
     private async Task<int> JoinRoomsOfFourAsync(WevisBenchClient[] clients)
     {
@@ -197,7 +221,7 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
     }
 
     /// <summary>g) Each client shouts its own number and waits for it to come back through its room's (or group's) broadcast.</summary>
-    private async Task<(double PerSecond, double P99, double Deliveries)> BroadcastRoundTripsAsync(IBenchClient[] clients)
+    private async Task<(double PerSecond, double P99, double Deliveries)> BroadcastRoundTripsAsync(IBenchClient[] clients, Action<bool>? measuring = null)
     {
         SemaphoreSlim[] back = [.. clients.Select(_ => new SemaphoreSlim(0))];
         long deliveries = 0;
@@ -223,9 +247,9 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
                 await clients[i].ShoutAsync(i).ConfigureAwait(false);
                 await back[i].WaitAsync().ConfigureAwait(false);
             },
-            measuring =>
+            starts =>
             {
-                if (measuring)
+                if (starts)
                 {
                     atStart = Interlocked.Read(ref deliveries);
                 }
@@ -233,6 +257,8 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
                 {
                     atEnd = Interlocked.Read(ref deliveries);
                 }
+
+                measuring?.Invoke(starts);
             },
             settings.ClientsWarmup,
             settings.ClientsMeasure).ConfigureAwait(false);

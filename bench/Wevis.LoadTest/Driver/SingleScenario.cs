@@ -5,9 +5,10 @@ using Wevis.LoadTest.Servers;
 namespace Wevis.LoadTest.Driver;
 
 /// <summary>
-/// <c>single &lt;system&gt; &lt;rtt|pipelined|clients|clients-N|fanout-N-W&gt; [--seconds N]</c>: one scenario against one
+/// <c>single &lt;system&gt; &lt;rtt|pipelined|clients|clients-N|rooms-N|fanout-N-W&gt; [--seconds N]</c>: one scenario against one
 /// system's server, for as long as asked, printing its figure; for profiling (attach a profiler to the printed server
-/// pid). <c>clients-N</c>: c) with N clients instead of 100.
+/// pid). <c>clients-N</c>: c) with N clients instead of 100; <c>rooms-N</c>: g)'s broadcast with N clients in rooms
+/// (groups, for raw TCP) of four.
 /// </summary>
 internal static class SingleScenario
 {
@@ -23,8 +24,13 @@ internal static class SingleScenario
         {
             (scenario, clients) = ("clients", int.Parse(activeCount));
         }
+        else if (scenario.Split('-') is ["rooms", string roomClients])
+        {
+            (scenario, clients) = ("rooms", int.Parse(roomClients));
+        }
 
-        await using ServerProcess server = await ServerProcess.StartAsync(system, duration + TimeSpan.FromMinutes(1));
+        int groupSize = scenario == "rooms" && system == SystemKind.Raw ? WevisBenchServer.QuadCapacity : 0;
+        await using ServerProcess server = await ServerProcess.StartAsync(system, duration + TimeSpan.FromMinutes(1), groupSize);
         Console.WriteLine($"server pid {server.ProcessId}, port {server.Port}");
         switch (scenario)
         {
@@ -91,8 +97,35 @@ internal static class SingleScenario
                 break;
             }
 
+            case "rooms" when system is SystemKind.Raw or SystemKind.Wevis:
+            {
+                // g)'s broadcast with one room size: rooms-<clients>, e.g. rooms-4000 (1,000 rooms of four).
+                var settings = LoadTestSettings.Full with { ClientsWarmup = TimeSpan.FromSeconds(1), ClientsMeasure = duration };
+                (TimeSpan Server, TimeSpan Clients) cpuAtStart = default;
+                (TimeSpan Server, TimeSpan Clients) cpuAtEnd = default;
+                (double perSecond, double p99, double deliveries) = await new Scenarios(settings, new RunResults(), Console.Out).BroadcastInRoomsAsync(
+                    server,
+                    clients,
+                    starts =>
+                    {
+                        (TimeSpan, TimeSpan) now = (server.ProcessorTime, Process.GetCurrentProcess().TotalProcessorTime);
+                        if (starts)
+                        {
+                            cpuAtStart = now;
+                        }
+                        else
+                        {
+                            cpuAtEnd = now;
+                        }
+                    });
+                double roundTrips = perSecond * duration.TotalSeconds;
+                Console.WriteLine($"{perSecond:N0} round trips/s ({deliveries:N0} deliveries/s), p99 {p99 / 1000:N2} ms; CPU per round trip (approx.): "
+                    + $"server {(cpuAtEnd.Server - cpuAtStart.Server).TotalMicroseconds / roundTrips:N1} µs, clients {(cpuAtEnd.Clients - cpuAtStart.Clients).TotalMicroseconds / roundTrips:N1} µs");
+                break;
+            }
+
             default:
-                Console.Error.WriteLine($"Unknown scenario '{scenario}': rtt, pipelined, clients or fanout-<clients>-<in flight>.");
+                Console.Error.WriteLine($"Unknown scenario '{scenario}': rtt, pipelined, clients, clients-<clients>, rooms-<clients> (raw or wevis) or fanout-<clients>-<in flight>.");
                 return 2;
         }
 
