@@ -13,8 +13,9 @@ namespace Wevis.Transport;
 /// under a lock, and a send loop writes what is flushed to the socket.
 /// </summary>
 /// <remarks>
-/// <para>The send loop is scheduled inline: it writes on the flushing thread when it is idle, and otherwise picks
-/// up everything queued when its current write ends. Within a dispatch batch of the same flush group, flushing
+/// <para>The send loop is scheduled inline: it writes on the flushing thread when it is idle (once that thread has
+/// let go of the queue's lock, <see cref="AfterLockScheduler"/>), and otherwise picks up everything queued when its
+/// current write ends. Within a dispatch batch of the same flush group, flushing
 /// waits for the batch's end, or for <see cref="FlushEveryFrames"/> frames or <see cref="FlushEveryBytes"/> bytes,
 /// whichever comes first (<see cref="FlushBatch"/>).</para>
 /// <para>Bytes queued but not yet taken by the socket are capped: a peer that does not read is dropped (through
@@ -40,6 +41,7 @@ internal sealed class SendQueue
     private readonly object _flushGroup;
     private readonly Action<string> _abort;
     private readonly Lock _lock = new();
+    private readonly AfterLockScheduler _sendScheduler;
     private readonly List<ArraySegment<byte>> _segments = [];
     private Task _sendLoop = Task.CompletedTask;
     private long _queuedBytes;
@@ -67,10 +69,11 @@ internal sealed class SendQueue
         _limits = limits;
         _flushGroup = flushGroup;
         _abort = abort;
+        _sendScheduler = new AfterLockScheduler(_lock);
         // Blocks that are reused, not dropped: a broadcast holds one per recipient at once (SendBufferPool).
         _output = new Pipe(new PipeOptions(
             pool: SendBufferPool.Shared,
-            readerScheduler: PipeScheduler.Inline,
+            readerScheduler: _sendScheduler,
             writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: 0,
             resumeWriterThreshold: 0,
@@ -140,22 +143,29 @@ internal sealed class SendQueue
     private bool TrySendBounded(IMessage message, MessageDescriptor descriptor)
     {
         bool overLimit;
-        lock (_lock)
+        try
         {
-            if (!_completed)
+            lock (_lock)
             {
-                overLimit = WriteBoundedLocked(message, descriptor);
+                if (!_completed)
+                {
+                    overLimit = WriteBoundedLocked(message, descriptor);
+                }
+                else if (_replay is null || !ReplayLog.IsSequenced(message))
+                {
+                    Metrics?.Dropped(descriptor);
+                    return false;
+                }
+                else
+                {
+                    // The connection has ended but the session may resume: the message waits in the replay log.
+                    return AppendDetached(message);
+                }
             }
-            else if (_replay is null || !ReplayLog.IsSequenced(message))
-            {
-                Metrics?.Dropped(descriptor);
-                return false;
-            }
-            else
-            {
-                // The connection has ended but the session may resume: the message waits in the replay log.
-                return AppendDetached(message);
-            }
+        }
+        finally
+        {
+            _sendScheduler.RunPending();
         }
 
         return !overLimit || DropForQueueLimit();
@@ -213,27 +223,34 @@ internal sealed class SendQueue
     {
         bool overLimit;
         ReplayLog? detached = null;
-        lock (_lock)
+        try
         {
-            if (_completed)
+            lock (_lock)
             {
-                if (_replay is null)
+                if (_completed)
                 {
-                    Metrics?.DroppedFrames(frame);
-                    return false;
-                }
+                    if (_replay is null)
+                    {
+                        Metrics?.DroppedFrames(frame);
+                        return false;
+                    }
 
-                detached = _replay;
-                overLimit = false;
+                    detached = _replay;
+                    overLimit = false;
+                }
+                else
+                {
+                    _output.Writer.Write(frame);
+                    // Frames come encoded only from above the session layer (broadcasts, requests, replies): all sequenced.
+                    _replay?.Append(frame);
+                    Metrics?.SentFrames(frame);
+                    overLimit = QueuedLocked(frame.Length);
+                }
             }
-            else
-            {
-                _output.Writer.Write(frame);
-                // Frames come encoded only from above the session layer (broadcasts, requests, replies): all sequenced.
-                _replay?.Append(frame);
-                Metrics?.SentFrames(frame);
-                overLimit = QueuedLocked(frame.Length);
-            }
+        }
+        finally
+        {
+            _sendScheduler.RunPending();
         }
 
         if (detached is not null)
@@ -255,21 +272,28 @@ internal sealed class SendQueue
     public bool Replay(ReplayLog log, long peerReceived)
     {
         bool overLimit;
-        lock (_lock)
+        try
         {
-            long replayed = log.ReplayInto(this, _completed ? null : _output.Writer, peerReceived);
-            if (replayed < 0)
+            lock (_lock)
             {
-                return false;
-            }
+                long replayed = log.ReplayInto(this, _completed ? null : _output.Writer, peerReceived);
+                if (replayed < 0)
+                {
+                    return false;
+                }
 
-            _replay = log;
-            if (_completed)
-            {
-                return true;
-            }
+                _replay = log;
+                if (_completed)
+                {
+                    return true;
+                }
 
-            overLimit = QueuedLocked((int)replayed);
+                overLimit = QueuedLocked((int)replayed);
+            }
+        }
+        finally
+        {
+            _sendScheduler.RunPending();
         }
 
         return !overLimit || DropForQueueLimit();
@@ -334,6 +358,8 @@ internal sealed class SendQueue
             _flushPending = false;
             FlushLocked();
         }
+
+        _sendScheduler.RunPending();
     }
 
     private void FlushLocked()
@@ -346,7 +372,7 @@ internal sealed class SendQueue
 
         _flushes++;
 
-        // Never pauses (pauseWriterThreshold is 0); with the inline scheduler an idle send loop writes right here.
+        // Never pauses (pauseWriterThreshold is 0); an idle send loop writes on this thread once the lock is let go.
         ValueTask<FlushResult> flush = _output.Writer.FlushAsync();
         if (!flush.IsCompleted)
         {
@@ -378,6 +404,8 @@ internal sealed class SendQueue
             _completed = true;
             _output.Writer.Complete();
         }
+
+        _sendScheduler.RunPending();
     }
 
     /// <summary>Ends the queue at once, dropping what is queued; the send loop stops without shutting the socket.</summary>
@@ -392,6 +420,7 @@ internal sealed class SendQueue
             }
         }
 
+        _sendScheduler.RunPending();
         _output.Reader.CancelPendingRead();
     }
 

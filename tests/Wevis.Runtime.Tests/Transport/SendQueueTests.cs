@@ -1,10 +1,37 @@
+using Wevis.Tests.Shared;
 using Wevis.Transport;
 
 namespace Wevis.Runtime.Tests.Transport;
 
-/// <summary>What a send queue costs when one frame goes to many connections within one dispatch batch (a broadcast).</summary>
+/// <summary>A send queue's locking, and what it costs when one frame goes to many connections within one dispatch batch (a broadcast).</summary>
 public class SendQueueTests
 {
+    [Fact]
+    public async Task ASendDoesNotWaitForAWriteUnderWayOnAnotherThread()
+    {
+        // A broadcast in its room's turn queues a frame for each recipient; one of them may be writing to its socket
+        // on another thread right then (its own flush). The frame must be queued without waiting for that write.
+        using var stream = new HeldWriteStream();
+        var queue = new SendQueue(stream, socket: null, MessageRegistry.Empty, new ConnectionLimits(1024, 1 << 20), new object(), reason => Assert.Fail(reason));
+        queue.Start();
+        byte[] first = [0, 0, 0, 1, 0xA1];
+        byte[] second = [0, 0, 0, 1, 0xA2];
+
+        // Outside any batch a send flushes at once: this one writes on its own thread, and the write is held.
+        Task firstSend = Task.Factory.StartNew(() => Assert.True(queue.TrySendFrame(first)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await stream.WriteStarted.Within();
+
+        Task secondSend = Task.Factory.StartNew(() => Assert.True(queue.TrySendFrame(second)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await secondSend.Within(); // without AfterLockScheduler it waits for the held write, which never ends
+        Assert.False(firstSend.IsCompleted, "the first write was let go too early");
+
+        stream.Release();
+        await firstSend.Within();
+        queue.Complete(farewell: null);
+        await queue.Completion.Within();
+        Assert.Equal([.. first, .. second], stream.Written);
+    }
+
     [Fact]
     public async Task ABroadcastToManyConnectionsInABatchAllocatesNoBufferPerRecipient()
     {
@@ -54,6 +81,78 @@ public class SendQueueTests
         {
             queue.Complete(farewell: null);
             await queue.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>A stream whose first write blocks its thread until released, as a socket write does while the kernel's buffer is full.</summary>
+    private sealed class HeldWriteStream : Stream
+    {
+        private readonly ManualResetEventSlim _released = new();
+        private readonly TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly MemoryStream _written = new();
+
+        public Task WriteStarted => _writeStarted.Task;
+
+        public byte[] Written
+        {
+            get
+            {
+                lock (_written)
+                {
+                    return _written.ToArray();
+                }
+            }
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public void Release() => _released.Set();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _writeStarted.TrySetResult();
+            if (!_released.Wait(Bounded.DefaultTimeout * 3))
+            {
+                throw new TimeoutException("The held write was never released.");
+            }
+
+            lock (_written)
+            {
+                _written.Write(buffer.Span);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _released.Set();
+                _released.Dispose();
+            }
+
+            base.Dispose(disposing);
         }
     }
 }
