@@ -124,8 +124,9 @@ namespace Wevis.Generator
                 hasErrors = true;
             }
 
-            // A property outside the primary constructor is worth a warning only if it holds state the message loses on
-            // the way: one with a backing field or a setter. A computed property (Total => A + B) is computed again.
+            // A member outside the primary constructor is worth a warning only if it holds state the message loses on
+            // the way: a plain instance field, or a property with a backing field or a setter. A computed property
+            // (Total => A + B) is computed again; a const or static member is not the message's.
             var backedProperties = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
             foreach (ISymbol member in type.GetMembers())
             {
@@ -137,14 +138,19 @@ namespace Wevis.Generator
 
             foreach (ISymbol member in type.GetMembers())
             {
-                if (member is IPropertySymbol { IsStatic: false, IsImplicitlyDeclared: false } property
-                    && !parameterNames.Contains(property.Name)
-                    && property.Name != "EqualityContract"
-                    && property.ExplicitInterfaceImplementations.IsEmpty
-                    && (property.SetMethod is not null || backedProperties.Contains(property)))
+                string? kind = member switch
                 {
-                    LocationInfo? location = property.Locations.Length > 0 ? LocationInfo.From(property.Locations[0]) : null;
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PropertyNotSent, location, property.Name, type.Name));
+                    IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false, AssociatedSymbol: null } => "Field",
+                    IPropertySymbol { IsStatic: false, IsImplicitlyDeclared: false } property
+                        when property.Name != "EqualityContract"
+                            && property.ExplicitInterfaceImplementations.IsEmpty
+                            && (property.SetMethod is not null || backedProperties.Contains(property)) => "Property",
+                    _ => null,
+                };
+                if (kind is not null && !parameterNames.Contains(member.Name))
+                {
+                    LocationInfo? location = member.Locations.Length > 0 ? LocationInfo.From(member.Locations[0]) : null;
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNotSent, location, kind, member.Name, type.Name));
                 }
             }
 

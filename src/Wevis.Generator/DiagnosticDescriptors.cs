@@ -157,10 +157,10 @@ namespace Wevis.Generator
             "Unsupported message declaration",
             "Message '{0}' cannot be {1}");
 
-        public static readonly DiagnosticDescriptor PropertyNotSent = new(
+        public static readonly DiagnosticDescriptor MemberNotSent = new(
             "WEVIS023",
-            "Property is not sent",
-            "Property '{0}' of message '{1}' is not a primary constructor parameter, so it is not sent",
+            "Property or field is not sent",
+            "{0} '{1}' of message '{2}' is not a primary constructor parameter, so it is not sent",
             Category,
             DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
@@ -242,7 +242,7 @@ namespace Wevis.Generator
             [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,
-            [PropertyNotSent.Id] = PropertyNotSent,
+            [MemberNotSent.Id] = MemberNotSent,
             [PublishedMessageRemoved.Id] = PublishedMessageRemoved,
             [PublishedMessageRenamed.Id] = PublishedMessageRenamed,
             [ArgumentTypeChanged.Id] = ArgumentTypeChanged,

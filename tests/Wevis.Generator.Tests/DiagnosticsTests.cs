@@ -257,7 +257,6 @@ public class DiagnosticsTests
     [InlineData("public int Y { get; init; }")]
     [InlineData("public int Y { get; set; }")]
     [InlineData("public int Y { get; } = 3;")]
-    [InlineData("private int _y; public int Y { get => _y; init => _y = value; }")]
     public void PropertyHoldingStateOutsideThePrimaryConstructorIsAWarning(string member)
     {
         string source = "[Wevis.WevisMessage] public partial record M(int X) { " + member + " }";
@@ -265,17 +264,84 @@ public class DiagnosticsTests
 
         Diagnostic d = AssertSingleAt(run, "WEVIS023", source, "Y ", length: 1);
         Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal("Property 'Y' of message 'M' is not a primary constructor parameter, so it is not sent", d.GetMessage());
+        Assert.Contains("M.g.cs", run.Sources.Keys);
+    }
+
+    [Theory]
+    [InlineData("public int Y;")]
+    [InlineData("public readonly int Y = 3;")]
+    [InlineData("public string Y = \"\";")]
+    [InlineData("internal int[] Y = new int[0];")]
+    public void FieldOutsideThePrimaryConstructorIsAWarning(string member)
+    {
+        string source = "[Wevis.WevisMessage] public partial record M(int X) { " + member + " }";
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        Diagnostic d = AssertSingleAt(run, "WEVIS023", source, "Y", length: 1);
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Equal("Field 'Y' of message 'M' is not a primary constructor parameter, so it is not sent", d.GetMessage());
         Assert.Contains("M.g.cs", run.Sources.Keys);
     }
 
     [Fact]
-    public void ComputedPropertiesAreNotAWarning()
+    public void EachFieldOfOneDeclarationIsReportedAtItsOwnName()
     {
-        // Computed from the arguments, they are computed again where the message arrives: nothing is lost.
+        const string source = "[Wevis.WevisMessage] public partial record M(int X) { public int First, Second = 2; }";
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        Assert.Equal(
+            new[]
+            {
+                ("WEVIS023", At(source, "First"), "Field 'First' of message 'M' is not a primary constructor parameter, so it is not sent"),
+                ("WEVIS023", At(source, "Second"), "Field 'Second' of message 'M' is not a primary constructor parameter, so it is not sent"),
+            },
+            Reported(run));
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void APropertyAndTheFieldBehindItAreEachReported()
+    {
+        // Both hold what the message loses on the way; each is silenced where it is declared.
+        const string source = "[Wevis.WevisMessage] public partial record M(int X) { private int _y; public int Y { get => _y; init => _y = value; } }";
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        Assert.Equal(
+            new[]
+            {
+                ("WEVIS023", At(source, "_y"), "Field '_y' of message 'M' is not a primary constructor parameter, so it is not sent"),
+                ("WEVIS023", At(source, "Y "), "Property 'Y' of message 'M' is not a primary constructor parameter, so it is not sent"),
+            },
+            Reported(run));
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    /// <summary>The one-based columns of the first occurrence of <paramref name="token"/> in a one-line source, without a trailing space.</summary>
+    private static (int Start, int End) At(string source, string token)
+    {
+        int column = source.IndexOf(token, StringComparison.Ordinal) + 1;
+        return (column, column + token.TrimEnd().Length);
+    }
+
+    /// <summary>The generator's diagnostics in a one-line source, in order: id, one-based columns, message.</summary>
+    private static (string Id, (int Start, int End) Columns, string Message)[] Reported(GeneratorRun run) =>
+        [.. run.GeneratorDiagnostics
+            .Select(d => (d.Id, (d.Location.GetLineSpan().StartLinePosition.Character + 1, d.Location.GetLineSpan().EndLinePosition.Character + 1), d.GetMessage()))
+            .OrderBy(d => d.Item2.Item1)];
+
+    [Fact]
+    public void ComputedPropertiesAndConstOrStaticMembersAreNotAWarning()
+    {
+        // Computed from the arguments, they are computed again where the message arrives: nothing is lost. A const
+        // or static member is not the message's to send.
         const string source = """
             [Wevis.WevisMessage]
             public partial record Sum(int A, int B)
             {
+                public const int Limit = 100;
+                public static int Made;
+                internal static readonly string Name = "sum";
                 public int Total => A + B;
                 public bool IsZero { get { return A + B == 0; } }
                 public static int Zero { get; set; }

@@ -188,6 +188,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     internal long AcknowledgedByServer => _resume?.Outgoing.Acknowledged ?? 0;
 
     /// <summary>
+    /// The lock under which the client's lifecycle is decided: connecting, stopping, and each reconnect attempt's
+    /// acceptance or abandonment (tests hold it, to make one side of a decision wait for the other).
+    /// </summary>
+    internal Lock LifecycleLock => _lifecycleLock;
+
+    /// <summary>
     /// With <see cref="ClientOptions.ResumeSessions"/>: how many times the session has been resumed; counted when the
     /// server accepts a resume, before the messages it replays are received (<see cref="Resumed"/> is raised after).
     /// </summary>
@@ -889,167 +895,6 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
         EndSession(reason);
         await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Reconnects with exponential backoff and jitter until the session resumes, the server refuses (its reason ends
-    /// the session), <see cref="ClientOptions.ReconnectTimeout"/> passes, or the client is stopped.
-    /// </summary>
-    private async Task ReconnectAsync(string lostBecause)
-    {
-        // Off the receive loop that is ending.
-        await Task.Yield();
-        TimeProvider time = _options.TimeProvider;
-        long started = time.GetTimestamp();
-        TimeSpan delay = _options.ReconnectDelay;
-        string lastFailure = lostBecause;
-        int attempt = 0;
-        while (true)
-        {
-            TimeSpan left = _options.ReconnectTimeout - time.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero)
-            {
-                GiveUp($"could not resume the session within {_options.ReconnectTimeout.TotalSeconds:0.###} s: {lastFailure}", attempt);
-                return;
-            }
-
-            // Full jitter over the upper half: clients dropped together do not come back together.
-            TimeSpan wait = delay * (0.5 + (Random.Shared.NextDouble() / 2));
-            try
-            {
-                await Task.Delay(wait < left ? wait : left, time, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                EndSession("the client was stopped");
-                return;
-            }
-
-            // The attempt gets the connect timeout or what is left of the reconnect timeout, whichever is sooner: an
-            // attempt begun just before the end would otherwise push GaveUp up to a whole connect timeout past it.
-            TimeSpan remaining = _options.ReconnectTimeout - time.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero)
-            {
-                continue;
-            }
-
-            TimeSpan limit = remaining < _options.ConnectTimeout ? remaining : _options.ConnectTimeout;
-            attempt++;
-            MessageConnection? transport = null;
-
-            // Whether this attempt got through is decided once, under _lifecycleLock: by the receive loop accepting
-            // the login, or by this task abandoning the attempt (its time ran out, it failed, the client stopped),
-            // whichever comes first; the other goes along. Both looking at the session on their own would let a login
-            // accepted between this task's look and its abort count as a resume there (its receive loop, seeing a
-            // logged-in session, reconnects when the abort cuts it) while this task tries again: two reconnecting
-            // tasks for one drop, each ending in Resumed or GaveUp.
-            bool accepted = false;
-            bool abandoned = false;
-            using var timeout = new CancellationTokenSource(limit, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
-            try
-            {
-                (transport, ClientSession session) = await OpenAsync(linked.Token).ConfigureAwait(false);
-                MessageConnection opened = transport;
-                Task loop = Task.CompletedTask;
-                var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-                // Made current on the receive loop the moment the server accepts the resume, before the messages it
-                // replays are handed up: what checks them, and the code that reads them (a protocol violation closing
-                // the connection, a blocking receive or Stop on the loop, a reply), must act on this connection, not
-                // on the one that dropped. Counted there too: code that reads them may read the count.
-                session.OnLoggedIn = () =>
-                {
-                    lock (_lifecycleLock)
-                    {
-                        if (abandoned)
-                        {
-                            return false;
-                        }
-
-                        accepted = true;
-                        ResumeCount++;
-
-                        // A connection that broke right after the handshake has started the next resume already; sends
-                        // through the older one reach the newest through the replay log, so it is not made current.
-                        if (!opened.IsClosing)
-                        {
-                            _transport = opened;
-                            _session = session;
-                            _receiveLoop = loop;
-                        }
-                    }
-
-                    return true;
-                };
-                loop = ReceiveLoopAsync(transport, session, reconnecting: true, published.Task);
-                published.SetResult();
-                try
-                {
-                    await session.LoggedIn.WaitAsync(linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
-                {
-                    if (Abandon())
-                    {
-                        throw;
-                    }
-
-                    // The attempt's time ran out as the login was accepted: the resume went through (and was counted).
-                }
-
-                ClientLog.Resumed(_logger, Host, Port, attempt);
-                Raise(Resumed, new SessionResumeEventArgs(string.Empty, attempt, session.ReplayedToServer));
-                return;
-            }
-            catch (LoginRejectedException ex)
-            {
-                // The server (or this client) refused the resume and said why: trying again cannot help.
-                Abandon();
-                GiveUp(ex.Reason, attempt);
-                return;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
-            {
-                // Before the abort: a login accepted from here on is refused (OnLoggedIn), so its receive loop ends
-                // without reconnecting. Only a timeout can race an acceptance, and it was decided above.
-                Abandon();
-                lastFailure = ex is OperationCanceledException && timeout.IsCancellationRequested
-                    ? $"the attempt did not finish within {limit.TotalSeconds:0.###} s"
-                    : ex.Message;
-                transport?.Abort(ex.Message);
-                ClientLog.ReconnectFailed(_logger, attempt, Host, Port, lastFailure);
-
-                // The next attempt goes to the next server (a cluster's other gateways, say): this one may be gone.
-                Volatile.Write(ref _endpoint, (Volatile.Read(ref _endpoint) + 1) % _endpoints.Length);
-            }
-            catch (OperationCanceledException)
-            {
-                Abandon();
-                transport?.Abort("the client was stopped");
-                EndSession("the client was stopped");
-                return;
-            }
-
-            delay = delay * 2 < _options.MaxReconnectDelay ? delay * 2 : _options.MaxReconnectDelay;
-
-            // Whether the attempt is over without its login: true unless the receive loop accepted it first.
-            bool Abandon()
-            {
-                lock (_lifecycleLock)
-                {
-                    abandoned = !accepted;
-                    return abandoned;
-                }
-            }
-        }
-    }
-
-    private void GiveUp(string reason, int attempts)
-    {
-        ClientLog.GaveUp(_logger, Host, Port, attempts, reason);
-        EndSession(reason);
-        Raise(GaveUp, new SessionResumeEventArgs(reason, attempts));
     }
 
     /// <summary>

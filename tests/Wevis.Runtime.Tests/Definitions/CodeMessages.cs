@@ -13,5 +13,7 @@ public partial record Tagged(string Tag, double[] Values);
 public partial record Stamped
 {
     /// <summary>When this instance was made: state of the record's own, not sent.</summary>
+#pragma warning disable WEVIS023 // not sent on purpose: each read makes its own
     internal readonly long MadeAt = System.Diagnostics.Stopwatch.GetTimestamp();
+#pragma warning restore WEVIS023
 }

@@ -12,7 +12,7 @@ namespace Wevis.Runtime.Tests.Resume;
 
 /// <summary>
 /// A reconnect attempt the client has given up on, whose login the server accepts an instant later. The client's
-/// reconnecting task and the attempt's receive loop settle it once between them (Client.ReconnectAsync; the race
+/// reconnecting task and the attempt's receive loop settle it once between them (Client.ReconnectAttempt; the race
 /// through a whole client is in <see cref="ReconnectTimeoutTests"/>). This checks the session's half of the
 /// agreement: a login its owner refuses (<see cref="ClientSession.OnLoggedIn"/> returning false) ends as a failed
 /// login, never as an accepted one that was cut, which the receive loop would take for a drop and reconnect.

@@ -60,9 +60,10 @@ public class ReconnectTimeoutTests
     {
         // A server by hand, and the client's clock fake. The second connection's acceptance is taken by its receive
         // loop (the replay of the client's unacknowledged message, sent just before the acceptance is handled, tells
-        // the test so), which is then held inside OnLoggedIn by the client's _lifecycleLock, held here. The attempt's
-        // time, the last 2 s of the reconnect timeout, runs out on the thread holding the lock: the reconnecting task
-        // decides on it at once (the timeout's continuation runs on the thread that advances the clock). Before the
+        // the test so), which is then held at the attempt's decision (ReconnectAttempt.TryAccept) by the client's
+        // LifecycleLock, held here. The attempt's time, the last 2 s of the reconnect timeout, runs out on the thread
+        // holding the lock: the reconnecting task decides on it at once (the timeout's continuation runs on the thread
+        // that advances the clock). Before the
         // fix it saw no login and gave up while the receive loop had already counted the resume; let go, the loop
         // found the cut connection logged in and started a second reconnecting task (a second Dropped).
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -101,7 +102,7 @@ public class ReconnectTimeoutTests
             clock.Advance(TimeSpan.FromSeconds(1));
             using RawPeer second = RawPeer.Wrap(await listener.AcceptSocketAsync().Within());
 
-            var lifecycleLock = (Lock)typeof(Client).GetField("_lifecycleLock", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(client)!;
+            Lock lifecycleLock = client.LifecycleLock;
             using var held = new ManualResetEventSlim();
             using var timeRunsOut = new ManualResetEventSlim();
             var holder = new Thread(() =>
