@@ -795,7 +795,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         try
         {
-            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder));
+            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder), node.Time);
         }
         catch (Exception ex)
         {
@@ -925,10 +925,10 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         try
         {
             ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(resumeKey);
-            await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session, reason));
+            await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session, reason), node.Time);
             foreach (var (gatewayId, session) in former)
             {
-                await RoomCalls.CallAsync(() => record.End(gatewayId, session, reason));
+                await RoomCalls.CallAsync(() => record.End(gatewayId, session, reason), node.Time);
             }
         }
         catch (Exception ex)
@@ -1208,7 +1208,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (!isEntry)
         {
             // The room's type grain hears of it before anyone is told it exists, and of each change from then on.
-            var listing = new ListingReporter(room, GrainFactory.GetGrain<IRoomTypeGrain>(type), node.Silo, node.Logger);
+            var listing = new ListingReporter(room, GrainFactory.GetGrain<IRoomTypeGrain>(type), node.Silo, node.Logger, node.Time);
             _listing = listing;
             node.Listed(Id, listing);
             room.Members.Changed = listing.Changed;

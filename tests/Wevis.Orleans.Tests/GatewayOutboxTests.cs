@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Wevis.Tests.Shared;
 
 namespace Wevis.Orleans.Tests;
@@ -298,19 +297,6 @@ public sealed class GatewayOutboxTests
         }
 
         public Task HandOver(long session) => Task.CompletedTask;
-    }
-
-    /// <summary>A fake clock that says when a timer is started on it.</summary>
-    private sealed class SignalingClock : FakeTimeProvider
-    {
-        public SemaphoreSlim TimerStarted { get; } = new(0);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            ITimer timer = base.CreateTimer(callback, state, dueTime, period);
-            TimerStarted.Release();
-            return timer;
-        }
     }
 
     /// <summary>A gateway that takes every call but answers the first few with a timeout, as when their answers are lost.</summary>
