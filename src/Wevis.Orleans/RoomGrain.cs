@@ -1108,7 +1108,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
             {
                 string gatewayId = user.GatewayId;
-                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed, node.Time);
+                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed, node.Time, node.MaxOutboxAge);
                 _outboxes[user.GatewayId] = outbox;
                 foreach (var (key, reason) in _endedByOverflow)
                 {
@@ -1128,7 +1128,8 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private void OutboxOverflowed(GatewayOutbox outbox) => _ = EndStaysOfOverflowedAsync(outbox);
 
     /// <summary>
-    /// More than the bound waited for a gateway that did not take the room's calls, and the outbox let it go: the room
+    /// More than the bound waited for a gateway that did not take the room's calls, or what waited grew older than the
+    /// age bound (<see cref="GatewayOutbox.Expired"/>), and the outbox let it go: the room
     /// ends the stays of that gateway's users here (leave hooks, seats given back), as it does for a dead gateway, and
     /// remembers why, so the gateway closes their sessions with the reason when it hears from the room again. A
     /// resumable user's session record ends too: the frames a resume would replay are lost.
@@ -1136,7 +1137,9 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private async Task EndStaysOfOverflowedAsync(GatewayOutbox outbox)
     {
         string gatewayId = outbox.GatewayId;
-        string reason = $"room {Id} could not reach your gateway: more than {outbox.MaxBacklog} bytes waited for it";
+        string reason = outbox.Expired
+            ? $"room {Id} could not reach your gateway: what waited for it was more than {outbox.MaxAge.TotalSeconds:0.###} s old"
+            : $"room {Id} could not reach your gateway: more than {outbox.MaxBacklog} bytes waited for it";
         List<RemoteConnection> ended;
         List<(ClusterMove Move, RemoteConnection Connection)> moved;
         lock (_lock)
@@ -1164,7 +1167,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             }
         }
 
-        OrleansLog.OutboxOverflowed(node.Logger, Id, gatewayId, outbox.MaxBacklog, ended.Count + moved.Count);
+        if (outbox.Expired)
+        {
+            OrleansLog.OutboxExpired(node.Logger, Id, gatewayId, outbox.MaxAge.TotalSeconds, ended.Count + moved.Count);
+        }
+        else
+        {
+            OrleansLog.OutboxOverflowed(node.Logger, Id, gatewayId, outbox.MaxBacklog, ended.Count + moved.Count);
+        }
         foreach (RemoteConnection connection in ended)
         {
             try

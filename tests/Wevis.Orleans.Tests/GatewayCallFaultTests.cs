@@ -557,6 +557,52 @@ public sealed class GatewayCallFaultTests
         Assert.True(sender.IsConnected);
     }
 
+    [Fact]
+    public async Task ALivingGatewayThatTakesNoCallsForLongerThanTheAgeBoundLosesItsUsersStaysWithTheReason()
+    {
+        // A quiet room: one frame waits for the gateway, far under the byte bound; only its age lets it go.
+        TimeSpan maxAge = TimeSpan.FromSeconds(3);
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis => wevis.MaxGatewayBacklogAge = maxAge);
+        string room = await cluster.CreateRoomAsync("chat");
+        IRoomGrain roomGrain = cluster.Cluster.Client.GetGrain<IRoomGrain>(room);
+        InProcessSiloHandle stuck = cluster.Silos[1];
+        string victimName = "old-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client victim = await cluster.ConnectAsync(victimName, stuck);
+        await victim.JoinRoomAsync(room).Within();
+        await using Client sender = await cluster.ConnectAsync("talk-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await sender.JoinRoomAsync(room).Within();
+        string gatewayKey = stuck.ServiceProvider.GetRequiredService<WevisGateway>().Observer.GetGrainId().Key.ToString()!;
+        try
+        {
+            // The victim's gateway lives but fails every call the room makes to it; the sender says one thing. Once
+            // that frame is older than the bound, the room ends the victim's stay there (the leave hook announces it).
+            GrainCalls.FailingOn = new CallFault("IGatewayObserver.Receive", gatewayKey, AsTimeout: false);
+            sender.Send(new Say("hello"));
+            Assert.Equal("hello", (await sender.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(20))).Text);
+            Assert.Equal(victimName + " left", (await sender.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(30))).Text);
+            Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
+            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+
+            // Its next message (the gateway still fails the room's calls): the room's answer says why the stay ended.
+            victim.Send(new WhereAmI());
+            ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+            {
+                while (true)
+                {
+                    await victim.ReceiveAsync().Within(TimeSpan.FromSeconds(20));
+                }
+            });
+            Assert.Contains($"room {room} could not reach your gateway: what waited for it was more than 3 s old", closed.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        sender.Send(new WhereAmI());
+        Assert.Equal((room, 1), await sender.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+    }
+
     /// <summary>Says <paramref name="text"/> and reads until its echo; whether <paramref name="watched"/> was heard on the way.</summary>
     private static async Task<bool> SayAndHearAsync(Client client, string text, string? watched)
     {

@@ -133,6 +133,46 @@ public sealed class GatewayOutboxTests
     }
 
     [Fact]
+    public async Task WhatWaitsForALivingGatewayThatTakesNoCallsIsLetGoOnceOlderThanTheAgeBoundOnTheOutboxsClock()
+    {
+        TimeSpan maxAge = TimeSpan.FromSeconds(10);
+        var gateway = new LosingGateway(lose: int.MaxValue);
+        var clock = new SignalingClock();
+        var told = new TaskCompletionSource<GatewayOutbox>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outbox = new GatewayOutbox("room", "gateway", gateway, NullLogger.Instance, () => false, overflowed: told.SetResult, time: clock, maxAge: maxAge);
+        DateTimeOffset start = clock.GetUtcNow();
+        outbox.AddFrame(1, Frame("one"));
+
+        // Every call times out and is made again, on this clock advanced 2 s (the longest wait) at a time, until the
+        // frame is older than the bound: the outbox holds it until then, and then stops, lets it go and tells the room.
+        while (!told.Task.IsCompleted)
+        {
+            Task waited = await Task.WhenAny(clock.TimerStarted.WaitAsync(), told.Task).Within();
+            if (waited == told.Task)
+            {
+                break;
+            }
+
+            Assert.False(outbox.IsDead, $"the outbox stopped after {clock.GetUtcNow() - start}");
+            Assert.True(outbox.Backlog > 0);
+            Assert.True(clock.GetUtcNow() - start < maxAge, "the outbox still held the frame past the age bound");
+            outbox.AddFrame(2, Frame("later")); // newer records do not make the oldest younger
+            clock.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        Assert.Same(outbox, await told.Task.Within());
+        Assert.Equal(maxAge, clock.GetUtcNow() - start);
+        Assert.True(outbox.IsDead && outbox.Expired && outbox.Overflowed);
+        Assert.Equal(0, outbox.Backlog);
+
+        // Nothing more is sent to that gateway.
+        int calls = gateway.Calls.Count;
+        outbox.AddFrame(1, Frame("two"));
+        await outbox.DrainAsync().Within();
+        Assert.Equal(calls, gateway.Calls.Count);
+    }
+
+    [Fact]
     public void MalformedRecordsThrowInvalidDataExceptionWithoutAllocatingWhatTheyClaim()
     {
         var valid = new ArrayBufferWriter<byte>();
