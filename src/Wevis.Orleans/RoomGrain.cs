@@ -1131,8 +1131,10 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     /// More than the bound waited for a gateway that did not take the room's calls, or what waited grew older than the
     /// age bound (<see cref="GatewayOutbox.Expired"/>), and the outbox let it go: the room
     /// ends the stays of that gateway's users here (leave hooks, seats given back), as it does for a dead gateway, and
-    /// remembers why, so the gateway closes their sessions with the reason when it hears from the room again. A
-    /// resumable user's session record ends too: the frames a resume would replay are lost.
+    /// remembers why, so the gateway closes their sessions with the reason when it hears from the room again: at
+    /// once, through a new outbox that carries only those closes, if the gateway takes calls again before they too are
+    /// older than the age bound; else at its next delivery for them, or in the next outbox another of its users needs.
+    /// A resumable user's session record ends too: the frames a resume would replay are lost.
     /// </summary>
     private async Task EndStaysOfOverflowedAsync(GatewayOutbox outbox)
     {
@@ -1198,6 +1200,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             {
                 OrleansLog.StayNotEnded(node.Logger, ex, Id, connection.User.Name);
             }
+        }
+
+        // The gateway is told at once, not only when the room next writes to it: a new outbox for it starts with the
+        // closes of those sessions (OutboxFor adds them), made again like any call until the gateway takes it, dies, or
+        // the closes pass the bounds in their turn (then no user is left to end, and nothing more is tried).
+        if (ended.Select(c => c.ClusterUser).Concat(moved.Select(m => m.Connection.ClusterUser)).FirstOrDefault() is { } anyone)
+        {
+            _ = OutboxFor(anyone);
         }
 
         DeactivateIfDoneAfterDispose();

@@ -497,15 +497,16 @@ public sealed class GatewayCallFaultTests
             Assert.True(left, "the victim's stay did not end: " + most + " bytes waited for its gateway");
             Assert.InRange(most, 1, bound + 1100);
             Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
-            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+            Assert.InRange((await roomGrain.Info().Within())!.OutboxBacklog, 0, ClosesOnly);
 
-            // More broadcasts hold nothing for that gateway: its backlog was let go, and no user of it is left here.
+            // More broadcasts hold nothing for that gateway: its backlog was let go, and no user of it is left here
+            // (what waits for it is the close of the victim's session, sent at once, not a frame).
             for (int i = 0; i < 40; i++)
             {
                 await SayAndHearAsync(sender, "more" + i, null);
             }
 
-            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+            Assert.InRange((await roomGrain.Info().Within())!.OutboxBacklog, 0, ClosesOnly);
 
             if (toldByADelivery)
             {
@@ -542,8 +543,10 @@ public sealed class GatewayCallFaultTests
         Assert.True(sender.IsConnected);
     }
 
-    [Fact]
-    public async Task ALivingGatewayThatTakesNoCallsForLongerThanTheAgeBoundLosesItsUsersStaysWithTheReason()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ALivingGatewayThatTakesNoCallsForLongerThanTheAgeBoundLosesItsUsersStaysWithTheReason(bool victimSpeaks)
     {
         // A quiet room: one frame waits for the gateway, far under the byte bound; only its age lets it go.
         TimeSpan maxAge = TimeSpan.FromSeconds(3);
@@ -565,11 +568,19 @@ public sealed class GatewayCallFaultTests
             sender.Send(new Say("hello"));
             Assert.Equal("hello", (await sender.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(20))).Text);
             Assert.Equal(victimName + " left", (await sender.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(30))).Text);
-            Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
-            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+            if (victimSpeaks)
+            {
+                // Its next message (the gateway still fails the room's calls): the room's answer says why the stay ended.
+                Assert.InRange((await roomGrain.Info().Within())!.OutboxBacklog, 0, ClosesOnly);
+                victim.Send(new WhereAmI());
+            }
+            else
+            {
+                // The gateway takes the room's calls again, and the victim says nothing: the room tells the gateway at
+                // once (not when it next has something for it), and the session closes.
+                GrainCalls.FailingOn = null;
+            }
 
-            // Its next message (the gateway still fails the room's calls): the room's answer says why the stay ended.
-            victim.Send(new WhereAmI());
             ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
             {
                 while (true)
@@ -586,7 +597,11 @@ public sealed class GatewayCallFaultTests
 
         sender.Send(new WhereAmI());
         Assert.Equal((room, 1), await sender.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
     }
+
+    /// <summary>The most a room holds for a gateway whose users' stays it ended: a close record for one session, with its reason.</summary>
+    private const long ClosesOnly = 300;
 
     /// <summary>Says <paramref name="text"/> and reads until its echo; whether <paramref name="watched"/> was heard on the way.</summary>
     private static async Task<bool> SayAndHearAsync(Client client, string text, string? watched)
