@@ -18,7 +18,7 @@ internal sealed class DirectoryDeathWatch(IClusterMembershipService membership, 
             {
                 await node.Grains.GetGrain<IRoomTypeGrain>(type).SiloDead(silo).ConfigureAwait(false);
                 return true;
-            }))).ConfigureAwait(false);
+            }, node.Time))).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

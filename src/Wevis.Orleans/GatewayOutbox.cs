@@ -29,6 +29,13 @@ namespace Wevis.Orleans;
 /// of that gateway's users there. A gateway that takes its calls is not held to it: it drains the outbox at its pace,
 /// and its own connections bound what waits for each client.
 /// </para>
+/// <para>
+/// What waits for such a gateway is bounded by age too (<paramref name="maxAge"/>, the cluster's
+/// <see cref="WevisClusterOptions.MaxGatewayBacklogAge"/>, on the clock the outbox is given): once the records of the
+/// call being made again were added longer ago than that, the outbox stops in the same way (<see cref="Expired"/>),
+/// checked between attempts, so a gateway that never comes back and is never declared dead does not hold a quiet
+/// room's few frames forever.
+/// </para>
 /// </remarks>
 internal sealed class GatewayOutbox(
     string roomId,
@@ -38,8 +45,12 @@ internal sealed class GatewayOutbox(
     Func<bool>? gatewayGone = null,
     long maxBacklog = long.MaxValue,
     Action<GatewayOutbox>? overflowed = null,
-    TimeProvider? time = null)
+    TimeProvider? time = null,
+    TimeSpan? maxAge = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TimeSpan _maxAge = maxAge ?? TimeSpan.MaxValue;
+
     /// <summary>How long a failed call waits before it is made again: these, then the last one each time, on the clock the outbox is given (the node's).</summary>
     private static readonly TimeSpan[] ResendWaits = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
 
@@ -55,6 +66,10 @@ internal sealed class GatewayOutbox(
     /// <summary>The size of the call whose answer did not come and that is being made again (under the lock); 0 while calls are answered.</summary>
     private long _unansweredBytes;
     private bool _overflowed;
+    private bool _expired;
+
+    /// <summary>When the first of what is pending now was added, on the outbox's clock (under the lock; valid while something is pending).</summary>
+    private long _pendingSince;
 
     // The open run: where its frame record starts in _pending (-1: none), and the sessions after the record's own.
     private int _runStart = -1;
@@ -74,6 +89,15 @@ internal sealed class GatewayOutbox(
 
     /// <summary>Whether the outbox stopped because more than its bound waited for a gateway that did not take its calls.</summary>
     public bool Overflowed => Volatile.Read(ref _overflowed);
+
+    /// <summary>
+    /// Whether it stopped because it held, for a gateway that did not take its calls, records older than
+    /// <see cref="MaxAge"/> (then <see cref="Overflowed"/> is true too: the room is told in the same way).
+    /// </summary>
+    public bool Expired => Volatile.Read(ref _expired);
+
+    /// <summary>The longest a record may wait for the gateway while its calls go unanswered.</summary>
+    public TimeSpan MaxAge => _maxAge;
 
     /// <summary>The most that may wait for the gateway while its calls go unanswered, in bytes.</summary>
     public long MaxBacklog => maxBacklog;
@@ -106,6 +130,7 @@ internal sealed class GatewayOutbox(
             }
 
             EndRepeatLocked();
+            MarkPendingLocked();
             _runStart = _pending.WrittenCount;
             GatewayRecords.WriteFrame(_pending, session, frame);
             KickLocked();
@@ -117,6 +142,7 @@ internal sealed class GatewayOutbox(
         lock (_lock)
         {
             EndRepeatLocked();
+            MarkPendingLocked();
             GatewayRecords.WriteClose(_pending, session, reason);
             KickLocked();
         }
@@ -127,6 +153,7 @@ internal sealed class GatewayOutbox(
         lock (_lock)
         {
             EndRepeatLocked();
+            MarkPendingLocked();
             GatewayRecords.WriteMove(_pending, session, move);
             KickLocked();
         }
@@ -138,6 +165,15 @@ internal sealed class GatewayOutbox(
         lock (_lock)
         {
             return _idle?.Task ?? Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A record is about to be added: if nothing was pending, the pending records' age starts now.</summary>
+    private void MarkPendingLocked()
+    {
+        if (_pending.WrittenCount == 0)
+        {
+            _pendingSince = _time.GetTimestamp();
         }
     }
 
@@ -189,10 +225,11 @@ internal sealed class GatewayOutbox(
     /// call being made again is dropped at its next attempt), and the room hears of it off this stack (the sender may be
     /// in the room's turn, which ending the users' stays takes).
     /// </summary>
-    private void OverflowLocked()
+    private void OverflowLocked(bool expired = false)
     {
         _dead = true;
         _overflowed = true;
+        _expired = expired;
         _unansweredBytes = 0;
         _pending = new ArrayBufferWriter<byte>();
         _spare = new ArrayBufferWriter<byte>();
@@ -224,12 +261,18 @@ internal sealed class GatewayOutbox(
         byte[]? unanswered = null;
         long number = 0;
         int attempt = 0;
+        long since = 0; // when the oldest of the records being sent was added
         while (true)
         {
             byte[] records;
             lock (_lock)
             {
                 EndRepeatLocked();
+                if (unanswered is not null && !_dead && _time.GetElapsedTime(since) >= _maxAge)
+                {
+                    OverflowLocked(expired: true);
+                }
+
                 if ((unanswered is null && _pending.WrittenCount == 0) || _dead)
                 {
                     _pending.ResetWrittenCount();
@@ -246,6 +289,7 @@ internal sealed class GatewayOutbox(
                 else
                 {
                     records = _pending.WrittenSpan.ToArray();
+                    since = _pendingSince;
                     number = ++_sequence;
                     (_pending, _spare) = (_spare, _pending);
                     _pending.ResetWrittenCount();
@@ -277,7 +321,13 @@ internal sealed class GatewayOutbox(
                     }
                 }
 
-                await Task.Delay(ResendWaits[Math.Min(attempt++, ResendWaits.Length - 1)], time ?? TimeProvider.System).ConfigureAwait(false);
+                // Not past the records' age bound: checked when the wait is over.
+                TimeSpan wait = ResendWaits[Math.Min(attempt++, ResendWaits.Length - 1)];
+                TimeSpan left = _maxAge - _time.GetElapsedTime(since);
+                if (left > TimeSpan.Zero)
+                {
+                    await Task.Delay(left < wait ? left : wait, _time).ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {

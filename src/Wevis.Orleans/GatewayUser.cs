@@ -605,7 +605,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     {
         try
         {
-            await RoomCalls.CallAsync(() => Node.Room(room).ReleaseSeat(type, _user.SeatHolder)).ConfigureAwait(false);
+            await RoomCalls.CallAsync(() => Node.Room(room).ReleaseSeat(type, _user.SeatHolder), gateway.Time).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -630,7 +630,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         FrameBuffer frame = FrameBuffer.Encode(new JoinRefused(request, reason));
         byte[] bytes = frame.Frame.ToArray();
         FrameBuffer.Return(frame);
-        await RoomCalls.CallAsync(() => Node.Room(room).SendToUser(_user, bytes, _handled)).ConfigureAwait(false);
+        await RoomCalls.CallAsync(() => Node.Room(room).SendToUser(_user, bytes, _handled), gateway.Time).ConfigureAwait(false);
     }
 
     /// <summary>What the client has had and may not have acknowledged, for the room the user enters to keep; null for sessions the cluster does not resume.</summary>
@@ -651,7 +651,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
     {
         try
         {
-            await RoomCalls.CallAsync(() => call(Node.Grains.GetGrain<ISessionGrain>(_user.ResumeKey!))).ConfigureAwait(false);
+            await RoomCalls.CallAsync(() => call(Node.Grains.GetGrain<ISessionGrain>(_user.ResumeKey!)), gateway.Time).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -713,7 +713,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
             OrleansLog.ClusterCallFailed(Node.Logger, ex, _user.Name);
             try
             {
-                await RoomCalls.CallAsync(() => Node.Room(room).Leave(_user)).ConfigureAwait(false);
+                await RoomCalls.CallAsync(() => Node.Room(room).Leave(_user), gateway.Time).ConfigureAwait(false);
             }
             catch (Exception leaveFailed)
             {
@@ -751,7 +751,7 @@ internal sealed class GatewayUser(ServerSession first, WevisGateway gateway) : I
         {
             if (!_ended && _room is { } room && !gateway.IsCrashed)
             {
-                await RoomCalls.CallAsync(() => Node.Room(room).DroppedOrResumed(_user, resumed)).ConfigureAwait(false);
+                await RoomCalls.CallAsync(() => Node.Room(room).DroppedOrResumed(_user, resumed), gateway.Time).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

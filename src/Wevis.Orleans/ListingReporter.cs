@@ -9,7 +9,7 @@ namespace Wevis.Orleans;
 /// each. One report in flight at a time, each taken when it is sent, so a burst of changes costs one or two calls
 /// and the last report is the room's last state.
 /// </summary>
-internal sealed class ListingReporter(Room room, IRoomTypeGrain typeGrain, string silo, ILogger logger)
+internal sealed class ListingReporter(Room room, IRoomTypeGrain typeGrain, string silo, ILogger logger, TimeProvider time)
 {
     private readonly Guid _activation = Guid.NewGuid();
     private long _version;
@@ -36,7 +36,7 @@ internal sealed class ListingReporter(Room room, IRoomTypeGrain typeGrain, strin
     {
         await typeGrain.Report(Now());
         return true;
-    });
+    }, time);
 
     /// <summary>The listing changed: a report follows, after the one in flight.</summary>
     public void Changed()
@@ -60,7 +60,7 @@ internal sealed class ListingReporter(Room room, IRoomTypeGrain typeGrain, strin
                 {
                     await typeGrain.Report(listing).ConfigureAwait(false);
                     return true;
-                }).ConfigureAwait(false);
+                }, time).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

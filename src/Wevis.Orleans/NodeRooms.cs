@@ -82,6 +82,9 @@ internal sealed class NodeRooms : IClusterRooms
     /// <summary>The most a room's outbox holds for a gateway that does not take its calls (<see cref="GatewayOutbox"/>): the gateway's per-connection bound.</summary>
     public long MaxOutboxBacklog => _options.Gateway.MaxQueuedBytesPerConnection;
 
+    /// <summary>The longest a room's outbox keeps records for a gateway that does not take its calls.</summary>
+    public TimeSpan MaxOutboxAge => _options.MaxGatewayBacklogAge;
+
     public TimeProvider Time => _options.Gateway.TimeProvider;
 
     /// <summary>How long a room keeps a seat held for a user on their way in before giving it back.</summary>

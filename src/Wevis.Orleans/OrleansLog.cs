@@ -70,4 +70,7 @@ internal static partial class OrleansLog
 
     [LoggerMessage(EventId = 9039, Level = LogLevel.Warning, Message = "{User}'s session is closed: room {RoomId} ended their stay while this gateway did not take its calls ({Reason})")]
     public static partial void StayEndedByRoom(ILogger logger, string user, string roomId, string reason);
+
+    [LoggerMessage(EventId = 9040, Level = LogLevel.Warning, Message = "Room {RoomId} ended the stays of {Users} user(s) of gateway {GatewayId}: the gateway did not take the room's calls while what waited for it grew older than {MaxAgeSeconds} s (WevisClusterOptions.MaxGatewayBacklogAge); what waited was dropped, and the gateway closes their sessions when it hears from the room again")]
+    public static partial void OutboxExpired(ILogger logger, string roomId, string gatewayId, double maxAgeSeconds, int users);
 }

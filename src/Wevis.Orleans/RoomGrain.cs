@@ -795,7 +795,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     {
         try
         {
-            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder));
+            await RoomCalls.CallAsync(() => node.Room(move.Target).ReleaseSeat(move.TargetType, connection.ClusterUser.SeatHolder), node.Time);
         }
         catch (Exception ex)
         {
@@ -925,10 +925,10 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         try
         {
             ISessionGrain record = node.Grains.GetGrain<ISessionGrain>(resumeKey);
-            await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session, reason));
+            await RoomCalls.CallAsync(() => record.End(user.GatewayId, user.Session, reason), node.Time);
             foreach (var (gatewayId, session) in former)
             {
-                await RoomCalls.CallAsync(() => record.End(gatewayId, session, reason));
+                await RoomCalls.CallAsync(() => record.End(gatewayId, session, reason), node.Time);
             }
         }
         catch (Exception ex)
@@ -1108,7 +1108,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             if (!_outboxes.TryGetValue(user.GatewayId, out GatewayOutbox? outbox) || outbox.IsDead)
             {
                 string gatewayId = user.GatewayId;
-                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed, node.Time);
+                outbox = new GatewayOutbox(Id, gatewayId, user.Gateway, node.Logger, () => node.IsSiloGone(gatewayId), node.MaxOutboxBacklog, OutboxOverflowed, node.Time, node.MaxOutboxAge);
                 _outboxes[user.GatewayId] = outbox;
                 foreach (var (key, reason) in _endedByOverflow)
                 {
@@ -1128,15 +1128,20 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
     private void OutboxOverflowed(GatewayOutbox outbox) => _ = EndStaysOfOverflowedAsync(outbox);
 
     /// <summary>
-    /// More than the bound waited for a gateway that did not take the room's calls, and the outbox let it go: the room
+    /// More than the bound waited for a gateway that did not take the room's calls, or what waited grew older than the
+    /// age bound (<see cref="GatewayOutbox.Expired"/>), and the outbox let it go: the room
     /// ends the stays of that gateway's users here (leave hooks, seats given back), as it does for a dead gateway, and
-    /// remembers why, so the gateway closes their sessions with the reason when it hears from the room again. A
-    /// resumable user's session record ends too: the frames a resume would replay are lost.
+    /// remembers why, so the gateway closes their sessions with the reason when it hears from the room again: at
+    /// once, through a new outbox that carries only those closes, if the gateway takes calls again before they too are
+    /// older than the age bound; else at its next delivery for them, or in the next outbox another of its users needs.
+    /// A resumable user's session record ends too: the frames a resume would replay are lost.
     /// </summary>
     private async Task EndStaysOfOverflowedAsync(GatewayOutbox outbox)
     {
         string gatewayId = outbox.GatewayId;
-        string reason = $"room {Id} could not reach your gateway: more than {outbox.MaxBacklog} bytes waited for it";
+        string reason = outbox.Expired
+            ? $"room {Id} could not reach your gateway: what waited for it was more than {outbox.MaxAge.TotalSeconds:0.###} s old"
+            : $"room {Id} could not reach your gateway: more than {outbox.MaxBacklog} bytes waited for it";
         List<RemoteConnection> ended;
         List<(ClusterMove Move, RemoteConnection Connection)> moved;
         lock (_lock)
@@ -1164,7 +1169,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             }
         }
 
-        OrleansLog.OutboxOverflowed(node.Logger, Id, gatewayId, outbox.MaxBacklog, ended.Count + moved.Count);
+        if (outbox.Expired)
+        {
+            OrleansLog.OutboxExpired(node.Logger, Id, gatewayId, outbox.MaxAge.TotalSeconds, ended.Count + moved.Count);
+        }
+        else
+        {
+            OrleansLog.OutboxOverflowed(node.Logger, Id, gatewayId, outbox.MaxBacklog, ended.Count + moved.Count);
+        }
         foreach (RemoteConnection connection in ended)
         {
             try
@@ -1190,6 +1202,14 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
             }
         }
 
+        // The gateway is told at once, not only when the room next writes to it: a new outbox for it starts with the
+        // closes of those sessions (OutboxFor adds them), made again like any call until the gateway takes it, dies, or
+        // the closes pass the bounds in their turn (then no user is left to end, and nothing more is tried).
+        if (ended.Select(c => c.ClusterUser).Concat(moved.Select(m => m.Connection.ClusterUser)).FirstOrDefault() is { } anyone)
+        {
+            _ = OutboxFor(anyone);
+        }
+
         DeactivateIfDoneAfterDispose();
     }
 
@@ -1208,7 +1228,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (!isEntry)
         {
             // The room's type grain hears of it before anyone is told it exists, and of each change from then on.
-            var listing = new ListingReporter(room, GrainFactory.GetGrain<IRoomTypeGrain>(type), node.Silo, node.Logger);
+            var listing = new ListingReporter(room, GrainFactory.GetGrain<IRoomTypeGrain>(type), node.Silo, node.Logger, node.Time);
             _listing = listing;
             node.Listed(Id, listing);
             room.Members.Changed = listing.Changed;

@@ -72,7 +72,7 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
         List<string>? refused = null;
         for (int asked = 0; asked < MostRoomsAsked && FirstWithPlace(refused) is { } id; asked++)
         {
-            SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type, holder));
+            SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type, holder), node.Time);
             Apply(answer.Listing);
             if (answer.Refusal is null)
             {
@@ -88,7 +88,7 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
     public async Task<SeatAnswer> Create(string? holder)
     {
         string id = NextFreeId();
-        SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type, holder));
+        SeatForType answer = await RoomCalls.CallAsync(() => GrainFactory.GetGrain<IRoomGrain>(id).HoldSeatForType(Type, holder), node.Time);
         Apply(answer.Listing);
         return answer.Refusal is null ? new SeatAnswer(id, null) : new SeatAnswer(null, answer.Refusal);
     }
@@ -149,7 +149,7 @@ internal sealed class RoomTypeGrain(NodeRooms node) : Grain, IRoomTypeGrain
         {
             await GrainFactory.GetGrain<IRoomGrain>(id).Revive(Type);
             return true;
-        })));
+        }, node.Time)));
     }
 
     /// <summary>Keeps what a room's listing shows, unless a newer report of the same activation is already here.</summary>

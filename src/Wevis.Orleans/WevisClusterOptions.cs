@@ -54,6 +54,15 @@ public sealed class WevisClusterOptions
     /// </summary>
     public TimeSpan SeatReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a room on this silo keeps what it has for a gateway that the cluster counts alive but that does not
+    /// take the room's calls (they fail or time out): once the oldest of it is older than this, the room lets it go and
+    /// ends the stays of that gateway's users there, as it does past <see cref="ServerOptions.MaxQueuedBytesPerConnection"/>
+    /// bytes (the gateway closes their sessions with the reason if it comes back). Default 2 minutes, well past the
+    /// call timeout and the time the cluster takes to declare a silo dead; must be positive.
+    /// </summary>
+    public TimeSpan MaxGatewayBacklogAge { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Defines a room type on the cluster: <paramref name="factory"/> makes each room of it, on whichever silo hosts its grain.</summary>
     /// <param name="type">The type's name, which clients use to ask for its rooms; room ids are the name, a dash and a number.</param>
     /// <param name="factory">Makes a new room of the type.</param>
@@ -82,7 +91,7 @@ public sealed class WevisClusterOptions
             : throw new InvalidOperationException("Set WevisClusterOptions.Login or LoginAsync."));
 
     /// <summary>Checks the settings once, when the silo is built.</summary>
-    /// <exception cref="InvalidOperationException">No login, no entry room, or a seat reservation timeout that is not positive.</exception>
+    /// <exception cref="InvalidOperationException">No login, no entry room, or a seat reservation timeout or gateway backlog age that is not positive.</exception>
     internal void Validate()
     {
         _ = Validator;
@@ -94,6 +103,11 @@ public sealed class WevisClusterOptions
         if (SeatReservationTimeout <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("WevisClusterOptions.SeatReservationTimeout must be positive.");
+        }
+
+        if (MaxGatewayBacklogAge <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("WevisClusterOptions.MaxGatewayBacklogAge must be positive.");
         }
     }
 

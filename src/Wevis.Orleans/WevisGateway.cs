@@ -290,7 +290,7 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
             {
                 // The room may have switched the user here in a call whose answer never came: it must not keep them
                 // switched to a session this gateway no longer has, or the client's next resume would be refused.
-                await RoomCalls.CallAsync(() => node.Room(claim.Room).AbandonTakeOver(clusterUser)).ConfigureAwait(false);
+                await RoomCalls.CallAsync(() => node.Room(claim.Room).AbandonTakeOver(clusterUser), Time).ConfigureAwait(false);
             }
             catch (Exception abandonFailed)
             {
@@ -311,7 +311,7 @@ internal sealed class WevisGateway(WevisClusterOptions options, NodeRooms node, 
         adopting.Adopted(claim.Room, claim.Type!, result.Handled, clusterUser);
         try
         {
-            await RoomCalls.CallAsync(() => record.HeldBy(clusterUser)).ConfigureAwait(false);
+            await RoomCalls.CallAsync(() => record.HeldBy(clusterUser), Time).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

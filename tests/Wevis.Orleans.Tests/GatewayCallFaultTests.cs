@@ -83,20 +83,13 @@ public sealed class GatewayCallFaultTests
         InProcessSiloHandle gatewaySilo = cluster.Silos[1];
         await using Client client = await cluster.ConnectAsync("slow-" + Guid.NewGuid().ToString("N")[..8], gatewaySilo);
         await client.JoinOrCreateRoomAsync("chat").Within();
-        int before = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive");
-        try
+        // The room's call to the (living) gateway with the broadcast of "one" runs there, but the room hears a
+        // timeout: it cannot tell whether the frames arrived.
+        int before = await LosingTheAnswerAsync("IGatewayObserver.Receive", async () =>
         {
-            // The room's call to the (living) gateway with the broadcast of "one" runs there, but the room hears a
-            // timeout: it cannot tell whether the frames arrived.
-            Volatile.Write(ref GrainCalls.LosingReply, "IGatewayObserver.Receive");
             client.Send(new Say("one"));
             Assert.Equal("one", (await client.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(10))).Text);
-            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
-        }
-        finally
-        {
-            Volatile.Write(ref GrainCalls.LosingReply, null);
-        }
+        });
 
         // The room made the call again (the gateway dropped it: it had it) and goes on: "two" arrives, "one" not again.
         client.Send(new Say("two"));
@@ -167,19 +160,8 @@ public sealed class GatewayCallFaultTests
         // Answered once the login's entry into the lobby is done (the gateway handles it after): that one keeps its answer.
         client.Send(new WhereAmI());
         Assert.Equal(RoomDirectory.EntryRoomName, (await client.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20))).Room);
-        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
-        ClientRoom joined;
-        try
-        {
-            // The target lets the user in, and the answer to the gateway's call is lost.
-            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
-            joined = await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20));
-            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
-        }
-        finally
-        {
-            Volatile.Write(ref GrainCalls.LosingReply, null);
-        }
+        // The target lets the user in, and the answer to the gateway's call is lost.
+        (ClientRoom joined, int before) = await LosingTheAnswerAsync("IRoomGrain.Enter", () => client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20)));
 
         // The call was made again and answered as the first: the user is in the target, and in no other room.
         Assert.Equal(target, joined.Id);
@@ -203,18 +185,9 @@ public sealed class GatewayCallFaultTests
         string name = "leave-" + Guid.NewGuid().ToString("N")[..8];
         await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
         await client.JoinRoomAsync(source).Within();
-        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
-        try
-        {
-            // The source lets the user go (leave hook and all), and the answer to the gateway's call is lost.
-            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Leave");
-            Assert.Equal(target, (await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20))).Id);
-            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
-        }
-        finally
-        {
-            Volatile.Write(ref GrainCalls.LosingReply, null);
-        }
+        // The source lets the user go (leave hook and all), and the answer to the gateway's call is lost.
+        int before = await LosingTheAnswerAsync("IRoomGrain.Leave", async () =>
+            Assert.Equal(target, (await client.JoinRoomAsync(target).Within(TimeSpan.FromSeconds(20))).Id));
 
         // The leave was made again and recognised: the user is in the target only, and left the source once.
         client.Send(new WhereAmI());
@@ -298,19 +271,13 @@ public sealed class GatewayCallFaultTests
         string target = await cluster.CreateRoomAsync("chat");
         await using Client client = await cluster.ConnectAsync("moved-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
         await client.JoinRoomAsync(source).Within();
-        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
-        try
+        // Room code moves the user (a seat held in the target); the target lets them in, and the answer to the
+        // gateway's call is lost.
+        int before = await LosingTheAnswerAsync("IRoomGrain.Enter", () =>
         {
-            // Room code moves the user (a seat held in the target); the target lets them in, and the answer to the
-            // gateway's call is lost.
-            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
             client.Send(new Say("go:" + target));
-            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
-        }
-        finally
-        {
-            Volatile.Write(ref GrainCalls.LosingReply, null);
-        }
+            return Task.CompletedTask;
+        });
 
         // The call was made again and answered as the first: in the target once, in the source no more.
         client.Send(new WhereAmI());
@@ -361,19 +328,8 @@ public sealed class GatewayCallFaultTests
     public async Task ALoginWhoseEntryAnswerWasLostGoesOnInTheEntryRoom()
     {
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
-        int before = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter");
-        Client client;
-        try
-        {
-            // The entry room lets the user in after the login, and the answer to the gateway's call is lost.
-            Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Enter");
-            client = await cluster.ConnectAsync("login-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]);
-            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
-        }
-        finally
-        {
-            Volatile.Write(ref GrainCalls.LosingReply, null);
-        }
+        // The entry room lets the user in after the login, and the answer to the gateway's call is lost.
+        (Client client, int before) = await LosingTheAnswerAsync("IRoomGrain.Enter", () => cluster.ConnectAsync("login-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[1]));
 
         // The call was made again and answered as the first: the session goes on, with the user in the entry room once.
         await using (client)
@@ -385,6 +341,35 @@ public sealed class GatewayCallFaultTests
             Assert.True(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") >= before + 2, "the entry was not made again");
         }
     }
+
+    /// <summary>
+    /// Does <paramref name="action"/> while the answer to the next call of <paramref name="method"/> (as
+    /// <c>IRoomGrain.Enter</c>) is lost (the call runs, its caller hears a timeout), and waits until it was; with
+    /// <paramref name="action"/>'s result, how many calls of the method there were before, to show it was made again.
+    /// </summary>
+    private static async Task<(T Result, int Before)> LosingTheAnswerAsync<T>(string method, Func<Task<T>> action)
+    {
+        int before = GrainCalls.To(method[..method.IndexOf('.', StringComparison.Ordinal)]).GetValueOrDefault(method);
+        try
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, method);
+            T result = await action();
+            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+            return (result, before);
+        }
+        finally
+        {
+            Volatile.Write(ref GrainCalls.LosingReply, null);
+        }
+    }
+
+    /// <summary>As <see cref="LosingTheAnswerAsync{T}"/>, for an action with no result; how many calls of the method there were before.</summary>
+    private static async Task<int> LosingTheAnswerAsync(string method, Func<Task> action) =>
+        (await LosingTheAnswerAsync(method, async () =>
+        {
+            await action();
+            return true;
+        })).Before;
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
@@ -512,15 +497,16 @@ public sealed class GatewayCallFaultTests
             Assert.True(left, "the victim's stay did not end: " + most + " bytes waited for its gateway");
             Assert.InRange(most, 1, bound + 1100);
             Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
-            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+            Assert.InRange((await roomGrain.Info().Within())!.OutboxBacklog, 0, ClosesOnly);
 
-            // More broadcasts hold nothing for that gateway: its backlog was let go, and no user of it is left here.
+            // More broadcasts hold nothing for that gateway: its backlog was let go, and no user of it is left here
+            // (what waits for it is the close of the victim's session, sent at once, not a frame).
             for (int i = 0; i < 40; i++)
             {
                 await SayAndHearAsync(sender, "more" + i, null);
             }
 
-            Assert.Equal(0, (await roomGrain.Info().Within())!.OutboxBacklog);
+            Assert.InRange((await roomGrain.Info().Within())!.OutboxBacklog, 0, ClosesOnly);
 
             if (toldByADelivery)
             {
@@ -556,6 +542,66 @@ public sealed class GatewayCallFaultTests
         Assert.Equal(room, (await sender.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20))).Room);
         Assert.True(sender.IsConnected);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ALivingGatewayThatTakesNoCallsForLongerThanTheAgeBoundLosesItsUsersStaysWithTheReason(bool victimSpeaks)
+    {
+        // A quiet room: one frame waits for the gateway, far under the byte bound; only its age lets it go.
+        TimeSpan maxAge = TimeSpan.FromSeconds(3);
+        await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis => wevis.MaxGatewayBacklogAge = maxAge);
+        string room = await cluster.CreateRoomAsync("chat");
+        IRoomGrain roomGrain = cluster.Cluster.Client.GetGrain<IRoomGrain>(room);
+        InProcessSiloHandle stuck = cluster.Silos[1];
+        string victimName = "old-" + Guid.NewGuid().ToString("N")[..8];
+        await using Client victim = await cluster.ConnectAsync(victimName, stuck);
+        await victim.JoinRoomAsync(room).Within();
+        await using Client sender = await cluster.ConnectAsync("talk-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+        await sender.JoinRoomAsync(room).Within();
+        string gatewayKey = stuck.ServiceProvider.GetRequiredService<WevisGateway>().Observer.GetGrainId().Key.ToString()!;
+        try
+        {
+            // The victim's gateway lives but fails every call the room makes to it; the sender says one thing. Once
+            // that frame is older than the bound, the room ends the victim's stay there (the leave hook announces it).
+            GrainCalls.FailingOn = new CallFault("IGatewayObserver.Receive", gatewayKey, AsTimeout: false);
+            sender.Send(new Say("hello"));
+            Assert.Equal("hello", (await sender.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(20))).Text);
+            Assert.Equal(victimName + " left", (await sender.WaitForAsync<Said>().Within(TimeSpan.FromSeconds(30))).Text);
+            if (victimSpeaks)
+            {
+                // Its next message (the gateway still fails the room's calls): the room's answer says why the stay ended.
+                Assert.InRange((await roomGrain.Info().Within())!.OutboxBacklog, 0, ClosesOnly);
+                victim.Send(new WhereAmI());
+            }
+            else
+            {
+                // The gateway takes the room's calls again, and the victim says nothing: the room tells the gateway at
+                // once (not when it next has something for it), and the session closes.
+                GrainCalls.FailingOn = null;
+            }
+
+            ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+            {
+                while (true)
+                {
+                    await victim.ReceiveAsync().Within(TimeSpan.FromSeconds(20));
+                }
+            });
+            Assert.Contains($"room {room} could not reach your gateway: what waited for it was more than 3 s old", closed.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            GrainCalls.FailingOn = null;
+        }
+
+        sender.Send(new WhereAmI());
+        Assert.Equal((room, 1), await sender.WaitForAsync<YouAreIn>().Within(TimeSpan.FromSeconds(20)) is var where ? (where.Room, where.Count) : default);
+        Assert.Equal(1, (await roomGrain.Info().Within())!.Count);
+    }
+
+    /// <summary>The most a room holds for a gateway whose users' stays it ended: a close record for one session, with its reason.</summary>
+    private const long ClosesOnly = 300;
 
     /// <summary>Says <paramref name="text"/> and reads until its echo; whether <paramref name="watched"/> was heard on the way.</summary>
     private static async Task<bool> SayAndHearAsync(Client client, string text, string? watched)

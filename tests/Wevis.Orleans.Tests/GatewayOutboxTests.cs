@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Wevis.Tests.Shared;
 
 namespace Wevis.Orleans.Tests;
@@ -131,6 +130,46 @@ public sealed class GatewayOutboxTests
         clock.Advance(TimeSpan.FromMilliseconds(1));
         await outbox.DrainAsync().Within();
         Assert.Equal([1, 1], gateway.Calls.Select(call => call.Number));
+    }
+
+    [Fact]
+    public async Task WhatWaitsForALivingGatewayThatTakesNoCallsIsLetGoOnceOlderThanTheAgeBoundOnTheOutboxsClock()
+    {
+        TimeSpan maxAge = TimeSpan.FromSeconds(10);
+        var gateway = new LosingGateway(lose: int.MaxValue);
+        var clock = new SignalingClock();
+        var told = new TaskCompletionSource<GatewayOutbox>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outbox = new GatewayOutbox("room", "gateway", gateway, NullLogger.Instance, () => false, overflowed: told.SetResult, time: clock, maxAge: maxAge);
+        DateTimeOffset start = clock.GetUtcNow();
+        outbox.AddFrame(1, Frame("one"));
+
+        // Every call times out and is made again, on this clock advanced 2 s (the longest wait) at a time, until the
+        // frame is older than the bound: the outbox holds it until then, and then stops, lets it go and tells the room.
+        while (!told.Task.IsCompleted)
+        {
+            Task waited = await Task.WhenAny(clock.TimerStarted.WaitAsync(), told.Task).Within();
+            if (waited == told.Task)
+            {
+                break;
+            }
+
+            Assert.False(outbox.IsDead, $"the outbox stopped after {clock.GetUtcNow() - start}");
+            Assert.True(outbox.Backlog > 0);
+            Assert.True(clock.GetUtcNow() - start < maxAge, "the outbox still held the frame past the age bound");
+            outbox.AddFrame(2, Frame("later")); // newer records do not make the oldest younger
+            clock.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        Assert.Same(outbox, await told.Task.Within());
+        Assert.Equal(maxAge, clock.GetUtcNow() - start);
+        Assert.True(outbox.IsDead && outbox.Expired && outbox.Overflowed);
+        Assert.Equal(0, outbox.Backlog);
+
+        // Nothing more is sent to that gateway.
+        int calls = gateway.Calls.Count;
+        outbox.AddFrame(1, Frame("two"));
+        await outbox.DrainAsync().Within();
+        Assert.Equal(calls, gateway.Calls.Count);
     }
 
     [Fact]
@@ -298,19 +337,6 @@ public sealed class GatewayOutboxTests
         }
 
         public Task HandOver(long session) => Task.CompletedTask;
-    }
-
-    /// <summary>A fake clock that says when a timer is started on it.</summary>
-    private sealed class SignalingClock : FakeTimeProvider
-    {
-        public SemaphoreSlim TimerStarted { get; } = new(0);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            ITimer timer = base.CreateTimer(callback, state, dueTime, period);
-            TimerStarted.Release();
-            return timer;
-        }
     }
 
     /// <summary>A gateway that takes every call but answers the first few with a timeout, as when their answers are lost.</summary>
