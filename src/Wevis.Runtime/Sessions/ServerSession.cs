@@ -571,7 +571,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             }
         }
 
-        if (!await EnterResumeGateAsync(resumable).ConfigureAwait(false))
+        if (!await EnterResumeGateAsync(resumable, user).ConfigureAwait(false))
         {
             if (_loginTimedOut.IsCancellationRequested || _login.Stopping.IsCancellationRequested || Transport.IsClosing)
             {
@@ -688,8 +688,14 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// timeout, on the server's clock; and no longer than this connection's own login clock (it is closed then) or
     /// the server's life. False if the gate was not entered.
     /// </summary>
-    private async ValueTask<bool> EnterResumeGateAsync(ResumableSession resumable)
+    private async ValueTask<bool> EnterResumeGateAsync(ResumableSession resumable, User user)
     {
+        if (resumable.ResumeGate.Wait(0))
+        {
+            return true;
+        }
+
+        SessionLog.ResumeWaits(_logger, Id, user.Name);
         using var patience = new CancellationTokenSource(_login.Timeout, _time);
         using CancellationTokenRegistration timedOut = _loginTimedOut.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
         using CancellationTokenRegistration stopping = _login.Stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
@@ -734,38 +740,47 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
 
         ResumableSession? adopted = resumption.Adopt(request.Token, user, this, found, out string? refusal);
-        if (adopted is null || !adopted.Outgoing.CanReplayFrom(request.Received))
+        if (adopted is null)
         {
-            refusal ??= $"the client says it handled {request.Received} messages; the session can replay from {adopted!.Outgoing.Acknowledged} to {adopted.Outgoing.Sent}";
-            if (adopted is not null)
-            {
-                resumption.EndLater(adopted, refusal);
-            }
-            else
-            {
-                // Taken over, but it cannot go on: the user leaves where they were.
-                await receiver.EndAsync().ConfigureAwait(false);
-            }
-
+            // Taken over, but it cannot go on: the user leaves where they were.
+            await receiver.EndAsync().ConfigureAwait(false);
             RefuseResume(user, "resume refused: " + refusal);
             return;
         }
 
-        if (!resumption.TryResume(adopted, this, out string? ended))
+        // Adopted with its resume gate held, until the adoption is over: a second resume of the session (its client gave
+        // up on this connection) waits for it, then takes the session over from this one, as behind any resume. Held
+        // while the receiver is told too, so that what it still has for the client reaches this connection first.
+        try
         {
-            RefuseResume(user, "resume refused: " + ended);
-            return;
-        }
+            if (!adopted.Outgoing.CanReplayFrom(request.Received))
+            {
+                refusal = $"the client says it handled {request.Received} messages; the session can replay from {adopted.Outgoing.Acknowledged} to {adopted.Outgoing.Sent}";
+                resumption.EndLater(adopted, refusal);
+                RefuseResume(user, "resume refused: " + refusal);
+                return;
+            }
 
-        _resumable = adopted;
-        _receiver = receiver;
-        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
-        Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
-        Transport.TrySend(new LoginAccepted());
-        adopted.ReplayOn(Transport, request.Received);
-        _host.Resumed(this);
-        Volatile.Write(ref _state, (int)State.LoggedIn);
-        await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
+            if (!resumption.TryResume(adopted, this, out string? ended))
+            {
+                RefuseResume(user, "resume refused: " + ended);
+                return;
+            }
+
+            _resumable = adopted;
+            _receiver = receiver;
+            Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+            Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
+            Transport.TrySend(new LoginAccepted());
+            adopted.ReplayOn(Transport, request.Received);
+            _host.Resumed(this);
+            Volatile.Write(ref _state, (int)State.LoggedIn);
+            await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
+        }
+        finally
+        {
+            adopted.ResumeGate.Release();
+        }
     }
 
     /// <summary>
