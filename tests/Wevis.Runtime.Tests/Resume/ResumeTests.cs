@@ -119,12 +119,8 @@ public class ResumeTests
         var room = new ResumeRoom();
         await using TestServer server = await ResumeExchange.StartServerAsync(room);
         var heldReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using Client client = ResumeExchange.CreateClient(server, server.Port, "userlate", configure: o => o.Connector = async cancellationToken =>
-        {
-            var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
-            await tcp.ConnectAsync("127.0.0.1", server.Port, cancellationToken);
-            return new ReadHoldingStream(tcp.GetStream(), heldReads.Task);
-        });
+        await using Client client = ResumeExchange.CreateClient(server, server.Port, "userlate", configure: o => o.Connector = ResumeExchange.ConnectThrough(
+            server.Port, stream => new ReadHoldingStream(stream, heldReads.Task)));
         using var cancel = new CancellationTokenSource();
         Task connecting = client.ConnectAsync(cancel.Token);
         await server.Log.WaitForAsync(e => e.EventId.Id == 20 && e.Message.Contains(" as userlate ", StringComparison.Ordinal));
@@ -139,19 +135,9 @@ public class ResumeTests
     }
 
     /// <summary>Passes reads through until one brings bytes (the welcome), then holds every read until <paramref name="held"/> completes.</summary>
-    private sealed class ReadHoldingStream(Stream inner, Task held) : Stream
+    private sealed class ReadHoldingStream(Stream inner, Task held) : DelegatingStream(inner)
     {
         private int _reads;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
         {
@@ -160,33 +146,9 @@ public class ResumeTests
                 await held.WaitAsync(cancellationToken);
             }
 
-            int read = await inner.ReadAsync(destination, cancellationToken);
+            int read = await Inner.ReadAsync(destination, cancellationToken);
             _reads += read > 0 ? 1 : 0;
             return read;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) => inner.WriteAsync(source, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override void Flush() => inner.Flush();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 
@@ -206,15 +168,11 @@ public class ResumeTests
         for (int i = 0; i < 10; i++)
         {
             int connections = 0;
-            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user" + i, configure: o => o.Connector = async cancellationToken =>
-            {
-                var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
-                await tcp.ConnectAsync("127.0.0.1", proxy.Port, cancellationToken);
-                Stream stream = tcp.GetStream();
+            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user" + i, configure: o => o.Connector = ResumeExchange.ConnectThrough(
+                proxy.Port,
 
                 // The resume: the welcome alone (the client answers it), then _Resumed, LoginAccepted and the replay together.
-                return Interlocked.Increment(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream;
-            });
+                stream => Interlocked.Increment(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream));
             await client.ConnectAsync().Within();
             await client.ReceiveAsync<Example.ServerReady>().AsTask().Within();
             Task<(IMessage Replayed, bool Connected, Exception? Blocking)> reading = ReadThenReceiveBlockingAsync(client);
@@ -271,22 +229,12 @@ public class ResumeTests
     /// Hands out what it reads in groups of whole frames (so many frames, then so many more, then as it comes), so
     /// that frames the server sent one by one reach the client's receive loop in one batch.
     /// </summary>
-    private sealed class FrameGatheringStream(Stream inner, params int[] groups) : Stream
+    private sealed class FrameGatheringStream(Stream inner, params int[] groups) : DelegatingStream(inner)
     {
         private readonly byte[] _buffer = new byte[64 * 1024];
         private int _count;
         private int _ready;
         private int _group;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
         {
@@ -294,7 +242,7 @@ public class ResumeTests
             {
                 if (_group == groups.Length && _count == 0)
                 {
-                    return await inner.ReadAsync(destination, cancellationToken);
+                    return await Inner.ReadAsync(destination, cancellationToken);
                 }
 
                 if (_group == groups.Length)
@@ -303,7 +251,7 @@ public class ResumeTests
                     break;
                 }
 
-                int read = await inner.ReadAsync(_buffer.AsMemory(_count), cancellationToken);
+                int read = await Inner.ReadAsync(_buffer.AsMemory(_count), cancellationToken);
                 if (read == 0)
                 {
                     _ready = _count;
@@ -342,34 +290,6 @@ public class ResumeTests
             _count -= handed;
             _ready -= handed;
             return handed;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
-            inner.WriteAsync(source, cancellationToken);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }
