@@ -134,6 +134,78 @@ public class ResumeTests
         Assert.False(client.IsConnected);
     }
 
+    [Fact]
+    public async Task AResumedConnectionThatBreaksRightAfterItsHandshakeRaisesDroppedOnlyAfterResumed()
+    {
+        // The second connection (the first resume) breaks as soon as the client has heard its resume was accepted,
+        // while the reconnecting task is about to raise Resumed (held here in its log line, event 108, until the
+        // receive loop has logged the new drop, event 107). Dropped, Resumed, Dropped, Resumed: never the second drop
+        // before the resume of the first.
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        var breakFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var breakSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var secondDropLogged = new ManualResetEventSlim();
+        int drops = 0;
+        int resumes = 0;
+        server.Log.Logged = entry =>
+        {
+            if (entry.EventId.Id == 107 && Interlocked.Increment(ref drops) == 2)
+            {
+                secondDropLogged.Set();
+            }
+            else if (entry.EventId.Id == 108 && Interlocked.Increment(ref resumes) == 1)
+            {
+                breakSecond.TrySetResult();
+                secondDropLogged.Wait(Bounded.DefaultTimeout);
+            }
+        };
+        int connections = 0;
+        await using Client client = ResumeExchange.CreateClient(server, server.Port, "user1", configure: o => o.Connector = ResumeExchange.ConnectThrough(
+            server.Port,
+            stream => Interlocked.Increment(ref connections) switch
+            {
+                1 => new BreakingStream(stream, breakFirst.Task),
+                2 => new BreakingStream(stream, breakSecond.Task),
+                _ => stream,
+            }));
+        var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var resumedTwice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Dropped += (_, _) => events.Enqueue("Dropped");
+        client.Resumed += (_, _) =>
+        {
+            events.Enqueue("Resumed");
+            if (events.Count(e => e == "Resumed") == 2)
+            {
+                resumedTwice.TrySetResult();
+            }
+        };
+        await client.ConnectAsync().Within();
+
+        breakFirst.SetResult();
+
+        await resumedTwice.Task.Within(TimeSpan.FromSeconds(20));
+        Assert.Equal(["Dropped", "Resumed", "Dropped", "Resumed"], events.ToArray());
+        Assert.Equal(2, client.ResumeCount);
+    }
+
+    /// <summary>Passes reads through until <paramref name="broken"/> completes; from then on (a read waiting included) they fail, as on a reset connection.</summary>
+    private sealed class BreakingStream(Stream inner, Task broken) : DelegatingStream(inner)
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+        {
+            Task<int> reading = Inner.ReadAsync(destination, cancellationToken).AsTask();
+            if (await Task.WhenAny(reading, broken) == broken)
+            {
+                _ = reading.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                Inner.Dispose();
+                throw new IOException("the connection was reset (by the test)");
+            }
+
+            return await reading;
+        }
+    }
+
     /// <summary>Passes reads through until one brings bytes (the welcome), then holds every read until <paramref name="held"/> completes.</summary>
     private sealed class ReadHoldingStream(Stream inner, Task held) : DelegatingStream(inner)
     {
