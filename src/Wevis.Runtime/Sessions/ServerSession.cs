@@ -28,10 +28,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     private bool _endsSession;
     private User? _user;
     private int _state; // a State
-    private int _userReleased;
 
-    /// <summary>A resume admitted without a place of its own under the per-user limit (<see cref="BorrowPlaceOfResumedConnection"/>).</summary>
-    private bool _borrowsPlace;
+    /// <summary>The connection's place under the per-user limit: a <see cref="UserPlace"/>, changed by compare-and-set.</summary>
+    private int _place; // a UserPlace
     private bool _dispatching;
     private long _dispatchEnded;
     private long _pingSent;
@@ -57,6 +56,22 @@ internal sealed class ServerSession : IMessageBatchHandler
         LoggingIn,
         LoggedIn,
         Closed,
+    }
+
+    /// <summary>Where the connection stands under the per-user connection limit.</summary>
+    private enum UserPlace
+    {
+        /// <summary>It holds one of its user's places (once its login is accepted), given back once (<see cref="ReleaseUser"/>).</summary>
+        Holds,
+
+        /// <summary>
+        /// A resume admitted without a place of its own (<see cref="BorrowPlaceOfResumedConnection"/>): it takes the one
+        /// of the connection it replaces once it holds the session's resume gate (<see cref="TakePlaceOf"/>).
+        /// </summary>
+        Borrows,
+
+        /// <summary>Its place was given back, or handed over to a resume replacing it.</summary>
+        Released,
     }
 
     /// <summary>A number that identifies the connection in logs.</summary>
@@ -476,7 +491,7 @@ internal sealed class ServerSession : IMessageBatchHandler
         if (Transport.IsClosing)
         {
             // Closed while the validator ran (the login timeout, say): give the place back, if it took one.
-            if (Interlocked.Exchange(ref _userReleased, 1) == 0)
+            if (TryLeavePlace())
             {
                 _login.Release(user);
             }
@@ -848,8 +863,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             return false;
         }
 
-        _borrowsPlace = true;
-        Volatile.Write(ref _userReleased, 1);
+        Volatile.Write(ref _place, (int)UserPlace.Borrows);
         return true;
     }
 
@@ -861,7 +875,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     private bool TakePlaceOf(ServerSession previous, User user, out string? refusal)
     {
         refusal = null;
-        if (!_borrowsPlace)
+        if (Volatile.Read(ref _place) != (int)UserPlace.Borrows)
         {
             return true;
         }
@@ -873,13 +887,16 @@ internal sealed class ServerSession : IMessageBatchHandler
 
         // Held now: given back when this connection ends or is refused (the receive loop's end releases it, so a
         // close that raced this sees it given back there).
-        _borrowsPlace = false;
-        Volatile.Write(ref _userReleased, 0);
+        Volatile.Write(ref _place, (int)UserPlace.Holds);
         return true;
     }
 
     /// <summary>A resume is replacing this connection: hands over its place under the per-user limit; false if it had none left.</summary>
-    private bool HandOverPlace() => _user is not null && Interlocked.Exchange(ref _userReleased, 1) == 0;
+    private bool HandOverPlace() => _user is not null && TryLeavePlace();
+
+    /// <summary>Holds → released, once; false if the connection holds no place (it borrows one, or gave its own back).</summary>
+    private bool TryLeavePlace() =>
+        Interlocked.CompareExchange(ref _place, (int)UserPlace.Released, (int)UserPlace.Holds) == (int)UserPlace.Holds;
 
     /// <summary>
     /// Gives back the user's place under the per-user limit, once. Called before the peer can see the connection
@@ -887,7 +904,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     private void ReleaseUser()
     {
-        if (_user is { } user && Interlocked.Exchange(ref _userReleased, 1) == 0)
+        if (_user is { } user && TryLeavePlace())
         {
             _login.Release(user);
         }
