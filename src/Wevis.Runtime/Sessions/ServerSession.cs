@@ -838,18 +838,13 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// The resume's token, checked while the login is decided (<see cref="ServerLogin.DecideAsync"/>): why it is
     /// refused, or null if the resume may go on (the session is here, or the host may find it elsewhere). A refusal
     /// found later (the session ends meanwhile, or is not found elsewhere) is counted then (<see cref="RefuseResume"/>).
+    /// The decision logs the refusal (as a refused resume, once).
     /// </summary>
-    private string? RefusalOfResume(User user)
-    {
-        if (_resumption!.Find(_resumeRequest!.Token, user.Name, out string? refusal) is not null
-            || (ReferenceEquals(refusal, ResumableSessions.UnknownToken) && _host.ResumesElsewhere))
-        {
-            return null;
-        }
-
-        SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, refusal!);
-        return refusal;
-    }
+    private string? RefusalOfResume(User user) =>
+        _resumption!.Find(_resumeRequest!.Token, user.Name, out string? refusal) is not null
+        || (ReferenceEquals(refusal, ResumableSessions.UnknownToken) && _host.ResumesElsewhere)
+            ? null
+            : refusal;
 
     /// <summary>
     /// The user has no place left, and this login resumes a session a connection still holds one for (the one
