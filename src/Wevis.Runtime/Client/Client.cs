@@ -867,7 +867,13 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         return (transport, session);
     }
 
-    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null)
+    /// <summary>
+    /// Runs a connection's receive loop, then ends or drops the session. <paramref name="resumeAnnounced"/>, for a
+    /// reconnect attempt's connection: completes once that attempt has raised <see cref="Resumed"/> (or ended without
+    /// it); a drop of this connection is raised only after, so that a connection that breaks right after its
+    /// handshake does not announce its drop before the resume that opened it.
+    /// </summary>
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null, Task? resumeAnnounced = null)
     {
         if (published is not null)
         {
@@ -887,6 +893,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         {
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
+            if (resumeAnnounced is not null)
+            {
+                // Resumed (of the drop this connection resumed) comes before this drop's Dropped, and its next resume.
+                await resumeAnnounced.ConfigureAwait(false);
+            }
+
             _reconnectLoop = ReconnectAsync(reason);
             Raise(Dropped, new SessionResumeEventArgs(reason, 0));
             await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);

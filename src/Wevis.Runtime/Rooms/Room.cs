@@ -632,11 +632,12 @@ public abstract class Room
         await _turn.EnterAsync(batch).ConfigureAwait(false);
         try
         {
-            if (resumed && !connection.IsOpen)
+            if (!connection.IsOpen || !_members.Contains(connection))
             {
-                // Room code ended the user's session after the resume went through but before this turn (it closed the
-                // connection in a turn taken first): the room has heard the last of this session but its leave, so it
-                // is not told of a resume after its own close.
+                // Room code ended the user's session after the drop or the resume but before this turn (it closed the
+                // connection, or the room with its users, in a turn taken first), or moved the user out meanwhile (the
+                // room closed without disconnecting them): the room has heard the last of this session but its
+                // leave, so it is not told of a drop or a resume after its own close.
                 return;
             }
 

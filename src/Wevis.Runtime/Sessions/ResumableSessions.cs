@@ -106,7 +106,10 @@ internal sealed class ResumableSessions
     /// A session this server did not hold, taken over from elsewhere (<see cref="SessionElsewhere"/>), for
     /// <paramref name="session"/> to resume: its log continues the numbering the client knows, with the frames the
     /// client may not have handled. Null if the token names a session here already, or the frames break the log's
-    /// bound (the reason is in <paramref name="refusal"/>).
+    /// bound (the reason is in <paramref name="refusal"/>). The session is returned with its resume gate held, taken
+    /// before it is published: a second resume of it that lands while the adoption is under way (its client gave up
+    /// on this connection) waits for the gate, as behind any resume, instead of taking the session from under this
+    /// one; the caller releases the gate once the adoption is over, accepted or refused.
     /// </summary>
     public ResumableSession? Adopt(string token, User user, ServerSession session, SessionElsewhere found, out string? refusal)
     {
@@ -125,6 +128,9 @@ internal sealed class ResumableSessions
         }
 
         resumable.ContinueFrom(found.Received);
+
+        // Free: no one else has seen the session yet.
+        resumable.ResumeGate.Wait(0);
         lock (_lock)
         {
             if (!_byToken.TryAdd(token, resumable))
@@ -371,10 +377,10 @@ internal sealed class ResumableSessions
             }
             else if (resumable.State != ResumableSession.Phase.Resuming || !ReferenceEquals(resumable.Resumer, session))
             {
-                // Another connection took the session to resume it after this one did (Adopt publishes a session being
-                // resumed without its gate held, so a second resume may land before this call). Taking it back would
-                // set it live under this connection while that one goes on: the session left dropped, or ended, with
-                // its client connected. The later one wins, as a resume taking over from an earlier one always does.
+                // Another connection took the session to resume it after this one did. Not expected (every resume,
+                // and an adoption, holds the session's gate until this call), but taking it back would set it live
+                // under this connection while that one goes on: the session left dropped, or ended, with its client
+                // connected. The later one wins, as a resume taking over from an earlier one always does.
                 refusal = "another connection is resuming the session";
                 return false;
             }

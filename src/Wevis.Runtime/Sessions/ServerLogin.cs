@@ -57,8 +57,8 @@ internal sealed class ServerLogin
     /// For a resume whose user has no place left, <paramref name="makeRoom"/> says whether it may be admitted without
     /// one, because it replaces the connection holding its session's (the per-user limit; the caller then holds no
     /// place until it takes that one, <see cref="TryTakePlace"/>), and <paramref name="checkResume"/>, called once the credentials are accepted while the attempt still
-    /// counts for the throttle, says why its token is refused (the login is then rejected with that reason and counted
-    /// as a failed login), or null to go on. <paramref name="connectionLoginTimeout"/> is cancelled when the
+    /// counts for the throttle, says why its token is refused (the login is then rejected with that reason, logged as a
+    /// refused resume, and counted as a failed login), or null to go on. <paramref name="connectionLoginTimeout"/> is cancelled when the
     /// connection's own login clock (from its accept) runs out: the connection is closed, and its login is over with it.
     /// </summary>
     public async ValueTask<LoginDecision> DecideAsync(
@@ -148,7 +148,9 @@ internal sealed class ServerLogin
 
         if (resumeRefusal is not null)
         {
-            return Reject(connectionId, remote, login, "resume_refused", resumeRefusal);
+            // Logged once, as what it is: a refused resume (event 27), not also as a rejected login (event 21).
+            SessionLog.ResumeRefused(_logger, connectionId, remote, user.Name, resumeRefusal);
+            return LoginDecision.Reject(resumeRefusal, "resume_refused");
         }
 
         // Checked only now, after the password, so that a stranger cannot learn who is online. A resume that

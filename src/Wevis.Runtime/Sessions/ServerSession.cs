@@ -28,10 +28,9 @@ internal sealed class ServerSession : IMessageBatchHandler
     private bool _endsSession;
     private User? _user;
     private int _state; // a State
-    private int _userReleased;
 
-    /// <summary>A resume admitted without a place of its own under the per-user limit (<see cref="BorrowPlaceOfResumedConnection"/>).</summary>
-    private bool _borrowsPlace;
+    /// <summary>The connection's place under the per-user limit: a <see cref="UserPlace"/>, changed by compare-and-set.</summary>
+    private int _place; // a UserPlace
     private bool _dispatching;
     private long _dispatchEnded;
     private long _pingSent;
@@ -57,6 +56,22 @@ internal sealed class ServerSession : IMessageBatchHandler
         LoggingIn,
         LoggedIn,
         Closed,
+    }
+
+    /// <summary>Where the connection stands under the per-user connection limit.</summary>
+    private enum UserPlace
+    {
+        /// <summary>It holds one of its user's places (once its login is accepted), given back once (<see cref="ReleaseUser"/>).</summary>
+        Holds,
+
+        /// <summary>
+        /// A resume admitted without a place of its own (<see cref="BorrowPlaceOfResumedConnection"/>): it takes the one
+        /// of the connection it replaces once it holds the session's resume gate (<see cref="TakePlaceOf"/>).
+        /// </summary>
+        Borrows,
+
+        /// <summary>Its place was given back, or handed over to a resume replacing it.</summary>
+        Released,
     }
 
     /// <summary>A number that identifies the connection in logs.</summary>
@@ -476,7 +491,7 @@ internal sealed class ServerSession : IMessageBatchHandler
         if (Transport.IsClosing)
         {
             // Closed while the validator ran (the login timeout, say): give the place back, if it took one.
-            if (Interlocked.Exchange(ref _userReleased, 1) == 0)
+            if (TryLeavePlace())
             {
                 _login.Release(user);
             }
@@ -571,7 +586,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             }
         }
 
-        if (!await EnterResumeGateAsync(resumable).ConfigureAwait(false))
+        if (!await EnterResumeGateAsync(resumable, user).ConfigureAwait(false))
         {
             if (_loginTimedOut.IsCancellationRequested || _login.Stopping.IsCancellationRequested || Transport.IsClosing)
             {
@@ -688,8 +703,14 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// timeout, on the server's clock; and no longer than this connection's own login clock (it is closed then) or
     /// the server's life. False if the gate was not entered.
     /// </summary>
-    private async ValueTask<bool> EnterResumeGateAsync(ResumableSession resumable)
+    private async ValueTask<bool> EnterResumeGateAsync(ResumableSession resumable, User user)
     {
+        if (resumable.ResumeGate.Wait(0))
+        {
+            return true;
+        }
+
+        SessionLog.ResumeWaits(_logger, Id, user.Name);
         using var patience = new CancellationTokenSource(_login.Timeout, _time);
         using CancellationTokenRegistration timedOut = _loginTimedOut.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
         using CancellationTokenRegistration stopping = _login.Stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), patience);
@@ -734,38 +755,47 @@ internal sealed class ServerSession : IMessageBatchHandler
         }
 
         ResumableSession? adopted = resumption.Adopt(request.Token, user, this, found, out string? refusal);
-        if (adopted is null || !adopted.Outgoing.CanReplayFrom(request.Received))
+        if (adopted is null)
         {
-            refusal ??= $"the client says it handled {request.Received} messages; the session can replay from {adopted!.Outgoing.Acknowledged} to {adopted.Outgoing.Sent}";
-            if (adopted is not null)
-            {
-                resumption.EndLater(adopted, refusal);
-            }
-            else
-            {
-                // Taken over, but it cannot go on: the user leaves where they were.
-                await receiver.EndAsync().ConfigureAwait(false);
-            }
-
+            // Taken over, but it cannot go on: the user leaves where they were.
+            await receiver.EndAsync().ConfigureAwait(false);
             RefuseResume(user, "resume refused: " + refusal);
             return;
         }
 
-        if (!resumption.TryResume(adopted, this, out string? ended))
+        // Adopted with its resume gate held, until the adoption is over: a second resume of the session (its client gave
+        // up on this connection) waits for it, then takes the session over from this one, as behind any resume. Held
+        // while the receiver is told too, so that what it still has for the client reaches this connection first.
+        try
         {
-            RefuseResume(user, "resume refused: " + ended);
-            return;
-        }
+            if (!adopted.Outgoing.CanReplayFrom(request.Received))
+            {
+                refusal = $"the client says it handled {request.Received} messages; the session can replay from {adopted.Outgoing.Acknowledged} to {adopted.Outgoing.Sent}";
+                resumption.EndLater(adopted, refusal);
+                RefuseResume(user, "resume refused: " + refusal);
+                return;
+            }
 
-        _resumable = adopted;
-        _receiver = receiver;
-        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
-        Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
-        Transport.TrySend(new LoginAccepted());
-        adopted.ReplayOn(Transport, request.Received);
-        _host.Resumed(this);
-        Volatile.Write(ref _state, (int)State.LoggedIn);
-        await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
+            if (!resumption.TryResume(adopted, this, out string? ended))
+            {
+                RefuseResume(user, "resume refused: " + ended);
+                return;
+            }
+
+            _resumable = adopted;
+            _receiver = receiver;
+            Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+            Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
+            Transport.TrySend(new LoginAccepted());
+            adopted.ReplayOn(Transport, request.Received);
+            _host.Resumed(this);
+            Volatile.Write(ref _state, (int)State.LoggedIn);
+            await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
+        }
+        finally
+        {
+            adopted.ResumeGate.Release();
+        }
     }
 
     /// <summary>
@@ -808,18 +838,13 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// The resume's token, checked while the login is decided (<see cref="ServerLogin.DecideAsync"/>): why it is
     /// refused, or null if the resume may go on (the session is here, or the host may find it elsewhere). A refusal
     /// found later (the session ends meanwhile, or is not found elsewhere) is counted then (<see cref="RefuseResume"/>).
+    /// The decision logs the refusal (as a refused resume, once).
     /// </summary>
-    private string? RefusalOfResume(User user)
-    {
-        if (_resumption!.Find(_resumeRequest!.Token, user.Name, out string? refusal) is not null
-            || (ReferenceEquals(refusal, ResumableSessions.UnknownToken) && _host.ResumesElsewhere))
-        {
-            return null;
-        }
-
-        SessionLog.ResumeRefused(_logger, Id, RemoteEndPoint, user.Name, refusal!);
-        return refusal;
-    }
+    private string? RefusalOfResume(User user) =>
+        _resumption!.Find(_resumeRequest!.Token, user.Name, out string? refusal) is not null
+        || (ReferenceEquals(refusal, ResumableSessions.UnknownToken) && _host.ResumesElsewhere)
+            ? null
+            : refusal;
 
     /// <summary>
     /// The user has no place left, and this login resumes a session a connection still holds one for (the one
@@ -833,8 +858,7 @@ internal sealed class ServerSession : IMessageBatchHandler
             return false;
         }
 
-        _borrowsPlace = true;
-        Volatile.Write(ref _userReleased, 1);
+        Volatile.Write(ref _place, (int)UserPlace.Borrows);
         return true;
     }
 
@@ -846,7 +870,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     private bool TakePlaceOf(ServerSession previous, User user, out string? refusal)
     {
         refusal = null;
-        if (!_borrowsPlace)
+        if (Volatile.Read(ref _place) != (int)UserPlace.Borrows)
         {
             return true;
         }
@@ -858,13 +882,16 @@ internal sealed class ServerSession : IMessageBatchHandler
 
         // Held now: given back when this connection ends or is refused (the receive loop's end releases it, so a
         // close that raced this sees it given back there).
-        _borrowsPlace = false;
-        Volatile.Write(ref _userReleased, 0);
+        Volatile.Write(ref _place, (int)UserPlace.Holds);
         return true;
     }
 
     /// <summary>A resume is replacing this connection: hands over its place under the per-user limit; false if it had none left.</summary>
-    private bool HandOverPlace() => _user is not null && Interlocked.Exchange(ref _userReleased, 1) == 0;
+    private bool HandOverPlace() => _user is not null && TryLeavePlace();
+
+    /// <summary>Holds → released, once; false if the connection holds no place (it borrows one, or gave its own back).</summary>
+    private bool TryLeavePlace() =>
+        Interlocked.CompareExchange(ref _place, (int)UserPlace.Released, (int)UserPlace.Holds) == (int)UserPlace.Holds;
 
     /// <summary>
     /// Gives back the user's place under the per-user limit, once. Called before the peer can see the connection
@@ -872,7 +899,7 @@ internal sealed class ServerSession : IMessageBatchHandler
     /// </summary>
     private void ReleaseUser()
     {
-        if (_user is { } user && Interlocked.Exchange(ref _userReleased, 1) == 0)
+        if (_user is { } user && TryLeavePlace())
         {
             _login.Release(user);
         }

@@ -45,6 +45,9 @@ internal static partial class SessionLog
     [LoggerMessage(29, LogLevel.Information, "Connection #{ConnectionId} took over the session of {User} from elsewhere (another gateway); it continues after message {Acknowledged}, {Sent} sent, {Received} received")]
     public static partial void SessionAdopted(ILogger logger, long connectionId, string user, long acknowledged, long sent, long received);
 
+    [LoggerMessage(45, LogLevel.Debug, "Connection #{ConnectionId}: another connection is resuming the session of {User} (or taking it over from elsewhere); this resume waits for it to finish")]
+    public static partial void ResumeWaits(ILogger logger, long connectionId, string user);
+
     [LoggerMessage(42, LogLevel.Warning, "Connection #{ConnectionId} from {RemoteEndPoint}: {User} could not resume for now, and is asked to try again: {Reason}")]
     public static partial void ResumeFailedForNow(ILogger logger, long connectionId, System.Net.EndPoint? remoteEndPoint, string user, string reason);
 

@@ -18,6 +18,12 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
 
     public IReadOnlyList<LogEntry> Entries => [.. _entries];
 
+    /// <summary>
+    /// Called with each entry as it is logged, on the logging thread, after it is kept: a test may hold the code under
+    /// test at a logged point (blocking there) until it has set up what must happen meanwhile.
+    /// </summary>
+    public Action<LogEntry>? Logged { get; set; }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void AddProvider(ILoggerProvider provider)
@@ -82,6 +88,7 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
         }
 
         changed.TrySetResult();
+        Logged?.Invoke(entry);
     }
 
     private sealed class Logger(TestLog log, string category) : ILogger

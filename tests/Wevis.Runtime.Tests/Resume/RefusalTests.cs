@@ -44,6 +44,19 @@ public class RefusalTests
     }
 
     [Fact]
+    public async Task AWrongTokenIsLoggedOnceAsARefusedResume()
+    {
+        await using TestServer server = await ResumeExchange.StartServerAsync(new ResumeRoom());
+
+        Assert.IsType<LoginRejected>(await ResumeRawAsync(server, "user1", "AAAAAAAAAAAAAAAAAAAAAA"));
+
+        // The refusal is logged before the client is told: once, as the resume's (event 27), not also as a login's (21).
+        LogEntry refused = Assert.Single(server.Log.Entries, e => e.EventId.Id is 21 or 27);
+        Assert.Equal(27, refused.EventId.Id);
+        Assert.EndsWith("user1 could not resume: resume refused: the resume token is not valid", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnotherUsersTokenIsRefusedAndTheirSessionGoesOn()
     {
         var room = new ResumeRoom();

@@ -53,6 +53,56 @@ public class ResumeElsewhereTests
     }
 
     [Fact]
+    public async Task ASecondResumeLandingDuringAnAdoptionWaitsForItThenTakesOver()
+    {
+        // The first connection has adopted the session (published it here) but not yet resumed it on itself when the
+        // client, which gave up on that connection, resumes on a second one: the second finds the session here and
+        // must wait for the adoption to finish (then take over, as behind any resume), not take the session from under
+        // the adopter, which was then refused with 'another connection is resuming the session'.
+        await using TestServer server = await ResumeExchange.StartServerAsync(new ResumeRoom(), o => o.MaxConnectionsPerUser = 2);
+        var receiver = new Receiver();
+        server.Server.ResumeElsewhere = (session, user, token) =>
+            ValueTask.FromResult(new SessionElsewhere(receiver, 3, 5, RawPeer.Frame(new JoinRefused(6, "six")), null));
+        using var adoptionHeld = new ManualResetEventSlim();
+        var adopted = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.Log.Logged = entry =>
+        {
+            if (entry.EventId.Id == 29 && adopted.TrySetResult(entry))
+            {
+                // The adopter, between publishing the session and resuming it, until the second resume has had its go.
+                adoptionHeld.Wait(Bounded.DefaultTimeout);
+            }
+        };
+
+        try
+        {
+            using RawPeer first = await StartResumeAsync(server, received: 5);
+            long adopterId = ConnectionIdIn((await adopted.Task.Within()).Message);
+            Task<IMessage?> firstCut = first.ReceiveAsync();
+
+            using RawPeer second = await StartResumeAsync(server, received: 5);
+
+            // Without the gate held, the second takes the session and cuts the adopter at once; with it, it says it waits.
+            Task waits = server.Log.WaitForAsync(e => e.EventId.Id == 45);
+            await Task.WhenAny(waits, firstCut).Within();
+            adoptionHeld.Set();
+
+            Assert.Equal(new Resumed(Token, 3), await second.ReceiveAsync());
+            Assert.IsType<LoginAccepted>(await second.ReceiveAsync());
+            Assert.Equal(new JoinRefused(6, "six"), await second.ReceiveAsync());
+
+            // Logged once the second has taken over (after its answers went out), and the adopter was never refused.
+            await server.Log.WaitForAsync(e => e.EventId.Id == 25 && e.Message.Contains($"(connection #{adopterId})", StringComparison.Ordinal));
+            Assert.DoesNotContain(server.Log.Entries, e => e.EventId.Id == 27);
+            Assert.Equal(0, Volatile.Read(ref receiver.Ends));
+        }
+        finally
+        {
+            adoptionHeld.Set();
+        }
+    }
+
+    [Fact]
     public async Task AClientThatHandledMoreThanTheFramesHandedOverIsRefusedAndTheUserLeaves()
     {
         await using TestServer server = await ResumeExchange.StartServerAsync(new ResumeRoom());
@@ -75,6 +125,9 @@ public class ResumeElsewhereTests
         await peer.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
         return peer;
     }
+
+    private static long ConnectionIdIn(string message) =>
+        long.Parse(System.Text.RegularExpressions.Regex.Match(message, "#([0-9]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

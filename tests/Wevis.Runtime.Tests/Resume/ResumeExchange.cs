@@ -34,6 +34,18 @@ internal static class ResumeExchange
     }
 
     /// <summary>
+    /// A client's connector (<see cref="ClientOptions.Connector"/>) to 127.0.0.1:<paramref name="port"/> whose stream a
+    /// test wraps (<paramref name="wrap"/>, called once per connection, in order): to hold, gather or break its reads.
+    /// </summary>
+    public static Func<CancellationToken, ValueTask<Stream>> ConnectThrough(int port, Func<Stream, Stream> wrap) =>
+        async cancellationToken =>
+        {
+            var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
+            await tcp.ConnectAsync("127.0.0.1", port, cancellationToken);
+            return wrap(tcp.GetStream());
+        };
+
+    /// <summary>
     /// Sends <c>Numbered</c> 0..<paramref name="count"/>-1, at most <paramref name="window"/> unanswered, and checks
     /// the replies arrive once each, in order. Returns the number of replies in order (count when all went well).
     /// </summary>

@@ -119,12 +119,8 @@ public class ResumeTests
         var room = new ResumeRoom();
         await using TestServer server = await ResumeExchange.StartServerAsync(room);
         var heldReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using Client client = ResumeExchange.CreateClient(server, server.Port, "userlate", configure: o => o.Connector = async cancellationToken =>
-        {
-            var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
-            await tcp.ConnectAsync("127.0.0.1", server.Port, cancellationToken);
-            return new ReadHoldingStream(tcp.GetStream(), heldReads.Task);
-        });
+        await using Client client = ResumeExchange.CreateClient(server, server.Port, "userlate", configure: o => o.Connector = ResumeExchange.ConnectThrough(
+            server.Port, stream => new ReadHoldingStream(stream, heldReads.Task)));
         using var cancel = new CancellationTokenSource();
         Task connecting = client.ConnectAsync(cancel.Token);
         await server.Log.WaitForAsync(e => e.EventId.Id == 20 && e.Message.Contains(" as userlate ", StringComparison.Ordinal));
@@ -138,20 +134,82 @@ public class ResumeTests
         Assert.False(client.IsConnected);
     }
 
+    [Fact]
+    public async Task AResumedConnectionThatBreaksRightAfterItsHandshakeRaisesDroppedOnlyAfterResumed()
+    {
+        // The second connection (the first resume) breaks as soon as the client has heard its resume was accepted,
+        // while the reconnecting task is about to raise Resumed (held here in its log line, event 108, until the
+        // receive loop has logged the new drop, event 107). Dropped, Resumed, Dropped, Resumed: never the second drop
+        // before the resume of the first.
+        var room = new ResumeRoom();
+        await using TestServer server = await ResumeExchange.StartServerAsync(room);
+        var breakFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var breakSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var secondDropLogged = new ManualResetEventSlim();
+        int drops = 0;
+        int resumes = 0;
+        server.Log.Logged = entry =>
+        {
+            if (entry.EventId.Id == 107 && Interlocked.Increment(ref drops) == 2)
+            {
+                secondDropLogged.Set();
+            }
+            else if (entry.EventId.Id == 108 && Interlocked.Increment(ref resumes) == 1)
+            {
+                breakSecond.TrySetResult();
+                secondDropLogged.Wait(Bounded.DefaultTimeout);
+            }
+        };
+        int connections = 0;
+        await using Client client = ResumeExchange.CreateClient(server, server.Port, "user1", configure: o => o.Connector = ResumeExchange.ConnectThrough(
+            server.Port,
+            stream => Interlocked.Increment(ref connections) switch
+            {
+                1 => new BreakingStream(stream, breakFirst.Task),
+                2 => new BreakingStream(stream, breakSecond.Task),
+                _ => stream,
+            }));
+        var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var resumedTwice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Dropped += (_, _) => events.Enqueue("Dropped");
+        client.Resumed += (_, _) =>
+        {
+            events.Enqueue("Resumed");
+            if (events.Count(e => e == "Resumed") == 2)
+            {
+                resumedTwice.TrySetResult();
+            }
+        };
+        await client.ConnectAsync().Within();
+
+        breakFirst.SetResult();
+
+        await resumedTwice.Task.Within(TimeSpan.FromSeconds(20));
+        Assert.Equal(["Dropped", "Resumed", "Dropped", "Resumed"], events.ToArray());
+        Assert.Equal(2, client.ResumeCount);
+    }
+
+    /// <summary>Passes reads through until <paramref name="broken"/> completes; from then on (a read waiting included) they fail, as on a reset connection.</summary>
+    private sealed class BreakingStream(Stream inner, Task broken) : DelegatingStream(inner)
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+        {
+            Task<int> reading = Inner.ReadAsync(destination, cancellationToken).AsTask();
+            if (await Task.WhenAny(reading, broken) == broken)
+            {
+                _ = reading.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                Inner.Dispose();
+                throw new IOException("the connection was reset (by the test)");
+            }
+
+            return await reading;
+        }
+    }
+
     /// <summary>Passes reads through until one brings bytes (the welcome), then holds every read until <paramref name="held"/> completes.</summary>
-    private sealed class ReadHoldingStream(Stream inner, Task held) : Stream
+    private sealed class ReadHoldingStream(Stream inner, Task held) : DelegatingStream(inner)
     {
         private int _reads;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
         {
@@ -160,33 +218,9 @@ public class ResumeTests
                 await held.WaitAsync(cancellationToken);
             }
 
-            int read = await inner.ReadAsync(destination, cancellationToken);
+            int read = await Inner.ReadAsync(destination, cancellationToken);
             _reads += read > 0 ? 1 : 0;
             return read;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) => inner.WriteAsync(source, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override void Flush() => inner.Flush();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 
@@ -206,15 +240,11 @@ public class ResumeTests
         for (int i = 0; i < 10; i++)
         {
             int connections = 0;
-            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user" + i, configure: o => o.Connector = async cancellationToken =>
-            {
-                var tcp = new System.Net.Sockets.TcpClient { NoDelay = true };
-                await tcp.ConnectAsync("127.0.0.1", proxy.Port, cancellationToken);
-                Stream stream = tcp.GetStream();
+            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user" + i, configure: o => o.Connector = ResumeExchange.ConnectThrough(
+                proxy.Port,
 
                 // The resume: the welcome alone (the client answers it), then _Resumed, LoginAccepted and the replay together.
-                return Interlocked.Increment(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream;
-            });
+                stream => Interlocked.Increment(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream));
             await client.ConnectAsync().Within();
             await client.ReceiveAsync<Example.ServerReady>().AsTask().Within();
             Task<(IMessage Replayed, bool Connected, Exception? Blocking)> reading = ReadThenReceiveBlockingAsync(client);
@@ -271,22 +301,12 @@ public class ResumeTests
     /// Hands out what it reads in groups of whole frames (so many frames, then so many more, then as it comes), so
     /// that frames the server sent one by one reach the client's receive loop in one batch.
     /// </summary>
-    private sealed class FrameGatheringStream(Stream inner, params int[] groups) : Stream
+    private sealed class FrameGatheringStream(Stream inner, params int[] groups) : DelegatingStream(inner)
     {
         private readonly byte[] _buffer = new byte[64 * 1024];
         private int _count;
         private int _ready;
         private int _group;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
         {
@@ -294,7 +314,7 @@ public class ResumeTests
             {
                 if (_group == groups.Length && _count == 0)
                 {
-                    return await inner.ReadAsync(destination, cancellationToken);
+                    return await Inner.ReadAsync(destination, cancellationToken);
                 }
 
                 if (_group == groups.Length)
@@ -303,7 +323,7 @@ public class ResumeTests
                     break;
                 }
 
-                int read = await inner.ReadAsync(_buffer.AsMemory(_count), cancellationToken);
+                int read = await Inner.ReadAsync(_buffer.AsMemory(_count), cancellationToken);
                 if (read == 0)
                 {
                     _ready = _count;
@@ -342,34 +362,6 @@ public class ResumeTests
             _count -= handed;
             _ready -= handed;
             return handed;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
-            inner.WriteAsync(source, cancellationToken);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

@@ -105,6 +105,32 @@ public class SessionEndTests
         Assert.Equal(0, room.ResumedCount);
     }
 
+    [Fact]
+    public async Task ARoomThatClosesAUserWhoseDropWaitsForItsTurnIsNotToldOfTheDropAfterItsClose()
+    {
+        // The connection is lost while the room's turn is taken (another user's message is being handled); in that
+        // turn the room closes the dropped user's connection. The drop hook, which waited for the turn, must not run
+        // after the room's own close: the room hears only the leave.
+        var room = new KickingRoom();
+        var clock = new TestClock();
+        await using TestServer server = await StartServerAsync(room, clock);
+        RawPeer first = server.CreateRawPeer();
+        await LogInResumablyAsync(first, "user1");
+        await server.SettledConnectionAsync("user1");
+        using RawPeer other = server.CreateRawPeer();
+        await LogInResumablyAsync(other, "user2");
+        await other.SendAsync(new Numbered(0));
+        await room.Holding.Task.Within();
+
+        first.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        first.Dispose();
+        await server.Log.WaitForAsync(e => e.EventId.Id == 24);
+
+        room.Release.SetResult();
+        await room.LeaveOf("user1").Within();
+        Assert.Equal(0, room.DropCount);
+    }
+
     /// <summary>A server session over nothing, for tests played directly against <see cref="ResumableSessions"/>.</summary>
     private static ServerSession Carrier(long id, TestClock clock, ResumableSessions sessions)
     {
@@ -556,6 +582,7 @@ public class SessionEndTests
     {
         private readonly TaskCompletionSource _left1 = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _resumed;
+        private int _dropped;
 
         public int ResumedCount => Volatile.Read(ref _resumed);
 
@@ -576,7 +603,13 @@ public class SessionEndTests
             }
         }
 
-        protected override void OnUserDropped(Connection connection) => FirstDrop.TrySetResult();
+        public int DropCount => Volatile.Read(ref _dropped);
+
+        protected override void OnUserDropped(Connection connection)
+        {
+            Interlocked.Increment(ref _dropped);
+            FirstDrop.TrySetResult();
+        }
 
         protected override void OnUserResumed(Connection connection) => Interlocked.Increment(ref _resumed);
 
