@@ -634,7 +634,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
     /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
-    /// Called on the client's own receive loop or reconnecting task (from code continuing from
+    /// With <see cref="ClientOptions.ResumeSessions"/>, stopping while the client reconnects does the same with the
+    /// reconnect attempt's connection once its login is sent (the server may accept the resume): the server ends the
+    /// session instead of holding it for its grace period. Called on the client's own receive loop or reconnecting task (from code continuing from
     /// <see cref="ReceiveAsync(CancellationToken)"/> or a request, whether it got a message or
     /// <see cref="ConnectionClosedException"/>, or from a handler of <see cref="RoomChanged"/>, <see cref="Dropped"/>,
     /// <see cref="Resumed"/> or <see cref="GaveUp"/>), it cannot wait for that task: it closes, and the task finishes
