@@ -65,10 +65,10 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private int _nextRequest;
     private readonly CancellationTokenSource _stopping = new();
     private ClientResumeState? _resume;
-    private Task _reconnectLoop = Task.CompletedTask;
+    private Task _reconnectLoop = Task.CompletedTask; // set and read under _lifecycleLock
     private bool _started;
     private bool _disposed; // under _lifecycleLock: a connect that finishes after it closes what it opened
-    private bool _stoppedLocally;
+    private bool _stoppedLocally; // set under _lifecycleLock; read under it, or with Volatile.Read
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
     /// <param name="username">The name to log in as.</param>
@@ -368,7 +368,13 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
         }
 
-        await _reconnectLoop.ConfigureAwait(false);
+        Task reconnectLoop;
+        lock (_lifecycleLock)
+        {
+            reconnectLoop = _reconnectLoop;
+        }
+
+        await reconnectLoop.ConfigureAwait(false);
     }
 
     /// <summary>Connects and logs in, blocking until done, as the original's <c>start_blocking()</c>.</summary>
@@ -671,7 +677,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         }
 
         _stopping.Cancel();
-        await _reconnectLoop.ConfigureAwait(false);
+        Task reconnectLoop;
+        lock (_lifecycleLock)
+        {
+            // Read under the lock a receive loop decides to reconnect under: no reconnecting task starts after this.
+            reconnectLoop = _reconnectLoop;
+        }
+
+        await reconnectLoop.ConfigureAwait(false);
         MessageConnection? transport;
         Task receiveLoop;
         lock (_lifecycleLock)
@@ -885,11 +898,24 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         }
 
         ClientLog.Closed(_logger, Host, Port, reason);
-        if (_resume is { IsResumable: true } && !_stoppedLocally && session.HasLoggedIn && !session.EndedByServer)
+        bool reconnect;
+        lock (_lifecycleLock)
+        {
+            // Decided and published under the lock disposing sets _stoppedLocally and reads _reconnectLoop under:
+            // either disposing sees the new task and waits for it, or this sees the stop and ends the session. Decided
+            // outside it, a drop overlapping a dispose could start a reconnecting task that disposing never waits for.
+            reconnect = _resume is { IsResumable: true } && !_stoppedLocally && session.HasLoggedIn && !session.EndedByServer;
+            if (reconnect)
+            {
+                // Starts off this loop (it yields first): nothing of it runs under the lock.
+                _reconnectLoop = ReconnectAsync(reason);
+            }
+        }
+
+        if (reconnect)
         {
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
-            _reconnectLoop = ReconnectAsync(reason);
             Raise(Dropped, new SessionResumeEventArgs(reason, 0));
             await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
