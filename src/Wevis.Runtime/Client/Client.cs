@@ -138,7 +138,22 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private DnsEndPoint Endpoint => _endpoints[Volatile.Read(ref _endpoint)];
 
     /// <summary>Whether the client is logged in and the connection is open.</summary>
-    public bool IsConnected => _session is { IsLoggedIn: true } && _transport is { IsClosing: false };
+    public bool IsConnected
+    {
+        get
+        {
+            // One snapshot: a resume makes a new connection and its session current together, under this lock.
+            MessageConnection? transport;
+            ClientSession? session;
+            lock (_lifecycleLock)
+            {
+                transport = _transport;
+                session = _session;
+            }
+
+            return session is { IsLoggedIn: true } && transport is { IsClosing: false };
+        }
+    }
 
     /// <summary>Why the connection closed, once it has.</summary>
     public string? CloseReason => _transport?.CloseReason;
@@ -592,7 +607,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             {
                 message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (ConnectionClosedException) when (_stoppedLocally)
+            catch (ConnectionClosedException) when (Volatile.Read(ref _stoppedLocally))
             {
                 yield break;
             }
@@ -946,7 +961,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private void EndWaiters(string reason)
     {
         _resume?.Outgoing.Close();
-        var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
+        var closed = new ConnectionClosedException(Volatile.Read(ref _stoppedLocally) ? "the client was stopped" : reason);
         _inbox.Complete(closed);
         _requests.CloseAll(closed.Reason);
         lock (_roomRequests)
