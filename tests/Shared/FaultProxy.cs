@@ -67,6 +67,13 @@ internal sealed class FaultProxy : IAsyncDisposable
     /// <summary>How long a black-holed connection stays open before it is reset (its peers should have given up on it by then). Default 10 seconds.</summary>
     public TimeSpan BlackHoleLifetime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Whether a reset by one end is lost on its way: the other end's connection is left open, unread and unclosed (as
+    /// a black hole), instead of being reset too; only a timeout tells it. A plain close (FIN) is still passed on. Off
+    /// by default.
+    /// </summary>
+    public bool LosesResets { get; set; }
+
     /// <summary>Connections accepted so far.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
@@ -271,6 +278,17 @@ internal sealed class FaultProxy : IAsyncDisposable
             }
         }
 
+        private static void ShutdownSending(Socket socket)
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
         private async Task PumpAsync(Socket from, Socket to, long budget)
         {
             byte[] buffer = new byte[16 * 1024];
@@ -283,8 +301,10 @@ internal sealed class FaultProxy : IAsyncDisposable
                     {
                         if (read == 0 && Volatile.Read(ref _state) == 0)
                         {
-                            // One side closed: pass the close on.
-                            Shutdown(to);
+                            // One side closed its sending half: pass the close on, that way only. The other way goes
+                            // on until its side closes too, as over a direct connection (a client that closes waits
+                            // for the server's close, which must not come from the proxy).
+                            ShutdownSending(to);
                         }
 
                         return;
@@ -313,8 +333,8 @@ internal sealed class FaultProxy : IAsyncDisposable
             {
                 if (Volatile.Read(ref _state) == 0)
                 {
-                    // An end reset the connection: pass it on (not a fault of the proxy's).
-                    Break(FaultKind.Reset, counted: false);
+                    // An end reset the connection: pass it on (not a fault of the proxy's), unless resets are lost.
+                    Break(proxy.LosesResets ? FaultKind.BlackHole : FaultKind.Reset, counted: false);
                 }
             }
         }

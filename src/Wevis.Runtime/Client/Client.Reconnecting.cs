@@ -1,3 +1,4 @@
+using Wevis.Protocol;
 using Wevis.Sessions;
 using Wevis.Transport;
 
@@ -99,8 +100,8 @@ public sealed partial class Client
     /// Both sides looking at the session on their own would let a login accepted between the task's look and its abort
     /// count as a resume on the receive loop (which, seeing a logged-in session cut, reconnects again) while the task
     /// tries again too: two reconnecting tasks for one drop, each ending in Resumed or GaveUp. Stopping the client
-    /// during an attempt cancels it: its connection is aborted, and, if the attempt was accepted, it is the client's
-    /// current one, which stopping closes too.
+    /// during an attempt cancels it: its connection is closed telling the server, once the login was sent (whether
+    /// or not the attempt was accepted), else cut (<see cref="StopAsync"/>).
     /// </summary>
     private sealed class ReconnectAttempt(Client client)
     {
@@ -182,10 +183,34 @@ public sealed partial class Client
             }
             catch (OperationCanceledException)
             {
-                TryAbandon();
-                _transport?.Abort("the client was stopped");
+                await StopAsync().ConfigureAwait(false);
                 return Outcome.Stopped;
             }
+        }
+
+        /// <summary>
+        /// The client is stopping during this attempt. Once the login is sent the server may accept the resume (or
+        /// have accepted it, its answer on the way); a cut would look to it like a lost connection, and it would hold
+        /// the session for its grace period. So the connection is closed with the farewell, which the server reads
+        /// after the login whatever its answer, and the client waits for the server to close its side (at most
+        /// <see cref="PeerCloseTimeout"/>), as stopping does: a new login as the same user works at once. Closed before
+        /// the decision: an acceptance arriving from here on finds the connection closing, so it is never cut without
+        /// the farewell. Before the login is sent, the server holds nothing for the connection: it is cut (a welcome
+        /// answered at the very instant of this look can still send the login just before the cut).
+        /// </summary>
+        private async Task StopAsync()
+        {
+            const string Reason = "the client was stopped";
+            if (_transport is { } transport && _session is { LoginSent: true })
+            {
+                transport.Close(Reason, new Closing(Reason));
+                TryAbandon();
+                await client.CloseAndWaitAsync(transport, _receiveLoop, Reason).ConfigureAwait(false);
+                return;
+            }
+
+            TryAbandon();
+            _transport?.Abort(Reason);
         }
 
         /// <summary>Opens the connection and starts its receive loop, which brings the server's acceptance to <see cref="TryAccept"/>.</summary>

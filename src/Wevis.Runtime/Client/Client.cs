@@ -65,10 +65,10 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private int _nextRequest;
     private readonly CancellationTokenSource _stopping = new();
     private ClientResumeState? _resume;
-    private Task _reconnectLoop = Task.CompletedTask;
+    private Task _reconnectLoop = Task.CompletedTask; // set and read under _lifecycleLock
     private bool _started;
     private bool _disposed; // under _lifecycleLock: a connect that finishes after it closes what it opened
-    private bool _stoppedLocally;
+    private bool _stoppedLocally; // set under _lifecycleLock; read under it, or with Volatile.Read
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/> or <see cref="StartBlocking"/>.</summary>
     /// <param name="username">The name to log in as.</param>
@@ -138,7 +138,22 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private DnsEndPoint Endpoint => _endpoints[Volatile.Read(ref _endpoint)];
 
     /// <summary>Whether the client is logged in and the connection is open.</summary>
-    public bool IsConnected => _session is { IsLoggedIn: true } && _transport is { IsClosing: false };
+    public bool IsConnected
+    {
+        get
+        {
+            // One snapshot: a resume makes a new connection and its session current together, under this lock.
+            MessageConnection? transport;
+            ClientSession? session;
+            lock (_lifecycleLock)
+            {
+                transport = _transport;
+                session = _session;
+            }
+
+            return session is { IsLoggedIn: true } && transport is { IsClosing: false };
+        }
+    }
 
     /// <summary>Why the connection closed, once it has.</summary>
     public string? CloseReason => _transport?.CloseReason;
@@ -368,7 +383,13 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             }
         }
 
-        await _reconnectLoop.ConfigureAwait(false);
+        Task reconnectLoop;
+        lock (_lifecycleLock)
+        {
+            reconnectLoop = _reconnectLoop;
+        }
+
+        await reconnectLoop.ConfigureAwait(false);
     }
 
     /// <summary>Connects and logs in, blocking until done, as the original's <c>start_blocking()</c>.</summary>
@@ -586,7 +607,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             {
                 message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (ConnectionClosedException) when (_stoppedLocally)
+            catch (ConnectionClosedException) when (Volatile.Read(ref _stoppedLocally))
             {
                 yield break;
             }
@@ -634,7 +655,9 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// Closes the connection, after the messages already sent have gone out, and waits for it to close: until the
     /// server has closed its side too (at most 2 seconds), so that a new client may log in as the same user at once.
-    /// Called on the client's own receive loop or reconnecting task (from code continuing from
+    /// With <see cref="ClientOptions.ResumeSessions"/>, stopping while the client reconnects does the same with the
+    /// reconnect attempt's connection once its login is sent (the server may accept the resume): the server ends the
+    /// session instead of holding it for its grace period. Called on the client's own receive loop or reconnecting task (from code continuing from
     /// <see cref="ReceiveAsync(CancellationToken)"/> or a request, whether it got a message or
     /// <see cref="ConnectionClosedException"/>, or from a handler of <see cref="RoomChanged"/>, <see cref="Dropped"/>,
     /// <see cref="Resumed"/> or <see cref="GaveUp"/>), it cannot wait for that task: it closes, and the task finishes
@@ -669,7 +692,14 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         }
 
         _stopping.Cancel();
-        await _reconnectLoop.ConfigureAwait(false);
+        Task reconnectLoop;
+        lock (_lifecycleLock)
+        {
+            // Read under the lock a receive loop decides to reconnect under: no reconnecting task starts after this.
+            reconnectLoop = _reconnectLoop;
+        }
+
+        await reconnectLoop.ConfigureAwait(false);
         MessageConnection? transport;
         Task receiveLoop;
         lock (_lifecycleLock)
@@ -889,7 +919,13 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         }
 
         ClientLog.Closed(_logger, Host, Port, reason);
-        if (_resume is { IsResumable: true } && !_stoppedLocally && session.HasLoggedIn && !session.EndedByServer)
+        bool reconnect;
+        lock (_lifecycleLock)
+        {
+            reconnect = _resume is { IsResumable: true } && !_stoppedLocally && session.HasLoggedIn && !session.EndedByServer;
+        }
+
+        if (reconnect)
         {
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
@@ -899,7 +935,23 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 await resumeAnnounced.ConfigureAwait(false);
             }
 
-            _reconnectLoop = ReconnectAsync(reason);
+            lock (_lifecycleLock)
+            {
+                // Decided again and published under the lock disposing sets _stoppedLocally and reads _reconnectLoop
+                // under: either disposing sees the new task and waits for it, or this sees the stop and ends the
+                // session. Published outside it, a drop overlapping a dispose could start a reconnecting task that
+                // disposing never waits for.
+                reconnect = !_stoppedLocally;
+                if (reconnect)
+                {
+                    // Starts off this loop (it yields first): nothing of it runs under the lock.
+                    _reconnectLoop = ReconnectAsync(reason);
+                }
+            }
+        }
+
+        if (reconnect)
+        {
             Raise(Dropped, new SessionResumeEventArgs(reason, 0));
             await transport.CloseAndDisposeAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
@@ -930,7 +982,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private void EndWaiters(string reason)
     {
         _resume?.Outgoing.Close();
-        var closed = new ConnectionClosedException(_stoppedLocally ? "the client was stopped" : reason);
+        var closed = new ConnectionClosedException(Volatile.Read(ref _stoppedLocally) ? "the client was stopped" : reason);
         _inbox.Complete(closed);
         _requests.CloseAll(closed.Reason);
         lock (_roomRequests)

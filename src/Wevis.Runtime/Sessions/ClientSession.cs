@@ -25,6 +25,7 @@ internal sealed class ClientSession : IMessageBatchHandler
     private ITimer? _acknowledger;
     private Resumed? _resumed;
     private int _phase; // a Phase
+    private bool _loginSent;
     private Exception? _loginFailure;
 
     public ClientSession(MessageConnection transport, LoginRequest request, IClientReceiver receiver, FlushBatch batch, TimeProvider time, TimeSpan serverTimeout, ILogger logger, string host, int port, ClientResumeState? resume = null)
@@ -64,6 +65,12 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// for the next attempt.
     /// </summary>
     public Func<bool>? OnLoggedIn { get; set; }
+
+    /// <summary>
+    /// Whether the login has been sent (the welcome was answered): from then on the server may accept it, so a client
+    /// that gives it up while stopping tells the server (<c>_Closing</c>, which the server reads after the login).
+    /// </summary>
+    public bool LoginSent => Volatile.Read(ref _loginSent);
 
     /// <summary>Whether the login has been accepted and the session has not ended.</summary>
     public bool IsLoggedIn => Volatile.Read(ref _phase) == (int)Phase.LoggedIn;
@@ -254,6 +261,7 @@ internal sealed class ClientSession : IMessageBatchHandler
                 break;
             case Welcome welcome:
                 Volatile.Write(ref _phase, (int)Phase.AwaitingLoginResult);
+                Volatile.Write(ref _loginSent, true);
                 if (_resume is not null)
                 {
                     // Asks for a resumable session (empty token) or to resume this one; the server answers with _Resumed.
