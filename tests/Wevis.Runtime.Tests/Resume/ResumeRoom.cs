@@ -12,6 +12,7 @@ internal sealed class ResumeRoom : TimeRoom
 {
     private readonly ConcurrentDictionary<string, int> _next = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _leaves = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _drops = new();
     private int _duplicates;
     private int _gaps;
     private int _dropped;
@@ -41,6 +42,9 @@ internal sealed class ResumeRoom : TimeRoom
     public int HandledFrom(string user) => _next.GetValueOrDefault(user);
 
     public Task LeaveOf(string user) => _leaves.GetOrAdd(user, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Completes once the drop hook has run for <paramref name="user"/> (what it sends is then queued for the resume).</summary>
+    public Task DropOf(string user) => _drops.GetOrAdd(user, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     protected override void Handle(Connection connection, IMessage message)
     {
@@ -75,6 +79,7 @@ internal sealed class ResumeRoom : TimeRoom
         }
 
         FirstDrop.TrySetResult();
+        _drops.GetOrAdd(connection.User.Name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         if (EndOnDrop is { } reason)
         {
             connection.Close(reason);

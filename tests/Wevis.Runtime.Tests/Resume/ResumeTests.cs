@@ -240,11 +240,24 @@ public class ResumeTests
         for (int i = 0; i < 10; i++)
         {
             int connections = 0;
-            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user" + i, configure: o => o.Connector = ResumeExchange.ConnectThrough(
-                proxy.Port,
+            string user = "user" + i;
 
-                // The resume: the welcome alone (the client answers it), then _Resumed, LoginAccepted and the replay together.
-                stream => Interlocked.Increment(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream));
+            // The resume: the welcome alone (the client answers it), then _Resumed, LoginAccepted and the replay together.
+            Func<CancellationToken, ValueTask<Stream>> through = ResumeExchange.ConnectThrough(
+                proxy.Port,
+                stream => Volatile.Read(ref connections) == 2 ? new FrameGatheringStream(stream, 1, 3) : stream);
+            await using Client client = ResumeExchange.CreateClient(server, proxy.Port, user, configure: o => o.Connector = async cancellationToken =>
+            {
+                if (Interlocked.Increment(ref connections) == 2)
+                {
+                    // Back only once the server has heard of the drop and the room's drop hook has sent what is to be
+                    // replayed: a resume landing before the server notices the reset takes the session over without a
+                    // drop, and nothing is sent for the replay (a 20 s wait for it, once in eight runs on a busy machine).
+                    await room.DropOf(user).WaitAsync(cancellationToken);
+                }
+
+                return await through(cancellationToken);
+            });
             await client.ConnectAsync().Within();
             await client.ReceiveAsync<Example.ServerReady>().AsTask().Within();
             Task<(IMessage Replayed, bool Connected, Exception? Blocking)> reading = ReadThenReceiveBlockingAsync(client);
