@@ -114,7 +114,8 @@ public class ResumeElsewhereTests
         IMessage? answer = await peer.ReceiveAsync();
 
         Assert.Equal("resume refused: the client says it handled 9 messages; the session can replay from 5 to 6", Assert.IsType<LoginRejected>(answer).Reason);
-        await WaitUntilAsync(() => Volatile.Read(ref receiver.Ends) == 1);
+        await receiver.Ended.Within();
+        Assert.Equal(1, Volatile.Read(ref receiver.Ends));
     }
 
     private static async Task<RawPeer> StartResumeAsync(TestServer server, long received)
@@ -129,20 +130,15 @@ public class ResumeElsewhereTests
     private static long ConnectionIdIn(string message) =>
         long.Parse(System.Text.RegularExpressions.Regex.Match(message, "#([0-9]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        long deadline = Environment.TickCount64 + 10_000;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>What receives an adopted session's messages: here, nothing but counts.</summary>
     private sealed class Receiver : ISessionReceiver
     {
         public int Ends;
+
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the session first ends.</summary>
+        public Task Ended => _ended.Task;
 
         public ValueTask EnterAsync() => ValueTask.CompletedTask;
 
@@ -151,6 +147,7 @@ public class ResumeElsewhereTests
         public ValueTask EndAsync()
         {
             Interlocked.Increment(ref Ends);
+            _ended.TrySetResult();
             return ValueTask.CompletedTask;
         }
     }
