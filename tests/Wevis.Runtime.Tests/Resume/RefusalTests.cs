@@ -331,10 +331,6 @@ public class RefusalTests
     private static async Task<IMessage?> ResumeRawAsync(TestServer server, string user, string token)
     {
         using RawPeer peer = server.CreateRawPeer();
-        var welcome = (Welcome)(await peer.ReceiveAsync())!;
-        await peer.SendAsync(new Wevis.Protocol.Resume(token, 0));
-        await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
-        IMessage? answer = await peer.ReceiveAsync();
-        return answer is Resumed ? await peer.ReceiveAsync() : answer;
+        return await SessionEndTests.ResumeAsync(peer, user, token);
     }
 }

@@ -121,9 +121,7 @@ public class ResumeElsewhereTests
     private static async Task<RawPeer> StartResumeAsync(TestServer server, long received)
     {
         RawPeer peer = server.CreateRawPeer();
-        var welcome = (Welcome)(await peer.ReceiveAsync())!;
-        await peer.SendAsync(new Wevis.Protocol.Resume(Token, received));
-        await peer.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await SessionEndTests.SendResumeAsync(peer, "user1", Token, received);
         return peer;
     }
 

@@ -94,9 +94,7 @@ public class SessionEndTests
         await room.Holding.Task.Within();
 
         using RawPeer second = server.CreateRawPeer();
-        var welcome = (Welcome)(await second.ReceiveAsync())!;
-        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
-        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await SendResumeAsync(second, "user1", token);
         await server.Log.WaitForAsync(e => e.EventId.Id == 25);
 
         room.Release.SetResult();
@@ -431,9 +429,7 @@ public class SessionEndTests
         // Another resume of the session is under way (the test holds its gate for it), so this one waits.
         await resumable.ResumeGate.WaitAsync().Within();
         using RawPeer second = server.CreateRawPeer();
-        var welcome = (Welcome)(await second.ReceiveAsync())!;
-        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
-        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await SendResumeAsync(second, "user1", token);
         await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
 
         // Its login clock runs out on the server's clock: it is closed, and stops waiting at once.
@@ -456,9 +452,7 @@ public class SessionEndTests
         ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
         await resumable.ResumeGate.WaitAsync().Within();
         using RawPeer second = server.CreateRawPeer();
-        var welcome = (Welcome)(await second.ReceiveAsync())!;
-        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
-        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await SendResumeAsync(second, "user1", token);
         await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
         clock.Advance(TimeSpan.FromSeconds(5));
         await second.ReceiveUntilClosedAsync();
@@ -466,7 +460,7 @@ public class SessionEndTests
 
         Assert.Equal(1, server.Server.ConnectionsOf("user1"));
         using RawPeer third = server.CreateRawPeer();
-        welcome = (Welcome)(await third.ReceiveAsync())!;
+        var welcome = (Welcome)(await third.ReceiveAsync())!;
         await third.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
         Assert.Equal("User user1 already has the most connections allowed (1).", Assert.IsType<LoginRejected>(await third.ReceiveAsync()).Reason);
     }
@@ -481,9 +475,7 @@ public class SessionEndTests
         ResumableSession resumable = TestServer.SessionOf(await server.SettledConnectionAsync("user1")).Resumable!;
         await resumable.ResumeGate.WaitAsync().Within();
         using RawPeer second = server.CreateRawPeer();
-        var welcome = (Welcome)(await second.ReceiveAsync())!;
-        await second.SendAsync(new Wevis.Protocol.Resume(token, 0));
-        await second.SendAsync(new Login("user1", Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await SendResumeAsync(second, "user1", token);
         await server.Log.WaitForCountAsync(e => e.EventId.Id == 20, 2);
 
         // The teardown moves the clock by a minute at most, for the first connection's linger: far short of the
@@ -504,9 +496,7 @@ public class SessionEndTests
 
     internal static async Task<string> LogInResumablyAsync(RawPeer peer, string user)
     {
-        var welcome = (Welcome)(await peer.ReceiveAsync())!;
-        await peer.SendAsync(new Wevis.Protocol.Resume(string.Empty, 0));
-        await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
+        await SendResumeAsync(peer, user, string.Empty);
         var resumed = Assert.IsType<Resumed>(await peer.ReceiveAsync());
         Assert.IsType<LoginAccepted>(await peer.ReceiveAsync());
         return resumed.Token;
@@ -626,10 +616,20 @@ public class SessionEndTests
     /// <summary>Asks on <paramref name="peer"/> to resume <paramref name="token"/>'s session; returns the answer after <c>_Resumed</c>, or the refusal.</summary>
     internal static async Task<IMessage?> ResumeAsync(RawPeer peer, string user, string token, long received = 0)
     {
+        await SendResumeAsync(peer, user, token, received);
+        IMessage? answer = await peer.ReceiveAsync();
+        return answer is Resumed ? await peer.ReceiveAsync() : answer;
+    }
+
+    /// <summary>
+    /// Answers <paramref name="peer"/>'s welcome by asking to resume <paramref name="token"/>'s session (empty: a new
+    /// resumable one), having handled <paramref name="received"/> messages, and logging in as <paramref name="user"/>;
+    /// does not wait for the answer.
+    /// </summary>
+    internal static async Task SendResumeAsync(RawPeer peer, string user, string token, long received = 0)
+    {
         var welcome = (Welcome)(await peer.ReceiveAsync())!;
         await peer.SendAsync(new Wevis.Protocol.Resume(token, received));
         await peer.SendAsync(new Login(user, Credentials.Encrypt("pw", welcome.Salt), TestServer.Version, WevisRegistry.Messages.Fingerprint));
-        IMessage? answer = await peer.ReceiveAsync();
-        return answer is Resumed ? await peer.ReceiveAsync() : answer;
     }
 }
