@@ -469,15 +469,8 @@ public sealed class GatewayCallFaultTests
             wevis.Gateway.MaxFrameSize = 4096;
             wevis.Gateway.MaxQueuedBytesPerConnection = bound;
         });
-        string room = await cluster.CreateRoomAsync("chat");
-        IRoomGrain roomGrain = cluster.Cluster.Client.GetGrain<IRoomGrain>(room);
-        InProcessSiloHandle stuck = cluster.Silos[1];
-        string victimName = "stuck-" + Guid.NewGuid().ToString("N")[..8];
-        await using Client victim = await cluster.ConnectAsync(victimName, stuck);
-        await victim.JoinRoomAsync(room).Within();
-        await using Client sender = await cluster.ConnectAsync("talk-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
-        await sender.JoinRoomAsync(room).Within();
-        string gatewayKey = stuck.ServiceProvider.GetRequiredService<WevisGateway>().Observer.GetGrainId().Key.ToString()!;
+        await using StuckGatewayRoom setup = await StuckGatewayRoom.StartAsync(cluster, "stuck-");
+        (string room, IRoomGrain roomGrain, InProcessSiloHandle stuck, string victimName, Client victim, Client sender, string gatewayKey) = setup;
         string text = new('x', 1000);
         try
         {
@@ -523,13 +516,7 @@ public sealed class GatewayCallFaultTests
             }
 
             // The victim's session closes with the room's reason; it is not entered again as if the room had restarted.
-            ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
-            {
-                while (true)
-                {
-                    await victim.ReceiveAsync().Within(TimeSpan.FromSeconds(20));
-                }
-            });
+            ConnectionClosedException closed = await ClosedAsync(victim);
             Assert.Contains($"room {room} could not reach your gateway: more than {bound} bytes waited for it", closed.Reason, StringComparison.Ordinal);
         }
         finally
@@ -551,15 +538,8 @@ public sealed class GatewayCallFaultTests
         // A quiet room: one frame waits for the gateway, far under the byte bound; only its age lets it go.
         TimeSpan maxAge = TimeSpan.FromSeconds(3);
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync(configure: wevis => wevis.MaxGatewayBacklogAge = maxAge);
-        string room = await cluster.CreateRoomAsync("chat");
-        IRoomGrain roomGrain = cluster.Cluster.Client.GetGrain<IRoomGrain>(room);
-        InProcessSiloHandle stuck = cluster.Silos[1];
-        string victimName = "old-" + Guid.NewGuid().ToString("N")[..8];
-        await using Client victim = await cluster.ConnectAsync(victimName, stuck);
-        await victim.JoinRoomAsync(room).Within();
-        await using Client sender = await cluster.ConnectAsync("talk-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
-        await sender.JoinRoomAsync(room).Within();
-        string gatewayKey = stuck.ServiceProvider.GetRequiredService<WevisGateway>().Observer.GetGrainId().Key.ToString()!;
+        await using StuckGatewayRoom setup = await StuckGatewayRoom.StartAsync(cluster, "old-");
+        (string room, IRoomGrain roomGrain, InProcessSiloHandle stuck, string victimName, Client victim, Client sender, string gatewayKey) = setup;
         try
         {
             // The victim's gateway lives but fails every call the room makes to it; the sender says one thing. Once
@@ -581,13 +561,7 @@ public sealed class GatewayCallFaultTests
                 GrainCalls.FailingOn = null;
             }
 
-            ConnectionClosedException closed = await Assert.ThrowsAsync<ConnectionClosedException>(async () =>
-            {
-                while (true)
-                {
-                    await victim.ReceiveAsync().Within(TimeSpan.FromSeconds(20));
-                }
-            });
+            ConnectionClosedException closed = await ClosedAsync(victim);
             Assert.Contains($"room {room} could not reach your gateway: what waited for it was more than 3 s old", closed.Reason, StringComparison.Ordinal);
         }
         finally
@@ -604,6 +578,56 @@ public sealed class GatewayCallFaultTests
     private const long ClosesOnly = 300;
 
     /// <summary>Says <paramref name="text"/> and reads until its echo; whether <paramref name="watched"/> was heard on the way.</summary>
+    /// <summary>Receives on <paramref name="client"/> until its session closes; the exception that says why.</summary>
+    private static Task<ConnectionClosedException> ClosedAsync(Client client) =>
+        Assert.ThrowsAsync<ConnectionClosedException>(async () =>
+        {
+            while (true)
+            {
+                await client.ReceiveAsync().Within(TimeSpan.FromSeconds(20));
+            }
+        });
+
+    /// <summary>
+    /// A room with two users in it: the victim, connected to silo 1's gateway (the one a test makes fail the room's
+    /// calls, by <see cref="GatewayKey"/>), and a sender on silo 0. Disposing it disposes both clients.
+    /// </summary>
+    private sealed record StuckGatewayRoom(string Room, IRoomGrain Grain, InProcessSiloHandle Silo, string VictimName, Client Victim, Client Sender, string GatewayKey) : IAsyncDisposable
+    {
+        public static async Task<StuckGatewayRoom> StartAsync(WevisTestCluster cluster, string victimPrefix)
+        {
+            string room = await cluster.CreateRoomAsync("chat");
+            InProcessSiloHandle silo = cluster.Silos[1];
+            string victimName = victimPrefix + Guid.NewGuid().ToString("N")[..8];
+            Client victim = await cluster.ConnectAsync(victimName, silo);
+            Client? sender = null;
+            try
+            {
+                await victim.JoinRoomAsync(room).Within();
+                sender = await cluster.ConnectAsync("talk-" + Guid.NewGuid().ToString("N")[..8], cluster.Silos[0]);
+                await sender.JoinRoomAsync(room).Within();
+                string gatewayKey = silo.ServiceProvider.GetRequiredService<WevisGateway>().Observer.GetGrainId().Key.ToString()!;
+                return new StuckGatewayRoom(room, cluster.Cluster.Client.GetGrain<IRoomGrain>(room), silo, victimName, victim, sender, gatewayKey);
+            }
+            catch
+            {
+                if (sender is not null)
+                {
+                    await sender.DisposeAsync();
+                }
+
+                await victim.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Sender.DisposeAsync();
+            await Victim.DisposeAsync();
+        }
+    }
+
     private static async Task<bool> SayAndHearAsync(Client client, string text, string? watched)
     {
         client.Send(new Say(text));
