@@ -1040,13 +1040,31 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         return [new DnsEndPoint(host, port)];
     }
 
-    private MessageConnection LoggedInTransport()
+    private MessageConnection LoggedInTransport() => LoggedInConnection().Transport;
+
+    /// <summary>
+    /// The current connection and its session, read as one snapshot under the lifecycle lock, as <see cref="IsConnected"/>
+    /// reads them: a resume makes a new connection and its session current together under it (and connecting
+    /// publishes both under it), so read apart they could pair a new connection with the old session, or the reverse.
+    /// Under the lock the pair is one that was current at one moment. (No test: the two reads were a few instructions
+    /// apart, with nothing between them a test could hold.)
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The client has not logged in.</exception>
+    private (MessageConnection Transport, ClientSession Session) LoggedInConnection()
     {
-        if (_transport is not { } transport || _session is not { } session || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
+        MessageConnection? transport;
+        ClientSession? session;
+        lock (_lifecycleLock)
+        {
+            transport = _transport;
+            session = _session;
+        }
+
+        if (transport is null || session is null || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
         {
             throw new InvalidOperationException("The client has not logged in; call ConnectAsync or StartBlocking first.");
         }
 
-        return transport;
+        return (transport, session);
     }
 }
