@@ -195,13 +195,14 @@ public sealed partial class Client
         /// after the login whatever its answer, and the client waits for the server to close its side (at most
         /// <see cref="PeerCloseTimeout"/>), as stopping does: a new login as the same user works at once. Closed before
         /// the decision: an acceptance arriving from here on finds the connection closing, so it is never cut without
-        /// the farewell. Before the login is sent, the server holds nothing for the connection: it is cut (a welcome
-        /// answered at the very instant of this look can still send the login just before the cut).
+        /// the farewell. Before the login is sent, the server holds nothing for the connection: it is cut, and the login
+        /// is withheld in the same atomic step as the look (<see cref="ClientSession.WithholdLogin"/>), so a welcome
+        /// answered at that instant cannot send it just before the cut.
         /// </summary>
         private async Task StopAsync()
         {
             const string Reason = "the client was stopped";
-            if (_transport is { } transport && _session is { LoginSent: true })
+            if (_transport is { } transport && _session is { } session && session.WithholdLogin())
             {
                 transport.Close(Reason, new Closing(Reason));
                 TryAbandon();
