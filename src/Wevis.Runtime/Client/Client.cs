@@ -898,12 +898,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     }
 
     /// <summary>
-    /// Runs a connection's receive loop, then ends or drops the session. <paramref name="resumeAnnounced"/>, for a
-    /// reconnect attempt's connection: completes once that attempt has raised <see cref="Resumed"/> (or ended without
-    /// it); a drop of this connection is raised only after, so that a connection that breaks right after its
-    /// handshake does not announce its drop before the resume that opened it.
+    /// Runs a connection's receive loop, then ends or drops the session. A drop starts the next reconnecting task
+    /// only once the one before it has finished (for a reconnect attempt's connection, the task that made the
+    /// attempt): so a connection that breaks right after its handshake does not announce its drop before the resume
+    /// that opened it, and at most one reconnecting task runs at a time, the one disposing waits for.
     /// </summary>
-    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null, Task? resumeAnnounced = null)
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null)
     {
         if (published is not null)
         {
@@ -929,12 +929,19 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         {
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
-            if (resumeAnnounced is not null)
+            Task previous;
+            lock (_lifecycleLock)
             {
-                // Resumed (of the drop this connection resumed) comes before this drop's Dropped, and its next resume.
-                await resumeAnnounced.ConfigureAwait(false);
+                previous = _reconnectLoop;
             }
 
+            // The reconnecting task before this one (the one that resumed the session on this connection, if one did)
+            // finishes first: its Resumed comes before this drop's Dropped, and it never outlives the task published
+            // below, which is the only one disposing waits for. Waiting for its Resumed alone left its last steps
+            // running after the next task started. Stopping ends the wait: no task is published after the stop (the
+            // look below), and that task, stopping, may be waiting for this loop (for the server to close its side of
+            // this connection, ReconnectAttempt.StopAsync), which would otherwise wait for each other for ever.
+            await previous.WaitAsync(_stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             lock (_lifecycleLock)
             {
                 // Decided again and published under the lock disposing sets _stoppedLocally and reads _reconnectLoop
