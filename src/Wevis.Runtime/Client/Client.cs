@@ -940,7 +940,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
             // below, which is the only one disposing waits for. Waiting for its Resumed alone left its last steps
             // running after the next task started. Stopping ends the wait: no task is published after the stop (the
             // look below), and that task, stopping, may be waiting for this loop (for the server to close its side of
-            // this connection, ReconnectAttempt.StopAsync), which would otherwise wait for each other for ever.
+            // this connection, ReconnectAttempt.StopAsync); the two would otherwise wait for each other for ever.
             await previous.WaitAsync(_stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             lock (_lifecycleLock)
             {
