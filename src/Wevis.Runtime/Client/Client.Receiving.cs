@@ -1,3 +1,4 @@
+using Wevis.Sessions;
 using Wevis.Transport;
 
 namespace Wevis;
@@ -140,13 +141,13 @@ public sealed partial class Client
     /// <param name="timeout">How long to wait; null waits as long as the connection is open.</param>
     private IMessage TakeBlocking(Func<IMessage, bool>? accepts, Type[]? types, TimeSpan? timeout)
     {
-        LoggedInTransport();
+        ClientSession session = LoggedInConnection().Session;
         if (accepts is null ? _inbox.TryDequeue(out IMessage? message) : _inbox.TryTake(accepts, out message))
         {
             return message!;
         }
 
-        if (FlushBatch.Current is { } batch && ReferenceEquals(batch, _session!.Batch))
+        if (FlushBatch.Current is { } batch && ReferenceEquals(batch, session.Batch))
         {
             throw new InvalidOperationException(
                 "A blocking receive (ReceiveBlocking or WaitForBlocking) was called on the client's receive loop (in code continuing from ReceiveAsync), where it would wait forever; use ReceiveAsync or WaitForAsync there.");

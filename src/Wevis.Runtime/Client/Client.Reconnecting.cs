@@ -52,26 +52,21 @@ public sealed partial class Client
 
             attempts++;
             var attempt = new ReconnectAttempt(this);
-            try
+
+            // An accepted attempt's connection that drops raises Dropped, and starts the next reconnecting task, only
+            // once this task has finished (ReceiveLoopAsync): Resumed comes first.
+            switch (await attempt.RunAsync(remaining < _options.ConnectTimeout ? remaining : _options.ConnectTimeout).ConfigureAwait(false))
             {
-                switch (await attempt.RunAsync(remaining < _options.ConnectTimeout ? remaining : _options.ConnectTimeout).ConfigureAwait(false))
-                {
-                    case ReconnectAttempt.Outcome.Resumed:
-                        ClientLog.Resumed(_logger, Host, Port, attempts);
-                        Raise(Resumed, new SessionResumeEventArgs(string.Empty, attempts, attempt.ReplayedToServer));
-                        return;
-                    case ReconnectAttempt.Outcome.Refused:
-                        GiveUp(attempt.Failure, attempts);
-                        return;
-                    case ReconnectAttempt.Outcome.Stopped:
-                        EndSession("the client was stopped");
-                        return;
-                }
-            }
-            finally
-            {
-                // Whatever became of the attempt: its connection's drop, if it was accepted, may now be raised.
-                attempt.Announced();
+                case ReconnectAttempt.Outcome.Resumed:
+                    ClientLog.Resumed(_logger, Host, Port, attempts);
+                    Raise(Resumed, new SessionResumeEventArgs(string.Empty, attempts, attempt.ReplayedToServer));
+                    return;
+                case ReconnectAttempt.Outcome.Refused:
+                    GiveUp(attempt.Failure, attempts);
+                    return;
+                case ReconnectAttempt.Outcome.Stopped:
+                    EndSession("the client was stopped");
+                    return;
             }
 
             lastFailure = attempt.Failure;
@@ -107,7 +102,6 @@ public sealed partial class Client
     {
         private MessageConnection? _transport;
         private ClientSession? _session;
-        private readonly TaskCompletionSource _announced = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Task _receiveLoop = Task.CompletedTask;
         private Decision _decision; // under client._lifecycleLock
 
@@ -195,13 +189,14 @@ public sealed partial class Client
         /// after the login whatever its answer, and the client waits for the server to close its side (at most
         /// <see cref="PeerCloseTimeout"/>), as stopping does: a new login as the same user works at once. Closed before
         /// the decision: an acceptance arriving from here on finds the connection closing, so it is never cut without
-        /// the farewell. Before the login is sent, the server holds nothing for the connection: it is cut (a welcome
-        /// answered at the very instant of this look can still send the login just before the cut).
+        /// the farewell. Before the login is sent, the server holds nothing for the connection: it is cut, and the login
+        /// is withheld in the same atomic step as the look (<see cref="ClientSession.WithholdLogin"/>), so a welcome
+        /// answered at that instant cannot send it just before the cut.
         /// </summary>
         private async Task StopAsync()
         {
             const string Reason = "the client was stopped";
-            if (_transport is { } transport && _session is { LoginSent: true })
+            if (_transport is { } transport && _session is { } session && session.WithholdLogin())
             {
                 transport.Close(Reason, new Closing(Reason));
                 TryAbandon();
@@ -221,7 +216,7 @@ public sealed partial class Client
 
             // The loop starts once this attempt knows it, so that TryAccept can make it the client's.
             var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _receiveLoop = client.ReceiveLoopAsync(_transport, _session, reconnecting: true, published.Task, _announced.Task);
+            _receiveLoop = client.ReceiveLoopAsync(_transport, _session, reconnecting: true, published.Task);
             published.SetResult();
             return _session;
         }
@@ -258,12 +253,6 @@ public sealed partial class Client
                 return true;
             }
         }
-
-        /// <summary>
-        /// The reconnecting task has raised what the attempt came to (<see cref="Resumed"/>, or nothing): a drop of the
-        /// attempt's connection, which waits for this, may now be raised, so that Resumed comes before it.
-        /// </summary>
-        public void Announced() => _announced.TrySetResult();
 
         /// <summary>The attempt is over without its login: true unless the receive loop accepted it first.</summary>
         private bool TryAbandon()

@@ -898,12 +898,12 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     }
 
     /// <summary>
-    /// Runs a connection's receive loop, then ends or drops the session. <paramref name="resumeAnnounced"/>, for a
-    /// reconnect attempt's connection: completes once that attempt has raised <see cref="Resumed"/> (or ended without
-    /// it); a drop of this connection is raised only after, so that a connection that breaks right after its
-    /// handshake does not announce its drop before the resume that opened it.
+    /// Runs a connection's receive loop, then ends or drops the session. A drop starts the next reconnecting task
+    /// only once the one before it has finished (for a reconnect attempt's connection, the task that made the
+    /// attempt): so a connection that breaks right after its handshake does not announce its drop before the resume
+    /// that opened it, and at most one reconnecting task runs at a time, the one disposing waits for.
     /// </summary>
-    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null, Task? resumeAnnounced = null)
+    private async Task ReceiveLoopAsync(MessageConnection transport, ClientSession session, bool reconnecting, Task? published = null)
     {
         if (published is not null)
         {
@@ -929,12 +929,19 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         {
             // Lost, not closed: the session is kept on both sides; sends wait in the replay log, receives wait.
             ClientLog.Dropped(_logger, Host, Port, reason);
-            if (resumeAnnounced is not null)
+            Task previous;
+            lock (_lifecycleLock)
             {
-                // Resumed (of the drop this connection resumed) comes before this drop's Dropped, and its next resume.
-                await resumeAnnounced.ConfigureAwait(false);
+                previous = _reconnectLoop;
             }
 
+            // The reconnecting task before this one (the one that resumed the session on this connection, if one did)
+            // finishes first: its Resumed comes before this drop's Dropped, and it never outlives the task published
+            // below, which is the only one disposing waits for. Waiting for its Resumed alone left its last steps
+            // running after the next task started. Stopping ends the wait: no task is published after the stop (the
+            // look below), and that task, stopping, may be waiting for this loop (for the server to close its side of
+            // this connection, ReconnectAttempt.StopAsync); the two would otherwise wait for each other for ever.
+            await previous.WaitAsync(_stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             lock (_lifecycleLock)
             {
                 // Decided again and published under the lock disposing sets _stoppedLocally and reads _reconnectLoop
@@ -1040,13 +1047,31 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
         return [new DnsEndPoint(host, port)];
     }
 
-    private MessageConnection LoggedInTransport()
+    private MessageConnection LoggedInTransport() => LoggedInConnection().Transport;
+
+    /// <summary>
+    /// The current connection and its session, read as one snapshot under the lifecycle lock, as <see cref="IsConnected"/>
+    /// reads them: a resume makes a new connection and its session current together under it (and connecting
+    /// publishes both under it), so read apart they could pair a new connection with the old session, or the reverse.
+    /// Under the lock the pair is one that was current at one moment. (No test: the two reads were a few instructions
+    /// apart, with nothing between them a test could hold.)
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The client has not logged in.</exception>
+    private (MessageConnection Transport, ClientSession Session) LoggedInConnection()
     {
-        if (_transport is not { } transport || _session is not { } session || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
+        MessageConnection? transport;
+        ClientSession? session;
+        lock (_lifecycleLock)
+        {
+            transport = _transport;
+            session = _session;
+        }
+
+        if (transport is null || session is null || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
         {
             throw new InvalidOperationException("The client has not logged in; call ConnectAsync or StartBlocking first.");
         }
 
-        return transport;
+        return (transport, session);
     }
 }

@@ -25,7 +25,7 @@ internal sealed class ClientSession : IMessageBatchHandler
     private ITimer? _acknowledger;
     private Resumed? _resumed;
     private int _phase; // a Phase
-    private bool _loginSent;
+    private int _login; // a LoginState: changed only by compare-and-swap, so sending and withholding the login exclude each other
     private Exception? _loginFailure;
 
     public ClientSession(MessageConnection transport, LoginRequest request, IClientReceiver receiver, FlushBatch batch, TimeProvider time, TimeSpan serverTimeout, ILogger logger, string host, int port, ClientResumeState? resume = null)
@@ -50,6 +50,13 @@ internal sealed class ClientSession : IMessageBatchHandler
         Closed,
     }
 
+    private enum LoginState
+    {
+        NotSent,
+        Sent,
+        Withheld,
+    }
+
     /// <summary>Defers the flushes of what is sent while this session's messages are handled.</summary>
     public FlushBatch Batch { get; }
 
@@ -70,7 +77,18 @@ internal sealed class ClientSession : IMessageBatchHandler
     /// Whether the login has been sent (the welcome was answered): from then on the server may accept it, so a client
     /// that gives it up while stopping tells the server (<c>_Closing</c>, which the server reads after the login).
     /// </summary>
-    public bool LoginSent => Volatile.Read(ref _loginSent);
+    public bool LoginSent => Volatile.Read(ref _login) == (int)LoginState.Sent;
+
+    /// <summary>
+    /// The client is stopping and gives this connection up: the welcome is no longer answered with the login. Returns
+    /// true if the login was sent already (the server may accept it: tell it, <c>_Closing</c>, which it reads after
+    /// the login), false if it never will be (the connection may be cut). One atomic step with the welcome's answer,
+    /// so a welcome handled at the same instant either sent the login before this (true) or sends none: looked at
+    /// apart, a welcome answered between the look and the cut would send the login just before the cut, and the
+    /// server would take it for a lost connection and hold the session for its grace period.
+    /// </summary>
+    public bool WithholdLogin() =>
+        Interlocked.CompareExchange(ref _login, (int)LoginState.Withheld, (int)LoginState.NotSent) == (int)LoginState.Sent;
 
     /// <summary>Whether the login has been accepted and the session has not ended.</summary>
     public bool IsLoggedIn => Volatile.Read(ref _phase) == (int)Phase.LoggedIn;
@@ -260,8 +278,15 @@ internal sealed class ClientSession : IMessageBatchHandler
                 _transport.Close(_loginFailure.Message, new Closing(_loginFailure.Message));
                 break;
             case Welcome welcome:
+                if (Interlocked.CompareExchange(ref _login, (int)LoginState.Sent, (int)LoginState.NotSent) != (int)LoginState.NotSent)
+                {
+                    // Withheld (WithholdLogin): the client gave this connection up, and the server holds nothing for it yet.
+                    _loginFailure = new ConnectionFailedException($"The client gave up the connection to {_host}:{_port} before its login was sent.");
+                    _transport.Abort(_loginFailure.Message);
+                    break;
+                }
+
                 Volatile.Write(ref _phase, (int)Phase.AwaitingLoginResult);
-                Volatile.Write(ref _loginSent, true);
                 if (_resume is not null)
                 {
                     // Asks for a resumable session (empty token) or to resume this one; the server answers with _Resumed.
