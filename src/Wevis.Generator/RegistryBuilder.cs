@@ -65,14 +65,18 @@ namespace Wevis.Generator
             var messages = new List<MessageSpec>();
             foreach (MessageSpec message in candidates)
             {
+                // An internal message too: the program cannot name it, but the library's registry holds it, and
+                // MessageRegistry.Default would refuse the two at start-up.
                 if (referencedByName.TryGetValue(message.Name, out var inLibrary))
                 {
+                    string libraryType = inLibrary.Message.TypeName.Replace("global::", string.Empty);
                     diagnostics.Add(DiagnosticInfo.Create(
                         DiagnosticDescriptors.MessageInReferencedAssembly,
                         message.NameLocation,
                         message.Name,
                         inLibrary.Registry.AssemblyName,
-                        inLibrary.Message.TypeName.Replace("global::", string.Empty)));
+                        inLibrary.Message.IsPublic ? libraryType : libraryType + ", internal to it",
+                        inLibrary.Message.IsPublic ? "rename this one, or use the library's" : "rename this one"));
                     failedNames.Add(message.Name);
                     continue;
                 }
