@@ -65,7 +65,7 @@ namespace Wevis.Generator
         public static readonly DiagnosticDescriptor WireIdCollision = Error(
             "WEVIS011",
             "Wire id collision",
-            "Messages '{0}' and '{1}' hash to the same wire id {2}; rename one of them");
+            "Messages '{0}' and '{1}' hash to the same wire id {2}; {3}");
 
         public static readonly DiagnosticDescriptor InvalidNamespace = Error(
             "WEVIS012",

@@ -161,6 +161,7 @@ public class DiagnosticsTests
 
         Diagnostic d = AssertSingle(run, "WEVIS011", File, 2, 1, second.Length + 1);
         Assert.Contains(first, d.GetMessage(), StringComparison.Ordinal);
+        Assert.EndsWith("; rename one of them", d.GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -604,7 +605,7 @@ public class DiagnosticsTests
     }
 
     /// <summary>Two distinct message names with the same 31-bit FNV-1a hash, found by the birthday bound.</summary>
-    private static (string First, string Second) FindCollidingNames()
+    internal static (string First, string Second) FindCollidingNames()
     {
         var seen = new Dictionary<int, string>();
         for (int i = 0; ; i++)

@@ -245,6 +245,30 @@ public class ReferencedRegistryTests
             error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public void AMessageWithTheWireIdOfALibrarysMessageIsAnErrorAtItsName()
+    {
+        // Two names, one wire id: MessageRegistry.Default would refuse the pair at start-up ("the same wire id").
+        (string first, string second) = DiagnosticsTests.FindCollidingNames();
+        MetadataReference shared = BuildCodeLibrary(
+            "namespace Shared { [Wevis.WevisMessage] internal partial record " + first + "(int X); }", referenceAssembly: true);
+
+        GeneratorRun program = GeneratorHarness.Run(
+            [new DefinitionsFile("/app/app.wevis", "Local x=int\n" + second)], rootNamespace: "App", extraReferences: [shared]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS011", error.Id);
+        FileLinePositionSpan span = error.Location.GetLineSpan();
+        Assert.Equal(("/app/app.wevis", 1, 0, 1, second.Length), (span.Path, span.StartLinePosition.Line, span.StartLinePosition.Character, span.EndLinePosition.Line, span.EndLinePosition.Character));
+        Assert.Equal(
+            $"Messages '{first}' and '{second}' hash to the same wire id {WireNames.WireId(second)}; "
+            + $"'{first}' is defined in referenced assembly 'Shared' (as Shared.{first}): rename '{second}'",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(program.CompilationProblems);
+        Assert.DoesNotContain($"app.{second}.g.cs", program.Sources.Keys);
+        Assert.Contains("app.Local.g.cs", program.Sources.Keys);
+    }
+
     /// <summary>Loads the given images by assembly name; everything else (Wevis.Runtime, MessagePack) from the test's own context.</summary>
     private sealed class ImagesLoadContext(Dictionary<string, byte[]> images) : System.Runtime.Loader.AssemblyLoadContext(isCollectible: true)
     {
