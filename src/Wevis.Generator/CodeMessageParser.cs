@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -136,6 +137,7 @@ namespace Wevis.Generator
                 }
             }
 
+            var notSent = new List<(ISymbol Member, string Kind)>();
             foreach (ISymbol member in type.GetMembers())
             {
                 string? kind = member switch
@@ -149,9 +151,26 @@ namespace Wevis.Generator
                 };
                 if (kind is not null && !parameterNames.Contains(member.Name))
                 {
-                    LocationInfo? location = member.Locations.Length > 0 ? LocationInfo.From(member.Locations[0]) : null;
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNotSent, location, kind, member.Name, type.Name));
+                    notSent.Add((member, kind));
                 }
+            }
+
+            // A field that a reported property's accessors use (private int _y; public int Y { get => _y; init => _y = value; })
+            // is that property's state, written by hand: one member to the user, reported once, at the property.
+            HashSet<ISymbol> behindProperties = FieldsBehindProperties(
+                type,
+                new HashSet<string>(notSent.Where(m => m.Kind == "Property").Select(m => m.Member.Name), StringComparer.Ordinal),
+                context.SemanticModel.Compilation,
+                cancellationToken);
+            foreach ((ISymbol member, string kind) in notSent)
+            {
+                if (member is IFieldSymbol && behindProperties.Contains(member))
+                {
+                    continue;
+                }
+
+                LocationInfo? location = member.Locations.Length > 0 ? LocationInfo.From(member.Locations[0]) : null;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNotSent, location, kind, member.Name, type.Name));
             }
 
             if (hasErrors)
@@ -183,6 +202,50 @@ namespace Wevis.Generator
                 diagnostics.Add(diagnostic);
                 return new CodeMessageSpec(null, diagnostics.ToImmutableEquatableArray(), type.Name);
             }
+        }
+
+        /// <summary>
+        /// The type's own instance fields that the accessors of the named properties read or write, in any of the type's
+        /// declarations (the property may be in another part of the record, or another file, than the field).
+        /// </summary>
+        private static HashSet<ISymbol> FieldsBehindProperties(
+            INamedTypeSymbol type, HashSet<string> propertyNames, Compilation compilation, CancellationToken cancellationToken)
+        {
+            var fields = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+            if (propertyNames.Count == 0)
+            {
+                return fields;
+            }
+
+            foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration)
+                {
+                    continue;
+                }
+
+                SemanticModel? model = null;
+                foreach (PropertyDeclarationSyntax property in declaration.Members.OfType<PropertyDeclarationSyntax>())
+                {
+                    if (!propertyNames.Contains(property.Identifier.ValueText))
+                    {
+                        continue;
+                    }
+
+                    // A reported property has a get with a set or init (one written as => has neither).
+                    foreach (IdentifierNameSyntax name in property.AccessorList?.DescendantNodes().OfType<IdentifierNameSyntax>() ?? [])
+                    {
+                        model ??= compilation.GetSemanticModel(declaration.SyntaxTree);
+                        if (model.GetSymbolInfo(name, cancellationToken).Symbol is IFieldSymbol { IsStatic: false } field
+                            && SymbolEqualityComparer.Default.Equals(field.ContainingType, type))
+                        {
+                            fields.Add(field);
+                        }
+                    }
+                }
+            }
+
+            return fields;
         }
 
         /// <summary>A parameter's <c>[WevisBound(N)]</c>: N, 0 without one, or null (reported) if it is not a valid bound for the type.</summary>

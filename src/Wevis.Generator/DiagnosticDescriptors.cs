@@ -65,7 +65,7 @@ namespace Wevis.Generator
         public static readonly DiagnosticDescriptor WireIdCollision = Error(
             "WEVIS011",
             "Wire id collision",
-            "Messages '{0}' and '{1}' hash to the same wire id {2}; rename one of them");
+            "Messages '{0}' and '{1}' hash to the same wire id {2}; {3}");
 
         public static readonly DiagnosticDescriptor InvalidNamespace = Error(
             "WEVIS012",
@@ -140,7 +140,7 @@ namespace Wevis.Generator
         public static readonly DiagnosticDescriptor MessageInReferencedAssembly = Error(
             "WEVIS040",
             "Message defined in a referenced assembly",
-            "Message '{0}' is already defined in referenced assembly '{1}' as {2}; message names must be unique in a program: rename this one, or use the library's");
+            "Message '{0}' is already defined in referenced assembly '{1}' as {2}; message names must be unique in a program: {3}");
 
         public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
             "WEVIS020",

@@ -49,6 +49,7 @@ namespace Wevis.Generator
 
             // A program's messages include those of the libraries it references (MessageRegistry.Default has them all).
             var referencedByName = new Dictionary<string, (ReferencedRegistrySpec Registry, ReferencedMessageSpec Message)>(StringComparer.Ordinal);
+            var referencedByWireId = new Dictionary<int, (ReferencedRegistrySpec Registry, ReferencedMessageSpec Message)>();
             foreach (ReferencedRegistrySpec registry in referenced)
             {
                 foreach (ReferencedMessageSpec message in registry.Messages)
@@ -56,6 +57,13 @@ namespace Wevis.Generator
                     if (!referencedByName.ContainsKey(message.Name))
                     {
                         referencedByName.Add(message.Name, (registry, message));
+                    }
+
+                    // A wire id is the name's hash alone, so the library's is known without reading its code.
+                    int wireId = WireNames.WireId(message.Name);
+                    if (!referencedByWireId.ContainsKey(wireId))
+                    {
+                        referencedByWireId.Add(wireId, (registry, message));
                     }
                 }
             }
@@ -65,14 +73,18 @@ namespace Wevis.Generator
             var messages = new List<MessageSpec>();
             foreach (MessageSpec message in candidates)
             {
+                // An internal message too: the program cannot name it, but the library's registry holds it, and
+                // MessageRegistry.Default would refuse the two at start-up.
                 if (referencedByName.TryGetValue(message.Name, out var inLibrary))
                 {
+                    string libraryType = inLibrary.Message.TypeName.Replace("global::", string.Empty);
                     diagnostics.Add(DiagnosticInfo.Create(
                         DiagnosticDescriptors.MessageInReferencedAssembly,
                         message.NameLocation,
                         message.Name,
                         inLibrary.Registry.AssemblyName,
-                        inLibrary.Message.TypeName.Replace("global::", string.Empty)));
+                        inLibrary.Message.IsPublic ? libraryType : libraryType + ", internal to it",
+                        inLibrary.Message.IsPublic ? "rename this one, or use the library's" : "rename this one"));
                     failedNames.Add(message.Name);
                     continue;
                 }
@@ -88,6 +100,21 @@ namespace Wevis.Generator
                     continue;
                 }
 
+                // Another name with this one's wire id in a library: MessageRegistry.Default would refuse the pair at start-up.
+                if (referencedByWireId.TryGetValue(message.WireId, out var sameIdInLibrary))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.WireIdCollision,
+                        message.NameLocation,
+                        sameIdInLibrary.Message.Name,
+                        message.Name,
+                        message.WireId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        $"'{sameIdInLibrary.Message.Name}' is defined in referenced assembly '{sameIdInLibrary.Registry.AssemblyName}' "
+                            + $"(as {sameIdInLibrary.Message.TypeName.Replace("global::", string.Empty)}): rename '{message.Name}'"));
+                    failedNames.Add(message.Name);
+                    continue;
+                }
+
                 if (byWireId.TryGetValue(message.WireId, out MessageSpec? clash))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(
@@ -96,7 +123,8 @@ namespace Wevis.Generator
                         clash.NameLocation,
                         clash.Name,
                         message.Name,
-                        message.WireId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                        message.WireId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        "rename one of them"));
                     continue;
                 }
 

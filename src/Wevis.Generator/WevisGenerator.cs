@@ -154,7 +154,7 @@ namespace Wevis.Generator
             });
         }
 
-        /// <summary>Finds referenced assemblies that carry <c>[assembly: WevisRegistry(typeof(...))]</c>, with their public message types.</summary>
+        /// <summary>Finds referenced assemblies that carry <c>[assembly: WevisRegistry(typeof(...))]</c>, with their message types.</summary>
         private static ImmutableEquatableArray<ReferencedRegistrySpec> FindReferencedRegistries(Compilation compilation, CancellationToken cancellationToken)
         {
             INamedTypeSymbol? messageInterface = compilation.GetTypeByMetadataName("Wevis.IMessage");
@@ -186,9 +186,10 @@ namespace Wevis.Generator
         }
 
         /// <summary>
-        /// An assembly's public message types, by name. Those are the ones a program sees; a library's internal
-        /// <c>[WevisMessage]</c> records are not, and a name defined twice with one of them is found by the runtime instead
-        /// (<c>MessageRegistry.Default</c> throws, naming both).
+        /// An assembly's message types, by name: public ones, and internal <c>[WevisMessage]</c> records too. A program
+        /// cannot name an internal one, but the library's registry holds it, and <c>MessageRegistry.Default</c> (every
+        /// loaded registry) would throw at start-up on a name defined twice. Reference assemblies keep internal types,
+        /// so a project reference sees them as well as the built library does.
         /// </summary>
         private static ImmutableEquatableArray<ReferencedMessageSpec> FindMessageTypes(
             IAssemblySymbol assembly, INamedTypeSymbol? messageInterface, CancellationToken cancellationToken)
@@ -210,10 +211,13 @@ namespace Wevis.Generator
                     {
                         namespaces.Push(inner);
                     }
-                    else if (member is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public, TypeKind: TypeKind.Class } type
+                    else if (member is INamedTypeSymbol { TypeKind: TypeKind.Class } type
                         && type.AllInterfaces.Contains(messageInterface, SymbolEqualityComparer.Default))
                     {
-                        messages.Add(new ReferencedMessageSpec(type.Name, type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+                        messages.Add(new ReferencedMessageSpec(
+                            type.Name,
+                            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                            type.DeclaredAccessibility == Accessibility.Public));
                     }
                 }
             }

@@ -161,6 +161,7 @@ public class DiagnosticsTests
 
         Diagnostic d = AssertSingle(run, "WEVIS011", File, 2, 1, second.Length + 1);
         Assert.Contains(first, d.GetMessage(), StringComparison.Ordinal);
+        Assert.EndsWith("; rename one of them", d.GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -300,19 +301,47 @@ public class DiagnosticsTests
         Assert.Empty(run.CompilationProblems);
     }
 
-    [Fact]
-    public void APropertyAndTheFieldBehindItAreEachReported()
+    [Theory]
+    [InlineData("private int _y; public int Y { get => _y; init => _y = value; }")]
+    [InlineData("private int _y; public int Y { get { return this._y; } set { _y = value; } }")]
+    [InlineData("public int Y { get => _y; init => _y = value; } private int _y = 3;")]
+    public void APropertyAndTheFieldBehindItAreReportedOnceAtTheProperty(string members)
     {
-        // Both hold what the message loses on the way; each is silenced where it is declared.
-        const string source = "[Wevis.WevisMessage] public partial record M(int X) { private int _y; public int Y { get => _y; init => _y = value; } }";
+        // The field is the property's state, written by hand: one member to the user, as an auto-property is.
+        string source = "[Wevis.WevisMessage] public partial record M(int X) { " + members + " }";
         GeneratorRun run = GeneratorHarness.Run([], [source]);
 
         Assert.Equal(
-            new[]
-            {
-                ("WEVIS023", At(source, "_y"), "Field '_y' of message 'M' is not a primary constructor parameter, so it is not sent"),
-                ("WEVIS023", At(source, "Y "), "Property 'Y' of message 'M' is not a primary constructor parameter, so it is not sent"),
-            },
+            new[] { ("WEVIS023", At(source, "Y "), "Property 'Y' of message 'M' is not a primary constructor parameter, so it is not sent") },
+            Reported(run));
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void AFieldBehindAPropertyInAnotherPartOfTheRecordIsNotReportedAgain()
+    {
+        string[] sources =
+        [
+            "[Wevis.WevisMessage] public partial record M(int X) { private int _y; }",
+            "public partial record M { public int Y { get => _y; set => _y = value; } }",
+        ];
+        GeneratorRun run = GeneratorHarness.Run([], sources);
+
+        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("Property 'Y' of message 'M' is not a primary constructor parameter, so it is not sent", d.GetMessage());
+        Assert.Equal("/src/Source1.cs", d.Location.GetLineSpan().Path);
+        Assert.Empty(run.CompilationProblems);
+    }
+
+    [Fact]
+    public void AFieldReadByAComputedPropertyIsReportedAtTheField()
+    {
+        // The computed property is computed again from the field, so the state lost on the way is the field's.
+        const string source = "[Wevis.WevisMessage] public partial record M(int X) { private int _y = 3; public int Y => _y; public int Z { get { return _y; } } }";
+        GeneratorRun run = GeneratorHarness.Run([], [source]);
+
+        Assert.Equal(
+            new[] { ("WEVIS023", At(source, "_y"), "Field '_y' of message 'M' is not a primary constructor parameter, so it is not sent") },
             Reported(run));
         Assert.Empty(run.CompilationProblems);
     }
@@ -576,7 +605,7 @@ public class DiagnosticsTests
     }
 
     /// <summary>Two distinct message names with the same 31-bit FNV-1a hash, found by the birthday bound.</summary>
-    private static (string First, string Second) FindCollidingNames()
+    internal static (string First, string Second) FindCollidingNames()
     {
         var seen = new Dictionary<int, string>();
         for (int i = 0; ; i++)

@@ -186,6 +186,89 @@ public class ReferencedRegistryTests
         Assert.Empty(program.CompilationProblems);
     }
 
+    /// <summary>
+    /// A library Shared whose messages are C# records, emitted whole or as the reference assembly a project reference
+    /// compiles against (metadata only, without private members: what the SDK's ProduceReferenceAssembly gives).
+    /// </summary>
+    private static MetadataReference BuildCodeLibrary(string source, bool referenceAssembly)
+    {
+        GeneratorRun library = GeneratorHarness.Run([], [source], rootNamespace: "Shared");
+        Assert.Empty(library.GeneratorDiagnostics);
+        Assert.Empty(library.CompilationProblems);
+        using var image = new MemoryStream();
+        EmitResult emitted = library.Output.WithAssemblyName("Shared").Emit(
+            image, options: referenceAssembly ? new EmitOptions(metadataOnly: true, includePrivateMembers: false) : null);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        return MetadataReference.CreateFromImage(image.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AMessageDefinedInALibraryAsAnInternalRecordIsAnErrorAtTheProgramsName(bool referenceAssembly)
+    {
+        // The program cannot see Shared.Secret, but MessageRegistry.Default holds it: at run time the two would clash at
+        // start-up ("defined twice"), so the build says so, without advising to use a type the program cannot name.
+        MetadataReference shared = BuildCodeLibrary(
+            "namespace Shared { [Wevis.WevisMessage] internal partial record Secret(int X); [Wevis.WevisMessage] public partial record Open(int X); }",
+            referenceAssembly);
+
+        GeneratorRun program = GeneratorHarness.Run(
+            [new DefinitionsFile("/app/app.wevis", "Local x=int\nSecret x=int")], rootNamespace: "App", extraReferences: [shared]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS040", error.Id);
+        FileLinePositionSpan span = error.Location.GetLineSpan();
+        Assert.Equal(("/app/app.wevis", 1, 0, 1, 6), (span.Path, span.StartLinePosition.Line, span.StartLinePosition.Character, span.EndLinePosition.Line, span.EndLinePosition.Character));
+        Assert.Equal(
+            "Message 'Secret' is already defined in referenced assembly 'Shared' as Shared.Secret, internal to it; "
+            + "message names must be unique in a program: rename this one",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(program.CompilationProblems);
+        Assert.DoesNotContain("app.Secret.g.cs", program.Sources.Keys);
+        Assert.Contains("app.Local.g.cs", program.Sources.Keys);
+    }
+
+    [Fact]
+    public void AMessageDefinedInALibraryAsAPublicRecordIsAnErrorThatAdvisesUsingIt()
+    {
+        MetadataReference shared = BuildCodeLibrary("namespace Shared { [Wevis.WevisMessage] public partial record Open(int X); }", referenceAssembly: true);
+
+        GeneratorRun program = GeneratorHarness.Run(
+            [new DefinitionsFile("/app/app.wevis", "Open x=int")], rootNamespace: "App", extraReferences: [shared]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS040", error.Id);
+        Assert.Equal(
+            "Message 'Open' is already defined in referenced assembly 'Shared' as Shared.Open; "
+            + "message names must be unique in a program: rename this one, or use the library's",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void AMessageWithTheWireIdOfALibrarysMessageIsAnErrorAtItsName()
+    {
+        // Two names, one wire id: MessageRegistry.Default would refuse the pair at start-up ("the same wire id").
+        (string first, string second) = DiagnosticsTests.FindCollidingNames();
+        MetadataReference shared = BuildCodeLibrary(
+            "namespace Shared { [Wevis.WevisMessage] internal partial record " + first + "(int X); }", referenceAssembly: true);
+
+        GeneratorRun program = GeneratorHarness.Run(
+            [new DefinitionsFile("/app/app.wevis", "Local x=int\n" + second)], rootNamespace: "App", extraReferences: [shared]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS011", error.Id);
+        FileLinePositionSpan span = error.Location.GetLineSpan();
+        Assert.Equal(("/app/app.wevis", 1, 0, 1, second.Length), (span.Path, span.StartLinePosition.Line, span.StartLinePosition.Character, span.EndLinePosition.Line, span.EndLinePosition.Character));
+        Assert.Equal(
+            $"Messages '{first}' and '{second}' hash to the same wire id {WireNames.WireId(second)}; "
+            + $"'{first}' is defined in referenced assembly 'Shared' (as Shared.{first}): rename '{second}'",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(program.CompilationProblems);
+        Assert.DoesNotContain($"app.{second}.g.cs", program.Sources.Keys);
+        Assert.Contains("app.Local.g.cs", program.Sources.Keys);
+    }
+
     /// <summary>Loads the given images by assembly name; everything else (Wevis.Runtime, MessagePack) from the test's own context.</summary>
     private sealed class ImagesLoadContext(Dictionary<string, byte[]> images) : System.Runtime.Loader.AssemblyLoadContext(isCollectible: true)
     {

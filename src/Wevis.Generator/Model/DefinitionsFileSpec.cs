@@ -37,12 +37,13 @@ namespace Wevis.Generator.Model
     /// <summary>A message of a referenced assembly's registry.</summary>
     /// <param name="Name">Its name (the wire name).</param>
     /// <param name="TypeName">Its fully qualified type (<c>global::Game.Hello</c>).</param>
-    internal sealed record ReferencedMessageSpec(string Name, string TypeName);
+    /// <param name="IsPublic">False for an internal record, which the program cannot name but its registry still holds.</param>
+    internal sealed record ReferencedMessageSpec(string Name, string TypeName, bool IsPublic = true);
 
-    /// <summary>A referenced assembly that carries a Wevis registry, and its public message types.</summary>
+    /// <summary>A referenced assembly that carries a Wevis registry, and its message types.</summary>
     /// <param name="RegistryType">The registry class, fully qualified (<c>global::Game.WevisRegistry</c>).</param>
     /// <param name="AssemblyName">The assembly's name, for errors.</param>
-    /// <param name="Messages">Its public message types, sorted by name.</param>
+    /// <param name="Messages">Its message types, public and internal, sorted by name.</param>
     internal sealed record ReferencedRegistrySpec(string RegistryType, string AssemblyName, ImmutableEquatableArray<ReferencedMessageSpec> Messages);
 
     /// <summary>What a request needs emitted: the type its replies share, and the interface to declare when it has several.</summary>
