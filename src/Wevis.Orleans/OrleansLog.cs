@@ -62,6 +62,9 @@ internal static partial class OrleansLog
     [LoggerMessage(EventId = 9036, Level = LogLevel.Warning, Message = "Room {RoomId} gave back {Seats} seat(s) held for users who did not come within {TimeoutSeconds} s")]
     public static partial void SeatsGivenBack(ILogger logger, string roomId, int seats, double timeoutSeconds);
 
+    [LoggerMessage(EventId = 9041, Level = LogLevel.Debug, Message = "Room {RoomId} gave back a seat held for a user on their way in, who will not use it; {Occupied} seat(s) taken")]
+    public static partial void SeatGivenBack(ILogger logger, string roomId, int occupied);
+
     [LoggerMessage(EventId = 9037, Level = LogLevel.Warning, Message = "Room {RoomId} ended the stays of {Users} user(s) of gateway {GatewayId}: the gateway did not take the room's calls while more than {MaxBytes} bytes (ServerOptions.MaxQueuedBytesPerConnection) waited for it; what waited was dropped, and the gateway closes their sessions when it hears from the room again")]
     public static partial void OutboxOverflowed(ILogger logger, string roomId, string gatewayId, long maxBytes, int users);
 

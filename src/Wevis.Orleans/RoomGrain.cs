@@ -764,6 +764,7 @@ internal sealed class RoomGrain(NodeRooms node) : Grain, IRoomGrain
         if (TakeReservedSeat(holder))
         {
             room.ReleaseSeat();
+            OrleansLog.SeatGivenBack(node.Logger, Id, room.Members.Occupied);
         }
     }
 

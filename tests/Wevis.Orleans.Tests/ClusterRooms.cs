@@ -93,9 +93,14 @@ internal sealed class LoopRoom : Room
     /// <summary>How many times each user (by name) has entered a loop room.</summary>
     public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Entries = new(StringComparer.Ordinal);
 
+    /// <summary>Raised with the user's name each time a user has entered a loop room (after <see cref="Entries"/> counts it).</summary>
+    public static event Action<string>? Entered;
+
     protected override async ValueTask OnUserEnterAsync(Connection connection)
     {
-        if (Entries.AddOrUpdate(connection.User.Name, 1, static (_, n) => n + 1) < 4 && Twins.TryGetValue(Id, out string? twin))
+        int entries = Entries.AddOrUpdate(connection.User.Name, 1, static (_, n) => n + 1);
+        Entered?.Invoke(connection.User.Name);
+        if (entries < 4 && Twins.TryGetValue(Id, out string? twin))
         {
             await MoveAsync(connection, twin);
         }

@@ -61,7 +61,7 @@ public sealed class GatewayCallFaultTests
             // The room's call to the (living) gateway with the broadcast of "one" fails once; then calls go through.
             GrainCalls.Failing = "IGatewayObserver.Receive";
             client.Send(new Say("one"));
-            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.Receive") > before);
+            await GrainCalls.Reached("IGatewayObserver.Receive", before + 1).Within();
         }
         finally
         {
@@ -125,9 +125,10 @@ public sealed class GatewayCallFaultTests
         {
             // A node that hosts neither the user's room nor their connection dies: the gateway checks the user's
             // room (an empty delivery), and that call loses its answer, or fails.
+            Task lost = Task.CompletedTask;
             if (answerLost)
             {
-                Volatile.Write(ref GrainCalls.LosingReply, "IRoomGrain.Deliver");
+                lost = GrainCalls.LoseNextReply("IRoomGrain.Deliver");
             }
             else
             {
@@ -135,7 +136,7 @@ public sealed class GatewayCallFaultTests
             }
 
             await cluster.Cluster.KillSiloAsync(doomed).Within(TimeSpan.FromSeconds(30));
-            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") > before && Volatile.Read(ref GrainCalls.LosingReply) is null);
+            await Task.WhenAll(GrainCalls.Reached("IRoomGrain.Deliver", before + 1), lost).Within();
         }
         finally
         {
@@ -300,6 +301,20 @@ public sealed class GatewayCallFaultTests
         (LoopRoom.Twins[first], LoopRoom.Twins[second]) = (second, first);
         string name = "loop-" + Guid.NewGuid().ToString("N")[..8];
         await using Client client = await cluster.ConnectAsync(name, cluster.Silos[1]);
+
+        // Looked at whenever the user enters a loop room or the client hears of a room change.
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Look()
+        {
+            if (LoopRoom.Entries.GetValueOrDefault(name) >= 4 && client.Room?.Id == second)
+            {
+                arrived.TrySetResult();
+            }
+        }
+
+        Action<string> entered = _ => Look();
+        LoopRoom.Entered += entered;
+        client.RoomChanged += (_, _) => Look();
         try
         {
             // Room code alone moves the user first → second → first → second: the last entry into the second room has
@@ -307,11 +322,8 @@ public sealed class GatewayCallFaultTests
             // messages). The gateway's word that it saw each move never reaches the rooms.
             GrainCalls.Failing = "IRoomGrain.MoveSeen";
             await client.JoinRoomAsync(first).Within(TimeSpan.FromSeconds(20));
-            for (DateTime deadline = DateTime.UtcNow.AddSeconds(20); LoopRoom.Entries.GetValueOrDefault(name) < 4 || client.Room?.Id != second;)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"the user entered loop rooms {LoopRoom.Entries.GetValueOrDefault(name)} times, and is in {client.Room?.Id}");
-                await Task.Delay(20);
-            }
+            Look();
+            await arrived.Task.Within(TimeSpan.FromSeconds(20), $"the user's fourth entry, into {second}, and the client's move there");
 
             // The last entry was a new one (its enter hook ran, and the room has the user), not the first one's repeat.
             client.Send(new WhereAmI());
@@ -320,6 +332,7 @@ public sealed class GatewayCallFaultTests
         }
         finally
         {
+            LoopRoom.Entered -= entered;
             GrainCalls.Failing = null;
         }
     }
@@ -352,9 +365,9 @@ public sealed class GatewayCallFaultTests
         int before = GrainCalls.To(method[..method.IndexOf('.', StringComparison.Ordinal)]).GetValueOrDefault(method);
         try
         {
-            Volatile.Write(ref GrainCalls.LosingReply, method);
+            Task lost = GrainCalls.LoseNextReply(method);
             T result = await action();
-            await WaitUntilAsync(() => Volatile.Read(ref GrainCalls.LosingReply) is null);
+            await lost.Within();
             return (result, before);
         }
         finally
@@ -362,6 +375,10 @@ public sealed class GatewayCallFaultTests
             Volatile.Write(ref GrainCalls.LosingReply, null);
         }
     }
+
+    /// <summary>Matches the log event of <paramref name="room"/> giving back a seat held for a user who will not use it.</summary>
+    private static Func<ClusterLogEntry, bool> SeatGivenBackIn(string room) =>
+        entry => entry.EventId.Id == 9041 && entry.Message.StartsWith($"Room {room} ", StringComparison.Ordinal);
 
     /// <summary>As <see cref="LosingTheAnswerAsync{T}"/>, for an action with no result; how many calls of the method there were before.</summary>
     private static async Task<int> LosingTheAnswerAsync(string method, Func<Task> action) =>
@@ -371,15 +388,6 @@ public sealed class GatewayCallFaultTests
             return true;
         })).Before;
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        long deadline = Environment.TickCount64 + 10_000;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
-            await Task.Delay(5);
-        }
-    }
     [Fact]
     public async Task ASessionWhoseLeaveFailsAtItsEndStillEndsItsRecord()
     {
@@ -402,14 +410,13 @@ public sealed class GatewayCallFaultTests
         Assert.Null((await record.Claim(SessionKeys.Verifier(token), "leaver").Within()).Refusal);
         try
         {
-            // The client closes; the gateway's call to take the user out of their room fails.
+            // The client closes; the gateway's call to take the user out of their room fails. Once the gateway's call
+            // to end the record has run, a claim of the session is refused.
             GrainCalls.Failing = "IRoomGrain.Leave";
+            int ends = GrainCalls.FinishedCount("ISessionGrain.End");
             await client.DisposeAsync();
-            for (DateTime deadline = DateTime.UtcNow.AddSeconds(10); (await record.Claim(SessionKeys.Verifier(token), "leaver").Within()).Refusal is null;)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the session's record was not ended");
-                await Task.Delay(50);
-            }
+            await GrainCalls.FinishedAt("ISessionGrain.End", ends + 1).Within();
+            Assert.NotNull((await record.Claim(SessionKeys.Verifier(token), "leaver").Within()).Refusal);
         }
         finally
         {
@@ -424,6 +431,7 @@ public sealed class GatewayCallFaultTests
         string target = await cluster.CreateRoomAsync("chat");
         await using Client client = await cluster.ConnectAsync("quick", cluster.Silos[0]);
         await client.JoinRoomAsync(source).Within();
+        int seatsGivenBack = cluster.Log.Count(SeatGivenBackIn(target));
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
@@ -433,11 +441,7 @@ public sealed class GatewayCallFaultTests
             int leaves = GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave");
             client.Send(new Say("go:" + target));
             Task<ClientRoom> leaving = client.LeaveRoomAsync();
-            for (DateTime deadline = DateTime.UtcNow.AddSeconds(10); GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Leave") == leaves;)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the gateway did not take the user out of their room");
-                await Task.Delay(20);
-            }
+            await GrainCalls.Reached("IRoomGrain.Leave", leaves + 1).Within(what: "the gateway's call to take the user out of their room");
 
             release.SetResult();
             GrainCalls.Holding = null;
@@ -449,13 +453,9 @@ public sealed class GatewayCallFaultTests
             GrainCalls.Holding = null;
         }
 
-        // The target's seat is free again long before the target would give it back itself (30 s).
-        IRoomGrain room = cluster.Cluster.Client.GetGrain<IRoomGrain>(target);
-        for (DateTime deadline = DateTime.UtcNow.AddSeconds(5); (await room.Info().Within())!.Count != 0;)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{target}'s seat was still held");
-            await Task.Delay(50);
-        }
+        // The target's seat is given back (event 9041) long before the target would give it back itself (30 s).
+        await cluster.Log.WaitForCountAsync(SeatGivenBackIn(target), seatsGivenBack + 1, TimeSpan.FromSeconds(5));
+        Assert.Equal(0, (await cluster.Cluster.Client.GetGrain<IRoomGrain>(target).Info().Within())!.Count);
     }
 
     [Theory]

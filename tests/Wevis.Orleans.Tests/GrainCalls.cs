@@ -9,32 +9,66 @@ internal static class GrainCalls
 
     private static readonly ConcurrentDictionary<(string Method, int Count), TaskCompletionSource> Waiters = new();
 
-    public static void Count(string interfaceName, string methodName)
+    /// <summary>The calls that ran to the end (their method returned), by method.</summary>
+    private static readonly ConcurrentDictionary<string, int> Finished = new(StringComparer.Ordinal);
+
+    private static readonly ConcurrentDictionary<(string Method, int Count), TaskCompletionSource> FinishWaiters = new();
+
+    /// <summary>Completes when the reply of <see cref="LosingReply"/>'s call has been lost; null when no loss is awaited.</summary>
+    private static TaskCompletionSource? s_replyLost;
+
+    /// <summary>A call of the method reached the silo (before it runs, or fails as a test's fault).</summary>
+    public static void Count(string interfaceName, string methodName) => Add(Calls, Waiters, interfaceName, methodName);
+
+    /// <summary>A call of the method ran to the end (whatever the caller then hears).</summary>
+    public static void CountFinished(string interfaceName, string methodName) => Add(Finished, FinishWaiters, interfaceName, methodName);
+
+    /// <summary>Completes once the silos have taken <paramref name="count"/> calls of <paramref name="method"/> ("IRoomGrain.Leave") in all.</summary>
+    public static Task Reached(string method, int count) => WhenAt(Calls, Waiters, method, count);
+
+    /// <summary>How many calls of <paramref name="method"/> ("ISessionGrain.End") have run to the end.</summary>
+    public static int FinishedCount(string method) => Finished.GetValueOrDefault(method);
+
+    /// <summary>Completes once <paramref name="count"/> calls of <paramref name="method"/> ("ISessionGrain.End") in all have run to the end.</summary>
+    public static Task FinishedAt(string method, int count) => WhenAt(Finished, FinishWaiters, method, count);
+
+    public static void Reset()
+    {
+        Calls.Clear();
+        Finished.Clear();
+    }
+
+    private static void Add(ConcurrentDictionary<string, int> counts, ConcurrentDictionary<(string Method, int Count), TaskCompletionSource> waiters, string interfaceName, string methodName)
     {
         string name = $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
-        int count = Calls.AddOrUpdate(name, 1, static (_, n) => n + 1);
-        foreach (var waiter in Waiters)
+        int count = counts.AddOrUpdate(name, 1, static (_, n) => n + 1);
+        foreach (var waiter in waiters)
         {
-            if (waiter.Key.Method == name && count >= waiter.Key.Count)
+            if (waiter.Key.Method == name && count >= waiter.Key.Count && waiters.TryRemove(waiter))
             {
+                // Removed once done: after a Reset, the same count is a later call's, not this one's.
                 waiter.Value.TrySetResult();
             }
         }
     }
 
-    /// <summary>Completes once the silos have taken <paramref name="count"/> calls of <paramref name="method"/> ("IRoomGrain.Leave") in all.</summary>
-    public static Task Reached(string method, int count)
+    private static Task WhenAt(ConcurrentDictionary<string, int> counts, ConcurrentDictionary<(string Method, int Count), TaskCompletionSource> waiters, string method, int count)
     {
-        TaskCompletionSource waiter = Waiters.GetOrAdd((method, count), static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (Calls.GetValueOrDefault(method) >= count)
+        if (counts.GetValueOrDefault(method) >= count)
+        {
+            return Task.CompletedTask;
+        }
+
+        TaskCompletionSource waiter = waiters.GetOrAdd((method, count), static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        // Counted between the look above and the add: no later call may complete it.
+        if (counts.GetValueOrDefault(method) >= count && waiters.TryRemove(new((method, count), waiter)))
         {
             waiter.TrySetResult();
         }
 
         return waiter.Task;
     }
-
-    public static void Reset() => Calls.Clear();
 
     /// <summary>A method ("ISessionGrain.HeldBy") whose calls the silos fail, or null.</summary>
     public static volatile string? Failing;
@@ -51,13 +85,31 @@ internal static class GrainCalls
     /// <summary>A method ("IRoomGrain.TakeOver") whose next call the silos run but answer with a timeout (its reply lost), once; or null.</summary>
     public static string? LosingReply;
 
+    /// <summary>
+    /// Loses the reply of the next call of <paramref name="method"/> (<see cref="LosingReply"/>); completes once it
+    /// has (the call ran, and its caller is about to hear a timeout).
+    /// </summary>
+    public static Task LoseNextReply(string method)
+    {
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref s_replyLost, lost);
+        Volatile.Write(ref LosingReply, method);
+        return lost.Task;
+    }
+
     /// <summary>Whether this call's reply is the one to lose (<see cref="LosingReply"/>); true once.</summary>
     public static bool TakeLosingReply(string interfaceName, string methodName)
     {
         string name = $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
         // Compared by value, then cleared by reference (the exchange compares references): one call only takes it.
         string? losing = Volatile.Read(ref LosingReply);
-        return losing == name && ReferenceEquals(Interlocked.CompareExchange(ref LosingReply, null, losing), losing);
+        if (losing != name || !ReferenceEquals(Interlocked.CompareExchange(ref LosingReply, null, losing), losing))
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref s_replyLost, null)?.TrySetResult();
+        return true;
     }
 
     /// <summary>A method ("ISessionGrain.Claim") whose calls the silos hold until a task completes, or null.</summary>

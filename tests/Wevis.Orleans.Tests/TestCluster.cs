@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using Wevis.Tests.Shared;
@@ -14,24 +15,30 @@ internal sealed class WevisTestCluster : IAsyncDisposable
     public const string Password = "secret";
     public const string Version = "1";
 
-    private WevisTestCluster(InProcessTestCluster cluster, MemoryRoomStateStore store)
+    private WevisTestCluster(InProcessTestCluster cluster, MemoryRoomStateStore store, ClusterLog log)
     {
         Cluster = cluster;
         Store = store;
+        Log = log;
     }
 
     public InProcessTestCluster Cluster { get; }
 
     public MemoryRoomStateStore Store { get; }
 
+    /// <summary>What the silos logged under Wevis categories, from Debug up.</summary>
+    public ClusterLog Log { get; }
+
     public IReadOnlyList<InProcessSiloHandle> Silos => Cluster.Silos;
 
     public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6, Action<WevisClusterOptions>? configure = null, TimeSpan? responseTimeout = null)
     {
         var store = new MemoryRoomStateStore();
+        var log = new ClusterLog();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
+            silo.Services.AddLogging(logging => logging.AddProvider(log).AddFilter<ClusterLog>(null, LogLevel.None).AddFilter<ClusterLog>("Wevis", LogLevel.Debug));
 
             // Quick to declare a killed silo dead, so failure tests take seconds.
             silo.Configure<ClusterMembershipOptions>(options =>
@@ -58,6 +65,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
 
                 await GrainCalls.HeldUntil(context.InterfaceName, context.MethodName);
                 await context.Invoke();
+                GrainCalls.CountFinished(context.InterfaceName, context.MethodName);
                 if (GrainCalls.TakeLosingReply(context.InterfaceName, context.MethodName))
                 {
                     // Done, but the caller hears a timeout: as when the reply is lost.
@@ -73,7 +81,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
         });
         InProcessTestCluster cluster = builder.Build();
         await cluster.DeployAsync().Within(TimeSpan.FromSeconds(60));
-        return new WevisTestCluster(cluster, store);
+        return new WevisTestCluster(cluster, store, log);
     }
 
     /// <summary>The test rooms and login, on a gateway at a free port of 127.0.0.1.</summary>

@@ -577,6 +577,7 @@ internal sealed class ServerSession : IMessageBatchHandler
                     throw new TimeoutException();
                 }
 
+                SessionLog.ResumeWaitsForLookElsewhere(_logger, Id, user.Name);
                 await underWay!.WaitAsync(_login.Timeout, _time).ConfigureAwait(false);
             }
             catch (TimeoutException)

@@ -48,6 +48,9 @@ internal static partial class SessionLog
     [LoggerMessage(45, LogLevel.Debug, "Connection #{ConnectionId}: another connection is resuming the session of {User} (or taking it over from elsewhere); this resume waits for it to finish")]
     public static partial void ResumeWaits(ILogger logger, long connectionId, string user);
 
+    [LoggerMessage(46, LogLevel.Debug, "Connection #{ConnectionId}: another connection is looking for the session of {User} elsewhere (another gateway); this resume waits for that look to finish")]
+    public static partial void ResumeWaitsForLookElsewhere(ILogger logger, long connectionId, string user);
+
     [LoggerMessage(42, LogLevel.Warning, "Connection #{ConnectionId} from {RemoteEndPoint}: {User} could not resume for now, and is asked to try again: {Reason}")]
     public static partial void ResumeFailedForNow(ILogger logger, long connectionId, System.Net.EndPoint? remoteEndPoint, string user, string reason);
 

@@ -18,6 +18,7 @@ public class ResumeElsewhereTests
     {
         // Two connections of the user at once (the first, abandoned by its client, has not closed yet).
         await using TestServer server = await ResumeExchange.StartServerAsync(new ResumeRoom(), o => o.MaxConnectionsPerUser = 2);
+        var looking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var receiver = new Receiver();
         int calls = 0;
@@ -25,6 +26,7 @@ public class ResumeElsewhereTests
         {
             Interlocked.Increment(ref calls);
             Assert.Equal(Token, token);
+            looking.TrySetResult();
             await release.Task;
 
             // Elsewhere, 3 of the client's messages were handled; frames 6 and 7 were sent after the 5 it acknowledged.
@@ -32,11 +34,20 @@ public class ResumeElsewhereTests
             return new SessionElsewhere(receiver, 3, 5, frames, null);
         };
 
-        // The first connection's look takes a while; the client gives up on it and tries again meanwhile.
+        // The first connection's look takes a while; the client gives up on it and tries again meanwhile. The look is
+        // let go only once the second connection says it waits for it.
         using RawPeer first = await StartResumeAsync(server, received: 6);
+        await looking.Task.Within();
         using RawPeer second = await StartResumeAsync(server, received: 6);
-        await Task.Delay(200);
-        release.SetResult();
+        try
+        {
+            await server.Log.WaitForAsync(e => e.EventId.Id == 46);
+        }
+        finally
+        {
+            // Let go whatever happened: the server's stop would wait for the look.
+            release.SetResult();
+        }
 
         // The first adopts it: told 3 handled, then frame 7 (the client had 6).
         Assert.Equal(new Resumed(Token, 3), await first.ReceiveAsync());
