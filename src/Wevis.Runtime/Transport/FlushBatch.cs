@@ -3,7 +3,8 @@ namespace Wevis.Transport;
 /// <summary>
 /// Defers flushing: while a receive loop dispatches a batch of messages, what handlers send is only queued,
 /// and each connection written to is flushed once when the batch (or its synchronous part) ends. This turns
-/// a burst of replies into one socket write instead of one per message.
+/// a burst of replies into one socket write instead of one per message. A batch that wrote to several connections
+/// (a fan-out) hands its flushes to <see cref="FanOutFlushes"/>, which holds them to the end of the thread's work item.
 /// </summary>
 /// <remarks>
 /// <para>The batch is current only on the dispatching thread and only while handler code runs synchronously: a
@@ -83,21 +84,28 @@ internal sealed class FlushBatch(object group)
         }
     }
 
-    /// <summary>Flushes every connection written to since the last flush.</summary>
+    /// <summary>
+    /// Flushes every connection written to since the last flush: now if it is one connection (a reply), else (a
+    /// fan-out) on a thread-pool thread when its current work item ends (<see cref="FanOutFlushes"/>).
+    /// </summary>
     public void FlushAll()
     {
-        List<SendQueue> flushing;
+        List<SendQueue>? flushing = null;
         lock (_lock)
         {
-            if (_dirty.Count == 0)
+            if (_dirty.Count != 0)
             {
-                return;
+                // Take the list and leave an empty one: what is added meanwhile waits for the next flush, not lost.
+                flushing = _dirty;
+                _dirty = _spare ?? [];
+                _spare = null;
             }
+        }
 
-            // Take the list and leave an empty one: what is added meanwhile waits for the next flush, not lost.
-            flushing = _dirty;
-            _dirty = _spare ?? [];
-            _spare = null;
+        if (flushing is null)
+        {
+            FanOutFlushes.BatchEnded();
+            return;
         }
 
         int inline = flushing.Count;
@@ -106,9 +114,15 @@ internal sealed class FlushBatch(object group)
             inline -= inline / 2;
         }
 
-        for (int i = 0; i < inline; i++)
+        // A fan-out's flushes wait for the end of this thread's work item, where the fan-outs after it join them.
+        if (inline < 2 || !FanOutFlushes.TryHold(flushing, inline))
         {
-            flushing[i].Flush();
+            for (int i = 0; i < inline; i++)
+            {
+                flushing[i].Flush();
+            }
+
+            FanOutFlushes.BatchEnded();
         }
 
         flushing.Clear();
