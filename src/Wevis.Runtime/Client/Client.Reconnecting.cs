@@ -247,6 +247,7 @@ public sealed partial class Client
                 {
                     client._transport = _transport;
                     client._session = _session;
+                    Volatile.Write(ref client._current, new CurrentConnection(_transport, _session!));
                     client._receiveLoop = _receiveLoop;
                 }
 

@@ -60,6 +60,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private MessageRegistry _messages = MessageRegistry.Empty;
     private MessageConnection? _transport;
     private ClientSession? _session;
+    private CurrentConnection? _current; // _transport and _session as one object, set with them: sends read it without the lock
     private Task _receiveLoop = Task.CompletedTask;
     private ClientRoom? _room;
     private int _nextRequest;
@@ -291,6 +292,7 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
                 {
                     _transport = transport;
                     _session = session;
+                    Volatile.Write(ref _current, new CurrentConnection(transport, session));
                     _receiveLoop = loop;
                 }
             }
@@ -1050,28 +1052,28 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     private MessageConnection LoggedInTransport() => LoggedInConnection().Transport;
 
     /// <summary>
-    /// The current connection and its session, read as one snapshot under the lifecycle lock, as <see cref="IsConnected"/>
-    /// reads them: a resume makes a new connection and its session current together under it (and connecting
-    /// publishes both under it), so read apart they could pair a new connection with the old session, or the reverse.
-    /// Under the lock the pair is one that was current at one moment. (No test: the two reads were a few instructions
-    /// apart, with nothing between them a test could hold.)
+    /// The current connection and its session, as one snapshot: a resume makes a new connection and its session current
+    /// together (and connecting publishes both), so read apart they could pair a new connection with the old session,
+    /// or the reverse. Read as one object, set with the two fields under the lifecycle lock, rather than read under
+    /// that lock: every send and receive asks for it, and the lock cost a pipelined client about a tenth more CPU per
+    /// reply. (No test: the two reads were a few instructions apart, with nothing between them a test could hold.)
     /// </summary>
     /// <exception cref="InvalidOperationException">The client has not logged in.</exception>
-    private (MessageConnection Transport, ClientSession Session) LoggedInConnection()
+    private CurrentConnection LoggedInConnection()
     {
-        MessageConnection? transport;
-        ClientSession? session;
-        lock (_lifecycleLock)
-        {
-            transport = _transport;
-            session = _session;
-        }
-
-        if (transport is null || session is null || (!session.IsLoggedIn && !session.LoggedIn.IsCompleted))
+        if (Volatile.Read(ref _current) is not { } current || (!current.Session.IsLoggedIn && !current.Session.LoggedIn.IsCompleted))
         {
             throw new InvalidOperationException("The client has not logged in; call ConnectAsync or StartBlocking first.");
         }
 
-        return (transport, session);
+        return current;
+    }
+
+    /// <summary>A connection and its session, made current together.</summary>
+    private sealed class CurrentConnection(MessageConnection transport, ClientSession session)
+    {
+        public MessageConnection Transport { get; } = transport;
+
+        public ClientSession Session { get; } = session;
     }
 }
