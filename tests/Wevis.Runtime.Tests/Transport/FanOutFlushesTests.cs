@@ -50,13 +50,7 @@ public class FanOutFlushesTests
     [Fact]
     public async Task HeldFlushesGoOutWhenTheWorkItemRuns()
     {
-        object group = new();
-        (SendQueue Queue, RecordingStream Stream)[] connections = NewConnections(group, 2);
-        var scheduled = new List<FanOutFlushes>();
-        var flushes = new FanOutFlushes(scheduled.Add);
-
-        QueueInBatch(group, connections);
-        flushes.Hold([.. connections.Select(c => c.Queue)], 2);
+        var (flushes, scheduled, group, connections) = HoldOneFanOut();
         QueueInBatch(group, connections); // not listed again: the queues wait for the held flush
         flushes.CountBatch();
 
@@ -78,13 +72,7 @@ public class FanOutFlushesTests
     {
         // A receive loop that always finds more to read never ends its work item: what its fan-outs hold is flushed
         // after a bounded number of batches all the same.
-        object group = new();
-        (SendQueue Queue, RecordingStream Stream)[] connections = NewConnections(group, 2);
-        var scheduled = new List<FanOutFlushes>();
-        var flushes = new FanOutFlushes(scheduled.Add);
-
-        QueueInBatch(group, connections);
-        flushes.Hold([.. connections.Select(c => c.Queue)], 2);
+        var (flushes, scheduled, _, connections) = HoldOneFanOut();
         for (int i = 1; i < FanOutFlushes.MaxHeldBatches - 1; i++)
         {
             flushes.CountBatch();
@@ -98,6 +86,21 @@ public class FanOutFlushesTests
         // The work item scheduled for them finds nothing left to flush.
         scheduled[0].Execute();
         Assert.All(connections, c => Assert.Equal(1, c.Queue.FlushCount));
+    }
+
+    /// <summary>
+    /// Two connections with a frame each waiting for a flush, held by a <see cref="FanOutFlushes"/> whose work item is
+    /// only recorded when it is scheduled, for the test to run when it chooses.
+    /// </summary>
+    private static (FanOutFlushes Flushes, List<FanOutFlushes> Scheduled, object Group, (SendQueue Queue, RecordingStream Stream)[] Connections) HoldOneFanOut()
+    {
+        object group = new();
+        (SendQueue Queue, RecordingStream Stream)[] connections = NewConnections(group, 2);
+        var scheduled = new List<FanOutFlushes>();
+        var flushes = new FanOutFlushes(scheduled.Add);
+        QueueInBatch(group, connections);
+        flushes.Hold([.. connections.Select(c => c.Queue)], 2);
+        return (flushes, scheduled, group, connections);
     }
 
     private static (SendQueue Queue, RecordingStream Stream)[] NewConnections(object group, int count) =>
@@ -134,58 +137,5 @@ public class FanOutFlushesTests
                 Assert.True(queue.TrySendFrame(Frame));
             }
         }
-    }
-
-    /// <summary>A stream that keeps what is written to it, and counts the writes.</summary>
-    private sealed class RecordingStream : Stream
-    {
-        private readonly MemoryStream _written = new();
-        private int _writes;
-
-        public int Writes => Volatile.Read(ref _writes);
-
-        public byte[] Written
-        {
-            get
-            {
-                lock (_written)
-                {
-                    return _written.ToArray();
-                }
-            }
-        }
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            lock (_written)
-            {
-                _written.Write(buffer.Span);
-            }
-
-            Interlocked.Increment(ref _writes);
-            return ValueTask.CompletedTask;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

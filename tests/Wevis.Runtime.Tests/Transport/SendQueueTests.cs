@@ -85,34 +85,12 @@ public class SendQueueTests
     }
 
     /// <summary>A stream whose first write blocks its thread until released, as a socket write does while the kernel's buffer is full.</summary>
-    private sealed class HeldWriteStream : Stream
+    private sealed class HeldWriteStream : RecordingStream
     {
         private readonly ManualResetEventSlim _released = new();
         private readonly TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly MemoryStream _written = new();
 
         public Task WriteStarted => _writeStarted.Task;
-
-        public byte[] Written
-        {
-            get
-            {
-                lock (_written)
-                {
-                    return _written.ToArray();
-                }
-            }
-        }
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public void Release() => _released.Set();
 
@@ -124,25 +102,8 @@ public class SendQueueTests
                 throw new TimeoutException("The held write was never released.");
             }
 
-            lock (_written)
-            {
-                _written.Write(buffer.Span);
-            }
-
-            return ValueTask.CompletedTask;
+            return base.WriteAsync(buffer, cancellationToken);
         }
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
