@@ -377,7 +377,7 @@ public sealed class GatewayCallFaultTests
     }
 
     /// <summary>Matches the log event of <paramref name="room"/> giving back a seat held for a user who will not use it.</summary>
-    private static Func<ClusterLogEntry, bool> SeatGivenBackIn(string room) =>
+    private static Func<LogEntry, bool> SeatGivenBackIn(string room) =>
         entry => entry.EventId.Id == 9041 && entry.Message.StartsWith($"Room {room} ", StringComparison.Ordinal);
 
     /// <summary>As <see cref="LosingTheAnswerAsync{T}"/>, for an action with no result; how many calls of the method there were before.</summary>

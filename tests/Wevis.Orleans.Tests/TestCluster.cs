@@ -15,7 +15,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
     public const string Password = "secret";
     public const string Version = "1";
 
-    private WevisTestCluster(InProcessTestCluster cluster, MemoryRoomStateStore store, ClusterLog log)
+    private WevisTestCluster(InProcessTestCluster cluster, MemoryRoomStateStore store, TestLog log)
     {
         Cluster = cluster;
         Store = store;
@@ -27,18 +27,18 @@ internal sealed class WevisTestCluster : IAsyncDisposable
     public MemoryRoomStateStore Store { get; }
 
     /// <summary>What the silos logged under Wevis categories, from Debug up.</summary>
-    public ClusterLog Log { get; }
+    public TestLog Log { get; }
 
     public IReadOnlyList<InProcessSiloHandle> Silos => Cluster.Silos;
 
     public static async Task<WevisTestCluster> StartAsync(int silos = 3, int chatCapacity = 6, Action<WevisClusterOptions>? configure = null, TimeSpan? responseTimeout = null)
     {
         var store = new MemoryRoomStateStore();
-        var log = new ClusterLog();
+        var log = new TestLog();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.Services.AddLogging(logging => logging.AddProvider(log).AddFilter<ClusterLog>(null, LogLevel.None).AddFilter<ClusterLog>("Wevis", LogLevel.Debug));
+            silo.Services.AddLogging(logging => logging.AddProvider(log).AddFilter<TestLog>(null, LogLevel.None).AddFilter<TestLog>("Wevis", LogLevel.Debug));
 
             // Quick to declare a killed silo dead, so failure tests take seconds.
             silo.Configure<ClusterMembershipOptions>(options =>

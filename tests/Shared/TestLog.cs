@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Wevis.Runtime.Tests.Infrastructure;
+namespace Wevis.Tests.Shared;
 
 /// <summary>One captured log entry.</summary>
 internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
 
 /// <summary>
 /// A logger factory that keeps every entry, so tests can assert what was logged and wait for an entry to appear
-/// (woken by each new entry, not by polling).
+/// (woken by each new entry, not by polling). A test cluster's silos log into one too, as a provider.
 /// </summary>
 internal sealed class TestLog : ILoggerFactory, ILoggerProvider
 {
@@ -33,6 +33,9 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
     public void Dispose()
     {
     }
+
+    /// <summary>How many entries match <paramref name="match"/> so far.</summary>
+    public int Count(Func<LogEntry, bool> match) => _entries.Count(match);
 
     /// <summary>Waits until an entry matching <paramref name="match"/> has been logged, or fails after <paramref name="timeout"/>.</summary>
     public async Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match, TimeSpan? timeout = null)
@@ -72,7 +75,7 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
             catch (OperationCanceledException)
             {
                 throw new Xunit.Sdk.XunitException(
-                    "The expected log entry did not appear. Logged:\n" + string.Join("\n", _entries.Select(e => $"  {e.Level} {e.Category}: {e.Message}")));
+                    "The expected log entry did not appear. Logged:\n" + string.Join("\n", _entries.Select(e => $"  {e.EventId.Id} {e.Level} {e.Category}: {e.Message}")));
             }
         }
     }
