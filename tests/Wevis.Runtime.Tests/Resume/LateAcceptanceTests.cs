@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
 using Wevis.Runtime.Tests.Infrastructure;
 using Wevis.Runtime.Tests.Messages;
@@ -22,29 +19,9 @@ public class LateAcceptanceTests
     [Fact]
     public async Task ALoginAcceptedAfterTheClientGaveUpOnItFailsWithoutAFarewellAndHandsNothingUp()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(IPAddress.Loopback, port).Within();
-        using RawPeer server = RawPeer.Wrap(await listener.AcceptSocketAsync().Within());
-
-        var clock = new TestClock();
-        var batch = new FlushBatch(new object());
-        MessageRegistry wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
-        var transport = new MessageConnection(new NetworkStream(socket, ownsSocket: true), socket, wire, new ConnectionLimits(1 << 20, 1 << 20), batch.Group, clock);
         var receiver = new CountingReceiver();
-        var session = new ClientSession(
-            transport,
-            new LoginRequest("user1", "pw", TestServer.Version, WevisRegistry.Messages.Fingerprint),
-            receiver,
-            batch,
-            clock,
-            Timeout.InfiniteTimeSpan,
-            NullLogger.Instance,
-            "127.0.0.1",
-            port,
-            new ClientResumeState(1 << 20) { Token = "TokenTokenTokenTokenAA" });
+        (RawPeer server, ClientSession session, MessageConnection transport) = await HandDrivenServer.ConnectAsync(receiver);
+        using RawPeer serverEnd = server;
         int asked = 0;
         session.OnLoggedIn = () =>
         {
@@ -60,7 +37,7 @@ public class LateAcceptanceTests
         Assert.IsType<Login>(await server.ReceiveAsync());
 
         // The acceptance and a replayed message in one write, so the message would be handed up in the same batch.
-        await server.SendRawAsync([.. RawPeer.Frame(new Resumed("TokenTokenTokenTokenAA", 0)), .. RawPeer.Frame(new LoginAccepted()), .. RawPeer.Frame(new Numbered(1))]).Within();
+        await server.SendRawAsync([.. RawPeer.Frame(new Resumed(HandDrivenServer.Token, 0)), .. RawPeer.Frame(new LoginAccepted()), .. RawPeer.Frame(new Numbered(1))]).Within();
 
         await run.Within();
         Assert.Equal(1, asked);

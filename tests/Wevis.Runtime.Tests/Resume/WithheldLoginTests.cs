@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging.Abstractions;
 using Wevis.Protocol;
 using Wevis.Runtime.Tests.Infrastructure;
 using Wevis.Runtime.Tests.Messages;
@@ -65,31 +63,10 @@ public class WithheldLoginTests
         }
     }
 
-    /// <summary>A resuming client session (as a reconnect attempt's) connected to a hand-driven server.</summary>
+    /// <summary>A resuming client session (as a reconnect attempt's) connected to a hand-driven server, started.</summary>
     private static async Task<(RawPeer Server, ClientSession Session, MessageConnection Transport, Task<string> Run)> StartAsync()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(IPAddress.Loopback, port).Within();
-        RawPeer server = RawPeer.Wrap(await listener.AcceptSocketAsync().Within());
-
-        var clock = new TestClock();
-        var batch = new FlushBatch(new object());
-        MessageRegistry wire = MessageRegistry.Combine(Wevis.WevisRegistry.Messages, WevisRegistry.Messages);
-        var transport = new MessageConnection(new NetworkStream(socket, ownsSocket: true), socket, wire, new ConnectionLimits(1 << 20, 1 << 20), batch.Group, clock);
-        var session = new ClientSession(
-            transport,
-            new LoginRequest("user1", "pw", TestServer.Version, WevisRegistry.Messages.Fingerprint),
-            new IgnoringReceiver(),
-            batch,
-            clock,
-            Timeout.InfiniteTimeSpan,
-            NullLogger.Instance,
-            "127.0.0.1",
-            port,
-            new ClientResumeState(1 << 20) { Token = "TokenTokenTokenTokenAA" });
+        (RawPeer server, ClientSession session, MessageConnection transport) = await HandDrivenServer.ConnectAsync(new IgnoringReceiver());
         session.Start();
         return (server, session, transport, session.RunAsync());
     }
