@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wevis.Hosting.Tests.Messages;
 using Wevis.Runtime.Tests.Infrastructure;
+using Wevis.Tests.Shared;
 
 namespace Wevis.Hosting.Tests;
 
