@@ -245,8 +245,6 @@ public sealed partial class Client
                 // through the older one reach the newest through the replay log, so it is not made current.
                 if (!_transport!.IsClosing)
                 {
-                    client._transport = _transport;
-                    client._session = _session;
                     Volatile.Write(ref client._current, new CurrentConnection(_transport, _session!));
                     client._receiveLoop = _receiveLoop;
                 }
