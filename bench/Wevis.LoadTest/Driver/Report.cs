@@ -42,6 +42,8 @@ internal static class Report
             Row(text, results, Invariant($"c) {settings.Clients} clients (round trips/s)"), r => r.ClientsRoundTripsPerSecond, Count);
             Row(text, results, Invariant($"c) {settings.Clients} clients p99"), r => r.ClientsP99Microseconds, Microseconds);
             Row(text, results, Invariant($"c) server allocations per round trip (the messages' own included)"), r => r.ServerBytesPerRoundTrip, v => Invariant($"{v:N0} B"), ratios: false);
+            Row(text, results, "c) server CPU per round trip", r => r.ServerCpuPerRoundTripMicroseconds, v => Invariant($"{v:N1} µs"));
+            Row(text, results, "c) clients' CPU per round trip (the driver)", r => r.DriverCpuPerRoundTripMicroseconds, v => Invariant($"{v:N1} µs"));
             Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
             text.AppendLine();
             text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
@@ -49,6 +51,8 @@ internal static class Report
             {
                 text.AppendLine();
                 text.AppendLine(Invariant($"c) paired blocks, median of the per-cycle ratios: round trips/s Wevis ÷ raw TCP **{Statistics.Median(results.ClientsWevisOverRaw):0.00}** (cycles: {Ratios(results.ClientsWevisOverRaw)}), Wevis ÷ SignalR **{Statistics.Median(results.ClientsWevisOverSignalR):0.00}** (cycles: {Ratios(results.ClientsWevisOverSignalR)}); p99 Wevis ÷ raw TCP **{Statistics.Median(results.ClientsP99WevisOverRaw):0.00}**."));
+                text.AppendLine();
+                text.AppendLine(Invariant($"c) is bound by CPU: client and server share the machine's cores, so round trips/s follow the CPU both sides spend per round trip. Server and driver together, Wevis ÷ raw TCP per cycle: **{Statistics.Median(results.ClientsCpuWevisOverRaw):0.00}** (cycles: {Ratios(results.ClientsCpuWevisOverRaw)}). The other systems' idle servers used {Statistics.Median(results.ClientsOtherServersCpuMilliseconds):N0} ms of CPU in a block's {(settings.ClientsBlockWarmup + settings.ClientsBlock).TotalMilliseconds:N0} ms (median; at most {results.ClientsOtherServersCpuMilliseconds.Max():N0} ms)."));
             }
         }
 

@@ -17,6 +17,12 @@ internal sealed class SystemRound
 
     /// <summary>c) What the server allocated on the managed heap per round trip (about: a block's uncounted start is included at its counted rate).</summary>
     public double ServerBytesPerRoundTrip { get; set; } = double.NaN;
+
+    /// <summary>c) The server's CPU time (user and system) per round trip, median over blocks.</summary>
+    public double ServerCpuPerRoundTripMicroseconds { get; set; } = double.NaN;
+
+    /// <summary>c) The driver's CPU time per round trip (the clients' side), median over blocks.</summary>
+    public double DriverCpuPerRoundTripMicroseconds { get; set; } = double.NaN;
 }
 
 /// <summary>Everything one run measured.</summary>
@@ -41,6 +47,12 @@ internal sealed class RunResults
 
     /// <summary>c) Per cycle: Wevis's block p99 ÷ the same cycle's raw block's.</summary>
     public List<double> ClientsP99WevisOverRaw { get; } = [];
+
+    /// <summary>c) Per cycle: Wevis's CPU per round trip, server and driver together, ÷ the same cycle's raw block's.</summary>
+    public List<double> ClientsCpuWevisOverRaw { get; } = [];
+
+    /// <summary>c) Per block, every system: the CPU time the other systems' idle servers used meanwhile.</summary>
+    public List<double> ClientsOtherServersCpuMilliseconds { get; } = [];
 
     /// <summary>c) Per cycle: the raw block's round trips/s ÷ the same cycle's SignalR block's (the floor's own ratio).</summary>
     public List<double> ClientsRawOverSignalR { get; } = [];

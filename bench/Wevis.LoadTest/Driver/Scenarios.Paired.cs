@@ -39,14 +39,20 @@ internal sealed partial class Scenarios
 
             var blocks = order.ToDictionary(s => s, _ => new List<(double PerSecond, double P99)>());
             var allocatedPerRoundTrip = order.ToDictionary(s => s, _ => new List<double>());
+            var cpuPerRoundTrip = order.ToDictionary(s => s, _ => new List<(double Server, double Driver)>());
             for (int cycle = 0; cycle < settings.ClientsCycles; cycle++)
             {
                 foreach (SystemKind system in CycleOrder(cycle))
                 {
                     long allocated = await servers[system].AllocatedBytesAsync().ConfigureAwait(false);
+                    CpuSplit cpuBefore = CpuSplit.Take(servers, system);
                     (double perSecond, double p99) = await RoundTripsAsync(clients[system], settings.ClientsBlockWarmup, settings.ClientsBlock).ConfigureAwait(false);
+                    CpuSplit cpu = CpuSplit.Take(servers, system) - cpuBefore;
                     allocated = await servers[system].AllocatedBytesAsync().ConfigureAwait(false) - allocated;
                     blocks[system].Add((perSecond, p99));
+                    double roundTrips = perSecond * (settings.ClientsBlockWarmup + settings.ClientsBlock).TotalSeconds;
+                    cpuPerRoundTrip[system].Add((cpu.Server.TotalMicroseconds / roundTrips, cpu.Driver.TotalMicroseconds / roundTrips));
+                    results.ClientsOtherServersCpuMilliseconds.Add(cpu.OtherServers.TotalMilliseconds);
 
                     // Over the block's uncounted start too, at the counted rate: about.
                     allocatedPerRoundTrip[system].Add(allocated / (perSecond * (settings.ClientsBlockWarmup + settings.ClientsBlock).TotalSeconds));
@@ -57,6 +63,8 @@ internal sealed partial class Scenarios
                 results.ClientsWevisOverSignalR.Add(wevis / signalR);
                 results.ClientsRawOverSignalR.Add(raw / signalR);
                 results.ClientsP99WevisOverRaw.Add(blocks[SystemKind.Wevis][^1].P99 / blocks[SystemKind.Raw][^1].P99);
+                ((double Server, double Driver) wevisCpu, (double Server, double Driver) rawCpu) = (cpuPerRoundTrip[SystemKind.Wevis][^1], cpuPerRoundTrip[SystemKind.Raw][^1]);
+                results.ClientsCpuWevisOverRaw.Add((wevisCpu.Server + wevisCpu.Driver) / (rawCpu.Server + rawCpu.Driver));
             }
 
             foreach (SystemKind system in order)
@@ -65,7 +73,9 @@ internal sealed partial class Scenarios
                 figures[system].ClientsP99Microseconds = Statistics.Median(blocks[system].Select(b => b.P99));
                 figures[system].ServerPeakBytes = servers[system].PeakResidentBytes;
                 figures[system].ServerBytesPerRoundTrip = Statistics.Median(allocatedPerRoundTrip[system]);
-                log.WriteLine($"  c) {system.DisplayName(),-8} {settings.Clients} clients {figures[system].ClientsRoundTripsPerSecond,10:N0} round trips/s  p99 {figures[system].ClientsP99Microseconds / 1000,6:N2} ms  (blocks: {string.Join(", ", blocks[system].Select(b => b.PerSecond.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})  server allocations {figures[system].ServerBytesPerRoundTrip:N0} B per round trip  d) server peak RSS {figures[system].ServerPeakBytes / 1048576.0,6:N1} MiB");
+                figures[system].ServerCpuPerRoundTripMicroseconds = Statistics.Median(cpuPerRoundTrip[system].Select(c => c.Server));
+                figures[system].DriverCpuPerRoundTripMicroseconds = Statistics.Median(cpuPerRoundTrip[system].Select(c => c.Driver));
+                log.WriteLine($"  c) {system.DisplayName(),-8} {settings.Clients} clients {figures[system].ClientsRoundTripsPerSecond,10:N0} round trips/s  p99 {figures[system].ClientsP99Microseconds / 1000,6:N2} ms  (blocks: {string.Join(", ", blocks[system].Select(b => b.PerSecond.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})  server allocations {figures[system].ServerBytesPerRoundTrip:N0} B, CPU {figures[system].ServerCpuPerRoundTripMicroseconds:N1} µs (server) and {figures[system].DriverCpuPerRoundTripMicroseconds:N1} µs (clients) per round trip  d) server peak RSS {figures[system].ServerPeakBytes / 1048576.0,6:N1} MiB");
             }
         }
         finally
@@ -189,5 +199,26 @@ internal sealed partial class Scenarios
 
         public async ValueTask DisposeAsync() =>
             await Task.WhenAll(_clients.Select(c => c.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+    }
+
+    /// <summary>CPU time so far of one system's server, of the driver, and of every other system's server together.</summary>
+    private readonly record struct CpuSplit(TimeSpan Server, TimeSpan Driver, TimeSpan OtherServers)
+    {
+        public static CpuSplit Take(Dictionary<SystemKind, ServerProcess> servers, SystemKind system)
+        {
+            TimeSpan others = TimeSpan.Zero;
+            foreach ((SystemKind kind, ServerProcess server) in servers)
+            {
+                if (kind != system)
+                {
+                    others += server.ProcessorTime;
+                }
+            }
+
+            return new CpuSplit(servers[system].ProcessorTime, System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime, others);
+        }
+
+        public static CpuSplit operator -(CpuSplit after, CpuSplit before) =>
+            new(after.Server - before.Server, after.Driver - before.Driver, after.OtherServers - before.OtherServers);
     }
 }

@@ -30,6 +30,16 @@ internal sealed class ServerProcess : IServerMeter, IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>The server's CPU time so far in user mode (its own code and the runtime's, not the kernel's).</summary>
+    public TimeSpan UserProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.UserProcessorTime;
+        }
+    }
+
     /// <summary>The server's CPU time so far (user and system).</summary>
     public TimeSpan ProcessorTime
     {

@@ -77,15 +77,19 @@ internal static class SingleScenario
             {
                 var settings = LoadTestSettings.Full with { ClientsWarmup = TimeSpan.FromSeconds(1), ClientsMeasure = duration };
                 settings = clients > 0 ? settings with { Clients = clients } : settings;
-                TimeSpan serverCpu = server.ProcessorTime;
-                TimeSpan driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                (TimeSpan serverCpu, TimeSpan serverUser) = (server.ProcessorTime, server.UserProcessorTime);
+                (TimeSpan driverCpu, TimeSpan driverUser) = (Process.GetCurrentProcess().TotalProcessorTime, Process.GetCurrentProcess().UserProcessorTime);
                 long serverAllocated = await server.AllocatedBytesAsync();
                 (double perSecond, double p99) = await new Scenarios(settings, new RunResults(), Console.Out).ActiveClientsAsync(system, server.Port, "active");
                 double roundTrips = perSecond * (duration.TotalSeconds + 1);
                 Console.WriteLine($"server allocations per round trip (approx.): {(await server.AllocatedBytesAsync() - serverAllocated) / roundTrips:N0} B");
+
+                // The user-mode part is what our code and the runtime add to the kernel's socket work (c) is bound by CPU).
                 Console.WriteLine($"{perSecond:N0} round trips/s, p99 {p99:N0} µs, server peak RSS {server.PeakResidentBytes / 1048576.0:N1} MiB; "
-                    + $"CPU per round trip (approx.): server {(server.ProcessorTime - serverCpu).TotalMicroseconds / roundTrips:N1} µs, "
-                    + $"clients {(Process.GetCurrentProcess().TotalProcessorTime - driverCpu).TotalMicroseconds / roundTrips:N1} µs");
+                    + $"CPU per round trip (approx.): server {(server.ProcessorTime - serverCpu).TotalMicroseconds / roundTrips:N1} µs "
+                    + $"({(server.UserProcessorTime - serverUser).TotalMicroseconds / roundTrips:N1} in user mode), "
+                    + $"clients {(Process.GetCurrentProcess().TotalProcessorTime - driverCpu).TotalMicroseconds / roundTrips:N1} µs "
+                    + $"({(Process.GetCurrentProcess().UserProcessorTime - driverUser).TotalMicroseconds / roundTrips:N1} in user mode)");
                 break;
             }
 
