@@ -125,6 +125,15 @@ internal sealed class ServerProcess : IServerMeter, IAsyncDisposable
         return long.Parse(answer ?? throw new InvalidOperationException($"The {System} server did not answer 'allocated'."));
     }
 
+    /// <summary>How many work items the server's thread pool has completed so far (socket completions among them).</summary>
+    public async Task<long> CompletedWorkItemsAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("workitems").ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+        string? answer = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return long.Parse(answer ?? throw new InvalidOperationException($"The {System} server did not answer 'workitems'."));
+    }
+
     /// <summary>Closes the server's stdin, which stops it; kills it if it has not exited within <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {

@@ -80,9 +80,14 @@ internal static class SingleScenario
                 (TimeSpan serverCpu, TimeSpan serverUser) = (server.ProcessorTime, server.UserProcessorTime);
                 (TimeSpan driverCpu, TimeSpan driverUser) = (Process.GetCurrentProcess().TotalProcessorTime, Process.GetCurrentProcess().UserProcessorTime);
                 long serverAllocated = await server.AllocatedBytesAsync();
+                (long serverWorkItems, long driverWorkItems) = (await server.CompletedWorkItemsAsync(), ThreadPool.CompletedWorkItemCount);
                 (double perSecond, double p99) = await new Scenarios(settings, new RunResults(), Console.Out).ActiveClientsAsync(system, server.Port, "active");
                 double roundTrips = perSecond * (duration.TotalSeconds + 1);
                 Console.WriteLine($"server allocations per round trip (approx.): {(await server.AllocatedBytesAsync() - serverAllocated) / roundTrips:N0} B");
+
+                // Each thread-pool work item is a hop: a socket completion, or a continuation queued elsewhere.
+                Console.WriteLine($"thread-pool work items per round trip (approx.): server {(await server.CompletedWorkItemsAsync() - serverWorkItems) / roundTrips:N2}, "
+                    + $"clients {(ThreadPool.CompletedWorkItemCount - driverWorkItems) / roundTrips:N2}");
 
                 // The user-mode part is what our code and the runtime add to the kernel's socket work (c) is bound by CPU).
                 Console.WriteLine($"{perSecond:N0} round trips/s, p99 {p99:N0} µs, server peak RSS {server.PeakResidentBytes / 1048576.0:N1} MiB; "

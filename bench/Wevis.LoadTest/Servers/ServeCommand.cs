@@ -65,6 +65,11 @@ internal static class ServeCommand
                     Console.Out.WriteLine(GC.GetTotalAllocatedBytes(precise: true));
                     Console.Out.Flush();
                 }
+                else if (command == "workitems")
+                {
+                    Console.Out.WriteLine(ThreadPool.CompletedWorkItemCount);
+                    Console.Out.Flush();
+                }
             }
         });
         return 0;
