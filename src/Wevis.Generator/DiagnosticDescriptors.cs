@@ -142,6 +142,11 @@ namespace Wevis.Generator
             "Message defined in a referenced assembly",
             "Message '{0}' is already defined in referenced assembly '{1}' as {2}; message names must be unique in a program: {3}");
 
+        public static readonly DiagnosticDescriptor MessageInTwoReferencedAssemblies = Error(
+            "WEVIS041",
+            "Message defined in two referenced assemblies",
+            "Message '{0}' is defined in referenced assemblies {1}; message names must be unique in a program (on the wire they are one message, and MessageRegistry.Default would refuse them at start-up): {2}");
+
         public static readonly DiagnosticDescriptor CodeMessageNotPartialRecord = Error(
             "WEVIS020",
             "Message must be a partial record",
@@ -239,6 +244,7 @@ namespace Wevis.Generator
             [InvalidRootNamespace.Id] = InvalidRootNamespace,
             [RegistryNameTaken.Id] = RegistryNameTaken,
             [MessageInReferencedAssembly.Id] = MessageInReferencedAssembly,
+            [MessageInTwoReferencedAssemblies.Id] = MessageInTwoReferencedAssemblies,
             [CodeMessageNotPartialRecord.Id] = CodeMessageNotPartialRecord,
             [UnsupportedArgumentType.Id] = UnsupportedArgumentType,
             [CodeMessageShape.Id] = CodeMessageShape,

@@ -17,5 +17,6 @@ namespace Wevis.Generator
         public const string RegistryToEmit = nameof(RegistryToEmit);
         public const string ReferencedAssemblies = nameof(ReferencedAssemblies);
         public const string ReferencedRegistries = nameof(ReferencedRegistries);
+        public const string ReferenceClashes = nameof(ReferenceClashes);
     }
 }

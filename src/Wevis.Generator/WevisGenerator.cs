@@ -54,6 +54,20 @@ namespace Wevis.Generator
                 .Select(static (compilation, cancellationToken) => FindReferencedRegistries(compilation, cancellationToken))
                 .WithTrackingName(TrackingNames.ReferencedAssemblies);
 
+            // Two of those libraries that share a message name or a wire id: MessageRegistry.Default would refuse them
+            // at start-up. A step of its own, so that editing definitions does not run it again.
+            IncrementalValueProvider<ImmutableEquatableArray<DiagnosticInfo>> referenceClashes = referencedRegistries
+                .Combine(options)
+                .Select(static (input, _) => ReferencedLibrariesCheck.Check(input.Left, input.Right))
+                .WithTrackingName(TrackingNames.ReferenceClashes);
+            context.RegisterSourceOutput(referenceClashes, static (output, found) =>
+            {
+                foreach (DiagnosticInfo diagnostic in found)
+                {
+                    output.ReportDiagnostic(diagnostic.ToDiagnostic());
+                }
+            });
+
             IncrementalValuesProvider<DefinitionsFileSpec> files = context.AdditionalTextsProvider
                 .Where(static text => text.Path.EndsWith(".wevis", StringComparison.OrdinalIgnoreCase))
                 .WithTrackingName(TrackingNames.DefinitionsFiles)

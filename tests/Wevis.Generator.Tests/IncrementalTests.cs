@@ -26,6 +26,7 @@ public class IncrementalTests
         TrackingNames.RegistryToEmit,
         TrackingNames.ReferencedAssemblies,
         TrackingNames.ReferencedRegistries,
+        TrackingNames.ReferenceClashes,
 
         // Not LocatedDiagnostics: it holds the syntax trees diagnostics are reported in (see SourceLocations), by
         // design, and only the report reads it.
@@ -61,7 +62,7 @@ public class IncrementalTests
         // The attribute step re-runs its semantic transform on a new compilation; its output must compare equal.
         Assert.All(Reasons(result, TrackingNames.CodeMessages), r => Assert.True(
             r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"CodeMessages was {r}"));
-        foreach (string step in new[] { TrackingNames.Options, TrackingNames.Registry, TrackingNames.Diagnostics, TrackingNames.LocatedDiagnostics, TrackingNames.RegistryToEmit, TrackingNames.ReferencedAssemblies, TrackingNames.ReferencedRegistries })
+        foreach (string step in new[] { TrackingNames.Options, TrackingNames.Registry, TrackingNames.Diagnostics, TrackingNames.LocatedDiagnostics, TrackingNames.RegistryToEmit, TrackingNames.ReferencedAssemblies, TrackingNames.ReferencedRegistries, TrackingNames.ReferenceClashes })
         {
             Assert.All(Reasons(result, step), r => Assert.True(
                 r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step} was {r}"));
@@ -92,6 +93,7 @@ public class IncrementalTests
             [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Cached],
             Reasons(result, TrackingNames.ParsedDefinitions).Order());
         Assert.Contains(IncrementalStepRunReason.Modified, Reasons(result, TrackingNames.Registry));
+        Assert.All(Reasons(result, TrackingNames.ReferenceClashes), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
 
         // Messages are emitted in name order and compared by position: those before the new one are unchanged,
         // so their sources are not rewritten; the new one (and any after it) are emitted.
@@ -133,6 +135,38 @@ public class IncrementalTests
         Diagnostic error = Assert.Single(result.Diagnostics);
         Assert.Equal("WEVIS032", error.Id);
         Assert.Equal("/p/a.wevis", error.Location.GetLineSpan().Path);
+    }
+
+    [Fact]
+    public void TheCheckOfTheReferencedLibrariesRunsAgainOnlyWhenTheyChange()
+    {
+        // Two libraries that both define Hello: the error comes from the references alone, so neither a C# edit nor a
+        // definitions edit runs the check again, and the error is reported after each.
+        MetadataReference alpha = ReferencedRegistryTests.BuildLibrary("Alpha", "Alpha", "Hello name=str").Reference;
+        MetadataReference beta = ReferencedRegistryTests.BuildLibrary("Beta", "Beta", "Hello name=str").Reference;
+        var definitions = new DefinitionsFile("/p/a.wevis", "ItIs hours=int");
+        CSharpCompilation compilation = GeneratorHarness.CreateCompilation(["namespace TestApp { class Program { } }"], extraReferences: [alpha, beta]);
+        GeneratorRun first = GeneratorHarness.Run(GeneratorHarness.CreateDriver([definitions]), compilation);
+        Assert.Equal("WEVIS041", Assert.Single(first.GeneratorDiagnostics).Id);
+
+        CSharpCompilation edited = compilation.AddSyntaxTrees(
+            CSharpSyntaxTree.ParseText("namespace TestApp { class Unrelated { } }", GeneratorHarness.ParseOptions()));
+        GeneratorDriver driver = first.Driver.RunGenerators(edited);
+        GeneratorRunResult afterCSharpEdit = driver.GetRunResult().Results.Single();
+        Assert.All(Reasons(driver.GetRunResult(), TrackingNames.ReferencedAssemblies), r => Assert.Equal(IncrementalStepRunReason.Unchanged, r));
+        Assert.All(Reasons(driver.GetRunResult(), TrackingNames.ReferenceClashes), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.Equal("WEVIS041", Assert.Single(afterCSharpEdit.Diagnostics).Id);
+
+        AdditionalText oldText = afterCSharpEdit.TrackedSteps[TrackingNames.DefinitionsFiles].SelectMany(s => s.Outputs).Select(o => (AdditionalText)o.Value).Single();
+        driver = driver.ReplaceAdditionalText(oldText, new GeneratorHarness.InMemoryAdditionalText(definitions.Path, "ItIs hours=int\nYouAre name=str"));
+        driver = driver.RunGenerators(edited);
+        Assert.All(Reasons(driver.GetRunResult(), TrackingNames.ReferenceClashes), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.Equal("WEVIS041", Assert.Single(driver.GetRunResult().Results.Single().Diagnostics).Id);
+
+        // A reference removed: the check runs again, and the error is gone.
+        driver = driver.RunGenerators(edited.RemoveReferences(beta));
+        Assert.All(Reasons(driver.GetRunResult(), TrackingNames.ReferenceClashes), r => Assert.Equal(IncrementalStepRunReason.Modified, r));
+        Assert.Empty(driver.GetRunResult().Results.Single().Diagnostics);
     }
 
     [Fact]

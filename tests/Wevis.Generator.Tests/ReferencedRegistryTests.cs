@@ -78,7 +78,7 @@ public class ReferencedRegistryTests
     }
 
     /// <summary>A library whose assembly name differs from its root namespace, as a Game.Shared project with RootNamespace Game.</summary>
-    private static (MetadataReference Reference, byte[] Image) BuildLibrary(string rootNamespace, string assemblyName, string definitions)
+    internal static (MetadataReference Reference, byte[] Image) BuildLibrary(string rootNamespace, string assemblyName, string definitions)
     {
         GeneratorRun library = GeneratorHarness.Run([new DefinitionsFile("/shared/shared.wevis", definitions)], rootNamespace: rootNamespace);
         Assert.Empty(library.CompilationProblems);
@@ -190,13 +190,13 @@ public class ReferencedRegistryTests
     /// A library Shared whose messages are C# records, emitted whole or as the reference assembly a project reference
     /// compiles against (metadata only, without private members: what the SDK's ProduceReferenceAssembly gives).
     /// </summary>
-    private static MetadataReference BuildCodeLibrary(string source, bool referenceAssembly)
+    private static MetadataReference BuildCodeLibrary(string source, bool referenceAssembly, string name = "Shared")
     {
-        GeneratorRun library = GeneratorHarness.Run([], [source], rootNamespace: "Shared");
+        GeneratorRun library = GeneratorHarness.Run([], [source], rootNamespace: name);
         Assert.Empty(library.GeneratorDiagnostics);
         Assert.Empty(library.CompilationProblems);
         using var image = new MemoryStream();
-        EmitResult emitted = library.Output.WithAssemblyName("Shared").Emit(
+        EmitResult emitted = library.Output.WithAssemblyName(name).Emit(
             image, options: referenceAssembly ? new EmitOptions(metadataOnly: true, includePrivateMembers: false) : null);
         Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
         return MetadataReference.CreateFromImage(image.ToArray());
@@ -267,6 +267,155 @@ public class ReferencedRegistryTests
         Assert.Empty(program.CompilationProblems);
         Assert.DoesNotContain($"app.{second}.g.cs", program.Sources.Keys);
         Assert.Contains("app.Local.g.cs", program.Sources.Keys);
+    }
+
+    /// <summary>Runs a program (App, with a message of its own unless told otherwise) that references the given libraries.</summary>
+    private static GeneratorRun RunProgramReferencing(IEnumerable<MetadataReference> libraries, string definitions = "Local x=int") =>
+        GeneratorHarness.Run([new DefinitionsFile("/app/app.wevis", definitions)], rootNamespace: "App", extraReferences: libraries);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AMessageDefinedInTwoReferencedLibrariesIsAnErrorInTheProgram(bool reversed)
+    {
+        // Neither library sees the other, so neither build can tell; the program registers both, and at start-up
+        // MessageRegistry.Default would throw ("defined twice"). One error, the same whatever the order of the references.
+        (MetadataReference alpha, _) = BuildLibrary("Alpha", "Alpha", "Hello name=str\nOnlyAlpha");
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", "Hello name=str\nOnlyBeta");
+
+        GeneratorRun program = RunProgramReferencing(reversed ? [beta, alpha] : [alpha, beta]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS041", error.Id);
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        Assert.Equal(Location.None, error.Location);
+        Assert.Equal(
+            "Message 'Hello' is defined in referenced assemblies 'Alpha' (as Alpha.Hello) and 'Beta' (as Beta.Hello); "
+            + "message names must be unique in a program (on the wire they are one message, and MessageRegistry.Default would refuse them at start-up): "
+            + "rename it in one of the two libraries, or define it in one library that the other references",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        // The program's own messages are generated as before: the clash is between the libraries.
+        Assert.Empty(program.CompilationProblems);
+        Assert.Contains("app.Local.g.cs", program.Sources.Keys);
+    }
+
+    [Fact]
+    public void AProgramWithoutMessagesOfItsOwnIsToldToo()
+    {
+        // It registers the libraries all the same (WevisReferencedRegistries), so it would fail at start-up all the same.
+        (MetadataReference alpha, _) = BuildLibrary("Alpha", "Alpha", "Hello name=str");
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", "Hello name=str");
+
+        GeneratorRun program = GeneratorHarness.Run([], ["namespace App { class C { } }"], rootNamespace: "App", extraReferences: [alpha, beta]);
+
+        Assert.Equal("WEVIS041", Assert.Single(program.GeneratorDiagnostics).Id);
+        Assert.Equal(["WevisReferencedRegistries.g.cs"], program.Sources.Keys);
+    }
+
+    [Fact]
+    public void AMessageInternalToOneOfTheLibrariesIsNamedSo()
+    {
+        MetadataReference alpha = BuildCodeLibrary("namespace Alpha { [Wevis.WevisMessage] internal partial record Secret(int X); }", referenceAssembly: true, name: "Alpha");
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", "Secret x=int");
+
+        GeneratorRun program = RunProgramReferencing([beta, alpha]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS041", error.Id);
+        Assert.StartsWith(
+            "Message 'Secret' is defined in referenced assemblies 'Alpha' (as Alpha.Secret, internal to it) and 'Beta' (as Beta.Secret); ",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMessageDefinedInThreeReferencedLibrariesIsOneErrorNamingThemAllInAnyOrder()
+    {
+        MetadataReference[] libraries =
+        [
+            BuildLibrary("Alpha", "Alpha", "Hello name=str").Reference,
+            BuildLibrary("Beta", "Beta", "Hello name=str\nBye").Reference,
+            BuildLibrary("Gamma", "Gamma", "Hello name=str\nBye").Reference,
+        ];
+        const string Expected =
+            "Message 'Bye' is defined in referenced assemblies 'Beta' (as Beta.Bye) and 'Gamma' (as Gamma.Bye); "
+            + "message names must be unique in a program (on the wire they are one message, and MessageRegistry.Default would refuse them at start-up): "
+            + "rename it in one of the two libraries, or define it in one library that the other references\n"
+            + "Message 'Hello' is defined in referenced assemblies 'Alpha' (as Alpha.Hello), 'Beta' (as Beta.Hello) and 'Gamma' (as Gamma.Hello); "
+            + "message names must be unique in a program (on the wire they are one message, and MessageRegistry.Default would refuse them at start-up): "
+            + "rename it in all but one of the libraries, or define it in one library that the others reference";
+
+        int[][] orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        foreach (int[] order in orders)
+        {
+            GeneratorRun program = RunProgramReferencing(order.Select(i => libraries[i]));
+
+            Assert.All(program.GeneratorDiagnostics, d => Assert.Equal(("WEVIS041", DiagnosticSeverity.Error), (d.Id, d.Severity)));
+            Assert.Equal(Expected, string.Join("\n", program.GeneratorDiagnostics.Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+    }
+
+    [Fact]
+    public void AMessageInTheProgramAndInTwoLibrariesIsReportedOnceForEach()
+    {
+        // The program's Hello clashes with the libraries' (WEVIS040, at its name); the libraries' with each other (WEVIS041).
+        (MetadataReference alpha, _) = BuildLibrary("Alpha", "Alpha", "Hello name=str");
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", "Hello name=str");
+
+        GeneratorRun program = RunProgramReferencing([alpha, beta], "Local x=int\nHello name=str");
+
+        Assert.Equal(["WEVIS040", "WEVIS041"], program.GeneratorDiagnostics.Select(d => d.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void LibrariesThatDoNotClashAreNoError()
+    {
+        (MetadataReference alpha, _) = BuildLibrary("Alpha", "Alpha", "Hello name=str");
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", "Bye name=str");
+        (MetadataReference gamma, _) = BuildLibrary("Gamma", "Gamma", "Welcome name=str");
+
+        GeneratorRun program = RunProgramReferencing([alpha, beta, gamma]);
+
+        Assert.Empty(program.GeneratorDiagnostics);
+        Assert.Empty(program.CompilationProblems);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TwoLibrariesWithOneWireIdBetweenThemAreAnErrorInTheProgram(bool reversed)
+    {
+        // Two names, one wire id, one in each library: MessageRegistry.Default would refuse the pair at start-up ("the same wire id").
+        (string first, string second) = DiagnosticsTests.FindCollidingNames();
+        (MetadataReference alpha, _) = BuildLibrary("Alpha", "Alpha", reversed ? second : first);
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", reversed ? first : second);
+
+        GeneratorRun program = RunProgramReferencing([beta, alpha]);
+
+        Diagnostic error = Assert.Single(program.GeneratorDiagnostics);
+        Assert.Equal("WEVIS011", error.Id);
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        Assert.Equal(Location.None, error.Location);
+        (string firstIn, string secondIn) = reversed ? ("Beta", "Alpha") : ("Alpha", "Beta");
+        Assert.Equal(
+            $"Messages '{first}' and '{second}' hash to the same wire id {WireNames.WireId(first)}; "
+            + $"'{first}' is defined in referenced assembly '{firstIn}' (as {firstIn}.{first}) and '{second}' in referenced assembly '{secondIn}' (as {secondIn}.{second}): "
+            + "rename one of them in its library",
+            error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(program.CompilationProblems);
+    }
+
+    [Fact]
+    public void AProtocolAssemblyDoesNotCheckItsReferences()
+    {
+        // Wevis.Runtime registers no library: nothing of theirs meets at its start-up.
+        (MetadataReference alpha, _) = BuildLibrary("Alpha", "Alpha", "Hello name=str");
+        (MetadataReference beta, _) = BuildLibrary("Beta", "Beta", "Hello name=str");
+
+        GeneratorRun program = GeneratorHarness.Run([], ["class C { }"], rootNamespace: "App", protocolAssembly: true, extraReferences: [alpha, beta]);
+
+        Assert.Empty(program.GeneratorDiagnostics);
     }
 
     /// <summary>Loads the given images by assembly name; everything else (Wevis.Runtime, MessagePack) from the test's own context.</summary>
