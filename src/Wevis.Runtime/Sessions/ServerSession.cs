@@ -678,17 +678,12 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
-            _resumable = resumable;
-            _receiver = resumable.Receiver;
-            Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
-            long replayed = resumable.Outgoing.Sent - request.Received;
-            Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
-            Transport.TrySend(new LoginAccepted());
-            resumable.ReplayOn(Transport, request.Received);
+            // Whether the receiver heard of a drop (it then hears of the resume). Nothing changes that from here on:
+            // only this connection may drop the session now, once its receive loop, which runs this login, is over.
             wasDropped = resumable.DropReported;
             resumable.DropReported = false;
-            _host.Resumed(this);
-            Volatile.Write(ref _state, (int)State.LoggedIn);
+            long replayed = resumable.Outgoing.Sent - request.Received;
+            CarryResumed(resumable, request.Received);
             SessionLog.SessionResumed(_logger, Id, user.Name, previous.Id, replayed);
         }
         finally
@@ -783,20 +778,33 @@ internal sealed class ServerSession : IMessageBatchHandler
                 return;
             }
 
-            _resumable = adopted;
-            _receiver = receiver;
-            Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
-            Transport.TrySend(new Resumed(adopted.Token, adopted.Received));
-            Transport.TrySend(new LoginAccepted());
-            adopted.ReplayOn(Transport, request.Received);
-            _host.Resumed(this);
-            Volatile.Write(ref _state, (int)State.LoggedIn);
+            CarryResumed(adopted, request.Received);
             await receiver.ResumedAsync(this, wasDropped: false).ConfigureAwait(false);
         }
         finally
         {
             adopted.ResumeGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="resumable"/> onto this connection, once its resume can no longer be refused (the caller
+    /// holds its resume gate and <see cref="ResumableSessions.TryResume"/> went through), whether it was held here or
+    /// adopted from elsewhere. The client hears <c>_Resumed</c> (how many of its messages were handled) before
+    /// <c>LoginAccepted</c>, then the replay of what it has not handled, numbered from <paramref name="clientHandled"/>.
+    /// The state turns LoggedIn last: what reads it from other threads (the keep-alive, <see cref="EndAsync"/>) then
+    /// finds the session and its receiver in place.
+    /// </summary>
+    private void CarryResumed(ResumableSession resumable, long clientHandled)
+    {
+        _resumable = resumable;
+        _receiver = resumable.Receiver;
+        Transport.MaxIncomingFrameSize = Transport.Limits.MaxFrameSize;
+        Transport.TrySend(new Resumed(resumable.Token, resumable.Received));
+        Transport.TrySend(new LoginAccepted());
+        resumable.ReplayOn(Transport, clientHandled);
+        _host.Resumed(this);
+        Volatile.Write(ref _state, (int)State.LoggedIn);
     }
 
     /// <summary>
