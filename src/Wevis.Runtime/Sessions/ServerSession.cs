@@ -789,8 +789,8 @@ internal sealed class ServerSession : IMessageBatchHandler
 
     /// <summary>
     /// Takes <paramref name="resumable"/> onto this connection, once its resume can no longer be refused (the caller
-    /// holds its resume gate and <see cref="ResumableSessions.TryResume"/> went through), whether it was held here or
-    /// adopted from elsewhere. The client hears <c>_Resumed</c> (how many of its messages were handled) before
+    /// holds its resume gate, and <see cref="ResumableSessions.TryResume"/> or the adoption went through), whether it
+    /// was held here or adopted from elsewhere. The client hears <c>_Resumed</c> (how many of its messages were handled) before
     /// <c>LoginAccepted</c>, then the replay of what it has not handled, numbered from <paramref name="clientHandled"/>.
     /// The state turns LoggedIn last: what reads it from other threads (the keep-alive, <see cref="EndAsync"/>) then
     /// finds the session and its receiver in place.
