@@ -98,15 +98,18 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// <exception cref="InvalidOperationException">The server has already been started.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        ConnectionRunner runner = Prepare();
-        IPEndPoint endPoint = await ResolveAsync(_options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
+        MarkStarted();
+        ConnectionRunner runner;
         Socket socket;
         try
         {
+            runner = Prepare();
+            IPEndPoint endPoint = await ResolveAsync(_options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
             socket = Listener.Listen(endPoint, _options.ListenBacklog);
         }
         catch
         {
+            // A server that failed to start has stopped: not running, and its completion done.
             _completion.TrySetResult();
             throw;
         }
@@ -204,7 +207,17 @@ public sealed class Server : IAsyncDisposable, ISessionHost
     /// <exception cref="InvalidOperationException">The server has already been started.</exception>
     internal void StartInMemory()
     {
-        Prepare();
+        MarkStarted();
+        try
+        {
+            Prepare();
+        }
+        catch
+        {
+            _completion.TrySetResult();
+            throw;
+        }
+
         ServerLog.Started(_logger, new DnsEndPoint("in-memory", 0), _messages.Messages.Count, _messages.Fingerprint);
         _keepAliveLoop = KeepAlive.RunAsync(_connections, _options.PingInterval, _options.PingTimeout, _options.TimeProvider, _stopping.Token);
     }
@@ -224,8 +237,8 @@ public sealed class Server : IAsyncDisposable, ISessionHost
         _connections.Track(id, runner.RunAsync(id, stream));
     }
 
-    /// <summary>Everything starting does but listening: checks the options, makes the login, the rooms' settings and the metrics.</summary>
-    private ConnectionRunner Prepare()
+    /// <summary>Marks the server started, once: a second start throws, and leaves the first one's state alone.</summary>
+    private void MarkStarted()
     {
         lock (_lifecycleLock)
         {
@@ -236,7 +249,11 @@ public sealed class Server : IAsyncDisposable, ISessionHost
 
             _started = true;
         }
+    }
 
+    /// <summary>Everything starting does but listening: checks the options, makes the login, the rooms' settings and the metrics.</summary>
+    private ConnectionRunner Prepare()
+    {
         _options.Validate();
         _messages = _options.Messages ?? MessageRegistry.Default;
         MessageRegistry wireMessages = MessageRegistry.Combine(WevisRegistry.Messages, _messages);

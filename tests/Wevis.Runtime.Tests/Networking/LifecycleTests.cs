@@ -160,6 +160,7 @@ public class LifecycleTests
         var second = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "127.0.0.1", Port = first.Port });
 
         await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => second.StartAsync()).Within();
+        AssertStoppedWithoutRunning(second);
     }
 
     [Fact]
@@ -168,6 +169,34 @@ public class LifecycleTests
         var server = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Port = 0, MaxFrameSize = 1024, MaxQueuedBytesPerConnection = 10 });
         ArgumentOutOfRangeException ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => server.StartAsync()).Within();
         Assert.Contains("MaxQueuedBytesPerConnection", ex.Message, StringComparison.Ordinal);
+
+        // A server that never ran is not running, and a program awaiting its completion is not left waiting.
+        AssertStoppedWithoutRunning(server);
+    }
+
+    [Fact]
+    public async Task AStartCancelledWhileLookingUpTheHostLeavesTheServerStopped()
+    {
+        var server = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "localhost", Port = 0 });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.StartAsync(new CancellationToken(canceled: true))).Within();
+        AssertStoppedWithoutRunning(server);
+    }
+
+    [Fact]
+    public async Task ASecondStartThrowsAndLeavesTheRunningServerAlone()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => server.Server.StartAsync()).Within();
+
+        Assert.True(server.Server.IsRunning);
+        Assert.False(server.Server.Completion.IsCompleted);
+        await using Client client = await server.ConnectAsync();
+    }
+
+    private static void AssertStoppedWithoutRunning(Server server)
+    {
+        Assert.False(server.IsRunning);
+        Assert.True(server.Completion.IsCompletedSuccessfully);
     }
 
     [Fact]
