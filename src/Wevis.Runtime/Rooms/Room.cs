@@ -468,6 +468,9 @@ public abstract class Room
         Logger = directory.CreateLogger(GetType());
     }
 
+    /// <summary>Logs to <paramref name="logger"/> from now on: the server's, once it starts, for a room made before.</summary>
+    internal void UseLogger(ILogger logger) => Logger = logger;
+
     /// <summary>Reads a persistent room's state back, before its created hook; nothing for other rooms.</summary>
     internal virtual ValueTask LoadStateAsync() => ValueTask.CompletedTask;
 

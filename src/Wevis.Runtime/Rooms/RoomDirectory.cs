@@ -241,6 +241,13 @@ public sealed class RoomDirectory
         Time = time;
         LoggerFactory = loggerFactory;
         Logger = loggerFactory?.CreateLogger("Wevis.Rooms") ?? NullLogger.Instance;
+
+        // Rooms made before the server started took the logger there was then (none): they log to the server's now.
+        foreach (Room room in _rooms.Values)
+        {
+            room.UseLogger(CreateLogger(room.GetType()));
+        }
+
         FlushGroup = flushGroup;
         EntryRoom.Attach(this, EntryRoomName, EntryRoomName, new RoomTypeOptions { AutoDispose = false });
         IsRunning = true;

@@ -36,6 +36,26 @@ public class RoomLifecycleTests
     }
 
     [Fact]
+    public async Task ARoomMadeBeforeTheServerStartsLogsToTheServersLoggerOnceItHasStarted()
+    {
+        var log = new TestLog();
+        await using var server = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "127.0.0.1", Port = 0, LoggerFactory = log });
+        server.Rooms.Define<TalkingRoom>("talk");
+        var early = (TalkingRoom)await server.Rooms.CreateAsync("talk", "early").WaitAsync(Bound);
+        await server.StartAsync().WaitAsync(Bound);
+
+        await early.SayAsync("made before the start").WaitAsync(Bound);
+        LogEntry said = Assert.Single(log.Entries, e => e.Message == "made before the start");
+        Assert.Equal(typeof(TalkingRoom).FullName, said.Category);
+    }
+
+    /// <summary>Logs what it is told to, in its turn.</summary>
+    private sealed class TalkingRoom : Room
+    {
+        public Task SayAsync(string text) => InvokeAsync(() => Logger.LogInformation("{Text}", text));
+    }
+
+    [Fact]
     public async Task ARoomIsDisposedWhenItsLastUserLeavesUnlessItsTypeSaysOtherwise()
     {
         var made = new List<ChatRoom>();
