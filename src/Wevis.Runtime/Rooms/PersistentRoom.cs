@@ -32,18 +32,34 @@ public abstract class PersistentRoom<TState> : Room
     /// <summary>Whether <see cref="State"/> was read back from the store when the room was made.</summary>
     public bool IsRestored { get; private set; }
 
-    /// <summary>Writes <see cref="State"/> to the store; call it from the room's code, and reply after it completes.</summary>
+    /// <summary>
+    /// Writes <see cref="State"/> to the store; call it from the room's code, and reply after it completes. Once the
+    /// room is being disposed (closed, or emptied; not at the server's stop) it does nothing: its state is forgotten.
+    /// </summary>
     protected async ValueTask SaveStateAsync()
     {
-        if (Directory.StateStore is { } store)
+        if (Directory.StateStore is { } store && !IsForgettingState)
         {
             await store.WriteAsync(Id, JsonSerializer.SerializeToUtf8Bytes(State)).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc/>
+    internal override bool KeepsState => true;
+
+    /// <inheritdoc/>
     internal override async ValueTask LoadStateAsync()
     {
+        // A room of this id disposed just before may not have forgotten its state yet: this room forgets it instead
+        // (and starts anew), or waits for the forgetting under way.
+        (Task clearing, bool takenOver) = Directory.ForgottenStates.Claim(Id);
+        if (takenOver)
+        {
+            await ClearStateAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await clearing.ConfigureAwait(false);
         if (Directory.StateStore is { } store && await store.ReadAsync(Id).ConfigureAwait(false) is { } saved)
         {
             State = JsonSerializer.Deserialize<TState>(saved) ?? new TState();

@@ -54,6 +54,7 @@ public abstract class Room
 
     /// <summary>Whether the room's disposal has taken its timers (under the list's lock): a timer scheduled later is disposed at once.</summary>
     private bool _timersClosed;
+    private bool _forgettingState;
     private RoomDirectory? _directory;
     private RoomTicker? _ticker;
     private List<ReceivedMessage> _tickInbox = [];
@@ -948,14 +949,35 @@ public abstract class Room
         }
     }
 
-    /// <summary>The room is marked disposed: it leaves the directory at once (so no one finds it), and its hook runs off this stack.</summary>
+    /// <summary>
+    /// The room is marked disposed: it leaves the directory at once (so no one finds it, and its id is free), and its
+    /// hook runs off this stack. A persistent room's state is to be forgotten (not at the server's stop): from now on
+    /// its saves do nothing, and a room made again under its id meanwhile is not confused with it (<see cref="ForgottenStates"/>).
+    /// </summary>
     private void ScheduleDispose()
     {
+        bool forget = !Directory.IsStopping;
+        ForgottenStates.Forgetting? forgetting = null;
+        if (forget && KeepsState)
+        {
+            forgetting = Directory.ForgottenStates.Begin(Id);
+            Volatile.Write(ref _forgettingState, true);
+        }
+
         Directory.Remove(this);
-        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(clearState: !room.Directory.IsStopping), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static state => _ = state.Room.RunDisposeAsync(state.Forget, state.Forgetting),
+            (Room: this, Forget: forget, Forgetting: forgetting),
+            preferLocal: false);
     }
 
-    private async Task RunDisposeAsync(bool clearState = false)
+    /// <summary>Whether the room saves state that its disposal forgets (<see cref="PersistentRoom{TState}"/>).</summary>
+    internal virtual bool KeepsState => false;
+
+    /// <summary>Whether the room is being disposed and its state forgotten: saving it then would bring it back.</summary>
+    internal bool IsForgettingState => Volatile.Read(ref _forgettingState);
+
+    private async Task RunDisposeAsync(bool clearState = false, ForgottenStates.Forgetting? forgetting = null)
     {
         _ticker?.Dispose();
         RoomTimer[] timers;
@@ -988,7 +1010,14 @@ public abstract class Room
         {
             try
             {
-                await ClearStateAsync().ConfigureAwait(false);
+                if (forgetting is not null)
+                {
+                    await Directory.ForgottenStates.ForgetAsync(forgetting, ClearStateAsync).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ClearStateAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {

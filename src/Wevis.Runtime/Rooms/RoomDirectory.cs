@@ -59,6 +59,9 @@ public sealed class RoomDirectory
     /// <summary>Where persistent rooms keep their state; null: nowhere.</summary>
     internal IRoomStateStore? StateStore { get; set; }
 
+    /// <summary>Persistent rooms being disposed whose state is still to be forgotten, by id.</summary>
+    internal ForgottenStates ForgottenStates { get; } = new();
+
     /// <summary>Where rooms' own moves go when this directory is a node's in a cluster; null on a single server.</summary>
     internal IClusterRooms? Cluster { get; set; }
 

@@ -49,6 +49,63 @@ public class PersistentRoomTests
         Assert.Equal(0, store.Count);
     }
 
+    [Fact]
+    public async Task ARoomMadeAgainWhileTheClosedOnesStateIsBeingForgottenWaitsForThatAndStartsAnew()
+    {
+        var store = new SignallingStore { HoldClears = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = store);
+        server.Server.Rooms.Define<ShelfRoom>("shelf");
+        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
+        await room.AddAsync("flour").WaitAsync(Bound);
+
+        await server.Server.Rooms.CloseAsync(room, "emptied").WaitAsync(Bound);
+        Assert.Equal("pantry", await store.ClearStarted.Task.WaitAsync(Bound));
+        Task<Room> madeAgain = server.Server.Rooms.CreateAsync("shelf", "pantry");
+        store.HoldClears.SetResult();
+
+        var again = (ShelfRoom)await madeAgain.WaitAsync(Bound);
+        Assert.False(again.RestoredAtCreation);
+        Assert.Empty(again.ItemsAtCreation);
+        await again.AddAsync("rice").WaitAsync(Bound);
+        Assert.Equal(["rice"], await store.ItemsAsync("pantry"));
+    }
+
+    [Fact]
+    public async Task ARoomMadeAgainBeforeTheClosedOneForgetsItsStateForgetsItInsteadAndKeepsWhatItSaves()
+    {
+        var store = new SignallingStore();
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = store);
+        server.Server.Rooms.Define<ShelfRoom>("shelf");
+        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
+        await room.AddAsync("flour").WaitAsync(Bound);
+        room.HoldDisposal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The closed room's disposal waits in its disposed hook, before it would forget its state.
+        await server.Server.Rooms.CloseAsync(room, "emptied").WaitAsync(Bound);
+        await room.DisposalBegun.Task.WaitAsync(Bound);
+        var again = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
+        Assert.False(again.RestoredAtCreation);
+        await again.AddAsync("rice").WaitAsync(Bound);
+
+        room.HoldDisposal.SetResult();
+        await server.Log.WaitForAsync(e => e.Message == "Room pantry disposed", Bound);
+        Assert.Equal(["rice"], await store.ItemsAsync("pantry"));
+    }
+
+    [Fact]
+    public async Task RoomCodeThatClosesItsOwnRoomAndAwaitsMakingItAgainIsNotKeptWaiting()
+    {
+        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = new MemoryRoomStateStore());
+        server.Server.Rooms.Define<ShelfRoom>("shelf");
+        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
+        await room.AddAsync("flour").WaitAsync(Bound);
+
+        // The old room's disposal waits for its turn, which this code holds until the new room is made.
+        var again = (ShelfRoom)await room.RestartAsync().WaitAsync(Bound);
+        Assert.NotSame(room, again);
+        Assert.False(again.RestoredAtCreation);
+    }
+
     public sealed class Shelf
     {
         public List<string> Items { get; set; } = [];
@@ -66,6 +123,31 @@ public class PersistentRoomTests
             await SaveStateAsync();
         });
 
+        /// <summary>Awaited by the disposed hook, if set.</summary>
+        public TaskCompletionSource? HoldDisposal { get; set; }
+
+        public TaskCompletionSource DisposalBegun { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Closes this room and makes one of the same id, from this room's code.</summary>
+        public Task<Room> RestartAsync()
+        {
+            Room? made = null;
+            return InvokeAsync(async () =>
+            {
+                await CloseAsync("restart");
+                made = await Rooms.CreateAsync(Type, Id);
+            }).ContinueWith(_ => made!, TaskScheduler.Default);
+        }
+
+        protected override async ValueTask OnDisposedAsync()
+        {
+            DisposalBegun.TrySetResult();
+            if (HoldDisposal is { } hold)
+            {
+                await hold.Task;
+            }
+        }
+
         protected override void OnCreated()
         {
             RestoredAtCreation = IsRestored;
@@ -73,14 +155,22 @@ public class PersistentRoomTests
         }
     }
 
-    /// <summary>A memory store that says when a room's state was forgotten.</summary>
+    /// <summary>A memory store that says when a room's state was forgotten, and can hold a clear until told.</summary>
     private sealed class SignallingStore : IRoomStateStore
     {
         private readonly MemoryRoomStateStore _inner = new();
 
         public TaskCompletionSource<string> Cleared { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public TaskCompletionSource<string> ClearStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>If set, a clear waits for it.</summary>
+        public TaskCompletionSource? HoldClears { get; init; }
+
         public int Count => _inner.Count;
+
+        public async Task<List<string>?> ItemsAsync(string roomId) =>
+            await _inner.ReadAsync(roomId) is { } saved ? System.Text.Json.JsonSerializer.Deserialize<Shelf>(saved)!.Items : null;
 
         public ValueTask<byte[]?> ReadAsync(string roomId, CancellationToken cancellationToken = default) => _inner.ReadAsync(roomId, cancellationToken);
 
@@ -88,6 +178,12 @@ public class PersistentRoomTests
 
         public async ValueTask ClearAsync(string roomId, CancellationToken cancellationToken = default)
         {
+            ClearStarted.TrySetResult(roomId);
+            if (HoldClears is { } hold)
+            {
+                await hold.Task;
+            }
+
             await _inner.ClearAsync(roomId, cancellationToken);
             Cleared.TrySetResult(roomId);
         }
