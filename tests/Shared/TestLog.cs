@@ -52,7 +52,8 @@ internal sealed class TestLog : ILoggerFactory, ILoggerProvider
     public Task WaitForCountAsync(Func<LogEntry, bool> match, int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(entries => entries.Count(match) >= count, timeout);
 
-    private async Task WaitUntilAsync(Func<IEnumerable<LogEntry>, bool> condition, TimeSpan? timeout)
+    /// <summary>Waits until the entries logged so far satisfy <paramref name="condition"/> (checked at each new entry), or fails after <paramref name="timeout"/>.</summary>
+    public async Task WaitUntilAsync(Func<IEnumerable<LogEntry>, bool> condition, TimeSpan? timeout = null)
     {
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         while (true)

@@ -41,7 +41,7 @@ public sealed class ClusterResumeTests
         Assert.Equal(3, client.ResumeCount);
 
         // The room heard of each drop the gateway noticed, and of the resume that followed, through its grain; no leave.
-        await WaitUntilAsync(() => Volatile.Read(ref ledger.Resumed) == Volatile.Read(ref ledger.Dropped) && Volatile.Read(ref ledger.Dropped) > 0);
+        await ledger.Changes.Until(() => Volatile.Read(ref ledger.Resumed) == Volatile.Read(ref ledger.Dropped) && Volatile.Read(ref ledger.Dropped) > 0);
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
     }
 
@@ -204,16 +204,6 @@ public sealed class ClusterResumeTests
         }
 
         return (next, repeats);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        long deadline = Environment.TickCount64 + 10_000;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold within 10 s");
-            await Task.Delay(20);
-        }
     }
 
     private sealed class SilentGateway : IGatewayObserver

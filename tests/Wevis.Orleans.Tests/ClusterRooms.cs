@@ -220,6 +220,9 @@ internal sealed class NumberedLedger
     /// <summary>What that move answered.</summary>
     public JoinResult? MovedOnResume;
 
+    /// <summary>Signalled after each change the room makes to the counts above, so a test waits on the hooks.</summary>
+    public Changes Changes { get; } = new();
+
     public static NumberedLedger For(string user) => ByUser.GetOrAdd(user, _ => new NumberedLedger());
 }
 
@@ -243,6 +246,7 @@ internal class NumberedRoom : Room
             }
 
             Volatile.Write(ref ledger.Next, sequence + 1);
+            ledger.Changes.Signal();
             connection.Send(new NumberedReply(sequence));
         }
 
@@ -253,10 +257,16 @@ internal class NumberedRoom : Room
     {
         NumberedLedger ledger = NumberedLedger.For(connection.User.Name);
         Interlocked.Increment(ref ledger.Dropped);
+        ledger.Changes.Signal();
         ledger.DropSeen?.TrySetResult();
     }
 
-    protected override void OnUserResumed(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Resumed);
+    protected override void OnUserResumed(Connection connection)
+    {
+        NumberedLedger ledger = NumberedLedger.For(connection.User.Name);
+        Interlocked.Increment(ref ledger.Resumed);
+        ledger.Changes.Signal();
+    }
 
     protected override async ValueTask OnUserResumedAsync(Connection connection)
     {
@@ -273,7 +283,12 @@ internal class NumberedRoom : Room
         }
     }
 
-    protected override void OnUserLeave(Connection connection) => Interlocked.Increment(ref NumberedLedger.For(connection.User.Name).Leaves);
+    protected override void OnUserLeave(Connection connection)
+    {
+        NumberedLedger ledger = NumberedLedger.For(connection.User.Name);
+        Interlocked.Increment(ref ledger.Leaves);
+        ledger.Changes.Signal();
+    }
 }
 
 /// <summary>Every numbered message a <see cref="TallyRoom"/> handled, in the order it handled them.</summary>

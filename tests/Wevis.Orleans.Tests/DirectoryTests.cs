@@ -23,16 +23,19 @@ public sealed class DirectoryTests
 
         await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[1]);
         await using Client bert = await cluster.ConnectAsync("bert", cluster.Silos[2]);
+        Task reported = ReportedAsync("chat-general", count: 2, locked: false);
         await anna.JoinRoomAsync("chat-general").Within();
         await bert.JoinRoomAsync("chat-general").Within();
 
-        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 2, locked: false);
+        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 2, locked: false, reported);
 
         // A lock, then a leave, are seen everywhere too.
+        reported = ReportedAsync("chat-general", count: 2, locked: true);
         await general.InvokeAsync(general.Lock).Within();
-        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 2, locked: true);
+        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 2, locked: true, reported);
+        reported = ReportedAsync("chat-general", count: 1, locked: true);
         await bert.LeaveRoomAsync().Within();
-        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 1, locked: true);
+        await SeenEverywhereAsync(cluster, watcher, "chat-general", count: 1, locked: true, reported);
 
         // Every room, every node: the lobby (with the watcher and bert) and the chat room.
         foreach (InProcessSiloHandle silo in cluster.Silos)
@@ -67,8 +70,10 @@ public sealed class DirectoryTests
         Assert.True(roomCalls.Values.Sum() <= 4, "calls to rooms: " + string.Join(", ", roomCalls.Select(c => $"{c.Key}={c.Value}")));
 
         // A place opens in an old room: the next join-or-create fills it, again with one seat asked for.
+        Task reported = GrainCalls.Listed("table-57", listing => listing.Info.Count == 3);
         await cluster.Cluster.Client.GetGrain<IRoomGrain>("table-57").ReleaseSeat("table", null).Within();
-        await EventuallyAsync(async () => (await tables.Find("table-57"))?.Count == 3, "table-57 listed with 3");
+        await reported.Within(what: "table-57's report of 3 users to the directory");
+        Assert.Equal(3, (await tables.Find("table-57").Within())?.Count);
         await using Client other = await cluster.ConnectAsync("other", cluster.Silos[2]);
         GrainCalls.Reset();
         Assert.Equal("table-57", (await other.JoinOrCreateRoomAsync("table").Within()).Id);
@@ -85,9 +90,11 @@ public sealed class DirectoryTests
         }
 
         // table-3 has two places.
+        Task reported = GrainCalls.Listed("table-3", listing => listing.Info.Count == 2);
         await cluster.Cluster.Client.GetGrain<IRoomGrain>("table-3").ReleaseSeat("table", null).Within();
         await cluster.Cluster.Client.GetGrain<IRoomGrain>("table-3").ReleaseSeat("table", null).Within();
-        await EventuallyAsync(async () => (await cluster.Silos[0].ServiceProvider.GetWevisRooms().FindAsync("table-3"))?.Count == 2, "table-3 listed with 2");
+        await reported.Within(what: "table-3's report of 2 users to the directory");
+        Assert.Equal(2, (await cluster.Silos[0].ServiceProvider.GetWevisRooms().FindAsync("table-3").Within())?.Count);
 
         Client[] clients = await Task.WhenAll(Enumerable.Range(0, 38).Select(i => cluster.ConnectAsync($"racer{i}", cluster.Silos[i % 3])));
         try
@@ -127,9 +134,11 @@ public sealed class DirectoryTests
         };
 
         RoomDirectory elsewhere = cluster.Silos[2].ServiceProvider.GetWevisRooms();
+        Task disposed = GrainCalls.Listed("chat-closing", listing => listing.IsDisposed);
         await elsewhere.CloseAsync("chat-closing", "time is up").Within();
         Assert.Contains("time is up", await toldLobby.Task.Within());
-        await EventuallyAsync(async () => await elsewhere.FindAsync("chat-closing") is null, "chat-closing gone from the directory");
+        await disposed.Within(what: "chat-closing's report of its disposal to the directory");
+        Assert.Null(await elsewhere.FindAsync("chat-closing").Within());
 
         await Assert.ThrowsAsync<ArgumentException>(() => elsewhere.CloseAsync("chat-closing", "again")).Within();
         await Assert.ThrowsAsync<InvalidOperationException>(() => elsewhere.CloseAsync("lobby", "no")).Within();
@@ -161,7 +170,10 @@ public sealed class DirectoryTests
         Assert.Equal(back.Id, (await moved.Within()).Id);
 
         // Server code on that node (outside rooms) moves her on: join-or-create into a room that may be elsewhere.
-        await EventuallyAsync(() => Task.FromResult(back.Count == 1), "anna in " + back.Id);
+        // The room answers her after her entry (it handles her messages in its turn, after the enter).
+        anna.Send(new WhereAmI());
+        Assert.Equal(back.Id, (await anna.WaitForAsync<YouAreIn>().Within()).Room);
+        Assert.Equal(1, back.Count);
         moved = NextRoomAsync(anna);
         JoinResult joined = await homeRooms.JoinOrCreateAsync(back.Connections[0], "table").Within();
         Assert.True(joined.Accepted, joined.RefusalReason);
@@ -184,23 +196,26 @@ public sealed class DirectoryTests
         Room quiet = await victimRooms.CreateAsync("chat", "chat-quiet").Within();
         await victimRooms.CreateAsync("chat", "chat-busy").Within();
         await anna.JoinRoomAsync("chat-busy").Within();
+        Task locked = GrainCalls.Listed("chat-quiet", listing => listing.Info.IsLocked);
         await quiet.InvokeAsync(quiet.Lock).Within();
         RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
-        await EventuallyAsync(async () => (await rooms.FindAsync("chat-quiet"))?.IsLocked == true, "chat-quiet listed as locked");
+        await locked.Within(what: "chat-quiet's report of its lock to the directory");
+        Assert.True((await rooms.FindAsync("chat-quiet").Within())?.IsLocked);
 
+        string dead = victim.SiloAddress.ToParsableString();
+        Task quietBack = GrainCalls.Listed("chat-quiet", listing => listing.Silo != dead && listing.Info is { IsLocked: false, Count: 0 });
+        Task busyBack = GrainCalls.Listed("chat-busy", listing => listing.Silo != dead && listing.Info.Count == 1);
         await cluster.Cluster.KillSiloAsync(victim).Within(TimeSpan.FromSeconds(30));
 
         // The room no one was in is made again on a live node (a new, unlocked instance), and listed as that one.
-        await EventuallyAsync(
-            async () => cluster.HostOf("chat-quiet") is { } host && host != victim && await rooms.FindAsync("chat-quiet") is { IsLocked: false, Count: 0 },
-            "chat-quiet made again and listed from its new node",
-            TimeSpan.FromSeconds(30));
+        await quietBack.Within(TimeSpan.FromSeconds(30), "chat-quiet's report from a live node, unlocked and empty");
+        Assert.True(cluster.HostOf("chat-quiet") is { } host && host != victim, "chat-quiet is not on a live node");
+        Assert.Equal(new RoomInfo("chat-quiet", "chat", 0, 6, false), await rooms.FindAsync("chat-quiet").Within());
 
         // The room anna was in is back with her in it.
-        await EventuallyAsync(
-            async () => cluster.HostOf("chat-busy") is { } host && host != victim && await rooms.FindAsync("chat-busy") is { Count: 1 },
-            "chat-busy back with anna",
-            TimeSpan.FromSeconds(30));
+        await busyBack.Within(TimeSpan.FromSeconds(30), "chat-busy's report from a live node, with anna in it");
+        Assert.True(cluster.HostOf("chat-busy") is { } busyHost && busyHost != victim, "chat-busy is not on a live node");
+        Assert.Equal(1, (await rooms.FindAsync("chat-busy").Within())?.Count);
     }
 
     [Fact]
@@ -214,14 +229,17 @@ public sealed class DirectoryTests
         await victimRooms.CreateAsync("chat", "chat-quiet").Within();
         Assert.Equal(victim, await cluster.HostOfTypeGrainAsync("chat"));
         RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
-        await EventuallyAsync(async () => await rooms.FindAsync("chat-quiet") is not null, "chat-quiet listed");
 
+        // Listed once made: the room's first report is taken before CreateAsync returns.
+        Assert.NotNull(await rooms.FindAsync("chat-quiet").Within());
+
+        string dead = victim.SiloAddress.ToParsableString();
+        Task back = GrainCalls.Listed("chat-quiet", listing => listing.Silo != dead && listing.Info.Count == 0);
         await cluster.Cluster.KillSiloAsync(victim).Within(TimeSpan.FromSeconds(30));
 
-        await EventuallyAsync(
-            async () => cluster.HostOf("chat-quiet") is { } host && host != victim && await rooms.FindAsync("chat-quiet") is { Count: 0 },
-            "chat-quiet made again and listed from its new node",
-            TimeSpan.FromSeconds(30));
+        await back.Within(TimeSpan.FromSeconds(30), "chat-quiet's report from a live node, made again from the saved list");
+        Assert.True(cluster.HostOf("chat-quiet") is { } host && host != victim, "chat-quiet is not on a live node");
+        Assert.Equal(0, (await rooms.FindAsync("chat-quiet").Within())?.Count);
     }
 
     [Fact]
@@ -242,12 +260,12 @@ public sealed class DirectoryTests
             // revival of the room is held, and the second call, which comes meanwhile, waits for that revival.
             GrainCalls.Holding = new CallHold("IRoomGrain.Revive", revival.Task);
             first = chats.SiloDead(silo);
-            await EventuallyAsync(() => Task.FromResult(GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Revive") > revives), "the first call's revival under way");
+            await GrainCalls.Reached("IRoomGrain.Revive", revives + 1).Within(what: "the first call's revival under way");
             second = chats.SiloDead(silo);
 
             // Counted as the second call starts, in the grain's turn that goes on to wait for the revival: by the time
             // the revival's failure reaches the grain, that call waits for it.
-            await EventuallyAsync(() => Task.FromResult(GrainCalls.To("IRoomTypeGrain").GetValueOrDefault("IRoomTypeGrain.SiloDead") >= told + 2), "the second call waiting");
+            await GrainCalls.Reached("IRoomTypeGrain.SiloDead", told + 2).Within(what: "the second call waiting");
         }
         finally
         {
@@ -268,7 +286,9 @@ public sealed class DirectoryTests
         await using WevisTestCluster cluster = await WevisTestCluster.StartAsync();
         RoomDirectory rooms = cluster.Silos[0].ServiceProvider.GetWevisRooms();
         await rooms.CreateAsync("chat", "chat-idle").Within();
-        await EventuallyAsync(async () => await rooms.FindAsync("chat-idle") is not null, "chat-idle listed");
+
+        // Listed once made: the room's first report is taken before CreateAsync returns.
+        Assert.NotNull(await rooms.FindAsync("chat-idle").Within());
 
         // Orleans collects activations idle for longer than their age limit (15 minutes by default); here, at once.
         await cluster.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero).Within();
@@ -276,24 +296,28 @@ public sealed class DirectoryTests
         Assert.Equal(["chat-idle"], (await rooms.ListAsync("chat").Within()).Select(info => info.Id));
     }
 
-    private static async Task SeenEverywhereAsync(WevisTestCluster cluster, Client inLobby, string id, int count, bool locked)
+    /// <summary>Completes once the room <paramref name="id"/> has reported the count and lock to its type's grain (set up before the change).</summary>
+    private static Task ReportedAsync(string id, int count, bool locked) =>
+        GrainCalls.Listed(id, listing => listing.Info.Count == count && listing.Info.IsLocked == locked);
+
+    /// <summary>
+    /// Once the room's report of the change has reached the directory (<paramref name="reported"/>), every node and the
+    /// lobby's code find and list it as it is now.
+    /// </summary>
+    private static async Task SeenEverywhereAsync(WevisTestCluster cluster, Client inLobby, string id, int count, bool locked, Task reported)
     {
         string expected = $"{id} {count} {locked}";
+        await reported.Within(what: $"{id}'s report to the directory as {expected}");
         foreach (InProcessSiloHandle silo in cluster.Silos)
         {
             RoomDirectory rooms = silo.ServiceProvider.GetWevisRooms();
-            await EventuallyAsync(async () => await rooms.FindAsync(id) is { } info && $"{info.Id} {info.Count} {info.IsLocked}" == expected, $"{id} found from {silo.SiloAddress} as {expected}");
+            Assert.Equal(expected, await rooms.FindAsync(id).Within() is { } info ? $"{info.Id} {info.Count} {info.IsLocked}" : null);
             Assert.Contains(await rooms.ListAsync("chat").Within(), info => info.Id == id && info.Count == count);
         }
 
         // From the lobby's code, on its own node.
-        await EventuallyAsync(
-            async () =>
-            {
-                inLobby.Send(new Say("find:" + id));
-                return (await inLobby.WaitForAsync<Said>().Within()).Text == expected;
-            },
-            $"{id} found from the lobby as {expected}");
+        inLobby.Send(new Say("find:" + id));
+        Assert.Equal(expected, (await inLobby.WaitForAsync<Said>().Within()).Text);
         inLobby.Send(new Say("list:chat"));
         Assert.Contains($"{id}={count}", (await inLobby.WaitForAsync<Said>().Within()).Text.Split(','));
     }
@@ -323,17 +347,5 @@ public sealed class DirectoryTests
 
         client.RoomChanged += OnChanged;
         return next.Task;
-    }
-
-    /// <summary>A listing follows a change within a call or two: asks until it holds, for a bounded time.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> holds, string what, TimeSpan? within = null)
-    {
-        TimeSpan limit = within ?? TimeSpan.FromSeconds(10);
-        DateTime deadline = DateTime.UtcNow + limit;
-        while (!await holds().Within())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds} s: " + what);
-            await Task.Delay(20);
-        }
     }
 }

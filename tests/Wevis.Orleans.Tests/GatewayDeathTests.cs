@@ -256,10 +256,11 @@ public sealed class GatewayDeathTests
         string user = "ha-" + Guid.NewGuid().ToString("N")[..8];
         DnsEndPoint[] endpoints = [.. cluster.Silos.Select(s => new DnsEndPoint("127.0.0.1", cluster.PortOf(s)))];
         await using Client client = ClusterResumeTests.CreateClient(user, endpoints);
+        int registers = GrainCalls.To("ISessionGrain").GetValueOrDefault("ISessionGrain.Register");
         await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
 
-        // The session's record is on another node; the user's room on a third.
-        await WaitUntilAsync(async () => await SessionGrainHostAsync(cluster) is not null, TimeSpan.FromSeconds(10));
+        // The session's record is on another node (made by the gateway's first call to it); the user's room on a third.
+        await GrainCalls.Reached("ISessionGrain.Register", registers + 1).Within(what: "the gateway's call to record the session");
         InProcessSiloHandle recordHost = (await SessionGrainHostAsync(cluster))!;
         Assert.NotEqual(gateway.SiloAddress, recordHost.SiloAddress);
         string roomId = await cluster.CreateRoomAsync("numbered");
@@ -272,8 +273,10 @@ public sealed class GatewayDeathTests
         await client.JoinRoomAsync(roomId).Within();
 
         // The record's node dies: the gateway hears of it and records the session again, on a live node.
+        registers = GrainCalls.To("ISessionGrain").GetValueOrDefault("ISessionGrain.Register");
         await cluster.Cluster.KillSiloAsync(recordHost).Within(TimeSpan.FromSeconds(30));
-        await WaitUntilAsync(async () => await SessionGrainHostAsync(cluster) is { } host && host != recordHost, TimeSpan.FromSeconds(30));
+        await GrainCalls.Reached("ISessionGrain.Register", registers + 1).Within(TimeSpan.FromSeconds(30), "the gateway's call to record the session again");
+        Assert.True(await SessionGrainHostAsync(cluster) is { } host && host != recordHost, "the session's record is not on a live node");
 
         // Then the gateway dies mid-exchange: the client resumes at another, nothing lost or repeated.
         var (replies, repeats) = await ClusterResumeTests.ExchangeCrashingAsync(cluster, client, 200, 20, 60, gateway, TimeSpan.FromSeconds(90));
@@ -304,6 +307,7 @@ public sealed class GatewayDeathTests
         await using Client client = ClusterResumeTests.CreateClient(user, [new("127.0.0.1", proxy.Port), new("127.0.0.1", cluster.PortOf(gateways[1]))]);
         await client.ConnectAsync().Within(TimeSpan.FromSeconds(20));
         await client.JoinRoomAsync(roomId).Within();
+        int handOvers = GrainCalls.FinishedCount("IGatewayObserver.HandOver");
 
         var (replies, repeats) = await ClusterResumeTests.ExchangeAsync(client, 300, 20, n =>
         {
@@ -323,13 +327,14 @@ public sealed class GatewayDeathTests
         Assert.Equal(0, Volatile.Read(ref ledger.Duplicates));
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
 
-        // The old gateway let the session go without a leave, and holds the user no more.
+        // The old gateway let the session go when asked to hand it over, without a leave, and holds the user no more.
         WevisGateway old = gateways[0].ServiceProvider.GetRequiredService<WevisGateway>();
-        await WaitUntilAsync(() => old.Users.Count == 0);
+        await GrainCalls.FinishedAt("IGatewayObserver.HandOver", handOvers + 1).Within(what: "the old gateway's hand-over of the session");
+        Assert.Empty(old.Users);
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
 
         // The room heard the drop (from the old gateway, which noticed the reset) and the resume (from the takeover).
-        await WaitUntilAsync(() => Volatile.Read(ref ledger.Dropped) == 1);
+        await ledger.Changes.Until(() => Volatile.Read(ref ledger.Dropped) == 1);
         Assert.Equal(1, Volatile.Read(ref ledger.Resumed));
     }
 
@@ -375,9 +380,9 @@ public sealed class GatewayDeathTests
 
         // Held as dropped once the death is known (drop hook), then gone after the grace period (leave hook).
         NumberedLedger ledger = NumberedLedger.For(user);
-        await WaitUntilAsync(() => Volatile.Read(ref ledger.Dropped) == 1, TimeSpan.FromSeconds(30));
+        await ledger.Changes.Until(() => Volatile.Read(ref ledger.Dropped) == 1, TimeSpan.FromSeconds(30));
         Assert.Equal(0, Volatile.Read(ref ledger.Leaves));
-        await WaitUntilAsync(() => Volatile.Read(ref ledger.Leaves) == 1, TimeSpan.FromSeconds(30));
+        await ledger.Changes.Until(() => Volatile.Read(ref ledger.Leaves) == 1, TimeSpan.FromSeconds(30));
 
         // The session's record ended with it: a late resume is refused, and told why (as a single server tells it).
         Assert.Equal("resume refused: the session expired: the client did not come back within the grace period of 3 s", await ResumeRawAsync(cluster.PortOf(gateways[1]), user, token));
@@ -445,25 +450,5 @@ public sealed class GatewayDeathTests
         BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
         body.CopyTo(frame, 4);
         await stream.WriteAsync(frame);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        long deadline = Environment.TickCount64 + (long)within.TotalMilliseconds;
-        while (!await condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold in time");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? within = null)
-    {
-        long deadline = Environment.TickCount64 + (long)(within ?? TimeSpan.FromSeconds(10)).TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold in time");
-            await Task.Delay(20);
-        }
     }
 }

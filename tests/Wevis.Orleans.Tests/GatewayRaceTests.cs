@@ -58,7 +58,8 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             }
 
             // Sure the room had handled all 60 before the crash (its replies are on their way): a known start.
-            await WaitUntilAsync(() => Volatile.Read(ref NumberedLedger.For(user).Next) == Sent);
+            NumberedLedger handled = NumberedLedger.For(user);
+            await handled.Changes.Until(() => Volatile.Read(ref handled.Next) == Sent);
             received = first.Received;
 
             doomed.ServiceProvider.GetRequiredService<WevisGateway>().Crash();
@@ -70,7 +71,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         {
             // The room has heard of the death and holds the user as dropped (drop hook) when the resumes come.
             await killing.Within(TimeSpan.FromSeconds(30));
-            await WaitUntilAsync(() => Volatile.Read(ref ledger.Dropped) == 1);
+            await ledger.Changes.Until(() => Volatile.Read(ref ledger.Dropped) == 1);
         }
 
         // Two connections, one at each other gateway, present the token at the same moment.
@@ -240,7 +241,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
                     GrainCalls.Failing = failing;
                     healing = Task.Run(async () =>
                     {
-                        await WaitUntilAsync(() => GrainCalls.To(grain).GetValueOrDefault(failing) > before);
+                        await GrainCalls.Reached(failing, before + 1).Within(what: $"a call of {failing} (which fails)");
                         GrainCalls.Failing = null;
                     });
                     killing = cluster.CrashGatewayAsync(gateways[0]);
@@ -363,8 +364,9 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             // whose move reaches the new gateway before the takeover's answer. Nothing is delivered after it (the client
             // is idle), so only the gateway can follow the move.
             GrainCalls.Holding = new CallHold("ISessionGrain.Claim", ledger.DropSeen.Task);
+            Task moved = client.InRoomAsync(next);
             await cluster.CrashGatewayAsync(gateways[0]).Within(TimeSpan.FromSeconds(30));
-            await WaitUntilAsync(() => client.Room?.Id == next, TimeSpan.FromSeconds(30));
+            await moved.Within(TimeSpan.FromSeconds(30), $"the client told it is in {next}");
         }
         finally
         {
@@ -439,9 +441,9 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             int handOvers = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver");
             GrainCalls.Holding = new CallHold("IRoomGrain.Deliver", release.Task);
             await first.SendAsync(new Say("from the resumed user"));
-            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Deliver") > delivers);
+            await GrainCalls.Reached("IRoomGrain.Deliver", delivers + 1).Within(what: "the held delivery reaching the room");
             resuming = second.LoginAsync(user, login.Token!, first.Received);
-            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver") > handOvers);
+            await GrainCalls.Reached("IGatewayObserver.HandOver", handOvers + 1).Within(what: "the new gateway's call asking the first to let go");
         }
         finally
         {
@@ -486,9 +488,9 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
             int handOvers = GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver");
             GrainCalls.Holding = new CallHold("IRoomGrain.Enter", release.Task);
             await first.SendAsync(new JoinOrCreateRoom(1, "chat"));
-            await WaitUntilAsync(() => GrainCalls.To("IRoomGrain").GetValueOrDefault("IRoomGrain.Enter") > enters);
+            await GrainCalls.Reached("IRoomGrain.Enter", enters + 1).Within(what: "the held entry reaching the room");
             resuming = second.LoginAsync(user, login.Token!, first.Received);
-            await WaitUntilAsync(() => GrainCalls.To("IGatewayObserver").GetValueOrDefault("IGatewayObserver.HandOver") > handOvers);
+            await GrainCalls.Reached("IGatewayObserver.HandOver", handOvers + 1).Within(what: "the new gateway's call asking the first to let go");
         }
         finally
         {
@@ -529,8 +531,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
     /// </summary>
     private static async Task CrashHoldingTheResumeHookAsync(WevisTestCluster cluster, Client client, InProcessSiloHandle firstGateway, NumberedLedger ledger, string method, int calls)
     {
-        string grain = method[..method.IndexOf('.')];
-        int Calls() => GrainCalls.To(grain).GetValueOrDefault(method);
+        int Calls() => GrainCalls.To(method[..method.IndexOf('.')]).GetValueOrDefault(method);
         ledger.DropSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ledger.HoldResume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task? killing = null;
@@ -546,7 +547,7 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
                     killing = cluster.CrashGatewayAsync(firstGateway);
                     releasing = Task.Run(async () =>
                     {
-                        await WaitUntilAsync(() => Calls() >= before + calls, TimeSpan.FromSeconds(40));
+                        await GrainCalls.Reached(method, before + calls).Within(TimeSpan.FromSeconds(40), $"{calls} more calls of {method}");
                         ledger.HoldResume.SetResult();
                     });
                 }
@@ -587,17 +588,6 @@ public sealed class GatewayRaceTests(ITestOutputHelper output)
         }
 
         return (client, gateways, ports, NumberedLedger.For(user));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? within = null)
-    {
-        TimeSpan limit = within ?? TimeSpan.FromSeconds(10);
-        long deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"the condition did not hold within {limit.TotalSeconds} s");
-            await Task.Delay(20);
-        }
     }
 
     /// <summary>What a login with a resume request got: the token and the count of handled messages, or the refusal.</summary>

@@ -14,14 +14,51 @@ internal static class GrainCalls
 
     private static readonly ConcurrentDictionary<(string Method, int Count), TaskCompletionSource> FinishWaiters = new();
 
+    /// <summary>Waiters for a finished call whose first argument matches (<see cref="FinishedWith{T}"/>).</summary>
+    private static readonly ConcurrentDictionary<ArgumentWaiter, byte> ArgumentWaiters = new();
+
     /// <summary>Completes when the reply of <see cref="LosingReply"/>'s call has been lost; null when no loss is awaited.</summary>
     private static TaskCompletionSource? s_replyLost;
 
     /// <summary>A call of the method reached the silo (before it runs, or fails as a test's fault).</summary>
     public static void Count(string interfaceName, string methodName) => Add(Calls, Waiters, interfaceName, methodName);
 
-    /// <summary>A call of the method ran to the end (whatever the caller then hears).</summary>
-    public static void CountFinished(string interfaceName, string methodName) => Add(Finished, FinishWaiters, interfaceName, methodName);
+    /// <summary>A call of the method, with <paramref name="firstArgument"/> (or null), ran to the end (whatever the caller then hears).</summary>
+    public static void CountFinished(string interfaceName, string methodName, object? firstArgument)
+    {
+        Add(Finished, FinishWaiters, interfaceName, methodName);
+        if (ArgumentWaiters.IsEmpty)
+        {
+            return;
+        }
+
+        string name = $"{interfaceName[(interfaceName.LastIndexOf('.') + 1)..]}.{methodName}";
+        foreach (ArgumentWaiter waiter in ArgumentWaiters.Keys)
+        {
+            if (waiter.Method == name && waiter.Matches(firstArgument) && ArgumentWaiters.TryRemove(waiter, out _))
+            {
+                waiter.Done.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes once a call of <paramref name="method"/> ("IRoomTypeGrain.Report") whose first argument matches
+    /// <paramref name="match"/> has run to the end, after this call: set it up before what makes the call.
+    /// </summary>
+    public static Task FinishedWith<T>(string method, Func<T, bool> match)
+    {
+        var waiter = new ArgumentWaiter(method, argument => argument is T typed && match(typed), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        ArgumentWaiters.TryAdd(waiter, 0);
+        return waiter.Done.Task;
+    }
+
+    /// <summary>
+    /// Completes once the room <paramref name="roomId"/> has told its type's grain (the directory) a listing that
+    /// matches <paramref name="match"/>, after this call: the directory lists what the room reported.
+    /// </summary>
+    public static Task Listed(string roomId, Func<RoomListing, bool> match) =>
+        FinishedWith<RoomListing>("IRoomTypeGrain.Report", listing => listing.Info.Id == roomId && match(listing));
 
     /// <summary>Completes once the silos have taken <paramref name="count"/> calls of <paramref name="method"/> ("IRoomGrain.Leave") in all.</summary>
     public static Task Reached(string method, int count) => WhenAt(Calls, Waiters, method, count);
@@ -127,6 +164,9 @@ internal static class GrainCalls
     public static Dictionary<string, int> To(string interfaceName) =>
         Calls.Where(call => call.Key.StartsWith(interfaceName + ".", StringComparison.Ordinal)).ToDictionary(call => call.Key, call => call.Value);
 }
+
+/// <summary>A test waits for a finished call of <paramref name="Method"/> whose first argument <paramref name="Matches"/>.</summary>
+internal sealed record ArgumentWaiter(string Method, Func<object?, bool> Matches, TaskCompletionSource Done);
 
 /// <summary>Calls to <paramref name="Method"/> ("ISessionGrain.Claim") wait for <paramref name="Until"/> before they run.</summary>
 internal sealed record CallHold(string Method, Task Until);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Wevis.Tests.Shared;
 
 namespace Wevis.Orleans.Tests;
@@ -20,6 +21,7 @@ public sealed class SeatReservationTests
         IRoomGrain table = cluster.Cluster.Client.GetGrain<IRoomGrain>(id);
 
         // Four seats held (the table's capacity) by gateways that then die or fail: the table is full.
+        int logged = cluster.Log.Entries.Count;
         for (int i = 0; i < 4; i++)
         {
             Assert.Null(await table.HoldSeat("table", force: false, create: false, "someone").Within());
@@ -28,7 +30,8 @@ public sealed class SeatReservationTests
         Assert.Equal("the room is full (4 users)", await table.HoldSeat("table", force: false, create: false, "someone").Within());
 
         // Past the timeout the room has them back, and takes others.
-        await EventuallyAsync(async () => (await table.Info().Within())!.Count == 0, "the held seats given back");
+        await GivenBackAsync(cluster, id, seats: 4, logged);
+        Assert.Equal(0, (await table.Info().Within())!.Count);
         Assert.Null(await table.HoldSeat("table", force: false, create: false, "someone").Within());
         Assert.Equal(1, (await table.Info().Within())!.Count);
     }
@@ -63,8 +66,10 @@ public sealed class SeatReservationTests
         IRoomGrain table = cluster.Cluster.Client.GetGrain<IRoomGrain>(id);
 
         // Ann's seat goes back (her gateway was slow); Bob's is held after it.
+        int logged = cluster.Log.Entries.Count;
         Assert.Null(await table.HoldSeat("table", force: false, create: false, "ann").Within());
-        await EventuallyAsync(async () => (await table.Info().Within())!.Count == 0, "ann's seat given back");
+        await GivenBackAsync(cluster, id, seats: 1, logged);
+        Assert.Equal(0, (await table.Info().Within())!.Count);
         Assert.Null(await table.HoldSeat("table", force: false, create: false, "bob").Within());
 
         // Ann's release comes late: it gives back nothing of Bob's.
@@ -81,10 +86,11 @@ public sealed class SeatReservationTests
         string id = await cluster.CreateRoomAsync("table");
         IRoomGrain table = cluster.Cluster.Client.GetGrain<IRoomGrain>(id);
         await using Client anna = await cluster.ConnectAsync("anna", cluster.Silos[0]);
-        await EventuallyAsync(() => Task.FromResult(anna.Room is not null), "anna in the lobby");
+        await anna.InRoomAsync().Within(what: "anna in the lobby");
 
         // The join holds anna's seat at the table, then her gateway's call to enter her fails (as when a node dies
         // between the two): nobody gives that seat back but the room.
+        int logged = cluster.Log.Entries.Count;
         try
         {
             GrainCalls.Failing = "IRoomGrain.Enter";
@@ -95,17 +101,20 @@ public sealed class SeatReservationTests
             GrainCalls.Failing = null;
         }
 
-        await EventuallyAsync(async () => (await table.Info().Within())!.Count == 0, "anna's seat given back");
+        await GivenBackAsync(cluster, id, seats: 1, logged, released: true);
+        Assert.Equal(0, (await table.Info().Within())!.Count);
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> holds, string what)
-    {
-        TimeSpan limit = TimeSpan.FromSeconds(10);
-        DateTime deadline = DateTime.UtcNow + limit;
-        while (!await holds())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds} s: " + what);
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>
+    /// Waits until room <paramref name="id"/> has logged, after the first <paramref name="logged"/> entries, giving back
+    /// <paramref name="seats"/> seats in all held for users who did not come in time (event 9036, one entry per timer
+    /// run, with its count), and (if <paramref name="released"/>) for one who will not come (9041, one seat). Both are
+    /// logged once the seats are given back.
+    /// </summary>
+    private static Task GivenBackAsync(WevisTestCluster cluster, string id, int seats, int logged, bool released = false) =>
+        cluster.Log.WaitUntilAsync(
+            entries => entries.Skip(logged)
+                .Where(entry => (entry.EventId.Id == 9036 || (released && entry.EventId.Id == 9041)) && entry.Message.StartsWith($"Room {id} gave back ", StringComparison.Ordinal))
+                .Sum(entry => entry.EventId.Id == 9041 ? 1 : int.Parse(entry.Message.Split(' ')[4], CultureInfo.InvariantCulture)) >= seats,
+            TimeSpan.FromSeconds(10) + Timeout);
 }

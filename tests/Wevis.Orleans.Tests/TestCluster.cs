@@ -65,7 +65,7 @@ internal sealed class WevisTestCluster : IAsyncDisposable
 
                 await GrainCalls.HeldUntil(context.InterfaceName, context.MethodName);
                 await context.Invoke();
-                GrainCalls.CountFinished(context.InterfaceName, context.MethodName);
+                GrainCalls.CountFinished(context.InterfaceName, context.MethodName, context.Request.GetArgumentCount() > 0 ? context.Request.GetArgument(0) : null);
                 if (GrainCalls.TakeLosingReply(context.InterfaceName, context.MethodName))
                 {
                     // Done, but the caller hears a timeout: as when the reply is lost.
