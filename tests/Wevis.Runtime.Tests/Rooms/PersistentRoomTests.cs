@@ -38,10 +38,8 @@ public class PersistentRoomTests
     public async Task ClosingARoomForgetsItsState()
     {
         var store = new SignallingStore();
-        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = store);
-        server.Server.Rooms.Define<ShelfRoom>("shelf");
-        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
-        await room.AddAsync("flour").WaitAsync(Bound);
+        await using TestServer server = await PantryWithFlourAsync(store);
+        var room = (ShelfRoom)server.Server.Rooms.Find("pantry")!;
         Assert.Equal(1, store.Count);
 
         await server.Server.Rooms.CloseAsync(room, "emptied").WaitAsync(Bound);
@@ -53,10 +51,8 @@ public class PersistentRoomTests
     public async Task ARoomMadeAgainWhileTheClosedOnesStateIsBeingForgottenWaitsForThatAndStartsAnew()
     {
         var store = new SignallingStore { HoldClears = new(TaskCreationOptions.RunContinuationsAsynchronously) };
-        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = store);
-        server.Server.Rooms.Define<ShelfRoom>("shelf");
-        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
-        await room.AddAsync("flour").WaitAsync(Bound);
+        await using TestServer server = await PantryWithFlourAsync(store);
+        var room = (ShelfRoom)server.Server.Rooms.Find("pantry")!;
 
         await server.Server.Rooms.CloseAsync(room, "emptied").WaitAsync(Bound);
         Assert.Equal("pantry", await store.ClearStarted.Task.WaitAsync(Bound));
@@ -74,10 +70,8 @@ public class PersistentRoomTests
     public async Task ARoomMadeAgainBeforeTheClosedOneForgetsItsStateForgetsItInsteadAndKeepsWhatItSaves()
     {
         var store = new SignallingStore();
-        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = store);
-        server.Server.Rooms.Define<ShelfRoom>("shelf");
-        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
-        await room.AddAsync("flour").WaitAsync(Bound);
+        await using TestServer server = await PantryWithFlourAsync(store);
+        var room = (ShelfRoom)server.Server.Rooms.Find("pantry")!;
         room.HoldDisposal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The closed room's disposal waits in its disposed hook, before it would forget its state.
@@ -95,15 +89,23 @@ public class PersistentRoomTests
     [Fact]
     public async Task RoomCodeThatClosesItsOwnRoomAndAwaitsMakingItAgainIsNotKeptWaiting()
     {
-        await using TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = new MemoryRoomStateStore());
-        server.Server.Rooms.Define<ShelfRoom>("shelf");
-        var room = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
-        await room.AddAsync("flour").WaitAsync(Bound);
+        await using TestServer server = await PantryWithFlourAsync(new MemoryRoomStateStore());
+        var room = (ShelfRoom)server.Server.Rooms.Find("pantry")!;
 
         // The old room's disposal waits for its turn, which this code holds until the new room is made.
         var again = (ShelfRoom)await room.RestartAsync().WaitAsync(Bound);
         Assert.NotSame(room, again);
         Assert.False(again.RestoredAtCreation);
+    }
+
+    /// <summary>An in-memory server with <paramref name="store"/> and a shelf room "pantry" holding "flour", saved.</summary>
+    private static async Task<TestServer> PantryWithFlourAsync(IRoomStateStore store)
+    {
+        TestServer server = await TestServer.StartInMemoryAsync(o => o.RoomStateStore = store);
+        server.Server.Rooms.Define<ShelfRoom>("shelf");
+        var pantry = (ShelfRoom)await server.Server.Rooms.CreateAsync("shelf", "pantry").WaitAsync(Bound);
+        await pantry.AddAsync("flour").WaitAsync(Bound);
+        return server;
     }
 
     public sealed class Shelf
