@@ -54,6 +54,8 @@ public abstract class Room
 
     /// <summary>Whether the room's disposal has taken its timers (under the list's lock): a timer scheduled later is disposed at once.</summary>
     private bool _timersClosed;
+
+    /// <summary>Whether the room's disposal has begun and will forget its saved state: its saves do nothing from then on.</summary>
     private bool _forgettingState;
     private RoomDirectory? _directory;
     private RoomTicker? _ticker;

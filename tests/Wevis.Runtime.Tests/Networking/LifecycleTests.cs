@@ -160,7 +160,7 @@ public class LifecycleTests
         var second = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "127.0.0.1", Port = first.Port });
 
         await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => second.StartAsync()).Within();
-        AssertStoppedWithoutRunning(second);
+        await AssertStoppedWithoutRunningAsync(second);
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public class LifecycleTests
         Assert.Contains("MaxQueuedBytesPerConnection", ex.Message, StringComparison.Ordinal);
 
         // A server that never ran is not running, and a program awaiting its completion is not left waiting.
-        AssertStoppedWithoutRunning(server);
+        await AssertStoppedWithoutRunningAsync(server);
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public class LifecycleTests
     {
         var server = new Server(TestServer.Validate, new TimeRoom(), new ServerOptions { Host = "localhost", Port = 0 });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.StartAsync(new CancellationToken(canceled: true))).Within();
-        AssertStoppedWithoutRunning(server);
+        await AssertStoppedWithoutRunningAsync(server);
     }
 
     [Fact]
@@ -193,10 +193,13 @@ public class LifecycleTests
         await using Client client = await server.ConnectAsync();
     }
 
-    private static void AssertStoppedWithoutRunning(Server server)
+    private static async Task AssertStoppedWithoutRunningAsync(Server server)
     {
         Assert.False(server.IsRunning);
         Assert.True(server.Completion.IsCompletedSuccessfully);
+
+        // Disposing it (as `await using` would) is harmless.
+        await server.DisposeAsync().AsTask().Within();
     }
 
     [Fact]
