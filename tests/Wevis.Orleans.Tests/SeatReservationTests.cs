@@ -89,7 +89,7 @@ public sealed class SeatReservationTests
         await anna.InRoomAsync().Within(what: "anna in the lobby");
 
         // The join holds anna's seat at the table, then her gateway's call to enter her fails (as when a node dies
-        // between the two): nobody gives that seat back but the room.
+        // between the two): the seat comes back, by the gateway's release (event 9041) or else the room's timeout (9036).
         int logged = cluster.Log.Entries.Count;
         try
         {
