@@ -1044,9 +1044,10 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
     /// <summary>
     /// The current connection and its session, as one snapshot: a resume makes a new connection and its session current
     /// together (and connecting publishes both), so read apart they could pair a new connection with the old session,
-    /// or the reverse. Read as one object, set under the lifecycle lock, rather than read under that lock: every send and receive asks for it, and taking the lock there showed in paired pipelined runs as
-    /// 10-15% more client CPU per reply in four pairs of five. (No test: the two reads were a few instructions apart,
-    /// with nothing between them a test could hold.)
+    /// or the reverse. Read as one object, set under the lifecycle lock, rather than read under that lock: every send
+    /// and receive asks for it, and taking the lock there showed in paired pipelined runs as 10-15% more client CPU
+    /// per reply in four pairs of five. (No test: the two reads were a few instructions apart, with nothing between
+    /// them a test could hold.)
     /// </summary>
     /// <exception cref="InvalidOperationException">The client has not logged in.</exception>
     private CurrentConnection LoggedInConnection()

@@ -55,8 +55,8 @@ public abstract class Room
     /// <summary>Whether the room's disposal has taken its timers (under the list's lock): a timer scheduled later is disposed at once.</summary>
     private bool _timersClosed;
 
-    /// <summary>Whether the room's disposal has begun and will forget its saved state: its saves do nothing from then on.</summary>
-    private bool _forgettingState;
+    /// <summary>Set when the room's disposal has begun and will forget its saved state: its saves do nothing from then on.</summary>
+    private ForgottenStates.Forgetting? _forgetting;
     private RoomDirectory? _directory;
     private RoomTicker? _ticker;
     private List<ReceivedMessage> _tickInbox = [];
@@ -958,28 +958,22 @@ public abstract class Room
     /// </summary>
     private void ScheduleDispose()
     {
-        bool forget = !Directory.IsStopping;
-        ForgottenStates.Forgetting? forgetting = null;
-        if (forget && KeepsState)
+        if (!Directory.IsStopping && KeepsState)
         {
-            forgetting = Directory.ForgottenStates.Begin(Id);
-            Volatile.Write(ref _forgettingState, true);
+            Volatile.Write(ref _forgetting, Directory.ForgottenStates.Begin(Id));
         }
 
         Directory.Remove(this);
-        ThreadPool.UnsafeQueueUserWorkItem(
-            static state => _ = state.Room.RunDisposeAsync(state.Forget, state.Forgetting),
-            (Room: this, Forget: forget, Forgetting: forgetting),
-            preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static room => _ = room.RunDisposeAsync(), this, preferLocal: false);
     }
 
     /// <summary>Whether the room saves state that its disposal forgets (<see cref="PersistentRoom{TState}"/>).</summary>
     internal virtual bool KeepsState => false;
 
     /// <summary>Whether the room is being disposed and its state forgotten: saving it then would bring it back.</summary>
-    internal bool IsForgettingState => Volatile.Read(ref _forgettingState);
+    internal bool IsForgettingState => Volatile.Read(ref _forgetting) is not null;
 
-    private async Task RunDisposeAsync(bool clearState = false, ForgottenStates.Forgetting? forgetting = null)
+    private async Task RunDisposeAsync()
     {
         _ticker?.Dispose();
         RoomTimer[] timers;
@@ -1008,18 +1002,11 @@ public abstract class Room
             RoomLog.LifecycleHookFailed(Logger, ex, Id, "disposed");
         }
 
-        if (clearState)
+        if (Volatile.Read(ref _forgetting) is { } forgetting)
         {
             try
             {
-                if (forgetting is not null)
-                {
-                    await Directory.ForgottenStates.ForgetAsync(forgetting, ClearStateAsync).ConfigureAwait(false);
-                }
-                else
-                {
-                    await ClearStateAsync().ConfigureAwait(false);
-                }
+                await Directory.ForgottenStates.ForgetAsync(forgetting, ClearStateAsync).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
