@@ -4,10 +4,9 @@ namespace Wevis.Rooms;
 
 /// <summary>
 /// A room's one-at-a-time rule: whatever runs room code (a handler, a hook, a tick, a timer, an invoke) holds the
-/// turn while it does. Those that wait are woken in the order they began waiting (<see cref="AsyncGate"/>), and one
-/// already running may take a turn just given back before the woken waiter does; only while nobody waits does an
-/// entrant spin for a busy turn (<see cref="SpinToEnter"/>). Each user's own messages stay in order whatever the order
-/// between users: a user's receive loop hands the room one batch at a time.
+/// turn while it does. Those that wait are served in the order they began waiting (<see cref="AsyncGate"/>); one
+/// still spinning for it (<see cref="SpinToEnter"/>) gets it only when nobody waits. Each user's own messages stay
+/// in order whatever the order between users: a user's receive loop hands the room one batch at a time.
 /// </summary>
 /// <remarks>
 /// Taking a free turn completes synchronously, so a room that is not busy costs no thread hop. Before waiting
@@ -50,7 +49,7 @@ internal sealed class RoomTurn
     /// if it was taken. A handler usually holds the turn for a microsecond or two (it queues its replies; the flush
     /// comes after the turn is given back), so a busy turn is most often free again within a spin. Waiting for it
     /// instead costs a hop to another thread and an allocation per async level of the receive path. Only while nobody
-    /// waits: then the turn is busy for longer than a spin, and spinning is in vain (with 4,000 users in one room,
+    /// waits: a turn given back goes to the first waiter, so spinning then is in vain (with 4,000 users in one room,
     /// spinning regardless cost 15-20% of the round trips per second).
     /// </summary>
     private bool SpinToEnter()
