@@ -128,14 +128,7 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
     public void Clear()
     {
         ReturnTaken();
-        SendBlock? block = _head;
-        while (block is not null)
-        {
-            SendBlock? next = block.Next;
-            pool.Return(block);
-            block = next;
-        }
-
+        ReturnChain(_head);
         _head = null;
         _tail = null;
         _unflushed = 0;
@@ -144,16 +137,19 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
 
     private void ReturnTaken()
     {
-        SendBlock? block = _takenHead;
+        ReturnChain(_takenHead);
+        _takenHead = null;
+        _takenTail = null;
+    }
+
+    private void ReturnChain(SendBlock? block)
+    {
         while (block is not null)
         {
             SendBlock? next = block.Next;
             pool.Return(block);
             block = next;
         }
-
-        _takenHead = null;
-        _takenTail = null;
     }
 
     private SendBlock WritableTail(int sizeHint)
