@@ -41,8 +41,11 @@ internal sealed record LoadTestSettings
     /// <summary>e) and g): how long round trips are counted.</summary>
     public TimeSpan ClientsMeasure { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>c) Cycles per round; each cycle runs one block of each system (raw and Wevis back to back).</summary>
-    public int ClientsCycles { get; init; } = 5;
+    /// <summary>c) Fresh servers and clients per round: each instance is warmed up, then runs <see cref="ClientsCycles"/> cycles.</summary>
+    public int ClientsInstances { get; init; } = 3;
+
+    /// <summary>c) Cycles per instance; each cycle runs one block of each system (raw and Wevis back to back, which first alternating).</summary>
+    public int ClientsCycles { get; init; } = 2;
 
     /// <summary>c) A block's start, not counted: the clients' loops restart on warm connections.</summary>
     public TimeSpan ClientsBlockWarmup { get; init; } = TimeSpan.FromMilliseconds(200);
@@ -96,6 +99,7 @@ internal sealed record LoadTestSettings
         PipelineMeasure = TimeSpan.FromMilliseconds(700),
         ClientsWarmup = TimeSpan.FromMilliseconds(300),
         ClientsMeasure = TimeSpan.FromMilliseconds(700),
+        ClientsInstances = 1,
         ClientsCycles = 1,
         ClientsBlockWarmup = TimeSpan.FromMilliseconds(100),
         ClientsBlock = TimeSpan.FromMilliseconds(500),

@@ -4,10 +4,9 @@ namespace Wevis.Rooms;
 
 /// <summary>
 /// A room's one-at-a-time rule: whatever runs room code (a handler, a hook, a tick, a timer, an invoke) holds the
-/// turn while it does. Those that wait are served in the order they began waiting (SemaphoreSlim hands a given-back
-/// turn to its first async waiter); one still spinning for it (<see cref="SpinToEnter"/>) gets it only when nobody
-/// waits. Each user's own messages stay in order whatever the order between users: a user's receive loop hands the
-/// room one batch at a time.
+/// turn while it does. Those that wait are served in the order they began waiting (<see cref="AsyncGate"/>); one
+/// still spinning for it (<see cref="SpinToEnter"/>) gets it only when nobody waits. Each user's own messages stay
+/// in order whatever the order between users: a user's receive loop hands the room one batch at a time.
 /// </summary>
 /// <remarks>
 /// Taking a free turn completes synchronously, so a room that is not busy costs no thread hop. Before waiting
@@ -15,17 +14,16 @@ namespace Wevis.Rooms;
 /// </remarks>
 internal sealed class RoomTurn
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly AsyncGate _gate = new();
     private int _held;
-    private int _waiting; // entrants waiting (not spinning) for the turn: a given-back turn goes to them first
 
     /// <summary>Whether some code holds the turn now (not necessarily the caller).</summary>
     public bool IsHeld => Volatile.Read(ref _held) != 0;
 
-    /// <summary>Takes the turn if it is free, without waiting.</summary>
+    /// <summary>Takes the turn if it is free (nobody holds it or waits for it), without waiting.</summary>
     public bool TryEnter()
     {
-        if (!_gate.Wait(0))
+        if (!_gate.TryEnter())
         {
             return false;
         }
@@ -57,7 +55,7 @@ internal sealed class RoomTurn
     private bool SpinToEnter()
     {
         SpinWait spin = default;
-        while (!spin.NextSpinWillYield && Volatile.Read(ref _waiting) == 0)
+        while (!spin.NextSpinWillYield && !_gate.HasWaiters)
         {
             spin.SpinOnce(sleep1Threshold: -1);
             if (TryEnter())
@@ -73,21 +71,12 @@ internal sealed class RoomTurn
     public void Exit()
     {
         Volatile.Write(ref _held, 0);
-        _gate.Release();
+        _gate.Exit();
     }
 
     private async ValueTask WaitAsync()
     {
-        Interlocked.Increment(ref _waiting);
-        try
-        {
-            await _gate.WaitAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-
+        await _gate.EnterAsync().ConfigureAwait(false);
         Volatile.Write(ref _held, 1);
     }
 }

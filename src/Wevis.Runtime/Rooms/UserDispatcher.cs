@@ -20,7 +20,7 @@ namespace Wevis.Rooms;
 /// </remarks>
 internal sealed class UserDispatcher(Connection connection)
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly AsyncGate _gate = new();
     private Room? _room;
     private PendingMove? _move;
     private bool _ended;
@@ -51,7 +51,7 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
@@ -102,14 +102,14 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
     /// <summary>The user's connection was lost (<paramref name="resumed"/> false) or their session resumed: their room's hook runs.</summary>
     public async ValueTask DroppedOrResumedAsync(bool resumed)
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.EnterAsync().ConfigureAwait(false);
         try
         {
             if (!_ended && Volatile.Read(ref _room) is { } room)
@@ -119,14 +119,14 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
     /// <summary>The connection has closed: the user leaves their room (once), and any move under way is abandoned.</summary>
     public async ValueTask EndAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.EnterAsync().ConfigureAwait(false);
         try
         {
             _ended = true;
@@ -156,7 +156,7 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
@@ -210,7 +210,7 @@ internal sealed class UserDispatcher(Connection connection)
     /// </summary>
     public async Task<JoinResult> MoveFromOutsideAsync(Room target, string reason, bool seatHeld)
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.EnterAsync().ConfigureAwait(false);
         try
         {
             if (_ended)
@@ -232,7 +232,7 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
@@ -243,7 +243,7 @@ internal sealed class UserDispatcher(Connection connection)
     /// </summary>
     public async ValueTask<string?> EnterHereAsync(Room target, int request, string reason)
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.EnterAsync().ConfigureAwait(false);
         try
         {
             if (_ended)
@@ -263,7 +263,7 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
@@ -292,7 +292,7 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
         }
     }
 
@@ -326,13 +326,13 @@ internal sealed class UserDispatcher(Connection connection)
 
     private ValueTask EnterGateAsync()
     {
-        if (_gate.Wait(0))
+        if (_gate.TryEnter())
         {
             return ValueTask.CompletedTask;
         }
 
         connection.Batch.FlushAll();
-        return new ValueTask(_gate.WaitAsync());
+        return _gate.EnterAsync();
     }
 
     /// <summary>Handles a room request from the client; the caller holds the gate and no room's turn.</summary>
@@ -423,7 +423,7 @@ internal sealed class UserDispatcher(Connection connection)
 
     private async Task CompleteMoveWhenFreeAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _gate.EnterAsync().ConfigureAwait(false);
         try
         {
             if (Volatile.Read(ref _move) is not null)
@@ -433,7 +433,7 @@ internal sealed class UserDispatcher(Connection connection)
         }
         finally
         {
-            _gate.Release();
+            _gate.Exit();
             connection.Batch.FlushAll();
         }
     }

@@ -120,7 +120,7 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Bytes queued for sending that the socket has not taken yet.</summary>
     public long QueuedBytes => _output.QueuedBytes;
 
-    /// <summary>Starts the send loop.</summary>
+    /// <summary>Starts sending (what was queued before goes out now).</summary>
     public void Start() => _output.Start();
 
     /// <summary>
@@ -133,10 +133,10 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// <summary>Queues an encoded frame (prefix included), as <see cref="TrySend"/> does.</summary>
     public bool TrySendFrame(ReadOnlySpan<byte> frame) => _output.TrySendFrame(frame);
 
-    /// <summary>Hands everything queued to the send loop.</summary>
+    /// <summary>Makes everything queued ready to send, and sends it unless a send is under way (which takes it next).</summary>
     public void Flush() => _output.Flush();
 
-    /// <summary>For tests: how many times what was queued has been handed to the send loop (<see cref="SendQueue.FlushCount"/>).</summary>
+    /// <summary>For tests: how many times what was queued has been flushed (<see cref="SendQueue.FlushCount"/>).</summary>
     internal long FlushCount => _output.FlushCount;
 
     /// <summary>
@@ -356,7 +356,7 @@ internal sealed class MessageConnection : IAsyncDisposable
         }
         catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
-            // The send loop reports its own errors by aborting.
+            // Sending reports its own errors by aborting.
         }
 
         if (_input is not null)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 
 namespace Wevis.Transport;
 
@@ -74,7 +73,7 @@ internal sealed class ReplayLog
     /// <summary>Why the log can no longer replay (over its bound, or given up); null while it can.</summary>
     public string? BrokenReason => Volatile.Read(ref _brokenReason);
 
-    /// <summary>Appends a frame just queued on the live queue's pipe; call under that queue's lock.</summary>
+    /// <summary>Appends a frame just queued on the live queue's buffer; call under that queue's lock.</summary>
     internal void Append(ReadOnlySpan<byte> frame)
     {
         if (AppendByWriter(frame))
@@ -175,11 +174,11 @@ internal sealed class ReplayLog
 
     /// <summary>
     /// Writes the frames after the peer's <paramref name="peerReceived"/> into <paramref name="output"/> (the new
-    /// queue's pipe, under its lock; null if that queue has ended already) and makes <paramref name="queue"/> the live
+    /// queue's buffer, under its lock; null if that queue has ended already) and makes <paramref name="queue"/> the live
     /// one. Returns the bytes written, or -1 if they cannot be replayed (the log broke, or the peer's count is outside
     /// what the log holds).
     /// </summary>
-    internal long ReplayInto(SendQueue queue, PipeWriter? output, long peerReceived)
+    internal long ReplayInto(SendQueue queue, IBufferWriter<byte>? output, long peerReceived)
     {
         lock (_lock)
         {

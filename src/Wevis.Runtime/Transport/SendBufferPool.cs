@@ -4,60 +4,63 @@ using System.Collections.Concurrent;
 namespace Wevis.Transport;
 
 /// <summary>
-/// The blocks that outgoing pipes queue frames in: fixed-size, pinned, and kept for reuse when returned (up to
-/// <see cref="MaxRetainedBlocks"/>), as Kestrel's pinned block pool keeps its blocks.
+/// The blocks that send queues hold frames in (<see cref="OutgoingBuffer"/>): fixed-size, pinned, and kept for reuse
+/// when returned (up to <see cref="MaxRetainedBlocks"/>), as Kestrel's pinned block pool keeps its blocks.
 /// </summary>
 /// <remarks>
-/// <para>A broadcast within a dispatch batch writes one frame into every recipient's pipe before any of them is
+/// <para>A broadcast within a dispatch batch writes one frame into every recipient's queue before any of them is
 /// flushed, so as many blocks are rented at once as there are recipients. <see cref="ArrayPool{T}.Shared"/> keeps only
 /// a few dozen arrays of a size per core: with 1,000 recipients most rents allocated a fresh array and most returns
 /// dropped one, 16 KiB of garbage per recipient per batch (about 1.9 KiB per delivered frame at 16 frames in
-/// flight). Blocks kept here are reused instead; an idle connection holds none (its pipe returns its blocks once
+/// flight). Blocks kept here are reused instead; an idle connection holds none (its queue returns its blocks once
 /// everything queued is sent).</para>
-/// <para>Requests larger than a block do not reach the pool: a pipe asks <see cref="ArrayPool{T}.Shared"/> for those.</para>
+/// <para>A frame written whole that is larger than a block gets a block of its own, of an array from
+/// <see cref="ArrayPool{T}.Shared"/>, which is not kept here.</para>
 /// </remarks>
-internal sealed class SendBufferPool : MemoryPool<byte>
+internal sealed class SendBufferPool
 {
-    /// <summary>The size of every block, and the outgoing pipes' minimum segment size.</summary>
+    /// <summary>The size of every pooled block.</summary>
     public const int BlockSize = 4096;
 
     /// <summary>Blocks kept for reuse at most (16 MiB); more returned at once are left to the garbage collector.</summary>
     public const int MaxRetainedBlocks = 4096;
 
-    private readonly ConcurrentQueue<Block> _free = new();
+    private readonly ConcurrentQueue<SendBlock> _free = new();
     private int _retained;
 
-    /// <summary>The pool every outgoing pipe shares.</summary>
-    public static new SendBufferPool Shared { get; } = new();
+    /// <summary>The pool every send queue shares.</summary>
+    public static SendBufferPool Shared { get; } = new();
 
     /// <summary>Blocks waiting for reuse now.</summary>
     public int Retained => Volatile.Read(ref _retained);
 
-    /// <inheritdoc/>
-    public override int MaxBufferSize => BlockSize;
-
-    /// <inheritdoc/>
-    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    /// <summary>A block with room for at least <paramref name="minimumSize"/> bytes, empty.</summary>
+    public SendBlock Rent(int minimumSize)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
-        if (_free.TryDequeue(out Block? block))
+        if (minimumSize > BlockSize)
+        {
+            return new SendBlock(ArrayPool<byte>.Shared.Rent(minimumSize), pooled: false);
+        }
+
+        if (_free.TryDequeue(out SendBlock? block))
         {
             Interlocked.Decrement(ref _retained);
-            block.Rented();
             return block;
         }
 
-        return new Block(this);
+        return new SendBlock(GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true), pooled: true);
     }
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
+    /// <summary>Gives a block back once nothing reads or writes it any more.</summary>
+    public void Return(SendBlock block)
     {
-        // Shared for the process's lifetime: nothing to release.
-    }
+        block.Reset();
+        if (!block.Pooled)
+        {
+            ArrayPool<byte>.Shared.Return(block.Array);
+            return;
+        }
 
-    private void Return(Block block)
-    {
         if (Interlocked.Increment(ref _retained) <= MaxRetainedBlocks)
         {
             _free.Enqueue(block);
@@ -65,26 +68,6 @@ internal sealed class SendBufferPool : MemoryPool<byte>
         else
         {
             Interlocked.Decrement(ref _retained);
-        }
-    }
-
-    /// <summary>One block; disposing it (the pipe does, once the block is sent) gives it back.</summary>
-    private sealed class Block(SendBufferPool pool) : IMemoryOwner<byte>
-    {
-        private readonly byte[] _array = GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true);
-        private int _returned;
-
-        public Memory<byte> Memory => _array;
-
-        public void Rented() => Volatile.Write(ref _returned, 0);
-
-        public void Dispose()
-        {
-            // Once per rent: a second dispose must not put the block in the pool twice.
-            if (Interlocked.Exchange(ref _returned, 1) == 0)
-            {
-                pool.Return(this);
-            }
         }
     }
 }

@@ -1,23 +1,23 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using MessagePack;
 
 namespace Wevis.Transport;
 
 /// <summary>
-/// The sending half of a <see cref="MessageConnection"/>: frames are encoded into an outgoing <see cref="Pipe"/>
-/// under a lock, and a send loop writes what is flushed to the socket.
+/// The sending half of a <see cref="MessageConnection"/>: frames are encoded into an <see cref="OutgoingBuffer"/> under
+/// a lock, and one send at a time writes what is flushed to the socket.
 /// </summary>
 /// <remarks>
-/// <para>The send loop is scheduled inline: it writes on the flushing thread when it is idle (once that thread has
-/// let go of the queue's lock, <see cref="AfterLockScheduler"/>), and otherwise picks up everything queued when its
-/// current write ends. Within a dispatch batch of the same flush group, flushing
-/// waits for the batch's end, or for <see cref="FlushEveryFrames"/> frames or <see cref="FlushEveryBytes"/> bytes,
-/// whichever comes first (<see cref="FlushBatch"/>).</para>
+/// <para>Sending runs inline: a flush that finds no send under way starts one on the flushing thread, once that
+/// thread has let go of the queue's lock (the socket write is a system call, and made under the lock it kept every
+/// other thread writing to the same connection waiting: a broadcast, in its room's turn, stalled on each recipient
+/// whose own flush was under way). A send under way takes everything flushed meanwhile when its write ends.
+/// Within a dispatch batch of the same flush group, flushing waits for the batch's end, or for
+/// <see cref="FlushEveryFrames"/> frames or <see cref="FlushEveryBytes"/> bytes, whichever comes first
+/// (<see cref="FlushBatch"/>).</para>
 /// <para>Bytes queued but not yet taken by the socket are capped: a peer that does not read is dropped (through
 /// the abort callback) rather than allowed to grow the queue.</para>
 /// </remarks>
@@ -35,21 +35,25 @@ internal sealed class SendQueue
     private readonly Stream _stream;
     private readonly Socket? _socket;
     private readonly Socket? _gatherSocket;
-    private readonly Pipe _output;
+    private readonly OutgoingBuffer _output = new(SendBufferPool.Shared);
     private readonly MessageRegistry _registry;
     private readonly ConnectionLimits _limits;
     private readonly object _flushGroup;
     private readonly Action<string> _abort;
     private readonly Lock _lock = new();
-    private readonly AfterLockScheduler _sendScheduler;
     private readonly List<ArraySegment<byte>> _segments = [];
-    private Task _sendLoop = Task.CompletedTask;
+    private readonly TaskCompletionSource _sendsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _queuedBytes;
     private bool _flushPending;
     private int _framesSinceFlush;
     private long _flushes;
     private bool _queueLimitExceeded;
+    private bool _started;
     private bool _completed;
+    private bool _cancelled;
+    private bool _sending;
+    private bool _ended;
+    private int _sendClaimed;
     private bool _sentEnd;
     private ReplayLog? _replay;
 
@@ -63,22 +67,12 @@ internal sealed class SendQueue
     {
         _stream = stream;
         _socket = socket;
-        // Gathered socket writes only when the stream is the socket itself; TLS goes through the stream.
+        // Straight socket writes (gathered when several blocks) only when the stream is the socket itself; TLS goes through the stream.
         _gatherSocket = stream is NetworkStream ? socket : null;
         _registry = registry;
         _limits = limits;
         _flushGroup = flushGroup;
         _abort = abort;
-        _sendScheduler = new AfterLockScheduler(_lock);
-        // Blocks that are reused, not dropped: a broadcast holds one per recipient at once (SendBufferPool).
-        _output = new Pipe(new PipeOptions(
-            pool: SendBufferPool.Shared,
-            readerScheduler: _sendScheduler,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0,
-            resumeWriterThreshold: 0,
-            minimumSegmentSize: SendBufferPool.BlockSize,
-            useSynchronizationContext: false));
     }
 
     /// <summary>Counts what is queued and dropped, on a server; null counts nothing.</summary>
@@ -93,11 +87,20 @@ internal sealed class SendQueue
     /// <summary>Whether everything queued was written and the sending side shut (the peer saw the end of the stream).</summary>
     public bool SentEnd => Volatile.Read(ref _sentEnd);
 
-    /// <summary>Completes when the send loop has ended.</summary>
-    public Task Completion => _sendLoop;
+    /// <summary>Completes when sending has ended: everything queued was written and the sending side shut, or the queue was cancelled.</summary>
+    public Task Completion => Volatile.Read(ref _started) ? _sendsEnded.Task : Task.CompletedTask;
 
-    /// <summary>Starts the send loop.</summary>
-    public void Start() => _sendLoop = SendLoopAsync();
+    /// <summary>Starts sending: what was flushed before goes out now.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            Volatile.Write(ref _started, true);
+            ClaimSendLocked();
+        }
+
+        RunClaimedSend();
+    }
 
     /// <summary>
     /// Queues <paramref name="message"/>; it is flushed at once, or at the end of the current dispatch batch.
@@ -138,7 +141,7 @@ internal sealed class SendQueue
 
     /// <summary>
     /// Queues a message whose body cannot exceed the frame limit (only fixed-size arguments), encoding it straight
-    /// into the outgoing pipe: no intermediate buffer and no copy.
+    /// into the outgoing buffer: no intermediate buffer and no copy.
     /// </summary>
     private bool TrySendBounded(IMessage message, MessageDescriptor descriptor)
     {
@@ -165,7 +168,7 @@ internal sealed class SendQueue
         }
         finally
         {
-            _sendScheduler.RunPending();
+            RunClaimedSend();
         }
 
         return !overLimit || DropForQueueLimit();
@@ -174,7 +177,7 @@ internal sealed class SendQueue
     private bool WriteBoundedLocked(IMessage message, MessageDescriptor descriptor)
     {
         {
-            PipeWriter output = _output.Writer;
+            OutgoingBuffer output = _output;
             long start = output.UnflushedBytes;
             // One contiguous span holds the whole frame, so the prefix can be filled in once the body's length is known.
             Memory<byte> frame = output.GetMemory(FrameReader.HeaderSize + descriptor.MaxBodySize);
@@ -187,7 +190,7 @@ internal sealed class SendQueue
             }
             catch
             {
-                // Part of a frame is in the pipe: the stream can no longer be trusted.
+                // Part of a frame is in the buffer: the stream can no longer be trusted.
                 _abort($"encoding a {descriptor.Name} message failed");
                 throw;
             }
@@ -240,7 +243,7 @@ internal sealed class SendQueue
                 }
                 else
                 {
-                    _output.Writer.Write(frame);
+                    _output.Write(frame);
                     // Frames come encoded only from above the session layer (broadcasts, requests, replies): all sequenced.
                     _replay?.Append(frame);
                     Metrics?.SentFrames(frame);
@@ -250,7 +253,7 @@ internal sealed class SendQueue
         }
         finally
         {
-            _sendScheduler.RunPending();
+            RunClaimedSend();
         }
 
         if (detached is not null)
@@ -276,7 +279,7 @@ internal sealed class SendQueue
         {
             lock (_lock)
             {
-                long replayed = log.ReplayInto(this, _completed ? null : _output.Writer, peerReceived);
+                long replayed = log.ReplayInto(this, _completed ? null : _output, peerReceived);
                 if (replayed < 0)
                 {
                     return false;
@@ -293,14 +296,14 @@ internal sealed class SendQueue
         }
         finally
         {
-            _sendScheduler.RunPending();
+            RunClaimedSend();
         }
 
         return !overLimit || DropForQueueLimit();
     }
 
     /// <summary>
-    /// Accounts for a frame just written to the pipe and flushes it now, or at the end of the current batch (or
+    /// Accounts for a frame just written to the buffer and flushes it now, or at the end of the current batch (or
     /// early, in a long batch). Returns whether the queue is over its limit. Call under the lock.
     /// </summary>
     private bool QueuedLocked(int frameLength)
@@ -311,7 +314,7 @@ internal sealed class SendQueue
             if (_flushPending)
             {
                 _framesSinceFlush++;
-                if (_framesSinceFlush >= FlushEveryFrames || _output.Writer.UnflushedBytes >= FlushEveryBytes)
+                if (_framesSinceFlush >= FlushEveryFrames || _output.UnflushedBytes >= FlushEveryBytes)
                 {
                     // A long batch: what is ready goes out now, so the peer starts on it while the rest of
                     // the batch is handled, instead of both sides taking turns. The batch still flushes the
@@ -347,10 +350,10 @@ internal sealed class SendQueue
         return false;
     }
 
-    /// <summary>For tests: how many times what was queued has been handed to the send loop.</summary>
+    /// <summary>For tests: how many times what was queued has been flushed.</summary>
     internal long FlushCount => Volatile.Read(ref _flushes);
 
-    /// <summary>Hands everything queued to the send loop.</summary>
+    /// <summary>Makes everything queued ready to send, and sends it unless a send is under way (which takes it next).</summary>
     public void Flush()
     {
         lock (_lock)
@@ -359,7 +362,7 @@ internal sealed class SendQueue
             FlushLocked();
         }
 
-        _sendScheduler.RunPending();
+        RunClaimedSend();
     }
 
     private void FlushLocked()
@@ -371,13 +374,8 @@ internal sealed class SendQueue
         }
 
         _flushes++;
-
-        // Never pauses (pauseWriterThreshold is 0); an idle send loop writes on this thread once the lock is let go.
-        ValueTask<FlushResult> flush = _output.Writer.FlushAsync();
-        if (!flush.IsCompleted)
-        {
-            _ = flush.AsTask();
-        }
+        _output.Flush();
+        ClaimSendLocked();
     }
 
     /// <summary>
@@ -396,79 +394,152 @@ internal sealed class SendQueue
             if (farewell is not null)
             {
                 FrameBuffer frame = FrameBuffer.Encode(farewell);
-                _output.Writer.Write(frame.Frame);
+                _output.Write(frame.Frame);
                 Interlocked.Add(ref _queuedBytes, frame.Frame.Length);
                 FrameBuffer.Return(frame);
             }
 
+            // Everything queued goes out, what a batch had not flushed yet included.
             _completed = true;
-            _output.Writer.Complete();
+            _output.Flush();
+            ClaimSendLocked();
         }
 
-        _sendScheduler.RunPending();
+        RunClaimedSend();
     }
 
-    /// <summary>Ends the queue at once, dropping what is queued; the send loop stops without shutting the socket.</summary>
+    /// <summary>
+    /// Ends the queue at once, dropping what is queued; sending stops (after the write under way, if any: the caller
+    /// closes the socket to end that) without shutting the socket.
+    /// </summary>
     public void Cancel()
     {
         lock (_lock)
         {
-            if (!_completed)
+            _completed = true;
+            _cancelled = true;
+            if (_sending)
             {
-                _completed = true;
-                _output.Writer.Complete();
+                // The send under way ends the queue when its write ends.
+                return;
             }
-        }
 
-        _sendScheduler.RunPending();
-        _output.Reader.CancelPendingRead();
+            EndLocked();
+        }
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>
+    /// Under the lock: if flushed bytes (or the queue's end) wait and no send is under way, claims one, for whoever
+    /// lets go of the lock next to run (<see cref="RunClaimedSend"/>).
+    /// </summary>
+    private void ClaimSendLocked()
     {
-        PipeReader reader = _output.Reader;
+        if (!_sending && !_ended && _started && (_output.FlushedBytes > 0 || _completed))
+        {
+            _sending = true;
+            Volatile.Write(ref _sendClaimed, 1);
+        }
+    }
+
+    /// <summary>
+    /// Runs the send claimed under the lock, if one waits; called by whoever just let the lock go. Any such caller
+    /// may run it, exactly one does, on its own thread (no hop) until the socket write waits.
+    /// </summary>
+    private void RunClaimedSend()
+    {
+        if (Volatile.Read(ref _sendClaimed) != 0 && Interlocked.Exchange(ref _sendClaimed, 0) != 0)
+        {
+            _ = SendAsync();
+        }
+    }
+
+    /// <summary>The one send under way: writes what is flushed until nothing is, then ends, or ends the queue.</summary>
+    private async Task SendAsync()
+    {
         try
         {
             while (true)
             {
-                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                if (result.IsCanceled)
+                long taken;
+                lock (_lock)
                 {
-                    break;
+                    _output.Sent();
+                    if (_cancelled)
+                    {
+                        EndLocked();
+                        return;
+                    }
+
+                    taken = _output.Take(_segments);
+                    if (taken == 0 && !_completed)
+                    {
+                        _sending = false;
+                        return;
+                    }
                 }
 
-                if (!buffer.IsEmpty)
-                {
-                    await WriteAsync(buffer).ConfigureAwait(false);
-                    Interlocked.Add(ref _queuedBytes, -buffer.Length);
-                }
-
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
+                if (taken == 0)
                 {
                     // Everything queued is written: say so to the peer, which then sees the end of the stream.
                     await ShutdownSendAsync().ConfigureAwait(false);
                     Volatile.Write(ref _sentEnd, true);
-                    break;
+                    End();
+                    return;
                 }
+
+                await WriteAsync(taken).ConfigureAwait(false);
+                Interlocked.Add(ref _queuedBytes, -taken);
             }
         }
         catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
             _abort("the connection was lost while sending: " + ex.Message);
+            End();
         }
-        finally
+        catch (Exception ex)
         {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            _abort("sending failed: " + ex.Message);
+            End(ex);
         }
     }
 
-    private async ValueTask WriteAsync(ReadOnlySequence<byte> buffer)
+    private void End(Exception? error = null)
     {
-        if (buffer.IsSingleSegment || _gatherSocket is null)
+        lock (_lock)
         {
-            foreach (ReadOnlyMemory<byte> segment in buffer)
+            _completed = true;
+            EndLocked(error);
+        }
+    }
+
+    /// <summary>Under the lock, with no write under way: gives the blocks back and completes <see cref="Completion"/>.</summary>
+    private void EndLocked(Exception? error = null)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        _sending = false;
+        _output.Clear();
+        if (error is null)
+        {
+            _sendsEnded.TrySetResult();
+        }
+        else
+        {
+            _sendsEnded.TrySetException(error);
+        }
+    }
+
+    /// <summary>Writes the segments last taken: straight to a plain socket (gathered when several), else to the stream.</summary>
+    private async ValueTask WriteAsync(long length)
+    {
+        List<ArraySegment<byte>> segments = _segments;
+        if (_gatherSocket is null)
+        {
+            foreach (ArraySegment<byte> segment in segments)
             {
                 await _stream.WriteAsync(segment).ConfigureAwait(false);
             }
@@ -476,24 +547,22 @@ internal sealed class SendQueue
             return;
         }
 
-        // Several segments: one gathered send instead of one system call each.
-        _segments.Clear();
-        foreach (ReadOnlyMemory<byte> segment in buffer)
+        long sent = segments.Count == 1
+            ? await _gatherSocket.SendAsync(segments[0], SocketFlags.None).ConfigureAwait(false)
+            : await _gatherSocket.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
+        if (sent < length)
         {
-            if (!MemoryMarshal.TryGetArray(segment, out ArraySegment<byte> array))
+            // The socket took part of it (it normally takes all): the rest goes through the stream, which writes all.
+            foreach (ArraySegment<byte> segment in segments)
             {
-                array = segment.ToArray();
-            }
+                if (sent >= segment.Count)
+                {
+                    sent -= segment.Count;
+                    continue;
+                }
 
-            _segments.Add(array);
-        }
-
-        int sent = await _gatherSocket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
-        if (sent < buffer.Length)
-        {
-            foreach (ReadOnlyMemory<byte> rest in buffer.Slice(sent))
-            {
-                await _stream.WriteAsync(rest).ConfigureAwait(false);
+                await _stream.WriteAsync(segment.AsMemory((int)sent)).ConfigureAwait(false);
+                sent = 0;
             }
         }
     }

@@ -22,7 +22,7 @@ public class SendQueueTests
         await stream.WriteStarted.Within();
 
         Task secondSend = Task.Factory.StartNew(() => Assert.True(queue.TrySendFrame(second)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        await secondSend.Within(); // without AfterLockScheduler it waits for the held write, which never ends
+        await secondSend.Within(); // a socket write made under the queue's lock would keep it waiting for the held write, which never ends
         Assert.False(firstSend.IsCompleted, "the first write was let go too early");
 
         stream.Release();
@@ -69,12 +69,12 @@ public class SendQueueTests
             Broadcast();
         }
 
-        // No block (4 KiB or more) per recipient: what is left is small (none in Release; in Debug, the send loop's
+        // No block (4 KiB or more) per recipient: what is left is small (none in Release; in Debug, the sends'
         // async state machines are classes, a few hundred bytes per write).
         long perDelivery = (GC.GetAllocatedBytesForCurrentThread() - before) / (Recipients * Batches);
         Assert.True(perDelivery < 1024, $"{perDelivery} bytes allocated per recipient per frame");
 
-        // Everything was written (the send loops ran inline on the flushing threads: a flush this large hands half
+        // Everything was written (the sends ran inline on the flushing threads: a flush this large hands half
         // of its queues to a thread-pool thread, so wait for that half), and every block went back.
         Assert.True(SpinWait.SpinUntil(() => queues.All(q => q.QueuedBytes == 0), TimeSpan.FromSeconds(10)), "a queue kept bytes queued");
         foreach (SendQueue queue in queues)
