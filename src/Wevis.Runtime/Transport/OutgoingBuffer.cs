@@ -19,8 +19,7 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
 {
     private SendBlock? _head;
     private SendBlock? _tail;
-    private SendBlock? _takenHead;
-    private SendBlock? _takenTail;
+    private SendBlock? _taken; // blocks taken whole by the send under way, linked through Next, in any order
     private long _unflushed;
     private long _flushed;
 
@@ -89,17 +88,8 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
             {
                 // Taken whole and never written again (only the tail is): it goes back once the send has ended.
                 _head = next;
-                block.Next = null;
-                if (_takenTail is null)
-                {
-                    _takenHead = block;
-                }
-                else
-                {
-                    _takenTail.Next = block;
-                }
-
-                _takenTail = block;
+                block.Next = _taken;
+                _taken = block;
             }
 
             block = next;
@@ -137,9 +127,8 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
 
     private void ReturnTaken()
     {
-        ReturnChain(_takenHead);
-        _takenHead = null;
-        _takenTail = null;
+        ReturnChain(_taken);
+        _taken = null;
     }
 
     private void ReturnChain(SendBlock? block)

@@ -547,8 +547,10 @@ internal sealed class SendQueue
             return;
         }
 
+        // One block: the Memory overload, whose ValueTask allocates nothing when the send completes at once (the
+        // ArraySegment overload returns a Task<int>, one allocation per send).
         long sent = segments.Count == 1
-            ? await _gatherSocket.SendAsync(segments[0], SocketFlags.None).ConfigureAwait(false)
+            ? await _gatherSocket.SendAsync(segments[0].AsMemory(), SocketFlags.None).ConfigureAwait(false)
             : await _gatherSocket.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
         if (sent < length)
         {
