@@ -11,12 +11,22 @@ namespace Wevis.Transport;
 /// lock, so no taken byte is written again before <see cref="Sent"/>: blocks taken whole wait in a list of their own
 /// until then, and the tail, which may still be written after what was taken, is given back only once it is
 /// empty and its send has ended.</para>
+/// <para>Each buffer keeps a small block of its own (<see cref="ResidentSize"/> bytes), used whenever the buffer is
+/// empty and the next write fits: a request/response connection, which has one small frame queued at a time, never
+/// touches the shared pool, whose blocks are shared by every connection and come back cold from the cache. A write
+/// that outgrows it moves what it holds, not yet taken, into a pooled block, so a burst still goes out as one
+/// segment.</para>
 /// <para>Why not a <see cref="System.IO.Pipelines.Pipe"/>: every reply paid for the pipe's own lock (taken by the
 /// flush, the read and the advance), its scheduling of the reader, and a new write head; the queue's lock already
 /// orders writers and the one sender.</para>
 /// </remarks>
 internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
 {
+    /// <summary>The size of the block every buffer keeps for itself (as the receive side keeps a small array).</summary>
+    internal const int ResidentSize = 256;
+
+    private readonly SendBlock _resident = new(GC.AllocateArray<byte>(ResidentSize, pinned: true), pooled: false);
+    private bool _residentInUse; // the resident block is the buffer's only block, or waits among those taken
     private SendBlock? _head;
     private SendBlock? _tail;
     private SendBlock? _taken; // blocks taken whole by the send under way, linked through Next, in any order
@@ -101,7 +111,7 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
 
     /// <summary>
     /// The send of what was last taken has ended: its blocks go back to the pool, and so does the tail if nothing is
-    /// left in it (an idle connection holds no block).
+    /// left in it (an idle connection holds no pooled block, only its resident one).
     /// </summary>
     public void Sent()
     {
@@ -110,7 +120,7 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
         {
             _head = null;
             _tail = null;
-            pool.Return(head);
+            Release(head);
         }
     }
 
@@ -136,8 +146,21 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
         while (block is not null)
         {
             SendBlock? next = block.Next;
-            pool.Return(block);
+            Release(block);
             block = next;
+        }
+    }
+
+    private void Release(SendBlock block)
+    {
+        if (ReferenceEquals(block, _resident))
+        {
+            block.Reset();
+            _residentInUse = false;
+        }
+        else
+        {
+            pool.Return(block);
         }
     }
 
@@ -148,6 +171,19 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
         if (tail is not null && tail.Free >= needed)
         {
             return tail;
+        }
+
+        if (tail is null && !_residentInUse && needed <= ResidentSize)
+        {
+            _residentInUse = true;
+            _head = _resident;
+            _tail = _resident;
+            return _resident;
+        }
+
+        if (ReferenceEquals(tail, _resident))
+        {
+            return OutgrowResident(needed);
         }
 
         // What is left of the old tail stays unused: a frame needing more room is written whole in the new block.
@@ -161,6 +197,33 @@ internal sealed class OutgoingBuffer(SendBufferPool pool) : IBufferWriter<byte>
             tail.Next = block;
         }
 
+        _tail = block;
+        return block;
+    }
+
+    /// <summary>
+    /// The resident block, always the buffer's only block when written, has no room for <paramref name="needed"/>
+    /// bytes: the bytes in it not yet taken move to the front of a pooled block, which takes its place. If a send
+    /// took some of it, the socket may still be reading them: it waits with the blocks taken until that send ends.
+    /// </summary>
+    private SendBlock OutgrowResident(int needed)
+    {
+        SendBlock resident = _resident;
+        int untaken = resident.End - resident.Start;
+        SendBlock block = pool.Rent(untaken + needed);
+        resident.Array.AsSpan(resident.Start, untaken).CopyTo(block.Array);
+        block.End = untaken;
+        if (resident.Start > 0)
+        {
+            resident.Next = _taken;
+            _taken = resident;
+        }
+        else
+        {
+            Release(resident);
+        }
+
+        _head = block;
         _tail = block;
         return block;
     }

@@ -13,7 +13,8 @@ namespace Wevis.Transport;
 /// a few dozen arrays of a size per core: with 1,000 recipients most rents allocated a fresh array and most returns
 /// dropped one, 16 KiB of garbage per recipient per batch (about 1.9 KiB per delivered frame at 16 frames in
 /// flight). Blocks kept here are reused instead; an idle connection holds none (its queue returns its blocks once
-/// everything queued is sent).</para>
+/// everything queued is sent, and keeps only a small block of its own, <see cref="OutgoingBuffer.ResidentSize"/>
+/// bytes, which one small frame at a time fits in without renting from here).</para>
 /// <para>A frame written whole that is larger than a block gets a block of its own, of an array from
 /// <see cref="ArrayPool{T}.Shared"/>, which is not kept here.</para>
 /// </remarks>

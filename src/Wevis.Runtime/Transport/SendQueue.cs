@@ -54,6 +54,7 @@ internal sealed class SendQueue
     private bool _sending;
     private bool _ended;
     private int _sendClaimed;
+    private long _claimedBytes; // what the claimed send took, under the lock, for it to write first
     private bool _sentEnd;
     private ReplayLog? _replay;
 
@@ -429,14 +430,16 @@ internal sealed class SendQueue
     }
 
     /// <summary>
-    /// Under the lock: if flushed bytes (or the queue's end) wait and no send is under way, claims one, for whoever
-    /// lets go of the lock next to run (<see cref="RunClaimedSend"/>).
+    /// Under the lock: if flushed bytes (or the queue's end) wait and no send is under way, claims one and takes what
+    /// it will write, for whoever lets go of the lock next to run (<see cref="RunClaimedSend"/>).
     /// </summary>
     private void ClaimSendLocked()
     {
         if (!_sending && !_ended && _started && (_output.FlushedBytes > 0 || _completed))
         {
             _sending = true;
+            // Taken now, under the lock the flush holds anyway, rather than by the send under a lock of its own.
+            _claimedBytes = _output.Take(_segments);
             Volatile.Write(ref _sendClaimed, 1);
         }
     }
@@ -453,14 +456,34 @@ internal sealed class SendQueue
         }
     }
 
-    /// <summary>The one send under way: writes what is flushed until nothing is, then ends, or ends the queue.</summary>
+    /// <summary>
+    /// The one send under way: writes what its claim took, then what was flushed meanwhile, until nothing is; then
+    /// ends, or ends the queue.
+    /// </summary>
     private async Task SendAsync()
     {
         try
         {
+            long taken = _claimedBytes;
+            if (Volatile.Read(ref _cancelled))
+            {
+                End();
+                return;
+            }
+
             while (true)
             {
-                long taken;
+                if (taken == 0)
+                {
+                    // Everything queued is written: say so to the peer, which then sees the end of the stream.
+                    await ShutdownSendAsync().ConfigureAwait(false);
+                    Volatile.Write(ref _sentEnd, true);
+                    End();
+                    return;
+                }
+
+                await WriteAsync(taken).ConfigureAwait(false);
+                Interlocked.Add(ref _queuedBytes, -taken);
                 lock (_lock)
                 {
                     _output.Sent();
@@ -477,18 +500,6 @@ internal sealed class SendQueue
                         return;
                     }
                 }
-
-                if (taken == 0)
-                {
-                    // Everything queued is written: say so to the peer, which then sees the end of the stream.
-                    await ShutdownSendAsync().ConfigureAwait(false);
-                    Volatile.Write(ref _sentEnd, true);
-                    End();
-                    return;
-                }
-
-                await WriteAsync(taken).ConfigureAwait(false);
-                Interlocked.Add(ref _queuedBytes, -taken);
             }
         }
         catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))

@@ -5,7 +5,8 @@ namespace Wevis.Runtime.Tests.Transport;
 
 /// <summary>
 /// A send queue's buffer: only flushed bytes are taken, in order; taken bytes are never written over while their send
-/// is under way; and the blocks go back to the pool once sent, so an idle connection holds none.
+/// is under way; the blocks go back to the pool once sent, so an idle connection holds none of them; and a connection
+/// with one small frame at a time uses its own small block, not the pool's.
 /// </summary>
 public class OutgoingBufferTests
 {
@@ -102,6 +103,69 @@ public class OutgoingBufferTests
         Assert.Equal(2, pool.Retained);
         Assert.Equal(0, buffer.UnflushedBytes);
         Assert.Equal(0, buffer.Take(segments));
+    }
+
+    [Fact]
+    public void ASmallFrameAtATimeNeverTakesABlockFromThePool()
+    {
+        var pool = new SendBufferPool();
+        var buffer = new OutgoingBuffer(pool);
+        List<ArraySegment<byte>> segments = [];
+        for (int i = 0; i < 3; i++)
+        {
+            buffer.Write(Bytes(i, 40));
+            buffer.Flush();
+            Assert.Equal(40, buffer.Take(segments));
+            Assert.Equal(Bytes(i, 40), Concat(segments));
+            buffer.Sent();
+        }
+
+        // Every frame went through the buffer's own block: none was rented, so none came back either.
+        Assert.Equal(0, pool.Retained);
+    }
+
+    [Fact]
+    public void OutgrowingTheOwnBlockKeepsTheBytesInOrderInOneSegment()
+    {
+        var pool = new SendBufferPool();
+        var buffer = new OutgoingBuffer(pool);
+        List<ArraySegment<byte>> segments = [];
+        buffer.Write(Bytes(1, 200));
+        buffer.Flush();
+        buffer.Write(Bytes(2, 200)); // more than the buffer's own block holds: both move to a pooled block
+
+        buffer.Flush();
+        Assert.Equal(400, buffer.Take(segments));
+        Assert.Single(segments);
+        Assert.Equal([.. Bytes(1, 200), .. Bytes(2, 200)], Concat(segments));
+    }
+
+    [Fact]
+    public void OutgrowingTheOwnBlockWhileASendReadsItLeavesTheTakenBytesAlone()
+    {
+        var pool = new SendBufferPool();
+        var buffer = new OutgoingBuffer(pool);
+        List<ArraySegment<byte>> segments = [];
+        buffer.Write(Bytes(1, 200));
+        buffer.Flush();
+        buffer.Take(segments);
+        byte[] taken = Concat(segments);
+
+        buffer.Write(Bytes(2, 300)); // the socket still reads the first 200 bytes
+        buffer.Write(Bytes(3, 100));
+        Assert.Equal(taken, Concat(segments));
+        Assert.Equal(Bytes(1, 200), taken);
+
+        buffer.Sent();
+        buffer.Flush();
+        Assert.Equal(400, buffer.Take(segments));
+        Assert.Equal([.. Bytes(2, 300), .. Bytes(3, 100)], Concat(segments));
+        buffer.Sent();
+        Assert.Equal(1, pool.Retained);
+
+        // Empty again: the next small frame goes back into the buffer's own block.
+        buffer.Write(Bytes(4, 10));
+        Assert.Equal(1, pool.Retained);
     }
 
     private static byte[] Bytes(int seed, int length) => [.. Enumerable.Range(0, length).Select(i => (byte)(seed * 31 + i))];
