@@ -46,7 +46,12 @@ internal static class Report
             Row(text, results, "c) clients' CPU per round trip (the driver)", r => r.DriverCpuPerRoundTripMicroseconds, v => Invariant($"{v:N1} µs"));
             Row(text, results, "d) server peak RSS during c)", r => r.ServerPeakBytes, Mebibytes);
             text.AppendLine();
-            text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles)."));
+            text.AppendLine(Invariant($"a) paired blocks, median of the per-cycle p50 ratios: Wevis ÷ raw TCP **{Statistics.Median(results.WevisOverRawBlockRatios):0.00}**, Wevis ÷ SignalR **{Statistics.Median(results.WevisOverSignalRBlockRatios):0.00}** ({results.WevisOverRawBlockRatios.Count} cycles). Wevis's client there receives on a thread of its own (`ClientOptions.DedicatedReceiveThread`, as a game's client would be set)."));
+            if (results.WevisOnPoolOverRawBlockRatios.Count > 0)
+            {
+                text.AppendLine();
+                text.AppendLine(Invariant($"a) Wevis with the default options (receiving on the thread pool), a block of its own right after each Wevis block: RTT p50 {Microseconds(results.Median(SystemKind.Wevis, r => r.LatencyOnPool.PercentileMicroseconds(50)))}, p99 {Microseconds(results.Median(SystemKind.Wevis, r => r.LatencyOnPool.PercentileMicroseconds(99)))}; paired: ÷ raw TCP **{Statistics.Median(results.WevisOnPoolOverRawBlockRatios):0.00}**, ÷ SignalR **{Statistics.Median(results.WevisOnPoolOverSignalRBlockRatios):0.00}**."));
+            }
             if (results.ClientsWevisOverRaw.Count > 0)
             {
                 text.AppendLine();

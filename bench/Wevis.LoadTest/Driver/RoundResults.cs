@@ -7,6 +7,9 @@ internal sealed class SystemRound
 {
     public LatencySamples Latency { get; } = new(16 * 1024);
 
+    /// <summary>a) Wevis only: the client with the default options, receiving on the thread pool.</summary>
+    public LatencySamples LatencyOnPool { get; } = new(16 * 1024);
+
     public double PipelinedPerSecond { get; set; } = double.NaN;
 
     public double ClientsRoundTripsPerSecond { get; set; } = double.NaN;
@@ -32,6 +35,12 @@ internal sealed class RunResults
 
     /// <summary>a) Per cycle: Wevis block p50 ÷ the adjacent raw block's p50.</summary>
     public List<double> WevisOverRawBlockRatios { get; } = [];
+
+    /// <summary>a) Per cycle: the block p50 of the Wevis client with the default options (receiving on the thread pool) ÷ the same cycle's raw block's.</summary>
+    public List<double> WevisOnPoolOverRawBlockRatios { get; } = [];
+
+    /// <summary>a) Per cycle: the block p50 of the Wevis client with the default options ÷ the same cycle's SignalR block's.</summary>
+    public List<double> WevisOnPoolOverSignalRBlockRatios { get; } = [];
 
     /// <summary>a) Per cycle: Wevis block p50 ÷ the same cycle's SignalR block p50.</summary>
     public List<double> WevisOverSignalRBlockRatios { get; } = [];

@@ -309,15 +309,21 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
     private async Task LatencyAsync(SystemKind[] order, Dictionary<SystemKind, ServerProcess> servers, Dictionary<SystemKind, SystemRound> figures)
     {
         var clients = new Dictionary<SystemKind, IBenchClient>();
+        IBenchClient? wevisOnPool = null;
         try
         {
             foreach (SystemKind system in order)
             {
-                clients[system] = await BenchClients.ConnectAsync(system, servers[system].Port, "latency").WaitAsync(Bound).ConfigureAwait(false);
-                long warmUntil = Stopwatch.GetTimestamp() + (long)(settings.LatencyWarmup.TotalSeconds * Stopwatch.Frequency);
-                while (Stopwatch.GetTimestamp() < warmUntil)
+                // Wevis's a) client is set as a game's client would be, receiving on a thread of its own
+                // (ClientOptions.DedicatedReceiveThread); the one with the default options is measured beside it.
+                clients[system] = system == SystemKind.Wevis
+                    ? await WevisBenchClient.ConnectAsync(servers[system].Port, "latency", new ClientOptions { DedicatedReceiveThread = true }).WaitAsync(Bound).ConfigureAwait(false)
+                    : await BenchClients.ConnectAsync(system, servers[system].Port, "latency").WaitAsync(Bound).ConfigureAwait(false);
+                await WarmAsync(clients[system]).ConfigureAwait(false);
+                if (system == SystemKind.Wevis)
                 {
-                    await clients[system].RoundTripAsync().ConfigureAwait(false);
+                    wevisOnPool = await BenchClients.ConnectAsync(system, servers[system].Port, "latency-pool").WaitAsync(Bound).ConfigureAwait(false);
+                    await WarmAsync(wevisOnPool).ConfigureAwait(false);
                 }
             }
 
@@ -327,11 +333,18 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
                     ? [SystemKind.Raw, SystemKind.Wevis, SystemKind.SignalR, SystemKind.Grpc]
                     : [SystemKind.Wevis, SystemKind.Raw, SystemKind.Grpc, SystemKind.SignalR];
                 var p50 = new Dictionary<SystemKind, double>();
+                double wevisOnPoolP50 = 0;
                 foreach (SystemKind system in cycleOrder)
                 {
                     p50[system] = await ClientLoops.BlockAsync(clients[system], settings.BlockSize, figures[system].Latency).ConfigureAwait(false);
+                    if (system == SystemKind.Wevis && wevisOnPool is not null)
+                    {
+                        wevisOnPoolP50 = await ClientLoops.BlockAsync(wevisOnPool, settings.BlockSize, figures[system].LatencyOnPool).ConfigureAwait(false);
+                    }
                 }
 
+                results.WevisOnPoolOverRawBlockRatios.Add(wevisOnPoolP50 / p50[SystemKind.Raw]);
+                results.WevisOnPoolOverSignalRBlockRatios.Add(wevisOnPoolP50 / p50[SystemKind.SignalR]);
                 results.WevisOverRawBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.Raw]);
                 results.WevisOverSignalRBlockRatios.Add(p50[SystemKind.Wevis] / p50[SystemKind.SignalR]);
                 results.RawOverSignalRBlockRatios.Add(p50[SystemKind.Raw] / p50[SystemKind.SignalR]);
@@ -341,6 +354,11 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
             {
                 LatencySamples all = figures[system].Latency;
                 log.WriteLine($"  a) {system.DisplayName(),-8} p50 {all.PercentileMicroseconds(50),7:N1} µs  p99 {all.PercentileMicroseconds(99),8:N1} µs  p99.9 {all.PercentileMicroseconds(99.9),8:N1} µs");
+                if (system == SystemKind.Wevis)
+                {
+                    LatencySamples onPool = figures[system].LatencyOnPool;
+                    log.WriteLine($"  a) Wevis, default options (receiving on the thread pool): p50 {onPool.PercentileMicroseconds(50),7:N1} µs  p99 {onPool.PercentileMicroseconds(99),8:N1} µs");
+                }
             }
         }
         finally
@@ -348,6 +366,20 @@ internal sealed partial class Scenarios(LoadTestSettings settings, RunResults re
             foreach (IBenchClient client in clients.Values)
             {
                 await client.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (wevisOnPool is not null)
+            {
+                await wevisOnPool.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        async Task WarmAsync(IBenchClient client)
+        {
+            long warmUntil = Stopwatch.GetTimestamp() + (long)(settings.LatencyWarmup.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < warmUntil)
+            {
+                await client.RoundTripAsync().ConfigureAwait(false);
             }
         }
     }

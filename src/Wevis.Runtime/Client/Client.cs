@@ -870,7 +870,10 @@ public sealed partial class Client : IClientReceiver, IAsyncDisposable, IDisposa
 
         MessageRegistry wire = MessageRegistry.Combine(WevisRegistry.Messages, _messages);
         var batch = new FlushBatch(this);
-        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes), batch.Group, _options.TimeProvider);
+        var transport = new MessageConnection(stream, socket, wire, new ConnectionLimits(_options.MaxFrameSize, _options.MaxQueuedBytes), batch.Group, _options.TimeProvider)
+        {
+            ReceiveThreadName = _options.DedicatedReceiveThread ? $"Wevis client receive {Host}:{Port}" : null,
+        };
         var session = new ClientSession(
             transport,
             new LoginRequest(Username, _password, Version, _messages.Fingerprint),

@@ -20,7 +20,7 @@ namespace Wevis.Transport;
 /// <see cref="LingerTimeout"/>. Only then is the socket closed, so the peer receives all of it: closing a socket
 /// with unread input or unsent output would reset the connection and lose what the peer had not yet read.</para>
 /// </remarks>
-internal sealed class MessageConnection : IAsyncDisposable
+internal sealed partial class MessageConnection : IAsyncDisposable
 {
     /// <summary>How long a graceful close waits for the peer to close its side before cutting the connection.</summary>
     public static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(3);
@@ -151,7 +151,16 @@ internal sealed class MessageConnection : IAsyncDisposable
     /// read's whole frames to <paramref name="handler"/>. Returns why it stopped; never throws for network errors.
     /// </summary>
     public Task<ReceiveOutcome> ReceiveAsync(IMessageBatchHandler handler) =>
-        _receiveBuffer is not null ? ReceiveFromSocketAsync(_plainSocket!, _receiveBuffer, handler) : ReceiveFromStreamAsync(_input!, handler);
+        _receiveBuffer is null ? ReceiveFromStreamAsync(_input!, handler)
+        : ReceiveThreadName is { } threadName ? ReceiveOnOwnThread(_plainSocket!, _receiveBuffer, handler, threadName)
+        : ReceiveFromSocketAsync(_plainSocket!, _receiveBuffer, handler);
+
+    /// <summary>
+    /// Set before <see cref="ReceiveAsync"/>: a plain socket connection then receives on a thread of its own with this
+    /// name (<see cref="ReceiveOnOwnThread"/>); null (the default) receives on the thread pool. A TLS connection
+    /// always receives on the thread pool.
+    /// </summary>
+    public string? ReceiveThreadName { get; init; }
 
     private async Task<ReceiveOutcome> ReceiveFromSocketAsync(Socket socket, SocketReceiveBuffer received, IMessageBatchHandler handler)
     {
