@@ -54,6 +54,7 @@ internal static class OptionsCopies
         ReconnectTimeout = options.ReconnectTimeout,
         MaxUnacknowledgedBytes = options.MaxUnacknowledgedBytes,
         MaxUnacknowledgedAge = options.MaxUnacknowledgedAge,
+        DedicatedReceiveThread = options.DedicatedReceiveThread,
         Connector = options.Connector,
     };
 }

@@ -6,16 +6,19 @@ namespace Wevis.Runtime.Tests.Resume;
 /// <summary>A resumable session over a connection that breaks: the same user, room and messages, each once, in order.</summary>
 public class ResumeTests
 {
+    // With a receive thread of its own too: a black hole then ends that thread through the silent-server timer's abort.
     [Theory]
-    [InlineData(FaultKind.Reset)]
-    [InlineData(FaultKind.Close)]
-    [InlineData(FaultKind.BlackHole)]
-    public async Task TheSessionResumesAfterABreakWithNothingLostOrRepeated(FaultKind kind)
+    [InlineData(FaultKind.Reset, false)]
+    [InlineData(FaultKind.Close, false)]
+    [InlineData(FaultKind.BlackHole, false)]
+    [InlineData(FaultKind.Reset, true)]
+    [InlineData(FaultKind.BlackHole, true)]
+    public async Task TheSessionResumesAfterABreakWithNothingLostOrRepeated(FaultKind kind, bool dedicatedReceiveThread)
     {
         var room = new ResumeRoom();
         await using TestServer server = await ResumeExchange.StartServerAsync(room);
         await using var proxy = new FaultProxy(server.Port);
-        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1");
+        await using Client client = ResumeExchange.CreateClient(server, proxy.Port, "user1", configure: o => o.DedicatedReceiveThread = dedicatedReceiveThread);
         int dropped = 0;
         int resumed = 0;
         client.Dropped += (_, _) => Interlocked.Increment(ref dropped);
