@@ -92,8 +92,8 @@ public sealed class ClientOptions
     /// Whether the client receives on a thread of its own instead of the thread pool. Default false. Set it in a client
     /// that wants the shortest round trips and holds one or a few connections (a game's client): when a message arrives
     /// the kernel wakes that thread directly, where the thread pool's receive waits for the runtime's socket event
-    /// thread to wake it, one wake-up more. On an otherwise idle two-core machine that cut the load test's round trip
-    /// by about a quarter (bench/README.md). Each connection then keeps a thread (and its stack) while open, so leave
+    /// thread to wake it, one wake-up more. On the load test's two-core machine that cut a round trip's median by
+    /// about a quarter (bench/README.md). Each connection then keeps a thread (and its stack) while open, so leave
     /// it off in a process that holds hundreds of clients. What continues from <see cref="Client.ReceiveAsync(CancellationToken)"/>
     /// runs on that thread, as it otherwise runs on the receive loop's pool thread. Ignored with <see cref="UseTls"/>.
     /// </summary>

@@ -47,9 +47,7 @@ internal sealed partial class MessageConnection
                 // where a blocking Receive would wait for the runtime's socket event thread instead.
                 socket.Poll(-1, SelectMode.SelectRead);
                 int read = socket.Receive(received.GetReadSpace(MaxIncomingFrameSize).Span, SocketFlags.None);
-                received.Received(read);
-                ProtocolException? violation = _decoder.TakeFrames(received.Unconsumed.Span, ended: read == 0, out int consumed);
-                received.Consume(consumed);
+                ProtocolException? violation = TakeReceivedFrames(received, read);
                 ValueTask<ReceiveOutcome?> handled = HandleFramesAsync(handler, violation, ended: read == 0);
                 if ((handled.IsCompletedSuccessfully ? handled.Result : handled.AsTask().GetAwaiter().GetResult()) is { } outcome)
                 {
@@ -59,7 +57,7 @@ internal sealed partial class MessageConnection
         }
         catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
-            return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
+            return LostOutcome(ex);
         }
         finally
         {

@@ -171,9 +171,7 @@ internal sealed partial class MessageConnection : IAsyncDisposable
                 // No cancellation token: aborting closes the socket, which ends a pending read; a graceful close
                 // reads on until the peer closes its side.
                 int read = await socket.ReceiveAsync(received.GetReadSpace(MaxIncomingFrameSize), SocketFlags.None).ConfigureAwait(false);
-                received.Received(read);
-                ProtocolException? violation = _decoder.TakeFrames(received.Unconsumed.Span, ended: read == 0, out int consumed);
-                received.Consume(consumed);
+                ProtocolException? violation = TakeReceivedFrames(received, read);
                 if (await HandleFramesAsync(handler, violation, ended: read == 0).ConfigureAwait(false) is { } outcome)
                 {
                     return outcome;
@@ -182,13 +180,26 @@ internal sealed partial class MessageConnection : IAsyncDisposable
         }
         catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
-            return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
+            return LostOutcome(ex);
         }
         finally
         {
             received.Release();
         }
     }
+
+    /// <summary>Records a read of <paramref name="read"/> bytes (0: the peer closed) and decodes the whole frames it completed into the batch.</summary>
+    private ProtocolException? TakeReceivedFrames(SocketReceiveBuffer received, int read)
+    {
+        received.Received(read);
+        ProtocolException? violation = _decoder.TakeFrames(received.Unconsumed.Span, ended: read == 0, out int consumed);
+        received.Consume(consumed);
+        return violation;
+    }
+
+    /// <summary>Why receiving ended on a network error: the close's reason if closing, else the connection was lost.</summary>
+    private ReceiveOutcome LostOutcome(Exception ex) =>
+        new(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
 
     private async Task<ReceiveOutcome> ReceiveFromStreamAsync(PipeReader input, IMessageBatchHandler handler)
     {
@@ -220,7 +231,7 @@ internal sealed partial class MessageConnection : IAsyncDisposable
         }
         catch (Exception ex) when (NetworkErrors.IsNetworkError(ex))
         {
-            return new ReceiveOutcome(IsClosing ? CloseReason ?? ex.Message : "the connection was lost: " + ex.Message);
+            return LostOutcome(ex);
         }
     }
 
