@@ -101,9 +101,9 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>A client that has logged in and received the room's <c>ServerReady</c>.</summary>
-    public async Task<Client> ConnectAsync(string username = "michael", string password = "mypassword", TimeProvider? time = null)
+    public async Task<Client> ConnectAsync(string username = "michael", string password = "mypassword", TimeProvider? time = null, Action<ClientOptions>? configure = null)
     {
-        Client client = CreateClient(username, password, time: time);
+        Client client = CreateClient(username, password, configure: configure, time: time);
         await client.ConnectAsync().Within();
         await client.ReceiveAsync<Example.ServerReady>().Within();
         return client;

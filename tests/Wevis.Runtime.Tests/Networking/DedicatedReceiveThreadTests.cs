@@ -85,27 +85,17 @@ public class DedicatedReceiveThreadTests
     {
         using X509Certificate2 certificate = TestCertificate.CreateSelfSigned();
         await using TestServer server = await TestServer.StartAsync(o => o.Certificate = certificate);
-        Client client = server.CreateClient(configure: o =>
+        await using Client client = await server.ConnectAsync(configure: o =>
         {
             o.DedicatedReceiveThread = true;
             o.UseTls = true;
             o.ServerCertificateValidation = (_, _, _, _) => true;
         });
-        await using (client)
-        {
-            await client.ConnectAsync().Within();
-            await client.ReceiveAsync<ServerReady>().Within();
-            Assert.True((await ThreadOfNextReplyAsync(client)).IsThreadPoolThread);
-        }
+
+        Assert.True((await ThreadOfNextReplyAsync(client)).IsThreadPoolThread);
     }
 
-    private static async Task<Client> ConnectAsync(TestServer server)
-    {
-        Client client = server.CreateClient(configure: o => o.DedicatedReceiveThread = true);
-        await client.ConnectAsync().Within();
-        await client.ReceiveAsync<ServerReady>().Within();
-        return client;
-    }
+    private static Task<Client> ConnectAsync(TestServer server) => server.ConnectAsync(configure: o => o.DedicatedReceiveThread = true);
 
     /// <summary>Asks the time and returns the thread that the code continuing from the answer runs on.</summary>
     private static async Task<Thread> ThreadOfNextReplyAsync(Client client)
